@@ -1,0 +1,140 @@
+//! Screening biomarkers: what an assay reports about the latent Mg status.
+//!
+//! A reading is `b = scale * m + bias + p + e`, where `m` is the true status (serum-equivalent
+//! mmol/L), `p ~ N(0, persistent_sd^2)` is the person's lasting discrepancy between this assay
+//! and body stores (serum holds ~0.3% of body Mg and can be normal with low cell Mg [IOM97],
+//! [Gullestad94]); it does not average out. `e ~ N(0, repeat_sd^2 / k)` is the mean of `k`
+//! measurement errors (within-person variation plus analytical error), drawn anew at every
+//! occasion. All SDs are in the biomarker's own unit.
+
+use crate::scenario::Biomarker;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BiomarkerType {
+    /// Serum total Mg, mmol/L.
+    #[default]
+    SerumTotal,
+    /// Ionized Mg (whole blood), mmol/L.
+    Ionized,
+    /// Red-blood-cell Mg, mmol/L.
+    RedCell,
+    /// IV loading test: share of the load excreted in 24 h, percent (low = deficient).
+    LoadingTest,
+}
+
+impl BiomarkerType {
+    pub fn label(self) -> &'static str {
+        match self {
+            BiomarkerType::SerumTotal => "serum_total",
+            BiomarkerType::Ionized => "ionized",
+            BiomarkerType::RedCell => "red_cell",
+            BiomarkerType::LoadingTest => "loading_test",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            BiomarkerType::LoadingTest => "% of load excreted",
+            _ => "mmol/L",
+        }
+    }
+
+    /// Built-in defaults of each assay. Persistent SDs are UNVERIFIED ESTIMATES chosen so that
+    /// the ranking of assays matches the literature (serum crudest, loading test best).
+    pub fn defaults(self) -> BiomarkerParams {
+        match self {
+            // Scale 1 by definition of the serum-equivalent status. Repeat SD 0.025 mmol/L:
+            // CVI 2-4% and CVA 1.5-3% at 0.85 mmol/L (UNVERIFIED, lit. file s.2; [Cotlove70] <2%).
+            // Persistent SD 0.065: serum poorly reflects stores [IOM97], loading-test retention
+            // is uncorrelated with serum Mg [Gullestad94]. Normal range from 0.75 [Costello16].
+            BiomarkerType::SerumTotal => BiomarkerParams {
+                scale: 1.0,
+                bias: 0.0,
+                persistent_sd: 0.065,
+                repeat_sd: 0.025,
+                normal_low: 0.75,
+            },
+            // iMg/tMg ratio 0.60 and healthy range 0.44-0.59 mmol/L [Greenway96]; within-subject
+            // CV ~4% and analytical CV 2.3% at 0.52 mmol/L [Lakehead] give repeat SD 0.024.
+            BiomarkerType::Ionized => BiomarkerParams {
+                scale: 0.60,
+                bias: 0.0,
+                persistent_sd: 0.027,
+                repeat_sd: 0.024,
+                normal_low: 0.44,
+            },
+            // RBC Mg ~1.7-2.8 mmol/L (method dependent) [lab sites]: scale 2.65 maps 0.85 to 2.25.
+            // Cells turn over slowly (lifespan ~120 d), so little lasting discrepancy; assay CV ~5%.
+            BiomarkerType::RedCell => BiomarkerParams {
+                scale: 2.65,
+                bias: 0.0,
+                persistent_sd: 0.08,
+                repeat_sd: 0.10,
+                normal_low: 1.70,
+            },
+            // Excretion of an IV load, %: healthy retain 6.3% (excrete ~94%) [Gullestad94];
+            // deficiency when < 80% is excreted [Medscape]; map 0.85 -> 94%, 0.70 -> 75%.
+            // Repeat-difference SD 8.1% [Gullestad94] gives a single-test SD of 8.1/sqrt(2) = 5.7%.
+            BiomarkerType::LoadingTest => BiomarkerParams {
+                scale: 127.0,
+                bias: -14.0,
+                persistent_sd: 2.0,
+                repeat_sd: 5.7,
+                normal_low: 80.0,
+            },
+        }
+    }
+}
+
+/// Resolved parameters of an assay, in its own unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BiomarkerParams {
+    pub scale: f64,
+    pub bias: f64,
+    pub persistent_sd: f64,
+    pub repeat_sd: f64,
+    pub normal_low: f64,
+}
+
+/// An assay as used in a trial: parameters plus the number of measurements averaged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assay {
+    pub kind: BiomarkerType,
+    pub params: BiomarkerParams,
+    pub repeats: u32,
+}
+
+impl Assay {
+    pub fn from_scenario(b: &Biomarker) -> Assay {
+        let d = b.kind.defaults();
+        Assay {
+            kind: b.kind,
+            params: BiomarkerParams {
+                scale: b.scale.unwrap_or(d.scale),
+                bias: b.bias.unwrap_or(d.bias),
+                persistent_sd: b.persistent_sd.unwrap_or(d.persistent_sd),
+                repeat_sd: b.repeat_sd.unwrap_or(d.repeat_sd),
+                normal_low: b.normal_low.unwrap_or(d.normal_low),
+            },
+            repeats: b.repeats,
+        }
+    }
+
+    /// SD of the averaged measurement error at one occasion.
+    pub fn occasion_sd(&self) -> f64 {
+        self.params.repeat_sd / f64::from(self.repeats).sqrt()
+    }
+
+    /// SD of the whole error of one occasion's reading (persistent + averaged repeat error).
+    pub fn total_error_sd(&self) -> f64 {
+        self.params.persistent_sd.hypot(self.occasion_sd())
+    }
+
+    /// Expected reading for true status `m`.
+    #[inline]
+    pub fn expected_reading(&self, m_mmol_per_l: f64) -> f64 {
+        self.params.scale * m_mmol_per_l + self.params.bias
+    }
+}

@@ -1,0 +1,162 @@
+//! `mgtrial explain`: the resolved scenario and the quantities derivable without simulation.
+
+use crate::plan::Plan;
+use crate::power::t_test_power;
+use crate::scenario::{ResponseModel, Scenario, SelectionMode, TestKind};
+use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
+
+/// `E[a / (a + A50)]` over per-person adherence, by the midpoint rule on 2000 quantiles.
+fn mean_saturation(plan: &Plan, arm: usize) -> f64 {
+    let a = &plan.arms[arm];
+    let Some(e) = a.exposure else { return 0.0 };
+    let sat = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
+    match a.adherence {
+        None => sat(e.adherence_mean),
+        Some(_) => {
+            let (m, c) = (e.adherence_mean, e.adherence_concentration);
+            let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
+            const K: usize = 2000;
+            (0..K).map(|i| sat(beta.inverse_cdf((i as f64 + 0.5) / K as f64))).sum::<f64>() / K as f64
+        }
+    }
+}
+
+/// The scenario with every default written out (biomarker, threshold, bioavailability).
+pub fn resolved_scenario(plan: &Plan) -> Scenario {
+    let mut s = plan.scenario.clone();
+    let p = plan.assay.params;
+    s.biomarker.scale = Some(p.scale);
+    s.biomarker.bias = Some(p.bias);
+    s.biomarker.persistent_sd = Some(p.persistent_sd);
+    s.biomarker.repeat_sd = Some(p.repeat_sd);
+    s.biomarker.normal_low = Some(p.normal_low);
+    s.selection.threshold = Some(plan.threshold);
+    for (arm, ap) in s.arms.iter_mut().zip(&plan.arms) {
+        arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
+        arm.dropout = Some(ap.dropout);
+    }
+    s
+}
+
+pub fn explain(plan: &Plan) -> String {
+    let s = &plan.scenario;
+    let mut out = String::new();
+    out += &format!("# Resolved scenario `{}` (every default filled in)\n", s.name);
+    out += &toml::to_string_pretty(&resolved_scenario(plan)).expect("a scenario serializes");
+    out += "\n# Derived quantities\n";
+    let Some(mg) = &plan.mg else {
+        out += "Mg status is not modelled (population.model = \"none\").\n";
+        out += &power_lines(plan, &|_| s.response.delta);
+        return out;
+    };
+    let assay = &plan.assay;
+    let (unit, t) = (assay.kind.unit(), plan.threshold);
+    let sd_m = mg.variance().sqrt();
+    let corr = assay.params.scale * sd_m / (assay.params.scale * sd_m).hypot(assay.total_error_sd());
+    out += &format!(
+        "true Mg status: mean {:.3} mmol/L, SD {:.3}; truly deficient (< {} mmol/L): {:.1}% of those screened\n",
+        mg.mean(),
+        sd_m,
+        mg.deficiency_cutoff_mmol_per_l,
+        100.0 * mg.prob_deficient()
+    );
+    out += &format!(
+        "biomarker {} ({unit}), mean of {}: error SD {:.4} (lasting {:.4}, per occasion {:.4}); correlation with true status {:.3}\n",
+        assay.kind.label(),
+        assay.repeats,
+        assay.total_error_sd(),
+        assay.params.persistent_sd,
+        assay.occasion_sd(),
+        corr
+    );
+    let below = mg.prob_reading_below(assay, t);
+    let cutoff = mg.deficiency_cutoff_mmol_per_l;
+    let selected = match plan.mode {
+        SelectionMode::Enrich => Some(t),
+        _ => None,
+    };
+    let p_enrol = if selected.is_some() { below } else { 1.0 };
+    let ppv = mg.integrate(assay, selected, cutoff, |_| 1.0) / p_enrol;
+    match plan.mode {
+        SelectionMode::AllComers => out += "selection: all comers (enrolment probability 1, 1 screened per enrolled)\n",
+        SelectionMode::Enrich => {
+            out += &format!(
+                "selection: enrol if reading < {t} {unit}: enrolment probability {below:.4}, expected screened per enrolled {:.2}\n",
+                1.0 / below
+            )
+        }
+        SelectionMode::Stratify => {
+            out += &format!("selection: stratify at {t} {unit}: {:.1}% in the low stratum\n", 100.0 * below)
+        }
+    }
+    out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
+    let mean_deficit = mg.integrate(assay, selected, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
+    let share_no_deficit = mg.integrate(assay, selected, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
+    out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
+    let effect = |a: usize| -> f64 {
+        match s.response.model {
+            ResponseModel::Fixed => s.response.delta,
+            ResponseModel::Repletion => {
+                let r = &plan.response;
+                r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_saturation(plan, a)
+                    + r.effect_replete * share_no_deficit
+            }
+        }
+    };
+    for a in 0..plan.arms.len() {
+        let arm = &plan.arms[a];
+        match arm.exposure {
+            None => out += &format!("arm {}: placebo, n {}, dropout {:.1}%\n", arm.name, arm.n_target, 100.0 * arm.dropout),
+            Some(e) => {
+                out += &format!(
+                    "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {} points; n {}, dropout {:.1}%\n",
+                    arm.name,
+                    e.bioavailability,
+                    e.dose_mg_per_day,
+                    e.adherence_mean,
+                    e.mean_absorbed_mg_per_day(),
+                    mean_deficit * mean_saturation(plan, a),
+                    effect(a),
+                    s.outcome.name,
+                    arm.n_target,
+                    100.0 * arm.dropout
+                )
+            }
+        }
+    }
+    out += &power_lines(plan, &effect);
+    out
+}
+
+/// Approximate closed-form power per comparison: a t-test with the expected completers, the
+/// expected effect, and the residual SD of the analysis on an unbounded scale.
+fn power_lines(plan: &Plan, effect: &dyn Fn(usize) -> f64) -> String {
+    let o = &plan.outcome;
+    let (sd_y, rho) = o.observed_followup_sd_and_rho();
+    let sd = match plan.test {
+        TestKind::Welch => o.change_sd.hypot(o.error_sd * std::f64::consts::SQRT_2),
+        TestKind::Ancova => sd_y * (1.0 - rho * rho).sqrt(),
+    };
+    let p = &plan.arms[plan.placebo];
+    let n_p = f64::from(p.n_target) * (1.0 - p.dropout);
+    let mut out = String::new();
+    for a in plan.active_arms() {
+        let arm = &plan.arms[a];
+        let n_a = f64::from(arm.n_target) * (1.0 - arm.dropout);
+        let power = if n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0 {
+            format!("{:.3}", t_test_power(n_a, n_p, effect(a), sd, plan.scenario.analysis.alpha, plan.two_sided()))
+        } else {
+            "n/a".to_string()
+        };
+        out += &format!(
+            "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {:.3}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
+            arm.name,
+            power,
+            effect(a),
+            sd,
+            n_a,
+            n_p
+        );
+    }
+    out
+}

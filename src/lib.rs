@@ -1,0 +1,23 @@
+//! `mgtrial`: Monte Carlo power for randomized trials of magnesium supplementation.
+//!
+//! A scenario ([`scenario::Scenario`]) is resolved into a [`plan::Plan`]; [`engine::run`]
+//! simulates its replicates in parallel ([`trial::simulate_trial`]) and summarizes power and
+//! the operating characteristics of each active-vs-placebo comparison ([`summary`]).
+
+pub mod analysis;
+pub mod biomarker;
+pub mod engine;
+pub mod error;
+pub mod explain;
+pub mod export;
+pub mod intervention;
+pub mod outcome;
+pub mod plan;
+pub mod population;
+pub mod power;
+pub mod response;
+pub mod rng;
+pub mod scenario;
+pub mod summary;
+pub mod trial;
+pub mod validate;

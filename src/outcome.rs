@@ -1,0 +1,66 @@
+//! Continuous outcome scales and their measurement (model.md section 6).
+//!
+//! True baseline `~ N(mu0, sd0)`; true follow-up = baseline + natural change + placebo response
+//! + (benefit, signed by the scale's direction) + `N(0, change_sd^2)`. Each observed score adds a
+//! measurement error of variance `sd0^2 (1 - r) / r` (classical test theory: reliability
+//! `r = var_true / var_observed`), divided by the number of assessments averaged; then it is
+//! clipped to the scale's bounds and rounded if the scale is integer-valued.
+
+use crate::scenario::{Direction, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutcomeModel {
+    pub baseline_mean: f64,
+    pub baseline_sd: f64,
+    /// Natural change + placebo response: the expected change in every arm without benefit.
+    pub common_change: f64,
+    pub change_sd: f64,
+    /// SD of the averaged measurement error of one occasion (0 with reliability 1).
+    pub error_sd: f64,
+    /// +1 if higher scores are better, -1 if lower are.
+    pub benefit_sign: f64,
+    pub min: f64,
+    pub max: f64,
+    pub integer: bool,
+}
+
+impl OutcomeModel {
+    pub fn new(o: &Outcome) -> OutcomeModel {
+        let r = o.reliability;
+        OutcomeModel {
+            baseline_mean: o.baseline_mean,
+            baseline_sd: o.baseline_sd,
+            common_change: o.natural_change + o.placebo_response,
+            change_sd: o.change_sd,
+            error_sd: (o.baseline_sd.powi(2) * (1.0 - r) / r / f64::from(o.assessments)).sqrt(),
+            benefit_sign: match o.direction {
+                Direction::HigherIsBetter => 1.0,
+                Direction::LowerIsBetter => -1.0,
+            },
+            min: o.min.unwrap_or(f64::NEG_INFINITY),
+            max: o.max.unwrap_or(f64::INFINITY),
+            integer: o.integer,
+        }
+    }
+
+    /// True if observed scores are clipped or rounded, so the true baseline level matters
+    /// even to the change score.
+    pub fn is_nonlinear(&self) -> bool {
+        self.integer || self.min.is_finite() || self.max.is_finite()
+    }
+
+    /// What a participant's observed score becomes on the scale (bounds, then rounding).
+    #[inline]
+    pub fn observe(&self, score: f64) -> f64 {
+        let clipped = score.clamp(self.min, self.max);
+        if self.integer { clipped.round() } else { clipped }
+    }
+
+    /// SD of the observed follow-up and its correlation with the observed baseline, for an
+    /// unbounded, unrounded scale: `rho = sd0^2 / (sd_x sd_y)`.
+    pub fn observed_followup_sd_and_rho(&self) -> (f64, f64) {
+        let var_x = self.baseline_sd.powi(2) + self.error_sd.powi(2);
+        let var_y = self.baseline_sd.powi(2) + self.change_sd.powi(2) + self.error_sd.powi(2);
+        (var_y.sqrt(), self.baseline_sd.powi(2) / (var_x * var_y).sqrt())
+    }
+}

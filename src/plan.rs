@@ -1,0 +1,136 @@
+//! The simulation plan: a validated scenario resolved into the numbers the replicate loop uses.
+
+use crate::analysis::critical::TCritical;
+use crate::biomarker::Assay;
+use crate::error::ScenarioError;
+use crate::intervention::Exposure;
+use crate::outcome::OutcomeModel;
+use crate::population::MgStatus;
+use crate::response::ResponseModelParams;
+use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
+use rand_distr::Beta;
+
+/// One arm, resolved.
+#[derive(Debug, Clone)]
+pub struct ArmPlan {
+    pub name: String,
+    pub is_active: bool,
+    /// Participants to enrol: `allocation * n_per_arm`.
+    pub n_target: u32,
+    pub allocation: u32,
+    pub dropout: f64,
+    pub exposure: Option<Exposure>,
+    /// Per-person adherence; `None` when adherence is the same for everyone (mean 0 or 1).
+    pub adherence: Option<Beta<f64>>,
+}
+
+/// Everything one replicate needs, computed once per design point.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub scenario: Scenario,
+    /// `None` when Mg status is not modelled.
+    pub mg: Option<MgStatus>,
+    pub assay: Assay,
+    /// Selection threshold in the biomarker's unit (the assay's `normal_low` if unset).
+    pub threshold: f64,
+    pub mode: SelectionMode,
+    pub arms: Vec<ArmPlan>,
+    pub placebo: usize,
+    pub response: ResponseModelParams,
+    pub outcome: OutcomeModel,
+    pub test: TestKind,
+    /// Whether the true baseline must be drawn (ANCOVA or a clipped/rounded scale).
+    pub needs_true_baseline: bool,
+    /// Strata for randomization and cells: 2 when stratified, else 1.
+    pub n_strata: usize,
+    /// Rejection: `t > c` (one-sided) or `|t| > c` (two-sided).
+    pub reject: TCritical,
+    /// Two-sided 95% interval, for coverage.
+    pub coverage: TCritical,
+}
+
+impl Plan {
+    /// Resolves a validated scenario; fails when `enrich` would enrol almost nobody.
+    pub fn new(s: &Scenario, file: &str) -> Result<Plan, ScenarioError> {
+        let invalid = |field: &str, message: String| ScenarioError::Invalid {
+            file: file.to_string(),
+            field: field.to_string(),
+            message,
+        };
+        let mg = MgStatus::from_scenario(&s.population);
+        let assay = Assay::from_scenario(&s.biomarker);
+        let threshold = s.selection.threshold.unwrap_or(assay.params.normal_low);
+        if let (SelectionMode::Enrich, Some(mg)) = (s.selection.mode, &mg) {
+            let p = mg.prob_reading_below(&assay, threshold);
+            if p < s.selection.min_enrolment_probability {
+                return Err(invalid(
+                    "selection.threshold",
+                    format!(
+                        "threshold {threshold} {} enrols only {:.2e} of those screened ({:.0} screened per enrolled), \
+                         below selection.min_enrolment_probability = {}; raise the threshold",
+                        assay.kind.unit(),
+                        p,
+                        1.0 / p,
+                        s.selection.min_enrolment_probability
+                    ),
+                ));
+            }
+        }
+        let arms: Vec<ArmPlan> = s
+            .arms
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let exposure = Exposure::of_arm(s, i);
+                let adherence = exposure.and_then(|e| {
+                    let (m, c) = (e.adherence_mean, e.adherence_concentration);
+                    (m > 0.0 && m < 1.0).then(|| Beta::new(m * c, (1.0 - m) * c).expect("validated adherence"))
+                });
+                ArmPlan {
+                    name: a.name.clone(),
+                    is_active: a.kind == ArmKind::Active,
+                    n_target: a.allocation * s.design.n_per_arm,
+                    allocation: a.allocation,
+                    dropout: a.dropout.unwrap_or(match a.kind {
+                        ArmKind::Placebo => s.dropout.placebo,
+                        ArmKind::Active => s.dropout.active,
+                    }),
+                    exposure,
+                    adherence,
+                }
+            })
+            .collect();
+        let placebo = arms.iter().position(|a| !a.is_active).expect("validated: one placebo arm");
+        let outcome = OutcomeModel::new(&s.outcome);
+        let total: u32 = arms.iter().map(|a| a.n_target).sum();
+        let reject_tail = match s.analysis.sided {
+            Sided::Two => s.analysis.alpha / 2.0,
+            Sided::One => s.analysis.alpha,
+        };
+        Ok(Plan {
+            scenario: s.clone(),
+            threshold,
+            mode: s.selection.mode,
+            placebo,
+            response: ResponseModelParams::new(&s.response, s.design.duration_weeks),
+            needs_true_baseline: s.analysis.test == TestKind::Ancova || outcome.is_nonlinear(),
+            outcome,
+            test: s.analysis.test,
+            n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
+            reject: TCritical::new(reject_tail, total as usize + 8),
+            coverage: TCritical::new(0.025, total as usize + 8),
+            mg,
+            assay,
+            arms,
+        })
+    }
+
+    pub fn two_sided(&self) -> bool {
+        self.scenario.analysis.sided == Sided::Two
+    }
+
+    /// Indices of the active arms, in file order: one comparison with placebo each.
+    pub fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
+        self.arms.iter().enumerate().filter(|(_, a)| a.is_active).map(|(i, _)| i)
+    }
+}

@@ -1,0 +1,146 @@
+//! The screened population: the latent true Mg status `m` (serum-equivalent mmol/L).
+//!
+//! A mixture of normal components (model.md section 1): deficient with probability
+//! `deficiency_prevalence`, else replete; a single normal is the one-component case.
+//! Besides sampling, this module integrates over `m` exactly (by quadrature) to give the
+//! closed-form quantities `explain` prints and the tests check the simulator against.
+
+use crate::biomarker::Assay;
+use crate::scenario::{Population, PopulationModel};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use statrs::distribution::{Continuous, ContinuousCDF, Normal as NormalDist};
+
+/// One normal component with its weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Component {
+    pub weight: f64,
+    pub mean_mmol_per_l: f64,
+    pub sd_mmol_per_l: f64,
+}
+
+/// Distribution of the true Mg status among the screened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MgStatus {
+    /// One or two components; with two, the first is the deficient one.
+    pub components: Vec<Component>,
+    pub replete_target_mmol_per_l: f64,
+    pub deficiency_cutoff_mmol_per_l: f64,
+}
+
+impl MgStatus {
+    /// `None` when the scenario does not model Mg status.
+    pub fn from_scenario(p: &Population) -> Option<MgStatus> {
+        let components = match p.model {
+            PopulationModel::None => return None,
+            PopulationModel::Normal => {
+                vec![Component { weight: 1.0, mean_mmol_per_l: p.mean_mmol_per_l, sd_mmol_per_l: p.sd_mmol_per_l }]
+            }
+            PopulationModel::Mixture => vec![
+                Component {
+                    weight: p.deficiency_prevalence,
+                    mean_mmol_per_l: p.deficient_mean_mmol_per_l,
+                    sd_mmol_per_l: p.deficient_sd_mmol_per_l,
+                },
+                Component {
+                    weight: 1.0 - p.deficiency_prevalence,
+                    mean_mmol_per_l: p.replete_mean_mmol_per_l,
+                    sd_mmol_per_l: p.replete_sd_mmol_per_l,
+                },
+            ],
+        };
+        Some(MgStatus {
+            components,
+            replete_target_mmol_per_l: p.replete_target_mmol_per_l,
+            deficiency_cutoff_mmol_per_l: p.deficiency_cutoff_mmol_per_l,
+        })
+    }
+
+    /// Draws one person's true status.
+    #[inline]
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let c = if self.components.len() == 2 && rng.random::<f64>() >= self.components[0].weight {
+            &self.components[1]
+        } else {
+            &self.components[0]
+        };
+        let z: f64 = rng.sample(StandardNormal);
+        c.mean_mmol_per_l + c.sd_mmol_per_l * z
+    }
+
+    /// Deficit below the replete target, mmol/L.
+    #[inline]
+    pub fn deficit(&self, m_mmol_per_l: f64) -> f64 {
+        (self.replete_target_mmol_per_l - m_mmol_per_l).max(0.0)
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.components.iter().map(|c| c.weight * c.mean_mmol_per_l).sum()
+    }
+
+    pub fn variance(&self) -> f64 {
+        let mu = self.mean();
+        self.components
+            .iter()
+            .map(|c| c.weight * (c.sd_mmol_per_l.powi(2) + (c.mean_mmol_per_l - mu).powi(2)))
+            .sum()
+    }
+
+    /// Probability that one screening reading falls below `threshold`:
+    /// `sum_c w_c Phi((t - scale mu_c - bias) / sqrt(scale^2 sd_c^2 + s^2))`.
+    pub fn prob_reading_below(&self, assay: &Assay, threshold: f64) -> f64 {
+        let s = assay.total_error_sd();
+        self.components
+            .iter()
+            .map(|c| {
+                let mean = assay.expected_reading(c.mean_mmol_per_l);
+                let sd = (assay.params.scale * c.sd_mmol_per_l).hypot(s);
+                c.weight * std_normal().cdf((threshold - mean) / sd)
+            })
+            .sum()
+    }
+
+    /// `E[w(m) f(m); m < upper]` over the screened, where `w(m)` is the probability of a reading
+    /// below `threshold` given `m` (or 1 when `threshold` is `None`). Composite Simpson rule over
+    /// each component's mean +- 12 SD, cut at `upper`; accurate to ~1e-9 for smooth `f`.
+    pub fn integrate<F: Fn(f64) -> f64>(&self, assay: &Assay, threshold: Option<f64>, upper: f64, f: F) -> f64 {
+        const INTERVALS: usize = 6000;
+        let s = assay.total_error_sd();
+        let accept = |m: f64| match threshold {
+            None => 1.0,
+            Some(t) if s > 0.0 => std_normal().cdf((t - assay.expected_reading(m)) / s),
+            Some(t) => f64::from(u8::from(assay.expected_reading(m) < t)),
+        };
+        self.components
+            .iter()
+            .map(|c| {
+                let density = NormalDist::new(c.mean_mmol_per_l, c.sd_mmol_per_l).expect("validated SD > 0");
+                let lo = c.mean_mmol_per_l - 12.0 * c.sd_mmol_per_l;
+                let hi = (c.mean_mmol_per_l + 12.0 * c.sd_mmol_per_l).min(upper);
+                if hi <= lo {
+                    return 0.0;
+                }
+                let h = (hi - lo) / INTERVALS as f64;
+                let g = |m: f64| density.pdf(m) * accept(m) * f(m);
+                let mut sum = g(lo) + g(hi);
+                for i in 1..INTERVALS {
+                    let m = lo + h * i as f64;
+                    sum += if i % 2 == 1 { 4.0 } else { 2.0 } * g(m);
+                }
+                c.weight * sum * h / 3.0
+            })
+            .sum()
+    }
+
+    /// P(truly deficient) among the screened: `P(m < cutoff)`.
+    pub fn prob_deficient(&self) -> f64 {
+        self.components
+            .iter()
+            .map(|c| c.weight * std_normal().cdf((self.deficiency_cutoff_mmol_per_l - c.mean_mmol_per_l) / c.sd_mmol_per_l))
+            .sum()
+    }
+}
+
+fn std_normal() -> NormalDist {
+    NormalDist::standard()
+}

@@ -1,0 +1,57 @@
+//! Response: from exposure to the individual treatment effect (model.md section 5).
+//!
+//! Repletion after `t` weeks: `dm = deficit * (1 - exp(-t / tau)) * a / (a + A50)`, with `a` the
+//! absorbed Mg (mg/day). Individual benefit, in outcome units: `max_effect * dm / ref_deficit`,
+//! or `effect_replete` for a treated person with no deficit. Under the `fixed` model every treated
+//! person benefits by exactly `delta` (the textbook case) while Mg still repletes as above.
+
+use crate::scenario::{Response, ResponseModel};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResponseModelParams {
+    pub model: ResponseModel,
+    pub delta: f64,
+    pub max_effect: f64,
+    pub ref_deficit_mmol_per_l: f64,
+    pub effect_replete: f64,
+    pub a50_mg_per_day: f64,
+    /// `1 - exp(-duration / tau)`: the share of the reachable repletion achieved by the end.
+    pub time_factor: f64,
+}
+
+impl ResponseModelParams {
+    pub fn new(r: &Response, duration_weeks: f64) -> ResponseModelParams {
+        ResponseModelParams {
+            model: r.model,
+            delta: r.delta,
+            max_effect: r.max_effect,
+            ref_deficit_mmol_per_l: r.ref_deficit_mmol_per_l,
+            effect_replete: r.effect_replete,
+            a50_mg_per_day: r.a50_mg_per_day,
+            time_factor: -(-duration_weeks / r.tau_weeks).exp_m1(),
+        }
+    }
+
+    /// Share of the deficit repleted at absorbed dose `a` (mg/day) by the end of the trial.
+    #[inline]
+    pub fn repleted_fraction(&self, absorbed_mg_per_day: f64) -> f64 {
+        let saturation = if absorbed_mg_per_day > 0.0 {
+            absorbed_mg_per_day / (absorbed_mg_per_day + self.a50_mg_per_day)
+        } else {
+            0.0
+        };
+        self.time_factor * saturation
+    }
+
+    /// Benefit of a treated person with the given deficit and repletion (both mmol/L).
+    #[inline]
+    pub fn benefit(&self, deficit_mmol_per_l: f64, repleted_mmol_per_l: f64) -> f64 {
+        match self.model {
+            ResponseModel::Fixed => self.delta,
+            ResponseModel::Repletion if deficit_mmol_per_l > 0.0 => {
+                self.max_effect * repleted_mmol_per_l / self.ref_deficit_mmol_per_l
+            }
+            ResponseModel::Repletion => self.effect_replete,
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! The scenario file: schema, literature defaults, `--set` overrides and validation.
+//!
+//! A scenario is a TOML file with the sections `population`, `biomarker`, `selection`,
+//! `arms`, `bioavailability`, `response`, `outcome`, `dropout`, `analysis` and `design`.
+//! Every field has a default (documented in `docs/scenarios.md`, with its source); unknown
+//! fields are an error so that a typo is never silently ignored. Sources in brackets refer to
+//! the reference list of `docs/scenarios.md` (from the project's literature-parameters file).
+
+use crate::biomarker::BiomarkerType;
+use crate::error::ScenarioError;
+use crate::intervention::Formulation;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A whole trial design, as read from a scenario file, with every default filled in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in the output; defaults to the file stem.
+    #[serde(default)]
+    pub name: String,
+    /// Free text shown by `explain`.
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub population: Population,
+    #[serde(default)]
+    pub biomarker: Biomarker,
+    #[serde(default)]
+    pub selection: Selection,
+    /// The arms: exactly one placebo arm and one or more active arms.
+    #[serde(default)]
+    pub arms: Vec<Arm>,
+    #[serde(default)]
+    pub bioavailability: BioavailabilityOverrides,
+    #[serde(default)]
+    pub response: Response,
+    #[serde(default)]
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub dropout: Dropout,
+    #[serde(default)]
+    pub analysis: Analysis,
+    #[serde(default)]
+    pub design: Design,
+}
+
+/// How the latent true Mg status `m` (serum-equivalent mmol/L) is distributed among the screened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopulationModel {
+    /// Two normal components: deficient with probability `deficiency_prevalence`, else replete.
+    Mixture,
+    /// A single normal `N(mean, sd)`.
+    Normal,
+    /// Mg status is not modelled (textbook designs): needs all-comers and a fixed response.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Population {
+    pub model: PopulationModel,
+    /// Share of the screened who belong to the deficient component. 14.5% of ~16,000 unselected
+    /// Germans had serum Mg < 0.76 mmol/L [Schimatschek01].
+    pub deficiency_prevalence: f64,
+    /// Mean true status of the deficient component, mmol/L (model.md example; UNVERIFIED).
+    pub deficient_mean_mmol_per_l: f64,
+    pub deficient_sd_mmol_per_l: f64,
+    /// Mean of the replete component, mmol/L: middle of the 0.75-0.95 reference interval [Costello16].
+    pub replete_mean_mmol_per_l: f64,
+    pub replete_sd_mmol_per_l: f64,
+    /// Mean and SD for `model = "normal"`: the classic 0.75-0.95 mmol/L interval as mean +- 2 SD [Costello16].
+    pub mean_mmol_per_l: f64,
+    pub sd_mmol_per_l: f64,
+    /// Replete level: `deficit = max(0, target - m)`. 0.85 mmol/L, the evidence-based cut-off proposed by [Rosanoff22].
+    pub replete_target_mmol_per_l: f64,
+    /// True status below which a person counts as truly deficient (for PPV and sensitivity): 0.75 mmol/L [IOM97].
+    pub deficiency_cutoff_mmol_per_l: f64,
+}
+
+impl Default for Population {
+    fn default() -> Self {
+        Population {
+            model: PopulationModel::Mixture,
+            deficiency_prevalence: 0.145,
+            deficient_mean_mmol_per_l: 0.70,
+            deficient_sd_mmol_per_l: 0.06,
+            replete_mean_mmol_per_l: 0.88,
+            replete_sd_mmol_per_l: 0.06,
+            mean_mmol_per_l: 0.85,
+            sd_mmol_per_l: 0.05,
+            replete_target_mmol_per_l: 0.85,
+            deficiency_cutoff_mmol_per_l: 0.75,
+        }
+    }
+}
+
+/// The screening assay. Unset fields take the defaults of its `type` (see `biomarker.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Biomarker {
+    #[serde(rename = "type")]
+    pub kind: BiomarkerType,
+    /// Number of measurements averaged at each occasion (screening and end of trial).
+    pub repeats: u32,
+    /// Reading per unit of true status (biomarker units per mmol/L).
+    pub scale: Option<f64>,
+    /// Additive bias, biomarker units.
+    pub bias: Option<f64>,
+    /// SD of the person's lasting discrepancy between this assay and body stores (does not average out).
+    pub persistent_sd: Option<f64>,
+    /// SD of one measurement around the person's own level (within-person + analytical; averages out).
+    pub repeat_sd: Option<f64>,
+    /// Lower limit of the assay's normal range, biomarker units ("normal at end of trial").
+    pub normal_low: Option<f64>,
+}
+
+impl Default for Biomarker {
+    fn default() -> Self {
+        Biomarker {
+            kind: BiomarkerType::SerumTotal,
+            repeats: 1,
+            scale: None,
+            bias: None,
+            persistent_sd: None,
+            repeat_sd: None,
+            normal_low: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectionMode {
+    /// Enrol everyone screened.
+    AllComers,
+    /// Enrol only those whose biomarker is below `threshold`; screen until every arm is full.
+    Enrich,
+    /// Enrol everyone; randomize in permuted blocks within the strata below / at-or-above `threshold`.
+    Stratify,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Selection {
+    pub mode: SelectionMode,
+    /// Biomarker threshold, in the biomarker's unit; defaults to its `normal_low`.
+    pub threshold: Option<f64>,
+    /// Permuted-block size for stratified randomization, in multiples of the allocation ratio.
+    pub blocks_per_ratio: u32,
+    /// Below this enrolment probability `enrich` is refused instead of screening for ever.
+    pub min_enrolment_probability: f64,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection { mode: SelectionMode::AllComers, threshold: None, blocks_per_ratio: 2, min_enrolment_probability: 1e-3 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArmKind {
+    Placebo,
+    Active,
+}
+
+/// One arm of the trial.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    pub name: String,
+    pub kind: ArmKind,
+    /// Mg salt; required for an active arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formulation: Option<Formulation>,
+    /// Elemental Mg, mg/day; required for an active arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_mg_per_day: Option<f64>,
+    /// Fractional absorption for this arm only, overriding the formulation table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bioavailability: Option<f64>,
+    /// Mean share of doses taken: 83% in the MgCl2 depression trial [Tarleton17].
+    #[serde(default = "default_adherence_mean")]
+    pub adherence_mean: f64,
+    /// Beta concentration (alpha + beta) of per-person adherence; larger is less spread (UNVERIFIED).
+    #[serde(default = "default_adherence_concentration")]
+    pub adherence_concentration: f64,
+    /// Integer allocation weight: this arm enrols `allocation * design.n_per_arm`.
+    #[serde(default = "default_allocation")]
+    pub allocation: u32,
+    /// Dropout probability of this arm, overriding `[dropout]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
+}
+
+fn default_adherence_mean() -> f64 {
+    0.83
+}
+fn default_adherence_concentration() -> f64 {
+    20.0
+}
+fn default_allocation() -> u32 {
+    1
+}
+
+/// Fractional-absorption overrides of the built-in formulation table (see `intervention.rs`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BioavailabilityOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oxide: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citrate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chloride: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lactate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glycinate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l_threonate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iv_sulfate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseModel {
+    /// Every treated participant benefits by exactly `delta` outcome units (the textbook case).
+    Fixed,
+    /// Benefit proportional to the Mg repleted (model.md section 5).
+    Repletion,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Response {
+    pub model: ResponseModel,
+    /// Benefit of treatment in outcome units for every treated participant (`fixed`).
+    pub delta: f64,
+    /// Benefit, in outcome units, of repleting `ref_deficit_mmol_per_l` (`repletion`).
+    pub max_effect: f64,
+    /// Deficit whose full repletion gives `max_effect`, mmol/L.
+    pub ref_deficit_mmol_per_l: f64,
+    /// Benefit for treated participants with no deficit, outcome units.
+    pub effect_replete: f64,
+    /// Time constant of repletion, weeks: serum approaches its new level with tau 3-6 wk (UNVERIFIED, lit. file s.4).
+    pub tau_weeks: f64,
+    /// Absorbed Mg (mg/day) giving half the maximal repletion: circulating Mg plateaus near
+    /// 300 mg/day intake [Zhang16JN], i.e. ~100 mg/day absorbed; A50 = 40 (UNVERIFIED).
+    pub a50_mg_per_day: f64,
+}
+
+impl Default for Response {
+    fn default() -> Self {
+        Response {
+            model: ResponseModel::Repletion,
+            delta: 0.0,
+            max_effect: 12.0,
+            ref_deficit_mmol_per_l: 0.15,
+            effect_replete: 0.0,
+            tau_weeks: 4.0,
+            a50_mg_per_day: 40.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    LowerIsBetter,
+    HigherIsBetter,
+}
+
+/// A continuous outcome scale. Defaults: BDI-II in outpatients with depression.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Outcome {
+    pub name: String,
+    pub direction: Direction,
+    /// Mean and SD of the true baseline score: mild MDE 18 (8) [Steer01].
+    pub baseline_mean: f64,
+    pub baseline_sd: f64,
+    /// Change without treatment or placebo, outcome units per trial.
+    pub natural_change: f64,
+    /// Placebo response, outcome units (signed change): BDI-II -10.4 over 8 weeks [Rajizadeh17].
+    pub placebo_response: f64,
+    /// SD of the true individual change. 7.8 gives the observed change SD 7.9-8.9 of [Rajizadeh17]
+    /// once BDI-II measurement error (retest 0.93) is added.
+    pub change_sd: f64,
+    /// Test-retest reliability of one assessment: BDI-II 1-week retest r = 0.93 [BeckManual].
+    pub reliability: f64,
+    /// Assessments averaged at baseline and at follow-up.
+    pub assessments: u32,
+    /// Scale bounds (BDI-II 0-63); observed scores are clipped to them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Round observed scores to whole points.
+    pub integer: bool,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome {
+            name: "BDI-II".into(),
+            direction: Direction::LowerIsBetter,
+            baseline_mean: 18.0,
+            baseline_sd: 8.0,
+            natural_change: 0.0,
+            placebo_response: -10.4,
+            change_sd: 7.8,
+            reliability: 0.93,
+            assessments: 1,
+            min: Some(0.0),
+            max: Some(63.0),
+            integer: true,
+        }
+    }
+}
+
+/// Missing-completely-at-random dropout before the follow-up assessment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dropout {
+    /// 11% in [Tarleton17] (126 randomized, 112 analysed).
+    pub placebo: f64,
+    pub active: f64,
+}
+
+impl Default for Dropout {
+    fn default() -> Self {
+        Dropout { placebo: 0.11, active: 0.11 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    /// Welch t-test on the change from baseline.
+    Welch,
+    /// Follow-up on treatment + baseline (+ stratum when stratified).
+    Ancova,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sided {
+    Two,
+    /// One-sided in the direction of benefit.
+    One,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Analysis {
+    pub test: TestKind,
+    pub alpha: f64,
+    pub sided: Sided,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis { test: TestKind::Ancova, alpha: 0.05, sided: Sided::Two }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Design {
+    /// Participants per unit of allocation (per arm at 1:1); 30 per arm in [Rajizadeh17].
+    pub n_per_arm: u32,
+    /// Simulated trials.
+    pub reps: u32,
+    /// Master seed; see the seed contract in the README.
+    pub seed: u64,
+    /// Treatment duration, weeks: 8 in [Rajizadeh17].
+    pub duration_weeks: f64,
+}
+
+impl Default for Design {
+    fn default() -> Self {
+        Design { n_per_arm: 30, reps: 2000, seed: 1, duration_weeks: 8.0 }
+    }
+}
+
+/// Reads, overrides and validates a scenario file.
+///
+/// `overrides` are `PATH=VALUE` strings (`--set`). Errors name the file and the line, or the
+/// field and its allowed values.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    from_str(&text, &file, &stem, overrides)
+}
+
+/// Like [`load`], from text; `file` is used in messages and `default_name` when `name` is unset.
+pub fn from_str(text: &str, file: &str, default_name: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let parse_err = |e: toml::de::Error| ScenarioError::Parse { file: file.to_string(), message: e.to_string() };
+    let mut scenario: Scenario = if overrides.is_empty() {
+        toml::from_str(text).map_err(parse_err)?
+    } else {
+        let mut table: toml::Table = text.parse().map_err(parse_err)?;
+        for o in overrides {
+            apply_override(&mut table, o)?;
+        }
+        let merged = toml::to_string(&table).expect("a TOML table serializes");
+        toml::from_str(&merged).map_err(|e| ScenarioError::Override {
+            file: file.to_string(),
+            overrides: overrides.join(" "),
+            message: e.to_string(),
+        })?
+    };
+    if scenario.name.is_empty() {
+        scenario.name = default_name.to_string();
+    }
+    crate::validate::validate(&scenario).map_err(|(field, message)| ScenarioError::Invalid {
+        file: file.to_string(),
+        field,
+        message,
+    })?;
+    Ok(scenario)
+}
+
+/// Sets `a.b.c=value` in a TOML table. Array elements are addressed by index or by `name`
+/// (`arms.magnesium.dose_mg_per_day`). The value is read as TOML, or else as a bare string.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
+    let bad = |message: String| ScenarioError::SetPath { assignment: assignment.to_string(), message };
+    let (path, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| bad("expected PATH=VALUE, e.g. design.n_per_arm=80".into()))?;
+    let keys: Vec<&str> = path.trim().split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(bad(format!("`{path}` is not a dotted field path")));
+    }
+    let value = parse_value(raw.trim());
+    let mut node: &mut toml::Table = table;
+    for (i, key) in keys.iter().enumerate() {
+        let last = i + 1 == keys.len();
+        if last {
+            node.insert((*key).to_string(), value);
+            return Ok(());
+        }
+        let entry = node.entry((*key).to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+        node = match entry {
+            toml::Value::Table(t) => t,
+            toml::Value::Array(items) => {
+                let selector = keys[i + 1];
+                if i + 2 >= keys.len() {
+                    return Err(bad(format!("`{key}.{selector}` is an array element; name a field inside it")));
+                }
+                let idx = match selector.parse::<usize>() {
+                    Ok(n) if n < items.len() => n,
+                    _ => items
+                        .iter()
+                        .position(|it| it.get("name").and_then(|n| n.as_str()) == Some(selector))
+                        .ok_or_else(|| {
+                            bad(format!("`{key}` has no element `{selector}` (use an index 0..{} or an element's name)", items.len()))
+                        })?,
+                };
+                // Skip the selector key: continue below with the element.
+                return set_in_element(&mut items[idx], &keys[i + 2..], value).map_err(bad);
+            }
+            _ => return Err(bad(format!("`{}` is a value, not a section", keys[..=i].join(".")))),
+        };
+    }
+    Ok(())
+}
+
+fn set_in_element(element: &mut toml::Value, keys: &[&str], value: toml::Value) -> Result<(), String> {
+    let mut node = element.as_table_mut().ok_or("array element is not a table")?;
+    for (i, key) in keys.iter().enumerate() {
+        if i + 1 == keys.len() {
+            node.insert((*key).to_string(), value);
+            return Ok(());
+        }
+        node = node
+            .entry((*key).to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .ok_or_else(|| format!("`{key}` is a value, not a section"))?;
+    }
+    Ok(())
+}
+
+fn parse_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}

@@ -1,0 +1,195 @@
+//! One simulated trial: screen, enrol, randomize, treat, measure, analyse.
+//!
+//! Random streams (the seed contract, see README): every replicate `r` draws only from
+//! streams keyed by `(seed, r, stream)`. Without stratification each arm screens and enrols
+//! from its own stream (`stream` = arm index), so arms and replicates never share draws and
+//! adding participants to an arm leaves the earlier ones unchanged. A stratified trial
+//! enrols from one stream (`STRATIFIED_STREAM`) and randomizes in permuted blocks within
+//! each stratum. Screening per arm is exact: with iid screenees, the total screened to fill
+//! all arms is negative binomial either way.
+
+use crate::analysis::{Cell, Estimate, ancova::ancova, welch::welch};
+use crate::plan::{ArmPlan, Plan};
+use crate::rng::{TrialRng, stream_rng};
+use crate::scenario::{SelectionMode, TestKind};
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, StandardNormal};
+
+/// Stream id of the single enrolment stream of a stratified trial.
+pub const STRATIFIED_STREAM: u64 = u64::MAX;
+
+/// Counts of one arm in one trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ArmCounts {
+    pub enrolled: u32,
+    /// Enrolled with true status below the deficiency cut-off.
+    pub deficient: u32,
+    pub dropouts: u32,
+    /// Completers whose end-of-trial reading is at or above the assay's normal limit.
+    pub normal_at_end: u32,
+    /// Sum of the individual benefits of the enrolled (outcome units; 0 in placebo).
+    pub benefit_sum: f64,
+}
+
+/// What one trial reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialResult {
+    pub screened: u64,
+    pub screened_deficient: u64,
+    pub arms: Vec<ArmCounts>,
+    /// One per active arm, in file order; `None` if the test could not be computed.
+    pub comparisons: Vec<Option<Estimate>>,
+}
+
+/// A screened person: true status and the total error of the screening reading.
+#[derive(Debug, Clone, Copy)]
+struct Person {
+    m: f64,
+    reading_error: f64,
+}
+
+#[inline]
+fn normal<R: Rng>(rng: &mut R) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// Screens until a person is eligible; counts everyone screened.
+#[inline]
+fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, result: &mut TrialResult) -> Person {
+    let Some(mg) = &plan.mg else {
+        result.screened += 1;
+        return Person { m: f64::NAN, reading_error: 0.0 };
+    };
+    let error_sd = plan.assay.total_error_sd();
+    loop {
+        let m = mg.sample(rng);
+        let reading_error = error_sd * normal(rng);
+        result.screened += 1;
+        result.screened_deficient += u64::from(m < mg.deficiency_cutoff_mmol_per_l);
+        if !enrich || plan.assay.expected_reading(m) + reading_error < plan.threshold {
+            return Person { m, reading_error };
+        }
+    }
+}
+
+/// Treats, follows up and measures one enrolled person; adds the completer to `cell`.
+#[inline]
+fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Person, counts: &mut ArmCounts, cell: &mut Cell) {
+    counts.enrolled += 1;
+    let mut repleted = 0.0;
+    let mut deficit = 0.0;
+    if let Some(mg) = &plan.mg {
+        counts.deficient += u32::from(person.m < mg.deficiency_cutoff_mmol_per_l);
+        deficit = mg.deficit(person.m);
+        if let Some(exposure) = &arm.exposure {
+            let adherence = arm.adherence.map_or(exposure.adherence_mean, |b| b.sample(rng));
+            let absorbed = exposure.bioavailability * exposure.dose_mg_per_day * adherence;
+            repleted = deficit * plan.response.repleted_fraction(absorbed);
+        }
+    }
+    let benefit = if arm.is_active { plan.response.benefit(deficit, repleted) } else { 0.0 };
+    counts.benefit_sum += benefit;
+    if arm.dropout > 0.0 && rng.random::<f64>() < arm.dropout {
+        counts.dropouts += 1;
+        return;
+    }
+    if plan.mg.is_some() {
+        // Split the screening error into its lasting part (kept at the end) and the
+        // occasion's own error: the lasting part given the total is normal with mean
+        // e vp/(vp+vr) and variance vp vr/(vp+vr).
+        let (vp, vr) = (plan.assay.params.persistent_sd.powi(2), plan.assay.occasion_sd().powi(2));
+        let persistent = if vp + vr > 0.0 {
+            person.reading_error * vp / (vp + vr) + (vp * vr / (vp + vr)).sqrt() * normal(rng)
+        } else {
+            0.0
+        };
+        let reading_at_end =
+            plan.assay.expected_reading(person.m + repleted) + persistent + plan.assay.occasion_sd() * normal(rng);
+        counts.normal_at_end += u32::from(reading_at_end >= plan.assay.params.normal_low);
+    }
+    let o = &plan.outcome;
+    let baseline_true = if plan.needs_true_baseline { o.baseline_mean + o.baseline_sd * normal(rng) } else { o.baseline_mean };
+    let followup_true = baseline_true + o.common_change + o.benefit_sign * benefit + o.change_sd * normal(rng);
+    let (mut x, mut y) = (baseline_true, followup_true);
+    if o.error_sd > 0.0 {
+        x += o.error_sd * normal(rng);
+        y += o.error_sd * normal(rng);
+    }
+    cell.add(o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean);
+}
+
+/// Simulates replicate `rep` of the plan with master seed `seed`.
+pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
+    let n_arms = plan.arms.len();
+    let mut result = TrialResult {
+        screened: 0,
+        screened_deficient: 0,
+        arms: vec![ArmCounts::default(); n_arms],
+        comparisons: Vec::new(),
+    };
+    // cells[arm * n_strata + stratum]
+    let mut cells = vec![Cell::default(); n_arms * plan.n_strata];
+    match plan.mode {
+        SelectionMode::AllComers | SelectionMode::Enrich => {
+            let enrich = plan.mode == SelectionMode::Enrich;
+            for (a, arm) in plan.arms.iter().enumerate() {
+                let mut rng: TrialRng = stream_rng(seed, rep, a as u64);
+                for _ in 0..arm.n_target {
+                    let person = screen(plan, &mut rng, enrich, &mut result);
+                    follow_up(plan, &mut rng, arm, person, &mut result.arms[a], &mut cells[a]);
+                }
+            }
+        }
+        SelectionMode::Stratify => stratified(plan, seed, rep, &mut result, &mut cells),
+    }
+    let placebo = plan.placebo;
+    let ns = plan.n_strata;
+    let sign = plan.outcome.benefit_sign;
+    result.comparisons = plan
+        .active_arms()
+        .map(|a| {
+            let (act, pla) = (&cells[a * ns..(a + 1) * ns], &cells[placebo * ns..(placebo + 1) * ns]);
+            match plan.test {
+                TestKind::Welch => {
+                    let merge = |cs: &[Cell]| cs.iter().fold(Cell::default(), |acc, c| acc.merged(*c));
+                    welch(&merge(act), &merge(pla), sign)
+                }
+                TestKind::Ancova => ancova(act, pla, ns > 1, sign),
+            }
+        })
+        .collect();
+    result
+}
+
+/// Stratified randomization: everyone screened is enrolled until the total is reached; each
+/// stratum (reading below / at-or-above the threshold) has its own sequence of permuted
+/// blocks holding `blocks_per_ratio * allocation` slots per arm.
+fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells: &mut [Cell]) {
+    let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
+    let per_block = plan.scenario.selection.blocks_per_ratio;
+    let block: Vec<usize> = plan
+        .arms
+        .iter()
+        .enumerate()
+        .flat_map(|(a, arm)| std::iter::repeat_n(a, (arm.allocation * per_block) as usize))
+        .collect();
+    let mut blocks = [block.clone(), block];
+    let mut next = [usize::MAX; 2];
+    let total: u32 = plan.arms.iter().map(|a| a.n_target).sum();
+    for _ in 0..total {
+        let person = screen(plan, &mut rng, false, result);
+        let stratum = if plan.assay.expected_reading(person.m) + person.reading_error < plan.threshold { 0 } else { 1 };
+        if next[stratum] >= blocks[stratum].len() {
+            // Fisher-Yates shuffle of a fresh block.
+            let b = &mut blocks[stratum];
+            for i in (1..b.len()).rev() {
+                let j = rng.random_range(0..=i);
+                b.swap(i, j);
+            }
+            next[stratum] = 0;
+        }
+        let a = blocks[stratum][next[stratum]];
+        next[stratum] += 1;
+        follow_up(plan, &mut rng, &plan.arms[a], person, &mut result.arms[a], &mut cells[a * 2 + stratum]);
+    }
+}
