@@ -280,7 +280,7 @@ pub enum Direction {
 pub struct Outcome {
     pub name: String,
     pub direction: Direction,
-    /// Mean and SD of the true baseline score: mild MDE 18 (8) [Steer01].
+    /// Mean and SD of the true baseline score: moderate MDE 27 (10) [Steer01].
     pub baseline_mean: f64,
     pub baseline_sd: f64,
     /// Change without treatment or placebo, outcome units per trial.
@@ -308,8 +308,8 @@ impl Default for Outcome {
         Outcome {
             name: "BDI-II".into(),
             direction: Direction::LowerIsBetter,
-            baseline_mean: 18.0,
-            baseline_sd: 8.0,
+            baseline_mean: 27.0,
+            baseline_sd: 10.0,
             natural_change: 0.0,
             placebo_response: -10.4,
             change_sd: 7.8,

@@ -1,0 +1,116 @@
+//! Bad input: a clear message naming the file, line or field and the allowed values, exit
+//! code 2, no panic or backtrace, and no output file.
+
+mod common;
+use common::{mgtrial, shipped};
+
+/// Runs `mgtrial run` on `text` with extra args; checks exit 2, no output file, no panic, and
+/// that stderr contains every `needle`.
+fn rejects(text: &str, extra: &[&str], needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("bad.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("out.csv");
+    let assert = mgtrial().arg("run").arg(&scenario).arg("--out").arg(&out).args(extra).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!out.exists(), "an output file was left behind");
+    assert!(!stderr.contains("panicked") && !stderr.contains("stack backtrace"), "{stderr}");
+    if extra.is_empty() {
+        assert!(stderr.contains("bad.toml"), "file not named: {stderr}");
+    }
+    for needle in needles {
+        assert!(stderr.contains(needle), "missing `{needle}` in: {stderr}");
+    }
+}
+
+fn textbook() -> String {
+    shipped("textbook.toml")
+}
+
+#[test]
+fn malformed_toml_names_the_line() {
+    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = [64"), &[], &["line 51", "expected"]);
+}
+
+#[test]
+fn wrong_type_names_the_line_and_the_expected_type() {
+    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = \"many\""), &[], &["line", "invalid type", "n_per_arm"]);
+}
+
+#[test]
+fn unknown_field_lists_the_allowed_fields() {
+    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = 64\nn_per_amr = 3"), &[], &["unknown field `n_per_amr`", "n_per_arm", "line"]);
+}
+
+#[test]
+fn probability_outside_unit_interval() {
+    rejects(&textbook().replace("placebo = 0.0", "placebo = 1.5"), &[], &["dropout.placebo", "0 to"]);
+    rejects(&textbook().replace("alpha = 0.05", "alpha = 1.2"), &[], &["analysis.alpha"]);
+    rejects(&textbook(), &["--set", "population.deficiency_prevalence=-0.1"], &["population.deficiency_prevalence", "0 to 1"]);
+}
+
+#[test]
+fn negative_or_zero_sd() {
+    rejects(&textbook().replace("change_sd = 1.0", "change_sd = 0"), &[], &["outcome.change_sd", "greater than 0"]);
+    rejects(&textbook().replace("baseline_sd = 1.0", "baseline_sd = -2"), &[], &["outcome.baseline_sd", "greater than 0"]);
+    rejects(&textbook(), &["--set", "biomarker.repeat_sd=-0.1"], &["biomarker.repeat_sd", "0 or more"]);
+}
+
+#[test]
+fn unknown_formulation_lists_the_formulations() {
+    rejects(&textbook().replace("formulation = \"citrate\"", "formulation = \"picolinate\""), &[], &["picolinate", "oxide", "l_threonate", "iv_sulfate", "line"]);
+}
+
+#[test]
+fn unknown_biomarker_lists_the_biomarkers() {
+    rejects(&format!("{}\n[biomarker]\ntype = \"hair\"\n", textbook()), &[], &["hair", "serum_total", "red_cell", "loading_test"]);
+}
+
+#[test]
+fn no_active_arm() {
+    let text = textbook();
+    let start = text.find("[[arms]]\nname = \"active\"").unwrap();
+    let end = text.find("[response]").unwrap();
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    rejects(&without, &[], &["arms", "no active arm", "kind = \"active\""]);
+}
+
+#[test]
+fn zero_reps_and_too_few_per_arm() {
+    rejects(&textbook().replace("reps = 10000", "reps = 0"), &[], &["design.reps", "1 or more"]);
+    rejects(&textbook(), &["--reps", "0"], &["design.reps"]);
+    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = 1"), &[], &["design.n_per_arm", "at least 2"]);
+}
+
+#[test]
+fn set_path_that_does_not_exist() {
+    rejects(&textbook(), &["--set", "design.n_per_armz=80"], &["--set", "unknown field `n_per_armz`", "n_per_arm"]);
+    rejects(&textbook(), &["--set", "nonsense.field=1"], &["unknown field `nonsense`"]);
+    rejects(&textbook(), &["--set", "arms.placebo_x.dose_mg_per_day=3"], &["arms", "no element `placebo_x`"]);
+    rejects(&textbook(), &["--set", "design.n_per_arm"], &["PATH=VALUE"]);
+}
+
+#[test]
+fn enrichment_that_enrols_almost_nobody_is_refused_not_hung() {
+    let text = shipped("depression_mgo_enriched.toml");
+    rejects(&text, &["--set", "selection.threshold=0.40"], &["selection.threshold", "enrols only", "raise the threshold"]);
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    mgtrial().args(["run", "does/not/exist.toml"]).assert().code(2);
+}
+
+#[test]
+fn unwritable_output_is_a_runtime_error_without_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing_dir").join("out.csv");
+    mgtrial()
+        .arg("run")
+        .arg(common::scenario_path("textbook.toml"))
+        .args(["--reps", "10", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(!out.exists());
+}

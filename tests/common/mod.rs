@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use mgtrial::{engine, plan::Plan, scenario, summary::ComparisonSummary};
+use std::path::PathBuf;
+
+/// Simulates a scenario given as TOML text, with `--set`-style overrides; first comparison.
+pub fn simulate(toml_text: &str, overrides: &[&str]) -> ComparisonSummary {
+    simulate_all(toml_text, overrides).remove(0)
+}
+
+pub fn simulate_all(toml_text: &str, overrides: &[&str]) -> Vec<ComparisonSummary> {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let s = scenario::from_str(toml_text, "test.toml", "test", &overrides).expect("valid test scenario");
+    let plan = Plan::new(&s, "test.toml").expect("valid plan");
+    let opts = engine::RunOptions { reps: s.design.reps, seed: s.design.seed, threads: 0, progress: false };
+    let results = engine::run(&plan, opts);
+    mgtrial::summary::summarize(&plan, s.design.seed, &results)
+}
+
+pub fn shipped(name: &str) -> String {
+    std::fs::read_to_string(scenario_path(name)).expect("shipped scenario")
+}
+
+pub fn scenario_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
+}
+
+/// Monte Carlo SE of a proportion `p` estimated from `n` independent trials.
+pub fn binomial_se(p: f64, n: f64) -> f64 {
+    (p * (1.0 - p) / n).sqrt()
+}
+
+/// A textbook design: fixed effect, normal unbounded outcome, reliability 1, all comers,
+/// no dropout, Welch; change SD 1 and baseline SD 1. Override fields with `--set` paths.
+pub const TEXTBOOK: &str = r#"
+[population]
+model = "none"
+[[arms]]
+name = "placebo"
+kind = "placebo"
+[[arms]]
+name = "active"
+kind = "active"
+formulation = "citrate"
+dose_mg_per_day = 300
+[response]
+model = "fixed"
+delta = 0.5
+[outcome]
+direction = "higher_is_better"
+baseline_mean = 10.0
+baseline_sd = 1.0
+placebo_response = 0.0
+change_sd = 1.0
+reliability = 1.0
+min = -inf
+max = inf
+integer = false
+[dropout]
+placebo = 0.0
+active = 0.0
+[analysis]
+test = "welch"
+[design]
+n_per_arm = 64
+reps = 20000
+seed = 7
+"#;
+
+/// The mgtrial binary, with RUST_BACKTRACE removed (this environment sets it).
+pub fn mgtrial() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("mgtrial").expect("binary built");
+    c.env_remove("RUST_BACKTRACE");
+    c
+}
