@@ -18,6 +18,7 @@ pub mod power;
 pub mod response;
 pub mod rng;
 pub mod scenario;
+pub mod selection;
 pub mod summary;
 pub mod trial;
 pub mod validate;

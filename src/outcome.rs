@@ -17,6 +17,9 @@ pub struct OutcomeModel {
     pub change_sd: f64,
     /// SD of the averaged measurement error of one occasion (0 with reliability 1).
     pub error_sd: f64,
+    /// SD of the follow-up around its expectation given the true baseline:
+    /// `sqrt(change_sd^2 + error_sd^2)`.
+    pub followup_noise_sd: f64,
     /// +1 if higher scores are better, -1 if lower are.
     pub benefit_sign: f64,
     pub min: f64,
@@ -27,12 +30,14 @@ pub struct OutcomeModel {
 impl OutcomeModel {
     pub fn new(o: &Outcome) -> OutcomeModel {
         let r = o.reliability;
+        let error_sd = (o.baseline_sd.powi(2) * (1.0 - r) / r / f64::from(o.assessments)).sqrt();
         OutcomeModel {
             baseline_mean: o.baseline_mean,
             baseline_sd: o.baseline_sd,
             common_change: o.natural_change + o.placebo_response,
             change_sd: o.change_sd,
-            error_sd: (o.baseline_sd.powi(2) * (1.0 - r) / r / f64::from(o.assessments)).sqrt(),
+            error_sd,
+            followup_noise_sd: o.change_sd.hypot(error_sd),
             benefit_sign: match o.direction {
                 Direction::HigherIsBetter => 1.0,
                 Direction::LowerIsBetter => -1.0,

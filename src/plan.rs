@@ -8,6 +8,7 @@ use crate::outcome::OutcomeModel;
 use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
+use crate::selection::Screening;
 use rand_distr::Beta;
 
 /// One arm, resolved.
@@ -31,6 +32,10 @@ pub struct Plan {
     /// `None` when Mg status is not modelled.
     pub mg: Option<MgStatus>,
     pub assay: Assay,
+    /// Joint draws of reading and status; `None` when Mg status is not modelled.
+    pub screening: Option<Screening>,
+    /// P(truly deficient) among the screened, exact from the population model.
+    pub prob_deficient: f64,
     /// Selection threshold in the biomarker's unit (the assay's `normal_low` if unset).
     pub threshold: f64,
     pub mode: SelectionMode,
@@ -119,6 +124,8 @@ impl Plan {
             n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
             reject: TCritical::new(reject_tail, total as usize + 8),
             coverage: TCritical::new(0.025, total as usize + 8),
+            screening: mg.as_ref().map(|m| Screening::new(m, &assay)),
+            prob_deficient: mg.as_ref().map_or(0.0, |m| m.prob_deficient()),
             mg,
             assay,
             arms,

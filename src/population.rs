@@ -2,13 +2,12 @@
 //!
 //! A mixture of normal components (model.md section 1): deficient with probability
 //! `deficiency_prevalence`, else replete; a single normal is the one-component case.
-//! Besides sampling, this module integrates over `m` exactly (by quadrature) to give the
-//! closed-form quantities `explain` prints and the tests check the simulator against.
+//! Sampling lives in `selection.rs` (reading and status are drawn jointly); this module
+//! integrates over `m` by quadrature to give the closed-form quantities `explain` prints and
+//! the tests check the simulator against.
 
 use crate::biomarker::Assay;
 use crate::scenario::{Population, PopulationModel};
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use statrs::distribution::{Continuous, ContinuousCDF, Normal as NormalDist};
 
 /// One normal component with its weight.
@@ -54,18 +53,6 @@ impl MgStatus {
             replete_target_mmol_per_l: p.replete_target_mmol_per_l,
             deficiency_cutoff_mmol_per_l: p.deficiency_cutoff_mmol_per_l,
         })
-    }
-
-    /// Draws one person's true status.
-    #[inline]
-    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        let c = if self.components.len() == 2 && rng.random::<f64>() >= self.components[0].weight {
-            &self.components[1]
-        } else {
-            &self.components[0]
-        };
-        let z: f64 = rng.sample(StandardNormal);
-        c.mean_mmol_per_l + c.sd_mmol_per_l * z
     }
 
     /// Deficit below the replete target, mmol/L.

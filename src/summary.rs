@@ -42,7 +42,8 @@ pub struct ComparisonSummary {
     pub screened_per_enrolled: f64,
     /// Share of the enrolled who are truly deficient (true status below the cut-off).
     pub ppv_deficient: Option<f64>,
-    /// Share of the truly deficient screened who were enrolled (selected).
+    /// Share of the truly deficient screened who were enrolled: (enrolled deficient per
+    /// screened, simulated) / P(deficient among the screened, exact from the population model).
     pub selection_sensitivity: Option<f64>,
     /// Share of the enrolled in the two compared arms who dropped out.
     pub dropout_rate: f64,
@@ -62,7 +63,6 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
     let s = &plan.scenario;
     let reps = results.len() as f64;
     let screened: f64 = results.iter().map(|r| r.screened as f64).sum();
-    let screened_deficient: f64 = results.iter().map(|r| r.screened_deficient as f64).sum();
     let arm_total = |a: usize, f: &dyn Fn(&crate::trial::ArmCounts) -> f64| -> f64 {
         results.iter().map(|r| f(&r.arms[a])).sum()
     };
@@ -119,7 +119,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
                 mean_enrolled: enrolled_all / reps,
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
-                selection_sensitivity: ratio(deficient_all, screened_deficient).filter(|_| mg),
+                selection_sensitivity: ratio(deficient_all / screened, plan.prob_deficient).filter(|_| mg),
                 dropout_rate: dropouts_pair / enrolled_pair,
                 normal_at_end_placebo: normal_at_end(p),
                 normal_at_end_active: normal_at_end(a),

@@ -12,6 +12,7 @@ use crate::analysis::{Cell, Estimate, ancova::ancova, welch::welch};
 use crate::plan::{ArmPlan, Plan};
 use crate::rng::{TrialRng, stream_rng};
 use crate::scenario::{SelectionMode, TestKind};
+use crate::selection::Screened;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -35,17 +36,9 @@ pub struct ArmCounts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialResult {
     pub screened: u64,
-    pub screened_deficient: u64,
     pub arms: Vec<ArmCounts>,
     /// One per active arm, in file order; `None` if the test could not be computed.
     pub comparisons: Vec<Option<Estimate>>,
-}
-
-/// A screened person: true status and the total error of the screening reading.
-#[derive(Debug, Clone, Copy)]
-struct Person {
-    m: f64,
-    reading_error: f64,
 }
 
 #[inline]
@@ -53,39 +46,40 @@ fn normal<R: Rng>(rng: &mut R) -> f64 {
     rng.sample(StandardNormal)
 }
 
-/// Screens until a person is eligible; counts everyone screened.
+/// Screens until a person is eligible (everyone unless `enrich`); counts everyone screened.
+/// `None` when Mg status is not modelled.
 #[inline]
-fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, result: &mut TrialResult) -> Person {
-    let Some(mg) = &plan.mg else {
+fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, result: &mut TrialResult) -> Option<Screened> {
+    let Some(screening) = plan.screening.as_ref() else {
         result.screened += 1;
-        return Person { m: f64::NAN, reading_error: 0.0 };
+        return None;
     };
-    let error_sd = plan.assay.total_error_sd();
     loop {
-        let m = mg.sample(rng);
-        let reading_error = error_sd * normal(rng);
+        let person = screening.screen(rng);
         result.screened += 1;
-        result.screened_deficient += u64::from(m < mg.deficiency_cutoff_mmol_per_l);
-        if !enrich || plan.assay.expected_reading(m) + reading_error < plan.threshold {
-            return Person { m, reading_error };
+        if !enrich || person.reading < plan.threshold {
+            return Some(person);
         }
     }
 }
 
 /// Treats, follows up and measures one enrolled person; adds the completer to `cell`.
 #[inline]
-fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Person, counts: &mut ArmCounts, cell: &mut Cell) {
+fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Screened>, counts: &mut ArmCounts, cell: &mut Cell) {
     counts.enrolled += 1;
     let mut repleted = 0.0;
     let mut deficit = 0.0;
-    if let Some(mg) = &plan.mg {
-        counts.deficient += u32::from(person.m < mg.deficiency_cutoff_mmol_per_l);
-        deficit = mg.deficit(person.m);
+    let mut status = None;
+    if let (Some(person), Some(screening), Some(mg)) = (person, &plan.screening, &plan.mg) {
+        let m = screening.status(rng, &person);
+        counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
+        deficit = mg.deficit(m);
         if let Some(exposure) = &arm.exposure {
             let adherence = arm.adherence.map_or(exposure.adherence_mean, |b| b.sample(rng));
             let absorbed = exposure.bioavailability * exposure.dose_mg_per_day * adherence;
             repleted = deficit * plan.response.repleted_fraction(absorbed);
         }
+        status = Some((screening, person.reading - plan.assay.expected_reading(m), m));
     }
     let benefit = if arm.is_active { plan.response.benefit(deficit, repleted) } else { 0.0 };
     counts.benefit_sum += benefit;
@@ -93,28 +87,16 @@ fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Person, co
         counts.dropouts += 1;
         return;
     }
-    if plan.mg.is_some() {
-        // Split the screening error into its lasting part (kept at the end) and the
-        // occasion's own error: the lasting part given the total is normal with mean
-        // e vp/(vp+vr) and variance vp vr/(vp+vr).
-        let (vp, vr) = (plan.assay.params.persistent_sd.powi(2), plan.assay.occasion_sd().powi(2));
-        let persistent = if vp + vr > 0.0 {
-            person.reading_error * vp / (vp + vr) + (vp * vr / (vp + vr)).sqrt() * normal(rng)
-        } else {
-            0.0
-        };
-        let reading_at_end =
-            plan.assay.expected_reading(person.m + repleted) + persistent + plan.assay.occasion_sd() * normal(rng);
-        counts.normal_at_end += u32::from(reading_at_end >= plan.assay.params.normal_low);
+    if let Some((screening, screening_error, m)) = status {
+        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + repleted), screening_error);
+        counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
     }
     let o = &plan.outcome;
     let baseline_true = if plan.needs_true_baseline { o.baseline_mean + o.baseline_sd * normal(rng) } else { o.baseline_mean };
-    let followup_true = baseline_true + o.common_change + o.benefit_sign * benefit + o.change_sd * normal(rng);
-    let (mut x, mut y) = (baseline_true, followup_true);
-    if o.error_sd > 0.0 {
-        x += o.error_sd * normal(rng);
-        y += o.error_sd * normal(rng);
-    }
+    // Follow-up = true baseline + expected change + benefit + (true change noise + follow-up
+    // measurement error, drawn as one normal of the combined SD).
+    let y = baseline_true + o.common_change + o.benefit_sign * benefit + o.followup_noise_sd * normal(rng);
+    let x = if o.error_sd > 0.0 { baseline_true + o.error_sd * normal(rng) } else { baseline_true };
     cell.add(o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean);
 }
 
@@ -123,7 +105,6 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     let n_arms = plan.arms.len();
     let mut result = TrialResult {
         screened: 0,
-        screened_deficient: 0,
         arms: vec![ArmCounts::default(); n_arms],
         comparisons: Vec::new(),
     };
@@ -178,7 +159,10 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
     let total: u32 = plan.arms.iter().map(|a| a.n_target).sum();
     for _ in 0..total {
         let person = screen(plan, &mut rng, false, result);
-        let stratum = if plan.assay.expected_reading(person.m) + person.reading_error < plan.threshold { 0 } else { 1 };
+        let stratum = match person {
+            Some(p) if p.reading < plan.threshold => 0,
+            _ => 1,
+        };
         if next[stratum] >= blocks[stratum].len() {
             // Fisher-Yates shuffle of a fresh block.
             let b = &mut blocks[stratum];
