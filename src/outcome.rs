@@ -58,7 +58,7 @@ impl OutcomeModel {
     #[inline]
     pub fn observe(&self, score: f64) -> f64 {
         let clipped = score.clamp(self.min, self.max);
-        if self.integer { clipped.round() } else { clipped }
+        if self.integer { round_half_even(clipped) } else { clipped }
     }
 
     /// SD of the observed follow-up and its correlation with the observed baseline, for an
@@ -67,5 +67,26 @@ impl OutcomeModel {
         let var_x = self.baseline_sd.powi(2) + self.error_sd.powi(2);
         let var_y = self.baseline_sd.powi(2) + self.change_sd.powi(2) + self.error_sd.powi(2);
         (var_y.sqrt(), self.baseline_sd.powi(2) / (var_x * var_y).sqrt())
+    }
+}
+
+/// Rounds to the nearest integer, ties to even, without a libm call: adding and subtracting
+/// 1.5 * 2^52 leaves the value rounded by the FPU's default mode, exact for |x| < 2^51 (larger
+/// doubles are already integers).
+#[inline]
+fn round_half_even(x: f64) -> f64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    if x.abs() < 2_251_799_813_685_248.0 { (x + SHIFT) - SHIFT } else { x }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_half_even;
+
+    #[test]
+    fn rounds_like_round_ties_even() {
+        for x in [-3.5, -2.5, -0.6, -0.5, -0.4, 0.0, 0.4, 0.5, 0.6, 1.5, 2.5, 17.49, 62.5, 1e300, -1e17] {
+            assert_eq!(round_half_even(x), x.round_ties_even(), "{x}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::rng::{TrialRng, stream_rng};
 use crate::scenario::{SelectionMode, TestKind};
 use crate::selection::Screened;
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::StandardNormal;
 
 /// Stream id of the single enrolment stream of a stratified trial.
 pub const STRATIFIED_STREAM: u64 = u64::MAX;
@@ -48,24 +48,25 @@ fn normal<R: Rng>(rng: &mut R) -> f64 {
 
 /// Screens until a person is eligible (everyone unless `enrich`); counts everyone screened.
 /// `None` when Mg status is not modelled.
-#[inline]
-fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, result: &mut TrialResult) -> Option<Screened> {
+#[inline(always)]
+fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, screened: &mut u64) -> Option<Screened> {
     let Some(screening) = plan.screening.as_ref() else {
-        result.screened += 1;
+        *screened += 1;
         return None;
     };
     loop {
         let person = screening.screen(rng);
-        result.screened += 1;
+        *screened += 1;
         if !enrich || person.reading < plan.threshold {
             return Some(person);
         }
     }
 }
 
-/// Treats, follows up and measures one enrolled person; adds the completer to `cell`.
-#[inline]
-fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Screened>, counts: &mut ArmCounts, cell: &mut Cell) {
+/// Treats, follows up and measures one enrolled person; returns the completer's observed
+/// (baseline, follow-up), centred on the baseline mean, or `None` after dropout.
+#[inline(always)]
+fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Screened>, counts: &mut ArmCounts) -> Option<(f64, f64)> {
     counts.enrolled += 1;
     let mut repleted = 0.0;
     let mut deficit = 0.0;
@@ -75,7 +76,7 @@ fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Scr
         counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
         deficit = mg.deficit(m);
         if let Some(exposure) = &arm.exposure {
-            let adherence = arm.adherence.map_or(exposure.adherence_mean, |b| b.sample(rng));
+            let adherence = arm.adherence.as_ref().map_or(exposure.adherence_mean, |b| b.sample(rng));
             let absorbed = exposure.bioavailability * exposure.dose_mg_per_day * adherence;
             repleted = deficit * plan.response.repleted_fraction(absorbed);
         }
@@ -85,7 +86,7 @@ fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Scr
     counts.benefit_sum += benefit;
     if arm.dropout > 0.0 && rng.random::<f64>() < arm.dropout {
         counts.dropouts += 1;
-        return;
+        return None;
     }
     if let Some((screening, screening_error, m)) = status {
         let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + repleted), screening_error);
@@ -97,7 +98,7 @@ fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Scr
     // measurement error, drawn as one normal of the combined SD).
     let y = baseline_true + o.common_change + o.benefit_sign * benefit + o.followup_noise_sd * normal(rng);
     let x = if o.error_sd > 0.0 { baseline_true + o.error_sd * normal(rng) } else { baseline_true };
-    cell.add(o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean);
+    Some((o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean))
 }
 
 /// Simulates replicate `rep` of the plan with master seed `seed`.
@@ -115,10 +116,17 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
             let enrich = plan.mode == SelectionMode::Enrich;
             for (a, arm) in plan.arms.iter().enumerate() {
                 let mut rng: TrialRng = stream_rng(seed, rep, a as u64);
+                // Local accumulators stay in registers: no loop-carried chain through memory.
+                let (mut counts, mut cell, mut screened) = (ArmCounts::default(), Cell::default(), 0u64);
                 for _ in 0..arm.n_target {
-                    let person = screen(plan, &mut rng, enrich, &mut result);
-                    follow_up(plan, &mut rng, arm, person, &mut result.arms[a], &mut cells[a]);
+                    let person = screen(plan, &mut rng, enrich, &mut screened);
+                    if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, &mut counts) {
+                        cell.add(x, y);
+                    }
                 }
+                result.arms[a] = counts;
+                cells[a] = cell;
+                result.screened += screened;
             }
         }
         SelectionMode::Stratify => stratified(plan, seed, rep, &mut result, &mut cells),
@@ -158,7 +166,7 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
     let mut next = [usize::MAX; 2];
     let total: u32 = plan.arms.iter().map(|a| a.n_target).sum();
     for _ in 0..total {
-        let person = screen(plan, &mut rng, false, result);
+        let person = screen(plan, &mut rng, false, &mut result.screened);
         let stratum = match person {
             Some(p) if p.reading < plan.threshold => 0,
             _ => 1,
@@ -174,6 +182,8 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
         }
         let a = blocks[stratum][next[stratum]];
         next[stratum] += 1;
-        follow_up(plan, &mut rng, &plan.arms[a], person, &mut result.arms[a], &mut cells[a * 2 + stratum]);
+        if let Some((x, y)) = follow_up(plan, &mut rng, &plan.arms[a], person, &mut result.arms[a]) {
+            cells[a * 2 + stratum].add(x, y);
+        }
     }
 }
