@@ -51,41 +51,25 @@ impl BiomarkerType {
             // 0.06 is larger than CVI 2-4% + CVA 1.5-3% alone (UNVERIFIED, lit. file s.2): it is
             // set so that a placebo arm selected on one reading < 0.75 partly reads normal 8 weeks
             // later, as the 48.1% of [Rajizadeh17] shows (regression to the mean).
-            BiomarkerType::SerumTotal => BiomarkerParams {
-                scale: 1.0,
-                bias: 0.0,
-                persistent_sd: 0.03,
-                repeat_sd: 0.06,
-                normal_low: 0.75,
-            },
+            BiomarkerType::SerumTotal => {
+                BiomarkerParams { scale: 1.0, bias: 0.0, persistent_sd: 0.03, repeat_sd: 0.06, normal_low: 0.75 }
+            }
             // iMg/tMg ratio 0.60 and healthy range 0.44-0.59 mmol/L [Greenway96]; within-subject
             // CV ~4% and analytical CV 2.3% at 0.52 mmol/L [Lakehead] give repeat SD 0.024.
-            BiomarkerType::Ionized => BiomarkerParams {
-                scale: 0.60,
-                bias: 0.0,
-                persistent_sd: 0.027,
-                repeat_sd: 0.024,
-                normal_low: 0.44,
-            },
+            BiomarkerType::Ionized => {
+                BiomarkerParams { scale: 0.60, bias: 0.0, persistent_sd: 0.027, repeat_sd: 0.024, normal_low: 0.44 }
+            }
             // RBC Mg ~1.7-2.8 mmol/L (method dependent) [lab sites]: scale 2.65 maps 0.85 to 2.25.
             // Cells turn over slowly (lifespan ~120 d), so little lasting discrepancy; assay CV ~5%.
-            BiomarkerType::RedCell => BiomarkerParams {
-                scale: 2.65,
-                bias: 0.0,
-                persistent_sd: 0.08,
-                repeat_sd: 0.10,
-                normal_low: 1.70,
-            },
+            BiomarkerType::RedCell => {
+                BiomarkerParams { scale: 2.65, bias: 0.0, persistent_sd: 0.08, repeat_sd: 0.10, normal_low: 1.70 }
+            }
             // Excretion of an IV load, %: healthy retain 6.3% (excrete ~94%) [Gullestad94];
             // deficiency when < 80% is excreted [Medscape]; map 0.85 -> 94%, 0.70 -> 75%.
             // Repeat-difference SD 8.1% [Gullestad94] gives a single-test SD of 8.1/sqrt(2) = 5.7%.
-            BiomarkerType::LoadingTest => BiomarkerParams {
-                scale: 127.0,
-                bias: -14.0,
-                persistent_sd: 2.0,
-                repeat_sd: 5.7,
-                normal_low: 80.0,
-            },
+            BiomarkerType::LoadingTest => {
+                BiomarkerParams { scale: 127.0, bias: -14.0, persistent_sd: 2.0, repeat_sd: 5.7, normal_low: 80.0 }
+            }
         }
     }
 }

@@ -26,10 +26,8 @@ pub struct RunOptions {
 pub fn run(plan: &Plan, opts: RunOptions) -> Vec<TrialResult> {
     let reps = u64::from(opts.reps);
     let bar = progress_bar(reps, opts.progress);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .expect("a rayon thread pool can be built");
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().expect("a rayon thread pool can be built");
     let chunks: Vec<Vec<TrialResult>> = pool.install(|| {
         (0..reps.div_ceil(CHUNK))
             .into_par_iter()

@@ -91,7 +91,8 @@ pub fn explain(plan: &Plan) -> String {
     }
     out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
     let mean_deficit = mg.integrate(assay, selected, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
-    let share_no_deficit = mg.integrate(assay, selected, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
+    let share_no_deficit =
+        mg.integrate(assay, selected, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
     out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
     let effect = |a: usize| -> f64 {
         match s.response.model {
@@ -106,7 +107,9 @@ pub fn explain(plan: &Plan) -> String {
     for a in 0..plan.arms.len() {
         let arm = &plan.arms[a];
         match arm.exposure {
-            None => out += &format!("arm {}: placebo, n {}, dropout {:.1}%\n", arm.name, arm.n_target, 100.0 * arm.dropout),
+            None => {
+                out += &format!("arm {}: placebo, n {}, dropout {:.1}%\n", arm.name, arm.n_target, 100.0 * arm.dropout)
+            }
             Some(e) => {
                 out += &format!(
                     "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {} points; n {}, dropout {:.1}%\n",

@@ -37,7 +37,11 @@ pub const COLUMNS: [&str; 26] = [
 fn fixed(v: f64) -> String {
     // Six decimals, and never "-0.000000".
     let s = format!("{v:.6}");
-    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') { s.trim_start_matches('-').to_string() } else { s }
+    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    }
 }
 
 fn optional(v: Option<f64>) -> String {
@@ -135,7 +139,10 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             pct(r.normal_at_end_active)
         );
         if r.reps_not_analysable > 0 {
-            out += &format!("  note             {} trials could not be analysed (too few completers)\n", r.reps_not_analysable);
+            out += &format!(
+                "  note             {} trials could not be analysed (too few completers)\n",
+                r.reps_not_analysable
+            );
         }
     }
     out

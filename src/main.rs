@@ -80,7 +80,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             print(&csv)
         }
         Some(path) => {
-            export::write_atomic(path, &csv).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+            export::write_atomic(path, &csv)
+                .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
             print(&table)?;
             print(&format!("wrote {}\n", path.display()))
         }

@@ -1,7 +1,7 @@
 //! Continuous outcome scales and their measurement (model.md section 6).
 //!
-//! True baseline `~ N(mu0, sd0)`; true follow-up = baseline + natural change + placebo response
-//! + (benefit, signed by the scale's direction) + `N(0, change_sd^2)`. Each observed score adds a
+//! True baseline `~ N(mu0, sd0)`; true follow-up = baseline + natural change + placebo
+//! response, plus the benefit (signed by the scale's direction) and `N(0, change_sd^2)`. Each observed score adds a
 //! measurement error of variance `sd0^2 (1 - r) / r` (classical test theory: reliability
 //! `r = var_true / var_observed`), divided by the number of assessments averaged; then it is
 //! clipped to the scale's bounds and rounded if the scale is integer-valued.

@@ -67,10 +67,7 @@ impl MgStatus {
 
     pub fn variance(&self) -> f64 {
         let mu = self.mean();
-        self.components
-            .iter()
-            .map(|c| c.weight * (c.sd_mmol_per_l.powi(2) + (c.mean_mmol_per_l - mu).powi(2)))
-            .sum()
+        self.components.iter().map(|c| c.weight * (c.sd_mmol_per_l.powi(2) + (c.mean_mmol_per_l - mu).powi(2))).sum()
     }
 
     /// Probability that one screening reading falls below `threshold`:
@@ -123,7 +120,9 @@ impl MgStatus {
     pub fn prob_deficient(&self) -> f64 {
         self.components
             .iter()
-            .map(|c| c.weight * std_normal().cdf((self.deficiency_cutoff_mmol_per_l - c.mean_mmol_per_l) / c.sd_mmol_per_l))
+            .map(|c| {
+                c.weight * std_normal().cdf((self.deficiency_cutoff_mmol_per_l - c.mean_mmol_per_l) / c.sd_mmol_per_l)
+            })
             .sum()
     }
 }

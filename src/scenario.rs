@@ -155,7 +155,12 @@ pub struct Selection {
 
 impl Default for Selection {
     fn default() -> Self {
-        Selection { mode: SelectionMode::AllComers, threshold: None, blocks_per_ratio: 2, min_enrolment_probability: 1e-3 }
+        Selection {
+            mode: SelectionMode::AllComers,
+            threshold: None,
+            blocks_per_ratio: 2,
+            min_enrolment_probability: 1e-3,
+        }
     }
 }
 
@@ -393,8 +398,8 @@ impl Default for Design {
 /// field and its allowed values.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     from_str(&text, &file, &stem, overrides)
 }
@@ -431,9 +436,8 @@ pub fn from_str(text: &str, file: &str, default_name: &str, overrides: &[String]
 /// (`arms.magnesium.dose_mg_per_day`). The value is read as TOML, or else as a bare string.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
     let bad = |message: String| ScenarioError::SetPath { assignment: assignment.to_string(), message };
-    let (path, raw) = assignment
-        .split_once('=')
-        .ok_or_else(|| bad("expected PATH=VALUE, e.g. design.n_per_arm=80".into()))?;
+    let (path, raw) =
+        assignment.split_once('=').ok_or_else(|| bad("expected PATH=VALUE, e.g. design.n_per_arm=80".into()))?;
     let keys: Vec<&str> = path.trim().split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
         return Err(bad(format!("`{path}` is not a dotted field path")));
@@ -460,7 +464,10 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Scena
                         .iter()
                         .position(|it| it.get("name").and_then(|n| n.as_str()) == Some(selector))
                         .ok_or_else(|| {
-                            bad(format!("`{key}` has no element `{selector}` (use an index 0..{} or an element's name)", items.len()))
+                            bad(format!(
+                                "`{key}` has no element `{selector}` (use an index 0..{} or an element's name)",
+                                items.len()
+                            ))
                         })?,
                 };
                 // Skip the selector key: continue below with the element.

@@ -63,9 +63,8 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
     let s = &plan.scenario;
     let reps = results.len() as f64;
     let screened: f64 = results.iter().map(|r| r.screened as f64).sum();
-    let arm_total = |a: usize, f: &dyn Fn(&crate::trial::ArmCounts) -> f64| -> f64 {
-        results.iter().map(|r| f(&r.arms[a])).sum()
-    };
+    let arm_total =
+        |a: usize, f: &dyn Fn(&crate::trial::ArmCounts) -> f64| -> f64 { results.iter().map(|r| f(&r.arms[a])).sum() };
     let enrolled_all: f64 = (0..plan.arms.len()).map(|a| arm_total(a, &|c| f64::from(c.enrolled))).sum();
     let deficient_all: f64 = (0..plan.arms.len()).map(|a| arm_total(a, &|c| f64::from(c.deficient))).sum();
     let mg = plan.mg.is_some();
@@ -93,8 +92,10 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
             } else {
                 0.0
             };
-            let covered =
-                estimates.iter().filter(|e| !plan.coverage.exceeds((e.benefit - true_effect).abs() / e.se, e.df)).count() as f64;
+            let covered = estimates
+                .iter()
+                .filter(|e| !plan.coverage.exceeds((e.benefit - true_effect).abs() / e.se, e.df))
+                .count() as f64;
             let (lo, hi) = wilson_95(rejections, reps);
             let enrolled_pair = arm_total(a, &|c| f64::from(c.enrolled)) + arm_total(p, &|c| f64::from(c.enrolled));
             let dropouts_pair = arm_total(a, &|c| f64::from(c.dropouts)) + arm_total(p, &|c| f64::from(c.dropouts));

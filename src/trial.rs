@@ -66,7 +66,13 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, screened: &mut u64) ->
 /// Treats, follows up and measures one enrolled person; returns the completer's observed
 /// (baseline, follow-up), centred on the baseline mean, or `None` after dropout.
 #[inline(always)]
-fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Screened>, counts: &mut ArmCounts) -> Option<(f64, f64)> {
+fn follow_up<R: Rng>(
+    plan: &Plan,
+    rng: &mut R,
+    arm: &ArmPlan,
+    person: Option<Screened>,
+    counts: &mut ArmCounts,
+) -> Option<(f64, f64)> {
     counts.enrolled += 1;
     let mut repleted = 0.0;
     let mut deficit = 0.0;
@@ -93,7 +99,8 @@ fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Scr
         counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
     }
     let o = &plan.outcome;
-    let baseline_true = if plan.needs_true_baseline { o.baseline_mean + o.baseline_sd * normal(rng) } else { o.baseline_mean };
+    let baseline_true =
+        if plan.needs_true_baseline { o.baseline_mean + o.baseline_sd * normal(rng) } else { o.baseline_mean };
     // Follow-up = true baseline + expected change + benefit + (true change noise + follow-up
     // measurement error, drawn as one normal of the combined SD).
     let y = baseline_true + o.common_change + o.benefit_sign * benefit + o.followup_noise_sd * normal(rng);
@@ -104,11 +111,7 @@ fn follow_up<R: Rng>(plan: &Plan, rng: &mut R, arm: &ArmPlan, person: Option<Scr
 /// Simulates replicate `rep` of the plan with master seed `seed`.
 pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     let n_arms = plan.arms.len();
-    let mut result = TrialResult {
-        screened: 0,
-        arms: vec![ArmCounts::default(); n_arms],
-        comparisons: Vec::new(),
-    };
+    let mut result = TrialResult { screened: 0, arms: vec![ArmCounts::default(); n_arms], comparisons: Vec::new() };
     // cells[arm * n_strata + stratum]
     let mut cells = vec![Cell::default(); n_arms * plan.n_strata];
     match plan.mode {

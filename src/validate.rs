@@ -49,7 +49,11 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     let b = &s.biomarker;
     check(b.repeats >= 1, "biomarker.repeats", "at least 1 measurement is needed: allowed values are 1 or more")?;
     if let Some(v) = b.scale {
-        check(v.is_finite() && v > 0.0, "biomarker.scale", format!("{v}: the scale must be greater than 0 (a low reading must mean low Mg)"))?;
+        check(
+            v.is_finite() && v > 0.0,
+            "biomarker.scale",
+            format!("{v}: the scale must be greater than 0 (a low reading must mean low Mg)"),
+        )?;
     }
     if let Some(v) = b.bias {
         finite("biomarker.bias", v)?;
@@ -109,7 +113,9 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
                 f("formulation"),
                 "an active arm needs a formulation: oxide, citrate, chloride, lactate, glycinate, l_threonate or iv_sulfate",
             )?;
-            let dose = arm.dose_mg_per_day.ok_or_else(|| (f("dose_mg_per_day"), "an active arm needs a dose in elemental mg/day".to_string()))?;
+            let dose = arm
+                .dose_mg_per_day
+                .ok_or_else(|| (f("dose_mg_per_day"), "an active arm needs a dose in elemental mg/day".to_string()))?;
             non_negative(&f("dose_mg_per_day"), dose)?;
         }
         if let Some(v) = arm.bioavailability {
@@ -170,10 +176,18 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     dropout("dropout.active", s.dropout.active)?;
 
     let a = &s.analysis;
-    check(a.alpha > 0.0 && a.alpha < 1.0, "analysis.alpha", format!("{} is not allowed: alpha must be above 0 and below 1", a.alpha))?;
+    check(
+        a.alpha > 0.0 && a.alpha < 1.0,
+        "analysis.alpha",
+        format!("{} is not allowed: alpha must be above 0 and below 1", a.alpha),
+    )?;
 
     let d = &s.design;
-    check(d.n_per_arm >= 2, "design.n_per_arm", format!("{}: at least 2 participants per arm are needed", d.n_per_arm))?;
+    check(
+        d.n_per_arm >= 2,
+        "design.n_per_arm",
+        format!("{}: at least 2 participants per arm are needed", d.n_per_arm),
+    )?;
     check(d.reps >= 1, "design.reps", "0 replicates: allowed values are 1 or more")?;
     check(
         d.duration_weeks.is_finite() && d.duration_weeks > 0.0,

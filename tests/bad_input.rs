@@ -39,31 +39,51 @@ fn wrong_type_names_the_line_and_the_expected_type() {
 
 #[test]
 fn unknown_field_lists_the_allowed_fields() {
-    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = 64\nn_per_amr = 3"), &[], &["unknown field `n_per_amr`", "n_per_arm", "line"]);
+    rejects(
+        &textbook().replace("n_per_arm = 64", "n_per_arm = 64\nn_per_amr = 3"),
+        &[],
+        &["unknown field `n_per_amr`", "n_per_arm", "line"],
+    );
 }
 
 #[test]
 fn probability_outside_unit_interval() {
     rejects(&textbook().replace("placebo = 0.0", "placebo = 1.5"), &[], &["dropout.placebo", "0 to"]);
     rejects(&textbook().replace("alpha = 0.05", "alpha = 1.2"), &[], &["analysis.alpha"]);
-    rejects(&textbook(), &["--set", "population.deficiency_prevalence=-0.1"], &["population.deficiency_prevalence", "0 to 1"]);
+    rejects(
+        &textbook(),
+        &["--set", "population.deficiency_prevalence=-0.1"],
+        &["population.deficiency_prevalence", "0 to 1"],
+    );
 }
 
 #[test]
 fn negative_or_zero_sd() {
     rejects(&textbook().replace("change_sd = 1.0", "change_sd = 0"), &[], &["outcome.change_sd", "greater than 0"]);
-    rejects(&textbook().replace("baseline_sd = 1.0", "baseline_sd = -2"), &[], &["outcome.baseline_sd", "greater than 0"]);
+    rejects(
+        &textbook().replace("baseline_sd = 1.0", "baseline_sd = -2"),
+        &[],
+        &["outcome.baseline_sd", "greater than 0"],
+    );
     rejects(&textbook(), &["--set", "biomarker.repeat_sd=-0.1"], &["biomarker.repeat_sd", "0 or more"]);
 }
 
 #[test]
 fn unknown_formulation_lists_the_formulations() {
-    rejects(&textbook().replace("formulation = \"citrate\"", "formulation = \"picolinate\""), &[], &["picolinate", "oxide", "l_threonate", "iv_sulfate", "line"]);
+    rejects(
+        &textbook().replace("formulation = \"citrate\"", "formulation = \"picolinate\""),
+        &[],
+        &["picolinate", "oxide", "l_threonate", "iv_sulfate", "line"],
+    );
 }
 
 #[test]
 fn unknown_biomarker_lists_the_biomarkers() {
-    rejects(&format!("{}\n[biomarker]\ntype = \"hair\"\n", textbook()), &[], &["hair", "serum_total", "red_cell", "loading_test"]);
+    rejects(
+        &format!("{}\n[biomarker]\ntype = \"hair\"\n", textbook()),
+        &[],
+        &["hair", "serum_total", "red_cell", "loading_test"],
+    );
 }
 
 #[test]
@@ -93,7 +113,11 @@ fn set_path_that_does_not_exist() {
 #[test]
 fn enrichment_that_enrols_almost_nobody_is_refused_not_hung() {
     let text = shipped("depression_mgo_enriched.toml");
-    rejects(&text, &["--set", "selection.threshold=0.40"], &["selection.threshold", "enrols only", "raise the threshold"]);
+    rejects(
+        &text,
+        &["--set", "selection.threshold=0.40"],
+        &["selection.threshold", "enrols only", "raise the threshold"],
+    );
 }
 
 #[test]

@@ -56,11 +56,20 @@ fn type_one_error_is_alpha_for_both_tests_and_all_selection_modes() {
         for mode in ["all_comers", "enrich", "stratify"] {
             for sided in ["two", "one"] {
                 let mut o: Vec<&str> = NULL_WITH_MG.to_vec();
-                let (t, m, s) = (format!("analysis.test=\"{test}\""), format!("selection.mode=\"{mode}\""), format!("analysis.sided=\"{sided}\""));
+                let (t, m, s) = (
+                    format!("analysis.test=\"{test}\""),
+                    format!("selection.mode=\"{mode}\""),
+                    format!("analysis.sided=\"{sided}\""),
+                );
                 o.extend([t.as_str(), m.as_str(), s.as_str()]);
                 let r = simulate(TEXTBOOK, &o);
                 assert_eq!(r.reps_not_analysable, 0);
-                assert_within(r.power, 0.05, f64::from(r.reps), &format!("type I error, {test}, {mode}, {sided}-sided"));
+                assert_within(
+                    r.power,
+                    0.05,
+                    f64::from(r.reps),
+                    &format!("type I error, {test}, {mode}, {sided}-sided"),
+                );
             }
         }
     }
@@ -69,7 +78,16 @@ fn type_one_error_is_alpha_for_both_tests_and_all_selection_modes() {
 #[test]
 fn type_one_error_with_the_repletion_model_switched_off() {
     // Repletion model with max_effect 0 on the shipped enriched scenario's population.
-    let r = simulate(TEXTBOOK, &["population.model=\"mixture\"", "response.model=\"repletion\"", "response.max_effect=0", "selection.mode=\"enrich\"", "analysis.test=\"ancova\""]);
+    let r = simulate(
+        TEXTBOOK,
+        &[
+            "population.model=\"mixture\"",
+            "response.model=\"repletion\"",
+            "response.max_effect=0",
+            "selection.mode=\"enrich\"",
+            "analysis.test=\"ancova\"",
+        ],
+    );
     assert_within(r.power, 0.05, f64::from(r.reps), "type I error, repletion with no effect");
 }
 
@@ -94,7 +112,12 @@ fn ancova_power_matches_t_test_with_residual_sd() {
             ],
         );
         let expected = t_test_power(n, n, delta, residual_sd, 0.05, true);
-        assert_within(r.power, expected, f64::from(r.reps), &format!("ANCOVA r {reliability}, sdc {change_sd}, delta {delta}"));
+        assert_within(
+            r.power,
+            expected,
+            f64::from(r.reps),
+            &format!("ANCOVA r {reliability}, sdc {change_sd}, delta {delta}"),
+        );
         // ANCOVA beats the change score whenever rho < 1 (here: reliability < 1).
         if reliability < 1.0 {
             let welch = t_test_power(n, n, delta, change_sd.hypot((2.0 * err2).sqrt()), 0.05, true);

@@ -80,7 +80,15 @@ fn enrolment_probability_and_ppv_match_closed_forms() {
 
 #[test]
 fn all_comers_ppv_is_the_prevalence() {
-    let r = simulate(TEXTBOOK, &["population.model=\"normal\"", "population.mean_mmol_per_l=0.82", "population.sd_mmol_per_l=0.06", "design.reps=2000"]);
+    let r = simulate(
+        TEXTBOOK,
+        &[
+            "population.model=\"normal\"",
+            "population.mean_mmol_per_l=0.82",
+            "population.sd_mmol_per_l=0.06",
+            "design.reps=2000",
+        ],
+    );
     let p = Normal::standard().cdf((0.75 - 0.82) / 0.06);
     let enrolled = r.mean_enrolled * f64::from(r.reps);
     assert!((r.ppv_deficient.unwrap() - p).abs() <= 3.5 * binomial_se(p, enrolled));

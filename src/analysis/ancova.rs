@@ -23,7 +23,8 @@ pub fn ancova(active: &[Cell], placebo: &[Cell], use_stratum: bool, benefit_sign
     let mut xty = [0.0f64; MAX_P];
     let mut yty = 0.0;
     let mut n = 0.0;
-    let cells = active.iter().enumerate().map(|(s, c)| (1.0, s, c)).chain(placebo.iter().enumerate().map(|(s, c)| (0.0, s, c)));
+    let cells =
+        active.iter().enumerate().map(|(s, c)| (1.0, s, c)).chain(placebo.iter().enumerate().map(|(s, c)| (0.0, s, c)));
     for (treat, stratum, c) in cells {
         if c.n == 0.0 {
             continue;
