@@ -34,8 +34,8 @@ pub struct RunArgs {
     /// Simulated trials (overrides design.reps).
     #[arg(long)]
     pub reps: Option<u32>,
-    /// Master seed (overrides design.seed).
-    #[arg(long)]
+    /// Master seed, 0 to 2^63-1 (overrides design.seed).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]

@@ -5,18 +5,19 @@ use crate::power::t_test_power;
 use crate::scenario::{ResponseModel, Scenario, SelectionMode, TestKind};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 
-/// `E[a / (a + A50)]` over per-person adherence, by the midpoint rule on 2000 quantiles.
-fn mean_saturation(plan: &Plan, arm: usize) -> f64 {
+/// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
+/// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
+fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
     let a = &plan.arms[arm];
     let Some(e) = a.exposure else { return 0.0 };
-    let sat = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
+    let fraction = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
     match a.adherence {
-        None => sat(e.adherence_mean),
+        None => fraction(e.adherence_mean),
         Some(_) => {
             let (m, c) = (e.adherence_mean, e.adherence_concentration);
             let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
             const K: usize = 2000;
-            (0..K).map(|i| sat(beta.inverse_cdf((i as f64 + 0.5) / K as f64))).sum::<f64>() / K as f64
+            (0..K).map(|i| fraction(beta.inverse_cdf((i as f64 + 0.5) / K as f64))).sum::<f64>() / K as f64
         }
     }
 }
@@ -99,7 +100,7 @@ pub fn explain(plan: &Plan) -> String {
             ResponseModel::Fixed => s.response.delta,
             ResponseModel::Repletion => {
                 let r = &plan.response;
-                r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_saturation(plan, a)
+                r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
                     + r.effect_replete * share_no_deficit
             }
         }
@@ -118,7 +119,7 @@ pub fn explain(plan: &Plan) -> String {
                     e.dose_mg_per_day,
                     e.adherence_mean,
                     e.mean_absorbed_mg_per_day(),
-                    mean_deficit * mean_saturation(plan, a),
+                    mean_deficit * mean_repleted_fraction(plan, a),
                     effect(a),
                     s.outcome.name,
                     arm.n_target,
