@@ -13,7 +13,7 @@ fn bench(file: &str, overrides: &[&str], reps: u32, threads: usize) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
     let s = scenario::load(&path, &overrides).expect("shipped scenario");
     let plan = Plan::new(&s, file).expect("valid plan");
-    let opts = engine::RunOptions { reps, seed: 1, threads, progress: false };
+    let opts = engine::RunOptions { reps, threads, progress: false };
     let _warm = engine::run(&plan, engine::RunOptions { reps: reps / 10 + 1, ..opts });
     let mut times = Vec::new();
     let mut enrolled = 0u64;
@@ -22,8 +22,8 @@ fn bench(file: &str, overrides: &[&str], reps: u32, threads: usize) {
         let t0 = Instant::now();
         let results = engine::run(&plan, opts);
         times.push(t0.elapsed().as_secs_f64());
-        enrolled = results.iter().map(|r| r.arms.iter().map(|a| u64::from(a.enrolled)).sum::<u64>()).sum();
-        screened = results.iter().map(|r| r.screened).sum();
+        enrolled = results.arms.iter().map(|a| a.enrolled as u64).sum();
+        screened = results.screened as u64;
     }
     times.sort_by(f64::total_cmp);
     let t = times[2];

@@ -60,7 +60,8 @@ impl BiomarkerType {
                 BiomarkerParams { scale: 0.60, bias: 0.0, persistent_sd: 0.027, repeat_sd: 0.024, normal_low: 0.44 }
             }
             // RBC Mg ~1.7-2.8 mmol/L (method dependent) [lab sites]: scale 2.65 maps 0.85 to 2.25.
-            // Cells turn over slowly (lifespan ~120 d), so little lasting discrepancy; assay CV ~5%.
+            // Cells turn over slowly (lifespan ~120 d), so little lasting discrepancy; assay CV ~5%
+            // (UNVERIFIED ESTIMATE; RBC Mg methods differ, lit. file s.2).
             BiomarkerType::RedCell => {
                 BiomarkerParams { scale: 2.65, bias: 0.0, persistent_sd: 0.08, repeat_sd: 0.10, normal_low: 1.70 }
             }

@@ -1,6 +1,6 @@
 //! The command-line interface definition (clap). Parsing only; `main.rs` acts on it.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -12,8 +12,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a scenario and report power with its Monte Carlo uncertainty.
+    /// Simulate a scenario (or every point of its sweep) and report power with its Monte Carlo uncertainty.
     Run(RunArgs),
+    /// Find the smallest n per arm (or the value of another field) whose power reaches a target.
+    SampleSize(SampleSizeArgs),
+    /// Draw power curves from a CSV written by `run` as an SVG.
+    Plot(PlotArgs),
     /// Print the resolved scenario (every default filled in) and derived quantities.
     Explain(ScenarioArgs),
 }
@@ -27,16 +31,26 @@ pub struct ScenarioArgs {
     pub set: Vec<String>,
 }
 
+/// Options shared by `run` and `sample-size`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct SimulationArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Simulated trials (overrides design.reps).
+    /// Vary a field: PATH=V1,V2,... or PATH=START:STOP:STEP (repeat for a cartesian product).
+    #[arg(long = "sweep", value_name = "PATH=SPEC")]
+    pub sweep: Vec<String>,
+    /// Simulated trials per design point (overrides design.reps).
     #[arg(long)]
     pub reps: Option<u32>,
     /// Master seed, 0 to 2^63-1 (overrides design.seed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
+    /// Add replicates in batches until the 95% CI half-width of power is at most H.
+    #[arg(long, value_name = "H")]
+    pub precision: Option<f64>,
+    /// Most replicates per design point under --precision.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_reps: u32,
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -46,4 +60,70 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub sim: SimulationArgs,
+    /// Also draw the power curves as an SVG (x = the last swept field, one line per series).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Target power drawn as a dashed line in --plot.
+    #[arg(long, default_value_t = 0.8)]
+    pub target: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Criterion {
+    /// The power estimate reaches the target.
+    Estimate,
+    /// The lower end of its 95% CI reaches the target.
+    Lower,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleSizeArgs {
+    #[command(flatten)]
+    pub sim: SimulationArgs,
+    /// Power to reach.
+    #[arg(long, default_value_t = 0.8)]
+    pub target: f64,
+    #[arg(long, value_enum, default_value_t = Criterion::Estimate)]
+    pub criterion: Criterion,
+    /// Field to solve for instead of design.n_per_arm (e.g. selection.threshold); needs --min and --max.
+    #[arg(long, value_name = "PATH")]
+    pub solve_for: Option<String>,
+    /// Lower end of the search range (default 2 for n per arm).
+    #[arg(long)]
+    pub min: Option<f64>,
+    /// Upper end of the search range (default 5000 for n per arm).
+    #[arg(long)]
+    pub max: Option<f64>,
+    /// Stop a continuous search when the bracket is this narrow (default: range / 200).
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// CSV written by `mgtrial run`.
+    pub csv: PathBuf,
+    /// Column on the x axis (e.g. design.n_per_arm).
+    #[arg(long)]
+    pub x: String,
+    /// Column whose values make separate lines (default: series, if present).
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Column on the y axis; power gets its 95% CI band.
+    #[arg(long, default_value = "power")]
+    pub y: String,
+    /// Target drawn as a dashed horizontal line (power only).
+    #[arg(long, default_value_t = 0.8)]
+    pub target: f64,
+    #[arg(long, value_name = "FILE.svg")]
+    pub out: PathBuf,
+    /// Plot title (default: the scenario name).
+    #[arg(long)]
+    pub title: Option<String>,
 }

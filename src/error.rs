@@ -12,13 +12,18 @@ pub enum ScenarioError {
     /// the line, column and allowed values from the TOML reader.
     #[error("in scenario {file}: {message}")]
     Parse { file: String, message: String },
-    /// Like `Parse`, after `--set` overrides were applied (line numbers refer to the merged text).
-    #[error("in scenario {file} with --set {overrides}: {message}")]
-    Override { file: String, overrides: String, message: String },
-    /// A `--set PATH=VALUE` that cannot be applied.
+    /// Like `Parse`, after overrides (`--set`, a sweep point) were applied; line numbers refer
+    /// to the merged text, which the message shows.
+    #[error("in scenario {file} {context}: {message}")]
+    Override { file: String, context: String, message: String },
+    /// A `PATH=VALUE` override that cannot be applied.
     #[error("--set {assignment}: {message}")]
     SetPath { assignment: String, message: String },
+    /// A malformed `[sweep]` section or `--sweep` argument.
+    #[error("sweep {what}: {message}")]
+    Sweep { what: String, message: String },
     /// A value that parses but is out of range or inconsistent.
-    #[error("in scenario {file}, field `{field}`: {message}")]
-    Invalid { file: String, field: String, message: String },
+    /// `context` is empty or says which overrides or sweep point produced the value.
+    #[error("in scenario {file}{context}, field `{field}`: {message}")]
+    Invalid { file: String, context: String, field: String, message: String },
 }

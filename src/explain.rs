@@ -47,7 +47,7 @@ pub fn explain(plan: &Plan) -> String {
     out += "\n# Derived quantities\n";
     let Some(mg) = &plan.mg else {
         out += "Mg status is not modelled (population.model = \"none\").\n";
-        out += &power_lines(plan, &|_| s.response.delta);
+        out += &power_lines(plan);
         return out;
     };
     let assay = &plan.assay;
@@ -91,20 +91,9 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
     out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
-    let mean_deficit = mg.integrate(assay, selected, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
-    let share_no_deficit =
-        mg.integrate(assay, selected, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
+    let (mean_deficit, _) = enrolled_deficit(plan).unwrap_or((0.0, 1.0));
     out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
-    let effect = |a: usize| -> f64 {
-        match s.response.model {
-            ResponseModel::Fixed => s.response.delta,
-            ResponseModel::Repletion => {
-                let r = &plan.response;
-                r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
-                    + r.effect_replete * share_no_deficit
-            }
-        }
-    };
+    let effect = |a: usize| expected_effect(plan, a);
     for a in 0..plan.arms.len() {
         let arm = &plan.arms[a];
         match arm.exposure {
@@ -128,38 +117,80 @@ pub fn explain(plan: &Plan) -> String {
             }
         }
     }
-    out += &power_lines(plan, &effect);
+    out += &power_lines(plan);
     out
 }
 
-/// Approximate closed-form power per comparison: a t-test with the expected completers, the
-/// expected effect, and the residual SD of the analysis on an unbounded scale.
-fn power_lines(plan: &Plan, effect: &dyn Fn(usize) -> f64) -> String {
+/// Mean deficit (mmol/L) among the enrolled and the share of them with no deficit, by
+/// quadrature over the population; `None` when Mg status is not modelled.
+fn enrolled_deficit(plan: &Plan) -> Option<(f64, f64)> {
+    let mg = plan.mg.as_ref()?;
+    let selected = (plan.mode == SelectionMode::Enrich).then_some(plan.threshold);
+    let p_enrol = selected.map_or(1.0, |t| mg.prob_reading_below(&plan.assay, t));
+    let mean = mg.integrate(&plan.assay, selected, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
+    let none =
+        mg.integrate(&plan.assay, selected, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
+    Some((mean, none))
+}
+
+/// Expected benefit of active arm `a` among the enrolled (outcome units), in closed form: the
+/// mean deficit times the expected repleted fraction, or `delta` for the fixed model.
+pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
+    let r = &plan.response;
+    match (plan.scenario.response.model, enrolled_deficit(plan)) {
+        (ResponseModel::Repletion, Some((mean_deficit, share_no_deficit))) => {
+            r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
+                + r.effect_replete * share_no_deficit
+        }
+        _ => r.delta,
+    }
+}
+
+/// Residual SD of the analysis on an unbounded scale: the change-score SD for Welch, the
+/// follow-up SD times `sqrt(1 - rho^2)` for ANCOVA.
+fn residual_sd(plan: &Plan) -> f64 {
     let o = &plan.outcome;
     let (sd_y, rho) = o.observed_followup_sd_and_rho();
-    let sd = match plan.test {
+    match plan.test {
         TestKind::Welch => o.change_sd.hypot(o.error_sd * std::f64::consts::SQRT_2),
         TestKind::Ancova => sd_y * (1.0 - rho * rho).sqrt(),
-    };
-    let p = &plan.arms[plan.placebo];
-    let n_p = f64::from(p.n_target) * (1.0 - p.dropout);
+    }
+}
+
+/// Approximate power of active arm `a` against placebo with `n_per_arm` per allocation unit:
+/// a t-test with the expected completers, the expected effect and the residual SD. Ignores
+/// effect heterogeneity, scale bounds and rounding; `None` with too few completers.
+pub fn approximate_power(plan: &Plan, a: usize, n_per_arm: f64) -> Option<f64> {
+    let (p, arm) = (&plan.arms[plan.placebo], &plan.arms[a]);
+    let n_p = n_per_arm * f64::from(p.allocation) * (1.0 - p.dropout);
+    let n_a = n_per_arm * f64::from(arm.allocation) * (1.0 - arm.dropout);
+    (n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0).then(|| {
+        t_test_power(
+            n_a,
+            n_p,
+            expected_effect(plan, a),
+            residual_sd(plan),
+            plan.scenario.analysis.alpha,
+            plan.two_sided(),
+        )
+    })
+}
+
+/// Approximate closed-form power per comparison (see [`approximate_power`]).
+fn power_lines(plan: &Plan) -> String {
+    let n = f64::from(plan.scenario.design.n_per_arm);
     let mut out = String::new();
     for a in plan.active_arms() {
         let arm = &plan.arms[a];
-        let n_a = f64::from(arm.n_target) * (1.0 - arm.dropout);
-        let power = if n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0 {
-            format!("{:.3}", t_test_power(n_a, n_p, effect(a), sd, plan.scenario.analysis.alpha, plan.two_sided()))
-        } else {
-            "n/a".to_string()
-        };
+        let p = &plan.arms[plan.placebo];
         out += &format!(
             "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {:.3}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
             arm.name,
-            power,
-            effect(a),
-            sd,
-            n_a,
-            n_p
+            approximate_power(plan, a, n).map_or("n/a".to_string(), |v| format!("{v:.3}")),
+            expected_effect(plan, a),
+            residual_sd(plan),
+            f64::from(arm.n_target) * (1.0 - arm.dropout),
+            f64::from(p.n_target) * (1.0 - p.dropout),
         );
     }
     out

@@ -1,6 +1,9 @@
 //! Output: the CSV of result rows (written atomically) and the on-screen table.
 
+use crate::scenario::display_value;
+use crate::study::PointOutcome;
 use crate::summary::ComparisonSummary;
+use crate::sweep::Study;
 use std::io::Write;
 use std::path::Path;
 
@@ -34,8 +37,8 @@ pub const COLUMNS: [&str; 26] = [
     "power_mc_se",
 ];
 
-fn fixed(v: f64) -> String {
-    // Six decimals, and never "-0.000000".
+/// Six decimals, and never "-0.000000".
+pub fn fixed(v: f64) -> String {
     let s = format!("{v:.6}");
     if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
         s.trim_start_matches('-').to_string()
@@ -80,14 +83,75 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
     ]
 }
 
-/// CSV text of the rows, with header.
-pub fn csv_string(rows: &[ComparisonSummary]) -> String {
+/// CSV text of a study: per design point and comparison, the series label (if the study has
+/// series), one column per swept field (named by its path), the core columns, and, along a
+/// swept axis, the paired comparison with the previous point.
+pub fn study_csv(study: &Study, outcomes: &[PointOutcome]) -> String {
+    let labelled = !study.is_single() && study.series.iter().any(|s| !s.label.is_empty());
+    let mut header: Vec<String> = Vec::new();
+    if labelled {
+        header.push("series".into());
+    }
+    header.extend(study.axes.iter().map(|a| a.path.clone()));
+    header.extend(COLUMNS.iter().map(|c| c.to_string()));
+    if !study.axes.is_empty() {
+        header.extend(["power_change_vs_previous".to_string(), "paired_p_vs_previous".to_string()]);
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS).expect("writing to memory");
-    for r in rows {
-        w.write_record(record(r)).expect("writing to memory");
+    w.write_record(&header).expect("writing to memory");
+    for (point, outcome) in study.points.iter().zip(outcomes) {
+        for (row, paired) in outcome.rows.iter().zip(&outcome.vs_previous) {
+            let mut cells: Vec<String> = Vec::with_capacity(header.len());
+            if labelled {
+                cells.push(study.series[point.series].label.clone());
+            }
+            cells.extend(study.axes.iter().zip(&point.grid).map(|(a, &i)| display_value(&a.values[i])));
+            cells.extend(record(row));
+            if !study.axes.is_empty() {
+                cells.push(paired.map(|p| fixed(p.power_change)).unwrap_or_default());
+                cells.push(paired.map(|p| fixed(p.p_value)).unwrap_or_default());
+            }
+            w.write_record(&cells).expect("writing to memory");
+        }
     }
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("UTF-8")
+}
+
+/// A compact table of a study: one line per design point and comparison.
+pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
+    if study.is_single() {
+        return outcomes.iter().map(|o| table(&o.rows)).collect();
+    }
+    let mut out = String::new();
+    let first = outcomes.first().and_then(|o| o.rows.first());
+    if let Some(r) = first {
+        out += &format!("{} | {} ({}-sided, alpha {}) | seed {}\n", r.scenario, r.analysis, r.sided, r.alpha, r.seed);
+    }
+    out += "point                                              comparison        power  95% CI         reps   screened/enrolled  PPV     vs previous (paired p)\n";
+    for (point, outcome) in study.points.iter().zip(outcomes) {
+        for (r, paired) in outcome.rows.iter().zip(&outcome.vs_previous) {
+            out += &format!(
+                "{:<50} {:<16} {:>6.3}  {:.3}-{:.3}  {:>6}  {:>8.1}/{:<8.1} {:>6}  {}\n",
+                study.describe(point),
+                r.comparison,
+                r.power,
+                r.power_ci_low,
+                r.power_ci_high,
+                r.reps,
+                r.mean_screened,
+                r.mean_enrolled,
+                r.ppv_deficient.map_or("-".to_string(), |v| format!("{:.3}", v)),
+                paired.map_or(String::new(), |p| format!(
+                    "{:+.3} (p {:.3}){}",
+                    p.power_change,
+                    p.p_value,
+                    if p.p_value < 0.05 { "" } else { " ~" }
+                )),
+            );
+        }
+    }
+    out += "~ marks a change from the previous point that a paired McNemar test does not distinguish from Monte Carlo noise (p >= 0.05).\n";
+    out
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then

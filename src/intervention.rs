@@ -48,7 +48,7 @@ impl Formulation {
     /// below the 48% of a small 70 mg isotope dose [Sabatier03] (absorption falls with load
     /// [Fine91]). Chloride and lactate absorb like each other and better than oxide [Firoz01];
     /// citrate beats oxide [Kappeler17], [Walker03]. Oxide = 0.4 x citrate, inside the 0.3-0.5
-    /// ratio of the literature file's simulator note ([Firoz01], [Walker03]). Glycinate and
+    /// ratio of the literature file's simulator note ([Firoz01], [Walker03]; UNVERIFIED ESTIMATE). Glycinate and
     /// L-threonate have no human absorption data [Pardo21], [Slutsky10]: UNVERIFIED, taken as
     /// citrate. IV sulfate is 100% by definition.
     pub fn default_bioavailability(self) -> f64 {

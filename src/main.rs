@@ -4,14 +4,27 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, RunArgs, ScenarioArgs};
-use mgtrial::{engine, explain, export, plan::Plan, scenario, summary};
+use cli::{Cli, Command, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
+use mgtrial::engine::Runner;
+use mgtrial::error::ScenarioError;
+use mgtrial::scenario::{Override, Source};
+use mgtrial::search::{self, Criterion, SearchSpec};
+use mgtrial::study::{self, RepsRule};
+use mgtrial::sweep::{self, Study};
+use mgtrial::{explain, export, plan::Plan, plot};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 enum Failure {
     BadInput(String),
     Runtime(String),
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Failure {
+        Failure::BadInput(e.to_string())
+    }
 }
 
 fn main() -> ExitCode {
@@ -24,6 +37,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Run(args) => run(args),
+        Command::SampleSize(args) => sample_size(args),
+        Command::Plot(args) => plot_cmd(args),
         Command::Explain(args) => explain_cmd(args),
     };
     match outcome {
@@ -39,13 +54,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_plan(args: &ScenarioArgs, extra: &[String]) -> Result<Plan, Failure> {
-    let mut overrides = args.set.clone();
-    overrides.extend_from_slice(extra);
-    let s = scenario::load(&args.scenario, &overrides).map_err(|e| Failure::BadInput(e.to_string()))?;
-    Plan::new(&s, &args.scenario.display().to_string()).map_err(|e| Failure::BadInput(e.to_string()))
-}
-
 /// Prints to stdout; a closed pipe (e.g. `| head`) is not an error.
 fn print(text: &str) -> Result<(), Failure> {
     match std::io::stdout().write_all(text.as_bytes()) {
@@ -54,42 +62,145 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn run(args: RunArgs) -> Result<(), Failure> {
-    let mut extra = Vec::new();
-    if let Some(r) = args.reps {
-        extra.push(format!("design.reps={r}"));
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    export::write_atomic(path, text).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))
+}
+
+/// `--set`, then `--reps` and `--seed`, as overrides.
+fn base_overrides(args: &ScenarioArgs, reps: Option<u32>, seed: Option<u64>) -> Result<Vec<Override>, Failure> {
+    let mut o: Vec<Override> = args.set.iter().map(|s| Override::parse(s)).collect::<Result<_, _>>()?;
+    if let Some(r) = reps {
+        o.push(Override { path: "design.reps".into(), value: toml::Value::Integer(i64::from(r)) });
     }
-    if let Some(s) = args.seed {
-        extra.push(format!("design.seed={s}"));
+    if let Some(s) = seed {
+        o.push(Override { path: "design.seed".into(), value: toml::Value::Integer(s as i64) });
     }
-    let plan = load_plan(&args.scenario, &extra)?;
-    let design = &plan.scenario.design;
-    let opts = engine::RunOptions {
-        reps: design.reps,
-        seed: design.seed,
-        threads: args.threads,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-    };
-    let results = engine::run(&plan, opts);
-    let rows = summary::summarize(&plan, design.seed, &results);
-    let table = export::table(&rows);
-    let csv = export::csv_string(&rows);
-    match &args.out {
-        Some(path) if path.as_os_str() == "-" => {
-            eprint!("{table}");
-            print(&csv)
-        }
-        Some(path) => {
-            export::write_atomic(path, &csv)
-                .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
-            print(&table)?;
-            print(&format!("wrote {}\n", path.display()))
-        }
-        None => print(&table),
+    Ok(o)
+}
+
+/// The scenario, the study of its sweep and the command line's, and every point's plan.
+fn load_study(sim: &SimulationArgs) -> Result<(Source, Vec<Override>, Study, Vec<Plan>), Failure> {
+    let source = Source::read(&sim.scenario.scenario)?;
+    let base = base_overrides(&sim.scenario, sim.reps, sim.seed)?;
+    let scenario = source.resolve(&base, None)?;
+    let cli_axes = sim.sweep.iter().map(|a| sweep::parse_cli_axis(a)).collect::<Result<Vec<_>, _>>()?;
+    let study = Study::new(scenario.sweep.as_ref(), cli_axes)?;
+    let plans = study::plans(&source, &base, &study)?;
+    if let Some(h) = sim.precision
+        && !(h > 0.0 && h < 0.5)
+    {
+        return Err(Failure::BadInput(format!("--precision {h}: the CI half-width must be above 0 and below 0.5")));
+    }
+    Ok((source, base, study, plans))
+}
+
+fn reps_rule(sim: &SimulationArgs) -> RepsRule {
+    match sim.precision {
+        Some(half_width) => RepsRule::Precision { half_width, cap: sim.max_reps.max(1) },
+        None => RepsRule::FromScenario,
     }
 }
 
+fn show_progress(sim: &SimulationArgs) -> bool {
+    !sim.quiet && std::io::stderr().is_terminal()
+}
+
+/// Writes CSV to `--out` (a file, or "-" for stdout with the table on stderr) and the table.
+fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
+    match out {
+        Some(path) if path.as_os_str() == "-" => {
+            eprint!("{table}");
+            print(csv)
+        }
+        Some(path) => {
+            write_file(path, csv)?;
+            print(table)?;
+            print(&format!("wrote {}\n", path.display()))
+        }
+        None => print(table),
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let sim = &args.sim;
+    let (_, _, study, plans) = load_study(sim)?;
+    let rule = reps_rule(sim);
+    let runner = Runner::new(sim.threads, show_progress(sim));
+    let outcomes = study::run(&study, &plans, &runner, rule);
+    runner.bar.finish_and_clear();
+    let csv = export::study_csv(&study, &outcomes);
+    let table = export::study_table(&study, &outcomes);
+    // The plot is made before anything is written, so bad plot input leaves no files.
+    let svg = match &args.plot {
+        Some(_) => {
+            let x = study.axes.last().map(|a| a.path.clone()).ok_or_else(|| {
+                Failure::BadInput("--plot needs a swept field for the x axis (a [sweep] grid or --sweep)".into())
+            })?;
+            let series = (!study.series[0].label.is_empty()).then(|| "series".to_string());
+            let spec = plot::PlotSpec { x, series, y: "power".into(), target: Some(args.target), title: None };
+            Some(plot::render(&csv, &spec).map_err(|e| Failure::BadInput(e.to_string()))?)
+        }
+        None => None,
+    };
+    emit(sim.out.as_deref(), &table, &csv)?;
+    if let (Some(path), Some(svg)) = (&args.plot, svg) {
+        write_file(path, &svg)?;
+        print(&format!("wrote {}\n", path.display()))?;
+    }
+    Ok(())
+}
+
+fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
+    let sim = &args.sim;
+    let (source, base, study, plans) = load_study(sim)?;
+    let spec = SearchSpec::new(
+        args.solve_for.as_deref(),
+        args.min,
+        args.max,
+        args.tolerance,
+        args.target,
+        match args.criterion {
+            cli::Criterion::Estimate => Criterion::Estimate,
+            cli::Criterion::Lower => Criterion::Lower,
+        },
+        sim.precision.unwrap_or(0.01),
+        sim.max_reps.max(1),
+    )?;
+    if study.axes.iter().any(|a| a.path == spec.path) {
+        return Err(Failure::BadInput(format!(
+            "`{}` is both swept and solved for: remove it from the sweep",
+            spec.path
+        )));
+    }
+    let runner = Runner::new(sim.threads, show_progress(sim));
+    let mut results = Vec::with_capacity(study.points.len());
+    for (point, plan) in study.points.iter().zip(&plans) {
+        runner.bar.set_message(study.describe(point));
+        let mut overrides = base.clone();
+        overrides.extend(study.overrides(point));
+        results.push(search::search(&source, &overrides, plan, &spec, &runner)?);
+    }
+    runner.bar.finish_and_clear();
+    let csv = search::results_csv(&study, &spec, &results);
+    let table = search::results_table(&study, &spec, &results);
+    emit(sim.out.as_deref(), &table, &csv)
+}
+
+fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
+    let csv = std::fs::read_to_string(&args.csv)
+        .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", args.csv.display())))?;
+    let spec =
+        plot::PlotSpec { x: args.x, series: args.series, y: args.y, target: Some(args.target), title: args.title };
+    let svg = plot::render(&csv, &spec).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
+    write_file(&args.out, &svg)?;
+    print(&format!("wrote {}\n", args.out.display()))
+}
+
 fn explain_cmd(args: ScenarioArgs) -> Result<(), Failure> {
-    let plan = load_plan(&args, &[])?;
+    let source = Source::read(&args.scenario)?;
+    let base = base_overrides(&args, None, None)?;
+    let mut scenario = source.resolve(&base, None)?;
+    scenario.sweep = None;
+    let plan = Plan::new(&scenario, &source.file)?;
     print(&explain::explain(&plan))
 }

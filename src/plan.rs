@@ -86,6 +86,7 @@ impl Plan {
     pub fn new(s: &Scenario, file: &str) -> Result<Plan, ScenarioError> {
         let invalid = |field: &str, message: String| ScenarioError::Invalid {
             file: file.to_string(),
+            context: String::new(),
             field: field.to_string(),
             message,
         };
@@ -157,6 +158,12 @@ impl Plan {
             assay,
             arms,
         })
+    }
+
+    /// Whether a trial's test rejects: `t > c` one-sided (benefit), `|t| > c` two-sided.
+    pub fn rejects(&self, e: &crate::analysis::Estimate) -> bool {
+        let t = e.t();
+        self.reject.exceeds(if self.two_sided() { t.abs() } else { t }, e.df)
     }
 
     pub fn two_sided(&self) -> bool {

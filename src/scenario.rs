@@ -2,8 +2,9 @@
 //!
 //! A scenario is a TOML file with the sections `population`, `biomarker`, `selection`,
 //! `arms`, `bioavailability`, `response`, `outcome`, `dropout`, `analysis` and `design`.
-//! Every field has a default (documented in `docs/scenarios.md`, with its source); unknown
-//! fields are an error so that a typo is never silently ignored. Sources in brackets refer to
+//! Every field has a default (documented in `docs/scenarios.md`, with its source) except the
+//! arms, whose name and kind (and, for an active arm, formulation and dose) must be given;
+//! unknown fields are an error so that a typo is never silently ignored. Sources in brackets refer to
 //! the reference list of `docs/scenarios.md` (from the project's literature-parameters file).
 
 use crate::biomarker::BiomarkerType;
@@ -43,6 +44,9 @@ pub struct Scenario {
     pub analysis: Analysis,
     #[serde(default)]
     pub design: Design,
+    /// Design points to simulate (see `sweep.rs`); `None` for a single design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::sweep::SweepSpec>,
 }
 
 /// How the latent true Mg status `m` (serum-equivalent mmol/L) is distributed among the screened.
@@ -67,7 +71,8 @@ pub struct Population {
     /// Mean true status of the deficient component, mmol/L (model.md example; UNVERIFIED).
     pub deficient_mean_mmol_per_l: f64,
     pub deficient_sd_mmol_per_l: f64,
-    /// Mean of the replete component, mmol/L: middle of the 0.75-0.95 reference interval [Costello16].
+    /// Mean of the replete component, mmol/L: 0.88, model.md's example, inside the 0.75-0.95
+    /// reference interval [Costello16] (UNVERIFIED ESTIMATE). Component SDs 0.06 likewise.
     pub replete_mean_mmol_per_l: f64,
     pub replete_sd_mmol_per_l: f64,
     /// Mean and SD for `model = "normal"`: the classic 0.75-0.95 mmol/L interval as mean +- 2 SD [Costello16].
@@ -245,9 +250,11 @@ pub struct Response {
     pub model: ResponseModel,
     /// Benefit of treatment in outcome units for every treated participant (`fixed`).
     pub delta: f64,
-    /// Benefit, in outcome units, of repleting `ref_deficit_mmol_per_l` (`repletion`).
+    /// Benefit, in outcome units, of repleting `ref_deficit_mmol_per_l` (`repletion`). Default 12
+    /// BDI-II points per 0.15 mmol/L (UNVERIFIED ESTIMATE; calibrate with `explain`).
     pub max_effect: f64,
-    /// Deficit whose full repletion gives `max_effect`, mmol/L.
+    /// Deficit whose full repletion gives `max_effect`, mmol/L: 0.15, the gap between the
+    /// deficient (0.70) and replete (0.85) levels (UNVERIFIED ESTIMATE).
     pub ref_deficit_mmol_per_l: f64,
     /// Benefit for treated participants with no deficit, outcome units.
     pub effect_replete: f64,
@@ -295,7 +302,7 @@ pub struct Outcome {
     /// SD of the true individual change. 7.8 gives the observed change SD 7.9-8.9 of [Rajizadeh17]
     /// once BDI-II measurement error (retest 0.93) is added.
     pub change_sd: f64,
-    /// Test-retest reliability of one assessment: BDI-II 1-week retest r = 0.93 [BeckManual].
+    /// Test-retest reliability of one assessment: BDI-II 1-week retest r = 0.93 [BeckManual via review].
     pub reliability: f64,
     /// Assessments averaged at baseline and at follow-up.
     pub assessments: u32,
@@ -392,110 +399,163 @@ impl Default for Design {
     }
 }
 
+/// One `PATH=VALUE` override: a dotted field path and a TOML value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub path: String,
+    pub value: toml::Value,
+}
+
+impl Override {
+    /// Parses `a.b.c=VALUE`; the value is read as TOML, or else taken as a bare string.
+    pub fn parse(assignment: &str) -> Result<Override, ScenarioError> {
+        let bad = |message: String| ScenarioError::SetPath { assignment: assignment.to_string(), message };
+        let (path, raw) =
+            assignment.split_once('=').ok_or_else(|| bad("expected PATH=VALUE, e.g. design.n_per_arm=80".into()))?;
+        let path = path.trim();
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(bad(format!("`{path}` is not a dotted field path")));
+        }
+        Ok(Override { path: path.to_string(), value: parse_value(raw.trim()) })
+    }
+
+    /// `path=value` as the user would write it.
+    pub fn display(&self) -> String {
+        format!("{}={}", self.path, display_value(&self.value))
+    }
+}
+
+/// A value as shown in messages and CSV cells: strings without quotes, numbers as written.
+pub fn display_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A scenario file as read: its text and TOML table, before defaults and overrides.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The file name used in messages.
+    pub file: String,
+    default_name: String,
+    text: String,
+    table: toml::Table,
+}
+
+impl Source {
+    /// Reads `path` and checks its TOML syntax.
+    pub fn read(path: &Path) -> Result<Source, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        Source::parse(text, &file, &stem)
+    }
+
+    /// From text; `file` is used in messages and `default_name` when `name` is unset.
+    pub fn parse(text: String, file: &str, default_name: &str) -> Result<Source, ScenarioError> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ScenarioError::Parse { file: file.to_string(), message: e.to_string() })?;
+        Ok(Source { file: file.to_string(), default_name: default_name.to_string(), text, table })
+    }
+
+    /// The `[sweep]` section, if any, checked for unknown fields.
+    pub fn sweep(&self) -> Result<Option<crate::sweep::SweepSpec>, ScenarioError> {
+        Ok(self.resolve(&[], None)?.sweep)
+    }
+
+    /// The scenario with `overrides` applied in order, defaults filled in, and validated.
+    /// `context` describes where the overrides come from (`--set ...`, a sweep point) for
+    /// messages; without overrides, messages carry the file's own line numbers.
+    pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
+        let mut scenario: Scenario = if overrides.is_empty() {
+            toml::from_str(&self.text)
+                .map_err(|e| ScenarioError::Parse { file: self.file.clone(), message: e.to_string() })?
+        } else {
+            let mut table = self.table.clone();
+            for o in overrides {
+                set_path(&mut table, &o.path, o.value.clone())
+                    .map_err(|message| ScenarioError::SetPath { assignment: o.display(), message })?;
+            }
+            let merged = toml::to_string(&table).expect("a TOML table serializes");
+            toml::from_str(&merged).map_err(|e| ScenarioError::Override {
+                file: self.file.clone(),
+                context: context.map_or_else(
+                    || format!("with --set {}", overrides.iter().map(Override::display).collect::<Vec<_>>().join(" ")),
+                    str::to_string,
+                ),
+                message: e.to_string(),
+            })?
+        };
+        if scenario.name.is_empty() {
+            scenario.name = self.default_name.clone();
+        }
+        crate::validate::validate(&scenario).map_err(|(field, message)| ScenarioError::Invalid {
+            file: self.file.clone(),
+            context: context.map_or_else(String::new, |c| format!(" {c}")),
+            field,
+            message,
+        })?;
+        Ok(scenario)
+    }
+}
+
 /// Reads, overrides and validates a scenario file.
 ///
 /// `overrides` are `PATH=VALUE` strings (`--set`). Errors name the file and the line, or the
 /// field and its allowed values.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    from_str(&text, &file, &stem, overrides)
+    let parsed: Vec<Override> = overrides.iter().map(|o| Override::parse(o)).collect::<Result<_, _>>()?;
+    Source::read(path)?.resolve(&parsed, None)
 }
 
 /// Like [`load`], from text; `file` is used in messages and `default_name` when `name` is unset.
 pub fn from_str(text: &str, file: &str, default_name: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let parse_err = |e: toml::de::Error| ScenarioError::Parse { file: file.to_string(), message: e.to_string() };
-    let mut scenario: Scenario = if overrides.is_empty() {
-        toml::from_str(text).map_err(parse_err)?
-    } else {
-        let mut table: toml::Table = text.parse().map_err(parse_err)?;
-        for o in overrides {
-            apply_override(&mut table, o)?;
-        }
-        let merged = toml::to_string(&table).expect("a TOML table serializes");
-        toml::from_str(&merged).map_err(|e| ScenarioError::Override {
-            file: file.to_string(),
-            overrides: overrides.join(" "),
-            message: e.to_string(),
-        })?
-    };
-    if scenario.name.is_empty() {
-        scenario.name = default_name.to_string();
-    }
-    crate::validate::validate(&scenario).map_err(|(field, message)| ScenarioError::Invalid {
-        file: file.to_string(),
-        field,
-        message,
-    })?;
-    Ok(scenario)
+    let parsed: Vec<Override> = overrides.iter().map(|o| Override::parse(o)).collect::<Result<_, _>>()?;
+    Source::parse(text.to_string(), file, default_name)?.resolve(&parsed, None)
 }
 
-/// Sets `a.b.c=value` in a TOML table. Array elements are addressed by index or by `name`
-/// (`arms.magnesium.dose_mg_per_day`). The value is read as TOML, or else as a bare string.
-fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
-    let bad = |message: String| ScenarioError::SetPath { assignment: assignment.to_string(), message };
-    let (path, raw) =
-        assignment.split_once('=').ok_or_else(|| bad("expected PATH=VALUE, e.g. design.n_per_arm=80".into()))?;
-    let keys: Vec<&str> = path.trim().split('.').collect();
-    if keys.iter().any(|k| k.is_empty()) {
-        return Err(bad(format!("`{path}` is not a dotted field path")));
-    }
-    let value = parse_value(raw.trim());
+/// Sets `a.b.c` to `value` in a TOML table, creating missing sections. Array elements are
+/// addressed by index or by their `name` (`arms.magnesium.dose_mg_per_day`).
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+    let keys: Vec<&str> = path.split('.').collect();
     let mut node: &mut toml::Table = table;
-    for (i, key) in keys.iter().enumerate() {
-        let last = i + 1 == keys.len();
-        if last {
-            node.insert((*key).to_string(), value);
-            return Ok(());
-        }
-        let entry = node.entry((*key).to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+    let mut i = 0;
+    while i + 1 < keys.len() {
+        let key = keys[i];
+        let entry = node.entry(key.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
         node = match entry {
             toml::Value::Table(t) => t,
             toml::Value::Array(items) => {
                 let selector = keys[i + 1];
                 if i + 2 >= keys.len() {
-                    return Err(bad(format!("`{key}.{selector}` is an array element; name a field inside it")));
+                    return Err(format!("`{key}.{selector}` is an array element; name a field inside it"));
                 }
+                let n = items.len();
                 let idx = match selector.parse::<usize>() {
-                    Ok(n) if n < items.len() => n,
+                    Ok(k) if k < n => k,
                     _ => items
                         .iter()
-                        .position(|it| it.get("name").and_then(|n| n.as_str()) == Some(selector))
+                        .position(|it| it.get("name").and_then(|v| v.as_str()) == Some(selector))
                         .ok_or_else(|| {
-                            bad(format!(
-                                "`{key}` has no element `{selector}` (use an index 0..{} or an element's name)",
-                                items.len()
-                            ))
+                            format!("`{key}` has no element `{selector}` (use an index 0..{n} or an element's name)")
                         })?,
                 };
-                // Skip the selector key: continue below with the element.
-                return set_in_element(&mut items[idx], &keys[i + 2..], value).map_err(bad);
+                i += 1;
+                items[idx].as_table_mut().ok_or_else(|| format!("`{key}.{selector}` is not a table"))?
             }
-            _ => return Err(bad(format!("`{}` is a value, not a section", keys[..=i].join(".")))),
+            _ => return Err(format!("`{}` is a value, not a section", keys[..=i].join("."))),
         };
+        i += 1;
     }
+    node.insert(keys[keys.len() - 1].to_string(), value);
     Ok(())
 }
 
-fn set_in_element(element: &mut toml::Value, keys: &[&str], value: toml::Value) -> Result<(), String> {
-    let mut node = element.as_table_mut().ok_or("array element is not a table")?;
-    for (i, key) in keys.iter().enumerate() {
-        if i + 1 == keys.len() {
-            node.insert((*key).to_string(), value);
-            return Ok(());
-        }
-        node = node
-            .entry((*key).to_string())
-            .or_insert_with(|| toml::Value::Table(Default::default()))
-            .as_table_mut()
-            .ok_or_else(|| format!("`{key}` is a value, not a section"))?;
-    }
-    Ok(())
-}
-
-fn parse_value(raw: &str) -> toml::Value {
+/// Reads a command-line value as TOML (`80`, `0.7`, `inf`, `"x"`, `[1, 2]`), else as a bare string.
+pub fn parse_value(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match doc.parse::<toml::Table>() {
         Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_string())),

@@ -1,8 +1,8 @@
 //! Summaries of many trials: one row per active-vs-placebo comparison of a design point.
 
+use crate::engine::{ArmTotals, PointResults};
 use crate::plan::Plan;
 use crate::power::wilson_95;
-use crate::trial::TrialResult;
 use serde::Serialize;
 
 /// One result row. Rates with no meaning for the design (e.g. PPV when Mg status is not
@@ -58,34 +58,24 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| num / den)
 }
 
-/// Summarizes `results` (in replicate order) into one row per comparison.
-pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<ComparisonSummary> {
+/// Summarizes the replicates of one design point into one row per comparison.
+pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<ComparisonSummary> {
     let s = &plan.scenario;
-    let reps = results.len() as f64;
-    let screened: f64 = results.iter().map(|r| r.screened as f64).sum();
-    let arm_total =
-        |a: usize, f: &dyn Fn(&crate::trial::ArmCounts) -> f64| -> f64 { results.iter().map(|r| f(&r.arms[a])).sum() };
-    let enrolled_all: f64 = (0..plan.arms.len()).map(|a| arm_total(a, &|c| f64::from(c.enrolled))).sum();
-    let deficient_all: f64 = (0..plan.arms.len()).map(|a| arm_total(a, &|c| f64::from(c.deficient))).sum();
+    let reps = f64::from(results.reps);
+    let screened = results.screened;
+    let enrolled_all: f64 = results.arms.iter().map(|a| a.enrolled).sum();
+    let deficient_all: f64 = results.arms.iter().map(|a| a.deficient).sum();
     let mg = plan.mg.is_some();
-    let normal_at_end = |a: usize| {
-        let completers = arm_total(a, &|c| f64::from(c.enrolled - c.dropouts));
-        ratio(arm_total(a, &|c| f64::from(c.normal_at_end)), completers).filter(|_| mg)
-    };
-    let p = plan.placebo;
+    let normal_at_end = |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| mg);
+    let placebo = &results.arms[plan.placebo];
     plan.active_arms()
         .enumerate()
         .map(|(k, a)| {
-            let true_effect = arm_total(a, &|c| c.benefit_sum) / arm_total(a, &|c| f64::from(c.enrolled));
-            let estimates: Vec<_> = results.iter().filter_map(|r| r.comparisons[k]).collect();
+            let arm = &results.arms[a];
+            let true_effect = arm.benefit_sum / arm.enrolled;
+            let estimates: Vec<_> = results.estimates[k].iter().flatten().collect();
             let analysable = estimates.len() as f64;
-            let rejections = estimates
-                .iter()
-                .filter(|e| {
-                    let t = e.t();
-                    plan.reject.exceeds(if plan.two_sided() { t.abs() } else { t }, e.df)
-                })
-                .count() as f64;
+            let rejections = estimates.iter().filter(|e| plan.rejects(e)).count() as f64;
             let mean_estimate = estimates.iter().map(|e| e.benefit).sum::<f64>() / analysable.max(1.0);
             let sd_estimate = if analysable > 1.0 {
                 (estimates.iter().map(|e| (e.benefit - mean_estimate).powi(2)).sum::<f64>() / (analysable - 1.0)).sqrt()
@@ -97,8 +87,6 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
                 .filter(|e| !plan.coverage.exceeds((e.benefit - true_effect).abs() / e.se, e.df))
                 .count() as f64;
             let (lo, hi) = wilson_95(rejections, reps);
-            let enrolled_pair = arm_total(a, &|c| f64::from(c.enrolled)) + arm_total(p, &|c| f64::from(c.enrolled));
-            let dropouts_pair = arm_total(a, &|c| f64::from(c.dropouts)) + arm_total(p, &|c| f64::from(c.dropouts));
             ComparisonSummary {
                 scenario: s.name.clone(),
                 comparison: plan.arms[a].name.clone(),
@@ -106,7 +94,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
                 sided: format!("{:?}", s.analysis.sided).to_lowercase(),
                 alpha: s.analysis.alpha,
                 n_per_arm: s.design.n_per_arm,
-                reps: results.len() as u32,
+                reps: results.reps,
                 seed,
                 power: rejections / reps,
                 power_ci_low: lo,
@@ -121,9 +109,9 @@ pub fn summarize(plan: &Plan, seed: u64, results: &[TrialResult]) -> Vec<Compari
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
                 selection_sensitivity: ratio(deficient_all / screened, plan.prob_deficient).filter(|_| mg),
-                dropout_rate: dropouts_pair / enrolled_pair,
-                normal_at_end_placebo: normal_at_end(p),
-                normal_at_end_active: normal_at_end(a),
+                dropout_rate: (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled),
+                normal_at_end_placebo: normal_at_end(placebo),
+                normal_at_end_active: normal_at_end(arm),
                 reps_not_analysable: (reps - analysable) as u32,
             }
         })

@@ -13,7 +13,7 @@ pub fn simulate_all(toml_text: &str, overrides: &[&str]) -> Vec<ComparisonSummar
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let s = scenario::from_str(toml_text, "test.toml", "test", &overrides).expect("valid test scenario");
     let plan = Plan::new(&s, "test.toml").expect("valid plan");
-    let opts = engine::RunOptions { reps: s.design.reps, seed: s.design.seed, threads: 0, progress: false };
+    let opts = engine::RunOptions { reps: s.design.reps, threads: 0, progress: false };
     let results = engine::run(&plan, opts);
     mgtrial::summary::summarize(&plan, s.design.seed, &results)
 }

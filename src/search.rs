@@ -1,0 +1,428 @@
+//! Sample size and other solved-for fields: the smallest n per arm (or the boundary value of a
+//! monotone field such as a threshold, dose or duration) at which power reaches a target.
+//!
+//! The search spends replicates where they matter. It starts from the closed-form approximate
+//! power (`explain`), brackets the answer by doubling steps, then bisects. Each evaluation adds
+//! batches of replicates only until its 95% CI clears the target, or its half-width reaches
+//! the requested precision; points far from the target are settled in one batch. Replicate r
+//! draws the same random numbers at every evaluation (common random numbers), so neighbouring
+//! evaluations are paired and the estimated power curve is smooth. The answer is then
+//! simulated to the full precision. Power is the smallest over the comparisons with placebo:
+//! every active arm must reach the target.
+
+use crate::engine::{PRECISION_BATCH, PointResults, Runner};
+use crate::error::ScenarioError;
+use crate::explain::approximate_power;
+use crate::export::fixed;
+use crate::plan::Plan;
+use crate::power::{Z_975, wilson_95};
+use crate::scenario::{Override, Source, display_value};
+use crate::summary::{ComparisonSummary, summarize};
+use crate::sweep::Study;
+
+/// Pass rule at an evaluated point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criterion {
+    /// The power estimate reaches the target.
+    Estimate,
+    /// The lower end of the 95% CI of power reaches the target.
+    Lower,
+}
+
+/// What to solve for and how precisely.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpec {
+    /// Field path (default `design.n_per_arm`).
+    pub path: String,
+    /// Search over whole numbers.
+    pub integer: bool,
+    pub min: f64,
+    pub max: f64,
+    /// A continuous search stops when its bracket is this narrow.
+    pub tolerance: f64,
+    pub target: f64,
+    pub criterion: Criterion,
+    /// 95% CI half-width of power at which an evaluation is decided by its estimate.
+    pub precision: f64,
+    /// Most replicates per evaluation.
+    pub cap: u32,
+}
+
+fn bad(message: String) -> ScenarioError {
+    ScenarioError::Sweep { what: "search".into(), message }
+}
+
+impl SearchSpec {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        solve_for: Option<&str>,
+        min: Option<f64>,
+        max: Option<f64>,
+        tolerance: Option<f64>,
+        target: f64,
+        criterion: Criterion,
+        precision: f64,
+        cap: u32,
+    ) -> Result<SearchSpec, ScenarioError> {
+        if !(target > 0.0 && target < 1.0) {
+            return Err(bad(format!("--target {target}: allowed values are above 0 and below 1")));
+        }
+        if !(precision > 0.0 && precision < 0.5) {
+            return Err(bad(format!("--precision {precision}: allowed values are above 0 and below 0.5")));
+        }
+        let path = solve_for.unwrap_or("design.n_per_arm").to_string();
+        let is_n = path == "design.n_per_arm";
+        let (min, max) = match (min, max, is_n) {
+            (Some(a), Some(b), _) => (a, b),
+            (a, b, true) => (a.unwrap_or(2.0), b.unwrap_or(5000.0)),
+            _ => return Err(bad(format!("--solve-for {path} needs --min and --max (the range to search)"))),
+        };
+        if !(min.is_finite() && max.is_finite() && min < max) {
+            return Err(bad(format!("--min {min} and --max {max}: need finite numbers with min < max")));
+        }
+        let integer =
+            is_n || path.ends_with("allocation") || path.ends_with("repeats") || path.ends_with("assessments");
+        let tolerance = tolerance.unwrap_or(if integer { 1.0 } else { (max - min) / 200.0 });
+        if !(tolerance > 0.0) {
+            return Err(bad(format!("--tolerance {tolerance}: must be above 0")));
+        }
+        Ok(SearchSpec { path, integer, min, max, tolerance, target, criterion, precision, cap })
+    }
+
+    fn value(&self, v: f64) -> toml::Value {
+        if self.integer { toml::Value::Integer(v.round() as i64) } else { toml::Value::Float(v) }
+    }
+}
+
+/// One evaluated point of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub value: f64,
+    pub reps: u32,
+    /// Smallest power over the comparisons, and its 95% Wilson interval.
+    pub power: f64,
+    pub ci: (f64, f64),
+    pub passes: bool,
+}
+
+/// The answer of one search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    /// The boundary value, or `None` if the target is not reached in the range.
+    pub value: Option<f64>,
+    /// True if larger values raise power (the answer is the smallest passing value); false if
+    /// smaller values do (the answer is the largest passing value).
+    pub increasing: bool,
+    /// The comparison rows at the answer (or at the best end of the range), to full precision.
+    pub rows: Vec<ComparisonSummary>,
+    pub evaluations: Vec<Evaluation>,
+    /// Replicates simulated by the whole search, the final refinement included.
+    pub reps_spent: u64,
+    /// Replicates a plain grid over every whole value from `min` to the answer would need
+    /// at the same precision (closed-form estimate; n per arm only).
+    pub grid_reps_estimate: Option<u64>,
+}
+
+/// The plan of the design point with the solved field set to `value`.
+fn plan_at(source: &Source, overrides: &[Override], spec: &SearchSpec, value: f64) -> Result<Plan, ScenarioError> {
+    let mut o = overrides.to_vec();
+    o.push(Override { path: spec.path.clone(), value: spec.value(value) });
+    let context = format!("during the search at {}={}", spec.path, display_value(&spec.value(value)));
+    let mut scenario = source.resolve(&o, Some(&context))?;
+    scenario.sweep = None;
+    Plan::new(&scenario, &source.file).map_err(|mut e| {
+        if let ScenarioError::Invalid { context: c, .. } = &mut e {
+            *c = format!(" {context}");
+        }
+        e
+    })
+}
+
+/// Smallest power over the comparisons: (rejections, replicates).
+fn worst_power(plan: &Plan, results: &PointResults) -> (f64, f64) {
+    let worst = (0..results.estimates.len())
+        .map(|k| results.rejections(plan, k).iter().filter(|&&r| r).count())
+        .min()
+        .unwrap_or(0);
+    (worst as f64, f64::from(results.reps))
+}
+
+/// Adds batches to `results` until the decision against the target is clear: the 95% CI
+/// excludes the target (for `lower`: lies wholly above it, or below it), or its half-width
+/// reaches the precision, or the cap.
+fn decide(runner: &Runner, plan: &Plan, results: &mut PointResults, spec: &SearchSpec, value: f64) -> Evaluation {
+    loop {
+        if results.reps == 0 {
+            runner.extend_to(plan, results, PRECISION_BATCH.min(spec.cap));
+        }
+        let (k, n) = worst_power(plan, results);
+        let (lo, hi) = wilson_95(k, n);
+        let power = k / n;
+        let settled = match spec.criterion {
+            Criterion::Estimate => lo > spec.target || hi < spec.target,
+            Criterion::Lower => lo >= spec.target || hi < spec.target,
+        };
+        if settled || (hi - lo) / 2.0 <= spec.precision || results.reps >= spec.cap {
+            let passes = match spec.criterion {
+                Criterion::Estimate => power >= spec.target,
+                Criterion::Lower => lo >= spec.target,
+            };
+            return Evaluation { value, reps: results.reps, power, ci: (lo, hi), passes };
+        }
+        // Replicates needed for the requested half-width (Wald), in whole batches, at least one more.
+        let q = power.clamp(0.02, 0.98);
+        let need = (q * (1.0 - q) * (Z_975 / spec.precision).powi(2)).ceil() as u32;
+        let next = need.div_ceil(PRECISION_BATCH).max(results.reps / PRECISION_BATCH + 1) * PRECISION_BATCH;
+        runner.extend_to(plan, results, next.min(spec.cap));
+    }
+}
+
+/// Solves one design point (`plan` is the point with the solved field as in the scenario).
+pub fn search(
+    source: &Source,
+    overrides: &[Override],
+    plan: &Plan,
+    spec: &SearchSpec,
+    runner: &Runner,
+) -> Result<SearchResult, ScenarioError> {
+    // Every evaluated value keeps its plan and replicates: later refinement extends them.
+    let mut cache: Vec<(Plan, PointResults)> = Vec::new();
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    let eval = |v: f64,
+                cache: &mut Vec<(Plan, PointResults)>,
+                evaluations: &mut Vec<Evaluation>|
+     -> Result<bool, ScenarioError> {
+        let v = if spec.integer { v.round() } else { v };
+        if let Some(e) = evaluations.iter().find(|e| e.value == v) {
+            return Ok(e.passes);
+        }
+        let p = plan_at(source, overrides, spec, v)?;
+        let mut results = PointResults::new(&p);
+        let e = decide(runner, &p, &mut results, spec, v);
+        let passes = e.passes;
+        evaluations.push(e);
+        cache.push((p, results));
+        Ok(passes)
+    };
+    let (lo_bound, hi_bound) = (spec.min, spec.max);
+    let is_n = spec.path == "design.n_per_arm";
+    // Direction: n per arm raises power; otherwise compare the ends of the range.
+    let increasing = if is_n {
+        true
+    } else {
+        eval(lo_bound, &mut cache, &mut evaluations)?;
+        eval(hi_bound, &mut cache, &mut evaluations)?;
+        let power_at = |v: f64| evaluations.iter().find(|e| e.value == v).map_or(0.0, |e| e.power);
+        power_at(hi_bound) >= power_at(lo_bound)
+    };
+    // `fail` and `pass` bracket the boundary.
+    let (mut fail, mut pass): (Option<f64>, Option<f64>) = (None, None);
+    if is_n {
+        // Start from the closed-form guess and bracket by doubling steps.
+        let guess = closed_form_guess(plan, spec).clamp(lo_bound, hi_bound).round();
+        let mut step = (guess / 8.0).max(1.0).round();
+        let mut v = guess;
+        if eval(guess, &mut cache, &mut evaluations)? {
+            pass = Some(guess);
+            while v > lo_bound {
+                v = (v - step).max(lo_bound);
+                if eval(v, &mut cache, &mut evaluations)? {
+                    pass = Some(v);
+                } else {
+                    fail = Some(v);
+                    break;
+                }
+                step *= 2.0;
+            }
+        } else {
+            fail = Some(guess);
+            while v < hi_bound {
+                v = (v + step).min(hi_bound);
+                if eval(v, &mut cache, &mut evaluations)? {
+                    pass = Some(v);
+                    break;
+                }
+                fail = Some(v);
+                step *= 2.0;
+            }
+        }
+    } else {
+        let (low_power_end, high_power_end) = if increasing { (lo_bound, hi_bound) } else { (hi_bound, lo_bound) };
+        if eval(high_power_end, &mut cache, &mut evaluations)? {
+            pass = Some(high_power_end);
+            if eval(low_power_end, &mut cache, &mut evaluations)? {
+                pass = Some(low_power_end);
+            } else {
+                fail = Some(low_power_end);
+            }
+        } else {
+            fail = Some(high_power_end);
+        }
+    }
+    // Bisect between the failing and the passing value.
+    if let (Some(mut f), Some(mut p)) = (fail, pass) {
+        while (p - f).abs() > spec.tolerance {
+            let mid = if spec.integer { ((p + f) / 2.0).floor() } else { (p + f) / 2.0 };
+            if spec.integer && (mid == p || mid == f) {
+                break;
+            }
+            if eval(mid, &mut cache, &mut evaluations)? {
+                p = mid;
+            } else {
+                f = mid;
+            }
+        }
+        pass = Some(p);
+    }
+    // The answer (or the best end of the range), refined to the full precision.
+    let report_at = pass.unwrap_or(if increasing { hi_bound } else { lo_bound });
+    eval(report_at, &mut cache, &mut evaluations)?;
+    let report_at = if spec.integer { report_at.round() } else { report_at };
+    let idx = evaluations.iter().position(|e| e.value == report_at).expect("evaluated above");
+    let (final_plan, final_results) = &mut cache[idx];
+    runner.refine(final_plan, final_results, spec.precision, spec.cap);
+    let rows = summarize(final_plan, final_plan.scenario.design.seed, final_results);
+    let reps_spent = cache.iter().map(|(_, r)| u64::from(r.reps)).sum();
+    let grid_reps_estimate = (is_n && pass.is_some()).then(|| grid_cost(plan, spec, report_at));
+    Ok(SearchResult { value: pass, increasing, rows, evaluations, reps_spent, grid_reps_estimate })
+}
+
+/// The n per arm at which the closed-form approximate power reaches the target.
+fn closed_form_guess(plan: &Plan, spec: &SearchSpec) -> f64 {
+    let reaches = |n: f64| plan.active_arms().all(|a| approximate_power(plan, a, n).is_some_and(|p| p >= spec.target));
+    let (mut lo, mut hi) = (spec.min.max(2.0), spec.max);
+    if !reaches(hi) {
+        return (lo + hi) / 2.0;
+    }
+    while hi - lo > 1.0 {
+        let mid = ((lo + hi) / 2.0).floor();
+        if reaches(mid) { hi = mid } else { lo = mid }
+    }
+    hi
+}
+
+/// Replicates a grid over every n from `min` to `answer` needs at the requested precision,
+/// from the closed-form power at each n: `sum p (1 - p) (1.96 / H)^2`.
+fn grid_cost(plan: &Plan, spec: &SearchSpec, answer: f64) -> u64 {
+    let mut total = 0u64;
+    let mut n = spec.min.max(2.0);
+    while n <= answer {
+        let p = plan.active_arms().filter_map(|a| approximate_power(plan, a, n)).fold(1.0, f64::min).clamp(0.02, 0.98);
+        let need = (p * (1.0 - p) * (Z_975 / spec.precision).powi(2)).ceil() as u64;
+        total += need.div_ceil(u64::from(PRECISION_BATCH)) * u64::from(PRECISION_BATCH);
+        n += 1.0;
+    }
+    total
+}
+
+/// CSV of the search results: one row per design point (series x grid) and comparison.
+pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -> String {
+    let labelled = study.series.iter().any(|s| !s.label.is_empty());
+    let mut header: Vec<String> = Vec::new();
+    if labelled {
+        header.push("series".into());
+    }
+    header.extend(study.axes.iter().map(|a| a.path.clone()));
+    header.extend(
+        [
+            "solved_for",
+            "target",
+            "criterion",
+            "reached",
+            "value",
+            "direction",
+            "comparison",
+            "n_per_arm",
+            "total_enrolled",
+            "mean_screened",
+            "screened_per_enrolled",
+            "ppv_deficient",
+            "power",
+            "power_ci_low",
+            "power_ci_high",
+            "reps",
+            "evaluations",
+            "reps_spent",
+            "grid_reps_estimate",
+        ]
+        .map(String::from),
+    );
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).expect("writing to memory");
+    for (point, r) in study.points.iter().zip(results) {
+        for row in &r.rows {
+            let mut cells: Vec<String> = Vec::new();
+            if labelled {
+                cells.push(study.series[point.series].label.clone());
+            }
+            cells.extend(study.axes.iter().zip(&point.grid).map(|(a, &i)| display_value(&a.values[i])));
+            cells.extend([
+                spec.path.clone(),
+                fixed(spec.target),
+                format!("{:?}", spec.criterion).to_lowercase(),
+                r.value.is_some().to_string(),
+                r.value.map(|v| display_value(&spec.value(v))).unwrap_or_default(),
+                if r.increasing { "at_least".into() } else { "at_most".into() },
+                row.comparison.clone(),
+                row.n_per_arm.to_string(),
+                fixed(row.mean_enrolled),
+                fixed(row.mean_screened),
+                fixed(row.screened_per_enrolled),
+                row.ppv_deficient.map(fixed).unwrap_or_default(),
+                fixed(row.power),
+                fixed(row.power_ci_low),
+                fixed(row.power_ci_high),
+                row.reps.to_string(),
+                r.evaluations.len().to_string(),
+                r.reps_spent.to_string(),
+                r.grid_reps_estimate.map(|g| g.to_string()).unwrap_or_default(),
+            ]);
+            w.write_record(&cells).expect("writing to memory");
+        }
+    }
+    String::from_utf8(w.into_inner().expect("flush to memory")).expect("UTF-8")
+}
+
+/// Readable summary of the search results.
+pub fn results_table(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -> String {
+    let mut out = format!(
+        "{} for power >= {} ({}), CI half-width {}:\n",
+        spec.path,
+        spec.target,
+        match spec.criterion {
+            Criterion::Estimate => "estimate",
+            Criterion::Lower => "lower 95% limit",
+        },
+        spec.precision
+    );
+    for (point, r) in study.points.iter().zip(results) {
+        let name = if study.is_single() { "design".to_string() } else { study.describe(point) };
+        let answer = match r.value {
+            Some(v) => format!("{} {}", if r.increasing { ">=" } else { "<=" }, display_value(&spec.value(v))),
+            None => "not reached in the range".to_string(),
+        };
+        out += &format!("  {name}: {} {answer}\n", spec.path);
+        for row in &r.rows {
+            out += &format!(
+                "    {:<16} n/arm {:>5}  enrolled {:>7.1}  screened {:>9.1} ({:.2} per enrolled)  power {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
+                row.comparison,
+                row.n_per_arm,
+                row.mean_enrolled,
+                row.mean_screened,
+                row.screened_per_enrolled,
+                row.power,
+                row.power_ci_low,
+                row.power_ci_high,
+                row.reps
+            );
+        }
+        out += &format!(
+            "    search: {} evaluations, {} replicates{}\n",
+            r.evaluations.len(),
+            r.reps_spent,
+            r.grid_reps_estimate
+                .map_or(String::new(), |g| format!(" (a grid over every n from {} at this precision: ~{g})", spec.min))
+        );
+    }
+    out
+}

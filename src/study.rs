@@ -1,0 +1,123 @@
+//! A study: every design point of a sweep resolved, simulated with common random numbers,
+//! summarized, and compared with its neighbour by a paired test.
+
+use crate::engine::{PointResults, Replicates, Runner};
+use crate::error::ScenarioError;
+use crate::plan::Plan;
+use crate::scenario::{Override, Source};
+use crate::summary::{ComparisonSummary, summarize};
+use crate::sweep::Study;
+use statrs::distribution::{Binomial, DiscreteCDF};
+
+/// The resolved plan of every design point, in study order.
+pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Plan>, ScenarioError> {
+    study
+        .points
+        .iter()
+        .map(|p| {
+            let mut overrides = base.to_vec();
+            overrides.extend(study.overrides(p));
+            let context = (!study.is_single()).then(|| format!("at sweep point {}", study.describe(p)));
+            let mut scenario = source.resolve(&overrides, context.as_deref())?;
+            scenario.sweep = None;
+            Plan::new(&scenario, &source.file).map_err(|mut e| {
+                if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, &context) {
+                    *c = format!(" {ctx}");
+                }
+                e
+            })
+        })
+        .collect()
+}
+
+/// A paired comparison of power at two design points over their shared replicates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    /// Power here minus power at the neighbour, over the shared replicates.
+    pub power_change: f64,
+    /// Two-sided exact McNemar p-value (binomial test on the discordant replicates;
+    /// McNemar 1947).
+    pub p_value: f64,
+}
+
+/// McNemar's exact test of `here` against `there`, replicate by replicate.
+pub fn paired(here: &[bool], there: &[bool]) -> Paired {
+    let shared = here.len().min(there.len());
+    let (mut gained, mut lost) = (0u64, 0u64);
+    for (&h, &t) in here[..shared].iter().zip(&there[..shared]) {
+        gained += u64::from(h && !t);
+        lost += u64::from(!h && t);
+    }
+    let discordant = gained + lost;
+    let p_value = if discordant == 0 {
+        1.0
+    } else {
+        let b = Binomial::new(0.5, discordant).expect("valid binomial");
+        (2.0 * b.cdf(gained.min(lost))).min(1.0)
+    };
+    Paired { power_change: (gained as f64 - lost as f64) / shared.max(1) as f64, p_value }
+}
+
+/// One simulated design point.
+#[derive(Debug, Clone)]
+pub struct PointOutcome {
+    /// One row per comparison.
+    pub rows: Vec<ComparisonSummary>,
+    /// Per comparison: rejection per replicate (for paired tests).
+    pub rejections: Vec<Vec<bool>>,
+    /// Per comparison: paired test against the previous point along the last axis.
+    pub vs_previous: Vec<Option<Paired>>,
+}
+
+/// How many replicates each point gets: its own `design.reps`, or precision control.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RepsRule {
+    FromScenario,
+    Precision { half_width: f64, cap: u32 },
+}
+
+impl RepsRule {
+    pub fn for_plan(self, plan: &Plan) -> Replicates {
+        match self {
+            RepsRule::FromScenario => Replicates::Fixed(plan.scenario.design.reps),
+            RepsRule::Precision { half_width, cap } => Replicates::Precision { half_width, cap },
+        }
+    }
+}
+
+/// Simulates one design point and summarizes it.
+pub fn simulate_point(runner: &Runner, plan: &Plan, rule: RepsRule) -> (PointResults, Vec<ComparisonSummary>) {
+    let results = runner.run_point(plan, rule.for_plan(plan));
+    let rows = summarize(plan, plan.scenario.design.seed, &results);
+    (results, rows)
+}
+
+/// Simulates every point of the study in order.
+pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Vec<PointOutcome> {
+    let mut out: Vec<PointOutcome> = Vec::with_capacity(plans.len());
+    for (i, plan) in plans.iter().enumerate() {
+        runner.bar.set_message(study.describe(&study.points[i]));
+        let (results, rows) = simulate_point(runner, plan, rule);
+        let rejections: Vec<Vec<bool>> = (0..rows.len()).map(|k| results.rejections(plan, k)).collect();
+        let vs_previous = (0..rows.len())
+            .map(|k| study.previous_along_last_axis(i).map(|j| paired(&rejections[k], &out[j].rejections[k])))
+            .collect();
+        out.push(PointOutcome { rows, rejections, vs_previous });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mcnemar_exact() {
+        // 10 gained, 2 lost: two-sided exact p = 2 P(X <= 2), X ~ Bin(12, 0.5) = 2 * 79 / 4096.
+        let here: Vec<bool> = (0..100).map(|i| i < 10 || (20..50).contains(&i)).collect();
+        let there: Vec<bool> = (0..100).map(|i| (10..12).contains(&i) || (20..50).contains(&i)).collect();
+        let p = paired(&here, &there);
+        assert!((p.p_value - 2.0 * 79.0 / 4096.0).abs() < 1e-12, "{p:?}");
+        assert!((p.power_change - 0.08).abs() < 1e-12);
+    }
+}

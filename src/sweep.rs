@@ -1,0 +1,253 @@
+//! Sweeps: the design points of a study.
+//!
+//! A `[sweep]` section (or `--sweep PATH=SPEC` on the command line) names fields by their
+//! dotted path and the values each takes; several fields give their cartesian product, the
+//! first named varying slowest. Named series are labelled override sets (for example one per
+//! selection strategy), crossed with the grid:
+//!
+//! ```toml
+//! [sweep]
+//! grid = { "design.n_per_arm" = "20:200:20", "arms.mg.dose_mg_per_day" = [250, 500] }
+//!
+//! [[sweep.series]]
+//! label = "serum < 0.75"
+//! set = { "selection.mode" = "enrich", "selection.threshold" = 0.75 }
+//! ```
+//!
+//! A grid spec is an array of values, a `"v1,v2,..."` list, or an inclusive numeric range
+//! `"start:stop:step"` (integers if all three are integers).
+
+use crate::error::ScenarioError;
+use crate::scenario::{Override, display_value, parse_value};
+use serde::{Deserialize, Serialize};
+
+/// The `[sweep]` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Field path -> values (array, `"v1,v2"` or `"start:stop:step"`).
+    #[serde(default)]
+    pub grid: toml::Table,
+    /// Labelled override sets crossed with the grid.
+    #[serde(default)]
+    pub series: Vec<SeriesSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSpec {
+    pub label: String,
+    /// Field path -> value.
+    #[serde(default)]
+    pub set: toml::Table,
+}
+
+/// One swept field and its values, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    pub values: Vec<toml::Value>,
+}
+
+/// A labelled set of overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub overrides: Vec<Override>,
+}
+
+/// One design point: a series and one value per axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignPoint {
+    pub series: usize,
+    /// Index into each axis's values.
+    pub grid: Vec<usize>,
+}
+
+/// The whole study: series x grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    pub series: Vec<Series>,
+    pub axes: Vec<Axis>,
+    pub points: Vec<DesignPoint>,
+}
+
+/// Most design points a study may have.
+pub const MAX_POINTS: usize = 100_000;
+
+fn sweep_err(what: &str, message: impl Into<String>) -> ScenarioError {
+    ScenarioError::Sweep { what: what.to_string(), message: message.into() }
+}
+
+/// Values of one grid spec (see the module doc).
+pub fn parse_axis(path: &str, spec: &toml::Value) -> Result<Axis, ScenarioError> {
+    let values = match spec {
+        toml::Value::Array(items) => items.clone(),
+        toml::Value::String(s) if s.contains(':') => parse_range(path, s)?,
+        toml::Value::String(s) => s.split(',').map(|v| parse_value(v.trim())).collect(),
+        other => vec![other.clone()],
+    };
+    if values.is_empty() {
+        return Err(sweep_err(path, "no values"));
+    }
+    Ok(Axis { path: path.to_string(), values })
+}
+
+/// `start:stop:step`, inclusive of `stop` (to 1e-9 of a step).
+fn parse_range(path: &str, spec: &str) -> Result<Vec<toml::Value>, ScenarioError> {
+    let bad = || sweep_err(path, format!("`{spec}` is not START:STOP:STEP with numbers, STEP > 0 and START <= STOP"));
+    let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
+    if parts.len() != 3 {
+        return Err(bad());
+    }
+    if let (Ok(a), Ok(b), Ok(c)) = (parts[0].parse::<i64>(), parts[1].parse::<i64>(), parts[2].parse::<i64>()) {
+        if c <= 0 || a > b {
+            return Err(bad());
+        }
+        let n = (b - a) / c + 1;
+        if n as usize > MAX_POINTS {
+            return Err(sweep_err(path, format!("`{spec}` has {n} values; at most {MAX_POINTS}")));
+        }
+        return Ok((0..n).map(|i| toml::Value::Integer(a + i * c)).collect());
+    }
+    let nums: Vec<f64> = parts.iter().map(|p| p.parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let (a, b, c) = (nums[0], nums[1], nums[2]);
+    if !(a.is_finite() && b.is_finite() && c.is_finite()) || c <= 0.0 || a > b {
+        return Err(bad());
+    }
+    let n = ((b - a) / c + 1e-9).floor() as usize + 1;
+    if n > MAX_POINTS {
+        return Err(sweep_err(path, format!("`{spec}` has {n} values; at most {MAX_POINTS}")));
+    }
+    // Round to 12 significant decimals so that 0.1 steps print as 0.3, not 0.30000000000000004.
+    Ok((0..n)
+        .map(|i| {
+            let v = a + i as f64 * c;
+            toml::Value::Float((v * 1e12).round() / 1e12)
+        })
+        .collect())
+}
+
+/// Parses a command-line `--sweep PATH=SPEC`.
+pub fn parse_cli_axis(arg: &str) -> Result<Axis, ScenarioError> {
+    let (path, spec) =
+        arg.split_once('=').ok_or_else(|| sweep_err(arg, "expected PATH=V1,V2,... or PATH=START:STOP:STEP"))?;
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(sweep_err(arg, format!("`{path}` is not a dotted field path")));
+    }
+    parse_axis(path, &toml::Value::String(spec.trim().to_string()))
+}
+
+impl Study {
+    /// The study of a `[sweep]` section (if any) and command-line axes; command-line axes
+    /// replace file axes of the same path. Without series there is one unnamed series.
+    pub fn new(spec: Option<&crate::sweep::SweepSpec>, cli_axes: Vec<Axis>) -> Result<Study, ScenarioError> {
+        let mut axes: Vec<Axis> = Vec::new();
+        if let Some(spec) = spec {
+            for (path, v) in &spec.grid {
+                axes.push(parse_axis(path, v)?);
+            }
+        }
+        for a in cli_axes {
+            match axes.iter_mut().find(|x| x.path == a.path) {
+                Some(existing) => *existing = a,
+                None => axes.push(a),
+            }
+        }
+        let series: Vec<Series> = match spec.map(|s| s.series.as_slice()) {
+            Some(list) if !list.is_empty() => list
+                .iter()
+                .map(|s| Series {
+                    label: s.label.clone(),
+                    overrides: s.set.iter().map(|(p, v)| Override { path: p.clone(), value: v.clone() }).collect(),
+                })
+                .collect(),
+            _ => vec![Series { label: String::new(), overrides: Vec::new() }],
+        };
+        for (i, s) in series.iter().enumerate() {
+            if series[..i].iter().any(|o| o.label == s.label) {
+                return Err(sweep_err("series", format!("label `{}` is used twice", s.label)));
+            }
+        }
+        let grid_size: usize = axes.iter().map(|a| a.values.len()).product();
+        if grid_size * series.len() > MAX_POINTS {
+            return Err(sweep_err("grid", format!("{} design points; at most {MAX_POINTS}", grid_size * series.len())));
+        }
+        let mut points = Vec::with_capacity(grid_size * series.len());
+        for s in 0..series.len() {
+            for flat in 0..grid_size {
+                // Mixed-radix digits, last axis fastest.
+                let mut rest = flat;
+                let mut grid = vec![0; axes.len()];
+                for (k, a) in axes.iter().enumerate().rev() {
+                    grid[k] = rest % a.values.len();
+                    rest /= a.values.len();
+                }
+                points.push(DesignPoint { series: s, grid });
+            }
+        }
+        Ok(Study { series, axes, points })
+    }
+
+    /// True when the study is a single design (no axes, one unnamed series).
+    pub fn is_single(&self) -> bool {
+        self.axes.is_empty() && self.series.len() == 1 && self.series[0].label.is_empty()
+    }
+
+    /// The overrides that make design point `p`: the series' set, then the grid values.
+    pub fn overrides(&self, p: &DesignPoint) -> Vec<Override> {
+        let mut o = self.series[p.series].overrides.clone();
+        o.extend(
+            self.axes.iter().zip(&p.grid).map(|(a, &i)| Override { path: a.path.clone(), value: a.values[i].clone() }),
+        );
+        o
+    }
+
+    /// Human-readable description of a point, for messages and the progress bar.
+    pub fn describe(&self, p: &DesignPoint) -> String {
+        let mut parts = Vec::new();
+        if !self.series[p.series].label.is_empty() {
+            parts.push(format!("series \"{}\"", self.series[p.series].label));
+        }
+        parts
+            .extend(self.axes.iter().zip(&p.grid).map(|(a, &i)| format!("{}={}", a.path, display_value(&a.values[i]))));
+        parts.join(", ")
+    }
+
+    /// Index of the point just before `i` along the last axis (same series, same other
+    /// coordinates), if any: the neighbour whose difference the paired test reports.
+    pub fn previous_along_last_axis(&self, i: usize) -> Option<usize> {
+        let last = self.axes.len().checked_sub(1)?;
+        (self.points[i].grid[last] > 0).then(|| i - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_lists_and_arrays() {
+        let a = parse_cli_axis("design.n_per_arm=20:60:20").unwrap();
+        assert_eq!(a.values, vec![toml::Value::Integer(20), toml::Value::Integer(40), toml::Value::Integer(60)]);
+        let b = parse_cli_axis("selection.threshold=0.7:0.8:0.05").unwrap();
+        assert_eq!(b.values.iter().map(display_value).collect::<Vec<_>>(), vec!["0.7", "0.75", "0.8"]);
+        let c = parse_cli_axis("arms.mg.formulation=oxide,citrate").unwrap();
+        assert_eq!(c.values.iter().map(display_value).collect::<Vec<_>>(), vec!["oxide", "citrate"]);
+        assert!(parse_cli_axis("design.n_per_arm=60:20:20").is_err());
+        assert!(parse_cli_axis("design.n_per_arm=1:2:0").is_err());
+        assert!(parse_cli_axis("design.n_per_arm").is_err());
+    }
+
+    #[test]
+    fn cartesian_product_last_axis_fastest() {
+        let axes = vec![parse_cli_axis("a.x=1,2").unwrap(), parse_cli_axis("a.y=10,20,30").unwrap()];
+        let study = Study::new(None, axes).unwrap();
+        assert_eq!(study.points.len(), 6);
+        assert_eq!(study.points[1].grid, vec![0, 1]);
+        assert_eq!(study.points[3].grid, vec![1, 0]);
+        assert_eq!(study.previous_along_last_axis(3), None);
+        assert_eq!(study.previous_along_last_axis(4), Some(3));
+    }
+}
