@@ -112,7 +112,7 @@ pub struct PlotArgs {
     /// Column on the x axis (e.g. design.n_per_arm).
     #[arg(long)]
     pub x: String,
-    /// Column whose values make separate lines (default: series, if present).
+    /// Column(s), comma-separated, whose values make separate lines (default: series, if present).
     #[arg(long)]
     pub series: Option<String>,
     /// Column on the y axis; power gets its 95% CI band.

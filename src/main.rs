@@ -136,7 +136,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             let x = study.axes.last().map(|a| a.path.clone()).ok_or_else(|| {
                 Failure::BadInput("--plot needs a swept field for the x axis (a [sweep] grid or --sweep)".into())
             })?;
-            let series = (!study.series[0].label.is_empty()).then(|| "series".to_string());
+            // One line per series and per value of the other swept fields.
+            let mut series: Vec<String> = Vec::new();
+            if !study.series[0].label.is_empty() {
+                series.push("series".into());
+            }
+            series.extend(study.axes[..study.axes.len() - 1].iter().map(|a| a.path.clone()));
             let spec = plot::PlotSpec { x, series, y: "power".into(), target: Some(args.target), title: None };
             Some(plot::render(&csv, &spec).map_err(|e| Failure::BadInput(e.to_string()))?)
         }
@@ -189,8 +194,13 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
     let csv = std::fs::read_to_string(&args.csv)
         .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", args.csv.display())))?;
-    let spec =
-        plot::PlotSpec { x: args.x, series: args.series, y: args.y, target: Some(args.target), title: args.title };
+    let spec = plot::PlotSpec {
+        x: args.x,
+        series: args.series.map(|s| s.split(',').map(|c| c.trim().to_string()).collect()).unwrap_or_default(),
+        y: args.y,
+        target: Some(args.target),
+        title: args.title,
+    };
     let svg = plot::render(&csv, &spec).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
     write_file(&args.out, &svg)?;
     print(&format!("wrote {}\n", args.out.display()))

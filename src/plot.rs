@@ -1,10 +1,221 @@
+//! Power curves as SVG: one line per series with its 95% CI band, axis titles with units, a
+//! legend, and a dashed line at the target power. Drawn by `plotters` with its SVG backend
+//! (text is left to the browser's fonts, so no system font library is needed).
+
+use plotters::prelude::*;
+use std::collections::BTreeSet;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PlotError {
+    #[error("not a CSV written by mgtrial: {0}")]
+    Csv(String),
+    #[error("no column `{column}`; columns are: {available}")]
+    NoColumn { column: String, available: String },
+    #[error("column `{column}` has a non-numeric value `{value}` (row {row})")]
+    NotNumeric { column: String, value: String, row: usize },
+    #[error("no rows to plot")]
+    Empty,
+    #[error("drawing failed: {0}")]
+    Draw(String),
+}
+
+/// What to draw.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlotSpec {
+    /// Column on the x axis.
     pub x: String,
-    pub series: Option<String>,
+    /// Columns whose values make separate lines (default: `series` if present).
+    pub series: Vec<String>,
+    /// Column on the y axis; `power` is drawn with its 95% CI band.
     pub y: String,
+    /// Dashed horizontal line (power only).
     pub target: Option<f64>,
     pub title: Option<String>,
 }
-pub fn render(_csv: &str, _spec: &PlotSpec) -> Result<String, String> {
-    Err("todo".into())
+
+/// Axis title of a CSV column, with its unit.
+pub fn axis_title(column: &str) -> String {
+    let field = column.rsplit('.').next().unwrap_or(column);
+    let unit = if field == "n_per_arm" {
+        "participants per arm"
+    } else if field == "threshold" {
+        "biomarker unit"
+    } else if field.ends_with("_mg_per_day") {
+        "mg/day"
+    } else if field.ends_with("_weeks") {
+        "weeks"
+    } else if field.ends_with("_mmol_per_l") {
+        "mmol/L"
+    } else if matches!(column, "power" | "power_ci_low" | "power_ci_high") {
+        "share of trials rejecting"
+    } else {
+        ""
+    };
+    if unit.is_empty() { column.to_string() } else { format!("{column} ({unit})") }
+}
+
+/// Line colours (Tableau 10), readable on white and distinct in print.
+const COLOURS: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+];
+
+/// One line of the plot.
+struct Line {
+    label: String,
+    points: Vec<(f64, f64, Option<(f64, f64)>)>,
+}
+
+fn parse_num(column: &str, value: &str, row: usize) -> Result<f64, PlotError> {
+    value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| PlotError::NotNumeric {
+        column: column.into(),
+        value: value.into(),
+        row,
+    })
+}
+
+fn lines(csv_text: &str, spec: &PlotSpec) -> Result<(Vec<Line>, String), PlotError> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> =
+        reader.headers().map_err(|e| PlotError::Csv(e.to_string()))?.iter().map(String::from).collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| PlotError::NoColumn { column: name.into(), available: header.join(", ") })
+    };
+    let (ix, iy) = (col(&spec.x)?, col(&spec.y)?);
+    let band = if spec.y == "power" { Some((col("power_ci_low")?, col("power_ci_high")?)) } else { None };
+    let series_cols: Vec<usize> = if spec.series.is_empty() {
+        header.iter().position(|h| h == "series").into_iter().collect()
+    } else {
+        spec.series.iter().map(|s| col(s)).collect::<Result<_, _>>()?
+    };
+    let comparison_col = header.iter().position(|h| h == "comparison");
+    let scenario_col = header.iter().position(|h| h == "scenario");
+    let records: Vec<csv::StringRecord> =
+        reader.records().collect::<Result<_, _>>().map_err(|e| PlotError::Csv(e.to_string()))?;
+    if records.is_empty() {
+        return Err(PlotError::Empty);
+    }
+    let comparisons: BTreeSet<&str> = records.iter().filter_map(|r| comparison_col.map(|c| &r[c])).collect();
+    let mut out: Vec<Line> = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let mut label = series_cols
+            .iter()
+            .map(|&c| if header[c] == "series" { r[c].to_string() } else { format!("{}={}", header[c], &r[c]) })
+            .collect::<Vec<_>>()
+            .join(", ");
+        if comparisons.len() > 1
+            && let Some(c) = comparison_col
+        {
+            label = if label.is_empty() { r[c].to_string() } else { format!("{label} / {}", &r[c]) };
+        }
+        let x = parse_num(&spec.x, &r[ix], i + 2)?;
+        let y = parse_num(&spec.y, &r[iy], i + 2)?;
+        let b = match band {
+            Some((lo, hi)) => {
+                Some((parse_num("power_ci_low", &r[lo], i + 2)?, parse_num("power_ci_high", &r[hi], i + 2)?))
+            }
+            None => None,
+        };
+        match out.iter_mut().find(|l| l.label == label) {
+            Some(l) => l.points.push((x, y, b)),
+            None => out.push(Line { label, points: vec![(x, y, b)] }),
+        }
+    }
+    for l in &mut out {
+        l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let title = spec
+        .title
+        .clone()
+        .unwrap_or_else(|| scenario_col.map(|c| records[0][c].to_string()).unwrap_or_else(|| "mgtrial".into()));
+    Ok((out, title))
+}
+
+/// Renders the SVG text of the plot of a CSV written by `mgtrial run`.
+pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
+    let (lines, title) = lines(csv_text, spec)?;
+    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let (x_min, x_max) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (x_min, x_max) = if x_min < x_max { (x_min, x_max) } else { (x_min - 1.0, x_max + 1.0) };
+    let is_power = spec.y == "power";
+    let integer_x = lines.iter().all(|l| l.points.iter().all(|p| p.0.fract() == 0.0));
+    let (y_min, y_max) = if is_power {
+        (0.0, 1.0)
+    } else {
+        let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+        let pad = ((b - a) * 0.05).max(1e-9);
+        (a - pad, b + pad)
+    };
+    let draw_err = |e: &dyn std::fmt::Display| PlotError::Draw(e.to_string());
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_min..x_max, y_min..y_max)
+            .map_err(|e| draw_err(&e))?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_label_formatter(&|x| if integer_x { format!("{x:.0}") } else { format!("{x}") })
+            .x_desc(axis_title(&spec.x))
+            .y_desc(axis_title(&spec.y))
+            .axis_desc_style(("sans-serif", 16))
+            .draw()
+            .map_err(|e| draw_err(&e))?;
+        for (i, line) in lines.iter().enumerate() {
+            let (r, g, b) = COLOURS[i % COLOURS.len()];
+            let color = RGBColor(r, g, b).to_rgba();
+            if line.points.iter().all(|p| p.2.is_some()) && line.points.len() > 1 {
+                let upper = line.points.iter().map(|p| (p.0, p.2.map_or(p.1, |b| b.1)));
+                let lower = line.points.iter().rev().map(|p| (p.0, p.2.map_or(p.1, |b| b.0)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.18))))
+                    .map_err(|e| draw_err(&e))?;
+            }
+            let label = if line.label.is_empty() { spec.y.clone() } else { line.label.clone() };
+            chart
+                .draw_series(LineSeries::new(line.points.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
+                .map_err(|e| draw_err(&e))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart
+                .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
+                .map_err(|e| draw_err(&e))?;
+        }
+        if let (true, Some(t)) = (is_power, spec.target) {
+            chart
+                .draw_series(DashedLineSeries::new(vec![(x_min, t), (x_max, t)], 8, 6, BLACK.stroke_width(1)))
+                .map_err(|e| draw_err(&e))?
+                .label(format!("target power {t}"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(|e| draw_err(&e))?;
+        root.present().map_err(|e| draw_err(&e))?;
+    }
+    Ok(svg)
 }
