@@ -46,6 +46,8 @@ impl ArmTotals {
 pub struct PointResults {
     pub reps: u32,
     pub screened: f64,
+    /// Two-stage screening: confirmatory tests.
+    pub confirmed: f64,
     pub arms: Vec<ArmTotals>,
     /// `estimates[k][r]`: comparison `k` (active arms in file order), replicate `r`.
     pub estimates: Vec<Vec<Option<Estimate>>>,
@@ -56,6 +58,7 @@ impl PointResults {
         PointResults {
             reps: 0,
             screened: 0.0,
+            confirmed: 0.0,
             arms: vec![ArmTotals::default(); plan.arms.len()],
             estimates: vec![Vec::new(); plan.active_arms().count()],
         }
@@ -65,6 +68,7 @@ impl PointResults {
         for t in batch {
             self.reps += 1;
             self.screened += t.screened as f64;
+            self.confirmed += t.confirmed as f64;
             for (total, c) in self.arms.iter_mut().zip(&t.arms) {
                 total.add(c);
             }

@@ -72,12 +72,9 @@ pub fn explain(plan: &Plan) -> String {
     );
     let below = mg.prob_reading_below(assay, t);
     let cutoff = mg.deficiency_cutoff_mmol_per_l;
-    let selected = match plan.mode {
-        SelectionMode::Enrich => Some(t),
-        _ => None,
-    };
-    let p_enrol = if selected.is_some() { below } else { 1.0 };
-    let ppv = mg.integrate(assay, selected, cutoff, |_| 1.0) / p_enrol;
+    let filters = plan.selection_filters();
+    let p_enrol = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
+    let ppv = mg.integrate(&filters, cutoff, |_| 1.0) / p_enrol;
     match plan.mode {
         SelectionMode::AllComers => out += "selection: all comers (enrolment probability 1, 1 screened per enrolled)\n",
         SelectionMode::Enrich => {
@@ -88,6 +85,21 @@ pub fn explain(plan: &Plan) -> String {
         }
         SelectionMode::Stratify => {
             out += &format!("selection: stratify at {t} {unit}: {:.1}% in the low stratum\n", 100.0 * below)
+        }
+        SelectionMode::TwoStage => {
+            if let Some((c, t2)) = &plan.confirmation {
+                out += &format!(
+                    "selection: screen with {} < {t} {unit} (passed by {below:.4}), confirm with {} < {t2} {} \
+                     (correlation with true status {:.3}): enrolment probability {p_enrol:.4}; per enrolled, \
+                     {:.2} screened and {:.2} confirmatory tests\n",
+                    assay.kind.label(),
+                    c.kind.label(),
+                    c.kind.unit(),
+                    c.params.scale * sd_m / (c.params.scale * sd_m).hypot(c.total_error_sd()),
+                    1.0 / p_enrol,
+                    below / p_enrol
+                )
+            }
         }
     }
     out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
@@ -125,11 +137,10 @@ pub fn explain(plan: &Plan) -> String {
 /// quadrature over the population; `None` when Mg status is not modelled.
 fn enrolled_deficit(plan: &Plan) -> Option<(f64, f64)> {
     let mg = plan.mg.as_ref()?;
-    let selected = (plan.mode == SelectionMode::Enrich).then_some(plan.threshold);
-    let p_enrol = selected.map_or(1.0, |t| mg.prob_reading_below(&plan.assay, t));
-    let mean = mg.integrate(&plan.assay, selected, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
-    let none =
-        mg.integrate(&plan.assay, selected, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
+    let filters = plan.selection_filters();
+    let p_enrol = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
+    let mean = mg.integrate(&filters, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
+    let none = mg.integrate(&filters, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
     Some((mean, none))
 }
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// CSV header, in column order.
-pub const COLUMNS: [&str; 26] = [
+pub const COLUMNS: [&str; 27] = [
     "scenario",
     "comparison",
     "analysis",
@@ -26,6 +26,7 @@ pub const COLUMNS: [&str; 26] = [
     "bias",
     "ci_coverage",
     "mean_screened",
+    "mean_confirmatory_tests",
     "mean_enrolled",
     "screened_per_enrolled",
     "ppv_deficient",
@@ -71,6 +72,7 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         fixed(r.bias),
         fixed(r.ci_coverage),
         fixed(r.mean_screened),
+        optional(r.mean_confirmatory_tests),
         fixed(r.mean_enrolled),
         fixed(r.screened_per_enrolled),
         optional(r.ppv_deficient),
@@ -189,8 +191,9 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             r.mean_estimate, r.sd_estimate, r.true_effect, r.bias, r.ci_coverage
         );
         out += &format!(
-            "  screening        {:.1} screened for {:.1} enrolled ({:.2} per enrolled); PPV deficient {}; sensitivity {}\n",
+            "  screening        {:.1} screened{} for {:.1} enrolled ({:.2} per enrolled); PPV deficient {}; sensitivity {}\n",
             r.mean_screened,
+            r.mean_confirmatory_tests.map_or(String::new(), |c| format!(" ({c:.1} confirmatory tests)")),
             r.mean_enrolled,
             r.screened_per_enrolled,
             pct(r.ppv_deficient),

@@ -65,6 +65,8 @@ pub struct Plan {
     pub prob_deficient: f64,
     /// Selection threshold in the biomarker's unit (the assay's `normal_low` if unset).
     pub threshold: f64,
+    /// Two-stage screening: the confirmatory assay and its threshold.
+    pub confirmation: Option<(Assay, f64)>,
     pub mode: SelectionMode,
     pub arms: Vec<ArmPlan>,
     pub placebo: usize,
@@ -93,16 +95,25 @@ impl Plan {
         let mg = MgStatus::from_scenario(&s.population);
         let assay = Assay::from_scenario(&s.biomarker);
         let threshold = s.selection.threshold.unwrap_or(assay.params.normal_low);
-        if let (SelectionMode::Enrich, Some(mg)) = (s.selection.mode, &mg) {
-            let p = mg.prob_reading_below(&assay, threshold);
+        let confirmation = (s.selection.mode == SelectionMode::TwoStage).then(|| {
+            let a = Assay::from_scenario(&s.confirmation);
+            (a, s.selection.confirm_threshold.unwrap_or(a.params.normal_low))
+        });
+        if let Some(mg) = &mg {
+            let p = enrolment_probability(mg, s.selection.mode, &assay, threshold, confirmation.as_ref());
             if p < s.selection.min_enrolment_probability {
+                let (field, what) = match &confirmation {
+                    Some((c, t2)) => (
+                        "selection.confirm_threshold",
+                        format!("thresholds {threshold} {} and {t2} {}", assay.kind.unit(), c.kind.unit()),
+                    ),
+                    None => ("selection.threshold", format!("threshold {threshold} {}", assay.kind.unit())),
+                };
                 return Err(invalid(
-                    "selection.threshold",
+                    field,
                     format!(
-                        "threshold {threshold} {} enrols only {:.2e} of those screened ({:.0} screened per enrolled), \
-                         below selection.min_enrolment_probability = {}; raise the threshold",
-                        assay.kind.unit(),
-                        p,
+                        "{what} enrol only {p:.2e} of those screened ({:.0} screened per enrolled), below \
+                         selection.min_enrolment_probability = {}; raise the threshold",
                         1.0 / p,
                         s.selection.min_enrolment_probability
                     ),
@@ -143,6 +154,7 @@ impl Plan {
         Ok(Plan {
             scenario: s.clone(),
             threshold,
+            confirmation,
             mode: s.selection.mode,
             placebo,
             response: ResponseModelParams::new(&s.response, s.design.duration_weeks),
@@ -152,7 +164,7 @@ impl Plan {
             n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
             reject: TCritical::new(reject_tail, total as usize + 8),
             coverage: TCritical::new(0.025, total as usize + 8),
-            screening: mg.as_ref().map(|m| Screening::new(m, &assay)),
+            screening: mg.as_ref().map(|m| Screening::new(m, &assay, confirmation)),
             prob_deficient: mg.as_ref().map_or(0.0, |m| m.prob_deficient()),
             mg,
             assay,
@@ -170,8 +182,34 @@ impl Plan {
         self.scenario.analysis.sided == Sided::Two
     }
 
+    /// The `(assay, threshold)` readings an enrolled person must fall below.
+    pub fn selection_filters(&self) -> Vec<(&Assay, f64)> {
+        match (self.mode, &self.confirmation) {
+            (SelectionMode::Enrich, _) => vec![(&self.assay, self.threshold)],
+            (SelectionMode::TwoStage, Some((c, t2))) => vec![(&self.assay, self.threshold), (c, *t2)],
+            _ => Vec::new(),
+        }
+    }
+
     /// Indices of the active arms, in file order: one comparison with placebo each.
     pub fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
         self.arms.iter().enumerate().filter(|(_, a)| a.is_active).map(|(i, _)| i)
+    }
+}
+
+/// Probability that a screened person is enrolled (exact, by quadrature for two stages).
+fn enrolment_probability(
+    mg: &MgStatus,
+    mode: SelectionMode,
+    assay: &Assay,
+    threshold: f64,
+    confirmation: Option<&(Assay, f64)>,
+) -> f64 {
+    match (mode, confirmation) {
+        (SelectionMode::Enrich, _) => mg.prob_reading_below(assay, threshold),
+        (SelectionMode::TwoStage, Some((c, t2))) => {
+            mg.integrate(&[(assay, threshold), (c, *t2)], f64::INFINITY, |_| 1.0)
+        }
+        _ => 1.0,
     }
 }

@@ -84,16 +84,24 @@ impl MgStatus {
             .sum()
     }
 
-    /// `E[w(m) f(m); m < upper]` over the screened, where `w(m)` is the probability of a reading
-    /// below `threshold` given `m` (or 1 when `threshold` is `None`). Composite Simpson rule over
-    /// each component's mean +- 12 SD, cut at `upper`; accurate to ~1e-9 for smooth `f`.
-    pub fn integrate<F: Fn(f64) -> f64>(&self, assay: &Assay, threshold: Option<f64>, upper: f64, f: F) -> f64 {
+    /// `E[w(m) f(m); m < upper]` over the screened, where `w(m)` is the probability that every
+    /// `(assay, threshold)` filter reads below its threshold given `m` (the assays' errors are
+    /// independent given `m`; `w = 1` with no filter). Composite Simpson rule over each
+    /// component's mean +- 12 SD, cut at `upper`; accurate to ~1e-9 for smooth `f`.
+    pub fn integrate<F: Fn(f64) -> f64>(&self, filters: &[(&Assay, f64)], upper: f64, f: F) -> f64 {
         const INTERVALS: usize = 6000;
-        let s = assay.total_error_sd();
-        let accept = |m: f64| match threshold {
-            None => 1.0,
-            Some(t) if s > 0.0 => std_normal().cdf((t - assay.expected_reading(m)) / s),
-            Some(t) => f64::from(u8::from(assay.expected_reading(m) < t)),
+        let accept = |m: f64| {
+            filters
+                .iter()
+                .map(|(assay, t)| {
+                    let s = assay.total_error_sd();
+                    if s > 0.0 {
+                        std_normal().cdf((t - assay.expected_reading(m)) / s)
+                    } else {
+                        f64::from(u8::from(assay.expected_reading(m) < *t))
+                    }
+                })
+                .product::<f64>()
         };
         self.components
             .iter()

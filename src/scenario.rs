@@ -29,6 +29,10 @@ pub struct Scenario {
     pub biomarker: Biomarker,
     #[serde(default)]
     pub selection: Selection,
+    /// The confirmatory assay of two-stage screening (`selection.mode = "two_stage"`); unset
+    /// fields take the defaults of its `type` (default red-cell Mg).
+    #[serde(default = "default_confirmation")]
+    pub confirmation: Biomarker,
     /// The arms: exactly one placebo arm and one or more active arms.
     #[serde(default)]
     pub arms: Vec<Arm>,
@@ -121,6 +125,10 @@ pub struct Biomarker {
     pub normal_low: Option<f64>,
 }
 
+fn default_confirmation() -> Biomarker {
+    Biomarker { kind: BiomarkerType::RedCell, ..Biomarker::default() }
+}
+
 impl Default for Biomarker {
     fn default() -> Self {
         Biomarker {
@@ -144,6 +152,9 @@ pub enum SelectionMode {
     Enrich,
     /// Enrol everyone; randomize in permuted blocks within the strata below / at-or-above `threshold`.
     Stratify,
+    /// Screen with `[biomarker]` below `threshold`, then confirm with `[confirmation]` below
+    /// `confirm_threshold`; enrol those below both.
+    TwoStage,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -152,9 +163,12 @@ pub struct Selection {
     pub mode: SelectionMode,
     /// Biomarker threshold, in the biomarker's unit; defaults to its `normal_low`.
     pub threshold: Option<f64>,
+    /// Two-stage screening: threshold of the confirmatory assay, in its unit; defaults to its `normal_low`.
+    pub confirm_threshold: Option<f64>,
     /// Permuted-block size for stratified randomization, in multiples of the allocation ratio.
     pub blocks_per_ratio: u32,
-    /// Below this enrolment probability `enrich` is refused instead of screening for ever.
+    /// Below this enrolment probability `enrich` and `two_stage` are refused instead of
+    /// screening for ever.
     pub min_enrolment_probability: f64,
 }
 
@@ -163,6 +177,7 @@ impl Default for Selection {
         Selection {
             mode: SelectionMode::AllComers,
             threshold: None,
+            confirm_threshold: None,
             blocks_per_ratio: 2,
             min_enrolment_probability: 1e-3,
         }

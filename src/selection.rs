@@ -32,6 +32,8 @@ pub struct Screening {
     lasting_share: f64,
     /// SD of the end-of-trial error given the screening error: `sqrt(vp vr / (vp + vr) + vr)`.
     end_error_sd: f64,
+    /// Two-stage screening: the confirmatory assay and its threshold.
+    confirmation: Option<(Assay, f64)>,
 }
 
 /// A screened person: the screening reading and the population component drawn.
@@ -42,7 +44,7 @@ pub struct Screened {
 }
 
 impl Screening {
-    pub fn new(mg: &MgStatus, assay: &Assay) -> Screening {
+    pub fn new(mg: &MgStatus, assay: &Assay, confirmation: Option<(Assay, f64)>) -> Screening {
         let s = assay.total_error_sd();
         let a = assay.params.scale;
         let components = mg
@@ -62,7 +64,7 @@ impl Screening {
             .collect();
         let (vp, vr) = (assay.params.persistent_sd.powi(2), assay.occasion_sd().powi(2));
         let lasting_share = if vp + vr > 0.0 { vp / (vp + vr) } else { 0.0 };
-        Screening { components, lasting_share, end_error_sd: (lasting_share * vr + vr).sqrt() }
+        Screening { components, lasting_share, end_error_sd: (lasting_share * vr + vr).sqrt(), confirmation }
     }
 
     /// Screens one person: draws the component and the reading.
@@ -80,6 +82,15 @@ impl Screening {
         let c = &self.components[person.component];
         let z: f64 = rng.sample(StandardNormal);
         c.status_mean + c.gain * (person.reading - c.reading_mean) + c.status_sd_given_reading * z
+    }
+
+    /// Two-stage screening: whether the confirmatory reading of a person with true status `m`
+    /// falls below its threshold (the assays' errors are independent given `m`).
+    #[inline]
+    pub fn confirms<R: Rng>(&self, rng: &mut R, m: f64) -> bool {
+        let Some((assay, threshold)) = &self.confirmation else { return true };
+        let z: f64 = rng.sample(StandardNormal);
+        assay.expected_reading(m) + assay.total_error_sd() * z < *threshold
     }
 
     /// Draws the end-of-trial reading of a person whose screening reading had total error

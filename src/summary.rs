@@ -37,6 +37,8 @@ pub struct ComparisonSummary {
     pub ci_coverage: f64,
     /// People screened per trial (all arms).
     pub mean_screened: f64,
+    /// Two-stage screening: confirmatory tests per trial.
+    pub mean_confirmatory_tests: Option<f64>,
     /// People enrolled per trial (all arms).
     pub mean_enrolled: f64,
     pub screened_per_enrolled: f64,
@@ -105,6 +107,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 bias: mean_estimate - true_effect,
                 ci_coverage: covered / analysable.max(1.0),
                 mean_screened: screened / reps,
+                mean_confirmatory_tests: plan.confirmation.as_ref().map(|_| results.confirmed / reps),
                 mean_enrolled: enrolled_all / reps,
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),

@@ -12,7 +12,6 @@ use crate::analysis::{Cell, Estimate, ancova::ancova, welch::welch};
 use crate::plan::{ArmPlan, Plan};
 use crate::rng::{TrialRng, stream_rng};
 use crate::scenario::{SelectionMode, TestKind};
-use crate::selection::Screened;
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
@@ -36,6 +35,8 @@ pub struct ArmCounts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialResult {
     pub screened: u64,
+    /// Two-stage screening: people given the confirmatory test.
+    pub confirmed: u64,
     pub arms: Vec<ArmCounts>,
     /// One per active arm, in file order; `None` if the test could not be computed.
     pub comparisons: Vec<Option<Estimate>>,
@@ -46,19 +47,43 @@ fn normal<R: Rng>(rng: &mut R) -> f64 {
     rng.sample(StandardNormal)
 }
 
-/// Screens until a person is eligible (everyone unless `enrich`); counts everyone screened.
+/// An enrolled person's screening reading and true status.
+#[derive(Debug, Clone, Copy)]
+struct Enrolled {
+    reading: f64,
+    m: f64,
+}
+
+/// People screened, and given the confirmatory test, in one arm or trial.
+#[derive(Debug, Clone, Copy, Default)]
+struct ScreenCounts {
+    screened: u64,
+    confirmed: u64,
+}
+
+/// Screens until a person is eligible under the selection mode; counts everyone screened.
 /// `None` when Mg status is not modelled.
 #[inline(always)]
-fn screen<R: Rng>(plan: &Plan, rng: &mut R, enrich: bool, screened: &mut u64) -> Option<Screened> {
+fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option<Enrolled> {
     let Some(screening) = plan.screening.as_ref() else {
-        *screened += 1;
+        counts.screened += 1;
         return None;
     };
     loop {
         let person = screening.screen(rng);
-        *screened += 1;
-        if !enrich || person.reading < plan.threshold {
-            return Some(person);
+        counts.screened += 1;
+        let below = person.reading < plan.threshold;
+        match plan.mode {
+            SelectionMode::Enrich if !below => continue,
+            SelectionMode::TwoStage if !below => continue,
+            SelectionMode::TwoStage => {
+                let m = screening.status(rng, &person);
+                counts.confirmed += 1;
+                if screening.confirms(rng, m) {
+                    return Some(Enrolled { reading: person.reading, m });
+                }
+            }
+            _ => return Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) }),
         }
     }
 }
@@ -70,7 +95,7 @@ fn follow_up<R: Rng>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
-    person: Option<Screened>,
+    person: Option<Enrolled>,
     counts: &mut ArmCounts,
 ) -> Option<(f64, f64)> {
     counts.enrolled += 1;
@@ -78,7 +103,7 @@ fn follow_up<R: Rng>(
     let mut deficit = 0.0;
     let mut status = None;
     if let (Some(person), Some(screening), Some(mg)) = (person, &plan.screening, &plan.mg) {
-        let m = screening.status(rng, &person);
+        let m = person.m;
         counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
         deficit = mg.deficit(m);
         if let Some(exposure) = &arm.exposure {
@@ -111,25 +136,27 @@ fn follow_up<R: Rng>(
 /// Simulates replicate `rep` of the plan with master seed `seed`.
 pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     let n_arms = plan.arms.len();
-    let mut result = TrialResult { screened: 0, arms: vec![ArmCounts::default(); n_arms], comparisons: Vec::new() };
+    let mut result =
+        TrialResult { screened: 0, confirmed: 0, arms: vec![ArmCounts::default(); n_arms], comparisons: Vec::new() };
     // cells[arm * n_strata + stratum]
     let mut cells = vec![Cell::default(); n_arms * plan.n_strata];
     match plan.mode {
-        SelectionMode::AllComers | SelectionMode::Enrich => {
-            let enrich = plan.mode == SelectionMode::Enrich;
+        SelectionMode::AllComers | SelectionMode::Enrich | SelectionMode::TwoStage => {
             for (a, arm) in plan.arms.iter().enumerate() {
                 let mut rng: TrialRng = stream_rng(seed, rep, a as u64);
                 // Local accumulators stay in registers: no loop-carried chain through memory.
-                let (mut counts, mut cell, mut screened) = (ArmCounts::default(), Cell::default(), 0u64);
+                let (mut counts, mut cell, mut screening) =
+                    (ArmCounts::default(), Cell::default(), ScreenCounts::default());
                 for _ in 0..arm.n_target {
-                    let person = screen(plan, &mut rng, enrich, &mut screened);
+                    let person = screen(plan, &mut rng, &mut screening);
                     if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, &mut counts) {
                         cell.add(x, y);
                     }
                 }
                 result.arms[a] = counts;
                 cells[a] = cell;
-                result.screened += screened;
+                result.screened += screening.screened;
+                result.confirmed += screening.confirmed;
             }
         }
         SelectionMode::Stratify => stratified(plan, seed, rep, &mut result, &mut cells),
@@ -168,8 +195,9 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
     let mut blocks = [block.clone(), block];
     let mut next = [usize::MAX; 2];
     let total: u32 = plan.arms.iter().map(|a| a.n_target).sum();
+    let mut screening = ScreenCounts::default();
     for _ in 0..total {
-        let person = screen(plan, &mut rng, false, &mut result.screened);
+        let person = screen(plan, &mut rng, &mut screening);
         let stratum = match person {
             Some(p) if p.reading < plan.threshold => 0,
             _ => 1,
@@ -189,4 +217,5 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
             cells[a * 2 + stratum].add(x, y);
         }
     }
+    result.screened += screening.screened;
 }

@@ -4,7 +4,7 @@
 //! module catches values that parse but make no sense. Each error names the field by its
 //! dotted path and says which values are allowed.
 
-use crate::scenario::{ArmKind, PopulationModel, ResponseModel, Scenario, SelectionMode};
+use crate::scenario::{ArmKind, Biomarker, PopulationModel, ResponseModel, Scenario, SelectionMode};
 
 /// `(field path, message)` of the first problem found.
 pub type Problem = (String, String);
@@ -34,6 +34,32 @@ fn dropout(field: &str, v: f64) -> Result<(), Problem> {
     check(v < 1.0, field, "a dropout probability of 1 leaves nobody to analyse: allowed values are 0 to below 1")
 }
 
+/// Checks an assay section (`[biomarker]` or `[confirmation]`).
+fn biomarker(section: &str, b: &Biomarker) -> Result<(), Problem> {
+    let f = |name: &str| format!("{section}.{name}");
+    check(b.repeats >= 1, f("repeats"), "at least 1 measurement is needed: allowed values are 1 or more")?;
+    if let Some(v) = b.scale {
+        check(
+            v.is_finite() && v > 0.0,
+            f("scale"),
+            format!("{v}: the scale must be greater than 0 (a low reading must mean low Mg)"),
+        )?;
+    }
+    if let Some(v) = b.bias {
+        finite(&f("bias"), v)?;
+    }
+    if let Some(v) = b.persistent_sd {
+        non_negative(&f("persistent_sd"), v)?;
+    }
+    if let Some(v) = b.repeat_sd {
+        non_negative(&f("repeat_sd"), v)?;
+    }
+    if let Some(v) = b.normal_low {
+        finite(&f("normal_low"), v)?;
+    }
+    Ok(())
+}
+
 pub fn validate(s: &Scenario) -> Result<(), Problem> {
     let p = &s.population;
     probability("population.deficiency_prevalence", p.deficiency_prevalence)?;
@@ -46,31 +72,15 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     finite("population.replete_target_mmol_per_l", p.replete_target_mmol_per_l)?;
     finite("population.deficiency_cutoff_mmol_per_l", p.deficiency_cutoff_mmol_per_l)?;
 
-    let b = &s.biomarker;
-    check(b.repeats >= 1, "biomarker.repeats", "at least 1 measurement is needed: allowed values are 1 or more")?;
-    if let Some(v) = b.scale {
-        check(
-            v.is_finite() && v > 0.0,
-            "biomarker.scale",
-            format!("{v}: the scale must be greater than 0 (a low reading must mean low Mg)"),
-        )?;
-    }
-    if let Some(v) = b.bias {
-        finite("biomarker.bias", v)?;
-    }
-    if let Some(v) = b.persistent_sd {
-        non_negative("biomarker.persistent_sd", v)?;
-    }
-    if let Some(v) = b.repeat_sd {
-        non_negative("biomarker.repeat_sd", v)?;
-    }
-    if let Some(v) = b.normal_low {
-        finite("biomarker.normal_low", v)?;
-    }
+    biomarker("biomarker", &s.biomarker)?;
+    biomarker("confirmation", &s.confirmation)?;
 
     let sel = &s.selection;
     if let Some(t) = sel.threshold {
         finite("selection.threshold", t)?;
+    }
+    if let Some(t) = sel.confirm_threshold {
+        finite("selection.confirm_threshold", t)?;
     }
     check(sel.blocks_per_ratio >= 1, "selection.blocks_per_ratio", "allowed values are 1 or more")?;
     check(
