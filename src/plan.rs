@@ -105,14 +105,14 @@ impl Plan {
                 let (field, what) = match &confirmation {
                     Some((c, t2)) => (
                         "selection.confirm_threshold",
-                        format!("thresholds {threshold} {} and {t2} {}", assay.kind.unit(), c.kind.unit()),
+                        format!("two-stage screening at {threshold} {} then {t2} {}", assay.kind.unit(), c.kind.unit()),
                     ),
                     None => ("selection.threshold", format!("threshold {threshold} {}", assay.kind.unit())),
                 };
                 return Err(invalid(
                     field,
                     format!(
-                        "{what} enrol only {p:.2e} of those screened ({:.0} screened per enrolled), below \
+                        "{what} enrols only {p:.2e} of those screened ({:.0} screened per enrolled), below \
                          selection.min_enrolment_probability = {}; raise the threshold",
                         1.0 / p,
                         s.selection.min_enrolment_probability
