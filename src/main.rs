@@ -79,12 +79,19 @@ fn base_overrides(args: &ScenarioArgs, reps: Option<u32>, seed: Option<u64>) -> 
 }
 
 /// The scenario, the study of its sweep and the command line's, and every point's plan.
-fn load_study(sim: &SimulationArgs) -> Result<(Source, Vec<Override>, Study, Vec<Plan>), Failure> {
+/// A swept field named `solved` is left out of the study (`sample-size` solves for it).
+fn load_study(
+    sim: &SimulationArgs,
+    solved: Option<&str>,
+) -> Result<(Source, Vec<Override>, Study, Vec<Plan>), Failure> {
     let source = Source::read(&sim.scenario.scenario)?;
     let base = base_overrides(&sim.scenario, sim.reps, sim.seed)?;
     let scenario = source.resolve(&base, None)?;
     let cli_axes = sim.sweep.iter().map(|a| sweep::parse_cli_axis(a)).collect::<Result<Vec<_>, _>>()?;
-    let study = Study::new(scenario.sweep.as_ref(), cli_axes)?;
+    let mut study = Study::new(scenario.sweep.as_ref(), cli_axes)?;
+    if let Some(path) = solved {
+        study = study.without_axis(path);
+    }
     let plans = study::plans(&source, &base, &study)?;
     if let Some(h) = sim.precision
         && !(h > 0.0 && h < 0.5)
@@ -123,7 +130,7 @@ fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
-    let (_, _, study, plans) = load_study(sim)?;
+    let (_, _, study, plans) = load_study(sim, None)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     let outcomes = study::run(&study, &plans, &runner, rule);
@@ -157,7 +164,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 
 fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     let sim = &args.sim;
-    let (source, base, study, plans) = load_study(sim)?;
+    let (source, base, study, plans) = load_study(sim, Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
     let spec = SearchSpec::new(
         args.solve_for.as_deref(),
         args.min,

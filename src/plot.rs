@@ -55,8 +55,8 @@ pub fn axis_title(column: &str) -> String {
     if unit.is_empty() { column.to_string() } else { format!("{column} ({unit})") }
 }
 
-/// Line colours (Tableau 10), readable on white and distinct in print.
-const COLOURS: [(u8, u8, u8); 10] = [
+/// Line colours (Tableau 10 without its grey, kept for the target line), readable on white.
+const COLOURS: [(u8, u8, u8); 9] = [
     (31, 119, 180),
     (255, 127, 14),
     (44, 160, 44),
@@ -64,7 +64,6 @@ const COLOURS: [(u8, u8, u8); 10] = [
     (148, 103, 189),
     (140, 86, 75),
     (227, 119, 194),
-    (127, 127, 127),
     (188, 189, 34),
     (23, 190, 207),
 ];
@@ -162,11 +161,15 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     let draw_err = |e: &dyn std::fmt::Display| PlotError::Draw(e.to_string());
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
+        // The legend sits in a column right of the plot, so it never hides a curve.
+        let legend_width = 20 + 8 * lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(10).max(14) as u32;
+        let (width, height) = (720 + legend_width, 560);
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(&e))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(&title, ("sans-serif", 22))
             .margin(16)
+            .margin_right(16 + legend_width)
             .x_label_area_size(48)
             .y_label_area_size(64)
             .build_cartesian_2d(x_min..x_max, y_min..y_max)
@@ -180,6 +183,9 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
             .axis_desc_style(("sans-serif", 16))
             .draw()
             .map_err(|e| draw_err(&e))?;
+        // Legend entries: (label, colour, dashed).
+        let grey = RGBColor(90, 90, 90).to_rgba();
+        let mut legend: Vec<(String, RGBAColor, bool)> = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             let (r, g, b) = COLOURS[i % COLOURS.len()];
             let color = RGBColor(r, g, b).to_rgba();
@@ -190,31 +196,37 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
                     .draw_series(std::iter::once(Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.18))))
                     .map_err(|e| draw_err(&e))?;
             }
-            let label = if line.label.is_empty() { spec.y.clone() } else { line.label.clone() };
             chart
                 .draw_series(LineSeries::new(line.points.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
-                .map_err(|e| draw_err(&e))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .map_err(|e| draw_err(&e))?;
             chart
                 .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
                 .map_err(|e| draw_err(&e))?;
+            legend.push((if line.label.is_empty() { spec.y.clone() } else { line.label.clone() }, color, false));
         }
         if let (true, Some(t)) = (is_power, spec.target) {
             chart
-                .draw_series(DashedLineSeries::new(vec![(x_min, t), (x_max, t)], 8, 6, BLACK.stroke_width(1)))
-                .map_err(|e| draw_err(&e))?
-                .label(format!("target power {t}"))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+                .draw_series(DashedLineSeries::new(vec![(x_min, t), (x_max, t)], 8, 6, grey.stroke_width(1)))
+                .map_err(|e| draw_err(&e))?;
+            legend.push((format!("target power {t}"), grey, true));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(|e| draw_err(&e))?;
+        // The legend, in the column right of the plotting area.
+        let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
+        let (x0, y0) = (plot_x.end + 16, plot_y.start + 8);
+        for (i, (label, color, dashed)) in legend.iter().enumerate() {
+            let y = y0 + 22 * i as i32;
+            let style = color.stroke_width(if *dashed { 1 } else { 2 });
+            if *dashed {
+                for k in 0..3 {
+                    root.draw(&PathElement::new(vec![(x0 + 9 * k, y), (x0 + 9 * k + 5, y)], style))
+                        .map_err(|e| draw_err(&e))?;
+                }
+            } else {
+                root.draw(&PathElement::new(vec![(x0, y), (x0 + 24, y)], style)).map_err(|e| draw_err(&e))?;
+            }
+            root.draw(&Text::new(label.clone(), (x0 + 32, y - 7), ("sans-serif", 14).into_font().color(&BLACK)))
+                .map_err(|e| draw_err(&e))?;
+        }
         root.present().map_err(|e| draw_err(&e))?;
     }
     Ok(svg)

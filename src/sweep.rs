@@ -174,20 +174,37 @@ impl Study {
         if grid_size * series.len() > MAX_POINTS {
             return Err(sweep_err("grid", format!("{} design points; at most {MAX_POINTS}", grid_size * series.len())));
         }
-        let mut points = Vec::with_capacity(grid_size * series.len());
-        for s in 0..series.len() {
+        let mut study = Study { series, axes, points: Vec::new() };
+        study.points = study.enumerate_points();
+        Ok(study)
+    }
+
+    /// The same study without the axis of `path` (the field a search solves for).
+    pub fn without_axis(self, path: &str) -> Study {
+        let axes: Vec<Axis> = self.axes.into_iter().filter(|a| a.path != path).collect();
+        let spec_series = self.series;
+        let mut study = Study { series: spec_series, axes, points: Vec::new() };
+        study.points = study.enumerate_points();
+        study
+    }
+
+    /// Every (series, grid) combination, series slowest, last axis fastest.
+    fn enumerate_points(&self) -> Vec<DesignPoint> {
+        let grid_size: usize = self.axes.iter().map(|a| a.values.len()).product();
+        let mut points = Vec::with_capacity(grid_size * self.series.len());
+        for s in 0..self.series.len() {
             for flat in 0..grid_size {
                 // Mixed-radix digits, last axis fastest.
                 let mut rest = flat;
-                let mut grid = vec![0; axes.len()];
-                for (k, a) in axes.iter().enumerate().rev() {
+                let mut grid = vec![0; self.axes.len()];
+                for (k, a) in self.axes.iter().enumerate().rev() {
                     grid[k] = rest % a.values.len();
                     rest /= a.values.len();
                 }
                 points.push(DesignPoint { series: s, grid });
             }
         }
-        Ok(Study { series, axes, points })
+        points
     }
 
     /// True when the study is a single design (no axes, one unnamed series).
