@@ -335,6 +335,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
             "n_per_arm",
             "total_enrolled",
             "mean_screened",
+            "mean_confirmatory_tests",
             "screened_per_enrolled",
             "ppv_deficient",
             "power",
@@ -367,6 +368,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
                 row.n_per_arm.to_string(),
                 fixed(row.mean_enrolled),
                 fixed(row.mean_screened),
+                row.mean_confirmatory_tests.map(fixed).unwrap_or_default(),
                 fixed(row.screened_per_enrolled),
                 row.ppv_deficient.map(fixed).unwrap_or_default(),
                 fixed(row.power),
@@ -404,11 +406,12 @@ pub fn results_table(study: &Study, spec: &SearchSpec, results: &[SearchResult])
         out += &format!("  {name}: {} {answer}\n", spec.path);
         for row in &r.rows {
             out += &format!(
-                "    {:<16} n/arm {:>5}  enrolled {:>7.1}  screened {:>9.1} ({:.2} per enrolled)  power {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
+                "    {:<16} n/arm {:>5}  enrolled {:>7.1}  screened {:>9.1}{} ({:.2} per enrolled)  power {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
                 row.comparison,
                 row.n_per_arm,
                 row.mean_enrolled,
                 row.mean_screened,
+                row.mean_confirmatory_tests.map_or(String::new(), |c| format!(" + {c:.1} confirmatory tests")),
                 row.screened_per_enrolled,
                 row.power,
                 row.power_ci_low,

@@ -116,3 +116,56 @@ fn library_quadrature_agrees_with_the_closed_form() {
     let reference = bivariate_normal_cdf((0.75 - mu) / sigma, (0.8 - mu) / sd_b, sigma / sd_b);
     assert!((joint - reference).abs() < 1e-7, "{joint} vs {reference}");
 }
+
+#[test]
+fn two_stage_enrolment_and_ppv_match_closed_forms() {
+    // m ~ N(mu, sigma); stage 1 b1 = m + e1, stage 2 b2 = a m + e2 (red-cell scale a), errors
+    // independent given m. P(enrol) = E[Phi((t1 - m)/s1) Phi((t2 - a m)/s2)], by the trapezoid
+    // rule over m here; PPV restricts the integral to m < cutoff.
+    let (mu, sigma, s1, a, s2, t1, t2, cutoff) = (0.85, 0.06, 0.05, 2.65, 0.08, 0.80, 2.0, 0.78);
+    let n = Normal::standard();
+    let integral = |upper: f64| {
+        let steps = 200_000;
+        let lo = mu - 12.0 * sigma;
+        let h = (upper - lo) / steps as f64;
+        let f = |m: f64| n.pdf((m - mu) / sigma) / sigma * n.cdf((t1 - m) / s1) * n.cdf((t2 - a * m) / s2);
+        let mut sum = 0.5 * (f(lo) + f(upper));
+        for i in 1..steps {
+            sum += f(lo + h * i as f64);
+        }
+        sum * h
+    };
+    let p_enrol = integral(mu + 12.0 * sigma);
+    let ppv = integral(cutoff) / p_enrol;
+    let p_stage1 = n.cdf((t1 - mu) / (sigma * sigma + s1 * s1).sqrt());
+    let r = simulate(
+        TEXTBOOK,
+        &[
+            "population.model=\"normal\"",
+            &format!("population.mean_mmol_per_l={mu}"),
+            &format!("population.sd_mmol_per_l={sigma}"),
+            &format!("population.deficiency_cutoff_mmol_per_l={cutoff}"),
+            &format!("biomarker.persistent_sd={s1}"),
+            "biomarker.repeat_sd=0",
+            "confirmation.type=\"red_cell\"",
+            &format!("confirmation.persistent_sd={s2}"),
+            "confirmation.repeat_sd=0",
+            "selection.mode=\"two_stage\"",
+            &format!("selection.threshold={t1}"),
+            &format!("selection.confirm_threshold={t2}"),
+            "design.reps=2000",
+        ],
+    );
+    let enrolled = r.mean_enrolled * f64::from(r.reps);
+    let p_hat = 1.0 / r.screened_per_enrolled;
+    let se_p = p_enrol * ((1.0 - p_enrol) / enrolled).sqrt();
+    assert!((p_hat - p_enrol).abs() <= 3.5 * se_p, "enrolment {p_hat:.5} vs {p_enrol:.5}");
+    let ppv_hat = r.ppv_deficient.unwrap();
+    assert!((ppv_hat - ppv).abs() <= 3.5 * binomial_se(ppv, enrolled), "PPV {ppv_hat:.5} vs {ppv:.5}");
+    // Confirmatory tests per enrolled: P(stage 1) / P(enrol), again negative-binomial counts.
+    let tests_per_enrolled = r.mean_confirmatory_tests.unwrap() / r.mean_enrolled;
+    let expected = p_stage1 / p_enrol;
+    let q = p_enrol / p_stage1; // P(confirm | passed stage 1)
+    let se = expected * ((1.0 - q) / enrolled).sqrt();
+    assert!((tests_per_enrolled - expected).abs() <= 3.5 * se, "{tests_per_enrolled} vs {expected}");
+}
