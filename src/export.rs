@@ -129,11 +129,15 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     if let Some(r) = first {
         out += &format!("{} | {} ({}-sided, alpha {}) | seed {}\n", r.scenario, r.analysis, r.sided, r.alpha, r.seed);
     }
-    out += "point                                              comparison        power  95% CI         reps   screened/enrolled  PPV     vs previous (paired p)\n";
+    let width = study.points.iter().map(|p| study.describe(p).chars().count()).max().unwrap_or(5).max(5);
+    out += &format!(
+        "{:<width$}  {:<16} {:>6}  {:<12} {:>7}  {:>19}  {:>6}  vs previous (paired p)\n",
+        "point", "comparison", "power", "95% CI", "reps", "screened/enrolled", "PPV"
+    );
     for (point, outcome) in study.points.iter().zip(outcomes) {
         for (r, paired) in outcome.rows.iter().zip(&outcome.vs_previous) {
             out += &format!(
-                "{:<50} {:<16} {:>6.3}  {:.3}-{:.3}  {:>6}  {:>8.1}/{:<8.1} {:>6}  {}\n",
+                "{:<width$}  {:<16} {:>6.3}  {:.3}-{:.3}  {:>7}  {:>9.1}/{:<9.1}  {:>6}  {}\n",
                 study.describe(point),
                 r.comparison,
                 r.power,
@@ -142,7 +146,7 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
                 r.reps,
                 r.mean_screened,
                 r.mean_enrolled,
-                r.ppv_deficient.map_or("-".to_string(), |v| format!("{:.3}", v)),
+                r.ppv_deficient.map_or("-".to_string(), |v| format!("{v:.3}")),
                 paired.map_or(String::new(), |p| format!(
                     "{:+.3} (p {:.3}){}",
                     p.power_change,

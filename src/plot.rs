@@ -68,10 +68,18 @@ const COLOURS: [(u8, u8, u8); 9] = [
     (23, 190, 207),
 ];
 
+/// A point of a line: x, y, and the y band (power's 95% CI) if any.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    x: f64,
+    y: f64,
+    band: Option<(f64, f64)>,
+}
+
 /// One line of the plot.
 struct Line {
     label: String,
-    points: Vec<(f64, f64, Option<(f64, f64)>)>,
+    points: Vec<Point>,
 }
 
 fn parse_num(column: &str, value: &str, row: usize) -> Result<f64, PlotError> {
@@ -128,12 +136,12 @@ fn lines(csv_text: &str, spec: &PlotSpec) -> Result<(Vec<Line>, String), PlotErr
             None => None,
         };
         match out.iter_mut().find(|l| l.label == label) {
-            Some(l) => l.points.push((x, y, b)),
-            None => out.push(Line { label, points: vec![(x, y, b)] }),
+            Some(l) => l.points.push(Point { x, y, band: b }),
+            None => out.push(Line { label, points: vec![Point { x, y, band: b }] }),
         }
     }
     for l in &mut out {
-        l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        l.points.sort_by(|a, b| a.x.total_cmp(&b.x));
     }
     let title = spec
         .title
@@ -145,15 +153,15 @@ fn lines(csv_text: &str, spec: &PlotSpec) -> Result<(Vec<Line>, String), PlotErr
 /// Renders the SVG text of the plot of a CSV written by `mgtrial run`.
 pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     let (lines, title) = lines(csv_text, spec)?;
-    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.x));
     let (x_min, x_max) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     let (x_min, x_max) = if x_min < x_max { (x_min, x_max) } else { (x_min - 1.0, x_max + 1.0) };
     let is_power = spec.y == "power";
-    let integer_x = lines.iter().all(|l| l.points.iter().all(|p| p.0.fract() == 0.0));
+    let integer_x = lines.iter().all(|l| l.points.iter().all(|p| p.x.fract() == 0.0));
     let (y_min, y_max) = if is_power {
         (0.0, 1.0)
     } else {
-        let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.y));
         let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
         let pad = ((b - a) * 0.05).max(1e-9);
         (a - pad, b + pad)
@@ -189,18 +197,18 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
         for (i, line) in lines.iter().enumerate() {
             let (r, g, b) = COLOURS[i % COLOURS.len()];
             let color = RGBColor(r, g, b).to_rgba();
-            if line.points.iter().all(|p| p.2.is_some()) && line.points.len() > 1 {
-                let upper = line.points.iter().map(|p| (p.0, p.2.map_or(p.1, |b| b.1)));
-                let lower = line.points.iter().rev().map(|p| (p.0, p.2.map_or(p.1, |b| b.0)));
+            if line.points.iter().all(|p| p.band.is_some()) && line.points.len() > 1 {
+                let upper = line.points.iter().map(|p| (p.x, p.band.map_or(p.y, |b| b.1)));
+                let lower = line.points.iter().rev().map(|p| (p.x, p.band.map_or(p.y, |b| b.0)));
                 chart
                     .draw_series(std::iter::once(Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.18))))
                     .map_err(|e| draw_err(&e))?;
             }
             chart
-                .draw_series(LineSeries::new(line.points.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
+                .draw_series(LineSeries::new(line.points.iter().map(|p| (p.x, p.y)), color.stroke_width(2)))
                 .map_err(|e| draw_err(&e))?;
             chart
-                .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
+                .draw_series(line.points.iter().map(|p| Circle::new((p.x, p.y), 3, color.filled())))
                 .map_err(|e| draw_err(&e))?;
             legend.push((if line.label.is_empty() { spec.y.clone() } else { line.label.clone() }, color, false));
         }

@@ -83,7 +83,7 @@ impl SearchSpec {
         let integer =
             is_n || path.ends_with("allocation") || path.ends_with("repeats") || path.ends_with("assessments");
         let tolerance = tolerance.unwrap_or(if integer { 1.0 } else { (max - min) / 200.0 });
-        if !(tolerance > 0.0) {
+        if tolerance.is_nan() || tolerance <= 0.0 {
             return Err(bad(format!("--tolerance {tolerance}: must be above 0")));
         }
         Ok(SearchSpec { path, integer, min, max, tolerance, target, criterion, precision, cap })

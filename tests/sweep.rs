@@ -241,8 +241,7 @@ fn the_svg_parses_and_names_every_series_and_axis() {
         .collect();
     let text = shipped("study_depression_selection.toml");
     for label in text.lines().filter_map(|l| l.strip_prefix("label = \"")).map(|l| l.trim_end_matches('"')) {
-        let escaped = label.to_string();
-        assert!(texts.iter().any(|t| *t == escaped), "legend lacks `{label}`");
+        assert!(texts.contains(&label.to_string()), "legend lacks `{label}`");
     }
     assert!(texts.iter().any(|t| t == "design.n_per_arm (participants per arm)"));
     assert!(texts.iter().any(|t| t == "power (share of trials rejecting)"));
