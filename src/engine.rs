@@ -157,6 +157,12 @@ impl Runner {
         }
     }
 
+    /// Sets the bar's length to the replicates a run is known to need (e.g. a sweep with a
+    /// fixed number per point), so its ETA covers the whole run.
+    pub fn schedule(&self, total_reps: u64) {
+        self.bar.set_length(total_reps);
+    }
+
     /// Simulates replicates `range` of `plan` (with its `design.seed`), in replicate order.
     fn simulate(&self, plan: &Plan, range: Range<u64>) -> Vec<TrialResult> {
         let (start, end) = (range.start, range.end);
@@ -179,7 +185,11 @@ impl Runner {
     /// Adds replicates `results.reps..reps` of `plan` to `results`.
     pub fn extend_to(&self, plan: &Plan, results: &mut PointResults, reps: u32) {
         if reps > results.reps {
-            self.bar.inc_length(u64::from(reps - results.reps));
+            // Grow the bar only beyond what was scheduled up front (see `schedule`).
+            let needed = self.bar.position() + u64::from(reps - results.reps);
+            if needed > self.bar.length().unwrap_or(0) {
+                self.bar.set_length(needed);
+            }
             results.extend(self.simulate(plan, u64::from(results.reps)..u64::from(reps)));
         }
     }

@@ -133,6 +133,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let (_, _, study, plans) = load_study(sim, None)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
+    if rule == RepsRule::FromScenario {
+        runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps)).sum());
+    }
     let outcomes = study::run(&study, &plans, &runner, rule);
     runner.bar.finish_and_clear();
     let csv = export::study_csv(&study, &outcomes);
@@ -186,8 +189,8 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     }
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());
-    for (point, plan) in study.points.iter().zip(&plans) {
-        runner.bar.set_message(study.describe(point));
+    for (i, (point, plan)) in study.points.iter().zip(&plans).enumerate() {
+        runner.bar.set_message(format!("search {}/{}: {}", i + 1, plans.len(), study.describe(point)));
         let mut overrides = base.clone();
         overrides.extend(study.overrides(point));
         results.push(search::search(&source, &overrides, plan, &spec, &runner)?);

@@ -96,7 +96,7 @@ pub fn simulate_point(runner: &Runner, plan: &Plan, rule: RepsRule) -> (PointRes
 pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Vec<PointOutcome> {
     let mut out: Vec<PointOutcome> = Vec::with_capacity(plans.len());
     for (i, plan) in plans.iter().enumerate() {
-        runner.bar.set_message(study.describe(&study.points[i]));
+        runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
         let (results, rows) = simulate_point(runner, plan, rule);
         let rejections: Vec<Vec<bool>> = (0..rows.len()).map(|k| results.rejections(plan, k)).collect();
         let vs_previous = (0..rows.len())
