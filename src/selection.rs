@@ -33,7 +33,15 @@ pub struct Screening {
     /// SD of the end-of-trial error given the screening error: `sqrt(vp vr / (vp + vr) + vr)`.
     end_error_sd: f64,
     /// Two-stage screening: the confirmatory assay and its threshold.
-    confirmation: Option<(Assay, f64)>,
+    confirmation: Option<Confirmation>,
+}
+
+/// The confirmatory assay of two-stage screening, precomputed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Confirmation {
+    assay: Assay,
+    error_sd: f64,
+    threshold: f64,
 }
 
 /// A screened person: the screening reading and the population component drawn.
@@ -64,7 +72,16 @@ impl Screening {
             .collect();
         let (vp, vr) = (assay.params.persistent_sd.powi(2), assay.occasion_sd().powi(2));
         let lasting_share = if vp + vr > 0.0 { vp / (vp + vr) } else { 0.0 };
-        Screening { components, lasting_share, end_error_sd: (lasting_share * vr + vr).sqrt(), confirmation }
+        Screening {
+            components,
+            lasting_share,
+            end_error_sd: (lasting_share * vr + vr).sqrt(),
+            confirmation: confirmation.map(|(assay, threshold)| Confirmation {
+                assay,
+                error_sd: assay.total_error_sd(),
+                threshold,
+            }),
+        }
     }
 
     /// Screens one person: draws the component and the reading.
@@ -88,9 +105,9 @@ impl Screening {
     /// falls below its threshold (the assays' errors are independent given `m`).
     #[inline]
     pub fn confirms<R: Rng>(&self, rng: &mut R, m: f64) -> bool {
-        let Some((assay, threshold)) = &self.confirmation else { return true };
+        let Some(c) = &self.confirmation else { return true };
         let z: f64 = rng.sample(StandardNormal);
-        assay.expected_reading(m) + assay.total_error_sd() * z < *threshold
+        c.assay.expected_reading(m) + c.error_sd * z < c.threshold
     }
 
     /// Draws the end-of-trial reading of a person whose screening reading had total error
