@@ -1,8 +1,9 @@
 //! `mgtrial explain`: the resolved scenario and the quantities derivable without simulation.
 
+use crate::biomarker::Assay;
 use crate::plan::Plan;
 use crate::power::t_test_power;
-use crate::scenario::{ResponseModel, Scenario, SelectionMode, TestKind};
+use crate::scenario::{Biomarker, ResponseModel, Scenario, SelectionMode, TestKind};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
@@ -22,16 +23,25 @@ fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
     }
 }
 
-/// The scenario with every default written out (biomarker, threshold, bioavailability).
+/// Writes an assay's resolved parameters into its scenario section.
+fn write_out(section: &mut Biomarker, assay: &Assay) {
+    let p = assay.params;
+    section.scale = Some(p.scale);
+    section.bias = Some(p.bias);
+    section.persistent_sd = Some(p.persistent_sd);
+    section.repeat_sd = Some(p.repeat_sd);
+    section.normal_low = Some(p.normal_low);
+}
+
+/// The scenario with every default written out (assays, thresholds, bioavailability, dropout).
 pub fn resolved_scenario(plan: &Plan) -> Scenario {
     let mut s = plan.scenario.clone();
-    let p = plan.assay.params;
-    s.biomarker.scale = Some(p.scale);
-    s.biomarker.bias = Some(p.bias);
-    s.biomarker.persistent_sd = Some(p.persistent_sd);
-    s.biomarker.repeat_sd = Some(p.repeat_sd);
-    s.biomarker.normal_low = Some(p.normal_low);
+    write_out(&mut s.biomarker, &plan.assay);
     s.selection.threshold = Some(plan.threshold);
+    if let Some((c, t2)) = &plan.confirmation {
+        write_out(&mut s.confirmation, c);
+        s.selection.confirm_threshold = Some(*t2);
+    }
     for (arm, ap) in s.arms.iter_mut().zip(&plan.arms) {
         arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
         arm.dropout = Some(ap.dropout);

@@ -167,6 +167,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 
 fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     let sim = &args.sim;
+    if sim.reps.is_some() {
+        return Err(Failure::BadInput(
+            "sample-size chooses the replicates of each evaluation itself: use --precision and --max-reps, not --reps"
+                .into(),
+        ));
+    }
     let (source, base, study, plans) = load_study(sim, Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
     let spec = SearchSpec::new(
         args.solve_for.as_deref(),
@@ -181,12 +187,6 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         sim.precision.unwrap_or(0.01),
         sim.max_reps.max(1),
     )?;
-    if study.axes.iter().any(|a| a.path == spec.path) {
-        return Err(Failure::BadInput(format!(
-            "`{}` is both swept and solved for: remove it from the sweep",
-            spec.path
-        )));
-    }
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());
     for (i, (point, plan)) in study.points.iter().zip(&plans).enumerate() {

@@ -39,7 +39,7 @@ pub fn axis_title(column: &str) -> String {
     let field = column.rsplit('.').next().unwrap_or(column);
     let unit = if field == "n_per_arm" {
         "participants per arm"
-    } else if field == "threshold" {
+    } else if field.ends_with("threshold") {
         "biomarker unit"
     } else if field.ends_with("_mg_per_day") {
         "mg/day"

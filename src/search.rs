@@ -147,30 +147,38 @@ fn worst_power(plan: &Plan, results: &PointResults) -> (f64, f64) {
     (worst as f64, f64::from(results.reps))
 }
 
+/// The evaluation of `value` from its replicates so far: the smallest power over the
+/// comparisons, its 95% Wilson interval, and whether it passes the criterion.
+fn judge(plan: &Plan, results: &PointResults, spec: &SearchSpec, value: f64) -> Evaluation {
+    let (k, n) = worst_power(plan, results);
+    let (lo, hi) = wilson_95(k, n);
+    let power = k / n;
+    let passes = match spec.criterion {
+        Criterion::Estimate => power >= spec.target,
+        Criterion::Lower => lo >= spec.target,
+    };
+    Evaluation { value, reps: results.reps, power, ci: (lo, hi), passes }
+}
+
 /// Adds batches to `results` until the decision against the target is clear: the 95% CI
 /// excludes the target (for `lower`: lies wholly above it, or below it), or its half-width
 /// reaches the precision, or the cap.
 fn decide(runner: &Runner, plan: &Plan, results: &mut PointResults, spec: &SearchSpec, value: f64) -> Evaluation {
+    if results.reps == 0 {
+        runner.extend_to(plan, results, PRECISION_BATCH.min(spec.cap));
+    }
     loop {
-        if results.reps == 0 {
-            runner.extend_to(plan, results, PRECISION_BATCH.min(spec.cap));
-        }
-        let (k, n) = worst_power(plan, results);
-        let (lo, hi) = wilson_95(k, n);
-        let power = k / n;
+        let e = judge(plan, results, spec, value);
+        let (lo, hi) = e.ci;
         let settled = match spec.criterion {
             Criterion::Estimate => lo > spec.target || hi < spec.target,
             Criterion::Lower => lo >= spec.target || hi < spec.target,
         };
         if settled || (hi - lo) / 2.0 <= spec.precision || results.reps >= spec.cap {
-            let passes = match spec.criterion {
-                Criterion::Estimate => power >= spec.target,
-                Criterion::Lower => lo >= spec.target,
-            };
-            return Evaluation { value, reps: results.reps, power, ci: (lo, hi), passes };
+            return e;
         }
         // Replicates needed for the requested half-width (Wald), in whole batches, at least one more.
-        let q = power.clamp(0.02, 0.98);
+        let q = e.power.clamp(0.02, 0.98);
         let need = (q * (1.0 - q) * (Z_975 / spec.precision).powi(2)).ceil() as u32;
         let next = need.div_ceil(PRECISION_BATCH).max(results.reps / PRECISION_BATCH + 1) * PRECISION_BATCH;
         runner.extend_to(plan, results, next.min(spec.cap));
@@ -259,25 +267,49 @@ pub fn search(
             fail = Some(high_power_end);
         }
     }
-    // Bisect between the failing and the passing value.
+    // Bisect between the failing and the passing value, then refine the answer to the full
+    // precision and judge it again: if it no longer passes, it joins the failing side and the
+    // search goes on towards the nearest value that passed.
+    let on_power_side = |v: f64, f: f64| if increasing { v > f } else { v < f };
     if let (Some(mut f), Some(mut p)) = (fail, pass) {
-        while (p - f).abs() > spec.tolerance {
-            let mid = if spec.integer { ((p + f) / 2.0).floor() } else { (p + f) / 2.0 };
-            if spec.integer && (mid == p || mid == f) {
+        loop {
+            while (p - f).abs() > spec.tolerance {
+                let mid = if spec.integer { ((p + f) / 2.0).floor() } else { (p + f) / 2.0 };
+                if spec.integer && (mid == p || mid == f) {
+                    break;
+                }
+                if eval(mid, &mut cache, &mut evaluations)? {
+                    p = mid;
+                } else {
+                    f = mid;
+                }
+            }
+            let idx = evaluations.iter().position(|e| e.value == p).expect("evaluated");
+            let (p_plan, p_results) = &mut cache[idx];
+            runner.refine(p_plan, p_results, spec.precision, spec.cap);
+            evaluations[idx] = judge(p_plan, p_results, spec, p);
+            if evaluations[idx].passes {
+                pass = Some(p);
                 break;
             }
-            if eval(mid, &mut cache, &mut evaluations)? {
-                p = mid;
-            } else {
-                f = mid;
+            f = p;
+            let next = evaluations
+                .iter()
+                .filter(|e| e.passes && on_power_side(e.value, f))
+                .min_by(|a, b| (a.value - f).abs().total_cmp(&(b.value - f).abs()));
+            match next {
+                Some(e) => p = e.value,
+                None => {
+                    pass = None;
+                    break;
+                }
             }
         }
-        pass = Some(p);
     }
     // The answer (or the best end of the range), refined to the full precision.
     let report_at = pass.unwrap_or(if increasing { hi_bound } else { lo_bound });
-    eval(report_at, &mut cache, &mut evaluations)?;
     let report_at = if spec.integer { report_at.round() } else { report_at };
+    eval(report_at, &mut cache, &mut evaluations)?;
     let idx = evaluations.iter().position(|e| e.value == report_at).expect("evaluated above");
     let (final_plan, final_results) = &mut cache[idx];
     runner.refine(final_plan, final_results, spec.precision, spec.cap);
@@ -333,7 +365,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
             "direction",
             "comparison",
             "n_per_arm",
-            "total_enrolled",
+            "mean_enrolled",
             "mean_screened",
             "mean_confirmatory_tests",
             "screened_per_enrolled",

@@ -119,7 +119,7 @@ fn parse_range(path: &str, spec: &str) -> Result<Vec<toml::Value>, ScenarioError
     if n > MAX_POINTS {
         return Err(sweep_err(path, format!("`{spec}` has {n} values; at most {MAX_POINTS}")));
     }
-    // Round to 12 significant decimals so that 0.1 steps print as 0.3, not 0.30000000000000004.
+    // Round to 12 decimal places so that 0.1 steps print as 0.3, not 0.30000000000000004.
     Ok((0..n)
         .map(|i| {
             let v = a + i as f64 * c;
@@ -139,13 +139,28 @@ pub fn parse_cli_axis(arg: &str) -> Result<Axis, ScenarioError> {
     parse_axis(path, &toml::Value::String(spec.trim().to_string()))
 }
 
+/// `path -> value` pairs of a TOML table whose keys may be quoted dotted paths
+/// (`"selection.mode" = "enrich"`) or nested tables (`selection.mode = "enrich"`, which TOML
+/// reads as `{ selection = { mode = "enrich" } }`); both mean the same field.
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+    for (k, v) in table {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(t) => flatten(&path, t, out),
+            other => out.push((path, other.clone())),
+        }
+    }
+}
+
 impl Study {
     /// The study of a `[sweep]` section (if any) and command-line axes; command-line axes
     /// replace file axes of the same path. Without series there is one unnamed series.
     pub fn new(spec: Option<&crate::sweep::SweepSpec>, cli_axes: Vec<Axis>) -> Result<Study, ScenarioError> {
         let mut axes: Vec<Axis> = Vec::new();
         if let Some(spec) = spec {
-            for (path, v) in &spec.grid {
+            let mut grid = Vec::new();
+            flatten("", &spec.grid, &mut grid);
+            for (path, v) in &grid {
                 axes.push(parse_axis(path, v)?);
             }
         }
@@ -158,9 +173,13 @@ impl Study {
         let series: Vec<Series> = match spec.map(|s| s.series.as_slice()) {
             Some(list) if !list.is_empty() => list
                 .iter()
-                .map(|s| Series {
-                    label: s.label.clone(),
-                    overrides: s.set.iter().map(|(p, v)| Override { path: p.clone(), value: v.clone() }).collect(),
+                .map(|s| {
+                    let mut set = Vec::new();
+                    flatten("", &s.set, &mut set);
+                    Series {
+                        label: s.label.clone(),
+                        overrides: set.into_iter().map(|(path, value)| Override { path, value }).collect(),
+                    }
                 })
                 .collect(),
             _ => vec![Series { label: String::new(), overrides: Vec::new() }],
@@ -255,6 +274,23 @@ mod tests {
         assert!(parse_cli_axis("design.n_per_arm=60:20:20").is_err());
         assert!(parse_cli_axis("design.n_per_arm=1:2:0").is_err());
         assert!(parse_cli_axis("design.n_per_arm").is_err());
+    }
+
+    #[test]
+    fn dotted_keys_and_nested_tables_name_the_same_field() {
+        let spec: SweepSpec = toml::from_str(
+            r#"
+            grid = { design.n_per_arm = [10, 20] }
+            [[series]]
+            label = "a"
+            set = { selection.mode = "enrich", "selection.threshold" = 0.7 }
+            "#,
+        )
+        .unwrap();
+        let study = Study::new(Some(&spec), Vec::new()).unwrap();
+        assert_eq!(study.axes[0].path, "design.n_per_arm");
+        let paths: Vec<&str> = study.series[0].overrides.iter().map(|o| o.path.as_str()).collect();
+        assert_eq!(paths, vec!["selection.mode", "selection.threshold"]);
     }
 
     #[test]
