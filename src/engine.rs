@@ -8,7 +8,7 @@
 
 use crate::analysis::Estimate;
 use crate::plan::Plan;
-use crate::power::wilson_95;
+use crate::power::{replicates_for_half_width, wilson_95};
 use crate::trial::{ArmCounts, TrialResult, simulate_trial};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -19,6 +19,28 @@ const CHUNK: u64 = 64;
 
 /// Replicates per batch under precision control.
 pub const PRECISION_BATCH: u32 = 1000;
+
+/// Most replicates at one design point: each keeps its estimates in memory (about 40 bytes
+/// per comparison), so this bounds a point's memory to a few hundred MB.
+pub const MAX_REPS: u32 = 10_000_000;
+
+/// Smallest 95% CI half-width of power that precision control accepts: 1e-4 already needs
+/// about 1e8 replicates at power 1/2, ten times [`MAX_REPS`].
+pub const MIN_PRECISION: f64 = 1e-4;
+
+/// Checks a requested CI half-width of power and cap of replicates; the message names the
+/// options and their allowed values.
+pub fn check_precision(half_width: f64, cap: u32) -> Result<(), String> {
+    if !(MIN_PRECISION..0.5).contains(&half_width) {
+        return Err(format!(
+            "--precision {half_width}: the 95% CI half-width of power must be at least {MIN_PRECISION} and below 0.5"
+        ));
+    }
+    if !(1..=MAX_REPS).contains(&cap) {
+        return Err(format!("--max-reps {cap}: allowed values are 1 to {MAX_REPS}"));
+    }
+    Ok(())
+}
 
 /// Sums over replicates of one arm's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -94,16 +116,22 @@ impl PointResults {
             .fold(0.0, f64::max)
     }
 
-    /// Largest binomial variance `p (1 - p)` of power over the comparisons, at least that of
-    /// p = 0.02 so that a run of zeros does not stop the projection.
-    fn max_variance(&self, plan: &Plan) -> f64 {
+    /// The power, over the comparisons, nearest 1/2 (the one whose CI is widest).
+    fn widest_power(&self, plan: &Plan) -> f64 {
         (0..self.estimates.len())
-            .map(|k| {
-                let p = self.rejections(plan, k).iter().filter(|&&r| r).count() as f64 / f64::from(self.reps);
-                p * (1.0 - p)
-            })
-            .fold(0.02 * 0.98, f64::max)
+            .map(|k| self.rejections(plan, k).iter().filter(|&&r| r).count() as f64 / f64::from(self.reps))
+            .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
+            .unwrap_or(0.5)
     }
+}
+
+/// The replicate count to extend a point to when `need` replicates are projected: whole
+/// batches of [`PRECISION_BATCH`], at least one batch more than `reps`, at most `cap`.
+/// Saturating arithmetic: any projection, however large, ends at the cap.
+pub fn next_batch_end(reps: u32, need: u64, cap: u32) -> u32 {
+    let batch = u64::from(PRECISION_BATCH);
+    let batches = need.div_ceil(batch).max(u64::from(reps) / batch + 1);
+    batches.saturating_mul(batch).min(u64::from(cap)) as u32
 }
 
 /// How many replicates to run at a design point.
@@ -203,10 +231,8 @@ impl Runner {
             self.extend_to(plan, results, PRECISION_BATCH.min(cap));
         }
         while results.max_half_width(plan) > half_width && results.reps < cap {
-            let need = (results.max_variance(plan) * (crate::power::Z_975 / half_width).powi(2) * 1.1).ceil() as u64;
-            let batch = u64::from(PRECISION_BATCH);
-            let batches = need.div_ceil(batch).max(u64::from(results.reps) / batch + 1);
-            self.extend_to(plan, results, (batches * batch).min(u64::from(cap)) as u32);
+            let need = replicates_for_half_width(results.widest_power(plan), half_width);
+            self.extend_to(plan, results, next_batch_end(results.reps, need.saturating_add(need / 10), cap));
         }
     }
 

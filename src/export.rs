@@ -38,8 +38,12 @@ pub const COLUMNS: [&str; 27] = [
     "power_mc_se",
 ];
 
-/// Six decimals, and never "-0.000000".
+/// Six decimals, and never "-0.000000". A non-finite value (which validation is there to
+/// prevent) is written as an empty cell, never as NaN or inf.
 pub fn fixed(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
     let s = format!("{v:.6}");
     if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
         s.trim_start_matches('-').to_string()
@@ -66,11 +70,11 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         fixed(r.power),
         fixed(r.power_ci_low),
         fixed(r.power_ci_high),
-        fixed(r.mean_estimate),
-        fixed(r.sd_estimate),
+        optional(r.mean_estimate),
+        optional(r.sd_estimate),
         fixed(r.true_effect),
-        fixed(r.bias),
-        fixed(r.ci_coverage),
+        optional(r.bias),
+        optional(r.ci_coverage),
         fixed(r.mean_screened),
         optional(r.mean_confirmatory_tests),
         fixed(r.mean_enrolled),
@@ -81,7 +85,7 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         optional(r.normal_at_end_placebo),
         optional(r.normal_at_end_active),
         r.reps_not_analysable.to_string(),
-        fixed((r.power * (1.0 - r.power) / f64::from(r.reps)).sqrt()),
+        fixed(r.power_mc_se),
     ]
 }
 
@@ -188,11 +192,18 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             r.power,
             r.power_ci_low,
             r.power_ci_high,
-            (r.power * (1.0 - r.power) / f64::from(r.reps)).sqrt()
+            r.power_mc_se
         );
+        let show = |v: Option<f64>, signed: bool| {
+            v.map_or("-".to_string(), |v| if signed { format!("{v:+.3}") } else { format!("{v:.3}") })
+        };
         out += &format!(
-            "  estimate         {:.3} (SD {:.3}); true effect {:.3}; bias {:+.3}; 95% CI coverage {:.3}\n",
-            r.mean_estimate, r.sd_estimate, r.true_effect, r.bias, r.ci_coverage
+            "  estimate         {} (SD {}); true effect {:.3}; bias {}; 95% CI coverage {}\n",
+            show(r.mean_estimate, false),
+            show(r.sd_estimate, false),
+            r.true_effect,
+            show(r.bias, true),
+            show(r.ci_coverage, false)
         );
         out += &format!(
             "  screening        {:.1} screened{} for {:.1} enrolled ({:.2} per enrolled); PPV deficient {}; sensitivity {}\n",
@@ -211,8 +222,9 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
         );
         if r.reps_not_analysable > 0 {
             out += &format!(
-                "  note             {} trials could not be analysed (too few completers)\n",
-                r.reps_not_analysable
+                "  note             {} of {} trials could not be analysed (fewer than 2 completers in an arm, or no \
+                 variation in the outcome); they count as not rejecting\n",
+                r.reps_not_analysable, r.reps
             );
         }
     }

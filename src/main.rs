@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
-use mgtrial::engine::Runner;
+use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
 use mgtrial::scenario::{Override, Source};
 use mgtrial::search::{self, Criterion, SearchSpec};
@@ -15,6 +15,9 @@ use mgtrial::{explain, export, plan::Plan, plot};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+
+/// Most worker threads `--threads` accepts.
+const MAX_THREADS: usize = 1024;
 
 enum Failure {
     BadInput(String),
@@ -93,17 +96,21 @@ fn load_study(
         study = study.without_axis(path);
     }
     let plans = study::plans(&source, &base, &study)?;
-    if let Some(h) = sim.precision
-        && !(h > 0.0 && h < 0.5)
-    {
-        return Err(Failure::BadInput(format!("--precision {h}: the CI half-width must be above 0 and below 0.5")));
+    if let Some(h) = sim.precision {
+        check_precision(h, sim.max_reps).map_err(Failure::BadInput)?;
+    }
+    if sim.threads > MAX_THREADS {
+        return Err(Failure::BadInput(format!(
+            "--threads {}: allowed values are 0 (one per core) to {MAX_THREADS}",
+            sim.threads
+        )));
     }
     Ok((source, base, study, plans))
 }
 
 fn reps_rule(sim: &SimulationArgs) -> RepsRule {
     match sim.precision {
-        Some(half_width) => RepsRule::Precision { half_width, cap: sim.max_reps.max(1) },
+        Some(half_width) => RepsRule::Precision { half_width, cap: sim.max_reps },
         None => RepsRule::FromScenario,
     }
 }
@@ -138,6 +145,19 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let outcomes = study::run(&study, &plans, &runner, rule);
     runner.bar.finish_and_clear();
+    if let RepsRule::Precision { half_width, cap } = rule {
+        let short = outcomes
+            .iter()
+            .filter(|o| o.rows.iter().any(|r| (r.power_ci_high - r.power_ci_low) / 2.0 > half_width))
+            .count();
+        if short > 0 {
+            eprintln!(
+                "warning: {short} of {} design points stopped at --max-reps {cap} before reaching a CI half-width \
+                 of {half_width}; their reps column says how many they took",
+                outcomes.len()
+            );
+        }
+    }
     let csv = export::study_csv(&study, &outcomes);
     let table = export::study_table(&study, &outcomes);
     // The plot is made before anything is written, so bad plot input leaves no files.
@@ -174,8 +194,13 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         ));
     }
     let (source, base, study, plans) = load_study(sim, Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    let integer = match (&args.solve_for, args.min) {
+        (Some(path), Some(min)) => source.is_integer_field(&base, path, min),
+        _ => false,
+    };
     let spec = SearchSpec::new(
         args.solve_for.as_deref(),
+        integer,
         args.min,
         args.max,
         args.tolerance,
@@ -185,7 +210,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
             cli::Criterion::Lower => Criterion::Lower,
         },
         sim.precision.unwrap_or(0.01),
-        sim.max_reps.max(1),
+        sim.max_reps,
     )?;
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());

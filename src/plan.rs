@@ -34,7 +34,9 @@ impl Adherence {
     pub fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
         let x = self.taken.sample(rng);
         let y = self.missed.sample(rng);
-        x / (x + y)
+        // Both draws underflow to 0 only for shapes far below the validated minimum; then
+        // the person is as likely to have taken as missed.
+        if x + y > 0.0 { x / (x + y) } else { 0.5 }
     }
 }
 

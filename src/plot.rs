@@ -12,12 +12,14 @@ pub enum PlotError {
     Csv(String),
     #[error("no column `{column}`; columns are: {available}")]
     NoColumn { column: String, available: String },
-    #[error("column `{column}` has a non-numeric value `{value}` (row {row})")]
+    #[error("column `{column}` has a value `{value}` (row {row}) that is not a number within +-1e12")]
     NotNumeric { column: String, value: String, row: usize },
     #[error("no rows to plot")]
     Empty,
     #[error("drawing failed: {0}")]
     Draw(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What to draw.
@@ -82,12 +84,21 @@ struct Line {
     points: Vec<Point>,
 }
 
+/// Largest magnitude of a plotted value: beyond it, axis ranges lose their resolution in f64.
+const MAX_PLOTTED: f64 = 1e12;
+
 fn parse_num(column: &str, value: &str, row: usize) -> Result<f64, PlotError> {
-    value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| PlotError::NotNumeric {
-        column: column.into(),
-        value: value.into(),
-        row,
+    value.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= MAX_PLOTTED).ok_or_else(|| {
+        PlotError::NotNumeric { column: column.into(), value: value.into(), row }
     })
+}
+
+/// The axis range of values from `lo` to `hi`, padded by 5% of the span, and widened around a
+/// single value, so the range is never empty.
+fn axis_range(lo: f64, hi: f64, pad_share: f64) -> (f64, f64) {
+    let span = hi - lo;
+    let pad = if span > 0.0 { span * pad_share } else { (lo.abs() * 0.05).max(1.0) };
+    (lo - pad, hi + pad)
 }
 
 fn lines(csv_text: &str, spec: &PlotSpec) -> Result<(Vec<Line>, String), PlotError> {
@@ -152,10 +163,15 @@ fn lines(csv_text: &str, spec: &PlotSpec) -> Result<(Vec<Line>, String), PlotErr
 
 /// Renders the SVG text of the plot of a CSV written by `mgtrial run`.
 pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
+    if let Some(t) = spec.target
+        && !(t > 0.0 && t < 1.0)
+    {
+        return Err(PlotError::Invalid(format!("--target {t}: allowed values are above 0 and below 1")));
+    }
     let (lines, title) = lines(csv_text, spec)?;
     let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.x));
     let (x_min, x_max) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let (x_min, x_max) = if x_min < x_max { (x_min, x_max) } else { (x_min - 1.0, x_max + 1.0) };
+    let (x_min, x_max) = if x_min < x_max { (x_min, x_max) } else { axis_range(x_min, x_max, 0.0) };
     let is_power = spec.y == "power";
     let integer_x = lines.iter().all(|l| l.points.iter().all(|p| p.x.fract() == 0.0));
     let (y_min, y_max) = if is_power {
@@ -163,14 +179,14 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     } else {
         let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.y));
         let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-        let pad = ((b - a) * 0.05).max(1e-9);
-        (a - pad, b + pad)
+        axis_range(a, b, 0.05)
     };
     let draw_err = |e: &dyn std::fmt::Display| PlotError::Draw(e.to_string());
     let mut svg = String::new();
     {
         // The legend sits in a column right of the plot, so it never hides a curve.
-        let legend_width = 20 + 8 * lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(10).max(14) as u32;
+        let longest = lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(10).clamp(14, 200);
+        let legend_width = 20 + 8 * longest as u32;
         let (width, height) = (720 + legend_width, 560);
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(&e))?;

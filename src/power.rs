@@ -39,6 +39,19 @@ fn expect_chi_square<G: Fn(f64) -> f64>(nu: f64, g: G) -> f64 {
     sum * h / 3.0
 }
 
+/// Smallest power whose binomial variance is used to plan replicates: a run of zeros (or of
+/// ones) must not stop the projection, so `p` is held within [0.02, 0.98].
+const PLANNING_POWER_FLOOR: f64 = 0.02;
+
+/// Replicates for a 95% Wald half-width of `half_width` at power `p`,
+/// `p (1 - p) (z_0.975 / H)^2`, with `p` held within [0.02, 0.98]; saturating, never overflows.
+pub fn replicates_for_half_width(p: f64, half_width: f64) -> u64 {
+    let q = p.clamp(PLANNING_POWER_FLOOR, 1.0 - PLANNING_POWER_FLOOR);
+    let need = (q * (1.0 - q) * (Z_975 / half_width).powi(2)).ceil();
+    // `as` saturates: an absurdly small half-width asks for u64::MAX, and the cap decides.
+    need as u64
+}
+
 /// Wilson score interval for a binomial proportion `k / n` at 95% (Wilson 1927).
 pub fn wilson_95(k: f64, n: f64) -> (f64, f64) {
     if n <= 0.0 {

@@ -484,6 +484,17 @@ impl Source {
     /// The scenario with `overrides` applied in order, defaults filled in, and validated.
     /// `context` describes where the overrides come from (`--set ...`, a sweep point) for
     /// messages; without overrides, messages carry the file's own line numbers.
+    /// Whether the field at `path` holds whole numbers: a float there does not parse where
+    /// the integer of the same value does (the schema's types decide, not a list of names).
+    pub fn is_integer_field(&self, overrides: &[Override], path: &str, probe: f64) -> bool {
+        let with = |value: toml::Value| {
+            let mut o = overrides.to_vec();
+            o.push(Override { path: path.to_string(), value });
+            matches!(self.resolve(&o, None), Err(ScenarioError::Override { .. }))
+        };
+        with(toml::Value::Float(probe)) && !with(toml::Value::Integer(probe.round() as i64))
+    }
+
     pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
         let mut scenario: Scenario = if overrides.is_empty() {
             toml::from_str(&self.text)

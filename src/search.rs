@@ -10,12 +10,12 @@
 //! simulated to the full precision. Power is the smallest over the comparisons with placebo:
 //! every active arm must reach the target.
 
-use crate::engine::{PRECISION_BATCH, PointResults, Runner};
+use crate::engine::{PRECISION_BATCH, PointResults, Runner, check_precision, next_batch_end};
 use crate::error::ScenarioError;
 use crate::explain::approximate_power;
 use crate::export::fixed;
 use crate::plan::Plan;
-use crate::power::{Z_975, wilson_95};
+use crate::power::{replicates_for_half_width, wilson_95};
 use crate::scenario::{Override, Source, display_value};
 use crate::summary::{ComparisonSummary, summarize};
 use crate::sweep::Study;
@@ -54,8 +54,10 @@ fn bad(message: String) -> ScenarioError {
 
 impl SearchSpec {
     #[allow(clippy::too_many_arguments)]
+    /// `integer`: the field holds whole numbers (see [`Source::is_integer_field`]).
     pub fn new(
         solve_for: Option<&str>,
+        integer: bool,
         min: Option<f64>,
         max: Option<f64>,
         tolerance: Option<f64>,
@@ -67,11 +69,16 @@ impl SearchSpec {
         if !(target > 0.0 && target < 1.0) {
             return Err(bad(format!("--target {target}: allowed values are above 0 and below 1")));
         }
-        if !(precision > 0.0 && precision < 0.5) {
-            return Err(bad(format!("--precision {precision}: allowed values are above 0 and below 0.5")));
-        }
+        check_precision(precision, cap).map_err(bad)?;
         let path = solve_for.unwrap_or("design.n_per_arm").to_string();
+        if path == "design.reps" || path == "design.seed" {
+            return Err(bad(format!(
+                "--solve-for {path}: replicates and the seed are not part of the design; solve for a field that \
+                 changes power, e.g. design.n_per_arm, selection.threshold or design.duration_weeks"
+            )));
+        }
         let is_n = path == "design.n_per_arm";
+        let integer = is_n || integer;
         let (min, max) = match (min, max, is_n) {
             (Some(a), Some(b), _) => (a, b),
             (a, b, true) => (a.unwrap_or(2.0), b.unwrap_or(5000.0)),
@@ -80,8 +87,6 @@ impl SearchSpec {
         if !(min.is_finite() && max.is_finite() && min < max) {
             return Err(bad(format!("--min {min} and --max {max}: need finite numbers with min < max")));
         }
-        let integer =
-            is_n || path.ends_with("allocation") || path.ends_with("repeats") || path.ends_with("assessments");
         let tolerance = tolerance.unwrap_or(if integer { 1.0 } else { (max - min) / 200.0 });
         if tolerance.is_nan() || tolerance <= 0.0 {
             return Err(bad(format!("--tolerance {tolerance}: must be above 0")));
@@ -177,11 +182,8 @@ fn decide(runner: &Runner, plan: &Plan, results: &mut PointResults, spec: &Searc
         if settled || (hi - lo) / 2.0 <= spec.precision || results.reps >= spec.cap {
             return e;
         }
-        // Replicates needed for the requested half-width (Wald), in whole batches, at least one more.
-        let q = e.power.clamp(0.02, 0.98);
-        let need = (q * (1.0 - q) * (Z_975 / spec.precision).powi(2)).ceil() as u32;
-        let next = need.div_ceil(PRECISION_BATCH).max(results.reps / PRECISION_BATCH + 1) * PRECISION_BATCH;
-        runner.extend_to(plan, results, next.min(spec.cap));
+        let need = replicates_for_half_width(e.power, spec.precision);
+        runner.extend_to(plan, results, next_batch_end(results.reps, need, spec.cap));
     }
 }
 
@@ -218,10 +220,13 @@ pub fn search(
     let increasing = if is_n {
         true
     } else {
-        eval(lo_bound, &mut cache, &mut evaluations)?;
-        eval(hi_bound, &mut cache, &mut evaluations)?;
-        let power_at = |v: f64| evaluations.iter().find(|e| e.value == v).map_or(0.0, |e| e.power);
-        power_at(hi_bound) >= power_at(lo_bound)
+        let lo_passes = eval(lo_bound, &mut cache, &mut evaluations)?;
+        let hi_passes = eval(hi_bound, &mut cache, &mut evaluations)?;
+        let power_at = |v: f64| {
+            let v = if spec.integer { v.round() } else { v };
+            evaluations.iter().find(|e| e.value == v).map_or(0.0, |e| e.power)
+        };
+        direction_from_ends(power_at(lo_bound), power_at(hi_bound), lo_passes, hi_passes)
     };
     // `fail` and `pass` bracket the boundary.
     let (mut fail, mut pass): (Option<f64>, Option<f64>) = (None, None);
@@ -275,7 +280,8 @@ pub fn search(
         loop {
             while (p - f).abs() > spec.tolerance {
                 let mid = if spec.integer { ((p + f) / 2.0).floor() } else { (p + f) / 2.0 };
-                if spec.integer && (mid == p || mid == f) {
+                // Whole numbers, or floats closer than their resolution: nothing lies between.
+                if mid == p || mid == f {
                     break;
                 }
                 if eval(mid, &mut cache, &mut evaluations)? {
@@ -319,6 +325,19 @@ pub fn search(
     Ok(SearchResult { value: pass, increasing, rows, evaluations, reps_spent, grid_reps_estimate })
 }
 
+/// Whether power rises with the solved field, from the evaluations at the two ends of the
+/// range: towards the end that passes when only one does (under `--criterion lower` two
+/// ends can share an estimate and differ in their CI); otherwise towards the higher power
+/// estimate, and rising on a tie (then both pass or both fail, and the direction does not
+/// change the answer: the whole range, or none of it).
+fn direction_from_ends(power_lo: f64, power_hi: f64, lo_passes: bool, hi_passes: bool) -> bool {
+    match (lo_passes, hi_passes) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => power_hi >= power_lo,
+    }
+}
+
 /// The n per arm at which the closed-form approximate power reaches the target.
 fn closed_form_guess(plan: &Plan, spec: &SearchSpec) -> f64 {
     let reaches = |n: f64| plan.active_arms().all(|a| approximate_power(plan, a, n).is_some_and(|p| p >= spec.target));
@@ -339,9 +358,8 @@ fn grid_cost(plan: &Plan, spec: &SearchSpec, answer: f64) -> u64 {
     let mut total = 0u64;
     let mut n = spec.min.max(2.0);
     while n <= answer {
-        let p = plan.active_arms().filter_map(|a| approximate_power(plan, a, n)).fold(1.0, f64::min).clamp(0.02, 0.98);
-        let need = (p * (1.0 - p) * (Z_975 / spec.precision).powi(2)).ceil() as u64;
-        total += need.div_ceil(u64::from(PRECISION_BATCH)) * u64::from(PRECISION_BATCH);
+        let p = plan.active_arms().filter_map(|a| approximate_power(plan, a, n)).fold(1.0, f64::min);
+        total = total.saturating_add(u64::from(next_batch_end(0, replicates_for_half_width(p, spec.precision), spec.cap)));
         n += 1.0;
     }
     total

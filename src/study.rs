@@ -100,7 +100,12 @@ pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Ve
         let (results, rows) = simulate_point(runner, plan, rule);
         let rejections: Vec<Vec<bool>> = (0..rows.len()).map(|k| results.rejections(plan, k)).collect();
         let vs_previous = (0..rows.len())
-            .map(|k| study.previous_along_last_axis(i).map(|j| paired(&rejections[k], &out[j].rejections[k])))
+            .map(|k| {
+                // A swept field may change the active arms: only a comparison present at both
+                // points is paired.
+                let previous = study.previous_along_last_axis(i).and_then(|j| out[j].rejections.get(k));
+                previous.map(|there| paired(&rejections[k], there))
+            })
             .collect();
         out.push(PointOutcome { rows, rejections, vs_previous });
     }

@@ -26,15 +26,18 @@ pub struct ComparisonSummary {
     /// 95% Wilson score interval of `power`.
     pub power_ci_low: f64,
     pub power_ci_high: f64,
-    /// Mean and empirical SD of the estimated benefit (outcome units, positive = active better).
-    pub mean_estimate: f64,
-    pub sd_estimate: f64,
+    /// Monte Carlo standard error of `power`, `sqrt(p (1 - p) / reps)`.
+    pub power_mc_se: f64,
+    /// Mean and empirical SD of the estimated benefit (outcome units, positive = active
+    /// better) over the analysable trials; `None` without any (the SD: without two).
+    pub mean_estimate: Option<f64>,
+    pub sd_estimate: Option<f64>,
     /// Average individual benefit among the enrolled of the active arm: the estimand.
     pub true_effect: f64,
     /// `mean_estimate - true_effect`.
-    pub bias: f64,
-    /// Share of trials whose two-sided 95% t interval contains `true_effect`.
-    pub ci_coverage: f64,
+    pub bias: Option<f64>,
+    /// Share of the analysable trials whose two-sided 95% t interval contains `true_effect`.
+    pub ci_coverage: Option<f64>,
     /// People screened per trial (all arms).
     pub mean_screened: f64,
     /// Two-stage screening: confirmatory tests per trial.
@@ -78,16 +81,15 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
             let estimates: Vec<_> = results.estimates[k].iter().flatten().collect();
             let analysable = estimates.len() as f64;
             let rejections = estimates.iter().filter(|e| plan.rejects(e)).count() as f64;
-            let mean_estimate = estimates.iter().map(|e| e.benefit).sum::<f64>() / analysable.max(1.0);
-            let sd_estimate = if analysable > 1.0 {
-                (estimates.iter().map(|e| (e.benefit - mean_estimate).powi(2)).sum::<f64>() / (analysable - 1.0)).sqrt()
-            } else {
-                0.0
-            };
+            let mean_estimate = ratio(estimates.iter().map(|e| e.benefit).sum::<f64>(), analysable);
+            let sd_estimate = mean_estimate.filter(|_| analysable > 1.0).map(|mean| {
+                (estimates.iter().map(|e| (e.benefit - mean).powi(2)).sum::<f64>() / (analysable - 1.0)).sqrt()
+            });
             let covered = estimates
                 .iter()
                 .filter(|e| !plan.coverage.exceeds((e.benefit - true_effect).abs() / e.se, e.df))
                 .count() as f64;
+            let power = rejections / reps;
             let (lo, hi) = wilson_95(rejections, reps);
             ComparisonSummary {
                 scenario: s.name.clone(),
@@ -98,14 +100,15 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 n_per_arm: s.design.n_per_arm,
                 reps: results.reps,
                 seed,
-                power: rejections / reps,
+                power,
                 power_ci_low: lo,
                 power_ci_high: hi,
+                power_mc_se: (power * (1.0 - power) / reps).sqrt(),
                 mean_estimate,
                 sd_estimate,
                 true_effect,
-                bias: mean_estimate - true_effect,
-                ci_coverage: covered / analysable.max(1.0),
+                bias: mean_estimate.map(|m| m - true_effect),
+                ci_coverage: ratio(covered, analysable),
                 mean_screened: screened / reps,
                 mean_confirmatory_tests: plan.confirmation.as_ref().map(|_| results.confirmed / reps),
                 mean_enrolled: enrolled_all / reps,

@@ -93,37 +93,43 @@ pub fn parse_axis(path: &str, spec: &toml::Value) -> Result<Axis, ScenarioError>
     Ok(Axis { path: path.to_string(), values })
 }
 
-/// `start:stop:step`, inclusive of `stop` (to 1e-9 of a step).
+/// `start:stop:step`, inclusive of `stop`.
 fn parse_range(path: &str, spec: &str) -> Result<Vec<toml::Value>, ScenarioError> {
     let bad = || sweep_err(path, format!("`{spec}` is not START:STOP:STEP with numbers, STEP > 0 and START <= STOP"));
     let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
     if parts.len() != 3 {
         return Err(bad());
     }
+    let too_many = |n: String| sweep_err(path, format!("`{spec}` has {n} values; at most {MAX_POINTS}"));
     if let (Ok(a), Ok(b), Ok(c)) = (parts[0].parse::<i64>(), parts[1].parse::<i64>(), parts[2].parse::<i64>()) {
         if c <= 0 || a > b {
             return Err(bad());
         }
-        let n = (b - a) / c + 1;
-        if n as usize > MAX_POINTS {
-            return Err(sweep_err(path, format!("`{spec}` has {n} values; at most {MAX_POINTS}")));
+        // In i128: the span of two i64 cannot overflow.
+        let n = (i128::from(b) - i128::from(a)) / i128::from(c) + 1;
+        if n > MAX_POINTS as i128 {
+            return Err(too_many(n.to_string()));
         }
-        return Ok((0..n).map(|i| toml::Value::Integer(a + i * c)).collect());
+        return Ok((0..n as i64).map(|i| toml::Value::Integer(a + i * c)).collect());
     }
     let nums: Vec<f64> = parts.iter().map(|p| p.parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
     let (a, b, c) = (nums[0], nums[1], nums[2]);
     if !(a.is_finite() && b.is_finite() && c.is_finite()) || c <= 0.0 || a > b {
         return Err(bad());
     }
-    let n = ((b - a) / c + 1e-9).floor() as usize + 1;
-    if n > MAX_POINTS {
-        return Err(sweep_err(path, format!("`{spec}` has {n} values; at most {MAX_POINTS}")));
+    // Inclusive of `stop` to 1e-9 of a step, or to the rounding error of `stop - start`.
+    let steps = (b - a) / c + 1e-9 + 4.0 * f64::EPSILON * a.abs().max(b.abs()) / c;
+    if !(steps < MAX_POINTS as f64) {
+        return Err(too_many(format!("{:.0}", steps.floor() + 1.0)));
     }
-    // Round to 12 decimal places so that 0.1 steps print as 0.3, not 0.30000000000000004.
+    let n = steps.floor() as usize + 1;
+    // Round to six decimal places finer than the step, so 0.1 steps print as 0.3, not
+    // 0.30000000000000004, and no two values of a fine range collapse into one.
+    let decimals = (6.0 - c.log10().floor()).clamp(0.0, 17.0) as usize;
     Ok((0..n)
         .map(|i| {
             let v = a + i as f64 * c;
-            toml::Value::Float((v * 1e12).round() / 1e12)
+            toml::Value::Float(format!("{v:.decimals$}").parse().expect("a formatted float parses"))
         })
         .collect())
 }
@@ -189,9 +195,20 @@ impl Study {
                 return Err(sweep_err("series", format!("label `{}` is used twice", s.label)));
             }
         }
-        let grid_size: usize = axes.iter().map(|a| a.values.len()).product();
-        if grid_size * series.len() > MAX_POINTS {
-            return Err(sweep_err("grid", format!("{} design points; at most {MAX_POINTS}", grid_size * series.len())));
+        let points = axes.iter().try_fold(series.len(), |n, a| n.checked_mul(a.values.len()));
+        match points {
+            Some(n) if n <= MAX_POINTS => {}
+            _ => {
+                let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+                return Err(sweep_err(
+                    "grid",
+                    format!(
+                        "{} series x {} values is more than {MAX_POINTS} design points",
+                        series.len(),
+                        sizes.join(" x ")
+                    ),
+                ));
+            }
         }
         let mut study = Study { series, axes, points: Vec::new() };
         study.points = study.enumerate_points();
@@ -274,6 +291,24 @@ mod tests {
         assert!(parse_cli_axis("design.n_per_arm=60:20:20").is_err());
         assert!(parse_cli_axis("design.n_per_arm=1:2:0").is_err());
         assert!(parse_cli_axis("design.n_per_arm").is_err());
+    }
+
+    #[test]
+    fn extreme_ranges_are_refused_or_exact() {
+        // Spans that overflow i64 or f64, and steps too fine for the point limit.
+        assert!(parse_cli_axis("x.y=-9000000000000000000:9000000000000000000:1").is_err());
+        assert!(parse_cli_axis("x.y=-1e308:1e308:1e300").is_err());
+        assert!(parse_cli_axis("x.y=0:1:1e-300").is_err());
+        // A fine step keeps its values distinct.
+        let fine = parse_cli_axis("x.y=1:1.0000000000004:1e-13").unwrap();
+        let shown: Vec<String> = fine.values.iter().map(display_value).collect();
+        assert_eq!(shown, vec!["1.0", "1.0000000000001", "1.0000000000002", "1.0000000000003", "1.0000000000004"]);
+        // Huge but finite values stay finite.
+        let huge = parse_cli_axis("x.y=1e300:3e300:1e300").unwrap();
+        assert!(huge.values.iter().all(|v| v.as_float().is_some_and(f64::is_finite)));
+        // A grid whose size overflows is an error, not a wrap.
+        let big = |k: usize| parse_cli_axis(&format!("a.b{k}=1:100000:1")).unwrap();
+        assert!(Study::new(None, (0..4).map(big).collect()).is_err());
     }
 
     #[test]

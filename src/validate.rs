@@ -4,13 +4,73 @@
 //! module catches values that parse but make no sense. Each error names the field by its
 //! dotted path and says which values are allowed.
 
+use crate::engine::MAX_REPS;
 use crate::scenario::{ArmKind, Biomarker, PopulationModel, ResponseModel, Scenario, SelectionMode};
+
+/// Most participants one simulated trial may enrol, over all arms.
+pub const MAX_ENROLLED: u64 = 10_000_000;
+/// Largest allocation ratio of an arm.
+pub const MAX_ALLOCATION: u32 = 100;
+/// Largest number of allocation-ratio repeats per randomization block.
+pub const MAX_BLOCKS_PER_RATIO: u32 = 100;
 
 /// `(field path, message)` of the first problem found.
 pub type Problem = (String, String);
 
 fn check(ok: bool, field: impl Into<String>, message: impl Into<String>) -> Result<(), Problem> {
     if ok { Ok(()) } else { Err((field.into(), message.into())) }
+}
+
+/// Largest magnitude of a value on the outcome scale (scores, changes, effects, SDs). Far
+/// beyond any rating scale, and small enough that sums of squares over a trial stay exact
+/// to many digits in f64.
+pub const MAX_OUTCOME_MAGNITUDE: f64 = 1e6;
+/// Largest magnitude of a Mg concentration or biomarker value (mmol/L or the assay's unit).
+pub const MAX_MG_MAGNITUDE: f64 = 100.0;
+/// Smallest reliability of the outcome instrument: below it, the measurement error SD is more
+/// than 10 times the true between-person SD and the scale measures nothing.
+pub const MIN_RELIABILITY: f64 = 0.01;
+/// Smallest Beta shape `mean c` or `(1 - mean) c` of per-person adherence: smaller shapes put
+/// nearly all mass at 0 and 1 and underflow the gamma draws.
+pub const MIN_ADHERENCE_SHAPE: f64 = 0.05;
+/// Largest adherence concentration (beyond it adherence is the same for everyone).
+pub const MAX_ADHERENCE_CONCENTRATION: f64 = 1e6;
+/// Largest elemental dose (mg/day), and largest dose scale of the response.
+pub const MAX_DOSE_MG_PER_DAY: f64 = 1e5;
+/// Longest trial duration and response time constant (weeks).
+pub const MAX_WEEKS: f64 = 1e4;
+/// Most repeated measurements (biomarker readings or outcome assessments) per occasion.
+pub const MAX_REPEATS: u32 = 1000;
+
+/// `v` within `[lo, hi]`; the message gives the range and `unit`.
+fn within(field: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<(), Problem> {
+    check(
+        v.is_finite() && (lo..=hi).contains(&v),
+        field,
+        format!("{v} is out of range: allowed values are {lo} to {hi}{unit}"),
+    )
+}
+
+/// A finite value on the outcome scale.
+fn outcome_value(field: &str, v: f64) -> Result<(), Problem> {
+    within(field, v, -MAX_OUTCOME_MAGNITUDE, MAX_OUTCOME_MAGNITUDE, " outcome units")
+}
+
+/// A positive SD on the outcome scale.
+fn outcome_sd(field: &str, v: f64) -> Result<(), Problem> {
+    positive_sd(field, v)?;
+    within(field, v, 0.0, MAX_OUTCOME_MAGNITUDE, " outcome units")
+}
+
+/// A Mg concentration or biomarker value.
+fn mg_value(field: &str, v: f64) -> Result<(), Problem> {
+    within(field, v, -MAX_MG_MAGNITUDE, MAX_MG_MAGNITUDE, "")
+}
+
+/// A positive SD of Mg status or of a biomarker.
+fn mg_sd(field: &str, v: f64) -> Result<(), Problem> {
+    positive_sd(field, v)?;
+    within(field, v, 0.0, MAX_MG_MAGNITUDE, "")
 }
 
 fn probability(field: &str, v: f64) -> Result<(), Problem> {
@@ -25,10 +85,6 @@ fn non_negative(field: &str, v: f64) -> Result<(), Problem> {
     check(v.is_finite() && v >= 0.0, field, format!("{v} is not allowed: it must be 0 or more"))
 }
 
-fn finite(field: &str, v: f64) -> Result<(), Problem> {
-    check(v.is_finite(), field, format!("{v} is not a finite number"))
-}
-
 fn dropout(field: &str, v: f64) -> Result<(), Problem> {
     probability(field, v)?;
     check(v < 1.0, field, "a dropout probability of 1 leaves nobody to analyse: allowed values are 0 to below 1")
@@ -37,25 +93,30 @@ fn dropout(field: &str, v: f64) -> Result<(), Problem> {
 /// Checks an assay section (`[biomarker]` or `[confirmation]`).
 fn biomarker(section: &str, b: &Biomarker) -> Result<(), Problem> {
     let f = |name: &str| format!("{section}.{name}");
-    check(b.repeats >= 1, f("repeats"), "at least 1 measurement is needed: allowed values are 1 or more")?;
+    check(
+        (1..=MAX_REPEATS).contains(&b.repeats),
+        f("repeats"),
+        format!("{}: allowed values are 1 to {MAX_REPEATS} measurements", b.repeats),
+    )?;
     if let Some(v) = b.scale {
         check(
             v.is_finite() && v > 0.0,
             f("scale"),
             format!("{v}: the scale must be greater than 0 (a low reading must mean low Mg)"),
         )?;
+        within(&f("scale"), v, 0.0, MAX_MG_MAGNITUDE, " assay units per mmol/L")?;
     }
     if let Some(v) = b.bias {
-        finite(&f("bias"), v)?;
+        mg_value(&f("bias"), v)?;
     }
-    if let Some(v) = b.persistent_sd {
-        non_negative(&f("persistent_sd"), v)?;
-    }
-    if let Some(v) = b.repeat_sd {
-        non_negative(&f("repeat_sd"), v)?;
+    for (name, v) in [("persistent_sd", b.persistent_sd), ("repeat_sd", b.repeat_sd)] {
+        if let Some(v) = v {
+            non_negative(&f(name), v)?;
+            mg_value(&f(name), v)?;
+        }
     }
     if let Some(v) = b.normal_low {
-        finite(&f("normal_low"), v)?;
+        mg_value(&f("normal_low"), v)?;
     }
     Ok(())
 }
@@ -63,26 +124,30 @@ fn biomarker(section: &str, b: &Biomarker) -> Result<(), Problem> {
 pub fn validate(s: &Scenario) -> Result<(), Problem> {
     let p = &s.population;
     probability("population.deficiency_prevalence", p.deficiency_prevalence)?;
-    finite("population.deficient_mean_mmol_per_l", p.deficient_mean_mmol_per_l)?;
-    finite("population.replete_mean_mmol_per_l", p.replete_mean_mmol_per_l)?;
-    finite("population.mean_mmol_per_l", p.mean_mmol_per_l)?;
-    positive_sd("population.deficient_sd_mmol_per_l", p.deficient_sd_mmol_per_l)?;
-    positive_sd("population.replete_sd_mmol_per_l", p.replete_sd_mmol_per_l)?;
-    positive_sd("population.sd_mmol_per_l", p.sd_mmol_per_l)?;
-    finite("population.replete_target_mmol_per_l", p.replete_target_mmol_per_l)?;
-    finite("population.deficiency_cutoff_mmol_per_l", p.deficiency_cutoff_mmol_per_l)?;
+    mg_value("population.deficient_mean_mmol_per_l", p.deficient_mean_mmol_per_l)?;
+    mg_value("population.replete_mean_mmol_per_l", p.replete_mean_mmol_per_l)?;
+    mg_value("population.mean_mmol_per_l", p.mean_mmol_per_l)?;
+    mg_sd("population.deficient_sd_mmol_per_l", p.deficient_sd_mmol_per_l)?;
+    mg_sd("population.replete_sd_mmol_per_l", p.replete_sd_mmol_per_l)?;
+    mg_sd("population.sd_mmol_per_l", p.sd_mmol_per_l)?;
+    mg_value("population.replete_target_mmol_per_l", p.replete_target_mmol_per_l)?;
+    mg_value("population.deficiency_cutoff_mmol_per_l", p.deficiency_cutoff_mmol_per_l)?;
 
     biomarker("biomarker", &s.biomarker)?;
     biomarker("confirmation", &s.confirmation)?;
 
     let sel = &s.selection;
     if let Some(t) = sel.threshold {
-        finite("selection.threshold", t)?;
+        mg_value("selection.threshold", t)?;
     }
     if let Some(t) = sel.confirm_threshold {
-        finite("selection.confirm_threshold", t)?;
+        mg_value("selection.confirm_threshold", t)?;
     }
-    check(sel.blocks_per_ratio >= 1, "selection.blocks_per_ratio", "allowed values are 1 or more")?;
+    check(
+        (1..=MAX_BLOCKS_PER_RATIO).contains(&sel.blocks_per_ratio),
+        "selection.blocks_per_ratio",
+        format!("{}: allowed values are 1 to {MAX_BLOCKS_PER_RATIO}", sel.blocks_per_ratio),
+    )?;
     check(
         sel.min_enrolment_probability > 0.0 && sel.min_enrolment_probability <= 1.0,
         "selection.min_enrolment_probability",
@@ -126,18 +191,28 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             let dose = arm
                 .dose_mg_per_day
                 .ok_or_else(|| (f("dose_mg_per_day"), "an active arm needs a dose in elemental mg/day".to_string()))?;
-            non_negative(&f("dose_mg_per_day"), dose)?;
+            within(&f("dose_mg_per_day"), dose, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
         }
         if let Some(v) = arm.bioavailability {
             probability(&f("bioavailability"), v)?;
         }
         probability(&f("adherence_mean"), arm.adherence_mean)?;
+        let (m, c) = (arm.adherence_mean, arm.adherence_concentration);
+        within(&f("adherence_concentration"), c, 0.0, MAX_ADHERENCE_CONCENTRATION, "")?;
         check(
-            arm.adherence_concentration.is_finite() && arm.adherence_concentration > 0.0,
+            !(m > 0.0 && m < 1.0) || m.min(1.0 - m) * c >= MIN_ADHERENCE_SHAPE,
             f("adherence_concentration"),
-            "allowed values are above 0",
+            format!(
+                "{c} with adherence_mean {m} gives a Beta shape below {MIN_ADHERENCE_SHAPE}: allowed values are at \
+                 least {:.4} for this mean",
+                MIN_ADHERENCE_SHAPE / m.min(1.0 - m)
+            ),
         )?;
-        check(arm.allocation >= 1, f("allocation"), "allowed values are whole numbers from 1")?;
+        check(
+            (1..=MAX_ALLOCATION).contains(&arm.allocation),
+            f("allocation"),
+            format!("{}: allowed values are whole numbers from 1 to {MAX_ALLOCATION}", arm.allocation),
+        )?;
         if let Some(v) = arm.dropout {
             dropout(&f("dropout"), v)?;
         }
@@ -158,26 +233,36 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     }
 
     let r = &s.response;
-    finite("response.delta", r.delta)?;
-    finite("response.max_effect", r.max_effect)?;
-    finite("response.effect_replete", r.effect_replete)?;
-    positive_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l)
-        .map_err(|(f, _)| (f, "the reference deficit must be greater than 0 mmol/L".to_string()))?;
+    outcome_value("response.delta", r.delta)?;
+    outcome_value("response.max_effect", r.max_effect)?;
+    outcome_value("response.effect_replete", r.effect_replete)?;
+    mg_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l)
+        .map_err(|(f, _)| (f, format!("the reference deficit must be above 0 and at most {MAX_MG_MAGNITUDE} mmol/L")))?;
     check(r.tau_weeks.is_finite() && r.tau_weeks > 0.0, "response.tau_weeks", "allowed values are above 0 weeks")?;
-    non_negative("response.a50_mg_per_day", r.a50_mg_per_day)?;
+    within("response.tau_weeks", r.tau_weeks, 0.0, MAX_WEEKS, " weeks")?;
+    within("response.a50_mg_per_day", r.a50_mg_per_day, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
 
     let out = &s.outcome;
-    finite("outcome.baseline_mean", out.baseline_mean)?;
-    positive_sd("outcome.baseline_sd", out.baseline_sd)?;
-    finite("outcome.natural_change", out.natural_change)?;
-    finite("outcome.placebo_response", out.placebo_response)?;
-    positive_sd("outcome.change_sd", out.change_sd)?;
+    outcome_value("outcome.baseline_mean", out.baseline_mean)?;
+    outcome_sd("outcome.baseline_sd", out.baseline_sd)?;
+    outcome_value("outcome.natural_change", out.natural_change)?;
+    outcome_value("outcome.placebo_response", out.placebo_response)?;
+    outcome_sd("outcome.change_sd", out.change_sd)?;
     check(
-        out.reliability > 0.0 && out.reliability <= 1.0,
+        out.reliability >= MIN_RELIABILITY && out.reliability <= 1.0,
         "outcome.reliability",
-        format!("{} is not a reliability: allowed values are above 0 and at most 1", out.reliability),
+        format!("{} is not allowed: the reliability must be {MIN_RELIABILITY} to 1", out.reliability),
     )?;
-    check(out.assessments >= 1, "outcome.assessments", "allowed values are 1 or more")?;
+    check(
+        (1..=MAX_REPEATS).contains(&out.assessments),
+        "outcome.assessments",
+        format!("{}: allowed values are 1 to {MAX_REPEATS}", out.assessments),
+    )?;
+    for (name, v) in [("outcome.min", out.min), ("outcome.max", out.max)] {
+        if let Some(v) = v {
+            outcome_value(name, v)?;
+        }
+    }
     if let (Some(lo), Some(hi)) = (out.min, out.max) {
         check(lo < hi, "outcome.min", format!("min {lo} must be below max {hi}"))?;
     }
@@ -198,11 +283,16 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         "design.n_per_arm",
         format!("{}: at least 2 participants per arm are needed", d.n_per_arm),
     )?;
-    check(d.reps >= 1, "design.reps", "0 replicates: allowed values are 1 or more")?;
+    check(
+        (1..=MAX_REPS).contains(&d.reps),
+        "design.reps",
+        format!("{} replicates: allowed values are 1 to {MAX_REPS}", d.reps),
+    )?;
     check(
         d.duration_weeks.is_finite() && d.duration_weeks > 0.0,
         "design.duration_weeks",
         "allowed values are above 0 weeks",
     )?;
+    within("design.duration_weeks", d.duration_weeks, 0.0, MAX_WEEKS, " weeks")?;
     Ok(())
 }

@@ -73,7 +73,8 @@ fn cholesky(a: &[[f64; MAX_P]; MAX_P], p: usize) -> Option<[[f64; MAX_P]; MAX_P]
         for j in 0..=i {
             let s: f64 = a[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
             if i == j {
-                if s <= 1e-12 * a[i][i].abs().max(1.0) {
+                // Relative to the diagonal only, so the test does not depend on the outcome's units.
+                if s <= 1e-12 * a[i][i].abs() {
                     return None;
                 }
                 l[i][i] = s.sqrt();

@@ -3,9 +3,11 @@
 //! `stat > t_{1-q}(df)` is decided by bracketing `df` between integers, whose critical values
 //! are tabulated once (critical values fall as df rises); only a statistic that lands between
 //! the two bracketing values is decided by the exact survival function, `sf(stat; df) < q`.
-//! The decision is therefore identical to comparing the p-value from `sf` with `q`.
+//! Beyond the table, the critical value lies between the last tabulated one and the normal
+//! quantile (its limit as df grows). The decision is therefore identical to comparing the
+//! p-value from `sf` with `q`.
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 #[derive(Debug, Clone)]
 pub struct TCritical {
@@ -13,35 +15,45 @@ pub struct TCritical {
     tail: f64,
     /// `table[k]` = critical value at `k` degrees of freedom (index 0 unused).
     table: Vec<f64>,
+    /// The normal quantile `z_{1-q}`, below every Student-t critical value.
+    normal_limit: f64,
 }
 
+/// Degrees of freedom tabulated at most; larger df use the normal limit as the lower bracket.
+const MAX_TABULATED_DF: usize = 1024;
+
+/// Statistics within this distance of a bracketing critical value are decided by the survival
+/// function itself. The tabulated quantiles (statrs' inverse CDF, a root search on the CDF) are
+/// accurate to about 1e-9 and more; the margin leaves three orders of magnitude of room.
+const MARGIN: f64 = 1e-6;
+
 impl TCritical {
-    /// Tabulates critical values of upper-tail probability `tail` for df 1..=`max_df`.
+    /// Tabulates critical values of upper-tail probability `tail` for df 1..=`max_df` (at
+    /// most [`MAX_TABULATED_DF`]).
     pub fn new(tail: f64, max_df: usize) -> TCritical {
-        let mut table = vec![f64::INFINITY; max_df + 1];
+        let mut table = vec![f64::INFINITY; max_df.min(MAX_TABULATED_DF) + 1];
         for (df, v) in table.iter_mut().enumerate().skip(1) {
             *v = critical_value(tail, df as f64);
         }
-        TCritical { tail, table }
-    }
-
-    pub fn tail(&self) -> f64 {
-        self.tail
+        let normal_limit = Normal::standard().inverse_cdf(1.0 - tail);
+        TCritical { tail, table, normal_limit }
     }
 
     /// True when `stat` exceeds the critical value at `df` (>= 1, need not be an integer).
     pub fn exceeds(&self, stat: f64, df: f64) -> bool {
-        let (lo, hi) = (df.floor() as usize, df.ceil() as usize);
-        // The tabulated quantiles are accurate to far better than this margin; a statistic
-        // within it of either bracket is decided by the survival function itself.
-        const MARGIN: f64 = 1e-7;
-        if hi < self.table.len() && lo >= 1 {
-            if stat > self.table[lo] + MARGIN {
-                return true;
-            }
-            if stat < self.table[hi] - MARGIN {
-                return false;
-            }
+        let last = self.table.len() - 1;
+        // Critical values fall as df rises: c(hi) <= c(df) <= c(lo).
+        let (above, below) = if df >= last as f64 {
+            (self.table[last], self.normal_limit)
+        } else {
+            let lo = (df.floor() as usize).max(1);
+            (self.table[lo], self.table[(df.ceil() as usize).max(1)])
+        };
+        if stat > above + MARGIN {
+            return true;
+        }
+        if stat < below - MARGIN {
+            return false;
         }
         upper_tail(stat, df) < self.tail
     }
@@ -67,6 +79,18 @@ mod tests {
         for i in 0..2000 {
             let df = 1.0 + i as f64 * 0.0997;
             for stat in [1.5, 1.96, 2.0, 2.1, 2.3, 3.0, critical_value(0.025, df) + 1e-9] {
+                assert_eq!(c.exceeds(stat, df), upper_tail(stat, df) < 0.025, "df {df} stat {stat}");
+            }
+        }
+    }
+
+    #[test]
+    fn beyond_the_table_agrees_with_the_survival_function() {
+        // A table of 30 df decides df up to 5000 against the normal limit.
+        let c = TCritical::new(0.025, 30);
+        for df in [30.0, 30.5, 31.0, 99.7, 1000.0, 5000.0] {
+            let exact = critical_value(0.025, df);
+            for stat in [1.9, 1.959, 1.96, 1.97, 2.0, 2.05, 2.1, exact - 1e-9, exact + 1e-9] {
                 assert_eq!(c.exceeds(stat, df), upper_tail(stat, df) < 0.025, "df {df} stat {stat}");
             }
         }
