@@ -119,6 +119,13 @@ impl Assay {
         self.params.persistent_sd.hypot(self.occasion_sd())
     }
 
+    /// Correlation of one occasion's reading with true status whose SD is `status_sd_mmol_per_l`:
+    /// `a sd / sqrt(a^2 sd^2 + s^2)` (a the scale, s the total error SD).
+    pub fn correlation_with_status(&self, status_sd_mmol_per_l: f64) -> f64 {
+        let signal = self.params.scale * status_sd_mmol_per_l;
+        signal / signal.hypot(self.total_error_sd())
+    }
+
     /// Expected reading for true status `m`.
     #[inline]
     pub fn expected_reading(&self, m_mmol_per_l: f64) -> f64 {

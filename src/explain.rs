@@ -63,7 +63,6 @@ pub fn explain(plan: &Plan) -> String {
     let assay = &plan.assay;
     let (unit, t) = (assay.kind.unit(), plan.threshold);
     let sd_m = mg.variance().sqrt();
-    let corr = assay.params.scale * sd_m / (assay.params.scale * sd_m).hypot(assay.total_error_sd());
     out += &format!(
         "true Mg status: mean {:.3} mmol/L, SD {:.3}; truly deficient (< {} mmol/L): {:.1}% of those screened\n",
         mg.mean(),
@@ -78,7 +77,7 @@ pub fn explain(plan: &Plan) -> String {
         assay.total_error_sd(),
         assay.params.persistent_sd,
         assay.occasion_sd(),
-        corr
+        assay.correlation_with_status(sd_m)
     );
     let below = mg.prob_reading_below(assay, t);
     let cutoff = mg.deficiency_cutoff_mmol_per_l;
@@ -105,7 +104,7 @@ pub fn explain(plan: &Plan) -> String {
                     assay.kind.label(),
                     c.kind.label(),
                     c.kind.unit(),
-                    c.params.scale * sd_m / (c.params.scale * sd_m).hypot(c.total_error_sd()),
+                    c.correlation_with_status(sd_m),
                     1.0 / p_enrol,
                     below / p_enrol
                 )
@@ -178,38 +177,57 @@ fn residual_sd(plan: &Plan) -> f64 {
     }
 }
 
-/// Approximate power of active arm `a` against placebo with `n_per_arm` per allocation unit:
-/// a t-test with the expected completers, the expected effect and the residual SD. Ignores
-/// effect heterogeneity, scale bounds and rounding; `None` with too few completers.
-pub fn approximate_power(plan: &Plan, a: usize, n_per_arm: f64) -> Option<f64> {
-    let (p, arm) = (&plan.arms[plan.placebo], &plan.arms[a]);
-    let n_p = n_per_arm * f64::from(p.allocation) * (1.0 - p.dropout);
-    let n_a = n_per_arm * f64::from(arm.allocation) * (1.0 - arm.dropout);
-    (n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0).then(|| {
-        t_test_power(
-            n_a,
-            n_p,
-            expected_effect(plan, a),
-            residual_sd(plan),
-            plan.scenario.analysis.alpha,
-            plan.two_sided(),
-        )
-    })
+/// The closed-form approximation of one comparison's power: a t-test with the expected
+/// completers, the expected effect and the residual SD. Ignores effect heterogeneity, scale
+/// bounds and rounding. Built once per plan and comparison; [`ClosedForm::power`] at any n.
+#[derive(Debug, Clone, Copy)]
+pub struct ClosedForm {
+    pub effect: f64,
+    pub residual_sd: f64,
+    /// Expected completers per unit of n per arm: (active, placebo).
+    completers_per_n: (f64, f64),
+    alpha: f64,
+    two_sided: bool,
 }
 
-/// Approximate closed-form power per comparison (see [`approximate_power`]).
+impl ClosedForm {
+    /// For active arm `a` against placebo.
+    pub fn new(plan: &Plan, a: usize) -> ClosedForm {
+        let (p, arm) = (&plan.arms[plan.placebo], &plan.arms[a]);
+        ClosedForm {
+            effect: expected_effect(plan, a),
+            residual_sd: residual_sd(plan),
+            completers_per_n: (
+                f64::from(arm.allocation) * (1.0 - arm.dropout),
+                f64::from(p.allocation) * (1.0 - p.dropout),
+            ),
+            alpha: plan.scenario.analysis.alpha,
+            two_sided: plan.two_sided(),
+        }
+    }
+
+    /// Approximate power with `n_per_arm` per allocation unit; `None` with too few completers.
+    pub fn power(&self, n_per_arm: f64) -> Option<f64> {
+        let (n_a, n_p) = (n_per_arm * self.completers_per_n.0, n_per_arm * self.completers_per_n.1);
+        (n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0)
+            .then(|| t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided))
+    }
+}
+
+/// Approximate closed-form power per comparison (see [`ClosedForm`]).
 fn power_lines(plan: &Plan) -> String {
     let n = f64::from(plan.scenario.design.n_per_arm);
     let mut out = String::new();
     for a in plan.active_arms() {
         let arm = &plan.arms[a];
         let p = &plan.arms[plan.placebo];
+        let closed = ClosedForm::new(plan, a);
         out += &format!(
             "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {:.3}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
             arm.name,
-            approximate_power(plan, a, n).map_or("n/a".to_string(), |v| format!("{v:.3}")),
-            expected_effect(plan, a),
-            residual_sd(plan),
+            closed.power(n).map_or("n/a".to_string(), |v| format!("{v:.3}")),
+            closed.effect,
+            closed.residual_sd,
             f64::from(arm.n_target) * (1.0 - arm.dropout),
             f64::from(p.n_target) * (1.0 - p.dropout),
         );

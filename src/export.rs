@@ -189,10 +189,7 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
         );
         out += &format!(
             "  power            {:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",
-            r.power,
-            r.power_ci_low,
-            r.power_ci_high,
-            r.power_mc_se
+            r.power, r.power_ci_low, r.power_ci_high, r.power_mc_se
         );
         let show = |v: Option<f64>, signed: bool| {
             v.map_or("-".to_string(), |v| if signed { format!("{v:+.3}") } else { format!("{v:.3}") })

@@ -11,6 +11,7 @@ pub mod error;
 pub mod explain;
 pub mod export;
 pub mod intervention;
+pub mod numeric;
 pub mod outcome;
 pub mod plan;
 pub mod plot;

@@ -244,8 +244,6 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
 fn explain_cmd(args: ScenarioArgs) -> Result<(), Failure> {
     let source = Source::read(&args.scenario)?;
     let base = base_overrides(&args, None, None)?;
-    let mut scenario = source.resolve(&base, None)?;
-    scenario.sweep = None;
-    let plan = Plan::new(&scenario, &source.file)?;
+    let plan = study::plan_with(&source, &base, None)?;
     print(&explain::explain(&plan))
 }

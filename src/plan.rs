@@ -102,7 +102,12 @@ impl Plan {
             (a, s.selection.confirm_threshold.unwrap_or(a.params.normal_low))
         });
         if let Some(mg) = &mg {
-            let p = enrolment_probability(mg, s.selection.mode, &assay, threshold, confirmation.as_ref());
+            // Exact, by quadrature over true status (1 for all comers and stratification).
+            let p = mg.integrate(
+                &filters(s.selection.mode, &assay, threshold, confirmation.as_ref()),
+                f64::INFINITY,
+                |_| 1.0,
+            );
             if p < s.selection.min_enrolment_probability {
                 let (field, what) = match &confirmation {
                     Some((c, t2)) => (
@@ -186,11 +191,7 @@ impl Plan {
 
     /// The `(assay, threshold)` readings an enrolled person must fall below.
     pub fn selection_filters(&self) -> Vec<(&Assay, f64)> {
-        match (self.mode, &self.confirmation) {
-            (SelectionMode::Enrich, _) => vec![(&self.assay, self.threshold)],
-            (SelectionMode::TwoStage, Some((c, t2))) => vec![(&self.assay, self.threshold), (c, *t2)],
-            _ => Vec::new(),
-        }
+        filters(self.mode, &self.assay, self.threshold, self.confirmation.as_ref())
     }
 
     /// Indices of the active arms, in file order: one comparison with placebo each.
@@ -199,19 +200,16 @@ impl Plan {
     }
 }
 
-/// Probability that a screened person is enrolled (exact, by quadrature for two stages).
-fn enrolment_probability(
-    mg: &MgStatus,
+/// The `(assay, threshold)` readings an enrolled person must fall below under `mode`.
+fn filters<'a>(
     mode: SelectionMode,
-    assay: &Assay,
+    assay: &'a Assay,
     threshold: f64,
-    confirmation: Option<&(Assay, f64)>,
-) -> f64 {
+    confirmation: Option<&'a (Assay, f64)>,
+) -> Vec<(&'a Assay, f64)> {
     match (mode, confirmation) {
-        (SelectionMode::Enrich, _) => mg.prob_reading_below(assay, threshold),
-        (SelectionMode::TwoStage, Some((c, t2))) => {
-            mg.integrate(&[(assay, threshold), (c, *t2)], f64::INFINITY, |_| 1.0)
-        }
-        _ => 1.0,
+        (SelectionMode::Enrich, _) => vec![(assay, threshold)],
+        (SelectionMode::TwoStage, Some((c, t2))) => vec![(assay, threshold), (c, *t2)],
+        _ => Vec::new(),
     }
 }

@@ -88,8 +88,10 @@ struct Line {
 const MAX_PLOTTED: f64 = 1e12;
 
 fn parse_num(column: &str, value: &str, row: usize) -> Result<f64, PlotError> {
-    value.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= MAX_PLOTTED).ok_or_else(|| {
-        PlotError::NotNumeric { column: column.into(), value: value.into(), row }
+    value.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= MAX_PLOTTED).ok_or_else(|| PlotError::NotNumeric {
+        column: column.into(),
+        value: value.into(),
+        row,
     })
 }
 

@@ -7,6 +7,7 @@
 //! the tests check the simulator against.
 
 use crate::biomarker::Assay;
+use crate::numeric::simpson;
 use crate::scenario::{Population, PopulationModel};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal as NormalDist};
 
@@ -112,14 +113,7 @@ impl MgStatus {
                 if hi <= lo {
                     return 0.0;
                 }
-                let h = (hi - lo) / INTERVALS as f64;
-                let g = |m: f64| density.pdf(m) * accept(m) * f(m);
-                let mut sum = g(lo) + g(hi);
-                for i in 1..INTERVALS {
-                    let m = lo + h * i as f64;
-                    sum += if i % 2 == 1 { 4.0 } else { 2.0 } * g(m);
-                }
-                c.weight * sum * h / 3.0
+                c.weight * simpson(|m| density.pdf(m) * accept(m) * f(m), lo, hi, INTERVALS)
             })
             .sum()
     }

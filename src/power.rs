@@ -1,6 +1,7 @@
 //! Closed-form power and interval formulas the simulator is checked against.
 
 use crate::analysis::critical::critical_value;
+use crate::numeric::simpson;
 use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal};
 
 /// 97.5% quantile of the standard normal (for 95% intervals).
@@ -30,13 +31,7 @@ fn expect_chi_square<G: Fn(f64) -> f64>(nu: f64, g: G) -> f64 {
     let chi = ChiSquared::new(nu).expect("nu > 0");
     let spread = 40.0 * (2.0 * nu).sqrt();
     let (lo, hi) = ((nu - spread).max(0.0), nu + spread);
-    let h = (hi - lo) / INTERVALS as f64;
-    let f = |v: f64| if v <= 0.0 { 0.0 } else { chi.pdf(v) * g(v) };
-    let mut sum = f(lo) + f(hi);
-    for i in 1..INTERVALS {
-        sum += if i % 2 == 1 { 4.0 } else { 2.0 } * f(lo + h * i as f64);
-    }
-    sum * h / 3.0
+    simpson(|v| if v <= 0.0 { 0.0 } else { chi.pdf(v) * g(v) }, lo, hi, INTERVALS)
 }
 
 /// Smallest power whose binomial variance is used to plan replicates: a run of zeros (or of

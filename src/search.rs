@@ -12,11 +12,12 @@
 
 use crate::engine::{PRECISION_BATCH, PointResults, Runner, check_precision, next_batch_end};
 use crate::error::ScenarioError;
-use crate::explain::approximate_power;
+use crate::explain::ClosedForm;
 use crate::export::fixed;
 use crate::plan::Plan;
 use crate::power::{replicates_for_half_width, wilson_95};
 use crate::scenario::{Override, Source, display_value};
+use crate::study::plan_with;
 use crate::summary::{ComparisonSummary, summarize};
 use crate::sweep::Study;
 
@@ -133,14 +134,7 @@ fn plan_at(source: &Source, overrides: &[Override], spec: &SearchSpec, value: f6
     let mut o = overrides.to_vec();
     o.push(Override { path: spec.path.clone(), value: spec.value(value) });
     let context = format!("during the search at {}={}", spec.path, display_value(&spec.value(value)));
-    let mut scenario = source.resolve(&o, Some(&context))?;
-    scenario.sweep = None;
-    Plan::new(&scenario, &source.file).map_err(|mut e| {
-        if let ScenarioError::Invalid { context: c, .. } = &mut e {
-            *c = format!(" {context}");
-        }
-        e
-    })
+    plan_with(source, &o, Some(&context))
 }
 
 /// Smallest power over the comparisons: (rejections, replicates).
@@ -340,7 +334,8 @@ fn direction_from_ends(power_lo: f64, power_hi: f64, lo_passes: bool, hi_passes:
 
 /// The n per arm at which the closed-form approximate power reaches the target.
 fn closed_form_guess(plan: &Plan, spec: &SearchSpec) -> f64 {
-    let reaches = |n: f64| plan.active_arms().all(|a| approximate_power(plan, a, n).is_some_and(|p| p >= spec.target));
+    let closed: Vec<ClosedForm> = plan.active_arms().map(|a| ClosedForm::new(plan, a)).collect();
+    let reaches = |n: f64| closed.iter().all(|c| c.power(n).is_some_and(|p| p >= spec.target));
     let (mut lo, mut hi) = (spec.min.max(2.0), spec.max);
     if !reaches(hi) {
         return (lo + hi) / 2.0;
@@ -355,11 +350,13 @@ fn closed_form_guess(plan: &Plan, spec: &SearchSpec) -> f64 {
 /// Replicates a grid over every n from `min` to `answer` needs at the requested precision,
 /// from the closed-form power at each n: `sum p (1 - p) (1.96 / H)^2`.
 fn grid_cost(plan: &Plan, spec: &SearchSpec, answer: f64) -> u64 {
+    let closed: Vec<ClosedForm> = plan.active_arms().map(|a| ClosedForm::new(plan, a)).collect();
     let mut total = 0u64;
     let mut n = spec.min.max(2.0);
     while n <= answer {
-        let p = plan.active_arms().filter_map(|a| approximate_power(plan, a, n)).fold(1.0, f64::min);
-        total = total.saturating_add(u64::from(next_batch_end(0, replicates_for_half_width(p, spec.precision), spec.cap)));
+        let p = closed.iter().filter_map(|c| c.power(n)).fold(1.0, f64::min);
+        total =
+            total.saturating_add(u64::from(next_batch_end(0, replicates_for_half_width(p, spec.precision), spec.cap)));
         n += 1.0;
     }
     total
@@ -478,4 +475,19 @@ pub fn results_table(study: &Study, spec: &SearchSpec, results: &[SearchResult])
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Under `--criterion lower` both ends can share a power estimate and differ in their CI:
+    /// the search must head for the end that passes, not default to "rising".
+    #[test]
+    fn direction_follows_the_passing_end_on_a_tie() {
+        assert!(!direction_from_ends(0.9, 0.9, true, false));
+        assert!(direction_from_ends(0.9, 0.9, false, true));
+        assert!(direction_from_ends(0.3, 0.9, false, false));
+        assert!(!direction_from_ends(0.9, 0.3, true, true));
+    }
 }

@@ -15,7 +15,8 @@ use rand_distr::StandardNormal;
 /// Precomputed joint model of reading and status for one population component.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ComponentReading {
-    /// Probability of this component (cumulative for the first of two).
+    /// Probability of this component; with two, a uniform draw at or above the first's
+    /// weight picks the second.
     weight: f64,
     status_mean: f64,
     reading_mean: f64,

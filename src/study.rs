@@ -18,16 +18,22 @@ pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Pl
             let mut overrides = base.to_vec();
             overrides.extend(study.overrides(p));
             let context = (!study.is_single()).then(|| format!("at sweep point {}", study.describe(p)));
-            let mut scenario = source.resolve(&overrides, context.as_deref())?;
-            scenario.sweep = None;
-            Plan::new(&scenario, &source.file).map_err(|mut e| {
-                if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, &context) {
-                    *c = format!(" {ctx}");
-                }
-                e
-            })
+            plan_with(source, &overrides, context.as_deref())
         })
         .collect()
+}
+
+/// The plan of one design point: the scenario with `overrides`, without its sweep. Errors
+/// name `context` (e.g. the sweep point) after the file.
+pub fn plan_with(source: &Source, overrides: &[Override], context: Option<&str>) -> Result<Plan, ScenarioError> {
+    let mut scenario = source.resolve(overrides, context)?;
+    scenario.sweep = None;
+    Plan::new(&scenario, &source.file).map_err(|mut e| {
+        if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, context) {
+            *c = format!(" {ctx}");
+        }
+        e
+    })
 }
 
 /// A paired comparison of power at two design points over their shared replicates.

@@ -49,6 +49,8 @@ pub struct ComparisonSummary {
     pub ppv_deficient: Option<f64>,
     /// Share of the truly deficient screened who were enrolled: (enrolled deficient per
     /// screened, simulated) / P(deficient among the screened, exact from the population model).
+    /// A Monte Carlo estimate: when nearly every deficient person is enrolled (all comers,
+    /// stratification) noise can put it slightly above 1.
     pub selection_sensitivity: Option<f64>,
     /// Share of the enrolled in the two compared arms who dropped out.
     pub dropout_rate: f64,

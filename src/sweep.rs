@@ -119,7 +119,7 @@ fn parse_range(path: &str, spec: &str) -> Result<Vec<toml::Value>, ScenarioError
     }
     // Inclusive of `stop` to 1e-9 of a step, or to the rounding error of `stop - start`.
     let steps = (b - a) / c + 1e-9 + 4.0 * f64::EPSILON * a.abs().max(b.abs()) / c;
-    if !(steps < MAX_POINTS as f64) {
+    if steps.is_nan() || steps >= MAX_POINTS as f64 {
         return Err(too_many(format!("{:.0}", steps.floor() + 1.0)));
     }
     let n = steps.floor() as usize + 1;

@@ -5,6 +5,7 @@
 //! dotted path and says which values are allowed.
 
 use crate::engine::MAX_REPS;
+use crate::intervention::Formulation;
 use crate::scenario::{ArmKind, Biomarker, PopulationModel, ResponseModel, Scenario, SelectionMode};
 
 /// Most participants one simulated trial may enrol, over all arms.
@@ -144,6 +145,17 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         mg_value("selection.confirm_threshold", t)?;
     }
     check(
+        sel.mode != SelectionMode::TwoStage || s.confirmation.kind != s.biomarker.kind,
+        "confirmation.type",
+        format!(
+            "two-stage screening confirms with a different assay from the first ({} twice): a second reading \
+             of the same assay shares the person's lasting deviation, which the two-stage model does not \
+             represent; to average repeated readings of one assay use biomarker.repeats, or confirm with \
+             another type (serum_total, ionized, red_cell, loading_test)",
+            s.biomarker.kind.label()
+        ),
+    )?;
+    check(
         (1..=MAX_BLOCKS_PER_RATIO).contains(&sel.blocks_per_ratio),
         "selection.blocks_per_ratio",
         format!("{}: allowed values are 1 to {MAX_BLOCKS_PER_RATIO}", sel.blocks_per_ratio),
@@ -186,7 +198,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             check(
                 arm.formulation.is_some(),
                 f("formulation"),
-                "an active arm needs a formulation: oxide, citrate, chloride, lactate, glycinate, l_threonate or iv_sulfate",
+                format!("an active arm needs a formulation: {}", Formulation::ALL.map(Formulation::label).join(", ")),
             )?;
             let dose = arm
                 .dose_mg_per_day
@@ -236,8 +248,9 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     outcome_value("response.delta", r.delta)?;
     outcome_value("response.max_effect", r.max_effect)?;
     outcome_value("response.effect_replete", r.effect_replete)?;
-    mg_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l)
-        .map_err(|(f, _)| (f, format!("the reference deficit must be above 0 and at most {MAX_MG_MAGNITUDE} mmol/L")))?;
+    mg_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l).map_err(|(f, _)| {
+        (f, format!("the reference deficit must be above 0 and at most {MAX_MG_MAGNITUDE} mmol/L"))
+    })?;
     check(r.tau_weeks.is_finite() && r.tau_weeks > 0.0, "response.tau_weeks", "allowed values are above 0 weeks")?;
     within("response.tau_weeks", r.tau_weeks, 0.0, MAX_WEEKS, " weeks")?;
     within("response.a50_mg_per_day", r.a50_mg_per_day, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
@@ -258,8 +271,11 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         "outcome.assessments",
         format!("{}: allowed values are 1 to {MAX_REPEATS}", out.assessments),
     )?;
-    for (name, v) in [("outcome.min", out.min), ("outcome.max", out.max)] {
-        if let Some(v) = v {
+    // An infinite bound is no bound (-inf for min, inf for max); a finite one is on the scale.
+    for (name, v, unbounded) in [("outcome.min", out.min, f64::NEG_INFINITY), ("outcome.max", out.max, f64::INFINITY)] {
+        if let Some(v) = v
+            && v != unbounded
+        {
             outcome_value(name, v)?;
         }
     }
@@ -282,6 +298,16 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         d.n_per_arm >= 2,
         "design.n_per_arm",
         format!("{}: at least 2 participants per arm are needed", d.n_per_arm),
+    )?;
+    let enrolled: u64 = s.arms.iter().map(|a| u64::from(a.allocation) * u64::from(d.n_per_arm)).sum();
+    check(
+        enrolled <= MAX_ENROLLED,
+        "design.n_per_arm",
+        format!(
+            "{} per arm enrols {enrolled} participants per trial (allocation ratios included): at most \
+             {MAX_ENROLLED} are allowed",
+            d.n_per_arm
+        ),
     )?;
     check(
         (1..=MAX_REPS).contains(&d.reps),

@@ -97,7 +97,7 @@ fn no_active_arm() {
 
 #[test]
 fn zero_reps_and_too_few_per_arm() {
-    rejects(&textbook().replace("reps = 10000", "reps = 0"), &[], &["design.reps", "1 or more"]);
+    rejects(&textbook().replace("reps = 10000", "reps = 0"), &[], &["design.reps", "allowed values are 1 to"]);
     rejects(&textbook(), &["--reps", "0"], &["design.reps"]);
     rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = 1"), &[], &["design.n_per_arm", "at least 2"]);
 }

@@ -119,4 +119,22 @@ mod tests {
         assert!((est.benefit - 3.0).abs() < 0.05, "{est:?}");
         assert_eq!(est.df, 37.0);
     }
+
+    /// The singularity test is relative: the same data in units 1e-8 as large give the same t.
+    #[test]
+    fn small_units_are_not_mistaken_for_a_singular_design() {
+        let (mut a, mut p, mut a_small, mut p_small) =
+            (Cell::default(), Cell::default(), Cell::default(), Cell::default());
+        for i in 0..30 {
+            let x = (i as f64 * 0.37).sin();
+            let noise = (i as f64 * 1.91).cos();
+            a.add(x, 0.6 * x + 0.4 + noise);
+            p.add(-x, -0.6 * x + noise * 0.8);
+            a_small.add(x * 1e-8, (0.6 * x + 0.4 + noise) * 1e-8);
+            p_small.add(-x * 1e-8, (-0.6 * x + noise * 0.8) * 1e-8);
+        }
+        let t = ancova(&[a], &[p], false, 1.0).unwrap().t();
+        let t_small = ancova(&[a_small], &[p_small], false, 1.0).expect("not singular").t();
+        assert!((t - t_small).abs() < 1e-6 * t.abs(), "{t} vs {t_small}");
+    }
 }

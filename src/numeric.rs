@@ -1,0 +1,24 @@
+//! Numerical integration shared by the closed forms.
+
+/// Composite Simpson's rule for `f` over `[lo, hi]` with `intervals` (even) subintervals
+/// (e.g. Press et al., Numerical Recipes, 3rd ed., sec. 4.2).
+pub fn simpson<F: Fn(f64) -> f64>(f: F, lo: f64, hi: f64, intervals: usize) -> f64 {
+    debug_assert!(intervals >= 2 && intervals.is_multiple_of(2), "Simpson's rule needs an even number of intervals");
+    let h = (hi - lo) / intervals as f64;
+    let mut sum = f(lo) + f(hi);
+    for i in 1..intervals {
+        sum += if i % 2 == 1 { 4.0 } else { 2.0 } * f(lo + h * i as f64);
+    }
+    sum * h / 3.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_for_cubics_and_accurate_for_smooth_functions() {
+        assert!((simpson(|x| x * x * x - 2.0 * x, 0.0, 2.0, 2) - 0.0).abs() < 1e-12);
+        assert!((simpson(f64::sin, 0.0, std::f64::consts::PI, 100) - 2.0).abs() < 1e-7);
+    }
+}

@@ -1,0 +1,195 @@
+//! Regression tests for inputs that once hung, panicked or wrote non-finite numbers (found by
+//! code review): each must now finish quickly with a clear message or a well-formed result.
+
+mod common;
+use common::{TEXTBOOK, mgtrial, scenario_path};
+use std::time::{Duration, Instant};
+
+/// Runs mgtrial with `args`; checks the exit code, no panic, and returns (stdout, stderr).
+fn run(args: &[&str], code: i32) -> (String, String) {
+    let out = mgtrial().args(args).timeout(Duration::from_secs(120)).assert().code(code);
+    let o = out.get_output();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (stdout, stderr)
+}
+
+fn textbook_path() -> String {
+    scenario_path("textbook.toml").display().to_string()
+}
+
+#[test]
+fn precision_finer_than_the_limit_is_refused_not_a_hang() {
+    let t = textbook_path();
+    let (_, e) = run(&["run", &t, "--precision", "1e-10", "-q"], 2);
+    assert!(e.contains("--precision") && e.contains("0.0001"), "{e}");
+    let (_, e) = run(&["sample-size", &t, "--precision", "1e-5", "-q"], 2);
+    assert!(e.contains("--precision"), "{e}");
+}
+
+#[test]
+fn precision_that_needs_more_than_the_cap_stops_at_the_cap_and_says_so() {
+    let start = Instant::now();
+    let (out, e) =
+        run(&["run", &textbook_path(), "--precision", "0.0001", "--max-reps", "2000", "--out", "-", "-q"], 0);
+    assert!(start.elapsed() < Duration::from_secs(60));
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let reps_col = rows.headers().unwrap().iter().position(|h| h == "reps").unwrap();
+    let row = rows.records().next().unwrap().unwrap();
+    assert_eq!(&row[reps_col], "2000");
+    assert!(e.contains("warning") && e.contains("--max-reps 2000"), "{e}");
+}
+
+#[test]
+fn max_reps_and_threads_out_of_range_are_refused() {
+    let t = textbook_path();
+    let (_, e) = run(&["run", &t, "--precision", "0.01", "--max-reps", "0", "-q"], 2);
+    assert!(e.contains("--max-reps 0") && e.contains("1 to"), "{e}");
+    let (_, e) = run(&["sample-size", &t, "--max-reps", "0", "-q"], 2);
+    assert!(e.contains("--max-reps 0"), "{e}");
+    let (_, e) = run(&["run", &t, "--threads", "100000", "-q"], 2);
+    assert!(e.contains("--threads 100000") && e.contains("1024"), "{e}");
+    let (_, e) = run(&["run", &t, "--reps", "4000000000", "-q"], 2);
+    assert!(e.contains("design.reps") && e.contains("10000000"), "{e}");
+}
+
+/// A continuous bisection with a tolerance below float resolution stops when no float lies
+/// between its ends, and still brackets the closed-form answer (delta 0.5 for 80% at n = 64).
+#[test]
+fn continuous_search_with_a_tolerance_below_float_resolution_terminates() {
+    let (out, _) = run(
+        &[
+            "sample-size",
+            &textbook_path(),
+            "--solve-for",
+            "response.delta",
+            "--min",
+            "0.2",
+            "--max",
+            "0.8",
+            "--tolerance",
+            "1e-300",
+            "--precision",
+            "0.03",
+            "--out",
+            "-",
+            "-q",
+        ],
+        0,
+    );
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let h = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let value: f64 = row[h.iter().position(|c| c == "value").unwrap()].parse().unwrap();
+    assert!((0.4..0.6).contains(&value), "delta for 80% at n = 64: {value}");
+    assert_eq!(&row[h.iter().position(|c| c == "direction").unwrap()], "at_least");
+}
+
+#[test]
+fn solving_for_replicates_or_the_seed_is_refused() {
+    let (_, e) = run(&["sample-size", &textbook_path(), "--solve-for", "design.reps", "--min", "1", "--max", "9"], 2);
+    assert!(e.contains("not part of the design"), "{e}");
+}
+
+/// A grid whose values are whole arm lists changes the number of active arms between
+/// neighbouring points: the paired comparison covers only the arms present at both.
+#[test]
+fn a_sweep_that_changes_the_active_arms_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arms.toml");
+    let text = TEXTBOOK.replace("reps = 20000", "reps = 300")
+        + r#"
+[sweep]
+grid = { arms = [
+  [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active", formulation = "citrate", dose_mg_per_day = 300 }],
+  [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active", formulation = "citrate", dose_mg_per_day = 300 },
+   { name = "b", kind = "active", formulation = "oxide", dose_mg_per_day = 300 }],
+] }
+"#;
+    std::fs::write(&path, text).unwrap();
+    let (out, _) = run(&["run", path.to_str().unwrap(), "--out", "-", "-q"], 0);
+    let rows = csv::Reader::from_reader(out.as_bytes()).records().count();
+    assert_eq!(rows, 3, "one comparison at the first point, two at the second:\n{out}");
+}
+
+#[test]
+fn sizes_that_would_overflow_or_exhaust_memory_are_refused() {
+    let t = textbook_path();
+    let (_, e) = run(&["run", &t, "--set", "arms.active.allocation=4000000000", "-q"], 2);
+    assert!(e.contains("allocation") && e.contains("1 to 100"), "{e}");
+    let (_, e) = run(&["run", &t, "--set", "design.n_per_arm=6000000", "-q"], 2);
+    assert!(e.contains("design.n_per_arm") && e.contains("10000000"), "{e}");
+    let (_, e) = run(&["run", &t, "--set", "selection.blocks_per_ratio=1000000", "-q"], 2);
+    assert!(e.contains("selection.blocks_per_ratio"), "{e}");
+    let (_, e) = run(&["run", &t, "--sweep", "design.n_per_arm=1:9000000000000000000:1", "-q"], 2);
+    assert!(e.contains("at most 100000"), "{e}");
+}
+
+#[test]
+fn values_that_would_put_inf_or_nan_in_the_output_are_refused() {
+    let t = textbook_path();
+    for (set, field) in [
+        ("response.delta=1e300", "response.delta"),
+        ("outcome.baseline_sd=1e300", "outcome.baseline_sd"),
+        ("outcome.change_sd=1e300", "outcome.change_sd"),
+        ("outcome.reliability=1e-9", "outcome.reliability"),
+    ] {
+        let (_, e) = run(&["run", &t, "--set", set, "-q"], 2);
+        assert!(e.contains(field) && (e.contains("allowed values") || e.contains("must be")), "{set}: {e}");
+    }
+    let enriched = scenario_path("depression_mgo_enriched.toml").display().to_string();
+    let (_, e) = run(&["run", &enriched, "--set", "arms.mgo_500.adherence_concentration=1e-9", "-q"], 2);
+    assert!(e.contains("adherence_concentration") && e.contains("Beta shape"), "{e}");
+    let (_, e) = run(&["run", &enriched, "--set", "response.max_effect=1e300", "-q"], 2);
+    assert!(e.contains("response.max_effect"), "{e}");
+}
+
+/// When no trial can be analysed (every score clipped to the ceiling: no variation), the
+/// estimate columns are empty, power is 0 and nothing is NaN.
+#[test]
+fn no_analysable_trials_leave_estimate_cells_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flat.toml");
+    let text = TEXTBOOK.replace("reps = 20000", "reps = 50").replace("min = -inf\nmax = inf", "min = 0\nmax = 1");
+    std::fs::write(&path, text).unwrap();
+    let (out, _) = run(&["run", path.to_str().unwrap(), "--out", "-"], 0);
+    assert!(!out.to_lowercase().contains("nan") && !out.contains("inf"), "{out}");
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let h = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let cell = |name: &str| row[h.iter().position(|c| c == name).unwrap()].to_string();
+    for name in ["mean_estimate", "sd_estimate", "bias", "ci_coverage"] {
+        assert_eq!(cell(name), "", "{name}");
+    }
+    assert_eq!(cell("power"), "0.000000");
+    assert_eq!(cell("reps_not_analysable"), "50");
+}
+
+#[test]
+fn plot_refuses_unplottable_values_and_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("huge.csv");
+    std::fs::write(&csv, "x,power,power_ci_low,power_ci_high\n-1e300,0.5,0.4,0.6\n1e300,0.6,0.5,0.7\n").unwrap();
+    let svg = dir.path().join("out.svg");
+    let (_, e) = run(&["plot", csv.to_str().unwrap(), "--x", "x", "--out", svg.to_str().unwrap()], 2);
+    assert!(e.contains("1e12") && !svg.exists(), "{e}");
+    std::fs::write(&csv, "x,power,power_ci_low,power_ci_high\n1,0.5,0.4,0.6\n2,0.6,0.5,0.7\n").unwrap();
+    let (_, e) =
+        run(&["plot", csv.to_str().unwrap(), "--x", "x", "--target", "1.5", "--out", svg.to_str().unwrap()], 2);
+    assert!(e.contains("--target 1.5") && !svg.exists(), "{e}");
+    // A single x value still gets a non-empty axis.
+    std::fs::write(&csv, "x,power,power_ci_low,power_ci_high\n5e11,0.5,0.4,0.6\n").unwrap();
+    run(&["plot", csv.to_str().unwrap(), "--x", "x", "--out", svg.to_str().unwrap()], 0);
+    assert!(roxmltree::Document::parse(&std::fs::read_to_string(&svg).unwrap()).is_ok());
+}
+
+#[test]
+fn two_stage_with_the_same_assay_twice_is_refused() {
+    let enriched = scenario_path("depression_mgo_enriched.toml").display().to_string();
+    let (_, e) = run(
+        &["run", &enriched, "--set", "selection.mode=two_stage", "--set", "confirmation.type=serum_total", "-q"],
+        2,
+    );
+    assert!(e.contains("confirmation.type") && e.contains("biomarker.repeats"), "{e}");
+}
