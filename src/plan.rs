@@ -171,7 +171,10 @@ impl Plan {
             n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
             reject: TCritical::new(reject_tail, total as usize + 8),
             coverage: TCritical::new(0.025, total as usize + 8),
-            screening: mg.as_ref().map(|m| Screening::new(m, &assay, confirmation)),
+            screening: mg.as_ref().map(|m| {
+                let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
+                Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
+            }),
             prob_deficient: mg.as_ref().map_or(0.0, |m| m.prob_deficient()),
             mg,
             assay,

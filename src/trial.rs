@@ -54,11 +54,25 @@ struct Enrolled {
     m: f64,
 }
 
-/// People screened, and given the confirmatory test, in one arm or trial.
+/// People screened, passing the first stage, and given the confirmatory test, in one arm or
+/// trial. Under a first-stage threshold only the passers are drawn; [`ScreenCounts::finish`]
+/// adds those turned away.
 #[derive(Debug, Clone, Copy, Default)]
 struct ScreenCounts {
     screened: u64,
+    passed: u64,
     confirmed: u64,
+}
+
+impl ScreenCounts {
+    /// Adds the people turned away at the first stage (drawn from the same stream, after the
+    /// arm's participants).
+    fn finish<R: Rng>(&mut self, plan: &Plan, rng: &mut R) {
+        if let Some(screening) = &plan.screening {
+            self.screened += self.passed + screening.turned_away(rng, self.passed);
+            self.passed = 0;
+        }
+    }
 }
 
 /// Screens until a person is eligible under the selection mode; counts everyone screened.
@@ -69,21 +83,25 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option
         counts.screened += 1;
         return None;
     };
-    loop {
-        let person = screening.screen(rng);
-        counts.screened += 1;
-        let below = person.reading < plan.threshold;
-        match plan.mode {
-            SelectionMode::Enrich if !below => continue,
-            SelectionMode::TwoStage if !below => continue,
-            SelectionMode::TwoStage => {
-                let m = screening.status(rng, &person);
-                counts.confirmed += 1;
-                if screening.confirms(rng, m) {
-                    return Some(Enrolled { reading: person.reading, m });
-                }
+    match plan.mode {
+        SelectionMode::Enrich => {
+            let person = screening.pass_first_stage(rng);
+            counts.passed += 1;
+            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) })
+        }
+        SelectionMode::TwoStage => loop {
+            let person = screening.pass_first_stage(rng);
+            counts.passed += 1;
+            let m = screening.status(rng, &person);
+            counts.confirmed += 1;
+            if screening.confirms(rng, m) {
+                return Some(Enrolled { reading: person.reading, m });
             }
-            _ => return Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) }),
+        },
+        SelectionMode::AllComers | SelectionMode::Stratify => {
+            let person = screening.screen(rng);
+            counts.screened += 1;
+            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) })
         }
     }
 }
@@ -153,6 +171,7 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
                         cell.add(x, y);
                     }
                 }
+                screening.finish(plan, &mut rng);
                 result.arms[a] = counts;
                 cells[a] = cell;
                 result.screened += screening.screened;

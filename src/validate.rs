@@ -161,9 +161,9 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         format!("{}: allowed values are 1 to {MAX_BLOCKS_PER_RATIO}", sel.blocks_per_ratio),
     )?;
     check(
-        sel.min_enrolment_probability > 0.0 && sel.min_enrolment_probability <= 1.0,
+        (1e-9..=1.0).contains(&sel.min_enrolment_probability),
         "selection.min_enrolment_probability",
-        "allowed values are above 0 and at most 1",
+        format!("{}: allowed values are 1e-9 to 1", sel.min_enrolment_probability),
     )?;
     if p.model == PopulationModel::None {
         check(
