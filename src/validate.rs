@@ -26,8 +26,9 @@ fn check(ok: bool, field: impl Into<String>, message: impl Into<String>) -> Resu
 /// beyond any rating scale, and small enough that sums of squares over a trial stay exact
 /// to many digits in f64.
 pub const MAX_OUTCOME_MAGNITUDE: f64 = 1e6;
-/// Largest magnitude of a Mg concentration or biomarker value (mmol/L or the assay's unit).
-pub const MAX_MG_MAGNITUDE: f64 = 100.0;
+/// Largest magnitude of a Mg concentration or biomarker value (mmol/L, or percent excreted for
+/// the loading test, whose default scale is 127 % per mmol/L).
+pub const MAX_MG_MAGNITUDE: f64 = 1000.0;
 /// Smallest reliability of the outcome instrument: below it, the measurement error SD is more
 /// than 10 times the true between-person SD and the scale measures nothing.
 pub const MIN_RELIABILITY: f64 = 0.01;

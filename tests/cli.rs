@@ -137,3 +137,23 @@ fn help_and_version_exit_zero() {
     mgtrial().arg("--version").assert().success();
     mgtrial().arg("frobnicate").assert().code(2);
 }
+
+/// The resolved scenario that `explain` prints is itself a valid scenario, for every biomarker
+/// type's defaults (once, the loading test's default scale of 127 was refused when written out).
+#[test]
+fn explain_output_is_a_valid_scenario_for_every_biomarker_type() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["serum_total", "ionized", "red_cell", "loading_test"] {
+        let out = mgtrial()
+            .arg("explain")
+            .arg(scenario_path("depression_mgo_all_comers.toml"))
+            .args(["--set", &format!("biomarker.type=\"{kind}\""), "--set", "confirmation.type=\"serum_total\""])
+            .assert()
+            .success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        let resolved = text.split("\n# Derived quantities").next().unwrap();
+        let path = dir.path().join(format!("{kind}.toml"));
+        std::fs::write(&path, resolved).unwrap();
+        mgtrial().arg("run").arg(&path).args(["--reps", "20", "-q"]).assert().success();
+    }
+}
