@@ -45,13 +45,13 @@ pub struct SimulationArgs {
     /// Master seed, 0 to 2^63-1 (overrides design.seed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
-    /// Add replicates in batches until the 95% CI half-width of power is at most H.
+    /// Add replicates in batches until the 95% CI half-width of power is at most H (1e-4 to below 0.5).
     #[arg(long, value_name = "H")]
     pub precision: Option<f64>,
-    /// Most replicates per design point under --precision.
+    /// Most replicates per design point under --precision (1 to 10,000,000).
     #[arg(long, default_value_t = 200_000)]
     pub max_reps: u32,
-    /// Worker threads (default: one per core). Output does not depend on it.
+    /// Worker threads, at most 1024 (default 0: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Write the result rows as CSV to this file ("-" for stdout).
