@@ -151,6 +151,38 @@ fn follow_up<R: Rng>(
     Some((o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean))
 }
 
+/// What filling one arm leaves: the stream (for the count turned away), the arm's counts, its
+/// completers' cell and its screening counts.
+type FilledArm = (TrialRng, ArmCounts, Cell, ScreenCounts);
+
+/// Screens, enrols, treats and follows up one arm's participants. The generator is taken and
+/// returned by value and the accumulators are locals, so they stay in registers: no
+/// loop-carried chain through memory.
+#[inline(always)]
+fn fill_arm_screened(plan: &Plan, mut rng: TrialRng, arm: &ArmPlan) -> FilledArm {
+    let (mut counts, mut cell, mut screening) = (ArmCounts::default(), Cell::default(), ScreenCounts::default());
+    for _ in 0..arm.n_target {
+        let person = screen(plan, &mut rng, &mut screening);
+        if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, &mut counts) {
+            cell.add(x, y);
+        }
+    }
+    (rng, counts, cell, screening)
+}
+
+/// [`fill_arm_screened`] when Mg status is not modelled: a loop of its own, without the
+/// screening and status code, has fewer live values and keeps its accumulators in registers.
+#[inline(never)]
+fn fill_arm_without_status(plan: &Plan, mut rng: TrialRng, arm: &ArmPlan) -> FilledArm {
+    let (mut counts, mut cell) = (ArmCounts::default(), Cell::default());
+    for _ in 0..arm.n_target {
+        if let Some((x, y)) = follow_up(plan, &mut rng, arm, None, &mut counts) {
+            cell.add(x, y);
+        }
+    }
+    (rng, counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
+}
+
 /// Simulates replicate `rep` of the plan with master seed `seed`.
 pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     let n_arms = plan.arms.len();
@@ -161,16 +193,12 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     match plan.mode {
         SelectionMode::AllComers | SelectionMode::Enrich | SelectionMode::TwoStage => {
             for (a, arm) in plan.arms.iter().enumerate() {
-                let mut rng: TrialRng = stream_rng(seed, rep, a as u64);
-                // Local accumulators stay in registers: no loop-carried chain through memory.
-                let (mut counts, mut cell, mut screening) =
-                    (ArmCounts::default(), Cell::default(), ScreenCounts::default());
-                for _ in 0..arm.n_target {
-                    let person = screen(plan, &mut rng, &mut screening);
-                    if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, &mut counts) {
-                        cell.add(x, y);
-                    }
-                }
+                let rng: TrialRng = stream_rng(seed, rep, a as u64);
+                let (mut rng, counts, cell, mut screening) = if plan.screening.is_some() {
+                    fill_arm_screened(plan, rng, arm)
+                } else {
+                    fill_arm_without_status(plan, rng, arm)
+                };
                 screening.finish(plan, &mut rng);
                 result.arms[a] = counts;
                 cells[a] = cell;
