@@ -22,6 +22,9 @@ pub enum ScenarioError {
     /// A malformed `[sweep]` section or `--sweep` argument.
     #[error("sweep {what}: {message}")]
     Sweep { what: String, message: String },
+    /// Bad options of `sample-size` (target, range, precision, field to solve for).
+    #[error("sample-size: {0}")]
+    Search(String),
     /// A value that parses but is out of range or inconsistent.
     /// `context` is empty or says which overrides or sweep point produced the value.
     #[error("in scenario {file}{context}, field `{field}`: {message}")]

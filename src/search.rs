@@ -20,6 +20,7 @@ use crate::scenario::{Override, Source, display_value};
 use crate::study::plan_with;
 use crate::summary::{ComparisonSummary, summarize};
 use crate::sweep::Study;
+use crate::validate::MAX_ENROLLED;
 
 /// Pass rule at an evaluated point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,7 @@ pub struct SearchSpec {
 }
 
 fn bad(message: String) -> ScenarioError {
-    ScenarioError::Sweep { what: "search".into(), message }
+    ScenarioError::Search(message)
 }
 
 impl SearchSpec {
@@ -87,6 +88,13 @@ impl SearchSpec {
         };
         if !(min.is_finite() && max.is_finite() && min < max) {
             return Err(bad(format!("--min {min} and --max {max}: need finite numbers with min < max")));
+        }
+        // A whole-number field searches the whole numbers within the range.
+        let (min, max) = if integer { (min.ceil(), max.floor()) } else { (min, max) };
+        if min >= max {
+            return Err(bad(format!(
+                "--min and --max: {path} takes whole numbers, and the range holds fewer than two"
+            )));
         }
         let tolerance = tolerance.unwrap_or(if integer { 1.0 } else { (max - min) / 200.0 });
         if tolerance.is_nan() || tolerance <= 0.0 {
@@ -210,6 +218,16 @@ pub fn search(
     };
     let (lo_bound, hi_bound) = (spec.min, spec.max);
     let is_n = spec.path == "design.n_per_arm";
+    if is_n {
+        let allocation: u64 = plan.arms.iter().map(|a| u64::from(a.allocation)).sum();
+        let largest = MAX_ENROLLED / allocation;
+        if hi_bound > largest as f64 {
+            return Err(bad(format!(
+                "--max {hi_bound}: at most {largest} per arm, so that a trial enrols at most {MAX_ENROLLED} \
+                 participants (allocation ratios included)"
+            )));
+        }
+    }
     // Direction: n per arm raises power; otherwise compare the ends of the range.
     let increasing = if is_n {
         true
@@ -347,19 +365,27 @@ fn closed_form_guess(plan: &Plan, spec: &SearchSpec) -> f64 {
     hi
 }
 
+/// Most closed-form evaluations behind a grid-cost estimate; beyond, n is sampled evenly.
+const GRID_COST_SAMPLES: f64 = 400.0;
+
 /// Replicates a grid over every n from `min` to `answer` needs at the requested precision,
-/// from the closed-form power at each n: `sum p (1 - p) (1.96 / H)^2`.
+/// from the closed-form power at each n: `sum p (1 - p) (1.96 / H)^2`, in whole batches. Over
+/// long ranges the sum is estimated from [`GRID_COST_SAMPLES`] evenly spaced n, each standing
+/// for its share of the range.
 fn grid_cost(plan: &Plan, spec: &SearchSpec, answer: f64) -> u64 {
     let closed: Vec<ClosedForm> = plan.active_arms().map(|a| ClosedForm::new(plan, a)).collect();
-    let mut total = 0u64;
-    let mut n = spec.min.max(2.0);
+    let lo = spec.min.max(2.0);
+    let count = (answer - lo + 1.0).max(0.0);
+    let step = (count / GRID_COST_SAMPLES).ceil().max(1.0);
+    let mut total = 0.0;
+    let mut n = lo;
     while n <= answer {
         let p = closed.iter().filter_map(|c| c.power(n)).fold(1.0, f64::min);
-        total =
-            total.saturating_add(u64::from(next_batch_end(0, replicates_for_half_width(p, spec.precision), spec.cap)));
-        n += 1.0;
+        let reps = next_batch_end(0, replicates_for_half_width(p, spec.precision), spec.cap);
+        total += f64::from(reps) * step.min(answer - n + 1.0);
+        n += step;
     }
-    total
+    total as u64
 }
 
 /// CSV of the search results: one row per design point (series x grid) and comparison.

@@ -110,7 +110,8 @@ fn parse_range(path: &str, spec: &str) -> Result<Vec<toml::Value>, ScenarioError
         if n > MAX_POINTS as i128 {
             return Err(too_many(n.to_string()));
         }
-        return Ok((0..n as i64).map(|i| toml::Value::Integer(a + i * c)).collect());
+        // Every value lies between a and b, so it fits in i64.
+        return Ok((0..n).map(|i| toml::Value::Integer((i128::from(a) + i * i128::from(c)) as i64)).collect());
     }
     let nums: Vec<f64> = parts.iter().map(|p| p.parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
     let (a, b, c) = (nums[0], nums[1], nums[2]);
@@ -123,9 +124,11 @@ fn parse_range(path: &str, spec: &str) -> Result<Vec<toml::Value>, ScenarioError
         return Err(too_many(format!("{:.0}", steps.floor() + 1.0)));
     }
     let n = steps.floor() as usize + 1;
-    // Round to six decimal places finer than the step, so 0.1 steps print as 0.3, not
-    // 0.30000000000000004, and no two values of a fine range collapse into one.
-    let decimals = (6.0 - c.log10().floor()).clamp(0.0, 17.0) as usize;
+    // Round to 15 significant digits of the range's largest magnitude, so 0.1 steps print as
+    // 0.3, not 0.30000000000000004 (the rounding error of `a + i c` is about 2 ulp), while
+    // every value the step can tell apart stays distinct.
+    let magnitude = a.abs().max(b.abs()).max(c);
+    let decimals = (15.0 - magnitude.log10().ceil()).clamp(0.0, 17.0) as usize;
     Ok((0..n)
         .map(|i| {
             let v = a + i as f64 * c;
@@ -303,6 +306,12 @@ mod tests {
         let fine = parse_cli_axis("x.y=1:1.0000000000004:1e-13").unwrap();
         let shown: Vec<String> = fine.values.iter().map(display_value).collect();
         assert_eq!(shown, vec!["1.0", "1.0000000000001", "1.0000000000002", "1.0000000000003", "1.0000000000004"]);
+        // Exact values of a coarse step keep their decimals.
+        let coarse = parse_cli_axis("x.y=0.5:2000000.5:1000000").unwrap();
+        assert_eq!(coarse.values.iter().map(display_value).collect::<Vec<_>>(), vec!["0.5", "1000000.5", "2000000.5"]);
+        // Integer ranges at the ends of i64 do not overflow.
+        let wide = parse_cli_axis("x.y=-9000000000000000000:9000000000000000000:9000000000000000000").unwrap();
+        assert_eq!(wide.values.len(), 3);
         // Huge but finite values stay finite.
         let huge = parse_cli_axis("x.y=1e300:3e300:1e300").unwrap();
         assert!(huge.values.iter().all(|v| v.as_float().is_some_and(f64::is_finite)));

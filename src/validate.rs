@@ -37,6 +37,9 @@ pub const MIN_RELIABILITY: f64 = 0.01;
 pub const MIN_ADHERENCE_SHAPE: f64 = 0.05;
 /// Largest adherence concentration (beyond it adherence is the same for everyone).
 pub const MAX_ADHERENCE_CONCENTRATION: f64 = 1e6;
+/// Smallest significance level: below it the tabulated t quantiles at 1 to 3 df lose the
+/// accuracy the exact decisions rely on.
+pub const MIN_ALPHA: f64 = 1e-6;
 /// Largest elemental dose (mg/day), and largest dose scale of the response.
 pub const MAX_DOSE_MG_PER_DAY: f64 = 1e5;
 /// Longest trial duration and response time constant (weeks).
@@ -289,9 +292,9 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
 
     let a = &s.analysis;
     check(
-        a.alpha > 0.0 && a.alpha < 1.0,
+        (MIN_ALPHA..=0.5).contains(&a.alpha),
         "analysis.alpha",
-        format!("{} is not allowed: alpha must be above 0 and below 1", a.alpha),
+        format!("{} is not allowed: alpha must be {MIN_ALPHA} to 0.5", a.alpha),
     )?;
 
     let d = &s.design;

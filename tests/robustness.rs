@@ -193,3 +193,58 @@ fn two_stage_with_the_same_assay_twice_is_refused() {
     );
     assert!(e.contains("confirmation.type") && e.contains("biomarker.repeats"), "{e}");
 }
+
+/// A whole-number field searched over a range with a fractional end searches the whole numbers
+/// inside it (once, the fractional end was looked up unrounded and the search panicked).
+#[test]
+fn whole_number_search_with_a_fractional_end_answers_a_whole_number() {
+    let (out, _) = run(
+        &[
+            "sample-size",
+            &textbook_path(),
+            "--set",
+            "outcome.reliability=0.5",
+            "--set",
+            "design.n_per_arm=100",
+            "--solve-for",
+            "outcome.assessments",
+            "--min",
+            "1",
+            "--max",
+            "4.4",
+            "--precision",
+            "0.02",
+            "--out",
+            "-",
+            "-q",
+        ],
+        0,
+    );
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let h = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let value = &row[h.iter().position(|c| c == "value").unwrap()];
+    assert!(value.parse::<u32>().is_ok_and(|v| (1..=4).contains(&v)), "{value}");
+    let (_, e) = run(
+        &["sample-size", &textbook_path(), "--solve-for", "outcome.assessments", "--min", "1.2", "--max", "1.8"],
+        2,
+    );
+    assert!(e.contains("whole numbers"), "{e}");
+}
+
+/// n per arm beyond the enrolment cap is refused before any closed form is evaluated there
+/// (once, statrs' t quantile at 2e7 df never returned).
+#[test]
+fn sample_size_range_beyond_the_enrolment_cap_is_refused() {
+    let start = Instant::now();
+    let (_, e) = run(&["sample-size", &textbook_path(), "--max", "10000000", "-q"], 2);
+    assert!(e.contains("--max") && e.contains("5000000"), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn alpha_above_one_half_is_refused() {
+    let (_, e) =
+        run(&["run", &textbook_path(), "--set", "analysis.alpha=0.6", "--set", "analysis.sided=\"one\"", "-q"], 2);
+    assert!(e.contains("analysis.alpha") && e.contains("to 0.5"), "{e}");
+}
