@@ -6,12 +6,32 @@
 //! stream therefore depends only on `(seed, rep, stream)`, never on which thread runs it or
 //! on what ran before, which makes output byte-identical for any thread count.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Exp1, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub type TrialRng = Xoshiro256PlusPlus;
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// A standard normal draw (rand_distr's ziggurat), forced inline: as a call, each draw
+/// cost about a fifth of the textbook loop.
+#[inline(always)]
+pub fn standard_normal<R: Rng>(rng: &mut R) -> f64 {
+    StandardNormal.sample(rng)
+}
+
+/// A uniform draw on [0, 1) (rand's 53-bit conversion), forced inline like [`standard_normal`].
+#[inline(always)]
+pub fn uniform<R: Rng>(rng: &mut R) -> f64 {
+    rand::distr::StandardUniform.sample(rng)
+}
+
+/// A standard exponential draw (rand_distr's ziggurat), forced inline like [`standard_normal`].
+#[inline(always)]
+pub fn standard_exponential<R: Rng>(rng: &mut R) -> f64 {
+    Exp1.sample(rng)
+}
 
 /// The SplitMix64 output function (a bijective 64-bit mixer).
 fn mix(mut z: u64) -> u64 {

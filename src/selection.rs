@@ -17,8 +17,9 @@
 
 use crate::biomarker::Assay;
 use crate::population::MgStatus;
-use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1, Gamma, Poisson, StandardNormal};
+use crate::rng::{standard_exponential, standard_normal, uniform};
+use rand::Rng;
+use rand_distr::{Distribution, Gamma, Poisson};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Precomputed joint model of reading and status for one population component.
@@ -62,21 +63,23 @@ impl TruncatedBelow {
         TruncatedBelow { alpha, rate, pass_probability }
     }
 
-    #[inline]
+    #[inline(always)]
     fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
         if self.rate == 0.0 {
             loop {
-                let w: f64 = rng.sample(StandardNormal);
+                let w = standard_normal(rng);
                 if w > self.alpha {
                     return -w;
                 }
             }
         }
+        // Robert's test `u <= exp(-(w - rate)^2 / 2)` with `u` uniform, written as
+        // `-ln u >= (w - rate)^2 / 2` with `-ln u` drawn directly as a standard exponential:
+        // the same acceptance, without a call to exp or log.
         loop {
-            let e: f64 = rng.sample(Exp1);
-            let w = self.alpha + e / self.rate;
-            let u: f64 = rng.random();
-            if u <= (-0.5 * (w - self.rate) * (w - self.rate)).exp() {
+            let w = self.alpha + standard_exponential(rng) / self.rate;
+            let d = w - self.rate;
+            if standard_exponential(rng) >= 0.5 * d * d {
                 return -w;
             }
         }
@@ -158,18 +161,17 @@ impl Screening {
     /// Screens one person: draws the component and the reading.
     #[inline]
     pub fn screen<R: Rng>(&self, rng: &mut R) -> Screened {
-        let component = usize::from(self.components.len() == 2 && rng.random::<f64>() >= self.components[0].weight);
+        let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.components[0].weight);
         let c = &self.components[component];
-        let z: f64 = rng.sample(StandardNormal);
+        let z = standard_normal(rng);
         Screened { reading: c.reading_mean + c.reading_sd * z, component }
     }
 
     /// Draws a person whose screening reading is below the first-stage threshold (see the
     /// module doc); those turned away are counted by [`Screening::turned_away`].
-    #[inline]
+    #[inline(always)]
     pub fn pass_first_stage<R: Rng>(&self, rng: &mut R) -> Screened {
-        let component =
-            usize::from(self.components.len() == 2 && rng.random::<f64>() >= self.first_component_among_passers);
+        let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.first_component_among_passers);
         let c = &self.components[component];
         Screened { reading: c.reading_mean + c.reading_sd * c.below.sample(rng), component }
     }
@@ -191,10 +193,10 @@ impl Screening {
     }
 
     /// Draws the true status of a screened person given the reading.
-    #[inline]
+    #[inline(always)]
     pub fn status<R: Rng>(&self, rng: &mut R, person: &Screened) -> f64 {
         let c = &self.components[person.component];
-        let z: f64 = rng.sample(StandardNormal);
+        let z = standard_normal(rng);
         c.status_mean + c.gain * (person.reading - c.reading_mean) + c.status_sd_given_reading * z
     }
 
@@ -203,7 +205,7 @@ impl Screening {
     #[inline]
     pub fn confirms<R: Rng>(&self, rng: &mut R, m: f64) -> bool {
         let Some(c) = &self.confirmation else { return true };
-        let z: f64 = rng.sample(StandardNormal);
+        let z = standard_normal(rng);
         c.assay.expected_reading(m) + c.error_sd * z < c.threshold
     }
 
@@ -213,7 +215,7 @@ impl Screening {
     /// `vp vr / (vp + vr)`; a fresh occasion error is added.
     #[inline]
     pub fn reading_at_end<R: Rng>(&self, rng: &mut R, expected_now: f64, screening_error: f64) -> f64 {
-        let z: f64 = rng.sample(StandardNormal);
+        let z = standard_normal(rng);
         expected_now + self.lasting_share * screening_error + self.end_error_sd * z
     }
 }

@@ -10,10 +10,9 @@
 
 use crate::analysis::{Cell, Estimate, ancova::ancova, welch::welch};
 use crate::plan::{ArmPlan, Plan};
-use crate::rng::{TrialRng, stream_rng};
+use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
 use crate::scenario::{SelectionMode, TestKind};
 use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
 
 /// Stream id of the single enrolment stream of a stratified trial.
 pub const STRATIFIED_STREAM: u64 = u64::MAX;
@@ -40,11 +39,6 @@ pub struct TrialResult {
     pub arms: Vec<ArmCounts>,
     /// One per active arm, in file order; `None` if the test could not be computed.
     pub comparisons: Vec<Option<Estimate>>,
-}
-
-#[inline]
-fn normal<R: Rng>(rng: &mut R) -> f64 {
-    rng.sample(StandardNormal)
 }
 
 /// An enrolled person's screening reading and true status.
@@ -133,7 +127,7 @@ fn follow_up<R: Rng>(
     }
     let benefit = if arm.is_active { plan.response.benefit(deficit, repleted) } else { 0.0 };
     counts.benefit_sum += benefit;
-    if arm.dropout > 0.0 && rng.random::<f64>() < arm.dropout {
+    if arm.dropout > 0.0 && uniform(rng) < arm.dropout {
         counts.dropouts += 1;
         return None;
     }
