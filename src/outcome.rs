@@ -5,6 +5,10 @@
 //! measurement error of variance `sd0^2 (1 - r) / r` (classical test theory: reliability
 //! `r = var_true / var_observed`), divided by the number of assessments averaged; then it is
 //! clipped to the scale's bounds and rounded if the scale is integer-valued.
+//!
+//! The observed baseline `x` and follow-up `y` (before clipping and rounding) are jointly
+//! normal given the benefit, so they are drawn from two normals, `x` first and `y | x` by
+//! regression, rather than from three (true baseline, change noise, baseline error).
 
 use crate::scenario::{Direction, Outcome};
 
@@ -20,6 +24,12 @@ pub struct OutcomeModel {
     /// SD of the follow-up around its expectation given the true baseline:
     /// `sqrt(change_sd^2 + error_sd^2)`.
     pub followup_noise_sd: f64,
+    /// SD of the observed baseline: `sqrt(sd0^2 + error_sd^2)`.
+    pub observed_baseline_sd: f64,
+    /// Regression of the follow-up on the observed baseline's deviation: `sd0^2 / sx^2`.
+    pub followup_on_baseline: f64,
+    /// SD of the follow-up given the observed baseline: `sqrt(sd0^2 e^2 / sx^2 + change_sd^2 + e^2)`.
+    pub followup_sd_given_baseline: f64,
     /// +1 if higher scores are better, -1 if lower are.
     pub benefit_sign: f64,
     pub min: f64,
@@ -31,13 +41,18 @@ impl OutcomeModel {
     pub fn new(o: &Outcome) -> OutcomeModel {
         let r = o.reliability;
         let error_sd = (o.baseline_sd.powi(2) * (1.0 - r) / r / f64::from(o.assessments)).sqrt();
+        let followup_noise_sd = o.change_sd.hypot(error_sd);
+        let (var0, var_x) = (o.baseline_sd.powi(2), o.baseline_sd.powi(2) + error_sd.powi(2));
         OutcomeModel {
+            observed_baseline_sd: var_x.sqrt(),
+            followup_on_baseline: var0 / var_x,
+            followup_sd_given_baseline: (var0 * error_sd.powi(2) / var_x + followup_noise_sd.powi(2)).sqrt(),
             baseline_mean: o.baseline_mean,
             baseline_sd: o.baseline_sd,
             common_change: o.natural_change + o.placebo_response,
             change_sd: o.change_sd,
             error_sd,
-            followup_noise_sd: o.change_sd.hypot(error_sd),
+            followup_noise_sd,
             benefit_sign: match o.direction {
                 Direction::HigherIsBetter => 1.0,
                 Direction::LowerIsBetter => -1.0,

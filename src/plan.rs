@@ -7,36 +7,72 @@ use crate::intervention::Exposure;
 use crate::outcome::OutcomeModel;
 use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
+use crate::rng::{standard_normal, uniform};
 use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
 use crate::selection::Screening;
 use rand::Rng;
-use rand_distr::{Distribution, Gamma};
 
 /// Per-person adherence `~ Beta(mean c, (1 - mean) c)`, drawn as `X / (X + Y)` with
 /// `X ~ Gamma(mean c)`, `Y ~ Gamma((1 - mean) c)` (e.g. Devroye 1986, ch. IX.4): exact, and
 /// cheaper than a direct Beta sampler because Marsaglia-Tsang gamma draws rarely need a log.
 #[derive(Debug, Clone)]
 pub struct Adherence {
-    taken: Gamma<f64>,
-    missed: Gamma<f64>,
+    taken: UnitGamma,
+    missed: UnitGamma,
 }
 
 impl Adherence {
     /// `mean` in (0, 1), `concentration` > 0 (validated).
     pub fn new(mean: f64, concentration: f64) -> Adherence {
-        Adherence {
-            taken: Gamma::new(mean * concentration, 1.0).expect("validated adherence"),
-            missed: Gamma::new((1.0 - mean) * concentration, 1.0).expect("validated adherence"),
-        }
+        Adherence { taken: UnitGamma::new(mean * concentration), missed: UnitGamma::new((1.0 - mean) * concentration) }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
         let x = self.taken.sample(rng);
         let y = self.missed.sample(rng);
         // Both draws underflow to 0 only for shapes far below the validated minimum; then
         // the person is as likely to have taken as missed.
         if x + y > 0.0 { x / (x + y) } else { 0.5 }
+    }
+}
+
+/// Gamma(`shape`, 1) by Marsaglia & Tsang (2000), "A simple method for generating gamma
+/// variables", ACM TOMS 26:363-372: for shape `a >= 1`, `d v` with `d = a - 1/3`,
+/// `v = (1 + x / sqrt(9 d))^3`, `x` standard normal, accepted by their squeeze or log test;
+/// for `a < 1`, `Gamma(a + 1) U^(1/a)` (their section 6). Written here rather than taken from
+/// rand_distr so that its normal and uniform draws inline into the participant loop.
+#[derive(Debug, Clone, Copy)]
+struct UnitGamma {
+    d: f64,
+    c: f64,
+    /// `1 / a` when the shape `a` is below 1, else 0.
+    boost_exponent: f64,
+}
+
+impl UnitGamma {
+    fn new(shape: f64) -> UnitGamma {
+        let (a, boost_exponent) = if shape < 1.0 { (shape + 1.0, 1.0 / shape) } else { (shape, 0.0) };
+        let d = a - 1.0 / 3.0;
+        UnitGamma { d, c: 1.0 / (9.0 * d).sqrt(), boost_exponent }
+    }
+
+    #[inline(always)]
+    fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
+        let g = loop {
+            let x = standard_normal(rng);
+            let v = 1.0 + self.c * x;
+            if v <= 0.0 {
+                continue;
+            }
+            let v = v * v * v;
+            let u = uniform(rng);
+            let x2 = x * x;
+            if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + self.d * (1.0 - v + v.ln()) {
+                break self.d * v;
+            }
+        };
+        if self.boost_exponent > 0.0 { g * uniform(rng).powf(self.boost_exponent) } else { g }
     }
 }
 
@@ -75,8 +111,9 @@ pub struct Plan {
     pub response: ResponseModelParams,
     pub outcome: OutcomeModel,
     pub test: TestKind,
-    /// Whether the true baseline must be drawn (ANCOVA or a clipped/rounded scale).
-    pub needs_true_baseline: bool,
+    /// Whether the baseline level matters (ANCOVA, or a clipped or rounded scale), so the
+    /// observed baseline is drawn with its full SD; otherwise only its measurement error.
+    pub baseline_level_matters: bool,
     /// Strata for randomization and cells: 2 when stratified, else 1.
     pub n_strata: usize,
     /// Rejection: `t > c` (one-sided) or `|t| > c` (two-sided).
@@ -165,7 +202,7 @@ impl Plan {
             mode: s.selection.mode,
             placebo,
             response: ResponseModelParams::new(&s.response, s.design.duration_weeks),
-            needs_true_baseline: s.analysis.test == TestKind::Ancova || outcome.is_nonlinear(),
+            baseline_level_matters: s.analysis.test == TestKind::Ancova || outcome.is_nonlinear(),
             outcome,
             test: s.analysis.test,
             n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
@@ -214,5 +251,51 @@ fn filters<'a>(
         (SelectionMode::Enrich, _) => vec![(assay, threshold)],
         (SelectionMode::TwoStage, Some((c, t2))) => vec![(assay, threshold), (c, *t2)],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{TrialRng, stream_rng};
+
+    /// Beta(mean c, (1 - mean) c) has mean `mean` and variance `mean (1 - mean) / (c + 1)`;
+    /// shapes above and below 1 (the small-shape boost) are both exercised.
+    #[test]
+    fn adherence_has_the_beta_moments() {
+        let mut rng: TrialRng = stream_rng(3, 0, 0);
+        for (mean, c) in [(0.83, 20.0), (0.5, 0.5), (0.9, 3.0), (0.3, 200.0)] {
+            let a = Adherence::new(mean, c);
+            let draws = 200_000;
+            let xs: Vec<f64> = (0..draws).map(|_| a.sample(&mut rng)).collect();
+            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+            let m = xs.iter().sum::<f64>() / f64::from(draws);
+            let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / f64::from(draws - 1);
+            let var = mean * (1.0 - mean) / (c + 1.0);
+            let se_mean = (var / f64::from(draws)).sqrt();
+            assert!((m - mean).abs() < 4.0 * se_mean, "mean {m} vs {mean} (c {c})");
+            // SE of a sample variance, sqrt((mu4 - var^2) / n), at most sqrt(var / n) for a law
+            // on [0, 1] (there (x - m)^2 <= 1, so mu4 <= var); 5 such SEs.
+            let se_var = (var / f64::from(draws)).sqrt();
+            assert!((v - var).abs() < 5.0 * se_var, "variance {v} vs {var} (c {c})");
+        }
+    }
+
+    /// Gamma(a, 1) has mean and variance `a`; the mean of `n` draws has SE `sqrt(a / n)`, and
+    /// the variance estimate SE `sqrt((mu4 - a^2) / n)` with `mu4 = 3 a^2 + 6 a`.
+    #[test]
+    fn unit_gamma_has_the_gamma_moments() {
+        let mut rng: TrialRng = stream_rng(4, 0, 0);
+        for a in [0.05, 0.3, 1.0, 3.4, 16.6] {
+            let g = UnitGamma::new(a);
+            let n = 200_000;
+            let xs: Vec<f64> = (0..n).map(|_| g.sample(&mut rng)).collect();
+            assert!(xs.iter().all(|x| *x >= 0.0 && x.is_finite()));
+            let m = xs.iter().sum::<f64>() / f64::from(n);
+            let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / f64::from(n - 1);
+            assert!((m - a).abs() < 4.0 * (a / f64::from(n)).sqrt(), "shape {a}: mean {m}");
+            let se_var = ((3.0 * a * a + 6.0 * a - a * a) / f64::from(n)).sqrt();
+            assert!((v - a).abs() < 5.0 * se_var, "shape {a}: variance {v}");
+        }
     }
 }

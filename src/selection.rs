@@ -46,6 +46,8 @@ struct TruncatedBelow {
     alpha: f64,
     /// Robert's optimal exponential rate `(alpha + sqrt(alpha^2 + 4)) / 2`; 0 for plain rejection.
     rate: f64,
+    /// `1 / rate` (0 for plain rejection), so a proposal costs a multiplication.
+    inv_rate: f64,
     /// `P(z < beta)`.
     pass_probability: f64,
 }
@@ -60,7 +62,8 @@ impl TruncatedBelow {
         let alpha = -beta;
         let rate =
             if pass_probability >= Self::PLAIN_REJECTION_MIN_PASS { 0.0 } else { (alpha + alpha.hypot(2.0)) / 2.0 };
-        TruncatedBelow { alpha, rate, pass_probability }
+        let inv_rate = if rate > 0.0 { 1.0 / rate } else { 0.0 };
+        TruncatedBelow { alpha, rate, inv_rate, pass_probability }
     }
 
     #[inline(always)]
@@ -77,7 +80,7 @@ impl TruncatedBelow {
         // `-ln u >= (w - rate)^2 / 2` with `-ln u` drawn directly as a standard exponential:
         // the same acceptance, without a call to exp or log.
         loop {
-            let w = self.alpha + standard_exponential(rng) / self.rate;
+            let w = self.alpha + standard_exponential(rng) * self.inv_rate;
             let d = w - self.rate;
             if standard_exponential(rng) >= 0.5 * d * d {
                 return -w;

@@ -119,7 +119,10 @@ fn follow_up<R: Rng>(
         counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
         deficit = mg.deficit(m);
         if let Some(exposure) = &arm.exposure {
-            let adherence = arm.adherence.as_ref().map_or(exposure.adherence_mean, |b| b.sample(rng));
+            let adherence = match &arm.adherence {
+                Some(beta) => beta.sample(rng),
+                None => exposure.adherence_mean,
+            };
             let absorbed = exposure.bioavailability * exposure.dose_mg_per_day * adherence;
             repleted = deficit * plan.response.repleted_fraction(absorbed);
         }
@@ -136,12 +139,22 @@ fn follow_up<R: Rng>(
         counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
     }
     let o = &plan.outcome;
-    let baseline_true =
-        if plan.needs_true_baseline { o.baseline_mean + o.baseline_sd * normal(rng) } else { o.baseline_mean };
-    // Follow-up = true baseline + expected change + benefit + (true change noise + follow-up
-    // measurement error, drawn as one normal of the combined SD).
-    let y = baseline_true + o.common_change + o.benefit_sign * benefit + o.followup_noise_sd * normal(rng);
-    let x = if o.error_sd > 0.0 { baseline_true + o.error_sd * normal(rng) } else { baseline_true };
+    let expected_change = o.common_change + o.benefit_sign * benefit;
+    let (x, y) = if plan.baseline_level_matters {
+        // Observed baseline, then the follow-up given it (see outcome.rs): two normals.
+        let dx = o.observed_baseline_sd * normal(rng);
+        let y = o.baseline_mean
+            + expected_change
+            + o.followup_on_baseline * dx
+            + o.followup_sd_given_baseline * normal(rng);
+        (o.baseline_mean + dx, y)
+    } else {
+        // Unbounded, unrounded scale analysed as change: the true baseline cancels from
+        // `y - x`. Follow-up noise = true change noise + follow-up measurement error.
+        let y = o.baseline_mean + expected_change + o.followup_noise_sd * normal(rng);
+        let x = if o.error_sd > 0.0 { o.baseline_mean + o.error_sd * normal(rng) } else { o.baseline_mean };
+        (x, y)
+    };
     Some((o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean))
 }
 
