@@ -15,6 +15,14 @@ fn run(args: &[&str], code: i32) -> (String, String) {
     (stdout, stderr)
 }
 
+/// The first data row of CSV `text`, as a lookup by column name.
+fn first_row(text: &str) -> impl Fn(&str) -> String {
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let row = rows.records().next().expect("a data row").unwrap();
+    move |name: &str| row[header.iter().position(|c| c == name).expect("column")].to_string()
+}
+
 fn textbook_path() -> String {
     scenario_path("textbook.toml").display().to_string()
 }
@@ -34,10 +42,7 @@ fn precision_that_needs_more_than_the_cap_stops_at_the_cap_and_says_so() {
     let (out, e) =
         run(&["run", &textbook_path(), "--precision", "0.0001", "--max-reps", "2000", "--out", "-", "-q"], 0);
     assert!(start.elapsed() < Duration::from_secs(60));
-    let mut rows = csv::Reader::from_reader(out.as_bytes());
-    let reps_col = rows.headers().unwrap().iter().position(|h| h == "reps").unwrap();
-    let row = rows.records().next().unwrap().unwrap();
-    assert_eq!(&row[reps_col], "2000");
+    assert_eq!(first_row(&out)("reps"), "2000");
     assert!(e.contains("warning") && e.contains("--max-reps 2000"), "{e}");
 }
 
@@ -78,12 +83,10 @@ fn continuous_search_with_a_tolerance_below_float_resolution_terminates() {
         ],
         0,
     );
-    let mut rows = csv::Reader::from_reader(out.as_bytes());
-    let h = rows.headers().unwrap().clone();
-    let row = rows.records().next().unwrap().unwrap();
-    let value: f64 = row[h.iter().position(|c| c == "value").unwrap()].parse().unwrap();
+    let cell = first_row(&out);
+    let value: f64 = cell("value").parse().unwrap();
     assert!((0.4..0.6).contains(&value), "delta for 80% at n = 64: {value}");
-    assert_eq!(&row[h.iter().position(|c| c == "direction").unwrap()], "at_least");
+    assert_eq!(cell("direction"), "at_least");
 }
 
 #[test]
@@ -155,10 +158,7 @@ fn no_analysable_trials_leave_estimate_cells_empty() {
     std::fs::write(&path, text).unwrap();
     let (out, _) = run(&["run", path.to_str().unwrap(), "--out", "-"], 0);
     assert!(!out.to_lowercase().contains("nan") && !out.contains("inf"), "{out}");
-    let mut rows = csv::Reader::from_reader(out.as_bytes());
-    let h = rows.headers().unwrap().clone();
-    let row = rows.records().next().unwrap().unwrap();
-    let cell = |name: &str| row[h.iter().position(|c| c == name).unwrap()].to_string();
+    let cell = first_row(&out);
     for name in ["mean_estimate", "sd_estimate", "bias", "ci_coverage"] {
         assert_eq!(cell(name), "", "{name}");
     }
@@ -220,10 +220,7 @@ fn whole_number_search_with_a_fractional_end_answers_a_whole_number() {
         ],
         0,
     );
-    let mut rows = csv::Reader::from_reader(out.as_bytes());
-    let h = rows.headers().unwrap().clone();
-    let row = rows.records().next().unwrap().unwrap();
-    let value = &row[h.iter().position(|c| c == "value").unwrap()];
+    let value = first_row(&out)("value");
     assert!(value.parse::<u32>().is_ok_and(|v| (1..=4).contains(&v)), "{value}");
     let (_, e) = run(
         &["sample-size", &textbook_path(), "--solve-for", "outcome.assessments", "--min", "1.2", "--max", "1.8"],
