@@ -54,7 +54,7 @@ struct TruncatedBelow {
 
 impl TruncatedBelow {
     /// Below this pass probability, plain rejection costs more normal draws than Robert's
-    /// sampler costs exponential draws and exp() calls.
+    /// sampler costs exponential draws.
     const PLAIN_REJECTION_MIN_PASS: f64 = 0.25;
 
     fn new(beta: f64) -> TruncatedBelow {

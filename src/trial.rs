@@ -64,7 +64,6 @@ impl ScreenCounts {
     fn finish<R: Rng>(&mut self, plan: &Plan, rng: &mut R) {
         if let Some(screening) = &plan.screening {
             self.screened += self.passed + screening.turned_away(rng, self.passed);
-            self.passed = 0;
         }
     }
 }

@@ -56,6 +56,20 @@ fn within(field: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<(), Probl
     )
 }
 
+/// A whole number from 1 to `max`.
+fn count(field: &str, v: u32, max: u32) -> Result<(), Problem> {
+    check((1..=max).contains(&v), field, format!("{v}: allowed values are 1 to {max} (whole numbers)"))
+}
+
+/// A finite value above 0 and at most `max`.
+fn positive_up_to(field: &str, v: f64, max: f64, unit: &str) -> Result<(), Problem> {
+    check(
+        v.is_finite() && v > 0.0 && v <= max,
+        field,
+        format!("{v}: allowed values are above 0 and at most {max}{unit}"),
+    )
+}
+
 /// A finite value on the outcome scale.
 fn outcome_value(field: &str, v: f64) -> Result<(), Problem> {
     within(field, v, -MAX_OUTCOME_MAGNITUDE, MAX_OUTCOME_MAGNITUDE, " outcome units")
@@ -98,11 +112,7 @@ fn dropout(field: &str, v: f64) -> Result<(), Problem> {
 /// Checks an assay section (`[biomarker]` or `[confirmation]`).
 fn biomarker(section: &str, b: &Biomarker) -> Result<(), Problem> {
     let f = |name: &str| format!("{section}.{name}");
-    check(
-        (1..=MAX_REPEATS).contains(&b.repeats),
-        f("repeats"),
-        format!("{}: allowed values are 1 to {MAX_REPEATS} measurements", b.repeats),
-    )?;
+    count(&f("repeats"), b.repeats, MAX_REPEATS)?;
     if let Some(v) = b.scale {
         check(
             v.is_finite() && v > 0.0,
@@ -159,11 +169,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             s.biomarker.kind.label()
         ),
     )?;
-    check(
-        (1..=MAX_BLOCKS_PER_RATIO).contains(&sel.blocks_per_ratio),
-        "selection.blocks_per_ratio",
-        format!("{}: allowed values are 1 to {MAX_BLOCKS_PER_RATIO}", sel.blocks_per_ratio),
-    )?;
+    count("selection.blocks_per_ratio", sel.blocks_per_ratio, MAX_BLOCKS_PER_RATIO)?;
     check(
         (1e-9..=1.0).contains(&sel.min_enrolment_probability),
         "selection.min_enrolment_probability",
@@ -224,11 +230,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
                 MIN_ADHERENCE_SHAPE / m.min(1.0 - m)
             ),
         )?;
-        check(
-            (1..=MAX_ALLOCATION).contains(&arm.allocation),
-            f("allocation"),
-            format!("{}: allowed values are whole numbers from 1 to {MAX_ALLOCATION}", arm.allocation),
-        )?;
+        count(&f("allocation"), arm.allocation, MAX_ALLOCATION)?;
         if let Some(v) = arm.dropout {
             dropout(&f("dropout"), v)?;
         }
@@ -255,8 +257,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     mg_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l).map_err(|(f, _)| {
         (f, format!("the reference deficit must be above 0 and at most {MAX_MG_MAGNITUDE} mmol/L"))
     })?;
-    check(r.tau_weeks.is_finite() && r.tau_weeks > 0.0, "response.tau_weeks", "allowed values are above 0 weeks")?;
-    within("response.tau_weeks", r.tau_weeks, 0.0, MAX_WEEKS, " weeks")?;
+    positive_up_to("response.tau_weeks", r.tau_weeks, MAX_WEEKS, " weeks")?;
     within("response.a50_mg_per_day", r.a50_mg_per_day, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
 
     let out = &s.outcome;
@@ -270,11 +271,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         "outcome.reliability",
         format!("{} is not allowed: the reliability must be {MIN_RELIABILITY} to 1", out.reliability),
     )?;
-    check(
-        (1..=MAX_REPEATS).contains(&out.assessments),
-        "outcome.assessments",
-        format!("{}: allowed values are 1 to {MAX_REPEATS}", out.assessments),
-    )?;
+    count("outcome.assessments", out.assessments, MAX_REPEATS)?;
     // An infinite bound is no bound (-inf for min, inf for max); a finite one is on the scale.
     for (name, v, unbounded) in [("outcome.min", out.min, f64::NEG_INFINITY), ("outcome.max", out.max, f64::INFINITY)] {
         if let Some(v) = v
@@ -313,16 +310,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             d.n_per_arm
         ),
     )?;
-    check(
-        (1..=MAX_REPS).contains(&d.reps),
-        "design.reps",
-        format!("{} replicates: allowed values are 1 to {MAX_REPS}", d.reps),
-    )?;
-    check(
-        d.duration_weeks.is_finite() && d.duration_weeks > 0.0,
-        "design.duration_weeks",
-        "allowed values are above 0 weeks",
-    )?;
-    within("design.duration_weeks", d.duration_weeks, 0.0, MAX_WEEKS, " weeks")?;
+    count("design.reps", d.reps, MAX_REPS)?;
+    positive_up_to("design.duration_weeks", d.duration_weeks, MAX_WEEKS, " weeks")?;
     Ok(())
 }
