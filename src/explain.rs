@@ -1,27 +1,11 @@
 //! `mgtrial explain`: the resolved scenario and the quantities derivable without simulation.
 
 use crate::biomarker::Assay;
+pub use crate::calibration::expected_effect;
+use crate::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::plan::Plan;
 use crate::power::t_test_power;
-use crate::scenario::{Biomarker, ResponseModel, Scenario, SelectionMode, TestKind};
-use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
-
-/// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
-/// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
-fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
-    let a = &plan.arms[arm];
-    let Some(e) = a.exposure else { return 0.0 };
-    let fraction = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
-    match a.adherence {
-        None => fraction(e.adherence_mean),
-        Some(_) => {
-            let (m, c) = (e.adherence_mean, e.adherence_concentration);
-            let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
-            const K: usize = 2000;
-            (0..K).map(|i| fraction(beta.inverse_cdf((i as f64 + 0.5) / K as f64))).sum::<f64>() / K as f64
-        }
-    }
-}
+use crate::scenario::{Biomarker, Scenario, SelectionMode, TargetPopulation, TestKind};
 
 /// Writes an assay's resolved parameters into its scenario section.
 fn write_out(section: &mut Biomarker, assay: &Assay) {
@@ -46,13 +30,55 @@ pub fn resolved_scenario(plan: &Plan) -> Scenario {
         arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
         arm.dropout = Some(ap.dropout);
     }
+    s.outcome = crate::scales::written_out(&s.outcome, &plan.scale);
+    s.response.max_effect = Some(plan.response.max_effect);
+    if plan.calibration.is_some() {
+        // The solved value stands in for the target, so the text is a valid scenario.
+        (s.response.target_effect, s.response.target_among, s.response.target_arm) = (None, None, None);
+    }
     s
+}
+
+/// What `explain` says about the outcome preset, the calibration and the sweep, as comment
+/// lines above the resolved scenario.
+fn provenance_notes(plan: &Plan) -> String {
+    let mut out = String::new();
+    match plan.scenario.outcome.scale {
+        Some(p) if plan.scale_overridden.is_empty() => {
+            out += &format!("# outcome: preset `{}` ({}), no field overridden\n", p.label(), plan.scale.name)
+        }
+        Some(p) => {
+            out += &format!(
+                "# outcome: preset `{}` ({}), overridden: {}\n",
+                p.label(),
+                plan.scale.name,
+                plan.scale_overridden.join(", ")
+            )
+        }
+        None => out += "# outcome: no preset; every field given in the scenario\n",
+    }
+    if let Some(c) = &plan.calibration {
+        out += &format!(
+            "# calibration: response.max_effect = {:.6} solved so that the expected benefit of arm {} among {} is \
+             {} {} (by quadrature)\n",
+            c.max_effect,
+            c.arm,
+            match c.among {
+                TargetPopulation::Enrolled => "the enrolled",
+                TargetPopulation::Deficient => "the truly deficient enrolled",
+            },
+            c.target_effect,
+            plan.scale.unit
+        );
+    }
+    out
 }
 
 pub fn explain(plan: &Plan) -> String {
     let s = &plan.scenario;
     let mut out = String::new();
     out += &format!("# Resolved scenario `{}` (every default filled in)\n", s.name);
+    out += &provenance_notes(plan);
     out += &toml::to_string_pretty(&resolved_scenario(plan)).expect("a scenario serializes");
     out += "\n# Derived quantities\n";
     let Some(mg) = &plan.mg else {
@@ -112,7 +138,7 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
     out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
-    let (mean_deficit, _) = enrolled_deficit(plan).unwrap_or((0.0, 1.0));
+    let (mean_deficit, _) = enrolled_deficit(plan, f64::INFINITY).unwrap_or((0.0, 1.0));
     out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
     let effect = |a: usize| expected_effect(plan, a);
     for a in 0..plan.arms.len() {
@@ -123,7 +149,7 @@ pub fn explain(plan: &Plan) -> String {
             }
             Some(e) => {
                 out += &format!(
-                    "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {} points; n {}, dropout {:.1}%\n",
+                    "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {}; n {}, dropout {:.1}%\n",
                     arm.name,
                     e.bioavailability,
                     e.dose_mg_per_day,
@@ -131,7 +157,7 @@ pub fn explain(plan: &Plan) -> String {
                     e.mean_absorbed_mg_per_day(),
                     mean_deficit * mean_repleted_fraction(plan, a),
                     effect(a),
-                    s.outcome.name,
+                    plan.scale.unit,
                     arm.n_target,
                     100.0 * arm.dropout
                 )
@@ -140,30 +166,6 @@ pub fn explain(plan: &Plan) -> String {
     }
     out += &power_lines(plan);
     out
-}
-
-/// Mean deficit (mmol/L) among the enrolled and the share of them with no deficit, by
-/// quadrature over the population; `None` when Mg status is not modelled.
-fn enrolled_deficit(plan: &Plan) -> Option<(f64, f64)> {
-    let mg = plan.mg.as_ref()?;
-    let filters = plan.selection_filters();
-    let p_enrol = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
-    let mean = mg.integrate(&filters, f64::INFINITY, |m| mg.deficit(m)) / p_enrol;
-    let none = mg.integrate(&filters, f64::INFINITY, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p_enrol;
-    Some((mean, none))
-}
-
-/// Expected benefit of active arm `a` among the enrolled (outcome units), in closed form: the
-/// mean deficit times the expected repleted fraction, or `delta` for the fixed model.
-pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
-    let r = &plan.response;
-    match (plan.scenario.response.model, enrolled_deficit(plan)) {
-        (ResponseModel::Repletion, Some((mean_deficit, share_no_deficit))) => {
-            r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
-                + r.effect_replete * share_no_deficit
-        }
-        _ => r.delta,
-    }
 }
 
 /// Residual SD of the analysis on an unbounded scale: the change-score SD for Welch, the
@@ -186,6 +188,9 @@ pub struct ClosedForm {
     pub residual_sd: f64,
     /// Expected completers per unit of n per arm: (active, placebo).
     completers_per_n: (f64, f64),
+    /// Units of n per arm in the plan itself (`design.n_per_arm`, or with per-arm sizes the
+    /// sizes' greatest common divisor, the unit of their block weights).
+    plan_units: f64,
     alpha: f64,
     two_sided: bool,
 }
@@ -201,9 +206,15 @@ impl ClosedForm {
                 f64::from(arm.allocation) * (1.0 - arm.dropout),
                 f64::from(p.allocation) * (1.0 - p.dropout),
             ),
+            plan_units: f64::from(arm.n_target) / f64::from(arm.allocation),
             alpha: plan.scenario.analysis.alpha,
             two_sided: plan.two_sided(),
         }
+    }
+
+    /// Approximate power at the plan's own arm sizes.
+    pub fn power_at_plan(&self) -> Option<f64> {
+        self.power(self.plan_units)
     }
 
     /// Approximate power with `n_per_arm` per allocation unit; `None` with too few completers.
@@ -216,7 +227,6 @@ impl ClosedForm {
 
 /// Approximate closed-form power per comparison (see [`ClosedForm`]).
 fn power_lines(plan: &Plan) -> String {
-    let n = f64::from(plan.scenario.design.n_per_arm);
     let mut out = String::new();
     for a in plan.active_arms() {
         let arm = &plan.arms[a];
@@ -225,7 +235,7 @@ fn power_lines(plan: &Plan) -> String {
         out += &format!(
             "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {:.3}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
             arm.name,
-            closed.power(n).map_or("n/a".to_string(), |v| format!("{v:.3}")),
+            closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
             closed.effect,
             closed.residual_sd,
             f64::from(arm.n_target) * (1.0 - arm.dropout),

@@ -8,13 +8,15 @@ use std::io::Write;
 use std::path::Path;
 
 /// CSV header, in column order.
-pub const COLUMNS: [&str; 27] = [
+pub const COLUMNS: [&str; 29] = [
     "scenario",
     "comparison",
     "analysis",
     "sided",
     "alpha",
     "n_per_arm",
+    "n_active",
+    "n_placebo",
     "reps",
     "seed",
     "power",
@@ -64,7 +66,9 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         r.analysis.clone(),
         r.sided.clone(),
         fixed(r.alpha),
-        r.n_per_arm.to_string(),
+        r.n_per_arm.map(|n| n.to_string()).unwrap_or_default(),
+        r.n_active.to_string(),
+        r.n_placebo.to_string(),
         r.reps.to_string(),
         r.seed.to_string(),
         fixed(r.power),
@@ -184,8 +188,8 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
     for r in rows {
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
         out += &format!(
-            "{} | {} vs placebo | {} ({}-sided, alpha {}) | n/arm {} | {} trials, seed {}\n",
-            r.scenario, r.comparison, r.analysis, r.sided, r.alpha, r.n_per_arm, r.reps, r.seed
+            "{} | {} vs placebo | {} ({}-sided, alpha {}) | n {} + {} | {} trials, seed {}\n",
+            r.scenario, r.comparison, r.analysis, r.sided, r.alpha, r.n_active, r.n_placebo, r.reps, r.seed
         );
         out += &format!(
             "  power            {:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",
@@ -195,9 +199,10 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             v.map_or("-".to_string(), |v| if signed { format!("{v:+.3}") } else { format!("{v:.3}") })
         };
         out += &format!(
-            "  estimate         {} (SD {}); true effect {:.3}; bias {}; 95% CI coverage {}\n",
+            "  estimate         {} (SD {}) {}; true effect {:.3}; bias {}; 95% CI coverage {}\n",
             show(r.mean_estimate, false),
             show(r.sd_estimate, false),
+            r.unit,
             r.true_effect,
             show(r.bias, true),
             show(r.ci_coverage, false)

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod biomarker;
+pub mod calibration;
 pub mod engine;
 pub mod error;
 pub mod explain;
@@ -19,6 +20,7 @@ pub mod population;
 pub mod power;
 pub mod response;
 pub mod rng;
+pub mod scales;
 pub mod scenario;
 pub mod search;
 pub mod selection;

@@ -92,6 +92,7 @@ fn load_study(
     let scenario = source.resolve(&base, None)?;
     let cli_axes = sim.sweep.iter().map(|a| sweep::parse_cli_axis(a)).collect::<Result<Vec<_>, _>>()?;
     let mut study = Study::new(scenario.sweep.as_ref(), cli_axes)?;
+    refuse_lost_overrides(&source, sim, &study, solved)?;
     if let Some(path) = solved {
         study = study.without_axis(path);
     }
@@ -106,6 +107,48 @@ fn load_study(
         )));
     }
     Ok((source, base, study, plans))
+}
+
+/// Whether two field paths name the same field, or one a section holding the other.
+fn same_field(a: &str, b: &str) -> bool {
+    a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with('.')) || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
+}
+
+/// A `--set`, `--reps` or `--seed` on a field that a sweep also sets (or that `sample-size`
+/// solves for) would be replaced at every design point: that is an error naming both places.
+fn refuse_lost_overrides(source: &Source, sim: &SimulationArgs, study: &Study, solved: Option<&str>) -> Result<(), Failure> {
+    let mut given: Vec<(String, String)> = Vec::new();
+    for s in &sim.scenario.set {
+        let o = Override::parse(s)?;
+        given.push((o.path.clone(), format!("--set {}", o.display())));
+    }
+    if let Some(r) = sim.reps {
+        given.push(("design.reps".into(), format!("--reps {r}")));
+    }
+    if let Some(seed) = sim.seed {
+        given.push(("design.seed".into(), format!("--seed {seed}")));
+    }
+    let mut elsewhere = study.set_paths();
+    if let Some(path) = solved {
+        elsewhere.push((path.to_string(), format!("the search (sample-size solves for {path})")));
+    }
+    for (path, origin) in &given {
+        let here = source.canonical_path(path);
+        if let Some((other, where_)) = elsewhere.iter().find(|(p, _)| same_field(&here, &source.canonical_path(p))) {
+            let hint = if where_.starts_with("the search") {
+                "remove it, or search a range with --min and --max".to_string()
+            } else if where_.contains("series") {
+                "remove it, or change the series' value in the file".to_string()
+            } else {
+                format!("remove it, or give the values with --sweep {other}=V1,V2,... (it replaces the grid's)")
+            };
+            return Err(Failure::BadInput(format!(
+                "{origin}: {path} is also set by {where_}, which replaces it at every design point, so the value \
+                 would be lost; {hint}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn reps_rule(sim: &SimulationArgs) -> RepsRule {
@@ -244,6 +287,18 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
 fn explain_cmd(args: ScenarioArgs) -> Result<(), Failure> {
     let source = Source::read(&args.scenario)?;
     let base = base_overrides(&args, None, None)?;
-    let plan = study::plan_with(&source, &base, None)?;
-    print(&explain::explain(&plan))
+    let plan = study::plan_with(&source, &base, None, None)?;
+    let scenario = source.resolve(&base, None)?;
+    let mut text = String::new();
+    if let Some(spec) = scenario.sweep.as_ref() {
+        let study = Study::new(Some(spec), Vec::new())?;
+        text += &format!(
+            "# This scenario has a sweep of {} design points ({}); shown here is its base design, without the \
+             sweep's values. `mgtrial run` simulates every point.\n",
+            study.points.len(),
+            study.summary()
+        );
+    }
+    text += &explain::explain(&plan);
+    print(&text)
 }

@@ -10,7 +10,8 @@
 //! normal given the benefit, so they are drawn from two normals, `x` first and `y | x` by
 //! regression, rather than from three (true baseline, change noise, baseline error).
 
-use crate::scenario::{Direction, Outcome};
+use crate::scales::Scale;
+use crate::scenario::Direction;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OutcomeModel {
@@ -38,7 +39,7 @@ pub struct OutcomeModel {
 }
 
 impl OutcomeModel {
-    pub fn new(o: &Outcome) -> OutcomeModel {
+    pub fn new(o: &Scale) -> OutcomeModel {
         let r = o.reliability;
         let error_sd = (o.baseline_sd.powi(2) * (1.0 - r) / r / f64::from(o.assessments)).sqrt();
         let followup_noise_sd = o.change_sd.hypot(error_sd);
@@ -57,8 +58,8 @@ impl OutcomeModel {
                 Direction::HigherIsBetter => 1.0,
                 Direction::LowerIsBetter => -1.0,
             },
-            min: o.min.unwrap_or(f64::NEG_INFINITY),
-            max: o.max.unwrap_or(f64::INFINITY),
+            min: o.min,
+            max: o.max,
             integer: o.integer,
         }
     }

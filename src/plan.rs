@@ -9,6 +9,8 @@ use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::rng::{standard_normal, uniform};
 use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
+use crate::calibration::Calibration;
+use crate::scales::Scale;
 use crate::selection::Screening;
 use rand::Rng;
 
@@ -81,8 +83,10 @@ impl UnitGamma {
 pub struct ArmPlan {
     pub name: String,
     pub is_active: bool,
-    /// Participants to enrol: `allocation * n_per_arm`.
+    /// Participants to enrol: `allocation * n_per_arm`, or the arm's own `n`.
     pub n_target: u32,
+    /// Weight in a randomization block: the allocation ratio, or with per-arm sizes the
+    /// sizes divided by their greatest common divisor.
     pub allocation: u32,
     pub dropout: f64,
     pub exposure: Option<Exposure>,
@@ -94,6 +98,14 @@ pub struct ArmPlan {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub scenario: Scenario,
+    /// The outcome scale, resolved from its preset and overrides.
+    pub scale: Scale,
+    /// Fields of the preset the scenario overrides (empty without a preset).
+    pub scale_overridden: Vec<&'static str>,
+    /// `design.n_per_arm`; `None` when every arm gives its own size.
+    pub n_per_arm: Option<u32>,
+    /// The calibration that solved `response.max_effect`, if any.
+    pub calibration: Option<Calibration>,
     /// `None` when Mg status is not modelled.
     pub mg: Option<MgStatus>,
     pub assay: Assay,
@@ -123,8 +135,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Resolves a validated scenario; fails when `enrich` would enrol almost nobody.
+    /// Resolves a validated scenario; fails when a selection threshold is implausible for its
+    /// assay (see [`check_thresholds`]) or a calibration has no solution.
     pub fn new(s: &Scenario, file: &str) -> Result<Plan, ScenarioError> {
+        Plan::calibrated(s, file, None)
+    }
+
+    /// Like [`Plan::new`]; with `fixed`, the response uses that calibration's solved
+    /// `max_effect` instead of solving its own (a sweep solves once, on its base design).
+    pub fn calibrated(s: &Scenario, file: &str, fixed: Option<&Calibration>) -> Result<Plan, ScenarioError> {
         let invalid = |field: &str, message: String| ScenarioError::Invalid {
             file: file.to_string(),
             context: String::new(),
@@ -139,31 +158,9 @@ impl Plan {
             (a, s.selection.confirm_threshold.unwrap_or(a.params.normal_low))
         });
         if let Some(mg) = &mg {
-            // Exact, by quadrature over true status (1 for all comers and stratification).
-            let p = mg.integrate(
-                &filters(s.selection.mode, &assay, threshold, confirmation.as_ref()),
-                f64::INFINITY,
-                |_| 1.0,
-            );
-            if p < s.selection.min_enrolment_probability {
-                let (field, what) = match &confirmation {
-                    Some((c, t2)) => (
-                        "selection.confirm_threshold",
-                        format!("two-stage screening at {threshold} {} then {t2} {}", assay.kind.unit(), c.kind.unit()),
-                    ),
-                    None => ("selection.threshold", format!("threshold {threshold} {}", assay.kind.unit())),
-                };
-                return Err(invalid(
-                    field,
-                    format!(
-                        "{what} enrols only {p:.2e} of those screened ({:.0} screened per enrolled), below \
-                         selection.min_enrolment_probability = {}; raise the threshold",
-                        1.0 / p,
-                        s.selection.min_enrolment_probability
-                    ),
-                ));
-            }
+            check_thresholds(s, mg, &assay, threshold, confirmation.as_ref()).map_err(|(f, m)| invalid(f, m))?;
         }
+        let gcd = s.arms.iter().filter_map(|a| a.n).fold(0, gcd);
         let arms: Vec<ArmPlan> = s
             .arms
             .iter()
@@ -177,8 +174,10 @@ impl Plan {
                 ArmPlan {
                     name: a.name.clone(),
                     is_active: a.kind == ArmKind::Active,
-                    n_target: a.allocation * s.design.n_per_arm,
-                    allocation: a.allocation,
+                    n_target: a.n.unwrap_or_else(|| {
+                        a.allocation.unwrap_or(1) * s.design.n_per_arm.expect("validated: a size")
+                    }),
+                    allocation: a.n.map_or(a.allocation.unwrap_or(1), |n| n / gcd),
                     dropout: a.dropout.unwrap_or(match a.kind {
                         ArmKind::Placebo => s.dropout.placebo,
                         ArmKind::Active => s.dropout.active,
@@ -189,19 +188,28 @@ impl Plan {
             })
             .collect();
         let placebo = arms.iter().position(|a| !a.is_active).expect("validated: one placebo arm");
-        let outcome = OutcomeModel::new(&s.outcome);
+        let (scale, scale_overridden) = crate::scales::resolve(&s.outcome).expect("validated outcome");
+        let outcome = OutcomeModel::new(&scale);
         let total: u32 = arms.iter().map(|a| a.n_target).sum();
         let reject_tail = match s.analysis.sided {
             Sided::Two => s.analysis.alpha / 2.0,
             Sided::One => s.analysis.alpha,
         };
-        Ok(Plan {
+        let mut response = ResponseModelParams::new(&s.response, s.design.duration_weeks);
+        if let Some(c) = fixed {
+            response.max_effect = c.max_effect;
+        }
+        let mut plan = Plan {
             scenario: s.clone(),
+            scale,
+            scale_overridden,
+            n_per_arm: s.design.n_per_arm,
+            calibration: fixed.cloned(),
             threshold,
             confirmation,
             mode: s.selection.mode,
             placebo,
-            response: ResponseModelParams::new(&s.response, s.design.duration_weeks),
+            response,
             baseline_level_matters: s.analysis.test == TestKind::Ancova || outcome.is_nonlinear(),
             outcome,
             test: s.analysis.test,
@@ -216,7 +224,13 @@ impl Plan {
             mg,
             assay,
             arms,
-        })
+        };
+        if fixed.is_none() && s.response.target_effect.is_some() {
+            let c = crate::calibration::solve(&plan).map_err(|m| invalid("response.target_effect", m))?;
+            plan.response.max_effect = c.max_effect;
+            plan.calibration = Some(c);
+        }
+        Ok(plan)
     }
 
     /// Whether a trial's test rejects: `t > c` one-sided (benefit), `|t| > c` two-sided.
@@ -238,6 +252,151 @@ impl Plan {
     pub fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
         self.arms.iter().enumerate().filter(|(_, a)| a.is_active).map(|(i, _)| i)
     }
+}
+
+/// Largest share of those screened that an enrichment or two-stage threshold may enrol, and
+/// that a confirmatory threshold may pass of those reaching it: above it selection turns
+/// (almost) nobody away, which is the sign of a threshold in the wrong unit (75 for 0.75).
+pub const MAX_SELECTED_SHARE: f64 = 0.999;
+/// Smallest share of those screened in each stratum of a stratified trial: below it the
+/// smaller stratum is empty in most trials of usual sizes.
+pub const MIN_STRATUM_SHARE: f64 = 0.01;
+
+/// A share of the screened as a percentage, with enough digits to tell 99.96% from 100%.
+fn percent(p: f64) -> String {
+    if p >= 1e-3 { format!("{:.2}%", 100.0 * p) } else { format!("{:.2e} ({:.4}%)", p, 100.0 * p) }
+}
+
+/// The reading below which a share `p` of those screened fall, by bisection of the mixture's
+/// reading distribution.
+fn reading_quantile(mg: &MgStatus, assay: &Assay, p: f64) -> f64 {
+    let centre = assay.expected_reading(mg.mean());
+    let spread = (assay.params.scale * mg.variance().sqrt()).hypot(assay.total_error_sd()).max(1e-12);
+    let (mut lo, mut hi) = (centre - 40.0 * spread, centre + 40.0 * spread);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mg.prob_reading_below(assay, mid) < p { lo = mid } else { hi = mid }
+    }
+    0.5 * (lo + hi)
+}
+
+/// "readings ... typically lie between A and B unit (1st to 99th percentile)", and the
+/// thresholds that would select a share of `lo` to `hi` of those screened.
+fn typical_readings(mg: &MgStatus, assay: &Assay, lo: f64, hi: f64) -> String {
+    let q = |p: f64| reading_quantile(mg, assay, p);
+    let unit = assay.kind.unit();
+    format!(
+        "in this population {} readings typically lie between {:.4} and {:.4} {unit} (1st to 99th percentile); \
+         thresholds from {:.4} to {:.4} {unit} select {} to {} of those screened",
+        assay.kind.label(),
+        q(0.01),
+        q(0.99),
+        q(lo),
+        q(hi),
+        percent(lo),
+        percent(hi),
+    )
+}
+
+/// Checks that each selection threshold is plausible for its assay and unit, judged by the
+/// share of those screened it selects (exact, by quadrature over the population):
+/// - `enrich`: the threshold enrols from `selection.min_enrolment_probability` (default 1e-3,
+///   at least 1e-9) to [`MAX_SELECTED_SHARE`] of those screened;
+/// - `two_stage`: the first stage passes, and the whole screening enrols, at least the minimum;
+///   each stage passes at most [`MAX_SELECTED_SHARE`] of those who reach it;
+/// - `stratify`: each stratum holds at least [`MIN_STRATUM_SHARE`] of those screened.
+///
+/// Errors name the field, the assay, its unit, the typical range of readings and the share
+/// that would be selected.
+pub fn check_thresholds(
+    s: &Scenario,
+    mg: &MgStatus,
+    assay: &Assay,
+    threshold: f64,
+    confirmation: Option<&(Assay, f64)>,
+) -> Result<(), (&'static str, String)> {
+    let min = s.selection.min_enrolment_probability;
+    let unit = assay.kind.unit();
+    let below = mg.prob_reading_below(assay, threshold);
+    let name = assay.kind.label();
+    match s.selection.mode {
+        SelectionMode::AllComers => Ok(()),
+        SelectionMode::Stratify => {
+            if (MIN_STRATUM_SHARE..=1.0 - MIN_STRATUM_SHARE).contains(&below) {
+                return Ok(());
+            }
+            Err((
+                "selection.threshold",
+                format!(
+                    "{threshold} {unit} on the {name} assay puts {} of those screened in the low stratum: each \
+                     stratum must hold at least {} ({})",
+                    percent(below),
+                    percent(MIN_STRATUM_SHARE),
+                    typical_readings(mg, assay, MIN_STRATUM_SHARE, 1.0 - MIN_STRATUM_SHARE)
+                ),
+            ))
+        }
+        SelectionMode::Enrich | SelectionMode::TwoStage => {
+            let stage = if confirmation.is_some() { "the first screening stage" } else { "enrichment" };
+            if below > MAX_SELECTED_SHARE {
+                return Err((
+                    "selection.threshold",
+                    format!(
+                        "{threshold} {unit} on the {name} assay enrols {} of those screened, so {stage} turns \
+                         (almost) nobody away: is the threshold in another unit? At most {} may pass ({})",
+                        percent(below),
+                        percent(MAX_SELECTED_SHARE),
+                        typical_readings(mg, assay, min, MAX_SELECTED_SHARE)
+                    ),
+                ));
+            }
+            if below < min {
+                return Err((
+                    "selection.threshold",
+                    format!(
+                        "{threshold} {unit} on the {name} assay enrols only {} of those screened ({:.0} screened \
+                         per enrolled), below selection.min_enrolment_probability = {min}; raise the threshold ({})",
+                        percent(below),
+                        1.0 / below,
+                        typical_readings(mg, assay, min, MAX_SELECTED_SHARE)
+                    ),
+                ));
+            }
+            let Some((c, t2)) = confirmation else { return Ok(()) };
+            let both = mg.integrate(&[(assay, threshold), (c, *t2)], f64::INFINITY, |_| 1.0);
+            let confirmed = both / below;
+            let (cname, cunit) = (c.kind.label(), c.kind.unit());
+            if confirmed > MAX_SELECTED_SHARE {
+                return Err((
+                    "selection.confirm_threshold",
+                    format!(
+                        "{t2} {cunit} on the confirmatory {cname} assay confirms {} of those who pass the first \
+                         stage, so confirmation turns (almost) nobody away: is the threshold in another unit? ({})",
+                        percent(confirmed),
+                        typical_readings(mg, c, min, MAX_SELECTED_SHARE)
+                    ),
+                ));
+            }
+            if both < min {
+                return Err((
+                    "selection.confirm_threshold",
+                    format!(
+                        "two-stage screening at {threshold} {unit} ({name}) then {t2} {cunit} ({cname}) enrols only {} \
+                         of those screened ({:.0} screened per enrolled), below selection.min_enrolment_probability \
+                         = {min}; raise the thresholds ({})",
+                        percent(both),
+                        1.0 / both,
+                        typical_readings(mg, c, min, MAX_SELECTED_SHARE)
+                    ),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// The `(assay, threshold)` readings an enrolled person must fall below under `mode`.

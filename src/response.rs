@@ -24,7 +24,7 @@ impl ResponseModelParams {
         ResponseModelParams {
             model: r.model,
             delta: r.delta,
-            max_effect: r.max_effect,
+            max_effect: r.max_effect.unwrap_or(crate::scenario::DEFAULT_MAX_EFFECT),
             ref_deficit_mmol_per_l: r.ref_deficit_mmol_per_l,
             effect_replete: r.effect_replete,
             a50_mg_per_day: r.a50_mg_per_day,

@@ -212,9 +212,13 @@ pub struct Arm {
     /// Beta concentration (alpha + beta) of per-person adherence; larger is less spread (UNVERIFIED).
     #[serde(default = "default_adherence_concentration")]
     pub adherence_concentration: f64,
-    /// Integer allocation weight: this arm enrols `allocation * design.n_per_arm`.
-    #[serde(default = "default_allocation")]
-    pub allocation: u32,
+    /// Integer allocation weight: this arm enrols `allocation * design.n_per_arm` (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<u32>,
+    /// Participants to enrol in this arm, instead of `allocation * design.n_per_arm`: either
+    /// every arm gives `n` or none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
     /// Dropout probability of this arm, overriding `[dropout]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
@@ -225,9 +229,6 @@ fn default_adherence_mean() -> f64 {
 }
 fn default_adherence_concentration() -> f64 {
     20.0
-}
-fn default_allocation() -> u32 {
-    1
 }
 
 /// Fractional-absorption overrides of the built-in formulation table (see `intervention.rs`).
@@ -266,8 +267,20 @@ pub struct Response {
     /// Benefit of treatment in outcome units for every treated participant (`fixed`).
     pub delta: f64,
     /// Benefit, in outcome units, of repleting `ref_deficit_mmol_per_l` (`repletion`). Default 12
-    /// BDI-II points per 0.15 mmol/L (UNVERIFIED ESTIMATE; calibrate with `explain`).
-    pub max_effect: f64,
+    /// BDI-II points per 0.15 mmol/L (UNVERIFIED ESTIMATE); or solved from `target_effect`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_effect: Option<f64>,
+    /// Calibration: the expected benefit (outcome units) to reproduce, e.g. a published
+    /// difference in mean change; `max_effect` is then solved for (see `calibration.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_effect: Option<f64>,
+    /// Among whom `target_effect` is expected: everyone `enrolled` under the scenario's own
+    /// design (default), or the enrolled who are truly `deficient`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_among: Option<TargetPopulation>,
+    /// The active arm whose effect is `target_effect` (default: the first active arm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_arm: Option<String>,
     /// Deficit whose full repletion gives `max_effect`, mmol/L: 0.15, the gap between the
     /// deficient (0.70) and replete (0.85) levels (UNVERIFIED ESTIMATE).
     pub ref_deficit_mmol_per_l: f64,
@@ -285,7 +298,10 @@ impl Default for Response {
         Response {
             model: ResponseModel::Repletion,
             delta: 0.0,
-            max_effect: 12.0,
+            max_effect: None,
+            target_effect: None,
+            target_among: None,
+            target_arm: None,
             ref_deficit_mmol_per_l: 0.15,
             effect_replete: 0.0,
             tau_weeks: 4.0,
@@ -294,6 +310,19 @@ impl Default for Response {
     }
 }
 
+/// Among whom a calibration's target effect is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetPopulation {
+    /// Everyone enrolled in the active arm (the `true_effect` column's estimand).
+    Enrolled,
+    /// The enrolled whose true status is below `population.deficiency_cutoff_mmol_per_l`.
+    Deficient,
+}
+
+/// Default of `response.max_effect` when neither it nor `target_effect` is given.
+pub const DEFAULT_MAX_EFFECT: f64 = 12.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -301,52 +330,49 @@ pub enum Direction {
     HigherIsBetter,
 }
 
-/// A continuous outcome scale. Defaults: BDI-II in outpatients with depression.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A continuous outcome scale: a preset (`scale`, see `scales.rs`) with any field
+/// overridden, or every field that shapes the scores given (see [`crate::scales::resolve`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Outcome {
-    pub name: String,
-    pub direction: Direction,
-    /// Mean and SD of the true baseline score: moderate MDE 27 (10) [Steer01].
-    pub baseline_mean: f64,
-    pub baseline_sd: f64,
-    /// Change without treatment or placebo, outcome units per trial.
-    pub natural_change: f64,
-    /// Placebo response, outcome units (signed change): BDI-II -10.4 over 8 weeks [Rajizadeh17].
-    pub placebo_response: f64,
-    /// SD of the true individual change. 7.8 gives the observed change SD 7.9-8.9 of [Rajizadeh17]
-    /// once BDI-II measurement error (retest 0.93) is added.
-    pub change_sd: f64,
-    /// Test-retest reliability of one assessment: BDI-II 1-week retest r = 0.93 [BeckManual via review].
-    pub reliability: f64,
-    /// Assessments averaged at baseline and at follow-up.
-    pub assessments: u32,
-    /// Scale bounds (BDI-II 0-63); observed scores are clipped to them.
+    /// Named preset: bdi_ii, phq_9, ham_d_17, madrs, gds_30, moca, cognitive_composite_z.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale: Option<crate::scales::ScalePreset>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Unit of scores and effects as printed (e.g. "BDI-II points").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    /// Mean and SD of the true baseline score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_mean: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_sd: Option<f64>,
+    /// Change without treatment or placebo, outcome units per trial (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub natural_change: Option<f64>,
+    /// Placebo response, outcome units (signed change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placebo_response: Option<f64>,
+    /// SD of the true individual change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_sd: Option<f64>,
+    /// Test-retest reliability of one assessment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<f64>,
+    /// Assessments averaged at baseline and at follow-up (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments: Option<u32>,
+    /// Scale bounds (`-inf` / `inf` for none); observed scores are clipped to them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// Round observed scores to whole points.
-    pub integer: bool,
-}
-
-impl Default for Outcome {
-    fn default() -> Self {
-        Outcome {
-            name: "BDI-II".into(),
-            direction: Direction::LowerIsBetter,
-            baseline_mean: 27.0,
-            baseline_sd: 10.0,
-            natural_change: 0.0,
-            placebo_response: -10.4,
-            change_sd: 7.8,
-            reliability: 0.93,
-            assessments: 1,
-            min: Some(0.0),
-            max: Some(63.0),
-            integer: true,
-        }
-    }
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integer: Option<bool>,
 }
 
 /// Missing-completely-at-random dropout before the follow-up assessment.
@@ -398,8 +424,10 @@ impl Default for Analysis {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Design {
-    /// Participants per unit of allocation (per arm at 1:1); 30 per arm in [Rajizadeh17].
-    pub n_per_arm: u32,
+    /// Participants per unit of allocation (per arm at 1:1); required unless every arm gives
+    /// its own `n`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_per_arm: Option<u32>,
     /// Simulated trials.
     pub reps: u32,
     /// Master seed; see the seed contract in the README.
@@ -410,7 +438,7 @@ pub struct Design {
 
 impl Default for Design {
     fn default() -> Self {
-        Design { n_per_arm: 30, reps: 2000, seed: 1, duration_weeks: 8.0 }
+        Design { n_per_arm: None, reps: 2000, seed: 1, duration_weeks: 8.0 }
     }
 }
 
@@ -493,6 +521,36 @@ impl Source {
             matches!(self.resolve(&o, None), Err(ScenarioError::Override { .. }))
         };
         with(toml::Value::Float(probe)) && !with(toml::Value::Integer(probe.round() as i64))
+    }
+
+    /// `path` with array elements named by their `name` instead of their index
+    /// (`arms.1.dose_mg_per_day` -> `arms.mgo_500.dose_mg_per_day`), so two spellings of one
+    /// field compare equal.
+    pub fn canonical_path(&self, path: &str) -> String {
+        let keys: Vec<&str> = path.split('.').collect();
+        let mut out: Vec<String> = Vec::with_capacity(keys.len());
+        let mut node = Some(&self.table);
+        let mut i = 0;
+        while i < keys.len() {
+            out.push(keys[i].to_string());
+            match node.and_then(|t| t.get(keys[i])) {
+                Some(toml::Value::Table(t)) => node = Some(t),
+                Some(toml::Value::Array(items)) if i + 1 < keys.len() => {
+                    let selector = keys[i + 1];
+                    let item = match selector.parse::<usize>() {
+                        Ok(k) => items.get(k),
+                        Err(_) => items.iter().find(|it| it.get("name").and_then(|v| v.as_str()) == Some(selector)),
+                    };
+                    let name = item.and_then(|it| it.get("name")).and_then(|v| v.as_str());
+                    out.push(name.unwrap_or(selector).to_string());
+                    node = item.and_then(|it| it.as_table());
+                    i += 1;
+                }
+                _ => node = None,
+            }
+            i += 1;
+        }
+        out.join(".")
     }
 
     pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {

@@ -10,6 +10,7 @@
 //! simulated to the full precision. Power is the smallest over the comparisons with placebo:
 //! every active arm must reach the target.
 
+use crate::calibration::Calibration;
 use crate::engine::{PRECISION_BATCH, PointResults, Runner, check_precision, next_batch_end};
 use crate::error::ScenarioError;
 use crate::explain::ClosedForm;
@@ -138,11 +139,18 @@ pub struct SearchResult {
 }
 
 /// The plan of the design point with the solved field set to `value`.
-fn plan_at(source: &Source, overrides: &[Override], spec: &SearchSpec, value: f64) -> Result<Plan, ScenarioError> {
+/// A calibration of the design point holds at every evaluation.
+fn plan_at(
+    source: &Source,
+    overrides: &[Override],
+    spec: &SearchSpec,
+    value: f64,
+    calibration: Option<&Calibration>,
+) -> Result<Plan, ScenarioError> {
     let mut o = overrides.to_vec();
     o.push(Override { path: spec.path.clone(), value: spec.value(value) });
     let context = format!("during the search at {}={}", spec.path, display_value(&spec.value(value)));
-    plan_with(source, &o, Some(&context))
+    plan_with(source, &o, Some(&context), calibration)
 }
 
 /// Smallest power over the comparisons: (rejections, replicates).
@@ -208,7 +216,7 @@ pub fn search(
         if let Some(e) = evaluations.iter().find(|e| e.value == v) {
             return Ok(e.passes);
         }
-        let p = plan_at(source, overrides, spec, v)?;
+        let p = plan_at(source, overrides, spec, v, plan.calibration.as_ref())?;
         let mut results = PointResults::new(&p);
         let e = decide(runner, &p, &mut results, spec, v);
         let passes = e.passes;
@@ -218,6 +226,14 @@ pub fn search(
     };
     let (lo_bound, hi_bound) = (spec.min, spec.max);
     let is_n = spec.path == "design.n_per_arm";
+    if is_n && plan.n_per_arm.is_none() {
+        return Err(bad(
+            "the arms give their own sizes (arms.<name>.n), so there is no design.n_per_arm to search: give \
+             design.n_per_arm with allocation ratios instead (e.g. allocation = 43 and 38 for 43:38), or solve for \
+             one arm's size with --solve-for arms.<name>.n --min A --max B"
+                .into(),
+        ));
+    }
     if is_n {
         let allocation: u64 = plan.arms.iter().map(|a| u64::from(a.allocation)).sum();
         let largest = MAX_ENROLLED / allocation;
@@ -438,7 +454,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
                 r.value.map(|v| display_value(&spec.value(v))).unwrap_or_default(),
                 if r.increasing { "at_least".into() } else { "at_most".into() },
                 row.comparison.clone(),
-                row.n_per_arm.to_string(),
+                row.n_per_arm.map(|n| n.to_string()).unwrap_or_default(),
                 fixed(row.mean_enrolled),
                 fixed(row.mean_screened),
                 row.mean_confirmatory_tests.map(fixed).unwrap_or_default(),
@@ -481,7 +497,7 @@ pub fn results_table(study: &Study, spec: &SearchSpec, results: &[SearchResult])
             out += &format!(
                 "    {:<16} n/arm {:>5}  enrolled {:>7.1}  screened {:>9.1}{} ({:.2} per enrolled)  power {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
                 row.comparison,
-                row.n_per_arm,
+                row.n_per_arm.map_or_else(|| format!("{}+{}", row.n_active, row.n_placebo), |n| n.to_string()),
                 row.mean_enrolled,
                 row.mean_screened,
                 row.mean_confirmatory_tests.map_or(String::new(), |c| format!(" + {c:.1} confirmatory tests")),

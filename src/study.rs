@@ -1,6 +1,7 @@
 //! A study: every design point of a sweep resolved, simulated with common random numbers,
 //! summarized, and compared with its neighbour by a paired test.
 
+use crate::calibration::Calibration;
 use crate::engine::{PointResults, Replicates, Runner};
 use crate::error::ScenarioError;
 use crate::plan::Plan;
@@ -9,8 +10,34 @@ use crate::summary::{ComparisonSummary, summarize};
 use crate::sweep::Study;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-/// The resolved plan of every design point, in study order.
+/// Fields of a calibration, which is solved once on the base design.
+const CALIBRATION_FIELDS: [&str; 4] =
+    ["response.target_effect", "response.target_among", "response.target_arm", "response.max_effect"];
+
+/// The calibration of the base design (the file with `base` overrides, without its sweep),
+/// if it has one: every design point of a sweep uses its solved `max_effect`, so that the
+/// biology stays fixed while the design varies.
+pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Calibration>, ScenarioError> {
+    Ok(plan_with(source, base, None, None)?.calibration)
+}
+
+/// The resolved plan of every design point, in study order. A calibration is solved on the
+/// base design; a sweep may not set the calibration's fields (nor `max_effect` when the base
+/// calibrates).
 pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Plan>, ScenarioError> {
+    let calibration = base_calibration(source, base)?;
+    for (path, origin) in study.set_paths() {
+        let calibrating = calibration.is_some() || path != "response.max_effect";
+        if CALIBRATION_FIELDS.contains(&path.as_str()) && calibrating {
+            return Err(ScenarioError::Sweep {
+                what: origin,
+                message: format!(
+                    "sets {path}, but a calibration is solved once, on the base design, and its max_effect holds at \
+                     every design point; set {path} in the file or with --set"
+                ),
+            });
+        }
+    }
     study
         .points
         .iter()
@@ -18,17 +45,23 @@ pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Pl
             let mut overrides = base.to_vec();
             overrides.extend(study.overrides(p));
             let context = (!study.is_single()).then(|| format!("at sweep point {}", study.describe(p)));
-            plan_with(source, &overrides, context.as_deref())
+            plan_with(source, &overrides, context.as_deref(), calibration.as_ref())
         })
         .collect()
 }
 
-/// The plan of one design point: the scenario with `overrides`, without its sweep. Errors
-/// name `context` (e.g. the sweep point) after the file.
-pub fn plan_with(source: &Source, overrides: &[Override], context: Option<&str>) -> Result<Plan, ScenarioError> {
+/// The plan of one design point: the scenario with `overrides`, without its sweep, using
+/// `calibration`'s solved `max_effect` if given (else solving its own, if it has a target).
+/// Errors name `context` (e.g. the sweep point) after the file.
+pub fn plan_with(
+    source: &Source,
+    overrides: &[Override],
+    context: Option<&str>,
+    calibration: Option<&Calibration>,
+) -> Result<Plan, ScenarioError> {
     let mut scenario = source.resolve(overrides, context)?;
     scenario.sweep = None;
-    Plan::new(&scenario, &source.file).map_err(|mut e| {
+    Plan::calibrated(&scenario, &source.file, calibration).map_err(|mut e| {
         if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, context) {
             *c = format!(" {ctx}");
         }

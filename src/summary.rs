@@ -3,6 +3,7 @@
 use crate::engine::{ArmTotals, PointResults};
 use crate::plan::Plan;
 use crate::power::wilson_95;
+use crate::scenario::SelectionMode;
 use serde::Serialize;
 
 /// One result row. Rates with no meaning for the design (e.g. PPV when Mg status is not
@@ -18,7 +19,13 @@ pub struct ComparisonSummary {
     /// `two` or `one`.
     pub sided: String,
     pub alpha: f64,
-    pub n_per_arm: u32,
+    /// `design.n_per_arm`; `None` when every arm gives its own size.
+    pub n_per_arm: Option<u32>,
+    /// Participants enrolled per trial in the active and in the placebo arm.
+    pub n_active: u32,
+    pub n_placebo: u32,
+    /// Unit of the estimates and effects (from the outcome scale).
+    pub unit: String,
     pub reps: u32,
     pub seed: u64,
     /// Share of trials whose test rejected.
@@ -49,8 +56,8 @@ pub struct ComparisonSummary {
     pub ppv_deficient: Option<f64>,
     /// Share of the truly deficient screened who were enrolled: (enrolled deficient per
     /// screened, simulated) / P(deficient among the screened, exact from the population model).
-    /// A Monte Carlo estimate: when nearly every deficient person is enrolled (all comers,
-    /// stratification) noise can put it slightly above 1.
+    /// Exactly 1 for all comers and stratification; for enrichment a Monte Carlo estimate,
+    /// capped at 1.
     pub selection_sensitivity: Option<f64>,
     /// Share of the enrolled in the two compared arms who dropped out.
     pub dropout_rate: f64,
@@ -100,6 +107,9 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 sided: format!("{:?}", s.analysis.sided).to_lowercase(),
                 alpha: s.analysis.alpha,
                 n_per_arm: s.design.n_per_arm,
+                n_active: plan.arms[a].n_target,
+                n_placebo: plan.arms[plan.placebo].n_target,
+                unit: plan.scale.unit.clone(),
                 reps: results.reps,
                 seed,
                 power,
@@ -116,7 +126,16 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 mean_enrolled: enrolled_all / reps,
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
-                selection_sensitivity: ratio(deficient_all / screened, plan.prob_deficient).filter(|_| mg),
+                selection_sensitivity: match plan.mode {
+                    // Everyone screened is enrolled: every deficient person is, exactly.
+                    SelectionMode::AllComers | SelectionMode::Stratify => Some(1.0),
+                    // A share of all the deficient screened: at most 1 even where Monte Carlo
+                    // noise in the enrolled count would put the ratio above it.
+                    SelectionMode::Enrich | SelectionMode::TwoStage => {
+                        ratio(deficient_all / screened, plan.prob_deficient).map(|v| v.min(1.0))
+                    }
+                }
+                .filter(|_| mg),
                 dropout_rate: (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled),
                 normal_at_end_placebo: normal_at_end(placebo),
                 normal_at_end_active: normal_at_end(arm),

@@ -47,6 +47,8 @@ pub struct SeriesSpec {
 pub struct Axis {
     pub path: String,
     pub values: Vec<toml::Value>,
+    /// Given on the command line (`--sweep`) rather than in the file's `[sweep]` grid.
+    pub from_command_line: bool,
 }
 
 /// A labelled set of overrides.
@@ -90,7 +92,7 @@ pub fn parse_axis(path: &str, spec: &toml::Value) -> Result<Axis, ScenarioError>
     if values.is_empty() {
         return Err(sweep_err(path, "no values"));
     }
-    Ok(Axis { path: path.to_string(), values })
+    Ok(Axis { path: path.to_string(), values, from_command_line: false })
 }
 
 /// `start:stop:step`, inclusive of `stop`.
@@ -145,7 +147,9 @@ pub fn parse_cli_axis(arg: &str) -> Result<Axis, ScenarioError> {
     if path.is_empty() || path.split('.').any(str::is_empty) {
         return Err(sweep_err(arg, format!("`{path}` is not a dotted field path")));
     }
-    parse_axis(path, &toml::Value::String(spec.trim().to_string()))
+    let mut axis = parse_axis(path, &toml::Value::String(spec.trim().to_string()))?;
+    axis.from_command_line = true;
+    Ok(axis)
 }
 
 /// `path -> value` pairs of a TOML table whose keys may be quoted dotted paths
@@ -249,6 +253,39 @@ impl Study {
     /// True when the study is a single design (no axes, one unnamed series).
     pub fn is_single(&self) -> bool {
         self.axes.is_empty() && self.series.len() == 1 && self.series[0].label.is_empty()
+    }
+
+    /// "3 series x design.n_per_arm (20 values)": the study's shape, for messages.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !(self.series.len() == 1 && self.series[0].label.is_empty()) {
+            parts.push(format!("{} series", self.series.len()));
+        }
+        parts.extend(self.axes.iter().map(|a| format!("{} ({} values)", a.path, a.values.len())));
+        parts.join(" x ")
+    }
+
+    /// Every field path the study sets, with where it is set (for messages): the grid's
+    /// axes and each series' overrides.
+    pub fn set_paths(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .axes
+            .iter()
+            .map(|a| {
+                let origin = if a.from_command_line {
+                    format!("--sweep {}", a.path)
+                } else {
+                    format!("grid field {} of the [sweep] section", a.path)
+                };
+                (a.path.clone(), origin)
+            })
+            .collect();
+        for s in &self.series {
+            for o in &s.overrides {
+                out.push((o.path.clone(), format!("series \"{}\" of the [sweep] section", s.label)));
+            }
+        }
+        out
     }
 
     /// The overrides that make design point `p`: the series' set, then the grid values.

@@ -230,7 +230,12 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
                 MIN_ADHERENCE_SHAPE / m.min(1.0 - m)
             ),
         )?;
-        count(&f("allocation"), arm.allocation, MAX_ALLOCATION)?;
+        if let Some(v) = arm.allocation {
+            count(&f("allocation"), v, MAX_ALLOCATION)?;
+        }
+        if let Some(v) = arm.n {
+            check(v >= 2, f("n"), format!("{v}: at least 2 participants per arm are needed"))?;
+        }
         if let Some(v) = arm.dropout {
             dropout(&f("dropout"), v)?;
         }
@@ -252,7 +257,40 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
 
     let r = &s.response;
     outcome_value("response.delta", r.delta)?;
-    outcome_value("response.max_effect", r.max_effect)?;
+    if let Some(v) = r.max_effect {
+        outcome_value("response.max_effect", v)?;
+    }
+    if let Some(v) = r.target_effect {
+        outcome_value("response.target_effect", v)?;
+        check(
+            r.model == ResponseModel::Repletion,
+            "response.target_effect",
+            "a calibration solves for max_effect of the repletion response; under the fixed response every \
+             treated participant benefits by response.delta: set that instead",
+        )?;
+        check(
+            r.max_effect.is_none(),
+            "response.max_effect",
+            "both max_effect and target_effect are given: give max_effect, or target_effect to have max_effect \
+             solved for, not both",
+        )?;
+    }
+    for (name, set) in [("target_among", r.target_among.is_some()), ("target_arm", r.target_arm.is_some())] {
+        check(
+            !set || r.target_effect.is_some(),
+            format!("response.{name}"),
+            "describes a calibration, but response.target_effect is not given",
+        )?;
+    }
+    if let Some(name) = &r.target_arm {
+        let actives: Vec<&str> =
+            s.arms.iter().filter(|a| a.kind == ArmKind::Active).map(|a| a.name.as_str()).collect();
+        check(
+            actives.contains(&name.as_str()),
+            "response.target_arm",
+            format!("`{name}` is not an active arm: allowed values are {}", actives.join(", ")),
+        )?;
+    }
     outcome_value("response.effect_replete", r.effect_replete)?;
     mg_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l).map_err(|(f, _)| {
         (f, format!("the reference deficit must be above 0 and at most {MAX_MG_MAGNITUDE} mmol/L"))
@@ -260,7 +298,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     positive_up_to("response.tau_weeks", r.tau_weeks, MAX_WEEKS, " weeks")?;
     within("response.a50_mg_per_day", r.a50_mg_per_day, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
 
-    let out = &s.outcome;
+    let (out, _) = crate::scales::resolve(&s.outcome)?;
     outcome_value("outcome.baseline_mean", out.baseline_mean)?;
     outcome_sd("outcome.baseline_sd", out.baseline_sd)?;
     outcome_value("outcome.natural_change", out.natural_change)?;
@@ -274,15 +312,19 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     count("outcome.assessments", out.assessments, MAX_REPEATS)?;
     // An infinite bound is no bound (-inf for min, inf for max); a finite one is on the scale.
     for (name, v, unbounded) in [("outcome.min", out.min, f64::NEG_INFINITY), ("outcome.max", out.max, f64::INFINITY)] {
-        if let Some(v) = v
-            && v != unbounded
-        {
+        if v != unbounded {
             outcome_value(name, v)?;
         }
     }
-    if let (Some(lo), Some(hi)) = (out.min, out.max) {
-        check(lo < hi, "outcome.min", format!("min {lo} must be below max {hi}"))?;
-    }
+    check(out.min < out.max, "outcome.min", format!("min {} must be below max {}", out.min, out.max))?;
+    check(
+        !out.baseline_mean.is_finite() || (out.min < out.baseline_mean && out.baseline_mean < out.max),
+        "outcome.baseline_mean",
+        format!(
+            "{} lies outside the scale's bounds {} to {}: allowed values are strictly between them",
+            out.baseline_mean, out.min, out.max
+        ),
+    )?;
 
     dropout("dropout.placebo", s.dropout.placebo)?;
     dropout("dropout.active", s.dropout.active)?;
@@ -295,19 +337,61 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     )?;
 
     let d = &s.design;
-    check(
-        d.n_per_arm >= 2,
-        "design.n_per_arm",
-        format!("{}: at least 2 participants per arm are needed", d.n_per_arm),
-    )?;
-    let enrolled: u64 = s.arms.iter().map(|a| u64::from(a.allocation) * u64::from(d.n_per_arm)).sum();
+    let names = || s.arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+    let per_arm = s.arms.iter().filter(|a| a.n.is_some()).count();
+    let enrolled: u64 = if per_arm > 0 {
+        let without: Vec<&str> = s.arms.iter().filter(|a| a.n.is_none()).map(|a| a.name.as_str()).collect();
+        check(
+            without.is_empty(),
+            "arms",
+            format!(
+                "sizes are given per arm for some arms but not for {}: give arms.<name>.n for every arm ({}), or \
+                 none and use design.n_per_arm with allocation ratios",
+                without.join(", "),
+                names()
+            ),
+        )?;
+        check(
+            d.n_per_arm.is_none(),
+            "design.n_per_arm",
+            "every arm gives its own size (arms.<name>.n): remove design.n_per_arm, or remove the per-arm sizes",
+        )?;
+        let with_ratio: Vec<&str> = s.arms.iter().filter(|a| a.allocation.is_some()).map(|a| a.name.as_str()).collect();
+        check(
+            with_ratio.is_empty(),
+            "arms",
+            format!(
+                "arms {} give both a size (n) and an allocation ratio: with per-arm sizes the ratio is the sizes' \
+                 own; remove allocation",
+                with_ratio.join(", ")
+            ),
+        )?;
+        s.arms.iter().map(|a| u64::from(a.n.unwrap_or(0))).sum()
+    } else {
+        let n = d.n_per_arm.ok_or_else(|| {
+            (
+                "design.n_per_arm".to_string(),
+                format!(
+                    "the trial size is not given: set design.n_per_arm (participants per arm at 1:1, or per unit of \
+                     allocation), or arms.<name>.n for every arm ({})",
+                    names()
+                ),
+            )
+        })?;
+        let smallest = s.arms.iter().map(|a| a.allocation.unwrap_or(1)).min().unwrap_or(1);
+        check(
+            u64::from(n) * u64::from(smallest) >= 2,
+            "design.n_per_arm",
+            format!("{n}: at least 2 participants per arm are needed (n_per_arm times the smallest allocation)"),
+        )?;
+        s.arms.iter().map(|a| u64::from(a.allocation.unwrap_or(1)) * u64::from(n)).sum()
+    };
     check(
         enrolled <= MAX_ENROLLED,
-        "design.n_per_arm",
+        if per_arm > 0 { "arms" } else { "design.n_per_arm" },
         format!(
-            "{} per arm enrols {enrolled} participants per trial (allocation ratios included): at most \
-             {MAX_ENROLLED} are allowed",
-            d.n_per_arm
+            "the arms enrol {enrolled} participants per trial (allocation ratios included): at most {MAX_ENROLLED} \
+             are allowed"
         ),
     )?;
     count("design.reps", d.reps, MAX_REPS)?;
