@@ -553,25 +553,48 @@ impl Source {
         out.join(".")
     }
 
+    /// The file's table with `overrides` applied in order.
+    pub fn merged(&self, overrides: &[Override]) -> Result<toml::Table, ScenarioError> {
+        let mut table = self.table.clone();
+        for o in overrides {
+            set_path(&mut table, &o.path, o.value.clone())
+                .map_err(|message| ScenarioError::SetPath { assignment: o.display(), message })?;
+        }
+        Ok(table)
+    }
+
+    /// Why the scenario with `overrides` does not parse: the file's own error with its line
+    /// numbers if the file alone fails, else the first override whose value the schema refuses,
+    /// named as the user gave it (line numbers of the merged text would point nowhere).
+    fn explain_override_error(&self, overrides: &[Override], context: Option<&str>) -> ScenarioError {
+        if let Err(e) = toml::from_str::<Scenario>(&self.text) {
+            return ScenarioError::Parse { file: self.file.clone(), message: plain_words(&e.to_string()) };
+        }
+        let origin = context.map_or_else(|| "from the command line".to_string(), str::to_string);
+        for i in 0..overrides.len() {
+            let Ok(table) = self.merged(&overrides[..=i]) else { continue };
+            if let Err(e) = Scenario::deserialize(table) {
+                return ScenarioError::Override {
+                    file: self.file.clone(),
+                    context: format!("with {} ({origin})", overrides[i].display()),
+                    message: plain_words(e.message()),
+                };
+            }
+        }
+        ScenarioError::Override {
+            file: self.file.clone(),
+            context: origin,
+            message: "the overrides together do not form a valid scenario".into(),
+        }
+    }
+
     pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
         let mut scenario: Scenario = if overrides.is_empty() {
             toml::from_str(&self.text)
-                .map_err(|e| ScenarioError::Parse { file: self.file.clone(), message: e.to_string() })?
+                .map_err(|e| ScenarioError::Parse { file: self.file.clone(), message: plain_words(&e.to_string()) })?
         } else {
-            let mut table = self.table.clone();
-            for o in overrides {
-                set_path(&mut table, &o.path, o.value.clone())
-                    .map_err(|message| ScenarioError::SetPath { assignment: o.display(), message })?;
-            }
-            let merged = toml::to_string(&table).expect("a TOML table serializes");
-            toml::from_str(&merged).map_err(|e| ScenarioError::Override {
-                file: self.file.clone(),
-                context: context.map_or_else(
-                    || format!("with --set {}", overrides.iter().map(Override::display).collect::<Vec<_>>().join(" ")),
-                    str::to_string,
-                ),
-                message: e.to_string(),
-            })?
+            let table = self.merged(overrides)?;
+            Scenario::deserialize(table.clone()).map_err(|_| self.explain_override_error(overrides, context))?
         };
         if scenario.name.is_empty() {
             scenario.name = self.default_name.clone();
@@ -624,7 +647,18 @@ fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(
                         .iter()
                         .position(|it| it.get("name").and_then(|v| v.as_str()) == Some(selector))
                         .ok_or_else(|| {
-                            format!("`{key}` has no element `{selector}` (use an index 0..{n} or an element's name)")
+                            let names: Vec<&str> =
+                                items.iter().filter_map(|it| it.get("name").and_then(|v| v.as_str())).collect();
+                            if n == 0 {
+                                format!("`{key}` is empty: there is no `{selector}` to set")
+                            } else {
+                                format!(
+                                    "`{key}` has no element named `{selector}`: the names are {} (or use a position \
+                                     from 0 to {})",
+                                    names.join(", "),
+                                    n - 1
+                                )
+                            }
                         })?,
                 };
                 i += 1;
@@ -636,6 +670,33 @@ fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(
     }
     node.insert(keys[keys.len() - 1].to_string(), value);
     Ok(())
+}
+
+/// The TOML reader's messages in the user's words: the schema's Rust types named as kinds of
+/// value ("a whole number", not `u32`).
+pub fn plain_words(message: &str) -> String {
+    let mut m = message.to_string();
+    for (rust, plain) in [
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected usize", "expected a whole number (0 or more)"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list [..]"),
+        ("expected a map", "expected a table"),
+        ("invalid type: sequence", "invalid type: list"),
+        ("invalid type: map", "invalid type: table"),
+        ("invalid type: floating point", "invalid type: number"),
+        ("invalid value: integer", "invalid value: number"),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    // serde names structs by their Rust type: `expected struct Arm` -> `expected a table`.
+    while let Some(i) = m.find("expected struct ") {
+        let end = m[i + 16..].find(|c: char| !c.is_alphanumeric()).map_or(m.len(), |k| i + 16 + k);
+        m.replace_range(i..end, "expected a table");
+    }
+    m
 }
 
 /// Reads a command-line value as TOML (`80`, `0.7`, `inf`, `"x"`, `[1, 2]`), else as a bare string.
