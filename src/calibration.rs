@@ -12,11 +12,11 @@
 
 use crate::plan::Plan;
 use crate::scenario::{ResponseModel, TargetPopulation};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 
 /// A solved calibration: the target, and the `max_effect` that reproduces it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// Expected benefit to reproduce, outcome units.
     pub target_effect: f64,

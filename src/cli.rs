@@ -18,8 +18,9 @@ pub enum Command {
     SampleSize(SampleSizeArgs),
     /// Draw power curves from a CSV written by `run` as an SVG.
     Plot(PlotArgs),
-    /// Print the resolved scenario (every default filled in) and derived quantities.
-    Explain(ScenarioArgs),
+    /// Print the resolved scenario (every default filled in) and derived quantities, or with
+    /// --from the scenario and command that produced a result file.
+    Explain(ExplainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -29,6 +30,20 @@ pub struct ScenarioArgs {
     /// Override a field by its dotted path, e.g. design.n_per_arm=80 or arms.magnesium.dose_mg_per_day=400.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Scenario file (TOML).
+    #[arg(required_unless_present = "from", conflicts_with = "from")]
+    pub scenario: Option<PathBuf>,
+    /// Override a field by its dotted path, e.g. design.n_per_arm=80.
+    #[arg(long = "set", value_name = "PATH=VALUE", conflicts_with = "from")]
+    pub set: Vec<String>,
+    /// A result (CSV or plot) written by mgtrial: print what produced it, from its
+    /// FILE.provenance.toml sidecar.
+    #[arg(long, value_name = "RESULT")]
+    pub from: Option<PathBuf>,
 }
 
 /// Options shared by `run` and `sample-size`.

@@ -5,7 +5,7 @@ pub use crate::calibration::expected_effect;
 use crate::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::plan::Plan;
 use crate::power::t_test_power;
-use crate::scenario::{Biomarker, Scenario, SelectionMode, TargetPopulation, TestKind};
+use crate::scenario::{Biomarker, Scenario, SelectionMode, TestKind};
 
 /// Writes an assay's resolved parameters into its scenario section.
 fn write_out(section: &mut Biomarker, assay: &Assay) {
@@ -63,10 +63,7 @@ fn provenance_notes(plan: &Plan) -> String {
              {} {} (by quadrature)\n",
             c.max_effect,
             c.arm,
-            match c.among {
-                TargetPopulation::Enrolled => "the enrolled",
-                TargetPopulation::Deficient => "the truly deficient enrolled",
-            },
+            c.among.describe(),
             c.target_effect,
             plan.scale.unit
         );

@@ -94,9 +94,10 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
 }
 
 /// CSV text of a study: per design point and comparison, the series label (if the study has
-/// series), one column per swept field (named by its path), the core columns, and, along a
-/// swept axis, the paired comparison with the previous point.
-pub fn study_csv(study: &Study, outcomes: &[PointOutcome]) -> String {
+/// series), one column per swept field (named by its path), the core columns, along a swept
+/// axis the paired comparison with the previous point, and last the SHA-256 of the scenario
+/// that produced it (see `provenance.rs`).
+pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str) -> String {
     let labelled = !study.is_single() && study.series.iter().any(|s| !s.label.is_empty());
     let mut header: Vec<String> = Vec::new();
     if labelled {
@@ -107,6 +108,7 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome]) -> String {
     if !study.axes.is_empty() {
         header.extend(["power_change_vs_previous".to_string(), "paired_p_vs_previous".to_string()]);
     }
+    header.push("scenario_sha256".into());
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -121,6 +123,7 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome]) -> String {
                 cells.push(paired.map(|p| fixed(p.power_change)).unwrap_or_default());
                 cells.push(paired.map(|p| fixed(p.p_value)).unwrap_or_default());
             }
+            cells.push(scenario_sha256.to_string());
             w.write_record(&cells).expect("writing to memory");
         }
     }

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod plot;
 pub mod population;
 pub mod power;
+pub mod provenance;
 pub mod response;
 pub mod rng;
 pub mod scales;

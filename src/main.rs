@@ -4,13 +4,14 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
+use cli::{Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
 use mgtrial::scenario::{Override, Source};
 use mgtrial::search::{self, Criterion, SearchSpec};
 use mgtrial::study::{self, RepsRule};
 use mgtrial::sweep::{self, Study};
+use mgtrial::provenance::{self, Provenance};
 use mgtrial::{explain, export, plan::Plan, plot};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -151,6 +152,46 @@ fn refuse_lost_overrides(source: &Source, sim: &SimulationArgs, study: &Study, s
     Ok(())
 }
 
+/// The provenance record of a run or search (its `output_sha256` is filled in per file).
+fn provenance_of(
+    sim: &SimulationArgs,
+    source: &Source,
+    base: &[Override],
+    study: &Study,
+    plans: &[Plan],
+) -> Result<Provenance, Failure> {
+    let scenario = provenance::scenario_text(source, base, study)?;
+    let first = &plans[0];
+    Ok(Provenance {
+        tool: env!("CARGO_PKG_NAME").into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: std::env::args().collect(),
+        scenario_file: source.file.clone(),
+        set: sim.scenario.set.clone(),
+        sweep: sim.sweep.clone(),
+        seed: first.scenario.design.seed,
+        reps: first.scenario.design.reps,
+        precision: sim.precision,
+        max_reps: sim.precision.map(|_| sim.max_reps),
+        calibration: first.calibration.clone(),
+        scenario_sha256: provenance::sha256_hex(scenario.as_bytes()),
+        output_sha256: String::new(),
+        scenario,
+    })
+}
+
+/// Writes the provenance sidecar of `output` when it is a regular file (not stdout, a device
+/// or a FIFO).
+fn write_provenance(output: &Path, record: &Provenance, bytes: &[u8]) -> Result<(), Failure> {
+    if output.as_os_str() == "-" || !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
+    let record = Provenance { output_sha256: provenance::sha256_hex(bytes), ..record.clone() };
+    let sidecar = provenance::sidecar_path(output);
+    write_file(&sidecar, &record.to_toml(output))?;
+    print(&format!("wrote {} (what produced {})\n", sidecar.display(), output.display()))
+}
+
 fn reps_rule(sim: &SimulationArgs) -> RepsRule {
     match sim.precision {
         Some(half_width) => RepsRule::Precision { half_width, cap: sim.max_reps },
@@ -180,7 +221,8 @@ fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
-    let (_, _, study, plans) = load_study(sim, None)?;
+    let (source, base, study, plans) = load_study(sim, None)?;
+    let record = provenance_of(sim, &source, &base, &study, &plans)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     if rule == RepsRule::FromScenario {
@@ -201,7 +243,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             );
         }
     }
-    let csv = export::study_csv(&study, &outcomes);
+    let csv = export::study_csv(&study, &outcomes, &record.scenario_sha256);
     let table = export::study_table(&study, &outcomes);
     // The plot is made before anything is written, so bad plot input leaves no files.
     let svg = match &args.plot {
@@ -221,8 +263,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         None => None,
     };
     emit(sim.out.as_deref(), &table, &csv)?;
+    if let Some(path) = sim.out.as_deref() {
+        write_provenance(path, &record, csv.as_bytes())?;
+    }
     if let (Some(path), Some(svg)) = (&args.plot, svg) {
         write_file(path, &svg)?;
+        write_provenance(path, &record, svg.as_bytes())?;
         print(&format!("wrote {}\n", path.display()))?;
     }
     Ok(())
@@ -237,6 +283,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         ));
     }
     let (source, base, study, plans) = load_study(sim, Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    let record = provenance_of(sim, &source, &base, &study, &plans)?;
     let integer = match (&args.solve_for, args.min) {
         (Some(path), Some(min)) => source.is_integer_field(&base, path, min),
         _ => false,
@@ -266,7 +313,11 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     runner.bar.finish_and_clear();
     let csv = search::results_csv(&study, &spec, &results);
     let table = search::results_table(&study, &spec, &results);
-    emit(sim.out.as_deref(), &table, &csv)
+    emit(sim.out.as_deref(), &table, &csv)?;
+    if let Some(path) = sim.out.as_deref() {
+        write_provenance(path, &record, csv.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
@@ -284,7 +335,16 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
     print(&format!("wrote {}\n", args.out.display()))
 }
 
-fn explain_cmd(args: ScenarioArgs) -> Result<(), Failure> {
+fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {
+    if let Some(result) = &args.from {
+        let record = Provenance::read(result).map_err(Failure::BadInput)?;
+        let bytes = std::fs::read(result).ok();
+        return print(&record.describe(result, bytes.as_deref()));
+    }
+    let args = ScenarioArgs {
+        scenario: args.scenario.ok_or_else(|| Failure::BadInput("explain needs a SCENARIO file, or --from RESULT".into()))?,
+        set: args.set,
+    };
     let source = Source::read(&args.scenario)?;
     let base = base_overrides(&args, None, None)?;
     let plan = study::plan_with(&source, &base, None, None)?;

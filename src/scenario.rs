@@ -320,6 +320,16 @@ pub enum TargetPopulation {
     Deficient,
 }
 
+impl TargetPopulation {
+    /// "the enrolled" / "the truly deficient enrolled", for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TargetPopulation::Enrolled => "the enrolled",
+            TargetPopulation::Deficient => "the truly deficient enrolled",
+        }
+    }
+}
+
 /// Default of `response.max_effect` when neither it nor `target_effect` is given.
 pub const DEFAULT_MAX_EFFECT: f64 = 12.0;
 
@@ -574,9 +584,13 @@ impl Source {
         for i in 0..overrides.len() {
             let Ok(table) = self.merged(&overrides[..=i]) else { continue };
             if let Err(e) = Scenario::deserialize(table) {
+                let value = overrides[i].display();
                 return ScenarioError::Override {
                     file: self.file.clone(),
-                    context: format!("with {} ({origin})", overrides[i].display()),
+                    context: match context {
+                        None => format!("with --set {value} (the value came from the command line)"),
+                        Some(c) => format!("with {value} ({c})"),
+                    },
                     message: plain_words(e.message()),
                 };
             }

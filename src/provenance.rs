@@ -1,0 +1,171 @@
+//! What produced a result: a provenance record written beside every output file.
+//!
+//! The CSV stays a plain table that R's `read.csv` and pandas' `read_csv` read with their
+//! defaults; its provenance goes to a sidecar `FILE.provenance.toml` next to it (for
+//! `results.csv`, `results.csv.provenance.toml`). The sidecar holds the tool version, the
+//! command line, the `--set`, `--sweep`, `--reps` and `--seed` values, the seed and
+//! replicates, any calibration's solved value, the SHA-256 of the output it describes, and the
+//! scenario that produced it: the file's text with every command-line override merged in,
+//! which `mgtrial run` reproduces exactly. Every CSV row carries that scenario's SHA-256
+//! (`scenario_sha256`), so two results from different `--set` runs can be told apart even
+//! without their sidecars. `mgtrial explain --from FILE` prints the record.
+
+use crate::calibration::Calibration;
+use crate::error::ScenarioError;
+use crate::scenario::{Override, Source, display_value};
+use crate::sweep::Study;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The provenance record of one output file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `mgtrial` and its version (`CARGO_PKG_VERSION`).
+    pub tool: String,
+    pub version: String,
+    /// The command line, one argument per element.
+    pub command: Vec<String>,
+    /// The scenario file as named on the command line.
+    pub scenario_file: String,
+    /// `--set PATH=VALUE` overrides, in order.
+    pub set: Vec<String>,
+    /// `--sweep PATH=SPEC` axes, in order.
+    pub sweep: Vec<String>,
+    /// Master seed and replicates per design point of the base design (after overrides);
+    /// under precision control the `reps` column gives each point's count.
+    pub seed: u64,
+    pub reps: u32,
+    /// `--precision` and `--max-reps`, when replicates were added until a CI half-width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_reps: Option<u32>,
+    /// The calibration of `response.max_effect`, if the scenario has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    /// SHA-256 (hex) of [`Provenance::scenario`], as in the CSV's `scenario_sha256` column.
+    pub scenario_sha256: String,
+    /// SHA-256 (hex) of the output file's bytes.
+    pub output_sha256: String,
+    /// The scenario that produced the output: the file with every override merged in.
+    pub scenario: String,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Path of the sidecar of `output`: `output` with `.provenance.toml` appended.
+pub fn sidecar_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_os_string();
+    name.push(".provenance.toml");
+    PathBuf::from(name)
+}
+
+/// The scenario text of a run: the file's table with `base` overrides applied and its
+/// `[sweep]` section replaced by the study actually run (file grid and series, with
+/// `--sweep` axes merged), so that running this text reproduces the result.
+pub fn scenario_text(source: &Source, base: &[Override], study: &Study) -> Result<String, ScenarioError> {
+    let mut table = source.merged(base)?;
+    table.remove("sweep");
+    if !study.is_single() {
+        let mut sweep = toml::Table::new();
+        if !study.axes.is_empty() {
+            let grid: toml::Table =
+                study.axes.iter().map(|a| (a.path.clone(), toml::Value::Array(a.values.clone()))).collect();
+            sweep.insert("grid".into(), toml::Value::Table(grid));
+        }
+        if !study.series.iter().all(|s| s.label.is_empty()) {
+            let series: Vec<toml::Value> = study
+                .series
+                .iter()
+                .map(|s| {
+                    let set: toml::Table = s.overrides.iter().map(|o| (o.path.clone(), o.value.clone())).collect();
+                    let mut t = toml::Table::new();
+                    t.insert("label".into(), toml::Value::String(s.label.clone()));
+                    t.insert("set".into(), toml::Value::Table(set));
+                    toml::Value::Table(t)
+                })
+                .collect();
+            sweep.insert("series".into(), toml::Value::Array(series));
+        }
+        table.insert("sweep".into(), toml::Value::Table(sweep));
+    }
+    Ok(toml::to_string(&table).expect("a TOML table serializes"))
+}
+
+impl Provenance {
+    /// The sidecar's text: a comment saying what it is, then the record as TOML.
+    pub fn to_toml(&self, output: &Path) -> String {
+        format!(
+            "# Provenance of {}, written by {} {}: what produced it. `mgtrial explain --from {}` prints it;\n\
+             # `scenario` below reproduces the result with `mgtrial run`.\n{}",
+            output.display(),
+            self.tool,
+            self.version,
+            output.display(),
+            toml::to_string(self).expect("provenance serializes")
+        )
+    }
+
+    /// Reads the sidecar of `output`.
+    pub fn read(output: &Path) -> Result<Provenance, String> {
+        let path = sidecar_path(output);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("no provenance for {} ({}: {e})", output.display(), path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{} is not a provenance record: {e}", path.display()))
+    }
+
+    /// What `explain --from` prints: the record's facts as comments, whether the output and
+    /// the tool still match, and the scenario.
+    pub fn describe(&self, output: &Path, output_bytes: Option<&[u8]>) -> String {
+        let mut out = format!("# {} was produced by {} {}\n", output.display(), self.tool, self.version);
+        out += &format!("# command: {}\n", self.command.join(" "));
+        out += &format!("# scenario file: {}\n", self.scenario_file);
+        for s in &self.set {
+            out += &format!("# --set {s}\n");
+        }
+        for s in &self.sweep {
+            out += &format!("# --sweep {s}\n");
+        }
+        out += &format!("# seed {}, {} replicates per design point", self.seed, self.reps);
+        if let (Some(h), Some(m)) = (self.precision, self.max_reps) {
+            out += &format!(" (or more: --precision {h}, --max-reps {m})");
+        }
+        out += "\n";
+        if let Some(c) = &self.calibration {
+            out += &format!(
+                "# calibration: max_effect {} solved for a benefit of {} in arm {} among {}\n",
+                c.max_effect,
+                c.target_effect,
+                c.arm,
+                c.among.describe()
+            );
+        }
+        out += &format!("# scenario sha256 {}\n", self.scenario_sha256);
+        match output_bytes {
+            Some(bytes) if sha256_hex(bytes) != self.output_sha256 => {
+                out += &format!("# WARNING: {} has changed since it was written (its SHA-256 differs)\n", output.display())
+            }
+            Some(_) => out += &format!("# {} is unchanged since it was written\n", output.display()),
+            None => out += &format!("# {} itself could not be read\n", output.display()),
+        }
+        if self.version != env!("CARGO_PKG_VERSION") {
+            out += &format!(
+                "# note: this is mgtrial {}; results may differ from version {}\n",
+                env!("CARGO_PKG_VERSION"),
+                self.version
+            );
+        }
+        out += "\n";
+        out += &self.scenario;
+        out
+    }
+}
+
+/// `--set` values as the user wrote them.
+pub fn displayed(overrides: &[Override]) -> Vec<String> {
+    overrides.iter().map(|o| format!("{}={}", o.path, display_value(&o.value))).collect()
+}
