@@ -9,9 +9,20 @@
 //! enrolment filter is a product of normal CDFs given `m`, see `population.rs`) and over the
 //! Beta adherence, and linear in `max_effect`. A target effect therefore fixes `max_effect` in
 //! closed form, without simulation.
+//!
+//! A published difference in mean change is observed on the scale, after its floor, ceiling
+//! and rounding, which shrink it (BDI-II's floor at 0 takes ~0.6 points off a 5-point effect
+//! in the Rajizadeh design). For `target_among = "observed_change"` on a bounded or rounded
+//! scale, `max_effect` is solved by a seeded simulation instead: [`OBSERVED_CALIBRATION_REPS`]
+//! trials of the design, analysed as the difference in mean change, with the same random
+//! numbers at every trial value of `max_effect` (so the mean difference is a monotone function
+//! of it), and the Illinois variant of regula falsi (Dowell & Jarratt 1971) on a bracket.
+//! On an unbounded, unrounded scale the observed difference has the expectation of the true
+//! effect among the completers, which under dropout completely at random is the effect among
+//! the enrolled: quadrature.
 
 use crate::plan::Plan;
-use crate::scenario::{ResponseModel, TargetPopulation};
+use crate::scenario::{ResponseModel, TargetPopulation, TestKind};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 
@@ -25,6 +36,88 @@ pub struct Calibration {
     pub arm: String,
     /// The solved `response.max_effect`.
     pub max_effect: f64,
+    /// "quadrature", or "seeded simulation of N trials".
+    pub method: String,
+    /// Monte Carlo SE of the solved value (seeded simulation only): the SE of the simulated
+    /// mean difference divided by its slope in `max_effect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_effect_mc_se: Option<f64>,
+}
+
+/// Trials behind a calibration to an observed difference on a bounded or rounded scale.
+pub const OBSERVED_CALIBRATION_REPS: u64 = 20_000;
+
+/// Seed offset of the calibration's trials, so they are not the trials of the power run.
+const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
+
+/// Mean and SE over [`OBSERVED_CALIBRATION_REPS`] trials of the difference in mean observed
+/// change (active minus placebo, signed as benefit) of comparison `k`, at `max_effect`.
+fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
+    use rayon::prelude::*;
+    let mut probe = plan.clone();
+    probe.response.max_effect = max_effect;
+    probe.test = TestKind::Welch;
+    let seed = plan.scenario.design.seed.wrapping_add(CALIBRATION_SEED_OFFSET);
+    // Collected in replicate order and summed sequentially: the same for any thread count.
+    let diffs: Vec<Option<f64>> = (0..OBSERVED_CALIBRATION_REPS)
+        .into_par_iter()
+        .map(|rep| crate::trial::simulate_trial(&probe, seed, rep).comparisons[k].map(|e| e.benefit))
+        .collect();
+    let values: Vec<f64> = diffs.into_iter().flatten().collect();
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// Solves `simulated_difference(m) = target` for `m`, starting from `start` (the quadrature
+/// solution for the true effect). Returns the value and its Monte Carlo SE.
+fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64) -> Result<(f64, f64), String> {
+    let limit = crate::validate::MAX_OUTCOME_MAGNITUDE;
+    let f = |m: f64| simulated_difference(plan, k, m).0 - target;
+    // Bracket: from the start, step outwards by doubling until the sign changes.
+    let (mut a, mut fa) = (start, f(start));
+    let mut step = start.abs().max(1.0) * 0.25 * if fa < 0.0 { 1.0 } else { -1.0 };
+    let (mut b, mut fb) = (a, fa);
+    while fa.signum() == fb.signum() && fb != 0.0 {
+        (a, fa) = (b, fb);
+        b = a + step;
+        if b.abs() > limit {
+            let reached = simulated_difference(plan, k, a).0;
+            return Err(format!(
+                "no max_effect within +-{limit} gives an observed difference of {target}: the scale's bounds and \
+                 rounding hold it near {reached:.4}"
+            ));
+        }
+        fb = f(b);
+        step *= 2.0;
+    }
+    // Illinois regula falsi: the end that stays is halved in weight.
+    let mut side = 0;
+    // Stop when the bracket or the miss is far below the Monte Carlo error of the mean
+    // difference (about 1e-2 outcome units at these replicates).
+    for _ in 0..60 {
+        if fb.abs() <= 1e-6 * target.abs().max(1e-3) || (b - a).abs() <= 1e-7 * b.abs().max(1e-9) {
+            break;
+        }
+        let c = (a * fb - b * fa) / (fb - fa);
+        let fc = f(c);
+        if fc.signum() == fb.signum() {
+            (b, fb) = (c, fc);
+            if side == -1 {
+                fa /= 2.0;
+            }
+            side = -1;
+        } else {
+            (a, fa) = (b, fb);
+            (b, fb) = (c, fc);
+            side = 1;
+        }
+    }
+    let (mean, se) = simulated_difference(plan, k, b);
+    let h = b.abs().max(1.0) * 0.05;
+    let slope = (simulated_difference(plan, k, b + h).0 - mean) / h;
+    Ok((b, if slope > 0.0 { se / slope } else { f64::INFINITY }))
 }
 
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
@@ -91,14 +184,14 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
     };
     let mg = plan.mg.as_ref().ok_or("the repletion response needs Mg status")?;
     let upper = match among {
-        TargetPopulation::Enrolled => f64::INFINITY,
+        TargetPopulation::Enrolled | TargetPopulation::ObservedChange => f64::INFINITY,
         TargetPopulation::Deficient => mg.deficiency_cutoff_mmol_per_l,
     };
     let who = match among {
-        TargetPopulation::Enrolled => "the enrolled".to_string(),
         TargetPopulation::Deficient => {
             format!("the truly deficient enrolled (true status < {} mmol/L)", mg.deficiency_cutoff_mmol_per_l)
         }
+        _ => "the enrolled".to_string(),
     };
     if enrolled_deficit(plan, upper).is_none() {
         return Err(format!("nobody among {who} can be enrolled under this design, so no effect can be calibrated"));
@@ -124,5 +217,25 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
             crate::validate::MAX_OUTCOME_MAGNITUDE
         ));
     }
-    Ok(Calibration { target_effect: target, among, arm: plan.arms[arm].name.clone(), max_effect })
+    let arm_name = plan.arms[arm].name.clone();
+    if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() {
+        let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
+        let (max_effect, se) = solve_observed(plan, k, target, max_effect)?;
+        return Ok(Calibration {
+            target_effect: target,
+            among,
+            arm: arm_name,
+            max_effect,
+            method: format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials"),
+            max_effect_mc_se: Some(se),
+        });
+    }
+    Ok(Calibration {
+        target_effect: target,
+        among,
+        arm: arm_name,
+        max_effect,
+        method: "quadrature".into(),
+        max_effect_mc_se: None,
+    })
 }

@@ -5,7 +5,7 @@ pub use crate::calibration::expected_effect;
 use crate::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::plan::Plan;
 use crate::power::t_test_power;
-use crate::scenario::{Biomarker, Scenario, SelectionMode, TestKind};
+use crate::scenario::{Biomarker, Scenario, SelectionMode, TargetPopulation, TestKind};
 
 /// Writes an assay's resolved parameters into its scenario section.
 fn write_out(section: &mut Biomarker, assay: &Assay) {
@@ -58,14 +58,19 @@ fn provenance_notes(plan: &Plan) -> String {
         None => out += "# outcome: no preset; every field given in the scenario\n",
     }
     if let Some(c) = &plan.calibration {
+        let what = match c.among {
+            TargetPopulation::ObservedChange => {
+                format!("the difference in mean observed change between arm {} and placebo", c.arm)
+            }
+            among => format!("the expected benefit of arm {} among {}", c.arm, among.describe()),
+        };
         out += &format!(
-            "# calibration: response.max_effect = {:.6} solved so that the expected benefit of arm {} among {} is \
-             {} {} (by quadrature)\n",
+            "# calibration: response.max_effect = {:.6} solved so that {what} is {} {} (by {}{})\n",
             c.max_effect,
-            c.arm,
-            c.among.describe(),
             c.target_effect,
-            plan.scale.unit
+            plan.scale.unit,
+            c.method,
+            c.max_effect_mc_se.map_or(String::new(), |se| format!("; Monte Carlo SE {se:.4}"))
         );
     }
     out

@@ -7,11 +7,11 @@ use clap::Parser;
 use cli::{Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
+use mgtrial::provenance::{self, Provenance};
 use mgtrial::scenario::{Override, Source};
 use mgtrial::search::{self, Criterion, SearchSpec};
 use mgtrial::study::{self, RepsRule};
 use mgtrial::sweep::{self, Study};
-use mgtrial::provenance::{self, Provenance};
 use mgtrial::{explain, export, plan::Plan, plot};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -112,12 +112,19 @@ fn load_study(
 
 /// Whether two field paths name the same field, or one a section holding the other.
 fn same_field(a: &str, b: &str) -> bool {
-    a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with('.')) || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
+    a == b
+        || a.strip_prefix(b).is_some_and(|r| r.starts_with('.'))
+        || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
 }
 
 /// A `--set`, `--reps` or `--seed` on a field that a sweep also sets (or that `sample-size`
 /// solves for) would be replaced at every design point: that is an error naming both places.
-fn refuse_lost_overrides(source: &Source, sim: &SimulationArgs, study: &Study, solved: Option<&str>) -> Result<(), Failure> {
+fn refuse_lost_overrides(
+    source: &Source,
+    sim: &SimulationArgs,
+    study: &Study,
+    solved: Option<&str>,
+) -> Result<(), Failure> {
     let mut given: Vec<(String, String)> = Vec::new();
     for s in &sim.scenario.set {
         let o = Override::parse(s)?;
@@ -160,8 +167,8 @@ fn provenance_of(
     study: &Study,
     plans: &[Plan],
 ) -> Result<Provenance, Failure> {
-    let scenario = provenance::scenario_text(source, base, study)?;
     let first = &plans[0];
+    let scenario = provenance::scenario_text(source, base, study, first.calibration.as_ref())?;
     Ok(Provenance {
         tool: env!("CARGO_PKG_NAME").into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -342,12 +349,14 @@ fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {
         return print(&record.describe(result, bytes.as_deref()));
     }
     let args = ScenarioArgs {
-        scenario: args.scenario.ok_or_else(|| Failure::BadInput("explain needs a SCENARIO file, or --from RESULT".into()))?,
+        scenario: args
+            .scenario
+            .ok_or_else(|| Failure::BadInput("explain needs a SCENARIO file, or --from RESULT".into()))?,
         set: args.set,
     };
     let source = Source::read(&args.scenario)?;
     let base = base_overrides(&args, None, None)?;
-    let plan = study::plan_with(&source, &base, None, None)?;
+    let plan = study::single_plan(&source, &base)?;
     let scenario = source.resolve(&base, None)?;
     let mut text = String::new();
     if let Some(spec) = scenario.sweep.as_ref() {

@@ -2,15 +2,15 @@
 
 use crate::analysis::critical::TCritical;
 use crate::biomarker::Assay;
+use crate::calibration::Calibration;
 use crate::error::ScenarioError;
 use crate::intervention::Exposure;
 use crate::outcome::OutcomeModel;
 use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::rng::{standard_normal, uniform};
-use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
-use crate::calibration::Calibration;
 use crate::scales::Scale;
+use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
 use crate::selection::Screening;
 use rand::Rng;
 
@@ -174,9 +174,9 @@ impl Plan {
                 ArmPlan {
                     name: a.name.clone(),
                     is_active: a.kind == ArmKind::Active,
-                    n_target: a.n.unwrap_or_else(|| {
-                        a.allocation.unwrap_or(1) * s.design.n_per_arm.expect("validated: a size")
-                    }),
+                    n_target: a
+                        .n
+                        .unwrap_or_else(|| a.allocation.unwrap_or(1) * s.design.n_per_arm.expect("validated: a size")),
                     allocation: a.n.map_or(a.allocation.unwrap_or(1), |n| n / gcd),
                     dropout: a.dropout.unwrap_or(match a.kind {
                         ArmKind::Placebo => s.dropout.placebo,

@@ -64,11 +64,23 @@ pub fn sidecar_path(output: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The scenario text of a run: the file's table with `base` overrides applied and its
+/// The scenario text of a run: the file's table with `base` overrides applied, its
 /// `[sweep]` section replaced by the study actually run (file grid and series, with
-/// `--sweep` axes merged), so that running this text reproduces the result.
-pub fn scenario_text(source: &Source, base: &[Override], study: &Study) -> Result<String, ScenarioError> {
+/// `--sweep` axes merged), and a calibration's target replaced by its solved `max_effect`
+/// (it was solved on the file as written), so that running this text reproduces the result.
+pub fn scenario_text(
+    source: &Source,
+    base: &[Override],
+    study: &Study,
+    calibration: Option<&Calibration>,
+) -> Result<String, ScenarioError> {
     let mut table = source.merged(base)?;
+    if let (Some(c), Some(toml::Value::Table(response))) = (calibration, table.get_mut("response")) {
+        for key in ["target_effect", "target_among", "target_arm"] {
+            response.remove(key);
+        }
+        response.insert("max_effect".into(), toml::Value::Float(c.max_effect));
+    }
     table.remove("sweep");
     if !study.is_single() {
         let mut sweep = toml::Table::new();
@@ -147,7 +159,8 @@ impl Provenance {
         out += &format!("# scenario sha256 {}\n", self.scenario_sha256);
         match output_bytes {
             Some(bytes) if sha256_hex(bytes) != self.output_sha256 => {
-                out += &format!("# WARNING: {} has changed since it was written (its SHA-256 differs)\n", output.display())
+                out +=
+                    &format!("# WARNING: {} has changed since it was written (its SHA-256 differs)\n", output.display())
             }
             Some(_) => out += &format!("# {} is unchanged since it was written\n", output.display()),
             None => out += &format!("# {} itself could not be read\n", output.display()),

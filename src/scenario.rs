@@ -275,7 +275,8 @@ pub struct Response {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_effect: Option<f64>,
     /// Among whom `target_effect` is expected: everyone `enrolled` under the scenario's own
-    /// design (default), or the enrolled who are truly `deficient`.
+    /// design (default), the enrolled who are truly `deficient`, or `observed_change`: the
+    /// difference in mean observed change between arms, as published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_among: Option<TargetPopulation>,
     /// The active arm whose effect is `target_effect` (default: the first active arm).
@@ -318,6 +319,10 @@ pub enum TargetPopulation {
     Enrolled,
     /// The enrolled whose true status is below `population.deficiency_cutoff_mmol_per_l`.
     Deficient,
+    /// The difference between arms in the mean observed change of the completers, on the
+    /// scale with its bounds and rounding: what a trial publishes (solved by a seeded
+    /// simulation when the scale is bounded or rounded).
+    ObservedChange,
 }
 
 impl TargetPopulation {
@@ -326,6 +331,7 @@ impl TargetPopulation {
         match self {
             TargetPopulation::Enrolled => "the enrolled",
             TargetPopulation::Deficient => "the truly deficient enrolled",
+            TargetPopulation::ObservedChange => "the completers, as the difference in mean observed change",
         }
     }
 }

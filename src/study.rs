@@ -14,11 +14,27 @@ use statrs::distribution::{Binomial, DiscreteCDF};
 const CALIBRATION_FIELDS: [&str; 4] =
     ["response.target_effect", "response.target_among", "response.target_arm", "response.max_effect"];
 
-/// The calibration of the base design (the file with `base` overrides, without its sweep),
-/// if it has one: every design point of a sweep uses its solved `max_effect`, so that the
-/// biology stays fixed while the design varies.
+/// The calibration of the scenario as written in its file (the design in which the target
+/// effect was observed), with only the overrides of the calibration's own fields among `base`
+/// applied, if it has one. Every run, `--set` and sweep point uses its solved `max_effect`:
+/// `max_effect` describes the biology, which stays fixed while `--set` and sweeps vary the
+/// design.
 pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Calibration>, ScenarioError> {
-    Ok(plan_with(source, base, None, None)?.calibration)
+    let own: Vec<Override> = base.iter().filter(|o| CALIBRATION_FIELDS.contains(&o.path.as_str())).cloned().collect();
+    let context = (!own.is_empty()).then(|| {
+        format!(
+            "with {} (a calibration is solved on the scenario as written)",
+            own.iter().map(Override::display).collect::<Vec<_>>().join(" ")
+        )
+    });
+    Ok(plan_with(source, &own, context.as_deref(), None)?.calibration)
+}
+
+/// The plan of the single design of `source` with `base` overrides (no sweep), calibrated on
+/// the scenario as written (see [`base_calibration`]).
+pub fn single_plan(source: &Source, base: &[Override]) -> Result<Plan, ScenarioError> {
+    let calibration = base_calibration(source, base)?;
+    plan_with(source, base, None, calibration.as_ref())
 }
 
 /// The resolved plan of every design point, in study order. A calibration is solved on the

@@ -283,8 +283,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         )?;
     }
     if let Some(name) = &r.target_arm {
-        let actives: Vec<&str> =
-            s.arms.iter().filter(|a| a.kind == ArmKind::Active).map(|a| a.name.as_str()).collect();
+        let actives: Vec<&str> = s.arms.iter().filter(|a| a.kind == ArmKind::Active).map(|a| a.name.as_str()).collect();
         check(
             actives.contains(&name.as_str()),
             "response.target_arm",

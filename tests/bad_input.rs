@@ -106,7 +106,11 @@ fn zero_reps_and_too_few_per_arm() {
 fn set_path_that_does_not_exist() {
     rejects(&textbook(), &["--set", "design.n_per_armz=80"], &["--set", "unknown field `n_per_armz`", "n_per_arm"]);
     rejects(&textbook(), &["--set", "nonsense.field=1"], &["unknown field `nonsense`"]);
-    rejects(&textbook(), &["--set", "arms.placebo_x.dose_mg_per_day=3"], &["arms", "no element named `placebo_x`", "placebo, active"]);
+    rejects(
+        &textbook(),
+        &["--set", "arms.placebo_x.dose_mg_per_day=3"],
+        &["arms", "no element named `placebo_x`", "placebo, active"],
+    );
     rejects(&textbook(), &["--set", "design.n_per_arm"], &["PATH=VALUE"]);
 }
 

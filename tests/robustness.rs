@@ -2,7 +2,7 @@
 //! code review): each must now finish quickly with a clear message or a well-formed result.
 
 mod common;
-use common::{TEXTBOOK, mgtrial, scenario_path};
+use common::{TEXTBOOK, first_row, mgtrial, scenario_path};
 use std::time::{Duration, Instant};
 
 /// Runs mgtrial with `args`; checks the exit code, no panic, and returns (stdout, stderr).
@@ -16,12 +16,6 @@ fn run(args: &[&str], code: i32) -> (String, String) {
 }
 
 /// The first data row of CSV `text`, as a lookup by column name.
-fn first_row(text: &str) -> impl Fn(&str) -> String {
-    let mut rows = csv::Reader::from_reader(text.as_bytes());
-    let header = rows.headers().unwrap().clone();
-    let row = rows.records().next().expect("a data row").unwrap();
-    move |name: &str| row[header.iter().position(|c| c == name).expect("column")].to_string()
-}
 
 fn textbook_path() -> String {
     scenario_path("textbook.toml").display().to_string()

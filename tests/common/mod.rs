@@ -10,9 +10,12 @@ pub fn simulate(toml_text: &str, overrides: &[&str]) -> ComparisonSummary {
 }
 
 pub fn simulate_all(toml_text: &str, overrides: &[&str]) -> Vec<ComparisonSummary> {
-    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let s = scenario::from_str(toml_text, "test.toml", "test", &overrides).expect("valid test scenario");
-    let plan = Plan::new(&s, "test.toml").expect("valid plan");
+    // As `mgtrial run` does: a calibration is solved on the scenario as written.
+    let overrides: Vec<scenario::Override> =
+        overrides.iter().map(|s| scenario::Override::parse(s).expect("a PATH=VALUE override")).collect();
+    let source = scenario::Source::parse(toml_text.to_string(), "test.toml", "test").expect("valid TOML");
+    let plan: Plan = mgtrial::study::single_plan(&source, &overrides).expect("valid test scenario");
+    let s = &plan.scenario;
     let opts = engine::RunOptions { reps: s.design.reps, threads: 0, progress: false };
     let results = engine::run(&plan, opts);
     mgtrial::summary::summarize(&plan, s.design.seed, &results)
@@ -73,4 +76,23 @@ pub fn mgtrial() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("mgtrial").expect("binary built");
     c.env_remove("RUST_BACKTRACE");
     c
+}
+
+/// The first data row of a CSV text, as a lookup of a cell by column name.
+pub fn first_row(text: &str) -> impl Fn(&str) -> String {
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let row = rows.records().next().expect("a data row").unwrap();
+    move |name: &str| row[header.iter().position(|c| c == name).unwrap_or_else(|| panic!("column {name}"))].to_string()
+}
+
+/// Runs mgtrial with `args` in `dir`; checks the exit code and that nothing panicked, and
+/// returns (stdout, stderr).
+pub fn run_in(dir: &std::path::Path, args: &[&str], code: i32) -> (String, String) {
+    let out = mgtrial().current_dir(dir).args(args).timeout(std::time::Duration::from_secs(300)).assert().code(code);
+    let o = out.get_output();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
+    assert!(!stderr.contains("panicked") && !stderr.contains("stack backtrace"), "{stderr}");
+    (stdout, stderr)
 }
