@@ -7,6 +7,7 @@ use clap::Parser;
 use cli::{Cli, Command, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
+use mgtrial::output::{self, Destination};
 use mgtrial::scenario::{Override, Source};
 use mgtrial::search::{self, Criterion, SearchSpec};
 use mgtrial::study::{self, RepsRule};
@@ -31,6 +32,7 @@ impl From<ScenarioError> for Failure {
 }
 
 fn main() -> ExitCode {
+    output::install_interrupt_handler();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -65,8 +67,15 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    export::write_atomic(path, text).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))
+/// Checks an output path before any work, so an unwritable one fails at once (exit 1).
+fn destination(path: &Path) -> Result<Destination, Failure> {
+    Destination::prepare(path).map_err(|e| Failure::Runtime(e.to_string()))
+}
+
+/// Writes `text` and, unless it went to stdout, says where.
+fn write_file(dest: &Destination, text: &str) -> Result<(), Failure> {
+    dest.write(text.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+    if dest.is_stdout() { Ok(()) } else { print(&format!("wrote {}\n", dest.path().display())) }
 }
 
 /// `--set`, then `--reps` and `--seed`, as overrides.
@@ -120,16 +129,16 @@ fn show_progress(sim: &SimulationArgs) -> bool {
 }
 
 /// Writes CSV to `--out` (a file, or "-" for stdout with the table on stderr) and the table.
-fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
+fn emit(out: Option<&Destination>, table: &str, csv: &str) -> Result<(), Failure> {
     match out {
-        Some(path) if path.as_os_str() == "-" => {
+        Some(dest) if dest.is_stdout() => {
             eprint!("{table}");
-            print(csv)
+            write_file(dest, csv)
         }
-        Some(path) => {
-            write_file(path, csv)?;
+        Some(dest) => {
+            dest.write(csv.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
             print(table)?;
-            print(&format!("wrote {}\n", path.display()))
+            print(&format!("wrote {}\n", dest.path().display()))
         }
         None => print(table),
     }
@@ -138,6 +147,8 @@ fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
     let (_, _, study, plans) = load_study(sim, None)?;
+    let out = sim.out.as_deref().map(destination).transpose()?;
+    let plot_out = args.plot.as_deref().map(destination).transpose()?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     if rule == RepsRule::FromScenario {
@@ -177,10 +188,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    emit(sim.out.as_deref(), &table, &csv)?;
-    if let (Some(path), Some(svg)) = (&args.plot, svg) {
-        write_file(path, &svg)?;
-        print(&format!("wrote {}\n", path.display()))?;
+    emit(out.as_ref(), &table, &csv)?;
+    if let (Some(dest), Some(svg)) = (&plot_out, svg) {
+        write_file(dest, &svg)?;
     }
     Ok(())
 }
@@ -212,6 +222,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         sim.precision.unwrap_or(0.01),
         sim.max_reps,
     )?;
+    let out = sim.out.as_deref().map(destination).transpose()?;
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());
     for (i, (point, plan)) in study.points.iter().zip(&plans).enumerate() {
@@ -223,7 +234,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     runner.bar.finish_and_clear();
     let csv = search::results_csv(&study, &spec, &results);
     let table = search::results_table(&study, &spec, &results);
-    emit(sim.out.as_deref(), &table, &csv)
+    emit(out.as_ref(), &table, &csv)
 }
 
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
@@ -236,9 +247,9 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         target: Some(args.target),
         title: args.title,
     };
+    let out = destination(&args.out)?;
     let svg = plot::render(&csv, &spec).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&args.out, &svg)?;
-    print(&format!("wrote {}\n", args.out.display()))
+    write_file(&out, &svg)
 }
 
 fn explain_cmd(args: ScenarioArgs) -> Result<(), Failure> {
