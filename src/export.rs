@@ -1,11 +1,9 @@
-//! Output: the CSV of result rows (written atomically) and the on-screen table.
+//! Output: the CSV of result rows and the on-screen table (files are written by [`crate::output`]).
 
 use crate::scenario::display_value;
 use crate::study::PointOutcome;
 use crate::summary::ComparisonSummary;
 use crate::sweep::Study;
-use std::io::Write;
-use std::path::Path;
 
 /// CSV header, in column order.
 pub const COLUMNS: [&str; 29] = [
@@ -169,20 +167,6 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     }
     out += "~ marks a change from the previous point that a paired McNemar test does not distinguish from Monte Carlo noise (p >= 0.05).\n";
     out
-}
-
-/// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target, so a failed or interrupted run never leaves a partial file.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// A readable summary for the terminal.

@@ -14,6 +14,7 @@ pub mod export;
 pub mod intervention;
 pub mod numeric;
 pub mod outcome;
+pub mod output;
 pub mod plan;
 pub mod plot;
 pub mod population;

@@ -7,6 +7,7 @@ use clap::Parser;
 use cli::{Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
+use mgtrial::output::{self, Destination};
 use mgtrial::provenance::{self, Provenance};
 use mgtrial::scenario::{Override, Source};
 use mgtrial::search::{self, Criterion, SearchSpec};
@@ -32,6 +33,7 @@ impl From<ScenarioError> for Failure {
 }
 
 fn main() -> ExitCode {
+    output::install_interrupt_handler();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -66,8 +68,15 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    export::write_atomic(path, text).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))
+/// Checks an output path before any work, so an unwritable one fails at once (exit 1).
+fn destination(path: &Path) -> Result<Destination, Failure> {
+    Destination::prepare(path).map_err(|e| Failure::Runtime(e.to_string()))
+}
+
+/// Writes `text` and, unless it went to stdout, says where.
+fn write_file(dest: &Destination, text: &str) -> Result<(), Failure> {
+    dest.write(text.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+    if dest.is_stdout() { Ok(()) } else { print(&format!("wrote {}\n", dest.path().display())) }
 }
 
 /// `--set`, then `--reps` and `--seed`, as overrides.
@@ -189,14 +198,15 @@ fn provenance_of(
 
 /// Writes the provenance sidecar of `output` when it is a regular file (not stdout, a device
 /// or a FIFO).
-fn write_provenance(output: &Path, record: &Provenance, bytes: &[u8]) -> Result<(), Failure> {
-    if output.as_os_str() == "-" || !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
+fn write_provenance(dest: &Destination, record: &Provenance, bytes: &[u8]) -> Result<(), Failure> {
+    let output = dest.path();
+    if dest.is_stdout() || !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
         return Ok(());
     }
     let record = Provenance { output_sha256: provenance::sha256_hex(bytes), ..record.clone() };
-    let sidecar = provenance::sidecar_path(output);
-    write_file(&sidecar, &record.to_toml(output))?;
-    print(&format!("wrote {} (what produced {})\n", sidecar.display(), output.display()))
+    let sidecar = destination(&provenance::sidecar_path(output))?;
+    sidecar.write(record.to_toml(output).as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+    print(&format!("wrote {} (what produced {})\n", sidecar.path().display(), output.display()))
 }
 
 fn reps_rule(sim: &SimulationArgs) -> RepsRule {
@@ -211,16 +221,16 @@ fn show_progress(sim: &SimulationArgs) -> bool {
 }
 
 /// Writes CSV to `--out` (a file, or "-" for stdout with the table on stderr) and the table.
-fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
+fn emit(out: Option<&Destination>, table: &str, csv: &str) -> Result<(), Failure> {
     match out {
-        Some(path) if path.as_os_str() == "-" => {
+        Some(dest) if dest.is_stdout() => {
             eprint!("{table}");
-            print(csv)
+            write_file(dest, csv)
         }
-        Some(path) => {
-            write_file(path, csv)?;
+        Some(dest) => {
+            dest.write(csv.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
             print(table)?;
-            print(&format!("wrote {}\n", path.display()))
+            print(&format!("wrote {}\n", dest.path().display()))
         }
         None => print(table),
     }
@@ -229,6 +239,8 @@ fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
     let (source, base, study, plans) = load_study(sim, None)?;
+    let out = sim.out.as_deref().map(destination).transpose()?;
+    let plot_out = args.plot.as_deref().map(destination).transpose()?;
     let record = provenance_of(sim, &source, &base, &study, &plans)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
@@ -269,14 +281,13 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    emit(sim.out.as_deref(), &table, &csv)?;
-    if let Some(path) = sim.out.as_deref() {
-        write_provenance(path, &record, csv.as_bytes())?;
+    emit(out.as_ref(), &table, &csv)?;
+    if let Some(dest) = &out {
+        write_provenance(dest, &record, csv.as_bytes())?;
     }
-    if let (Some(path), Some(svg)) = (&args.plot, svg) {
-        write_file(path, &svg)?;
-        write_provenance(path, &record, svg.as_bytes())?;
-        print(&format!("wrote {}\n", path.display()))?;
+    if let (Some(dest), Some(svg)) = (&plot_out, svg) {
+        write_file(dest, &svg)?;
+        write_provenance(dest, &record, svg.as_bytes())?;
     }
     Ok(())
 }
@@ -309,6 +320,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         sim.precision.unwrap_or(0.01),
         sim.max_reps,
     )?;
+    let out = sim.out.as_deref().map(destination).transpose()?;
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());
     for (i, (point, plan)) in study.points.iter().zip(&plans).enumerate() {
@@ -320,9 +332,9 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     runner.bar.finish_and_clear();
     let csv = search::results_csv(&study, &spec, &results);
     let table = search::results_table(&study, &spec, &results);
-    emit(sim.out.as_deref(), &table, &csv)?;
-    if let Some(path) = sim.out.as_deref() {
-        write_provenance(path, &record, csv.as_bytes())?;
+    emit(out.as_ref(), &table, &csv)?;
+    if let Some(dest) = &out {
+        write_provenance(dest, &record, csv.as_bytes())?;
     }
     Ok(())
 }
@@ -337,9 +349,9 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         target: Some(args.target),
         title: args.title,
     };
+    let out = destination(&args.out)?;
     let svg = plot::render(&csv, &spec).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&args.out, &svg)?;
-    print(&format!("wrote {}\n", args.out.display()))
+    write_file(&out, &svg)
 }
 
 fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {

@@ -506,8 +506,8 @@ impl Source {
     /// Reads `path` and checks its TOML syntax.
     pub fn read(path: &Path) -> Result<Source, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
+        let text = crate::output::read_scenario_text(path)
+            .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.reason })?;
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Source::parse(text, &file, &stem)
     }

@@ -1,0 +1,442 @@
+//! Files at the edges of a run: where results go and how a scenario is read.
+//!
+//! An output path is checked with [`Destination::prepare`] before any simulation, so an
+//! unwritable `--out` fails in a moment rather than after the run, with a message that names
+//! the path as the user wrote it. [`Destination::write`] then:
+//!
+//! - writes `-` to stdout (a closed pipe is not an error);
+//! - replaces a regular file atomically (a temporary file in the target's own directory,
+//!   written, synced, then renamed over it), so a failed or interrupted run never leaves a
+//!   partial file. A symlink is followed: its final target is replaced, the link stays. An
+//!   existing file keeps its permission bits (and, where the process may, its owner and
+//!   group); a new file gets `0666 & !umask`, as from any other program;
+//! - writes straight through to anything that is not a regular file (a character or block
+//!   device such as `/dev/null`, a FIFO), which is never replaced.
+//!
+//! Temporary files are named `.mgtrial-tmp-PID-RANDOM` (see [`TEMP_PREFIX`]) and are listed
+//! in a process-wide registry while they exist. [`install_interrupt_handler`] removes every
+//! listed file on SIGINT, SIGTERM or SIGHUP and exits with 128 + the signal number (130, 143,
+//! 129). A SIGKILL cannot be caught: the temporary file it may leave behind is recognisable by
+//! its prefix and safe to delete.
+//!
+//! [`read_scenario_text`] reads a scenario only from a regular file of at most
+//! [`MAX_SCENARIO_BYTES`], so `/dev/zero` or a huge file is refused instead of filling memory.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use thiserror::Error;
+
+/// How every temporary file this module creates is named: the prefix, the process id and a
+/// random number. Such a file left in a directory (only after a SIGKILL or a crash) can be
+/// deleted.
+pub const TEMP_PREFIX: &str = ".mgtrial-tmp-";
+
+/// Largest scenario file read, in bytes (1 MiB; the shipped scenarios are a few KiB).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Why an output path cannot be written. Each message names the path as given by the user,
+/// never a temporary file.
+#[derive(Debug, Error)]
+pub enum OutputError {
+    /// The directory the file would go in does not exist.
+    #[error("cannot write {}: no such directory", path.display())]
+    NoSuchDirectory { path: PathBuf },
+    /// A component of the path that should be a directory is a file.
+    #[error("cannot write {}: a component of the path is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    /// The path (after following symlinks) is a directory.
+    #[error("cannot write {}: is a directory", path.display())]
+    IsADirectory { path: PathBuf },
+    /// The file, or the directory where its replacement is made, is not writable.
+    #[error("cannot write {}: permission denied", path.display())]
+    PermissionDenied { path: PathBuf },
+    /// The path is a Unix socket, which cannot be opened as a file.
+    #[error("cannot write {}: is a socket", path.display())]
+    Socket { path: PathBuf },
+    /// Any other failure of the operating system (a read-only file system, a full disk...).
+    #[error("cannot write {}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+}
+
+impl OutputError {
+    /// The error for `e`, met while writing `path` (the user's path).
+    fn from_io(path: &Path, e: &io::Error) -> OutputError {
+        let path = path.to_path_buf();
+        match e.kind() {
+            ErrorKind::NotFound => OutputError::NoSuchDirectory { path },
+            ErrorKind::NotADirectory => OutputError::NotADirectory { path },
+            ErrorKind::IsADirectory => OutputError::IsADirectory { path },
+            ErrorKind::PermissionDenied => OutputError::PermissionDenied { path },
+            _ => OutputError::Io { path, message: e.to_string() },
+        }
+    }
+}
+
+/// Where an output goes, checked before the run that produces it.
+#[derive(Debug)]
+pub struct Destination {
+    /// The path as the user gave it, for messages.
+    user: PathBuf,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// `-`.
+    Stdout,
+    /// A regular file, existing or new, at this resolved (symlink-free, absolute) path.
+    Regular(PathBuf),
+    /// A device or FIFO at this resolved path: opened and written, never replaced.
+    Stream(PathBuf),
+}
+
+impl Destination {
+    /// Resolves `path` ("-" is stdout) and checks that it can be written now.
+    ///
+    /// # Errors
+    /// [`OutputError`] when the directory does not exist, the path is a directory or a socket,
+    /// or the file or its directory is not writable.
+    pub fn prepare(path: &Path) -> Result<Destination, OutputError> {
+        let user = path.to_path_buf();
+        if path.as_os_str() == "-" {
+            return Ok(Destination { user, kind: Kind::Stdout });
+        }
+        let err = |e: io::Error| OutputError::from_io(path, &e);
+        let target = resolve(path).map_err(err)?;
+        let kind = match fs::metadata(&target) {
+            Ok(m) if m.is_dir() => return Err(OutputError::IsADirectory { path: user }),
+            Ok(m) if m.file_type().is_socket() => return Err(OutputError::Socket { path: user }),
+            Ok(m) if m.is_file() => {
+                // Writable in place, and a replacement can be made beside it.
+                OpenOptions::new().write(true).open(&target).map_err(err)?;
+                probe_directory(&target).map_err(err)?;
+                Kind::Regular(target)
+            }
+            // A device or a FIFO. Opening a FIFO for writing waits for a reader (and closing
+            // it would end that reader's input), so only the permission is checked.
+            Ok(_) => {
+                writable(&target).map_err(err)?;
+                Kind::Stream(target)
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                probe_directory(&target).map_err(err)?;
+                Kind::Regular(target)
+            }
+            Err(e) => return Err(err(e)),
+        };
+        Ok(Destination { user, kind })
+    }
+
+    /// The path as the user gave it.
+    pub fn path(&self) -> &Path {
+        &self.user
+    }
+
+    /// Whether this is `-`.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self.kind, Kind::Stdout)
+    }
+
+    /// Writes `bytes`: to stdout, straight through to a device or FIFO, or as an atomic
+    /// replacement of a regular file (see the module documentation).
+    ///
+    /// # Errors
+    /// [`OutputError`] naming the user's path; a failed replacement leaves the old file as it
+    /// was and no temporary file behind.
+    pub fn write(&self, bytes: &[u8]) -> Result<(), OutputError> {
+        let err = |e: io::Error| OutputError::from_io(&self.user, &e);
+        match &self.kind {
+            Kind::Stdout => {
+                let mut out = io::stdout().lock();
+                not_broken_pipe(out.write_all(bytes).and_then(|()| out.flush())).map_err(err)
+            }
+            Kind::Stream(target) => {
+                let mut f = OpenOptions::new().write(true).open(target).map_err(err)?;
+                not_broken_pipe(f.write_all(bytes)).map_err(err)
+            }
+            Kind::Regular(target) => replace(target, bytes).map_err(err),
+        }
+    }
+}
+
+/// A closed pipe means the reader wanted no more: not an error.
+fn not_broken_pipe(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// Most symlinks followed before giving up (Linux's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// The absolute, symlink-free path that writing to `path` would reach: the final target of a
+/// chain of symlinks (also a dangling one), in its directory's canonical form.
+fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&p)?;
+                p = if link.is_absolute() { link } else { parent(&p).join(link) };
+            }
+            Ok(_) => return fs::canonicalize(&p),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                let name = p.file_name().ok_or_else(|| io::Error::from(ErrorKind::NotFound))?;
+                return Ok(fs::canonicalize(parent(&p))?.join(name));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// The directory `p` is in ("." for a bare file name).
+fn parent(p: &Path) -> &Path {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Checks that a temporary file can be made (and removed) beside `target`.
+fn probe_directory(target: &Path) -> io::Result<()> {
+    Temp::create(parent(target)).map(drop)
+}
+
+/// Checks write permission on an existing non-regular file without opening it.
+fn writable(target: &Path) -> io::Result<()> {
+    let c = std::ffi::CString::new(target.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+/// Writes `bytes` to a temporary file beside `target`, syncs it, gives it the mode (and,
+/// where possible, the owner) of the file it replaces, and renames it over `target`.
+fn replace(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent(target);
+    let existing = fs::metadata(target).ok().filter(|m| m.is_file());
+    let mut temp = Temp::create(dir)?;
+    temp.file.write_all(bytes)?;
+    if let Some(m) = &existing {
+        // Owner first: changing it may clear set-user-ID bits that the mode then restores.
+        // Only root (or the owner, for the group) may do this; failure is fine.
+        let _ = std::os::unix::fs::fchown(&temp.file, Some(m.uid()), Some(m.gid()));
+        temp.file.set_permissions(fs::Permissions::from_mode(m.mode() & 0o7777))?;
+    }
+    temp.file.sync_all()?;
+    temp.rename_to(target)?;
+    // Make the rename itself durable; not every file system can sync a directory.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Temporary files that exist now, removed by the interrupt handler.
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temps() -> MutexGuard<'static, Vec<PathBuf>> {
+    TEMPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A registered temporary file; dropping it without [`Temp::rename_to`] removes it.
+struct Temp {
+    path: PathBuf,
+    file: File,
+    /// Renamed into place: nothing to remove.
+    done: bool,
+}
+
+impl Temp {
+    /// Creates a new file `.mgtrial-tmp-PID-RANDOM` in `dir` with mode `0666 & !umask`.
+    /// Creation and registration happen under the registry's lock, so an interrupt either
+    /// sees the file listed or finds it not yet made.
+    fn create(dir: &Path) -> io::Result<Temp> {
+        use std::hash::{BuildHasher, RandomState};
+        let mut list = temps();
+        let mut last = None;
+        for attempt in 0u64..16 {
+            let random = RandomState::new().hash_one(attempt);
+            let path = dir.join(format!("{TEMP_PREFIX}{}-{random:016x}", std::process::id()));
+            match OpenOptions::new().write(true).create_new(true).mode(0o666).open(&path) {
+                Ok(file) => {
+                    list.push(path.clone());
+                    return Ok(Temp { path, file, done: false });
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::from(ErrorKind::AlreadyExists)))
+    }
+
+    /// Renames the file over `target` and takes it off the registry.
+    fn rename_to(mut self, target: &Path) -> io::Result<()> {
+        let mut list = temps();
+        fs::rename(&self.path, target)?;
+        list.retain(|p| p != &self.path);
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut list = temps();
+        let _ = fs::remove_file(&self.path);
+        list.retain(|p| p != &self.path);
+    }
+}
+
+/// Installs a handler for SIGINT, SIGTERM and SIGHUP that removes every temporary file being
+/// written and exits with 128 + the signal number: 130 for SIGINT, 143 for SIGTERM, 129 for
+/// SIGHUP. It runs on a thread of its own, so it works while a simulation keeps the other
+/// threads busy. A signal that the process inherited as ignored stays ignored. If the handler cannot be installed the default action (exit by the signal)
+/// stays, and a temporary file may be left behind.
+pub fn install_interrupt_handler() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // A signal ignored from the start stays ignored: `nohup` ignores SIGHUP, and a shell
+    // script's background job ignores SIGINT, and both mean "do not stop for this".
+    let caught: Vec<libc::c_int> = [SIGINT, SIGTERM, SIGHUP].into_iter().filter(|&s| !ignored(s)).collect();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(caught) else {
+        return;
+    };
+    let _ = std::thread::Builder::new().name("mgtrial-signals".into()).spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            // The lock is held until exit, so no new temporary file appears after the sweep.
+            let list = temps();
+            for path in list.iter() {
+                let _ = fs::remove_file(path);
+            }
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+/// Whether `signal` is ignored (`SIG_IGN`), as inherited from the parent process.
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: a zeroed `sigaction` is a valid out-parameter; a null new action only queries.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Why a scenario file cannot be read.
+#[derive(Debug, Error)]
+#[error("cannot read {}: {reason}", path.display())]
+pub struct ReadError {
+    /// The path as given.
+    pub path: PathBuf,
+    /// What is wrong, without the path.
+    pub reason: String,
+}
+
+/// The text of the scenario at `path` (symlinks followed).
+///
+/// # Errors
+/// [`ReadError`] when the path does not exist or cannot be opened, is a directory or not a
+/// regular file (a device, FIFO or socket), is larger than [`MAX_SCENARIO_BYTES`] (checked on
+/// the size and again while reading, so a growing file cannot pass), or is not UTF-8.
+pub fn read_scenario_text(path: &Path) -> Result<String, ReadError> {
+    let fail = |reason: String| ReadError { path: path.to_path_buf(), reason };
+    let limit = MAX_SCENARIO_BYTES;
+    let too_large =
+        || fail(format!("larger than the limit of {} MiB ({limit} bytes) for a scenario file", limit >> 20));
+    let meta = fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail("is not a regular file (a device, FIFO or socket)".into()));
+    }
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| fail(format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_is_written_and_no_temp_file_remains() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a.csv");
+        let d = Destination::prepare(&out).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "the probe file is removed");
+        d.write(b"x,y\n").unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"x,y\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(!temps().iter().any(|p| p.starts_with(dir.path())), "taken off the registry");
+    }
+
+    #[test]
+    fn a_temp_file_is_registered_from_creation_until_it_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let listed = || temps().iter().filter(|p| p.starts_with(dir.path())).count();
+        let temp = Temp::create(dir.path()).unwrap();
+        assert!(temp.path.file_name().unwrap().to_string_lossy().starts_with(TEMP_PREFIX));
+        assert_eq!(listed(), 1);
+        drop(temp);
+        assert_eq!((listed(), fs::read_dir(dir.path()).unwrap().count()), (0, 0));
+    }
+
+    #[test]
+    fn a_missing_directory_is_named_by_the_users_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("nope").join("a.csv");
+        let e = Destination::prepare(&out).unwrap_err();
+        assert!(matches!(e, OutputError::NoSuchDirectory { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains(&out.display().to_string()) && !msg.contains(TEMP_PREFIX), "{msg}");
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Destination::prepare(dir.path()).unwrap_err();
+        assert!(matches!(e, OutputError::IsADirectory { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn a_dangling_symlink_gets_its_target_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink("real.csv", &link).unwrap();
+        Destination::prepare(&link).unwrap().write(b"1\n").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(dir.path().join("real.csv")).unwrap(), b"1\n");
+    }
+
+    #[test]
+    fn scenario_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.toml");
+        fs::write(&big, vec![b'#'; MAX_SCENARIO_BYTES as usize + 1]).unwrap();
+        assert!(read_scenario_text(&big).unwrap_err().reason.contains("1 MiB"));
+        let exact = dir.path().join("exact.toml");
+        fs::write(&exact, vec![b'#'; MAX_SCENARIO_BYTES as usize]).unwrap();
+        assert_eq!(read_scenario_text(&exact).unwrap().len(), MAX_SCENARIO_BYTES as usize);
+        let latin1 = dir.path().join("latin1.toml");
+        fs::write(&latin1, b"name = \"caf\xe9\"\n").unwrap();
+        assert!(read_scenario_text(&latin1).unwrap_err().reason.contains("offset 11"));
+        assert!(read_scenario_text(dir.path()).unwrap_err().reason.contains("is a directory"));
+    }
+}
