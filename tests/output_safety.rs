@@ -77,7 +77,8 @@ fn out_onto_a_symlink_replaces_the_target_not_the_link() {
     assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
     assert_eq!(fs::read_link(&link).unwrap(), real);
     assert_csv(&fs::read_to_string(&real).unwrap());
-    assert_eq!(names(links.path()), ["link.csv"]);
+    // The provenance sidecar sits beside the path the user named, where `explain --from` looks.
+    assert_eq!(names(links.path()), ["link.csv", "link.csv.provenance.toml"]);
     assert_eq!(names(targets.path()), ["real.csv"], "the replacement is made beside the target");
 }
 
