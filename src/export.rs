@@ -52,6 +52,15 @@ pub fn fixed(v: f64) -> String {
     }
 }
 
+/// Smallest p-value the terminal shows as a number; below it, "p < 0.001".
+pub const P_DISPLAY_FLOOR: f64 = 0.001;
+
+/// A p-value for the terminal: "p 0.034", or "p < 0.001" below [`P_DISPLAY_FLOOR`] (never
+/// "p 0.000", which reads as impossible). CSV cells keep the full number ([`fixed`]).
+pub fn format_p(p: f64) -> String {
+    if p < P_DISPLAY_FLOOR { "p < 0.001".to_string() } else { format!("p {p:.3}") }
+}
+
 fn optional(v: Option<f64>) -> String {
     v.map(fixed).unwrap_or_default()
 }
@@ -157,9 +166,9 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
                 r.mean_enrolled,
                 r.ppv_deficient.map_or("-".to_string(), |v| format!("{v:.3}")),
                 paired.map_or(String::new(), |p| format!(
-                    "{:+.3} (p {:.3}){}",
+                    "{:+.3} ({}){}",
                     p.power_change,
-                    p.p_value,
+                    format_p(p.p_value),
                     if p.p_value < 0.05 { "" } else { " ~" }
                 )),
             );
@@ -218,4 +227,18 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_values_below_the_floor_are_not_printed_as_zero() {
+        assert_eq!(format_p(0.0), "p < 0.001");
+        assert_eq!(format_p(0.000_999_9), "p < 0.001");
+        assert_eq!(format_p(0.001), "p 0.001");
+        assert_eq!(format_p(0.0342), "p 0.034");
+        assert_eq!(format_p(1.0), "p 1.000");
+    }
 }

@@ -1,5 +1,6 @@
 //! Thin front end: parse arguments, call the library, map outcomes to exit codes
-//! (0 success, 1 runtime failure such as an unwritable output, 2 bad input).
+//! (0 success, 1 runtime failure such as an unwritable output, or a `sample-size` search that
+//! did not reach its target, 2 bad input).
 
 mod cli;
 
@@ -24,6 +25,9 @@ const MAX_THREADS: usize = 1024;
 enum Failure {
     BadInput(String),
     Runtime(String),
+    /// A search that did not reach its target at some design point: its output is written and
+    /// states the power at the end of the range; exit 1, like grep when nothing matches.
+    NotReached,
 }
 
 impl From<ScenarioError> for Failure {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
             eprintln!("error: {m}");
             ExitCode::from(1)
         }
+        Err(Failure::NotReached) => ExitCode::from(1),
     }
 }
 
@@ -336,7 +341,8 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     if let Some(dest) = &out {
         write_provenance(dest, &record, csv.as_bytes())?;
     }
-    Ok(())
+    // Every point's row is written; a point that did not reach the target makes the exit 1.
+    if results.iter().any(|r| r.value.is_none()) { Err(Failure::NotReached) } else { Ok(()) }
 }
 
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {

@@ -9,6 +9,10 @@
 //! evaluations are paired and the estimated power curve is smooth. The answer is then
 //! simulated to the full precision. Power is the smallest over the comparisons with placebo:
 //! every active arm must reach the target.
+//!
+//! A search that does not reach the target anywhere in its range is an answer, not an error:
+//! it states the power at the best end of the range, and `sample-size` exits 1 (as grep does
+//! when nothing matches) after writing its output.
 
 use crate::calibration::Calibration;
 use crate::engine::{PRECISION_BATCH, PointResults, Runner, check_precision, next_batch_end};
@@ -107,7 +111,36 @@ impl SearchSpec {
     fn value(&self, v: f64) -> toml::Value {
         if self.integer { toml::Value::Integer(v.round() as i64) } else { toml::Value::Float(v) }
     }
+
+    /// Decimals a solved continuous value is shown with: those of the tolerance's leading
+    /// digit (tolerance 0.0005 -> 4, 0.01 -> 2, 0.3 -> 1, 2 -> 0), at most
+    /// [`MAX_VALUE_DECIMALS`].
+    pub fn decimals(&self) -> usize {
+        (0..MAX_VALUE_DECIMALS)
+            .find(|&d| 10f64.powi(-(d as i32)) <= self.tolerance * (1.0 + 1e-9))
+            .unwrap_or(MAX_VALUE_DECIMALS)
+    }
+
+    /// A value of the solved field as printed and written: a whole number, or a continuous
+    /// value rounded to the tolerance's decimals ([`SearchSpec::decimals`]). The search
+    /// stops with a bracket at most `tolerance` wide, so digits beyond are noise.
+    pub fn format_value(&self, v: f64) -> String {
+        if self.integer {
+            return display_value(&self.value(v));
+        }
+        let text = format!("{v:.*}", self.decimals());
+        // Never "-0.00".
+        if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+            text.trim_start_matches('-').to_string()
+        } else {
+            text
+        }
+    }
 }
+
+/// Most decimals a solved value is shown with: an f64 holds 15-17 significant digits, so a
+/// tolerance below float resolution does not ask for more than it can show.
+pub const MAX_VALUE_DECIMALS: usize = 15;
 
 /// One evaluated point of a search.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +158,12 @@ pub struct Evaluation {
 pub struct SearchResult {
     /// The boundary value, or `None` if the target is not reached in the range.
     pub value: Option<f64>,
+    /// The smallest and largest evaluated values whose power 95% CI contains the target
+    /// (`None` when no evaluation's does): values near the answer that the search's own
+    /// evaluations cannot tell from it. This is the span of the values the search happened
+    /// to evaluate, each judged by its own Wilson interval, not a confidence interval for the
+    /// boundary: a search that evaluates few values near the answer reports a narrow span.
+    pub uncertain: Option<(f64, f64)>,
     /// True if larger values raise power (the answer is the smallest passing value); false if
     /// smaller values do (the answer is the largest passing value).
     pub increasing: bool,
@@ -347,10 +386,58 @@ pub fn search(
     let idx = evaluations.iter().position(|e| e.value == report_at).expect("evaluated above");
     let (final_plan, final_results) = &mut cache[idx];
     runner.refine(final_plan, final_results, spec.precision, spec.cap);
+    evaluations[idx] = judge(final_plan, final_results, spec, report_at);
     let rows = summarize(final_plan, final_plan.scenario.design.seed, final_results);
     let reps_spent = cache.iter().map(|(_, r)| u64::from(r.reps)).sum();
     let grid_reps_estimate = (is_n && pass.is_some()).then(|| grid_cost(plan, spec, report_at));
-    Ok(SearchResult { value: pass, increasing, rows, evaluations, reps_spent, grid_reps_estimate })
+    let uncertain = straddling_span(&evaluations, spec.target);
+    Ok(SearchResult { value: pass, uncertain, increasing, rows, evaluations, reps_spent, grid_reps_estimate })
+}
+
+/// The smallest and largest evaluated values whose 95% CI of power contains `target`.
+fn straddling_span(evaluations: &[Evaluation], target: f64) -> Option<(f64, f64)> {
+    evaluations.iter().filter(|e| e.ci.0 <= target && target <= e.ci.1).fold(None, |span, e| match span {
+        None => Some((e.value, e.value)),
+        Some((lo, hi)) => Some((e.value.min(lo), e.value.max(hi))),
+    })
+}
+
+/// The statement of a search that did not reach its target: the range, and the power (the
+/// smallest over the comparisons) at the end of the range where it is highest, e.g.
+/// "design.n_per_arm: target power 0.8 not reached in 2..50: power at 50 is 0.393 (95% CI
+/// 0.383-0.403)". `None` when the target was reached.
+pub fn not_reached(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
+    if result.value.is_some() {
+        return None;
+    }
+    let end = if result.increasing { spec.max } else { spec.min };
+    let power = result.rows.iter().min_by(|a, b| a.power.total_cmp(&b.power)).map_or(String::new(), |w| {
+        format!(
+            ": power at {} is {:.3} (95% CI {:.3}-{:.3})",
+            display_value(&spec.value(end)),
+            w.power,
+            w.power_ci_low,
+            w.power_ci_high
+        )
+    });
+    Some(format!(
+        "{}: target power {} not reached in {}..{}{power}",
+        spec.path,
+        spec.target,
+        display_value(&spec.value(spec.min)),
+        display_value(&spec.value(spec.max)),
+    ))
+}
+
+/// The span of [`SearchResult::uncertain`] for the table: "for 52-56" ("for -0.5 to -0.3"
+/// with negative ends), or "for 54" when it is one value.
+fn uncertain_text(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
+    result.uncertain.map(|(lo, hi)| {
+        let (lo, hi) = (spec.format_value(lo), spec.format_value(hi));
+        let separator = if lo.starts_with('-') || hi.starts_with('-') { " to " } else { "-" };
+        let span = if lo == hi { lo } else { format!("{lo}{separator}{hi}") };
+        format!("power CI straddles {} for {span}", spec.target)
+    })
 }
 
 /// Whether power rises with the solved field, from the evaluations at the two ends of the
@@ -419,6 +506,8 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
             "criterion",
             "reached",
             "value",
+            "value_uncertain_low",
+            "value_uncertain_high",
             "direction",
             "comparison",
             "n_per_arm",
@@ -451,7 +540,9 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
                 fixed(spec.target),
                 format!("{:?}", spec.criterion).to_lowercase(),
                 r.value.is_some().to_string(),
-                r.value.map(|v| display_value(&spec.value(v))).unwrap_or_default(),
+                r.value.map(|v| spec.format_value(v)).unwrap_or_default(),
+                r.uncertain.map(|(lo, _)| spec.format_value(lo)).unwrap_or_default(),
+                r.uncertain.map(|(_, hi)| spec.format_value(hi)).unwrap_or_default(),
                 if r.increasing { "at_least".into() } else { "at_most".into() },
                 row.comparison.clone(),
                 row.n_per_arm.map(|n| n.to_string()).unwrap_or_default(),
@@ -488,11 +579,21 @@ pub fn results_table(study: &Study, spec: &SearchSpec, results: &[SearchResult])
     );
     for (point, r) in study.points.iter().zip(results) {
         let name = if study.is_single() { "design".to_string() } else { study.describe(point) };
-        let answer = match r.value {
-            Some(v) => format!("{} {}", if r.increasing { ">=" } else { "<=" }, display_value(&spec.value(v))),
-            None => "not reached in the range".to_string(),
+        let uncertain = uncertain_text(spec, r);
+        out += &match (r.value, not_reached(spec, r)) {
+            (Some(v), _) => format!(
+                "  {name}: {} {} {}{}\n",
+                spec.path,
+                if r.increasing { ">=" } else { "<=" },
+                spec.format_value(v),
+                uncertain.map_or(String::new(), |u| format!(" ({u})"))
+            ),
+            (None, statement) => format!(
+                "  {name}: {}{}\n",
+                statement.unwrap_or_default(),
+                uncertain.map_or(String::new(), |u| format!("; {u}"))
+            ),
         };
-        out += &format!("  {name}: {} {answer}\n", spec.path);
         for row in &r.rows {
             out += &format!(
                 "    {:<16} n/arm {:>5}  enrolled {:>7.1}  screened {:>9.1}{} ({:.2} per enrolled)  power {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
@@ -531,5 +632,31 @@ mod tests {
         assert!(direction_from_ends(0.9, 0.9, false, true));
         assert!(direction_from_ends(0.3, 0.9, false, false));
         assert!(!direction_from_ends(0.9, 0.3, true, true));
+    }
+
+    /// Solved continuous values are shown to the tolerance's leading decimal; a tolerance
+    /// below float resolution asks for no more digits than an f64 holds.
+    #[test]
+    fn decimals_follow_the_tolerance() {
+        let spec = |tolerance: f64| {
+            SearchSpec::new(
+                Some("response.delta"),
+                false,
+                Some(0.0),
+                Some(1.0),
+                Some(tolerance),
+                0.8,
+                Criterion::Estimate,
+                0.01,
+                1000,
+            )
+            .unwrap()
+        };
+        for (tolerance, decimals) in [(0.0005, 4), (0.001, 3), (0.0015, 3), (0.01, 2), (0.3, 1), (1.0, 0), (2.0, 0)] {
+            assert_eq!(spec(tolerance).decimals(), decimals, "tolerance {tolerance}");
+        }
+        assert_eq!(spec(1e-300).decimals(), MAX_VALUE_DECIMALS);
+        assert_eq!(spec(0.0005).format_value(0.7512939453125), "0.7513");
+        assert_eq!(spec(0.01).format_value(-0.001), "0.00");
     }
 }
