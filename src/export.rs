@@ -164,15 +164,15 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     out
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target, so a failed or interrupted run never leaves a partial file.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes `data` (text or bytes) to `path` atomically: a temporary file in the same directory,
+/// synced, then renamed over the target, so a failed or interrupted run never leaves a partial file.
+pub fn write_atomic(path: &Path, data: impl AsRef<[u8]>) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
+    tmp.write_all(data.as_ref())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -65,8 +65,8 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    export::write_atomic(path, text).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))
+fn write_file(path: &Path, data: impl AsRef<[u8]>) -> Result<(), Failure> {
+    export::write_atomic(path, data).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))
 }
 
 /// `--set`, then `--reps` and `--seed`, as overrides.
@@ -138,6 +138,10 @@ fn emit(out: Option<&Path>, table: &str, csv: &str) -> Result<(), Failure> {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
     let (_, _, study, plans) = load_study(sim, None)?;
+    let plot_format = match &args.plot {
+        Some(path) => Some(plot::Format::from_path(path).map_err(|e| Failure::BadInput(e.to_string()))?),
+        None => None,
+    };
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     if rule == RepsRule::FromScenario {
@@ -161,25 +165,21 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let csv = export::study_csv(&study, &outcomes);
     let table = export::study_table(&study, &outcomes);
     // The plot is made before anything is written, so bad plot input leaves no files.
-    let svg = match &args.plot {
-        Some(_) => {
-            let x = study.axes.last().map(|a| a.path.clone()).ok_or_else(|| {
+    let figure = match plot_format {
+        Some(format) => {
+            let mut spec = plot::study_spec(&study, &plans).ok_or_else(|| {
                 Failure::BadInput("--plot needs a swept field for the x axis (a [sweep] grid or --sweep)".into())
             })?;
-            // One line per series and per value of the other swept fields.
-            let mut series: Vec<String> = Vec::new();
-            if !study.series[0].label.is_empty() {
-                series.push("series".into());
-            }
-            series.extend(study.axes[..study.axes.len() - 1].iter().map(|a| a.path.clone()));
-            let spec = plot::PlotSpec { x, series, y: "power".into(), target: Some(args.target), title: None };
-            Some(plot::render(&csv, &spec).map_err(|e| Failure::BadInput(e.to_string()))?)
+            spec.target = Some(args.target);
+            spec.title = args.title.clone().or(spec.title);
+            spec.metadata = Some(plot::provenance(std::env::args_os().skip(1)));
+            Some(plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(e.to_string()))?)
         }
         None => None,
     };
     emit(sim.out.as_deref(), &table, &csv)?;
-    if let (Some(path), Some(svg)) = (&args.plot, svg) {
-        write_file(path, &svg)?;
+    if let (Some(path), Some(figure)) = (&args.plot, figure) {
+        write_file(path, &figure)?;
         print(&format!("wrote {}\n", path.display()))?;
     }
     Ok(())
@@ -227,17 +227,31 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
 }
 
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
+    let bad = |e: plot::PlotError| Failure::BadInput(e.to_string());
+    let format = plot::Format::from_path(&args.out).map_err(bad)?;
     let csv = std::fs::read_to_string(&args.csv)
         .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", args.csv.display())))?;
     let spec = plot::PlotSpec {
-        x: args.x,
         series: args.series.map(|s| s.split(',').map(|c| c.trim().to_string()).collect()).unwrap_or_default(),
         y: args.y,
         target: Some(args.target),
         title: args.title,
+        caption: args.caption,
+        x_label: args.x_label,
+        y_label: args.y_label,
+        screening_panel: match args.screening_panel {
+            cli::ScreeningPanel::Auto => plot::ScreeningPanel::Auto,
+            cli::ScreeningPanel::Always => plot::ScreeningPanel::Always,
+            cli::ScreeningPanel::Never => plot::ScreeningPanel::Never,
+        },
+        size: args.size,
+        png_scale: args.scale,
+        metadata: Some(plot::provenance(std::env::args_os().skip(1))),
+        ..plot::PlotSpec::new(args.x)
     };
-    let svg = plot::render(&csv, &spec).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&args.out, &svg)?;
+    let figure =
+        plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
+    write_file(&args.out, &figure)?;
     print(&format!("wrote {}\n", args.out.display()))
 }
 
