@@ -16,7 +16,7 @@ pub enum Command {
     Run(RunArgs),
     /// Find the smallest n per arm (or the value of another field) whose power reaches a target.
     SampleSize(SampleSizeArgs),
-    /// Draw power curves from a CSV written by `run` as an SVG.
+    /// Draw power curves from a CSV written by `run` as SVG or PNG (by the --out file's extension).
     Plot(PlotArgs),
     /// Print the resolved scenario (every default filled in) and derived quantities, or with
     /// --from the scenario and command that produced a result file.
@@ -81,12 +81,17 @@ pub struct SimulationArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub sim: SimulationArgs,
-    /// Also draw the power curves as an SVG (x = the last swept field, one line per series).
-    #[arg(long, value_name = "FILE.svg")]
+    /// Also draw the power curves, as SVG or PNG by the file's extension: x = the last swept
+    /// field, one line per series; titled by the scenario's description; with a second panel of
+    /// screened per enrolled when that differs between the points (selection studies).
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub plot: Option<PathBuf>,
     /// Target power drawn as a dashed line in --plot.
     #[arg(long, default_value_t = 0.8)]
     pub target: f64,
+    /// Title of the --plot figure (default: the scenario's description, else its name).
+    #[arg(long, requires = "plot")]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +125,24 @@ pub struct SampleSizeArgs {
     pub tolerance: Option<f64>,
 }
 
+/// When `plot` draws the screening panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScreeningPanel {
+    /// When y is power and screened_per_enrolled differs between the plotted points.
+    Auto,
+    /// Always (the CSV must have screened_per_enrolled).
+    Always,
+    /// Never: power only.
+    Never,
+}
+
+/// Parses WIDTHxHEIGHT.
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let err = || format!("`{s}`: expected WIDTHxHEIGHT in pixels, e.g. 1200x800");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(err)?;
+    Ok((w.trim().parse().map_err(|_| err())?, h.trim().parse().map_err(|_| err())?))
+}
+
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// CSV written by `mgtrial run`.
@@ -136,9 +159,28 @@ pub struct PlotArgs {
     /// Target drawn as a dashed horizontal line (power only).
     #[arg(long, default_value_t = 0.8)]
     pub target: f64,
-    #[arg(long, value_name = "FILE.svg")]
+    /// Output file: SVG or PNG by its extension.
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub out: PathBuf,
-    /// Plot title (default: the scenario name).
+    /// Plot title (default: the scenario name in the CSV).
     #[arg(long)]
     pub title: Option<String>,
+    /// x-axis title (default: the column's name with its unit, e.g. "n per arm").
+    #[arg(long)]
+    pub x_label: Option<String>,
+    /// y-axis title (default: the column's name, e.g. "power").
+    #[arg(long)]
+    pub y_label: Option<String>,
+    /// Caption under the figure (default: analysis, alpha, replicates and seed from the CSV; "" for none).
+    #[arg(long)]
+    pub caption: Option<String>,
+    /// Second panel of screened per enrolled under the power panel.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ScreeningPanel::Auto)]
+    pub screening_panel: ScreeningPanel,
+    /// Figure size in pixels, WIDTHxHEIGHT, each 400 to 8000 (default 1200 wide, height to fit).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
+    /// PNG pixels per figure pixel (PNG only; 0.1 to 10).
+    #[arg(long, default_value_t = 2.0)]
+    pub scale: f32,
 }

@@ -79,8 +79,8 @@ fn destination(path: &Path) -> Result<Destination, Failure> {
 }
 
 /// Writes `text` and, unless it went to stdout, says where.
-fn write_file(dest: &Destination, text: &str) -> Result<(), Failure> {
-    dest.write(text.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+fn write_file(dest: &Destination, data: impl AsRef<[u8]>) -> Result<(), Failure> {
+    dest.write(data.as_ref()).map_err(|e| Failure::Runtime(e.to_string()))?;
     if dest.is_stdout() { Ok(()) } else { print(&format!("wrote {}\n", dest.path().display())) }
 }
 
@@ -246,6 +246,20 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let (source, base, study, plans) = load_study(sim, None)?;
     let out = sim.out.as_deref().map(destination).transpose()?;
     let plot_out = args.plot.as_deref().map(destination).transpose()?;
+    // What to plot is settled before simulating, so a bad --plot costs no run.
+    let plot_spec = match &args.plot {
+        Some(path) => {
+            let format = plot::Format::from_path(path).map_err(|e| Failure::BadInput(e.to_string()))?;
+            let mut spec = plot::study_spec(&study, &plans).ok_or_else(|| {
+                Failure::BadInput("--plot needs a swept field for the x axis (a [sweep] grid or --sweep)".into())
+            })?;
+            spec.target = Some(args.target);
+            spec.title = args.title.clone().or(spec.title);
+            spec.metadata = Some(plot::provenance(std::env::args_os().skip(1)));
+            Some((format, spec))
+        }
+        None => None,
+    };
     let record = provenance_of(sim, &source, &base, &study, &plans)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
@@ -270,19 +284,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let csv = export::study_csv(&study, &outcomes, &record.scenario_sha256);
     let table = export::study_table(&study, &outcomes);
     // The plot is made before anything is written, so bad plot input leaves no files.
-    let svg = match &args.plot {
-        Some(_) => {
-            let x = study.axes.last().map(|a| a.path.clone()).ok_or_else(|| {
-                Failure::BadInput("--plot needs a swept field for the x axis (a [sweep] grid or --sweep)".into())
-            })?;
-            // One line per series and per value of the other swept fields.
-            let mut series: Vec<String> = Vec::new();
-            if !study.series[0].label.is_empty() {
-                series.push("series".into());
-            }
-            series.extend(study.axes[..study.axes.len() - 1].iter().map(|a| a.path.clone()));
-            let spec = plot::PlotSpec { x, series, y: "power".into(), target: Some(args.target), title: None };
-            Some(plot::render(&csv, &spec).map_err(|e| Failure::BadInput(e.to_string()))?)
+    let figure = match &plot_spec {
+        Some((format, spec)) => {
+            Some(plot::render_as(&csv, spec, *format).map_err(|e| Failure::BadInput(e.to_string()))?)
         }
         None => None,
     };
@@ -290,9 +294,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(dest) = &out {
         write_provenance(dest, &record, csv.as_bytes())?;
     }
-    if let (Some(dest), Some(svg)) = (&plot_out, svg) {
-        write_file(dest, &svg)?;
-        write_provenance(dest, &record, svg.as_bytes())?;
+    if let (Some(dest), Some(figure)) = (&plot_out, figure) {
+        write_file(dest, &figure)?;
+        write_provenance(dest, &record, &figure)?;
     }
     Ok(())
 }
@@ -346,18 +350,32 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
 }
 
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
+    let bad = |e: plot::PlotError| Failure::BadInput(e.to_string());
+    let format = plot::Format::from_path(&args.out).map_err(bad)?;
     let csv = std::fs::read_to_string(&args.csv)
         .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", args.csv.display())))?;
     let spec = plot::PlotSpec {
-        x: args.x,
         series: args.series.map(|s| s.split(',').map(|c| c.trim().to_string()).collect()).unwrap_or_default(),
         y: args.y,
         target: Some(args.target),
         title: args.title,
+        caption: args.caption,
+        x_label: args.x_label,
+        y_label: args.y_label,
+        screening_panel: match args.screening_panel {
+            cli::ScreeningPanel::Auto => plot::ScreeningPanel::Auto,
+            cli::ScreeningPanel::Always => plot::ScreeningPanel::Always,
+            cli::ScreeningPanel::Never => plot::ScreeningPanel::Never,
+        },
+        size: args.size,
+        png_scale: args.scale,
+        metadata: Some(plot::provenance(std::env::args_os().skip(1))),
+        ..plot::PlotSpec::new(args.x)
     };
     let out = destination(&args.out)?;
-    let svg = plot::render(&csv, &spec).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&out, &svg)
+    let figure =
+        plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
+    write_file(&out, &figure)
 }
 
 fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {

@@ -1,0 +1,361 @@
+//! Figures: SVG structure and text (title, axis titles with units, legend, caption), the
+//! colour-blind-safe styles, the screening panel, provenance, and the PNG renderer.
+
+mod common;
+use common::{mgtrial, scenario_path, shipped};
+use mgtrial::plot::{self, PlotSpec, ScreeningPanel, style};
+use std::path::Path;
+
+/// Every `<text>` element's content, its `tspan` lines joined by spaces (wrapped text reads as
+/// it was written).
+fn texts(doc: &roxmltree::Document) -> Vec<String> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.descendants().filter(|d| d.is_text()).filter_map(|d| d.text()).collect::<Vec<_>>().join(" "))
+        .map(|t| t.trim().to_string())
+        .collect()
+}
+
+fn text_with_id(doc: &roxmltree::Document, id: &str) -> Option<String> {
+    let node = doc.descendants().find(|n| n.has_tag_name("text") && n.attribute("id") == Some(id))?;
+    Some(node.descendants().filter(|d| d.is_text()).filter_map(|d| d.text()).collect::<Vec<_>>().join(" "))
+}
+
+fn has_group(doc: &roxmltree::Document, id: &str) -> bool {
+    doc.descendants().any(|n| n.has_tag_name("g") && n.attribute("id") == Some(id))
+}
+
+/// The SVG without its `<desc>` (provenance names the command that made it).
+fn without_desc(svg: &str) -> String {
+    svg.lines().filter(|l| !l.starts_with("<desc>")).collect::<Vec<_>>().join("\n")
+}
+
+/// A CSV of `series` lines over n = 10, 20, 30, with screened per enrolled `screened(series)`
+/// and replicates `reps(point)`.
+fn synthetic_csv(series: usize, screened: impl Fn(usize) -> f64, reps: impl Fn(usize) -> u32) -> String {
+    let mut out = String::from(
+        "series,design.n_per_arm,scenario,comparison,analysis,sided,alpha,n_per_arm,reps,seed,power,power_ci_low,\
+         power_ci_high,screened_per_enrolled\n",
+    );
+    for s in 0..series {
+        for (k, n) in [10, 20, 30].into_iter().enumerate() {
+            let p = 0.1 + 0.02 * s as f64 + 0.2 * k as f64;
+            out += &format!(
+                "s{s},{n},synthetic,mg,ancova,two,0.050000,{n},{},7,{p:.6},{:.6},{:.6},{:.6}\n",
+                reps(3 * s + k),
+                p - 0.03,
+                p + 0.03,
+                screened(s)
+            );
+        }
+    }
+    out
+}
+
+fn parse(svg: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse(svg).expect("the SVG is well-formed XML")
+}
+
+/// Runs the headline study on a small grid and returns (CSV path, SVG text).
+fn headline_run(dir: &Path) -> (std::path::PathBuf, String) {
+    let (csv_path, svg_path) = (dir.join("s.csv"), dir.join("s.svg"));
+    mgtrial()
+        .arg("run")
+        .arg(scenario_path("study_depression_selection.toml"))
+        .args(["--reps", "200", "--sweep", "design.n_per_arm=20,40,60", "--quiet", "--out"])
+        .arg(&csv_path)
+        .arg("--plot")
+        .arg(&svg_path)
+        .assert()
+        .success();
+    (csv_path, std::fs::read_to_string(&svg_path).unwrap())
+}
+
+#[test]
+fn run_plot_is_titled_by_the_description_and_names_axes_series_and_design() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv_path, svg) = headline_run(dir.path());
+    let doc = parse(&svg);
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let scenario = shipped("study_depression_selection.toml");
+    let description =
+        scenario.lines().find_map(|l| l.strip_prefix("description = \"")).map(|l| l.trim_end_matches('"')).unwrap();
+    assert_eq!(text_with_id(&doc, "title").as_deref(), Some(description));
+    let texts = texts(&doc);
+    for label in scenario.lines().filter_map(|l| l.strip_prefix("label = \"")).map(|l| l.trim_end_matches('"')) {
+        assert!(texts.iter().any(|t| t == label), "legend lacks `{label}`: {texts:?}");
+    }
+    for title in ["n per arm", "power", "screened per enrolled", "target power 0.8"] {
+        assert!(texts.iter().any(|t| t == title), "no text `{title}`");
+    }
+    let caption = text_with_id(&doc, "caption").unwrap();
+    assert_eq!(caption, "ANCOVA, two-sided alpha 0.05, 200 trials per point, seed 2017; shaded: 95% Wilson CI");
+    // Provenance: the command line in a <desc>.
+    let desc = doc.descendants().find(|n| n.has_tag_name("desc")).and_then(|n| n.text()).unwrap();
+    assert!(desc.starts_with("made by mgtrial ") && desc.contains("run ") && desc.contains("--reps 200"), "{desc}");
+    // Text is set in the embedded font's family, with a generic fallback.
+    assert_eq!(doc.root_element().attribute("font-family"), Some("'DejaVu Sans', sans-serif"));
+    // The plot command draws the same CSV the same way when given the same title.
+    let again = dir.path().join("again.svg");
+    mgtrial()
+        .arg("plot")
+        .arg(&csv_path)
+        .args(["--x", "design.n_per_arm", "--title", description, "--out"])
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(without_desc(&std::fs::read_to_string(again).unwrap()), without_desc(&svg));
+}
+
+#[test]
+fn a_threshold_axis_names_the_assay_unit_under_run_and_a_generic_unit_under_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv_path, svg_path) = (dir.path().join("t.csv"), dir.path().join("t.svg"));
+    mgtrial()
+        .arg("run")
+        .arg(scenario_path("depression_mgo_enriched.toml"))
+        .args(["--reps", "100", "--sweep", "selection.threshold=0.70,0.75", "--quiet", "--out"])
+        .arg(&csv_path)
+        .arg("--plot")
+        .arg(&svg_path)
+        .args(["--title", "Threshold"])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = parse(&svg);
+    assert!(texts(&doc).iter().any(|t| t == "serum Mg threshold (mmol/L)"), "{:?}", texts(&doc));
+    assert_eq!(text_with_id(&doc, "title").as_deref(), Some("Threshold"));
+    let plotted = dir.path().join("p.svg");
+    mgtrial().arg("plot").arg(&csv_path).args(["--x", "selection.threshold", "--out"]).arg(&plotted).assert().success();
+    let svg = std::fs::read_to_string(&plotted).unwrap();
+    let doc = parse(&svg);
+    assert!(texts(&doc).iter().any(|t| t == "selection threshold (biomarker unit)"));
+    // Without --title, the scenario's name from the CSV.
+    assert_eq!(text_with_id(&doc, "title").as_deref(), Some("depression_mgo_enriched"));
+    mgtrial()
+        .arg("plot")
+        .arg(&csv_path)
+        .args(["--x", "selection.threshold", "--x-label", "serum Mg cut-off (mmol/L)", "--y-label", "power (1 - beta)"])
+        .args(["--caption", "", "--out"])
+        .arg(&plotted)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&plotted).unwrap();
+    let doc = parse(&svg);
+    let texts = texts(&doc);
+    assert!(texts.iter().any(|t| t == "serum Mg cut-off (mmol/L)") && texts.iter().any(|t| t == "power (1 - beta)"));
+    assert!(text_with_id(&doc, "caption").is_none(), "an empty --caption draws none");
+}
+
+#[test]
+fn grouping_columns_other_than_series_read_as_name_and_value() {
+    let csv = "arms.mg.dose_mg_per_day,design.duration_weeks,power,power_ci_low,power_ci_high\n\
+               100,4,0.2,0.1,0.3\n100,8,0.3,0.2,0.4\n200,4,0.4,0.3,0.5\n200,8,0.5,0.4,0.6\n";
+    let spec = PlotSpec { series: vec!["arms.mg.dose_mg_per_day".into()], ..PlotSpec::new("design.duration_weeks") };
+    let svg = plot::render(csv, &spec).unwrap();
+    let texts = texts(&parse(&svg));
+    for t in ["elemental dose 100 mg/day", "elemental dose 200 mg/day", "duration (weeks)"] {
+        assert!(texts.iter().any(|x| x == t), "no `{t}` in {texts:?}");
+    }
+}
+
+#[test]
+fn more_than_four_series_get_distinct_dashes_and_okabe_ito_colours_in_order() {
+    let csv = synthetic_csv(6, |_| 1.0, |_| 1000);
+    let svg = plot::render(&csv, &PlotSpec::new("design.n_per_arm")).unwrap();
+    let doc = parse(&svg);
+    let lines: Vec<(String, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("path") && n.attribute("class") == Some("series"))
+        .map(|n| (n.attribute("stroke").unwrap().to_string(), n.attribute("stroke-dasharray").unwrap().to_string()))
+        .collect();
+    assert_eq!(lines.len(), 6);
+    let okabe_ito = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#F0E442"];
+    for (i, (colour, _)) in lines.iter().enumerate() {
+        assert_eq!(colour, okabe_ito[i], "series {i}");
+    }
+    let dashes: std::collections::BTreeSet<&str> = lines[..4].iter().map(|l| l.1.as_str()).collect();
+    assert_eq!(dashes.len(), 4, "solid, dashed, dotted and dash-dot: {lines:?}");
+    assert!(lines.windows(2).all(|w| w[0].1 != w[1].1), "neighbours differ in dash: {lines:?}");
+    assert_eq!(style::PALETTE, okabe_ito);
+    // Markers differ between neighbours too (the legend shows one per series).
+    let legend = doc.descendants().find(|n| n.attribute("id") == Some("legend")).unwrap();
+    let kinds: Vec<&str> =
+        legend.children().filter_map(|n| n.attribute("class")).filter(|c| c.starts_with("marker-")).collect();
+    assert_eq!(kinds.len(), 6);
+    assert!(kinds.windows(2).all(|w| w[0] != w[1]), "{kinds:?}");
+}
+
+#[test]
+fn the_screening_panel_appears_for_a_selection_csv_and_not_for_all_comers() {
+    let spec = PlotSpec::new("design.n_per_arm");
+    let selection = synthetic_csv(3, |s| 1.0 + 2.5 * s as f64, |_| 1000);
+    let doc_text = plot::render(&selection, &spec).unwrap();
+    let doc = parse(&doc_text);
+    assert!(has_group(&doc, "panel-power") && has_group(&doc, "panel-screening"));
+    assert!(texts(&doc).iter().any(|t| t == "screened per enrolled"));
+    let all_comers = synthetic_csv(3, |_| 1.0, |_| 1000);
+    let doc_text = plot::render(&all_comers, &spec).unwrap();
+    let doc = parse(&doc_text);
+    assert!(has_group(&doc, "panel-power") && !has_group(&doc, "panel-screening"));
+    // One enriched strategy throughout: no panel, the cost is in the caption.
+    let constant = synthetic_csv(2, |_| 5.884663, |_| 1000);
+    let doc_text = plot::render(&constant, &spec).unwrap();
+    let doc = parse(&doc_text);
+    assert!(!has_group(&doc, "panel-screening"));
+    assert!(text_with_id(&doc, "caption").unwrap().ends_with("; 5.88 screened per enrolled throughout"));
+    // The panel can be forced either way.
+    let never = PlotSpec { screening_panel: ScreeningPanel::Never, ..spec.clone() };
+    assert!(!plot::render(&selection, &never).unwrap().contains("panel-screening"));
+    let always = PlotSpec { screening_panel: ScreeningPanel::Always, ..spec.clone() };
+    assert!(plot::render(&all_comers, &always).unwrap().contains("id=\"panel-screening\""));
+    let bare = "x,power,power_ci_low,power_ci_high\n1,0.5,0.4,0.6\n2,0.6,0.5,0.7\n";
+    assert!(matches!(plot::render(bare, &PlotSpec { x: "x".into(), ..always }), Err(plot::PlotError::NoColumn { .. })));
+    // And from run: an all-comers trial over n has no screening panel.
+    let dir = tempfile::tempdir().unwrap();
+    let svg_path = dir.path().join("a.svg");
+    mgtrial()
+        .arg("run")
+        .arg(scenario_path("depression_mgo_all_comers.toml"))
+        .args(["--reps", "100", "--sweep", "design.n_per_arm=20,40", "--quiet", "--plot"])
+        .arg(&svg_path)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(has_group(&parse(&svg), "panel-power") && !svg.contains("panel-screening"));
+}
+
+#[test]
+fn replicates_that_vary_under_precision_control_are_a_range_in_the_caption() {
+    let csv = synthetic_csv(2, |_| 1.0, |i| [1000, 5000, 3000][i % 3]);
+    let svg = plot::render(&csv, &PlotSpec::new("design.n_per_arm")).unwrap();
+    let caption = text_with_id(&parse(&svg), "caption").unwrap();
+    assert_eq!(caption, "ANCOVA, two-sided alpha 0.05, 1000-5000 trials per point, seed 7; shaded: 95% Wilson CI");
+}
+
+#[test]
+fn metadata_is_escaped_into_the_desc() {
+    let metadata = "made by <mgtrial> -- a & b \"quoted\"";
+    let spec = PlotSpec { metadata: Some(metadata.into()), ..PlotSpec::new("design.n_per_arm") };
+    let svg = plot::render(&synthetic_csv(1, |_| 1.0, |_| 100), &spec).unwrap();
+    let doc = parse(&svg);
+    let desc = doc.descendants().find(|n| n.has_tag_name("desc")).and_then(|n| n.text()).unwrap();
+    assert_eq!(desc, metadata);
+}
+
+/// Decodes a PNG: (width, height, RGB or RGBA bytes, channels, text chunks).
+fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>, usize, Vec<(String, String)>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let info = reader.info();
+    let text = info.uncompressed_latin1_text.iter().map(|c| (c.keyword.clone(), c.text.clone())).collect();
+    (frame.width, frame.height, buf[..frame.buffer_size()].to_vec(), frame.color_type.samples(), text)
+}
+
+/// Pixels darker than near-white in the rows `rows` (all columns).
+fn ink(rgb: &[u8], width: u32, channels: usize, rows: std::ops::Range<u32>) -> usize {
+    let row_len = width as usize * channels;
+    rows.flat_map(|r| rgb[r as usize * row_len..(r as usize + 1) * row_len].chunks(channels))
+        .filter(|p| p[..3].iter().any(|&c| c < 200))
+        .count()
+}
+
+#[test]
+fn the_png_has_the_signature_the_requested_size_ink_and_provenance() {
+    let csv = synthetic_csv(3, |s| 1.0 + s as f64, |_| 1000);
+    let spec = PlotSpec {
+        size: Some((800, 600)),
+        png_scale: 1.0,
+        metadata: Some("made by mgtrial test".into()),
+        title: Some("Power".into()),
+        ..PlotSpec::new("design.n_per_arm")
+    };
+    let bytes = plot::render_png(&csv, &spec).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h, rgb, channels, text) = decode(&bytes);
+    assert_eq!((w, h), (800, 600));
+    let inked = ink(&rgb, w, channels, 0..h);
+    assert!(inked > 5_000 && inked < (w * h / 2) as usize, "{inked} dark pixels of {}", w * h);
+    assert!(text.contains(&("Description".to_string(), "made by mgtrial test".to_string())), "{text:?}");
+    assert!(text.contains(&("Title".to_string(), "Power".to_string())), "{text:?}");
+    let double = plot::render_png(&csv, &PlotSpec { png_scale: 2.0, ..spec }).unwrap();
+    let (w, h, ..) = decode(&double);
+    assert_eq!((w, h), (1600, 1200));
+}
+
+#[test]
+fn png_text_is_drawn_with_the_embedded_font() {
+    // The title band is empty without a title and inked with one: glyphs come from the font
+    // that the renderer embeds, not from the system.
+    let csv = synthetic_csv(1, |_| 1.0, |_| 100);
+    let png_of = |title: &str| {
+        let spec = PlotSpec { title: Some(title.into()), png_scale: 1.0, ..PlotSpec::new("design.n_per_arm") };
+        decode(&plot::render_png(&csv, &spec).unwrap())
+    };
+    let (w, _, rgb, channels, _) = png_of("Power of the magnesium trial");
+    let (w0, _, rgb0, channels0, _) = png_of(" ");
+    assert!(ink(&rgb, w, channels, 20..62) > 500, "the title is drawn");
+    assert_eq!(ink(&rgb0, w0, channels0, 20..62), 0, "nothing else sits in the title band");
+}
+
+#[test]
+fn the_output_format_follows_the_extension_and_others_are_refused_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv_path, png_path) = (dir.path().join("r.csv"), dir.path().join("r.png"));
+    mgtrial()
+        .arg("run")
+        .arg(scenario_path("textbook.toml"))
+        .args(["--reps", "100", "--sweep", "design.n_per_arm=20,40", "--quiet", "--out"])
+        .arg(&csv_path)
+        .arg("--plot")
+        .arg(&png_path)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&png_path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h, ..) = decode(&bytes);
+    assert_eq!(w, plot::DEFAULT_WIDTH * 2, "default scale 2");
+    assert!(h > 1000, "{h}");
+    let pdf = dir.path().join("r.pdf");
+    mgtrial().arg("plot").arg(&csv_path).args(["--x", "design.n_per_arm", "--out"]).arg(&pdf).assert().code(2);
+    assert!(!pdf.exists());
+    let (csv2, jpg) = (dir.path().join("never.csv"), dir.path().join("never.jpg"));
+    let assert = mgtrial()
+        .arg("run")
+        .arg(scenario_path("textbook.toml"))
+        .args(["--reps", "10000000", "--sweep", "design.n_per_arm=20,40", "--quiet", "--out"])
+        .arg(&csv2)
+        .arg("--plot")
+        .arg(&jpg)
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains(".svg or .png"), "{err}");
+    assert!(!csv2.exists() && !jpg.exists());
+    // --title belongs to --plot.
+    mgtrial().arg("run").arg(scenario_path("textbook.toml")).args(["--title", "x"]).assert().code(2);
+    // Sizes outside the allowed range are bad input.
+    let svg = dir.path().join("s.svg");
+    mgtrial()
+        .arg("plot")
+        .arg(&csv_path)
+        .args(["--x", "design.n_per_arm", "--size", "100x100", "--out"])
+        .arg(&svg)
+        .assert()
+        .code(2);
+    assert!(!svg.exists());
+}
+
+#[test]
+fn provenance_names_the_version_and_quotes_what_a_shell_would_need() {
+    let p = plot::provenance(["run", "a b.toml", "--title", "it's", "--plot", "x.svg"]);
+    assert_eq!(
+        p,
+        format!(
+            "made by mgtrial {}: mgtrial run 'a b.toml' --title 'it'\\''s' --plot x.svg",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
