@@ -202,7 +202,7 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
     let offset = expected_effect_below(&probe, arm, upper);
     probe.response.max_effect = 1.0;
     let slope = expected_effect_below(&probe, arm, upper) - offset;
-    if !(slope.abs() > 1e-12) {
+    if slope.is_nan() || slope.abs() <= 1e-12 {
         return Err(format!(
             "arm {} repletes no deficit among {who} under this design (dose, bioavailability, adherence or \
              duration give no repletion, or nobody enrolled is below the replete target), so no max_effect can \

@@ -15,8 +15,6 @@ fn run(args: &[&str], code: i32) -> (String, String) {
     (stdout, stderr)
 }
 
-/// The first data row of CSV `text`, as a lookup by column name.
-
 fn textbook_path() -> String {
     scenario_path("textbook.toml").display().to_string()
 }
