@@ -197,6 +197,8 @@ fn provenance_of(
         calibration: first.calibration.clone(),
         scenario_sha256: provenance::sha256_hex(scenario.as_bytes()),
         output_sha256: String::new(),
+        plotted_from: None,
+        plot_command: None,
         scenario,
     })
 }
@@ -352,8 +354,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
 fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
     let bad = |e: plot::PlotError| Failure::BadInput(e.to_string());
     let format = plot::Format::from_path(&args.out).map_err(bad)?;
-    let csv = std::fs::read_to_string(&args.csv)
-        .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", args.csv.display())))?;
+    let csv = output::read_result_text(&args.csv).map_err(|e| Failure::BadInput(e.to_string()))?;
     let spec = plot::PlotSpec {
         series: args.series.map(|s| s.split(',').map(|c| c.trim().to_string()).collect()).unwrap_or_default(),
         y: args.y,
@@ -375,7 +376,19 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
     let out = destination(&args.out)?;
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&out, &figure)
+    write_file(&out, &figure)?;
+    // A figure of a CSV with provenance carries it on, with how it was drawn.
+    match Provenance::read(&args.csv) {
+        Ok(record) => {
+            let record = Provenance {
+                plotted_from: Some(args.csv.display().to_string()),
+                plot_command: Some(std::env::args().collect()),
+                ..record
+            };
+            write_provenance(&out, &record, &figure)
+        }
+        Err(_) => Ok(()),
+    }
 }
 
 fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {

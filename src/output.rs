@@ -347,10 +347,23 @@ pub struct ReadError {
 /// regular file (a device, FIFO or socket), is larger than [`MAX_SCENARIO_BYTES`] (checked on
 /// the size and again while reading, so a growing file cannot pass), or is not UTF-8.
 pub fn read_scenario_text(path: &Path) -> Result<String, ReadError> {
+    read_text(path, MAX_SCENARIO_BYTES, "a scenario file")
+}
+
+/// Largest result file (a CSV to plot, a provenance sidecar) that mgtrial reads.
+pub const MAX_RESULT_BYTES: u64 = 1 << 30;
+
+/// Like [`read_scenario_text`], for a result file written by mgtrial (at most
+/// [`MAX_RESULT_BYTES`]).
+pub fn read_result_text(path: &Path) -> Result<String, ReadError> {
+    read_text(path, MAX_RESULT_BYTES, "a result file")
+}
+
+/// The UTF-8 text of the regular file at `path`, at most `limit` bytes; `what` names the kind
+/// of file in the message.
+fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, ReadError> {
     let fail = |reason: String| ReadError { path: path.to_path_buf(), reason };
-    let limit = MAX_SCENARIO_BYTES;
-    let too_large =
-        || fail(format!("larger than the limit of {} MiB ({limit} bytes) for a scenario file", limit >> 20));
+    let too_large = || fail(format!("larger than the limit of {} MiB ({limit} bytes) for {what}", limit >> 20));
     let meta = fs::metadata(path).map_err(|e| fail(e.to_string()))?;
     if meta.is_dir() {
         return Err(fail("is a directory".into()));

@@ -48,6 +48,12 @@ pub struct Provenance {
     pub scenario_sha256: String,
     /// SHA-256 (hex) of the output file's bytes.
     pub output_sha256: String,
+    /// A figure drawn by `mgtrial plot`: the CSV it was drawn from, and the plot command (the
+    /// rest of the record is the CSV's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plotted_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plot_command: Option<Vec<String>>,
     /// The scenario that produced the output: the file with every override merged in.
     pub scenario: String,
 }
@@ -125,8 +131,8 @@ impl Provenance {
     /// Reads the sidecar of `output`.
     pub fn read(output: &Path) -> Result<Provenance, String> {
         let path = sidecar_path(output);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("no provenance for {} ({}: {e})", output.display(), path.display()))?;
+        let text = crate::output::read_result_text(&path)
+            .map_err(|e| format!("no provenance for {} ({e})", output.display()))?;
         toml::from_str(&text).map_err(|e| format!("{} is not a provenance record: {e}", path.display()))
     }
 
@@ -134,6 +140,9 @@ impl Provenance {
     /// the tool still match, and the scenario.
     pub fn describe(&self, output: &Path, output_bytes: Option<&[u8]>) -> String {
         let mut out = format!("# {} was produced by {} {}\n", output.display(), self.tool, self.version);
+        if let (Some(csv), Some(command)) = (&self.plotted_from, &self.plot_command) {
+            out += &format!("# drawn from {csv} by: {}\n", command.join(" "));
+        }
         out += &format!("# command: {}\n", self.command.join(" "));
         out += &format!("# scenario file: {}\n", self.scenario_file);
         for s in &self.set {
