@@ -25,6 +25,9 @@ pub enum ScenarioError {
     /// Bad options of `sample-size` (target, range, precision, field to solve for).
     #[error("sample-size: {0}")]
     Search(String),
+    /// A calibration that cannot be solved on the scenario as written.
+    #[error("in scenario {file}: {message}")]
+    Calibration { file: String, message: String },
     /// A value that parses but is out of range or inconsistent.
     /// `context` is empty or says which overrides or sweep point produced the value.
     #[error("in scenario {file}{context}, field `{field}`: {message}")]

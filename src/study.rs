@@ -20,6 +20,9 @@ const CALIBRATION_FIELDS: [&str; 4] =
 /// `max_effect` describes the biology, which stays fixed while `--set` and sweeps vary the
 /// design.
 pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Calibration>, ScenarioError> {
+    if source.resolve(base, None)?.response.target_effect.is_none() {
+        return Ok(None);
+    }
     let own: Vec<Override> = base.iter().filter(|o| CALIBRATION_FIELDS.contains(&o.path.as_str())).cloned().collect();
     let context = (!own.is_empty()).then(|| {
         format!(
@@ -27,7 +30,16 @@ pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Cal
             own.iter().map(Override::display).collect::<Vec<_>>().join(" ")
         )
     });
-    Ok(plan_with(source, &own, context.as_deref(), None)?.calibration)
+    match plan_with(source, &own, context.as_deref(), None) {
+        Ok(plan) => Ok(plan.calibration),
+        Err(e) => Err(ScenarioError::Calibration {
+            file: source.file.clone(),
+            message: format!(
+                "the calibration (response.target_effect) is solved on the scenario as written, without the \
+                 other --set values, and as written it is not a valid design: {e}; give those fields in the file"
+            ),
+        }),
+    }
 }
 
 /// The plan of the single design of `source` with `base` overrides (no sweep), calibrated on

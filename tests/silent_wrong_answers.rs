@@ -445,3 +445,14 @@ fn set_changes_the_design_not_the_calibrated_max_effect() {
     let (other, _) = run_in(dir.path(), &["explain", &file, "--set", "response.target_effect=4"], 0);
     assert_ne!(solved(&plain), solved(&other));
 }
+
+/// A file that is completed by `--set` (here the outcome's preset) runs: only a calibration
+/// needs the file to be valid as written.
+#[test]
+fn set_can_complete_a_file_that_does_not_calibrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = with_outcome("[outcome]\nreliability = 0.9\n");
+    let file = write(dir.path(), "partial.toml", &text);
+    run_in(dir.path(), &["run", &file, "--reps", "50"], 2);
+    run_in(dir.path(), &["run", &file, "--reps", "50", "--set", "outcome.scale=\"cognitive_composite_z\""], 0);
+}
