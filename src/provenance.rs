@@ -81,6 +81,10 @@ pub fn scenario_text(
     calibration: Option<&Calibration>,
 ) -> Result<String, ScenarioError> {
     let mut table = source.merged(base)?;
+    // A file without `name` is named after itself: the recorded text keeps that name.
+    if !table.contains_key("name") {
+        table.insert("name".into(), toml::Value::String(source.default_name().to_string()));
+    }
     if let (Some(c), Some(toml::Value::Table(response))) = (calibration, table.get_mut("response")) {
         for key in ["target_effect", "target_among", "target_arm"] {
             response.remove(key);

@@ -569,6 +569,11 @@ impl Source {
         out.join(".")
     }
 
+    /// The name of a scenario without `name`: its file name without extension.
+    pub fn default_name(&self) -> &str {
+        &self.default_name
+    }
+
     /// The file's table with `overrides` applied in order.
     pub fn merged(&self, overrides: &[Override]) -> Result<toml::Table, ScenarioError> {
         let mut table = self.table.clone();

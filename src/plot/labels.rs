@@ -178,9 +178,11 @@ pub fn caption(cols: &DesignColumns, x_column: &str, band: bool, screened_note: 
         (true, false) => parts.push(format!("alpha {}", alpha.join(" / "))),
         (true, true) => {}
     }
+    // Empty with per-arm sizes (arms.<name>.n): then the caption has no "per arm".
+    let sizes: Vec<String> = cols.n_per_arm.iter().filter(|v| !v.is_empty()).cloned().collect();
     if x_column != "design.n_per_arm"
         && x_column != "n_per_arm"
-        && let Some(n) = range_text(&cols.n_per_arm)
+        && let Some(n) = range_text(&sizes)
     {
         parts.push(format!("{n} per arm"));
     }
