@@ -2,18 +2,8 @@
 //! code review): each must now finish quickly with a clear message or a well-formed result.
 
 mod common;
-use common::{TEXTBOOK, first_row, mgtrial, scenario_path};
+use common::{TEXTBOOK, first_row, run, scenario_path};
 use std::time::{Duration, Instant};
-
-/// Runs mgtrial with `args`; checks the exit code, no panic, and returns (stdout, stderr).
-fn run(args: &[&str], code: i32) -> (String, String) {
-    let out = mgtrial().args(args).timeout(Duration::from_secs(120)).assert().code(code);
-    let o = out.get_output();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (stdout, stderr)
-}
 
 fn textbook_path() -> String {
     scenario_path("textbook.toml").display().to_string()

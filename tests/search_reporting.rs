@@ -3,24 +3,13 @@
 //! rounded to the search's tolerance, and p-values on the terminal.
 
 mod common;
-use common::{binomial_se, mgtrial, scenario_path, shipped, simulate};
+use common::{binomial_se, run, scenario_path, shipped, simulate};
 use mgtrial::engine::Runner;
 use mgtrial::power::t_test_power;
 use mgtrial::scenario::{Override, Source};
 use mgtrial::search::{self, Criterion, Evaluation, SearchResult, SearchSpec};
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
-
-/// Runs mgtrial with `args` and checks the exit code and that nothing panicked; (stdout, stderr).
-fn run(args: &[&str], code: i32) -> (String, String) {
-    let out = mgtrial().args(args).timeout(Duration::from_secs(120)).assert().code(code);
-    let o = out.get_output();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (stdout, stderr)
-}
 
 /// The data rows of the CSV file at `path`, each as a lookup by column name.
 fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {

@@ -96,3 +96,8 @@ pub fn run_in(dir: &std::path::Path, args: &[&str], code: i32) -> (String, Strin
     assert!(!stderr.contains("panicked") && !stderr.contains("stack backtrace"), "{stderr}");
     (stdout, stderr)
 }
+
+/// [`run_in`] in the current directory.
+pub fn run(args: &[&str], code: i32) -> (String, String) {
+    run_in(std::path::Path::new("."), args, code)
+}
