@@ -22,7 +22,7 @@
 //! the enrolled: quadrature.
 
 use crate::plan::Plan;
-use crate::scenario::{ResponseModel, TargetPopulation, TestKind};
+use crate::scenario::{Direction, ResponseModel, TargetPopulation, TestKind};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 
@@ -36,6 +36,9 @@ pub struct Calibration {
     pub arm: String,
     /// The solved `response.max_effect`.
     pub max_effect: f64,
+    /// The outcome scale's unit and direction it is expressed in.
+    pub unit: String,
+    pub direction: Direction,
     /// "quadrature", or "seeded simulation of N trials".
     pub method: String,
     /// Monte Carlo SE of the solved value (seeded simulation only): the SE of the simulated
@@ -50,8 +53,12 @@ pub const OBSERVED_CALIBRATION_REPS: u64 = 20_000;
 /// Seed offset of the calibration's trials, so they are not the trials of the power run.
 const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
 
+/// Fewest analysable trials behind a simulated calibration.
+const MIN_ANALYSABLE: usize = 1000;
+
 /// Mean and SE over [`OBSERVED_CALIBRATION_REPS`] trials of the difference in mean observed
-/// change (active minus placebo, signed as benefit) of comparison `k`, at `max_effect`.
+/// change (active minus placebo, signed as benefit) of comparison `k`, at `max_effect`; NaN
+/// when fewer than [`MIN_ANALYSABLE`] trials can be analysed.
 fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
     use rayon::prelude::*;
     let mut probe = plan.clone();
@@ -64,6 +71,9 @@ fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
         .map(|rep| crate::trial::simulate_trial(&probe, seed, rep).comparisons[k].map(|e| e.benefit))
         .collect();
     let values: Vec<f64> = diffs.into_iter().flatten().collect();
+    if values.len() < MIN_ANALYSABLE {
+        return (f64::NAN, f64::NAN);
+    }
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
@@ -72,11 +82,19 @@ fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
 
 /// Solves `simulated_difference(m) = target` for `m`, starting from `start` (the quadrature
 /// solution for the true effect). Returns the value and its Monte Carlo SE.
-fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64) -> Result<(f64, f64), String> {
+/// `true_slope` is the expected true effect per unit of `max_effect` (by quadrature): where
+/// the observed difference moves by less than 5% of it, the scale's bounds have flattened it.
+fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f64) -> Result<(f64, f64), String> {
     let limit = crate::validate::MAX_OUTCOME_MAGNITUDE;
     let f = |m: f64| simulated_difference(plan, k, m).0 - target;
     // Bracket: from the start, step outwards by doubling until the sign changes.
     let (mut a, mut fa) = (start, f(start));
+    if fa.is_nan() {
+        return Err(format!(
+            "fewer than {MIN_ANALYSABLE} of {OBSERVED_CALIBRATION_REPS} simulated trials can be analysed (too few \
+             completers), so the observed difference cannot be calibrated"
+        ));
+    }
     let mut step = start.abs().max(1.0) * 0.25 * if fa < 0.0 { 1.0 } else { -1.0 };
     let (mut b, mut fb) = (a, fa);
     while fa.signum() == fb.signum() && fb != 0.0 {
@@ -117,7 +135,17 @@ fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64) -> Result<(f64
     let (mean, se) = simulated_difference(plan, k, b);
     let h = b.abs().max(1.0) * 0.05;
     let slope = (simulated_difference(plan, k, b + h).0 - mean) / h;
-    Ok((b, if slope > 0.0 { se / slope } else { f64::INFINITY }))
+    let max_effect_se = se / slope;
+    // Near the scale's ceiling (or floor) the observed difference barely moves with
+    // max_effect: the target is then (almost) out of reach, and no value pins it down.
+    if !(slope > 0.05 * true_slope.abs() && max_effect_se.is_finite()) {
+        return Err(format!(
+            "an observed difference of {target} lies where the scale's bounds and rounding hold the difference \
+             nearly constant: max_effect {b:.4} reaches it, but with a Monte Carlo SE of {max_effect_se:.3e}; give a \
+             smaller target, or calibrate the true effect (target_among = \"enrolled\")"
+        ));
+    }
+    Ok((b, max_effect_se))
 }
 
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
@@ -220,12 +248,14 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
     let arm_name = plan.arms[arm].name.clone();
     if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() {
         let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
-        let (max_effect, se) = solve_observed(plan, k, target, max_effect)?;
+        let (max_effect, se) = solve_observed(plan, k, target, max_effect, slope)?;
         return Ok(Calibration {
             target_effect: target,
             among,
             arm: arm_name,
             max_effect,
+            unit: plan.scale.unit.clone(),
+            direction: plan.scale.direction,
             method: format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials"),
             max_effect_mc_se: Some(se),
         });
@@ -235,6 +265,8 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
         among,
         arm: arm_name,
         max_effect,
+        unit: plan.scale.unit.clone(),
+        direction: plan.scale.direction,
         method: "quadrature".into(),
         max_effect_mc_se: None,
     })

@@ -106,10 +106,10 @@ fn load_study(
     let base = base_overrides(&sim.scenario, sim.reps, sim.seed)?;
     let scenario = source.resolve(&base, None)?;
     let cli_axes = sim.sweep.iter().map(|a| sweep::parse_cli_axis(a)).collect::<Result<Vec<_>, _>>()?;
-    let mut study = Study::new(scenario.sweep.as_ref(), cli_axes)?;
+    let mut study = Study::with_paths(scenario.sweep.as_ref(), cli_axes, |p| source.canonical_path(p))?;
     refuse_lost_overrides(&source, sim, &study, solved)?;
     if let Some(path) = solved {
-        study = study.without_axis(path);
+        study = study.without_axis(&source.canonical_path(path));
     }
     let plans = study::plans(&source, &base, &study)?;
     if let Some(h) = sim.precision {
@@ -122,13 +122,6 @@ fn load_study(
         )));
     }
     Ok((source, base, study, plans))
-}
-
-/// Whether two field paths name the same field, or one a section holding the other.
-fn same_field(a: &str, b: &str) -> bool {
-    a == b
-        || a.strip_prefix(b).is_some_and(|r| r.starts_with('.'))
-        || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
 }
 
 /// A `--set`, `--reps` or `--seed` on a field that a sweep also sets (or that `sample-size`
@@ -152,11 +145,33 @@ fn refuse_lost_overrides(
     }
     let mut elsewhere = study.set_paths();
     if let Some(path) = solved {
+        let here = source.canonical_path(path);
+        // The file's grid over the solved field is dropped (the search replaces it); a
+        // --sweep or a series that sets it would be lost.
+        if let Some((_, where_)) = elsewhere
+            .iter()
+            .find(|(p, w)| sweep::same_field(&here, p) && (w.starts_with("--sweep") || w.starts_with("series")))
+        {
+            return Err(Failure::BadInput(format!(
+                "sample-size solves for {path}, which {where_} also sets; the search would replace it: remove it there"
+            )));
+        }
+        let calibrates = source.resolve(&[], None).is_ok_and(|s| s.response.target_effect.is_some());
+        let target_field = here.starts_with("response.target_");
+        if target_field || (calibrates && study::CALIBRATION_FIELDS.iter().any(|f| sweep::same_field(f, &here))) {
+            return Err(Failure::BadInput(format!(
+                "--solve-for {path}: a calibration's fields describe the effect, not the design, and are solved once \
+                 on the scenario as written; solve for a design field (design.n_per_arm, selection.threshold, \
+                 design.duration_weeks, a dose)"
+            )));
+        }
         elsewhere.push((path.to_string(), format!("the search (sample-size solves for {path})")));
     }
     for (path, origin) in &given {
         let here = source.canonical_path(path);
-        if let Some((other, where_)) = elsewhere.iter().find(|(p, _)| same_field(&here, &source.canonical_path(p))) {
+        if let Some((other, where_)) =
+            elsewhere.iter().find(|(p, _)| sweep::same_field(&here, &source.canonical_path(p)))
+        {
             let hint = if where_.starts_with("the search") {
                 "remove it, or search a range with --min and --max".to_string()
             } else if where_.contains("series") {
@@ -173,25 +188,77 @@ fn refuse_lost_overrides(
     Ok(())
 }
 
+/// The file a path names, symlinks followed (for a file yet to be created: its directory's).
+fn file_identity(path: &Path) -> Option<std::path::PathBuf> {
+    // Stdout, devices and FIFOs can take several outputs without harm.
+    if path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return None;
+    }
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
+    })
+}
+
+/// Refuses outputs that would overwrite the scenario, each other, or each other's provenance
+/// sidecars: `outputs` are (option, path) pairs such as ("--out", results.csv).
+fn refuse_clobbering(scenario: &Path, outputs: &[(&str, &Path)]) -> Result<(), Failure> {
+    let mut taken: Vec<(String, std::path::PathBuf)> = Vec::new();
+    if let Some(id) = file_identity(scenario) {
+        taken.push(("the scenario file".into(), id));
+    }
+    for (option, path) in outputs {
+        let mine: Vec<(String, std::path::PathBuf)> = [
+            (format!("{option} {}", path.display()), file_identity(path)),
+            (format!("the provenance of {option} {}", path.display()), file_identity(&provenance::sidecar_path(path))),
+        ]
+        .into_iter()
+        .filter_map(|(what, id)| id.map(|id| (what, id)))
+        .collect();
+        for (what, id) in &mine {
+            if let Some((other, _)) = taken.iter().find(|(_, t)| t == id) {
+                return Err(Failure::BadInput(format!(
+                    "{what} would overwrite {other}: give each output its own file name"
+                )));
+            }
+        }
+        taken.extend(mine);
+    }
+    Ok(())
+}
+
 /// The provenance record of a run or search (its `output_sha256` is filled in per file).
+/// `search` holds a search's options as they reproduce it; `None` for `run`.
 fn provenance_of(
     sim: &SimulationArgs,
     source: &Source,
     base: &[Override],
     study: &Study,
     plans: &[Plan],
+    search: Option<&str>,
 ) -> Result<Provenance, Failure> {
     let first = &plans[0];
     let scenario = provenance::scenario_text(source, base, study, first.calibration.as_ref())?;
     Ok(Provenance {
         tool: env!("CARGO_PKG_NAME").into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        command: std::env::args().collect(),
+        command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
         scenario_file: source.file.clone(),
         set: sim.scenario.set.clone(),
         sweep: sim.sweep.clone(),
         seed: first.scenario.design.seed,
-        reps: first.scenario.design.reps,
+        reps: (search.is_none() && sim.precision.is_none()).then_some(first.scenario.design.reps),
+        reproduce: {
+            let precision =
+                sim.precision.map_or(String::new(), |h| format!(" --precision {h} --max-reps {}", sim.max_reps));
+            match search {
+                None => format!("mgtrial run SCENARIO.toml{precision}"),
+                Some(options) => format!("mgtrial sample-size SCENARIO.toml {options}{precision}"),
+            }
+        },
         precision: sim.precision,
         max_reps: sim.precision.map(|_| sim.max_reps),
         calibration: first.calibration.clone(),
@@ -246,6 +313,10 @@ fn emit(out: Option<&Destination>, table: &str, csv: &str) -> Result<(), Failure
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
     let (source, base, study, plans) = load_study(sim, None)?;
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    outputs.extend(sim.out.as_deref().map(|p| ("--out", p)));
+    outputs.extend(args.plot.as_deref().map(|p| ("--plot", p)));
+    refuse_clobbering(&sim.scenario.scenario, &outputs)?;
     let out = sim.out.as_deref().map(destination).transpose()?;
     let plot_out = args.plot.as_deref().map(destination).transpose()?;
     // What to plot is settled before simulating, so a bad --plot costs no run.
@@ -262,7 +333,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let record = provenance_of(sim, &source, &base, &study, &plans)?;
+    let record = provenance_of(sim, &source, &base, &study, &plans, None)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     if rule == RepsRule::FromScenario {
@@ -312,7 +383,23 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         ));
     }
     let (source, base, study, plans) = load_study(sim, Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
-    let record = provenance_of(sim, &source, &base, &study, &plans)?;
+    let mut options = format!(
+        "--target {} --criterion {}",
+        args.target,
+        match args.criterion {
+            cli::Criterion::Estimate => "estimate",
+            cli::Criterion::Lower => "lower",
+        }
+    );
+    if let Some(path) = &args.solve_for {
+        options += &format!(" --solve-for {path}");
+    }
+    for (flag, v) in [("--min", args.min), ("--max", args.max), ("--tolerance", args.tolerance)] {
+        if let Some(v) = v {
+            options += &format!(" {flag} {v}");
+        }
+    }
+    let record = provenance_of(sim, &source, &base, &study, &plans, Some(&options))?;
     let integer = match (&args.solve_for, args.min) {
         (Some(path), Some(min)) => source.is_integer_field(&base, path, min),
         _ => false,
@@ -331,6 +418,9 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         sim.precision.unwrap_or(0.01),
         sim.max_reps,
     )?;
+    if let Some(path) = sim.out.as_deref() {
+        refuse_clobbering(&sim.scenario.scenario, &[("--out", path)])?;
+    }
     let out = sim.out.as_deref().map(destination).transpose()?;
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());
@@ -341,7 +431,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         results.push(search::search(&source, &overrides, plan, &spec, &runner)?);
     }
     runner.bar.finish_and_clear();
-    let csv = search::results_csv(&study, &spec, &results);
+    let csv = search::results_csv(&study, &spec, &results, &record.scenario_sha256);
     let table = search::results_table(&study, &spec, &results);
     emit(out.as_ref(), &table, &csv)?;
     if let Some(dest) = &out {
@@ -373,16 +463,25 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         metadata: Some(plot::provenance(std::env::args_os().skip(1))),
         ..plot::PlotSpec::new(args.x)
     };
+    refuse_clobbering(&args.csv, &[("--out", &args.out)])?;
     let out = destination(&args.out)?;
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
     write_file(&out, &figure)?;
     // A figure of a CSV with provenance carries it on, with how it was drawn.
     match Provenance::read(&args.csv) {
+        Ok(record) if record.output_sha256 != provenance::sha256_hex(csv.as_bytes()) => {
+            eprintln!(
+                "warning: {} has changed since mgtrial wrote it, so its provenance is not carried to {}",
+                args.csv.display(),
+                args.out.display()
+            );
+            Ok(())
+        }
         Ok(record) => {
             let record = Provenance {
                 plotted_from: Some(args.csv.display().to_string()),
-                plot_command: Some(std::env::args().collect()),
+                plot_command: Some(std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()),
                 ..record
             };
             write_provenance(&out, &record, &figure)

@@ -197,6 +197,18 @@ impl Plan {
         };
         let mut response = ResponseModelParams::new(&s.response, s.design.duration_weeks);
         if let Some(c) = fixed {
+            // max_effect is in the calibrated scale's units: another scale cannot reuse it.
+            if c.unit != scale.unit || c.direction != scale.direction {
+                return Err(invalid(
+                    "outcome",
+                    format!(
+                        "the calibrated max_effect ({:.4} {}) is in the units of the scenario's own outcome scale; this \
+                         design measures {} ({}), in which it means nothing: change the outcome in the file and \
+                         calibrate there",
+                        c.max_effect, c.unit, scale.name, scale.unit
+                    ),
+                ));
+            }
             response.max_effect = c.max_effect;
         }
         let mut plan = Plan {

@@ -32,10 +32,13 @@ pub struct Provenance {
     pub set: Vec<String>,
     /// `--sweep PATH=SPEC` axes, in order.
     pub sweep: Vec<String>,
-    /// Master seed and replicates per design point of the base design (after overrides);
-    /// under precision control the `reps` column gives each point's count.
+    /// Master seed, and replicates per design point of the base design (after overrides);
+    /// under precision control, and for a search, the `reps` column gives each point's count.
     pub seed: u64,
-    pub reps: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reps: Option<u32>,
+    /// The command that turns `scenario`, saved as SCENARIO.toml, back into this output.
+    pub reproduce: String,
     /// `--precision` and `--max-reps`, when replicates were added until a CI half-width.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<f64>,
@@ -123,7 +126,7 @@ impl Provenance {
     pub fn to_toml(&self, output: &Path) -> String {
         format!(
             "# Provenance of {}, written by {} {}: what produced it. `mgtrial explain --from {}` prints it;\n\
-             # `scenario` below reproduces the result with `mgtrial run`.\n{}",
+             # `scenario` below, saved as SCENARIO.toml, gives the result again with the command in `reproduce`.\n{}",
             output.display(),
             self.tool,
             self.version,
@@ -155,11 +158,14 @@ impl Provenance {
         for s in &self.sweep {
             out += &format!("# --sweep {s}\n");
         }
-        out += &format!("# seed {}, {} replicates per design point", self.seed, self.reps);
-        if let (Some(h), Some(m)) = (self.precision, self.max_reps) {
-            out += &format!(" (or more: --precision {h}, --max-reps {m})");
+        out += &format!("# seed {}", self.seed);
+        if let Some(reps) = self.reps {
+            out += &format!(", {reps} replicates per design point");
         }
-        out += "\n";
+        if let (Some(h), Some(m)) = (self.precision, self.max_reps) {
+            out += &format!(" (precision control: --precision {h}, --max-reps {m})");
+        }
+        out += &format!("\n# reproduce: {}\n", self.reproduce);
         if let Some(c) = &self.calibration {
             out += &format!(
                 "# calibration: max_effect {} solved for a benefit of {} in arm {} among {}\n",

@@ -492,7 +492,8 @@ fn grid_cost(plan: &Plan, spec: &SearchSpec, answer: f64) -> u64 {
 }
 
 /// CSV of the search results: one row per design point (series x grid) and comparison.
-pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -> String {
+/// The last column is the SHA-256 of the scenario that produced it (see `provenance.rs`).
+pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult], scenario_sha256: &str) -> String {
     let labelled = study.series.iter().any(|s| !s.label.is_empty());
     let mut header: Vec<String> = Vec::new();
     if labelled {
@@ -511,6 +512,8 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
             "direction",
             "comparison",
             "n_per_arm",
+            "n_active",
+            "n_placebo",
             "mean_enrolled",
             "mean_screened",
             "mean_confirmatory_tests",
@@ -523,6 +526,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
             "evaluations",
             "reps_spent",
             "grid_reps_estimate",
+            "scenario_sha256",
         ]
         .map(String::from),
     );
@@ -546,6 +550,8 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
                 if r.increasing { "at_least".into() } else { "at_most".into() },
                 row.comparison.clone(),
                 row.n_per_arm.map(|n| n.to_string()).unwrap_or_default(),
+                row.n_active.to_string(),
+                row.n_placebo.to_string(),
                 fixed(row.mean_enrolled),
                 fixed(row.mean_screened),
                 row.mean_confirmatory_tests.map(fixed).unwrap_or_default(),
@@ -558,6 +564,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult]) -
                 r.evaluations.len().to_string(),
                 r.reps_spent.to_string(),
                 r.grid_reps_estimate.map(|g| g.to_string()).unwrap_or_default(),
+                scenario_sha256.to_string(),
             ]);
             w.write_record(&cells).expect("writing to memory");
         }

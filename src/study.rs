@@ -11,7 +11,7 @@ use crate::sweep::Study;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 /// Fields of a calibration, which is solved once on the base design.
-const CALIBRATION_FIELDS: [&str; 4] =
+pub const CALIBRATION_FIELDS: [&str; 4] =
     ["response.target_effect", "response.target_among", "response.target_arm", "response.max_effect"];
 
 /// The calibration of the scenario as written in its file (the design in which the target
@@ -32,6 +32,10 @@ pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Cal
     });
     match plan_with(source, &own, context.as_deref(), None) {
         Ok(plan) => Ok(plan.calibration),
+        // The design is valid and the calibration itself has no solution: say so as it is.
+        Err(e @ ScenarioError::Invalid { .. }) if matches!(&e, ScenarioError::Invalid { field, .. } if field == "response.target_effect") => {
+            Err(e)
+        }
         Err(e) => Err(ScenarioError::Calibration {
             file: source.file.clone(),
             message: format!(

@@ -77,6 +77,13 @@ pub struct Study {
 /// Most design points a study may have.
 pub const MAX_POINTS: usize = 100_000;
 
+/// Whether two field paths name the same field, or one a section holding the other.
+pub fn same_field(a: &str, b: &str) -> bool {
+    a == b
+        || a.strip_prefix(b).is_some_and(|r| r.starts_with('.'))
+        || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
+}
+
 fn sweep_err(what: &str, message: impl Into<String>) -> ScenarioError {
     ScenarioError::Sweep { what: what.to_string(), message: message.into() }
 }
@@ -169,16 +176,40 @@ impl Study {
     /// The study of a `[sweep]` section (if any) and command-line axes; command-line axes
     /// replace file axes of the same path. Without series there is one unnamed series.
     pub fn new(spec: Option<&crate::sweep::SweepSpec>, cli_axes: Vec<Axis>) -> Result<Study, ScenarioError> {
+        Study::with_paths(spec, cli_axes, |p| p.to_string())
+    }
+
+    /// Like [`Study::new`], with every field path first written in one spelling by
+    /// `canonical` (e.g. arm indices as names, [`crate::scenario::Source::canonical_path`]),
+    /// so two spellings of one field are one field. Two grid axes on one field, or an axis on a
+    /// field that a series also sets (one would silently replace the other), are errors.
+    pub fn with_paths(
+        spec: Option<&crate::sweep::SweepSpec>,
+        cli_axes: Vec<Axis>,
+        canonical: impl Fn(&str) -> String,
+    ) -> Result<Study, ScenarioError> {
         let mut axes: Vec<Axis> = Vec::new();
         if let Some(spec) = spec {
             let mut grid = Vec::new();
             flatten("", &spec.grid, &mut grid);
             for (path, v) in &grid {
-                axes.push(parse_axis(path, v)?);
+                let mut axis = parse_axis(&canonical(path), v)?;
+                if axes.iter().any(|a| a.path == axis.path) {
+                    return Err(sweep_err(
+                        "grid",
+                        format!("{path} is swept twice (as {}): give each field once", axis.path),
+                    ));
+                }
+                axis.from_command_line = false;
+                axes.push(axis);
             }
         }
-        for a in cli_axes {
+        for mut a in cli_axes {
+            a.path = canonical(&a.path);
             match axes.iter_mut().find(|x| x.path == a.path) {
+                Some(existing) if existing.from_command_line => {
+                    return Err(sweep_err(&a.path, "is given to --sweep twice: give each field once"));
+                }
                 Some(existing) => *existing = a,
                 None => axes.push(a),
             }
@@ -191,7 +222,10 @@ impl Study {
                     flatten("", &s.set, &mut set);
                     Series {
                         label: s.label.clone(),
-                        overrides: set.into_iter().map(|(path, value)| Override { path, value }).collect(),
+                        overrides: set
+                            .into_iter()
+                            .map(|(path, value)| Override { path: canonical(&path), value })
+                            .collect(),
                     }
                 })
                 .collect(),
@@ -200,6 +234,19 @@ impl Study {
         for (i, s) in series.iter().enumerate() {
             if series[..i].iter().any(|o| o.label == s.label) {
                 return Err(sweep_err("series", format!("label `{}` is used twice", s.label)));
+            }
+            if let Some(o) = s.overrides.iter().find(|o| axes.iter().any(|a| same_field(&a.path, &o.path))) {
+                let axis = axes.iter().find(|a| same_field(&a.path, &o.path)).expect("found above");
+                let by = if axis.from_command_line { "--sweep" } else { "the [sweep] grid" };
+                return Err(sweep_err(
+                    &axis.path,
+                    format!(
+                        "is swept by {by} and also set by series \"{}\" ({}), whose value the grid would replace \
+                         at every point: sweep it or set it in the series, not both",
+                        s.label,
+                        o.display()
+                    ),
+                ));
             }
         }
         let points = axes.iter().try_fold(series.len(), |n, a| n.checked_mul(a.values.len()));

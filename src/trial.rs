@@ -235,7 +235,9 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
 
 /// Stratified randomization: everyone screened is enrolled until the total is reached; each
 /// stratum (reading below / at-or-above the threshold) has its own sequence of permuted
-/// blocks holding `blocks_per_ratio * allocation` slots per arm.
+/// blocks holding `blocks_per_ratio * allocation` slots per arm. Slots of an arm that already
+/// has its size are skipped, so the arms end with exactly their sizes (as a trial closes an
+/// arm that has recruited its target).
 fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells: &mut [Cell]) {
     let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
     let per_block = plan.scenario.selection.blocks_per_ratio;
@@ -255,17 +257,24 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
             Some(p) if p.reading < plan.threshold => 0,
             _ => 1,
         };
-        if next[stratum] >= blocks[stratum].len() {
-            // Fisher-Yates shuffle of a fresh block.
-            let b = &mut blocks[stratum];
-            for i in (1..b.len()).rev() {
-                let j = rng.random_range(0..=i);
-                b.swap(i, j);
+        // The next slot of the stratum's block whose arm is not yet full: an arm that has its
+        // size gets no more participants, so every arm ends with exactly its size.
+        let a = loop {
+            if next[stratum] >= blocks[stratum].len() {
+                // Fisher-Yates shuffle of a fresh block.
+                let b = &mut blocks[stratum];
+                for i in (1..b.len()).rev() {
+                    let j = rng.random_range(0..=i);
+                    b.swap(i, j);
+                }
+                next[stratum] = 0;
             }
-            next[stratum] = 0;
-        }
-        let a = blocks[stratum][next[stratum]];
-        next[stratum] += 1;
+            let a = blocks[stratum][next[stratum]];
+            next[stratum] += 1;
+            if result.arms[a].enrolled < plan.arms[a].n_target {
+                break a;
+            }
+        };
         if let Some((x, y)) = follow_up(plan, &mut rng, &plan.arms[a], person, &mut result.arms[a]) {
             cells[a * 2 + stratum].add(x, y);
         }

@@ -456,3 +456,137 @@ fn set_can_complete_a_file_that_does_not_calibrate() {
     run_in(dir.path(), &["run", &file, "--reps", "50"], 2);
     run_in(dir.path(), &["run", &file, "--reps", "50", "--set", "outcome.scale=\"cognitive_composite_z\""], 0);
 }
+
+// Found in review.
+
+#[test]
+fn solving_for_a_calibration_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path("depression_mgo_enriched.toml");
+    let args = ["sample-size", &file, "--solve-for", "response.target_effect", "--min", "1", "--max", "20"];
+    let (_, e) = run_in(dir.path(), &args, 2);
+    assert!(e.contains("solve for a design field"), "{e}");
+}
+
+#[test]
+fn two_spellings_of_one_swept_field_are_one_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path("sweep_formulation_dose.toml");
+    // --sweep by arm index replaces the file's axis named by the arm's name.
+    run_in(
+        dir.path(),
+        &["run", &file, "--sweep", "arms.1.dose_mg_per_day=50,1000", "--reps", "50", "--out", "a.csv"],
+        0,
+    );
+    let csv = std::fs::read_to_string(dir.path().join("a.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "2 formulations x 2 doses: {csv}");
+    assert!(csv.lines().next().unwrap().contains("arms.mg.dose_mg_per_day"));
+    // A swept field that a series also sets is refused: one would replace the other.
+    let (_, e) = run_in(
+        dir.path(),
+        &["run", &path("study_depression_selection.toml"), "--sweep", "selection.threshold=0.7,0.8"],
+        2,
+    );
+    assert!(e.contains("also set by series"), "{e}");
+}
+
+/// With per-arm sizes and stratified randomization, every trial has exactly the sizes it
+/// reports (an arm that has its size gets no more participants).
+#[test]
+fn stratified_per_arm_sizes_are_exact() {
+    let text = shipped("depression_mgo_all_comers.toml")
+        .replace("mode = \"all_comers\"", "mode = \"stratify\"")
+        .replace("n_per_arm = 30                  # [Rajizadeh17]\n", "")
+        .replace("name = \"placebo\"\nkind = \"placebo\"", "name = \"placebo\"\nkind = \"placebo\"\nn = 38")
+        .replace("name = \"mgo_500\"\nkind = \"active\"", "name = \"mgo_500\"\nkind = \"active\"\nn = 43");
+    let s = scenario::from_str(&text, "t.toml", "t", &[]).unwrap();
+    let plan = Plan::new(&s, "t.toml").unwrap();
+    for rep in 0..300 {
+        let t = mgtrial::trial::simulate_trial(&plan, 11, rep);
+        assert_eq!((t.arms[0].enrolled, t.arms[1].enrolled), (38, 43), "replicate {rep}");
+    }
+}
+
+#[test]
+fn outputs_that_would_overwrite_the_scenario_or_each_other_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "s.toml", &shipped("sweep_duration.toml"));
+    let (_, e) = run_in(dir.path(), &["run", &file, "--out", "s.toml"], 2);
+    assert!(e.contains("would overwrite the scenario file"), "{e}");
+    let (_, e) = run_in(dir.path(), &["run", &file, "--out", "x.svg", "--plot", "x.svg"], 2);
+    assert!(e.contains("would overwrite --out x.svg"), "{e}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("s.toml")).unwrap(), shipped("sweep_duration.toml"));
+}
+
+#[test]
+fn a_non_utf8_output_name_does_not_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"r\xff.csv");
+    let out = common::mgtrial()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(path("textbook.toml"))
+        .args(["--reps", "20", "--out"])
+        .arg(name)
+        .assert()
+        .code(0);
+    assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("panicked"));
+}
+
+#[test]
+fn observed_calibration_that_cannot_be_pinned_down_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nearly everyone drops out: no trial can be analysed.
+    let (_, e) = run_in(
+        dir.path(),
+        &[
+            "explain",
+            &write(
+                dir.path(),
+                "gone.toml",
+                &shipped("depression_mgo_enriched.toml")
+                    .replace("placebo = 0.11 ", "placebo = 0.999 ")
+                    .replace("n_per_arm = 30 ", "n_per_arm = 2 "),
+            ),
+        ],
+        2,
+    );
+    assert!(e.contains("can be analysed"), "{e}");
+    // A target at the scale's ceiling: MoCA ends at 30.
+    let moca = shipped("cognition_mg_threonate.toml")
+        .replace("scale = \"cognitive_composite_z\"", "scale = \"moca\"")
+        .replace("max_effect = 0.9 ", "target_effect = 5.3\ntarget_among = \"observed_change\"\n#");
+    let (_, e) = run_in(dir.path(), &["explain", &write(dir.path(), "moca.toml", &moca)], 2);
+    assert!(e.contains("nearly constant") || e.contains("hold it near"), "{e}");
+}
+
+#[test]
+fn a_calibrated_max_effect_is_not_reused_on_another_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        &path("depression_mgo_enriched.toml"),
+        "--set",
+        "outcome.scale=\"phq_9\"",
+        "--set",
+        "outcome.baseline_mean=12",
+        "--set",
+        "outcome.baseline_sd=4.5",
+    ];
+    let (_, e) = run_in(dir.path(), &args, 2);
+    assert!(e.contains("BDI-II points") && e.contains("PHQ-9"), "{e}");
+}
+
+#[test]
+fn a_figure_of_a_changed_csv_does_not_inherit_its_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path("sweep_duration.toml");
+    run_in(dir.path(), &["run", &file, "--reps", "50", "--out", "d.csv"], 0);
+    run_in(dir.path(), &["plot", "d.csv", "--x", "design.duration_weeks", "--out", "d.svg"], 0);
+    assert!(dir.path().join("d.svg.provenance.toml").exists());
+    let csv = std::fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    std::fs::write(dir.path().join("d.csv"), csv.replacen("0.", "1.", 1)).unwrap();
+    let (_, e) = run_in(dir.path(), &["plot", "d.csv", "--x", "design.duration_weeks", "--out", "e.svg"], 0);
+    assert!(e.contains("has changed") && !dir.path().join("e.svg.provenance.toml").exists(), "{e}");
+}
