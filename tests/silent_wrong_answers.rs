@@ -590,3 +590,21 @@ fn a_figure_of_a_changed_csv_does_not_inherit_its_provenance() {
     let (_, e) = run_in(dir.path(), &["plot", "d.csv", "--x", "design.duration_weeks", "--out", "e.svg"], 0);
     assert!(e.contains("has changed") && !dir.path().join("e.svg.provenance.toml").exists(), "{e}");
 }
+
+/// Unequal arms keep the simulator exact: 43 + 38 with d = 0.5 has the two-sample t-test power
+/// with those sizes (0.6020 by R: 1 - pt(qt(0.975, 79), 79, ncp) + pt(-qt(0.975, 79), 79, ncp),
+/// ncp = 0.5 / sqrt(1/43 + 1/38)), within 3.5 Monte Carlo SE.
+#[test]
+fn unequal_arms_have_the_t_test_power_of_their_sizes() {
+    let text = TEXTBOOK
+        .replace("n_per_arm = 64\n", "")
+        .replace("name = \"active\"\nkind = \"active\"", "name = \"active\"\nkind = \"active\"\nn = 43");
+    let text = text.replace("name = \"placebo\"\nkind = \"placebo\"", "name = \"placebo\"\nkind = \"placebo\"\nn = 38");
+    let r = simulate(&text, &[]);
+    // The noncentral t power by quadrature, checked against R's value.
+    let expected = mgtrial::power::t_test_power(43.0, 38.0, 0.5, 1.0, 0.05, true);
+    assert!((expected - 0.601_960_4).abs() < 1e-4, "closed form {expected}");
+    let se = binomial_se(expected, f64::from(r.reps));
+    assert!((r.power - expected).abs() < 3.5 * se, "power {} vs {expected} (SE {se})", r.power);
+    assert_eq!((r.n_active, r.n_placebo, r.n_per_arm), (43, 38, None));
+}
