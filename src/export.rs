@@ -145,7 +145,17 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     let mut out = String::new();
     let first = outcomes.first().and_then(|o| o.rows.first());
     if let Some(r) = first {
-        out += &format!("{} | {} ({}-sided, alpha {}) | seed {}\n", r.scenario, r.analysis, r.sided, r.alpha, r.seed);
+        // The arm sizes when every point shares them; otherwise each point's description says.
+        let rows = || outcomes.iter().flat_map(|o| &o.rows);
+        let sizes = if rows().all(|x| (x.n_active, x.n_placebo) == (r.n_active, r.n_placebo)) {
+            format!(" | n {} + {}", r.n_active, r.n_placebo)
+        } else {
+            String::new()
+        };
+        out += &format!(
+            "{} | {} ({}-sided, alpha {}){sizes} | seed {}\n",
+            r.scenario, r.analysis, r.sided, r.alpha, r.seed
+        );
     }
     let width = study.points.iter().map(|p| study.describe(p).chars().count()).max().unwrap_or(5).max(5);
     out += &format!(
