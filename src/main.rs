@@ -252,15 +252,19 @@ fn provenance_of(
         seed: first.scenario.design.seed,
         reps: (search.is_none() && sim.precision.is_none()).then_some(first.scenario.design.reps),
         reproduce: {
-            let precision =
-                sim.precision.map_or(String::new(), |h| format!(" --precision {h} --max-reps {}", sim.max_reps));
+            // sample-size always uses --max-reps; run only under --precision.
+            let precision = match (sim.precision, search.is_some()) {
+                (Some(h), _) => format!(" --precision {h} --max-reps {}", sim.max_reps),
+                (None, true) => format!(" --max-reps {}", sim.max_reps),
+                (None, false) => String::new(),
+            };
             match search {
                 None => format!("mgtrial run SCENARIO.toml{precision}"),
                 Some(options) => format!("mgtrial sample-size SCENARIO.toml {options}{precision}"),
             }
         },
         precision: sim.precision,
-        max_reps: sim.precision.map(|_| sim.max_reps),
+        max_reps: (sim.precision.is_some() || search.is_some()).then_some(sim.max_reps),
         calibration: first.calibration.clone(),
         scenario_sha256: provenance::sha256_hex(scenario.as_bytes()),
         output_sha256: String::new(),

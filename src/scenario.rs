@@ -557,7 +557,12 @@ impl Source {
                         Ok(k) => items.get(k),
                         Err(_) => items.iter().find(|it| it.get("name").and_then(|v| v.as_str()) == Some(selector)),
                     };
-                    let name = item.and_then(|it| it.get("name")).and_then(|v| v.as_str());
+                    // Only a name that reads back as a name (not a position, no dots) stands in
+                    // for the position; otherwise the path is kept as written.
+                    let name = item
+                        .and_then(|it| it.get("name"))
+                        .and_then(|v| v.as_str())
+                        .filter(|n| !n.is_empty() && !n.contains('.') && n.parse::<usize>().is_err());
                     out.push(name.unwrap_or(selector).to_string());
                     node = item.and_then(|it| it.as_table());
                     i += 1;
