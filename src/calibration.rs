@@ -245,29 +245,23 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
             crate::validate::MAX_OUTCOME_MAGNITUDE
         ));
     }
-    let arm_name = plan.arms[arm].name.clone();
-    if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() {
-        let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
-        let (max_effect, se) = solve_observed(plan, k, target, max_effect, slope)?;
-        return Ok(Calibration {
-            target_effect: target,
-            among,
-            arm: arm_name,
-            max_effect,
-            unit: plan.scale.unit.clone(),
-            direction: plan.scale.direction,
-            method: format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials"),
-            max_effect_mc_se: Some(se),
-        });
-    }
+    // On a bounded or rounded scale an observed difference needs the seeded simulation.
+    let (max_effect, method, max_effect_mc_se) =
+        if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() {
+            let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
+            let (solved, se) = solve_observed(plan, k, target, max_effect, slope)?;
+            (solved, format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials"), Some(se))
+        } else {
+            (max_effect, "quadrature".to_string(), None)
+        };
     Ok(Calibration {
         target_effect: target,
         among,
-        arm: arm_name,
+        arm: plan.arms[arm].name.clone(),
         max_effect,
         unit: plan.scale.unit.clone(),
         direction: plan.scale.direction,
-        method: "quadrature".into(),
-        max_effect_mc_se: None,
+        method,
+        max_effect_mc_se,
     })
 }
