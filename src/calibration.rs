@@ -238,7 +238,10 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
             plan.arms[arm].name
         ));
     }
-    let max_effect = (target - offset) / slope;
+    // No benefit anywhere is exactly max_effect 0, on any scale (both arms then have one
+    // distribution, so also the observed difference is 0): no root to search for.
+    let no_effect = target == 0.0 && offset == 0.0;
+    let max_effect = if no_effect { 0.0 } else { (target - offset) / slope };
     if !max_effect.is_finite() || max_effect.abs() > crate::validate::MAX_OUTCOME_MAGNITUDE {
         return Err(format!(
             "the effect {target} needs max_effect = {max_effect:.4e}, beyond the allowed magnitude of {}",
@@ -247,7 +250,7 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
     }
     // On a bounded or rounded scale an observed difference needs the seeded simulation.
     let (max_effect, method, max_effect_mc_se) =
-        if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() {
+        if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() && !no_effect {
             let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
             let (solved, se) = solve_observed(plan, k, target, max_effect, slope)?;
             (solved, format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials"), Some(se))

@@ -137,6 +137,12 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("UTF-8")
 }
 
+/// The sizes of the active and placebo arms: `60 + 60`, or `129 + 114` under an allocation
+/// ratio.
+pub fn arm_sizes(n_active: u32, n_placebo: u32) -> String {
+    format!("{n_active} + {n_placebo}")
+}
+
 /// A compact table of a study: one line per design point and comparison.
 pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     if study.is_single() {
@@ -144,30 +150,40 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     }
     let mut out = String::new();
     let first = outcomes.first().and_then(|o| o.rows.first());
+    let rows = || outcomes.iter().flat_map(|o| &o.rows);
+    // The arm sizes go in the heading when every point shares them, else in a column.
+    let shared = first.filter(|r| rows().all(|x| (x.n_active, x.n_placebo) == (r.n_active, r.n_placebo)));
     if let Some(r) = first {
-        // The arm sizes when every point shares them; otherwise each point's description says.
-        let rows = || outcomes.iter().flat_map(|o| &o.rows);
-        let sizes = if rows().all(|x| (x.n_active, x.n_placebo) == (r.n_active, r.n_placebo)) {
-            format!(" | n {} + {}", r.n_active, r.n_placebo)
-        } else {
-            String::new()
-        };
+        let sizes = shared.map_or(String::new(), |r| format!(" | n {}", arm_sizes(r.n_active, r.n_placebo)));
         out += &format!(
             "{} | {} ({}-sided, alpha {}){sizes} | seed {}\n",
             r.scenario, r.analysis, r.sided, r.alpha, r.seed
         );
     }
     let width = study.points.iter().map(|p| study.describe(p).chars().count()).max().unwrap_or(5).max(5);
+    let size_width = rows().map(|r| arm_sizes(r.n_active, r.n_placebo).len()).max().unwrap_or(1).max(15);
+    let size_cell = |r: &ComparisonSummary| match shared {
+        Some(_) => String::new(),
+        None => format!("{:>size_width$}  ", arm_sizes(r.n_active, r.n_placebo)),
+    };
     out += &format!(
-        "{:<width$}  {:<16} {:>6}  {:<12} {:>7}  {:>19}  {:>6}  vs previous (paired p)\n",
-        "point", "comparison", "power", "95% CI", "reps", "screened/enrolled", "PPV"
+        "{:<width$}  {:<16} {}{:>6}  {:<12} {:>7}  {:>19}  {:>6}  vs previous (paired p)\n",
+        "point",
+        "comparison",
+        if shared.is_some() { String::new() } else { format!("{:>size_width$}  ", "n active+placebo") },
+        "power",
+        "95% CI",
+        "reps",
+        "screened/enrolled",
+        "PPV"
     );
     for (point, outcome) in study.points.iter().zip(outcomes) {
         for (r, paired) in outcome.rows.iter().zip(&outcome.vs_previous) {
             out += &format!(
-                "{:<width$}  {:<16} {:>6.3}  {:.3}-{:.3}  {:>7}  {:>9.1}/{:<9.1}  {:>6}  {}\n",
+                "{:<width$}  {:<16} {}{:>6.3}  {:.3}-{:.3}  {:>7}  {:>9.1}/{:<9.1}  {:>6}  {}\n",
                 study.describe(point),
                 r.comparison,
+                size_cell(r),
                 r.power,
                 r.power_ci_low,
                 r.power_ci_high,
@@ -194,8 +210,15 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
     for r in rows {
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
         out += &format!(
-            "{} | {} vs placebo | {} ({}-sided, alpha {}) | n {} + {} | {} trials, seed {}\n",
-            r.scenario, r.comparison, r.analysis, r.sided, r.alpha, r.n_active, r.n_placebo, r.reps, r.seed
+            "{} | {} vs placebo | {} ({}-sided, alpha {}) | n {} | {} trials, seed {}\n",
+            r.scenario,
+            r.comparison,
+            r.analysis,
+            r.sided,
+            r.alpha,
+            arm_sizes(r.n_active, r.n_placebo),
+            r.reps,
+            r.seed
         );
         out += &format!(
             "  power            {:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",

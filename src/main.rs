@@ -96,23 +96,58 @@ fn base_overrides(args: &ScenarioArgs, reps: Option<u32>, seed: Option<u64>) -> 
     Ok(o)
 }
 
-/// The scenario, the study of its sweep and the command line's, and every point's plan.
-/// A swept field named `solved` is left out of the study (`sample-size` solves for it).
-fn load_study(
-    sim: &SimulationArgs,
-    solved: Option<&str>,
-) -> Result<(Source, Vec<Override>, Study, Vec<Plan>), Failure> {
-    let source = Source::read(&sim.scenario.scenario)?;
-    let base = base_overrides(&sim.scenario, sim.reps, sim.seed)?;
+/// What the command line asks for, resolved before anything is simulated: the scenario, its
+/// `--set`/`--reps`/`--seed` overrides, the study of its sweep and the command line's, and
+/// every point's plan.
+struct Loaded {
+    source: Source,
+    base: Vec<Override>,
+    study: Study,
+    plans: Vec<Plan>,
+}
+
+/// The values of the command line that feed the scenario.
+struct Request<'a> {
+    scenario: &'a ScenarioArgs,
+    reps: Option<u32>,
+    seed: Option<u64>,
+    sweep: &'a [String],
+}
+
+impl<'a> Request<'a> {
+    fn of(sim: &'a SimulationArgs) -> Request<'a> {
+        Request { scenario: &sim.scenario, reps: sim.reps, seed: sim.seed, sweep: &sim.sweep }
+    }
+}
+
+/// Loads the study `request` describes, refusing values that it would silently lose. A swept
+/// field named `solved` is left out of the study (`sample-size` solves for it). `run`,
+/// `sample-size` and `explain` all load through here, so they accept the same studies.
+fn load_study(request: &Request, solved: Option<&str>) -> Result<Loaded, Failure> {
+    let source = Source::read(&request.scenario.scenario)?;
+    let base = base_overrides(request.scenario, request.reps, request.seed)?;
     let scenario = source.resolve(&base, None)?;
-    let cli_axes = sim.sweep.iter().map(|a| sweep::parse_cli_axis(a)).collect::<Result<Vec<_>, _>>()?;
-    let mut study = Study::with_paths(scenario.sweep.as_ref(), cli_axes, |p| source.canonical_path(p))?;
-    refuse_lost_overrides(&source, sim, &study, solved)?;
+    let cli_axes = request.sweep.iter().map(|a| sweep::parse_cli_axis(a)).collect::<Result<Vec<_>, _>>()?;
+    let canonical = |p: &str| source.canonical_path(&base, p);
+    let mut study = Study::with_paths(scenario.sweep.as_ref(), cli_axes, canonical)?;
+    refuse_lost_overrides(&source, &base, request, &study, solved)?;
     if let Some(path) = solved {
-        study = study.without_axis(&source.canonical_path(path));
+        study = study.without_axis(&canonical(path));
     }
     let plans = study::plans(&source, &base, &study)?;
+    Ok(Loaded { source, base, study, plans })
+}
+
+/// Options of `run` and `sample-size` that need no scenario, checked first.
+fn check_simulation_options(sim: &SimulationArgs) -> Result<(), Failure> {
     if let Some(h) = sim.precision {
+        if let Some(r) = sim.reps {
+            return Err(Failure::BadInput(format!(
+                "--reps {r} and --precision {h}: under --precision each design point adds replicates until its CI \
+                 half-width is {h} (at most --max-reps {}), so --reps would be ignored; give one of them",
+                sim.max_reps
+            )));
+        }
         check_precision(h, sim.max_reps).map_err(Failure::BadInput)?;
     }
     if sim.threads > MAX_THREADS {
@@ -121,31 +156,33 @@ fn load_study(
             sim.threads
         )));
     }
-    Ok((source, base, study, plans))
+    Ok(())
 }
 
 /// A `--set`, `--reps` or `--seed` on a field that a sweep also sets (or that `sample-size`
 /// solves for) would be replaced at every design point: that is an error naming both places.
 fn refuse_lost_overrides(
     source: &Source,
-    sim: &SimulationArgs,
+    base: &[Override],
+    request: &Request,
     study: &Study,
     solved: Option<&str>,
 ) -> Result<(), Failure> {
+    let canonical = |p: &str| source.canonical_path(base, p);
     let mut given: Vec<(String, String)> = Vec::new();
-    for s in &sim.scenario.set {
+    for s in &request.scenario.set {
         let o = Override::parse(s)?;
         given.push((o.path.clone(), format!("--set {}", o.display())));
     }
-    if let Some(r) = sim.reps {
+    if let Some(r) = request.reps {
         given.push(("design.reps".into(), format!("--reps {r}")));
     }
-    if let Some(seed) = sim.seed {
+    if let Some(seed) = request.seed {
         given.push(("design.seed".into(), format!("--seed {seed}")));
     }
     let mut elsewhere = study.set_paths();
     if let Some(path) = solved {
-        let here = source.canonical_path(path);
+        let here = canonical(path);
         // The file's grid over the solved field is dropped (the search replaces it); a
         // --sweep or a series that sets it would be lost.
         if let Some((_, where_)) = elsewhere
@@ -165,13 +202,13 @@ fn refuse_lost_overrides(
                  design.duration_weeks, a dose)"
             )));
         }
+        // What sets the solved field is the search alone (the file's grid over it is dropped).
+        elsewhere.retain(|(p, _)| !sweep::same_field(&here, p));
         elsewhere.push((path.to_string(), format!("the search (sample-size solves for {path})")));
     }
     for (path, origin) in &given {
-        let here = source.canonical_path(path);
-        if let Some((other, where_)) =
-            elsewhere.iter().find(|(p, _)| sweep::same_field(&here, &source.canonical_path(p)))
-        {
+        let here = canonical(path);
+        if let Some((other, where_)) = elsewhere.iter().find(|(p, _)| sweep::same_field(&here, &canonical(p))) {
             let hint = if where_.starts_with("the search") {
                 "remove it, or search a range with --min and --max".to_string()
             } else if where_.contains("series") {
@@ -188,19 +225,14 @@ fn refuse_lost_overrides(
     Ok(())
 }
 
-/// The file a path names, symlinks followed (for a file yet to be created: its directory's).
+/// The file a path names, symlinks followed to their final target (also one that does not
+/// exist yet, which writing would create); `None` for stdout, devices and FIFOs, which can
+/// take several outputs without harm.
 fn file_identity(path: &Path) -> Option<std::path::PathBuf> {
-    // Stdout, devices and FIFOs can take several outputs without harm.
     if path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         return None;
     }
-    std::fs::canonicalize(path).ok().or_else(|| {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
-    })
+    output::final_target(path).ok()
 }
 
 /// Refuses outputs that would overwrite the scenario, each other, or each other's provenance
@@ -230,18 +262,41 @@ fn refuse_clobbering(scenario: &Path, outputs: &[(&str, &Path)]) -> Result<(), F
     Ok(())
 }
 
-/// The provenance record of a run or search (its `output_sha256` is filled in per file).
-/// `search` holds a search's options as they reproduce it; `None` for `run`.
-fn provenance_of(
-    sim: &SimulationArgs,
-    source: &Source,
-    base: &[Override],
-    study: &Study,
-    plans: &[Plan],
-    search: Option<&str>,
-) -> Result<Provenance, Failure> {
+/// An output and, when it is a regular file, its provenance sidecar: both checked before any
+/// work, so an unwritable or clobbering path fails at once.
+struct Output {
+    file: Destination,
+    sidecar: Option<Destination>,
+}
+
+/// Refuses clobbering among `outputs` ((option, path) pairs) and the scenario, then prepares
+/// each output and its sidecar.
+fn prepare_outputs(scenario: &Path, outputs: &[(&str, &Path)]) -> Result<Vec<Output>, Failure> {
+    refuse_clobbering(scenario, outputs)?;
+    outputs
+        .iter()
+        .map(|(_, path)| {
+            let file = destination(path)?;
+            let sidecar = if file.is_file() { Some(destination(&provenance::sidecar_path(path))?) } else { None };
+            Ok(Output { file, sidecar })
+        })
+        .collect()
+}
+
+/// The provenance record of a run or search (its `output_sha256` is filled in per file, and
+/// its `reproduce` completed by [`reproducing`]). `search` holds a search's options as they
+/// reproduce it; `None` for `run`.
+fn provenance_of(sim: &SimulationArgs, loaded: &Loaded, search: Option<&str>) -> Result<Provenance, Failure> {
+    let Loaded { source, base, study, plans } = loaded;
     let first = &plans[0];
     let scenario = provenance::scenario_text(source, base, study, first.calibration.as_ref())?;
+    // The base design with every default and preset written out, as `explain` shows it.
+    let resolved = if study.is_single() {
+        Some(first.clone())
+    } else {
+        study::plan_with(source, base, None, first.calibration.as_ref()).ok()
+    }
+    .map(|plan| toml::to_string(&explain::resolved_scenario(&plan)).expect("a scenario serializes"));
     Ok(Provenance {
         tool: env!("CARGO_PKG_NAME").into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -271,20 +326,34 @@ fn provenance_of(
         plotted_from: None,
         plot_command: None,
         scenario,
+        resolved_scenario_sha256: resolved.as_ref().map(|r| provenance::sha256_hex(r.as_bytes())),
+        resolved_scenario: resolved,
     })
 }
 
-/// Writes the provenance sidecar of `output` when it is a regular file (not stdout, a device
-/// or a FIFO).
-fn write_provenance(dest: &Destination, record: &Provenance, bytes: &[u8]) -> Result<(), Failure> {
-    let output = dest.path();
-    if dest.is_stdout() || !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
-        return Ok(());
+/// `record` with its `reproduce` command completed by the option that writes `output`
+/// (e.g. `--out results.csv`, `--plot power.svg --target 0.8`).
+fn reproducing(record: &Provenance, option: &str, output: &Path, more: &str) -> Provenance {
+    let name = output.file_name().map_or_else(|| output.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Provenance { reproduce: format!("{} {option} {}{more}", record.reproduce, shell_word(&name)), ..record.clone() }
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
+}
+
+/// Writes the provenance sidecar of `out` when it is a regular file (not stdout, a device or
+/// a FIFO).
+fn write_provenance(out: &Output, record: &Provenance, bytes: &[u8]) -> Result<(), Failure> {
+    let Some(sidecar) = &out.sidecar else { return Ok(()) };
     let record = Provenance { output_sha256: provenance::sha256_hex(bytes), ..record.clone() };
-    let sidecar = destination(&provenance::sidecar_path(output))?;
-    sidecar.write(record.to_toml(output).as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
-    print(&format!("wrote {} (what produced {})\n", sidecar.path().display(), output.display()))
+    sidecar.write(record.to_toml(out.file.path()).as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+    print(&format!("wrote {} (what produced {})\n", sidecar.path().display(), out.file.path().display()))
 }
 
 fn reps_rule(sim: &SimulationArgs) -> RepsRule {
@@ -316,18 +385,24 @@ fn emit(out: Option<&Destination>, table: &str, csv: &str) -> Result<(), Failure
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
-    let (source, base, study, plans) = load_study(sim, None)?;
+    check_simulation_options(sim)?;
+    let plot_format = match &args.plot {
+        Some(path) => Some(plot::Format::from_path(path).map_err(|e| Failure::BadInput(e.to_string()))?),
+        None => None,
+    };
+    // Outputs are checked before the scenario is loaded (a calibration simulates).
     let mut outputs: Vec<(&str, &Path)> = Vec::new();
     outputs.extend(sim.out.as_deref().map(|p| ("--out", p)));
     outputs.extend(args.plot.as_deref().map(|p| ("--plot", p)));
-    refuse_clobbering(&sim.scenario.scenario, &outputs)?;
-    let out = sim.out.as_deref().map(destination).transpose()?;
-    let plot_out = args.plot.as_deref().map(destination).transpose()?;
+    let mut prepared = prepare_outputs(&sim.scenario.scenario, &outputs)?.into_iter();
+    let out = sim.out.as_ref().and_then(|_| prepared.next());
+    let plot_out = args.plot.as_ref().and_then(|_| prepared.next());
+    let loaded = load_study(&Request::of(sim), None)?;
+    let (study, plans) = (&loaded.study, &loaded.plans);
     // What to plot is settled before simulating, so a bad --plot costs no run.
-    let plot_spec = match &args.plot {
-        Some(path) => {
-            let format = plot::Format::from_path(path).map_err(|e| Failure::BadInput(e.to_string()))?;
-            let mut spec = plot::study_spec(&study, &plans).ok_or_else(|| {
+    let plot_spec = match plot_format {
+        Some(format) => {
+            let mut spec = plot::study_spec(study, plans).ok_or_else(|| {
                 Failure::BadInput("--plot needs a swept field for the x axis (a [sweep] grid or --sweep)".into())
             })?;
             spec.target = Some(args.target);
@@ -337,13 +412,13 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let record = provenance_of(sim, &source, &base, &study, &plans, None)?;
+    let record = provenance_of(sim, &loaded, None)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     if rule == RepsRule::FromScenario {
         runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps)).sum());
     }
-    let outcomes = study::run(&study, &plans, &runner, rule);
+    let outcomes = study::run(study, plans, &runner, rule);
     runner.bar.finish_and_clear();
     if let RepsRule::Precision { half_width, cap } = rule {
         let short = outcomes
@@ -358,8 +433,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             );
         }
     }
-    let csv = export::study_csv(&study, &outcomes, &record.scenario_sha256);
-    let table = export::study_table(&study, &outcomes);
+    let csv = export::study_csv(study, &outcomes, &record.scenario_sha256);
+    let table = export::study_table(study, &outcomes);
     // The plot is made before anything is written, so bad plot input leaves no files.
     let figure = match &plot_spec {
         Some((format, spec)) => {
@@ -367,13 +442,17 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    emit(out.as_ref(), &table, &csv)?;
-    if let Some(dest) = &out {
-        write_provenance(dest, &record, csv.as_bytes())?;
+    emit(out.as_ref().map(|o| &o.file), &table, &csv)?;
+    if let Some(o) = &out {
+        write_provenance(o, &reproducing(&record, "--out", o.file.path(), ""), csv.as_bytes())?;
     }
-    if let (Some(dest), Some(figure)) = (&plot_out, figure) {
-        write_file(dest, &figure)?;
-        write_provenance(dest, &record, &figure)?;
+    if let (Some(o), Some(figure)) = (&plot_out, figure) {
+        write_file(&o.file, &figure)?;
+        let mut more = format!(" --target {}", args.target);
+        if let Some(title) = &args.title {
+            more += &format!(" --title {}", shell_word(title));
+        }
+        write_provenance(o, &reproducing(&record, "--plot", o.file.path(), &more), &figure)?;
     }
     Ok(())
 }
@@ -386,7 +465,11 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
                 .into(),
         ));
     }
-    let (source, base, study, plans) = load_study(sim, Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    check_simulation_options(sim)?;
+    let outputs: Vec<(&str, &Path)> = sim.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
+    let out = prepare_outputs(&sim.scenario.scenario, &outputs)?.into_iter().next();
+    let loaded = load_study(&Request::of(sim), Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    let Loaded { source, base, study, plans } = &loaded;
     let mut options = format!(
         "--target {} --criterion {}",
         args.target,
@@ -403,9 +486,9 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
             options += &format!(" {flag} {v}");
         }
     }
-    let record = provenance_of(sim, &source, &base, &study, &plans, Some(&options))?;
+    let record = provenance_of(sim, &loaded, Some(&options))?;
     let integer = match (&args.solve_for, args.min) {
-        (Some(path), Some(min)) => source.is_integer_field(&base, path, min),
+        (Some(path), Some(min)) => source.is_integer_field(base, path, min),
         _ => false,
     };
     let spec = SearchSpec::new(
@@ -422,24 +505,20 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
         sim.precision.unwrap_or(0.01),
         sim.max_reps,
     )?;
-    if let Some(path) = sim.out.as_deref() {
-        refuse_clobbering(&sim.scenario.scenario, &[("--out", path)])?;
-    }
-    let out = sim.out.as_deref().map(destination).transpose()?;
     let runner = Runner::new(sim.threads, show_progress(sim));
     let mut results = Vec::with_capacity(study.points.len());
-    for (i, (point, plan)) in study.points.iter().zip(&plans).enumerate() {
+    for (i, (point, plan)) in study.points.iter().zip(plans).enumerate() {
         runner.bar.set_message(format!("search {}/{}: {}", i + 1, plans.len(), study.describe(point)));
         let mut overrides = base.clone();
         overrides.extend(study.overrides(point));
-        results.push(search::search(&source, &overrides, plan, &spec, &runner)?);
+        results.push(search::search(source, &overrides, plan, &spec, &runner)?);
     }
     runner.bar.finish_and_clear();
-    let csv = search::results_csv(&study, &spec, &results, &record.scenario_sha256);
-    let table = search::results_table(&study, &spec, &results);
-    emit(out.as_ref(), &table, &csv)?;
-    if let Some(dest) = &out {
-        write_provenance(dest, &record, csv.as_bytes())?;
+    let csv = search::results_csv(study, &spec, &results, &record.scenario_sha256);
+    let table = search::results_table(study, &spec, &results);
+    emit(out.as_ref().map(|o| &o.file), &table, &csv)?;
+    if let Some(o) = &out {
+        write_provenance(o, &reproducing(&record, "--out", o.file.path(), ""), csv.as_bytes())?;
     }
     // Every point's row is written; a point that did not reach the target makes the exit 1.
     if results.iter().any(|r| r.value.is_none()) { Err(Failure::NotReached) } else { Ok(()) }
@@ -467,11 +546,10 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         metadata: Some(plot::provenance(std::env::args_os().skip(1))),
         ..plot::PlotSpec::new(args.x)
     };
-    refuse_clobbering(&args.csv, &[("--out", &args.out)])?;
-    let out = destination(&args.out)?;
+    let out = prepare_outputs(&args.csv, &[("--out", &args.out)])?.remove(0);
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&out, &figure)?;
+    write_file(&out.file, &figure)?;
     // A figure of a CSV with provenance carries it on, with how it was drawn.
     match Provenance::read(&args.csv) {
         Ok(record) if record.output_sha256 != provenance::sha256_hex(csv.as_bytes()) => {
@@ -483,9 +561,13 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
             Ok(())
         }
         Ok(record) => {
+            let command: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+            let replot: Vec<String> = command.iter().skip(1).map(|w| shell_word(w)).collect();
             let record = Provenance {
                 plotted_from: Some(args.csv.display().to_string()),
-                plot_command: Some(std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()),
+                // The CSV's own command, then this plot's (its CSV path as given here).
+                reproduce: format!("{}, then: mgtrial {}", record.reproduce, replot.join(" ")),
+                plot_command: Some(command),
                 ..record
             };
             write_provenance(&out, &record, &figure)
@@ -506,20 +588,21 @@ fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::BadInput("explain needs a SCENARIO file, or --from RESULT".into()))?,
         set: args.set,
     };
-    let source = Source::read(&args.scenario)?;
-    let base = base_overrides(&args, None, None)?;
-    let plan = study::single_plan(&source, &base)?;
-    let scenario = source.resolve(&base, None)?;
+    // The same loading as `run`, so `explain` accepts exactly the studies `run` accepts.
+    let loaded = load_study(&Request { scenario: &args, reps: None, seed: None, sweep: &[] }, None)?;
+    let Loaded { source, base, study, plans } = &loaded;
     let mut text = String::new();
-    if let Some(spec) = scenario.sweep.as_ref() {
-        let study = Study::new(Some(spec), Vec::new())?;
+    let plan = if study.is_single() {
+        plans[0].clone()
+    } else {
         text += &format!(
             "# This scenario has a sweep of {} design points ({}); shown here is its base design, without the \
              sweep's values. `mgtrial run` simulates every point.\n",
             study.points.len(),
             study.summary()
         );
-    }
+        study::plan_with(source, base, None, plans[0].calibration.as_ref())?
+    };
     text += &explain::explain(&plan);
     print(&text)
 }

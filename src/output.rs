@@ -106,7 +106,7 @@ impl Destination {
             return Ok(Destination { user, kind: Kind::Stdout });
         }
         let err = |e: io::Error| OutputError::from_io(path, &e);
-        let target = resolve(path).map_err(err)?;
+        let target = final_target(path).map_err(err)?;
         let kind = match fs::metadata(&target) {
             Ok(m) if m.is_dir() => return Err(OutputError::IsADirectory { path: user }),
             Ok(m) if m.file_type().is_socket() => return Err(OutputError::Socket { path: user }),
@@ -139,6 +139,11 @@ impl Destination {
     /// Whether this is `-`.
     pub fn is_stdout(&self) -> bool {
         matches!(self.kind, Kind::Stdout)
+    }
+
+    /// Whether this is a regular file (existing or new), which is replaced atomically.
+    pub fn is_file(&self) -> bool {
+        matches!(self.kind, Kind::Regular(_))
     }
 
     /// Writes `bytes`: to stdout, straight through to a device or FIFO, or as an atomic
@@ -176,7 +181,7 @@ const MAX_SYMLINKS: usize = 40;
 
 /// The absolute, symlink-free path that writing to `path` would reach: the final target of a
 /// chain of symlinks (also a dangling one), in its directory's canonical form.
-fn resolve(path: &Path) -> io::Result<PathBuf> {
+pub fn final_target(path: &Path) -> io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..MAX_SYMLINKS {
         match fs::symlink_metadata(&p) {

@@ -279,27 +279,41 @@ fn percent(p: f64) -> String {
     if p >= 1e-3 { format!("{:.2}%", 100.0 * p) } else { format!("{:.2e} ({:.4}%)", p, 100.0 * p) }
 }
 
-/// The reading below which a share `p` of those screened fall, by bisection of the mixture's
-/// reading distribution.
-fn reading_quantile(mg: &MgStatus, assay: &Assay, p: f64) -> f64 {
+/// The reading of `assay` below which a share `p` of those screened fall, or, `given` a first
+/// stage `(assay, threshold)`, a share `p` of those who pass it (by bisection on the exact
+/// shares).
+fn reading_quantile(mg: &MgStatus, assay: &Assay, given: Option<(&Assay, f64)>, p: f64) -> f64 {
     let centre = assay.expected_reading(mg.mean());
     let spread = (assay.params.scale * mg.variance().sqrt()).hypot(assay.total_error_sd()).max(1e-12);
+    let share_below = |x: f64| match given {
+        None => mg.prob_reading_below(assay, x),
+        Some((first, t)) => {
+            mg.integrate(&[(first, t), (assay, x)], f64::INFINITY, |_| 1.0) / mg.prob_reading_below(first, t)
+        }
+    };
     let (mut lo, mut hi) = (centre - 40.0 * spread, centre + 40.0 * spread);
-    for _ in 0..200 {
+    for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
-        if mg.prob_reading_below(assay, mid) < p { lo = mid } else { hi = mid }
+        if share_below(mid) < p { lo = mid } else { hi = mid }
     }
     0.5 * (lo + hi)
 }
 
 /// "readings ... typically lie between A and B unit (1st to 99th percentile)", and the
-/// thresholds that would select a share of `lo` to `hi` of those screened.
-fn typical_readings(mg: &MgStatus, assay: &Assay, lo: f64, hi: f64) -> String {
-    let q = |p: f64| reading_quantile(mg, assay, p);
+/// thresholds that would select a share of `lo` to `hi` of those screened, or, `given` a first
+/// stage, of those who pass it and reach this assay.
+fn typical_readings(mg: &MgStatus, assay: &Assay, given: Option<(&Assay, f64)>, lo: f64, hi: f64) -> String {
+    let q = |p: f64| reading_quantile(mg, assay, given, p);
     let unit = assay.kind.unit();
+    let who = match given {
+        None => "those screened".to_string(),
+        Some((first, t)) => {
+            format!("those whose {} reading passes the first stage (< {t} {})", first.kind.label(), first.kind.unit())
+        }
+    };
     format!(
-        "in this population {} readings typically lie between {:.4} and {:.4} {unit} (1st to 99th percentile); \
-         thresholds from {:.4} to {:.4} {unit} select {} to {} of those screened",
+        "among {who}, {} readings typically lie between {:.4} and {:.4} {unit} (1st to 99th percentile); \
+         thresholds from {:.4} to {:.4} {unit} select {} to {} of them",
         assay.kind.label(),
         q(0.01),
         q(0.99),
@@ -344,7 +358,7 @@ pub fn check_thresholds(
                      stratum must hold at least {} ({})",
                     percent(below),
                     percent(MIN_STRATUM_SHARE),
-                    typical_readings(mg, assay, MIN_STRATUM_SHARE, 1.0 - MIN_STRATUM_SHARE)
+                    typical_readings(mg, assay, None, MIN_STRATUM_SHARE, 1.0 - MIN_STRATUM_SHARE)
                 ),
             ))
         }
@@ -358,7 +372,7 @@ pub fn check_thresholds(
                          (almost) nobody away: is the threshold in another unit? At most {} may pass ({})",
                         percent(below),
                         percent(MAX_SELECTED_SHARE),
-                        typical_readings(mg, assay, min, MAX_SELECTED_SHARE)
+                        typical_readings(mg, assay, None, min, MAX_SELECTED_SHARE)
                     ),
                 ));
             }
@@ -370,7 +384,7 @@ pub fn check_thresholds(
                          per enrolled), below selection.min_enrolment_probability = {min}; raise the threshold ({})",
                         percent(below),
                         1.0 / below,
-                        typical_readings(mg, assay, min, MAX_SELECTED_SHARE)
+                        typical_readings(mg, assay, None, min, MAX_SELECTED_SHARE)
                     ),
                 ));
             }
@@ -385,7 +399,7 @@ pub fn check_thresholds(
                         "{t2} {cunit} on the confirmatory {cname} assay confirms {} of those who pass the first \
                          stage, so confirmation turns (almost) nobody away: is the threshold in another unit? ({})",
                         percent(confirmed),
-                        typical_readings(mg, c, min, MAX_SELECTED_SHARE)
+                        typical_readings(mg, c, Some((assay, threshold)), min, MAX_SELECTED_SHARE)
                     ),
                 ));
             }
@@ -398,7 +412,13 @@ pub fn check_thresholds(
                          = {min}; raise the thresholds ({})",
                         percent(both),
                         1.0 / both,
-                        typical_readings(mg, c, min, MAX_SELECTED_SHARE)
+                        typical_readings(
+                            mg,
+                            c,
+                            Some((assay, threshold)),
+                            (min / below).min(MAX_SELECTED_SHARE),
+                            MAX_SELECTED_SHARE
+                        )
                     ),
                 ));
             }

@@ -59,6 +59,15 @@ pub struct Provenance {
     pub plot_command: Option<Vec<String>>,
     /// The scenario that produced the output: the file with every override merged in.
     pub scenario: String,
+    /// SHA-256 (hex) of [`Provenance::resolved_scenario`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_scenario_sha256: Option<String>,
+    /// The base design (without a sweep's values) with every default and preset written out,
+    /// as `mgtrial explain` shows it: what the defaults of this version made of `scenario`.
+    /// For a sweep, each point's derived defaults (e.g. a formulation's bioavailability)
+    /// follow its own swept values, so it is `scenario`, not this, that reproduces the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_scenario: Option<String>,
 }
 
 /// Hex SHA-256 of `bytes`.

@@ -541,22 +541,37 @@ impl Source {
 
     /// `path` with array elements named by their `name` instead of their index
     /// (`arms.1.dose_mg_per_day` -> `arms.mgo_500.dose_mg_per_day`), so two spellings of one
-    /// field compare equal.
-    pub fn canonical_path(&self, path: &str) -> String {
+    /// field compare equal. Names are those of the scenario after the `base` overrides
+    /// (`--set arms.1.name=...` renames the arm); a selector that names an element only as the
+    /// file wrote it (a grid written before the rename) finds that element by its position.
+    pub fn canonical_path(&self, base: &[Override], path: &str) -> String {
+        let after = self.merged(base).unwrap_or_else(|_| self.table.clone());
         let keys: Vec<&str> = path.split('.').collect();
         let mut out: Vec<String> = Vec::with_capacity(keys.len());
-        let mut node = Some(&self.table);
+        let (mut now, mut written) = (Some(&after), Some(&self.table));
+        let named = |items: &[toml::Value], name: &str| {
+            items.iter().position(|it| it.get("name").and_then(|v| v.as_str()) == Some(name))
+        };
         let mut i = 0;
         while i < keys.len() {
             out.push(keys[i].to_string());
-            match node.and_then(|t| t.get(keys[i])) {
-                Some(toml::Value::Table(t)) => node = Some(t),
+            let here = now.and_then(|t| t.get(keys[i]));
+            let there = written.and_then(|t| t.get(keys[i]));
+            match here {
+                Some(toml::Value::Table(t)) => {
+                    now = Some(t);
+                    written = there.and_then(|v| v.as_table());
+                }
                 Some(toml::Value::Array(items)) if i + 1 < keys.len() => {
                     let selector = keys[i + 1];
-                    let item = match selector.parse::<usize>() {
-                        Ok(k) => items.get(k),
-                        Err(_) => items.iter().find(|it| it.get("name").and_then(|v| v.as_str()) == Some(selector)),
-                    };
+                    let old_items = there.and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
+                    let position = selector
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&k| k < items.len())
+                        .or_else(|| named(items, selector))
+                        .or_else(|| named(old_items, selector).filter(|&k| k < items.len()));
+                    let item = position.map(|k| &items[k]);
                     // Only a name that reads back as a name (not a position, no dots) stands in
                     // for the position; otherwise the path is kept as written.
                     let name = item
@@ -564,10 +579,11 @@ impl Source {
                         .and_then(|v| v.as_str())
                         .filter(|n| !n.is_empty() && !n.contains('.') && n.parse::<usize>().is_err());
                     out.push(name.unwrap_or(selector).to_string());
-                    node = item.and_then(|it| it.as_table());
+                    now = item.and_then(|it| it.as_table());
+                    written = position.and_then(|k| old_items.get(k)).and_then(|it| it.as_table());
                     i += 1;
                 }
-                _ => node = None,
+                _ => now = None,
             }
             i += 1;
         }
@@ -623,7 +639,15 @@ impl Source {
             toml::from_str(&self.text)
                 .map_err(|e| ScenarioError::Parse { file: self.file.clone(), message: plain_words(&e.to_string()) })?
         } else {
-            let table = self.merged(overrides)?;
+            // At a sweep point, an override that cannot be applied came from the sweep.
+            let table = self.merged(overrides).map_err(|e| match (e, context) {
+                (ScenarioError::SetPath { assignment, message }, Some(c)) => ScenarioError::Override {
+                    file: self.file.clone(),
+                    context: format!("with {assignment} ({c})"),
+                    message,
+                },
+                (e, _) => e,
+            })?;
             Scenario::deserialize(table.clone()).map_err(|_| self.explain_override_error(overrides, context))?
         };
         if scenario.name.is_empty() {

@@ -171,21 +171,26 @@ fn long_run() -> Command {
 fn unwritable_out_fails_before_simulating() {
     // Not tempfile's default ".tmpXXXX" name, so that the message can be checked for ".tmp".
     let dir = tempfile::Builder::new().prefix("mgtrial-test-").tempdir().unwrap();
+    // A directory whose name reads as a figure, so that --plot gets past the format check.
+    let figure_dir = dir.path().join("figure.svg");
+    fs::create_dir(&figure_dir).unwrap();
     let cases = [
-        (dir.path().join("missing").join("power.csv"), "no such directory"),
-        (dir.path().to_path_buf(), "is a directory"),
+        ("--out", dir.path().join("missing").join("power.csv"), "no such directory"),
+        ("--out", dir.path().to_path_buf(), "is a directory"),
+        ("--plot", dir.path().join("missing").join("power.svg"), "no such directory"),
+        ("--plot", figure_dir.clone(), "is a directory"),
     ];
-    for (out, reason) in cases {
-        for flag in ["--out", "--plot"] {
-            let start = Instant::now();
-            let o = long_run().arg(flag).arg(&out).output().unwrap();
-            let stderr = String::from_utf8_lossy(&o.stderr);
-            assert!(start.elapsed() < Duration::from_secs(5), "{flag}: took {:?}: simulated first", start.elapsed());
-            assert_eq!(o.status.code(), Some(1), "{flag}: {stderr}");
-            assert_eq!(stderr.trim_end(), format!("error: cannot write {}: {reason}", out.display()), "{flag}");
-            assert!(!stderr.contains(".tmp") && !stderr.contains("mgtrial-tmp"), "{stderr}");
-        }
+    for (flag, out, reason) in cases {
+        let start = Instant::now();
+        let o = long_run().arg(flag).arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(start.elapsed() < Duration::from_secs(5), "{flag}: took {:?}: simulated first", start.elapsed());
+        assert_eq!(o.status.code(), Some(1), "{flag}: {stderr}");
+        assert_eq!(stderr.trim_end(), format!("error: cannot write {}: {reason}", out.display()), "{flag}");
+        assert!(!stderr.contains(".tmp") && !stderr.contains("mgtrial-tmp"), "{stderr}");
     }
+    assert_eq!(names(&figure_dir), Vec::<String>::new(), "nothing created");
+    fs::remove_dir(&figure_dir).unwrap();
     assert_eq!(names(dir.path()), Vec::<String>::new(), "nothing created");
 }
 
