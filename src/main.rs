@@ -562,10 +562,27 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         }
         Ok(record) => {
             let command: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
-            let replot: Vec<String> = command.iter().skip(1).map(|w| shell_word(w)).collect();
+            // Both files by their names alone, as the CSV's own command writes it.
+            let file_name =
+                |p: &Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let (csv_given, out_given) = (args.csv.display().to_string(), args.out.display().to_string());
+            let mut replot: Vec<String> = Vec::new();
+            for (i, word) in command.iter().enumerate().skip(1) {
+                let after_out = i > 1 && command[i - 1] == "--out";
+                let word = if after_out && *word == out_given {
+                    file_name(&args.out)
+                } else if word.strip_prefix("--out=") == Some(out_given.as_str()) {
+                    format!("--out={}", file_name(&args.out))
+                } else if !after_out && *word == csv_given {
+                    file_name(&args.csv)
+                } else {
+                    word.clone()
+                };
+                replot.push(shell_word(&word));
+            }
             let record = Provenance {
                 plotted_from: Some(args.csv.display().to_string()),
-                // The CSV's own command, then this plot's (its CSV path as given here).
+                // The CSV's own command, then this plot's.
                 reproduce: format!("{}, then: mgtrial {}", record.reproduce, replot.join(" ")),
                 plot_command: Some(command),
                 ..record

@@ -6,7 +6,9 @@
 //! command line, the `--set`, `--sweep`, `--reps` and `--seed` values, the seed and
 //! replicates, any calibration's solved value, the SHA-256 of the output it describes, and the
 //! scenario that produced it: the file's text with every command-line override merged in,
-//! which `mgtrial run` reproduces exactly. Every CSV row carries that scenario's SHA-256
+//! which `mgtrial run` reproduces exactly, and the resolved design (every default and preset
+//! written out, as `explain` prints it) with its own SHA-256, which is the same for two files
+//! that spell one design differently. Every CSV row carries that scenario's SHA-256
 //! (`scenario_sha256`), so two results from different `--set` runs can be told apart even
 //! without their sidecars. `mgtrial explain --from FILE` prints the record.
 
@@ -185,6 +187,9 @@ impl Provenance {
             );
         }
         out += &format!("# scenario sha256 {}\n", self.scenario_sha256);
+        if let Some(sha) = &self.resolved_scenario_sha256 {
+            out += &format!("# resolved design sha256 {sha} (every default written out; `resolved_scenario`)\n");
+        }
         match output_bytes {
             Some(bytes) if sha256_hex(bytes) != self.output_sha256 => {
                 out +=

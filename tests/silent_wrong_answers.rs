@@ -608,3 +608,130 @@ fn unequal_arms_have_the_t_test_power_of_their_sizes() {
     assert!((r.power - expected).abs() < 3.5 * se, "power {} vs {expected} (SE {se})", r.power);
     assert_eq!((r.n_active, r.n_placebo, r.n_per_arm), (43, 38, None));
 }
+
+// Review regressions: slips found after the first round of fixes.
+
+/// A `--set` renaming an arm keeps the file's grid (written with the old name) on that arm, and a
+/// `--set` by position on the renamed arm is caught as a lost value under its new name.
+#[test]
+fn a_renamed_arm_keeps_its_grid_and_its_lost_sets_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path("sweep_formulation_dose.toml");
+    let rename = "arms.1.name=\"mgx\"";
+    run_in(dir.path(), &["run", &file, "--reps", "40", "--set", rename, "--out", "r.csv", "--quiet"], 0);
+    let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("arms.mgx.formulation,arms.mgx.dose_mg_per_day,"), "{header}");
+    assert_eq!(csv.lines().count(), 13, "{csv}");
+    let (_, e) = run_in(dir.path(), &["run", &file, "--set", rename, "--set", "arms.1.formulation=\"citrate\""], 2);
+    assert!(e.contains("is also set by grid field arms.mgx.formulation"), "{e}");
+}
+
+/// A sweep value that cannot be applied is reported as the sweep's, not as a `--set`.
+#[test]
+fn a_bad_sweep_value_is_named_as_the_sweeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, e) = run_in(dir.path(), &["run", &path("sweep_duration.toml"), "--sweep", "arms.9.dose_mg_per_day=1,2"], 2);
+    assert!(!e.contains("--set") && e.contains("sweep"), "{e}");
+}
+
+/// The two-stage range is of the confirmatory readings among those who pass the first stage.
+#[test]
+fn a_confirmatory_threshold_message_gives_the_range_among_those_screened_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = shipped("study_depression_selection.toml")
+        .replace("\"selection.confirm_threshold\" = 1.99", "\"selection.confirm_threshold\" = 199");
+    let (_, e) = run_in(dir.path(), &["run", &write(dir.path(), "s.toml", &text)], 2);
+    assert!(e.contains("199 mmol/L on the confirmatory red_cell assay"), "{e}");
+    assert!(e.contains("among those whose serum_total reading passes the first stage (< 0.8 mmol/L)"), "{e}");
+}
+
+#[test]
+fn reps_with_precision_is_refused_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, e) = run_in(dir.path(), &["run", &path("textbook.toml"), "--reps", "100", "--precision", "0.01"], 2);
+    assert!(e.contains("--reps would be ignored"), "{e}");
+}
+
+/// sample-size sets n per arm itself, so it must not suggest a `--sweep` of it.
+#[test]
+fn sample_size_hint_for_a_lost_set_points_at_the_search_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, e) = run_in(dir.path(), &["sample-size", &path("textbook.toml"), "--set", "design.n_per_arm=10"], 2);
+    assert!(e.contains("--min and --max") && !e.contains("--sweep"), "{e}");
+}
+
+/// explain refuses what run refuses, so it never describes a design that run would not simulate.
+#[test]
+fn explain_refuses_a_set_that_run_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["explain", &path("study_depression_selection.toml"), "--set", "design.n_per_arm=60"];
+    let (_, e) = run_in(dir.path(), &args, 2);
+    assert!(e.contains("would be lost"), "{e}");
+}
+
+/// A target of no effect gives exactly no effect, not a simulated value near zero.
+#[test]
+fn a_target_of_no_effect_solves_to_exactly_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = shipped("depression_mgo_enriched.toml").replace("target_effect = 5.25 ", "target_effect = 0 ");
+    let (out, _) = run_in(dir.path(), &["explain", &write(dir.path(), "null.toml", &text)], 0);
+    assert!(out.contains("max_effect = 0.0\n"), "{out}");
+}
+
+/// Unequal arms are shown as their sizes in the sweep and search tables too.
+#[test]
+fn tables_show_each_arms_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TEXTBOOK
+        .replace("name = \"active\"\nkind = \"active\"", "name = \"active\"\nkind = \"active\"\nallocation = 2");
+    let file = write(dir.path(), "two_to_one.toml", &text);
+    let (out, _) = run_in(dir.path(), &["run", &file, "--reps", "100", "--sweep", "design.n_per_arm=10,20"], 0);
+    assert!(out.contains("20 + 10") && out.contains("40 + 20"), "{out}");
+    let (out, _) = run_in(dir.path(), &["sample-size", &file, "--precision", "0.05", "--min", "20", "--max", "60"], 0);
+    assert!(out.contains(" + ") && !out.contains("n/arm"), "{out}");
+}
+
+/// The sidecar records the fully resolved design and a command that rewrites the same outputs.
+#[test]
+fn provenance_records_the_resolved_design_and_the_outputs_in_its_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path("sweep_duration.toml");
+    let args = ["run", &file, "--reps", "30", "--out", "d.csv", "--plot", "d.svg", "--quiet"];
+    run_in(dir.path(), &args, 0);
+    let record: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.path().join("d.csv.provenance.toml")).unwrap()).unwrap();
+    let resolved = record["resolved_scenario"].as_str().unwrap();
+    // Every default is written out: the resolved design states fields the file leaves out.
+    assert!(resolved.contains("reliability = ") && resolved.contains("persistent_sd = "), "{resolved}");
+    use sha2::Digest;
+    let sha = format!("{:x}", sha2::Sha256::digest(resolved.as_bytes()));
+    assert_eq!(record["resolved_scenario_sha256"].as_str().unwrap(), sha);
+    // Each sidecar's command writes its own output under the same name.
+    assert_eq!(record["reproduce"].as_str().unwrap(), "mgtrial run SCENARIO.toml --out d.csv");
+    let figure: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.path().join("d.svg.provenance.toml")).unwrap()).unwrap();
+    assert_eq!(figure["reproduce"].as_str().unwrap(), "mgtrial run SCENARIO.toml --plot d.svg --target 0.8");
+    // A figure drawn by `plot` is the CSV's command, then the plot's, naming both files as written.
+    let csv = dir.path().join("d.csv").display().to_string();
+    let replot = dir.path().join("p.svg").display().to_string();
+    run_in(dir.path(), &["plot", &csv, "--x", "design.duration_weeks", "--out", &replot], 0);
+    let drawn: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.path().join("p.svg.provenance.toml")).unwrap()).unwrap();
+    assert_eq!(
+        drawn["reproduce"].as_str().unwrap(),
+        "mgtrial run SCENARIO.toml --out d.csv, then: mgtrial plot d.csv --x design.duration_weeks --out p.svg"
+    );
+}
+
+/// An output that is a symlink to a missing file is checked by where it points.
+#[test]
+fn dangling_symlinks_are_checked_by_their_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("missing.csv", dir.path().join("a.csv")).unwrap();
+    std::os::unix::fs::symlink("missing.csv", dir.path().join("b.svg")).unwrap();
+    let args = ["run", &path("sweep_duration.toml"), "--reps", "20", "--out", "a.csv", "--plot", "b.svg"];
+    let (_, e) = run_in(dir.path(), &args, 2);
+    assert!(e.contains("would overwrite --out a.csv"), "{e}");
+    assert!(!dir.path().join("missing.csv").exists());
+}
