@@ -25,6 +25,8 @@ use crate::plan::Plan;
 use crate::scenario::{Direction, ResponseModel, TargetPopulation, TestKind};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A solved calibration: the target, and the `max_effect` that reproduces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +150,17 @@ fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f6
     Ok((b, max_effect_se))
 }
 
+/// The midpoints `(i + 1/2) / 2000` of the adherence Beta distribution with mean `m` and
+/// concentration `c`, computed once per process for each distribution.
+fn adherence_quantiles(m: f64, c: f64) -> Arc<[f64]> {
+    static CACHE: OnceLock<Mutex<HashMap<(u64, u64), Arc<[f64]>>>> = OnceLock::new();
+    crate::numeric::memoized(&CACHE, (m.to_bits(), c.to_bits()), |_| {
+        let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
+        const K: usize = 2000;
+        (0..K).map(|i| beta.inverse_cdf((i as f64 + 0.5) / K as f64)).collect()
+    })
+}
+
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
 /// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
 pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
@@ -157,10 +170,8 @@ pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
     match a.adherence {
         None => fraction(e.adherence_mean),
         Some(_) => {
-            let (m, c) = (e.adherence_mean, e.adherence_concentration);
-            let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
-            const K: usize = 2000;
-            (0..K).map(|i| fraction(beta.inverse_cdf((i as f64 + 0.5) / K as f64))).sum::<f64>() / K as f64
+            let quantiles = adherence_quantiles(e.adherence_mean, e.adherence_concentration);
+            quantiles.iter().map(|&q| fraction(q)).sum::<f64>() / quantiles.len() as f64
         }
     }
 }

@@ -1,27 +1,32 @@
 //! The Monte Carlo engine: replicates in parallel, in deterministic order.
 //!
-//! Replicates are cut into fixed chunks that rayon runs on a pool of the requested size; the
-//! chunks are collected back in replicate order and folded sequentially into [`PointResults`],
-//! so results do not depend on the number of threads (see `rng.rs`). Replicate `r` draws the
+//! Replicates are cut into fixed chunks of [`CHUNK`] that rayon runs on a pool of the requested
+//! size; each chunk folds its trials into fixed-size totals, and the chunks are folded in
+//! replicate order into [`PointResults`], so results do not depend on the number of threads
+//! (see `rng.rs`) and memory per design point does not grow with replicates (one bit per
+//! replicate and comparison aside, for pairing). Replicate `r` draws the
 //! same random streams at every design point (common random numbers), so results at two
 //! points are paired by replicate.
 
 use crate::analysis::Estimate;
 use crate::plan::Plan;
 use crate::power::{replicates_for_half_width, wilson_95};
-use crate::trial::{ArmCounts, TrialResult, simulate_trial};
+use crate::trial::{ArmCounts, Trial, simulate_trial_into};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// Replicates per parallel task.
+/// Replicates per parallel task: one word of [`RejectionBits`].
 const CHUNK: u64 = 64;
+
+/// Chunks simulated in parallel between two in-order folds: enough to keep both cores busy,
+/// few enough that the chunk totals waiting to be folded take a few hundred kB.
+const SEGMENT_CHUNKS: u64 = 256;
 
 /// Replicates per batch under precision control.
 pub const PRECISION_BATCH: u32 = 1000;
 
-/// Most replicates at one design point: each keeps its estimates in memory (about 40 bytes
-/// per comparison), so this bounds a point's memory to a few hundred MB.
+/// Most replicates at one design point; each keeps one bit per comparison in memory.
 pub const MAX_REPS: u32 = 10_000_000;
 
 /// Smallest 95% CI half-width of power that precision control accepts: 1e-4 already needs
@@ -60,68 +65,230 @@ impl ArmTotals {
         self.normal_at_end += f64::from(c.normal_at_end);
         self.benefit_sum += c.benefit_sum;
     }
+
+    fn merge(&mut self, o: &ArmTotals) {
+        self.enrolled += o.enrolled;
+        self.deficient += o.deficient;
+        self.dropouts += o.dropouts;
+        self.normal_at_end += o.normal_at_end;
+        self.benefit_sum += o.benefit_sum;
+    }
 }
 
-/// Everything kept of the replicates of one design point: additive totals, and each
-/// comparison's estimate per replicate (for rejection, coverage and paired comparisons).
+/// What one comparison's trials add up to: counts, and the mean and sum of squared
+/// deviations of the estimates (Welford 1962 within a chunk; Chan, Golub & LeVeque 1979 to
+/// merge chunks), so no estimate is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ComparisonTotals {
+    /// Trials whose test could be computed.
+    pub analysable: u32,
+    /// Trials whose test rejected.
+    pub rejected: u32,
+    /// Analysable trials whose two-sided 95% t interval contains the estimand.
+    pub covered: u32,
+    mean: f64,
+    sum_sq_dev: f64,
+}
+
+impl ComparisonTotals {
+    #[inline]
+    fn add(&mut self, e: &Estimate, rejected: bool, covered: bool) {
+        self.analysable += 1;
+        self.rejected += u32::from(rejected);
+        self.covered += u32::from(covered);
+        let d = e.benefit - self.mean;
+        self.mean += d / f64::from(self.analysable);
+        self.sum_sq_dev += d * (e.benefit - self.mean);
+    }
+
+    fn merge(&mut self, o: &ComparisonTotals) {
+        if o.analysable == 0 {
+            return;
+        }
+        let (na, nb) = (f64::from(self.analysable), f64::from(o.analysable));
+        let n = na + nb;
+        let d = o.mean - self.mean;
+        self.mean += d * nb / n;
+        self.sum_sq_dev += o.sum_sq_dev + d * d * na * nb / n;
+        self.analysable += o.analysable;
+        self.rejected += o.rejected;
+        self.covered += o.covered;
+    }
+
+    /// Mean estimate over the analysable trials; `None` without any.
+    pub fn mean_estimate(&self) -> Option<f64> {
+        (self.analysable > 0).then_some(self.mean)
+    }
+
+    /// Empirical SD of the estimates; `None` with fewer than two.
+    pub fn sd_estimate(&self) -> Option<f64> {
+        (self.analysable > 1).then(|| (self.sum_sq_dev / f64::from(self.analysable - 1)).sqrt())
+    }
+}
+
+/// Which replicates of one comparison rejected: bit `r % 64` of word `r / 64` for replicate
+/// `r`. One bit per replicate is all that pairing neighbouring design points needs.
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RejectionBits {
+    words: Vec<u64>,
+}
+
+impl RejectionBits {
+    fn set(&mut self, word: usize, bits: u64) {
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= bits;
+    }
+
+    /// Marks replicate `r` as rejected.
+    pub fn set_bit(&mut self, r: u64) {
+        self.set((r / 64) as usize, 1 << (r % 64));
+    }
+
+    /// Whether replicate `r` rejected.
+    pub fn get(&self, r: u64) -> bool {
+        self.words.get((r / 64) as usize).is_some_and(|w| w >> (r % 64) & 1 == 1)
+    }
+
+    /// Over replicates `0..reps`: (rejected here and not there, rejected there and not here).
+    pub fn discordant(&self, there: &RejectionBits, reps: u64) -> (u64, u64) {
+        let (mut gained, mut lost) = (0u64, 0u64);
+        for w in 0..reps.div_ceil(64) as usize {
+            let keep = if (w as u64 + 1) * 64 <= reps { u64::MAX } else { (1u64 << (reps % 64)) - 1 };
+            let (h, t) = (self.words.get(w).copied().unwrap_or(0), there.words.get(w).copied().unwrap_or(0));
+            gained += u64::from((h & !t & keep).count_ones());
+            lost += u64::from((!h & t & keep).count_ones());
+        }
+        (gained, lost)
+    }
+}
+
+/// Everything kept of the replicates of one design point: additive totals folded as they
+/// come, so memory does not grow with replicates except for one bit per replicate and
+/// comparison ([`RejectionBits`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PointResults {
     pub reps: u32,
     pub screened: f64,
     /// Two-stage screening: confirmatory tests.
     pub confirmed: f64,
     pub arms: Vec<ArmTotals>,
-    /// `estimates[k][r]`: comparison `k` (active arms in file order), replicate `r`.
-    pub estimates: Vec<Vec<Option<Estimate>>>,
+    /// Per comparison (active arms in file order).
+    pub comparisons: Vec<ComparisonTotals>,
+    pub rejections: Vec<RejectionBits>,
+    /// Per comparison, the estimand of CI coverage: the expected benefit among the enrolled
+    /// of the active arm, exact by quadrature ([`crate::calibration::expected_effect`]).
+    pub estimands: Vec<f64>,
 }
 
 impl PointResults {
     pub fn new(plan: &Plan) -> PointResults {
+        let estimands: Vec<f64> = plan.active_arms().map(|a| crate::calibration::expected_effect(plan, a)).collect();
         PointResults {
             reps: 0,
             screened: 0.0,
             confirmed: 0.0,
             arms: vec![ArmTotals::default(); plan.arms.len()],
-            estimates: vec![Vec::new(); plan.active_arms().count()],
+            comparisons: vec![ComparisonTotals::default(); estimands.len()],
+            rejections: vec![RejectionBits::default(); estimands.len()],
+            estimands,
         }
     }
 
-    fn extend(&mut self, batch: Vec<TrialResult>) {
-        for t in batch {
-            self.reps += 1;
-            self.screened += t.screened as f64;
-            self.confirmed += t.confirmed as f64;
-            for (total, c) in self.arms.iter_mut().zip(&t.arms) {
-                total.add(c);
-            }
-            for (list, e) in self.estimates.iter_mut().zip(t.comparisons) {
-                list.push(e);
-            }
+    /// Folds in the totals of one chunk; chunks must come in replicate order.
+    fn absorb(&mut self, c: &ChunkTotals) {
+        self.reps += c.reps;
+        self.screened += c.screened as f64;
+        self.confirmed += c.confirmed as f64;
+        for (total, a) in self.arms.iter_mut().zip(&c.arms) {
+            total.merge(a);
         }
-    }
-
-    /// Whether comparison `k` rejected, per replicate.
-    pub fn rejections(&self, plan: &Plan, k: usize) -> Vec<bool> {
-        self.estimates[k].iter().map(|e| e.is_some_and(|e| plan.rejects(&e))).collect()
+        for (total, k) in self.comparisons.iter_mut().zip(&c.comparisons) {
+            total.merge(k);
+        }
+        for (bits, &word) in self.rejections.iter_mut().zip(&c.rejected_bits) {
+            bits.set(c.chunk as usize, word);
+        }
     }
 
     /// Largest 95% Wilson half-width of power over the comparisons.
-    pub fn max_half_width(&self, plan: &Plan) -> f64 {
-        (0..self.estimates.len())
+    pub fn max_half_width(&self) -> f64 {
+        self.comparisons
+            .iter()
             .map(|k| {
-                let rejected = self.rejections(plan, k).iter().filter(|&&r| r).count() as f64;
-                let (lo, hi) = wilson_95(rejected, f64::from(self.reps));
+                let (lo, hi) = wilson_95(f64::from(k.rejected), f64::from(self.reps));
                 (hi - lo) / 2.0
             })
             .fold(0.0, f64::max)
     }
 
     /// The power, over the comparisons, nearest 1/2 (the one whose CI is widest).
-    fn widest_power(&self, plan: &Plan) -> f64 {
-        (0..self.estimates.len())
-            .map(|k| self.rejections(plan, k).iter().filter(|&&r| r).count() as f64 / f64::from(self.reps))
+    fn widest_power(&self) -> f64 {
+        self.comparisons
+            .iter()
+            .map(|k| f64::from(k.rejected) / f64::from(self.reps))
             .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
             .unwrap_or(0.5)
+    }
+}
+
+/// The totals of one chunk of at most [`CHUNK`] replicates, all in word `chunk` of the
+/// rejection bits.
+#[derive(Debug, Clone, Default)]
+struct ChunkTotals {
+    chunk: u64,
+    reps: u32,
+    screened: u64,
+    confirmed: u64,
+    arms: Vec<ArmTotals>,
+    comparisons: Vec<ComparisonTotals>,
+    rejected_bits: Vec<u64>,
+}
+
+impl ChunkTotals {
+    fn new(plan: &Plan, comparisons: usize) -> ChunkTotals {
+        ChunkTotals {
+            arms: vec![ArmTotals::default(); plan.arms.len()],
+            comparisons: vec![ComparisonTotals::default(); comparisons],
+            rejected_bits: vec![0; comparisons],
+            ..ChunkTotals::default()
+        }
+    }
+}
+
+/// Simulates replicates `range` (within chunk `chunk`) into `out`, a chunk's totals made by
+/// [`ChunkTotals::new`] for this plan.
+fn simulate_chunk(
+    plan: &Plan,
+    estimands: &[f64],
+    chunk: u64,
+    range: Range<u64>,
+    trial: &mut Trial,
+    out: &mut ChunkTotals,
+) {
+    let seed = plan.scenario.design.seed;
+    out.chunk = chunk;
+    out.reps = (range.end - range.start) as u32;
+    (out.screened, out.confirmed) = (0, 0);
+    out.arms.fill(ArmTotals::default());
+    out.comparisons.fill(ComparisonTotals::default());
+    out.rejected_bits.fill(0);
+    for rep in range {
+        simulate_trial_into(plan, seed, rep, trial);
+        out.screened += trial.screened;
+        out.confirmed += trial.confirmed;
+        for (total, c) in out.arms.iter_mut().zip(&trial.arms) {
+            total.add(c);
+        }
+        for (k, e) in trial.comparisons.iter().enumerate() {
+            if let Some(e) = e {
+                let rejected = plan.rejects(e);
+                let covered = !plan.coverage.exceeds((e.benefit - estimands[k]).abs() / e.se, e.df);
+                out.comparisons[k].add(e, rejected, covered);
+                out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
+            }
+        }
     }
 }
 
@@ -168,7 +335,7 @@ impl Runner {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             b.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} replicates (eta {eta}) {msg}",
+                    "{spinner} [{elapsed_precise}] {bar:30} {percent}% of participants (eta {eta}) {msg}",
                 )
                 .expect("valid template"),
             );
@@ -185,40 +352,53 @@ impl Runner {
         }
     }
 
-    /// Sets the bar's length to the replicates a run is known to need (e.g. a sweep with a
-    /// fixed number per point), so its ETA covers the whole run.
-    pub fn schedule(&self, total_reps: u64) {
-        self.bar.set_length(total_reps);
+    /// Sets the bar's length to the participants a run is known to simulate (e.g. a sweep
+    /// with a fixed number of replicates per point), so its ETA covers the whole run.
+    pub fn schedule(&self, total_participants: u64) {
+        self.bar.set_length(total_participants);
     }
 
-    /// Simulates replicates `range` of `plan` (with its `design.seed`), in replicate order.
-    fn simulate(&self, plan: &Plan, range: Range<u64>) -> Vec<TrialResult> {
+    /// Simulates replicates `range` of `plan` (with its `design.seed`) and folds them into
+    /// `results`. The range is cut into chunks of [`CHUNK`] replicates aligned to multiples of
+    /// [`CHUNK`]; each segment of [`SEGMENT_CHUNKS`] chunks runs in parallel, and its chunk
+    /// totals are folded in replicate order, so the result is the same for any thread count.
+    fn simulate_into(&self, plan: &Plan, results: &mut PointResults, range: Range<u64>) {
         let (start, end) = (range.start, range.end);
-        let seed = plan.scenario.design.seed;
-        let chunks: Vec<Vec<TrialResult>> = self.pool.install(|| {
-            (start / CHUNK..end.div_ceil(CHUNK))
-                .into_par_iter()
-                .map(|c| {
-                    let r = (c * CHUNK).max(start)..((c + 1) * CHUNK).min(end);
-                    let len = r.end - r.start;
-                    let out: Vec<TrialResult> = r.map(|rep| simulate_trial(plan, seed, rep)).collect();
-                    self.bar.inc(len);
-                    out
-                })
-                .collect()
-        });
-        chunks.into_iter().flatten().collect()
+        let participants_per_trial = u64::from(plan.total_enrolled());
+        let estimands = results.estimands.clone();
+        let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
+        let mut chunks = vec![ChunkTotals::new(plan, estimands.len()); SEGMENT_CHUNKS.min(last - first) as usize];
+        let mut segment = first;
+        while segment < last {
+            let count = (SEGMENT_CHUNKS.min(last - segment)) as usize;
+            self.pool.install(|| {
+                chunks[..count].par_iter_mut().enumerate().for_each_init(
+                    || Trial::new(plan),
+                    |trial, (i, totals)| {
+                        let c = segment + i as u64;
+                        let r = (c * CHUNK).max(start)..((c + 1) * CHUNK).min(end);
+                        let len = r.end - r.start;
+                        simulate_chunk(plan, &estimands, c, r, trial, totals);
+                        self.bar.inc(len * participants_per_trial);
+                    },
+                )
+            });
+            for c in &chunks[..count] {
+                results.absorb(c);
+            }
+            segment += count as u64;
+        }
     }
 
     /// Adds replicates `results.reps..reps` of `plan` to `results`.
     pub fn extend_to(&self, plan: &Plan, results: &mut PointResults, reps: u32) {
         if reps > results.reps {
             // Grow the bar only beyond what was scheduled up front (see `schedule`).
-            let needed = self.bar.position() + u64::from(reps - results.reps);
+            let needed = self.bar.position() + u64::from(reps - results.reps) * u64::from(plan.total_enrolled());
             if needed > self.bar.length().unwrap_or(0) {
                 self.bar.set_length(needed);
             }
-            results.extend(self.simulate(plan, u64::from(results.reps)..u64::from(reps)));
+            self.simulate_into(plan, results, u64::from(results.reps)..u64::from(reps));
         }
     }
 
@@ -230,8 +410,8 @@ impl Runner {
         if results.reps == 0 {
             self.extend_to(plan, results, PRECISION_BATCH.min(cap));
         }
-        while results.max_half_width(plan) > half_width && results.reps < cap {
-            let need = replicates_for_half_width(results.widest_power(plan), half_width);
+        while results.max_half_width() > half_width && results.reps < cap {
+            let need = replicates_for_half_width(results.widest_power(), half_width);
             self.extend_to(plan, results, next_batch_end(results.reps, need.saturating_add(need / 10), cap));
         }
     }

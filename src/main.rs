@@ -416,7 +416,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
     if rule == RepsRule::FromScenario {
-        runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps)).sum());
+        runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps) * u64::from(p.total_enrolled())).sum());
     }
     let outcomes = study::run(study, plans, &runner, rule);
     runner.bar.finish_and_clear();

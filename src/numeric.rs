@@ -1,4 +1,25 @@
-//! Numerical integration shared by the closed forms.
+//! Numerical integration shared by the closed forms, and a memo for what design points share.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Mutex, OnceLock};
+
+/// A process-wide memo: `make(&key)`, computed once per key and then cloned out of `cache`.
+/// For tables that every design point of a sweep would otherwise rebuild (critical values,
+/// quantiles), keyed by the exact bits of their parameters.
+pub fn memoized<K: Eq + Hash, V: Clone>(
+    cache: &'static OnceLock<Mutex<HashMap<K, V>>>,
+    key: K,
+    make: impl FnOnce(&K) -> V,
+) -> V {
+    let mut map = cache.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(v) = map.get(&key) {
+        return v.clone();
+    }
+    let v = make(&key);
+    map.insert(key, v.clone());
+    v
+}
 
 /// Composite Simpson's rule for `f` over `[lo, hi]` with `intervals` (even) subintervals
 /// (e.g. Press et al., Numerical Recipes, 3rd ed., sec. 4.2).

@@ -190,7 +190,6 @@ impl Plan {
         let placebo = arms.iter().position(|a| !a.is_active).expect("validated: one placebo arm");
         let (scale, scale_overridden) = crate::scales::resolve(&s.outcome).expect("validated outcome");
         let outcome = OutcomeModel::new(&scale);
-        let total: u32 = arms.iter().map(|a| a.n_target).sum();
         let reject_tail = match s.analysis.sided {
             Sided::Two => s.analysis.alpha / 2.0,
             Sided::One => s.analysis.alpha,
@@ -226,8 +225,8 @@ impl Plan {
             outcome,
             test: s.analysis.test,
             n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
-            reject: TCritical::new(reject_tail, total as usize + 8),
-            coverage: TCritical::new(0.025, total as usize + 8),
+            reject: TCritical::shared(reject_tail),
+            coverage: TCritical::shared(0.025),
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
@@ -261,6 +260,11 @@ impl Plan {
     }
 
     /// Indices of the active arms, in file order: one comparison with placebo each.
+    /// Participants enrolled in one trial, all arms.
+    pub fn total_enrolled(&self) -> u32 {
+        self.arms.iter().map(|a| a.n_target).sum()
+    }
+
     pub fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
         self.arms.iter().enumerate().filter(|(_, a)| a.is_active).map(|(i, _)| i)
     }

@@ -193,18 +193,15 @@ fn plan_at(
 }
 
 /// Smallest power over the comparisons: (rejections, replicates).
-fn worst_power(plan: &Plan, results: &PointResults) -> (f64, f64) {
-    let worst = (0..results.estimates.len())
-        .map(|k| results.rejections(plan, k).iter().filter(|&&r| r).count())
-        .min()
-        .unwrap_or(0);
+fn worst_power(results: &PointResults) -> (f64, f64) {
+    let worst = results.comparisons.iter().map(|k| k.rejected).min().unwrap_or(0);
     (worst as f64, f64::from(results.reps))
 }
 
 /// The evaluation of `value` from its replicates so far: the smallest power over the
 /// comparisons, its 95% Wilson interval, and whether it passes the criterion.
-fn judge(plan: &Plan, results: &PointResults, spec: &SearchSpec, value: f64) -> Evaluation {
-    let (k, n) = worst_power(plan, results);
+fn judge(results: &PointResults, spec: &SearchSpec, value: f64) -> Evaluation {
+    let (k, n) = worst_power(results);
     let (lo, hi) = wilson_95(k, n);
     let power = k / n;
     let passes = match spec.criterion {
@@ -222,7 +219,7 @@ fn decide(runner: &Runner, plan: &Plan, results: &mut PointResults, spec: &Searc
         runner.extend_to(plan, results, PRECISION_BATCH.min(spec.cap));
     }
     loop {
-        let e = judge(plan, results, spec, value);
+        let e = judge(results, spec, value);
         let (lo, hi) = e.ci;
         let settled = match spec.criterion {
             Criterion::Estimate => lo > spec.target || hi < spec.target,
@@ -360,7 +357,7 @@ pub fn search(
             let idx = evaluations.iter().position(|e| e.value == p).expect("evaluated");
             let (p_plan, p_results) = &mut cache[idx];
             runner.refine(p_plan, p_results, spec.precision, spec.cap);
-            evaluations[idx] = judge(p_plan, p_results, spec, p);
+            evaluations[idx] = judge(p_results, spec, p);
             if evaluations[idx].passes {
                 pass = Some(p);
                 break;
@@ -386,7 +383,7 @@ pub fn search(
     let idx = evaluations.iter().position(|e| e.value == report_at).expect("evaluated above");
     let (final_plan, final_results) = &mut cache[idx];
     runner.refine(final_plan, final_results, spec.precision, spec.cap);
-    evaluations[idx] = judge(final_plan, final_results, spec, report_at);
+    evaluations[idx] = judge(final_results, spec, report_at);
     let rows = summarize(final_plan, final_plan.scenario.design.seed, final_results);
     let reps_spent = cache.iter().map(|(_, r)| u64::from(r.reps)).sum();
     let grid_reps_estimate = (is_n && pass.is_some()).then(|| grid_cost(plan, spec, report_at));

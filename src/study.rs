@@ -2,7 +2,7 @@
 //! summarized, and compared with its neighbour by a paired test.
 
 use crate::calibration::Calibration;
-use crate::engine::{PointResults, Replicates, Runner};
+use crate::engine::{PointResults, RejectionBits, Replicates, Runner};
 use crate::error::ScenarioError;
 use crate::plan::Plan;
 use crate::scenario::{Override, Source};
@@ -111,14 +111,11 @@ pub struct Paired {
     pub p_value: f64,
 }
 
-/// McNemar's exact test of `here` against `there`, replicate by replicate.
-pub fn paired(here: &[bool], there: &[bool]) -> Paired {
-    let shared = here.len().min(there.len());
-    let (mut gained, mut lost) = (0u64, 0u64);
-    for (&h, &t) in here[..shared].iter().zip(&there[..shared]) {
-        gained += u64::from(h && !t);
-        lost += u64::from(!h && t);
-    }
+/// McNemar's exact test of `here` against `there` (rejections of `here_reps` and
+/// `there_reps` replicates), replicate by replicate over the replicates both have.
+pub fn paired(here: &RejectionBits, here_reps: u32, there: &RejectionBits, there_reps: u32) -> Paired {
+    let shared = here_reps.min(there_reps);
+    let (gained, lost) = here.discordant(there, u64::from(shared));
     let discordant = gained + lost;
     let p_value = if discordant == 0 {
         1.0
@@ -126,7 +123,7 @@ pub fn paired(here: &[bool], there: &[bool]) -> Paired {
         let b = Binomial::new(0.5, discordant).expect("valid binomial");
         (2.0 * b.cdf(gained.min(lost))).min(1.0)
     };
-    Paired { power_change: (gained as f64 - lost as f64) / shared.max(1) as f64, p_value }
+    Paired { power_change: (gained as f64 - lost as f64) / f64::from(shared.max(1)), p_value }
 }
 
 /// One simulated design point.
@@ -134,8 +131,6 @@ pub fn paired(here: &[bool], there: &[bool]) -> Paired {
 pub struct PointOutcome {
     /// One row per comparison.
     pub rows: Vec<ComparisonSummary>,
-    /// Per comparison: rejection per replicate (for paired tests).
-    pub rejections: Vec<Vec<bool>>,
     /// Per comparison: paired test against the previous point along the last axis.
     pub vs_previous: Vec<Option<Paired>>,
 }
@@ -163,22 +158,29 @@ pub fn simulate_point(runner: &Runner, plan: &Plan, rule: RepsRule) -> (PointRes
     (results, rows)
 }
 
-/// Simulates every point of the study in order.
+/// Simulates every point of the study in order. Only the previous point's rejections are
+/// kept, for the paired test: the previous point along the last axis is always the one just
+/// simulated.
 pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Vec<PointOutcome> {
     let mut out: Vec<PointOutcome> = Vec::with_capacity(plans.len());
+    let mut previous: Option<PointResults> = None;
     for (i, plan) in plans.iter().enumerate() {
         runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
         let (results, rows) = simulate_point(runner, plan, rule);
-        let rejections: Vec<Vec<bool>> = (0..rows.len()).map(|k| results.rejections(plan, k)).collect();
+        let there = study.previous_along_last_axis(i).and_then(|j| {
+            debug_assert_eq!(j + 1, i, "the previous point along the last axis is the one before");
+            previous.as_ref()
+        });
         let vs_previous = (0..rows.len())
             .map(|k| {
                 // A swept field may change the active arms: only a comparison present at both
                 // points is paired.
-                let previous = study.previous_along_last_axis(i).and_then(|j| out[j].rejections.get(k));
-                previous.map(|there| paired(&rejections[k], there))
+                let there = there.filter(|p| k < p.rejections.len())?;
+                Some(paired(&results.rejections[k], results.reps, &there.rejections[k], there.reps))
             })
             .collect();
-        out.push(PointOutcome { rows, rejections, vs_previous });
+        out.push(PointOutcome { rows, vs_previous });
+        previous = Some(results);
     }
     out
 }
@@ -187,13 +189,26 @@ pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Ve
 mod tests {
     use super::*;
 
+    fn bits(reps: usize, rejected: impl Fn(usize) -> bool) -> RejectionBits {
+        let mut b = RejectionBits::default();
+        for r in 0..reps {
+            if rejected(r) {
+                b.set_bit(r as u64);
+            }
+        }
+        b
+    }
+
     #[test]
     fn mcnemar_exact() {
         // 10 gained, 2 lost: two-sided exact p = 2 P(X <= 2), X ~ Bin(12, 0.5) = 2 * 79 / 4096.
-        let here: Vec<bool> = (0..100).map(|i| i < 10 || (20..50).contains(&i)).collect();
-        let there: Vec<bool> = (0..100).map(|i| (10..12).contains(&i) || (20..50).contains(&i)).collect();
-        let p = paired(&here, &there);
+        let here = bits(100, |i| i < 10 || (20..50).contains(&i));
+        let there = bits(100, |i| (10..12).contains(&i) || (20..50).contains(&i));
+        let p = paired(&here, 100, &there, 100);
         assert!((p.p_value - 2.0 * 79.0 / 4096.0).abs() < 1e-12, "{p:?}");
         assert!((p.power_change - 0.08).abs() < 1e-12);
+        // Only the shared replicates count: beyond 70, `here` rejects everywhere.
+        let more = bits(130, |i| i < 10 || (20..50).contains(&i) || i >= 100);
+        assert_eq!(paired(&more, 130, &there, 100), p);
     }
 }

@@ -189,13 +189,60 @@ fn fill_arm_without_status(plan: &Plan, mut rng: TrialRng, arm: &ArmPlan) -> Fil
     (rng, counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
 }
 
+/// One trial's results, reused from trial to trial so that simulating one allocates nothing.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    pub screened: u64,
+    /// Two-stage screening: people given the confirmatory test.
+    pub confirmed: u64,
+    pub arms: Vec<ArmCounts>,
+    /// One per active arm, in file order; `None` if the test could not be computed.
+    pub comparisons: Vec<Option<Estimate>>,
+    /// `cells[arm * n_strata + stratum]`.
+    cells: Vec<Cell>,
+    /// Stratified randomization: each stratum's permuted block of arm indices.
+    blocks: [Vec<usize>; 2],
+}
+
+impl Trial {
+    pub fn new(plan: &Plan) -> Trial {
+        let block: Vec<usize> = plan
+            .arms
+            .iter()
+            .enumerate()
+            .flat_map(|(a, arm)| {
+                std::iter::repeat_n(a, (arm.allocation * plan.scenario.selection.blocks_per_ratio) as usize)
+            })
+            .collect();
+        Trial {
+            screened: 0,
+            confirmed: 0,
+            arms: vec![ArmCounts::default(); plan.arms.len()],
+            comparisons: vec![None; plan.active_arms().count()],
+            cells: vec![Cell::default(); plan.arms.len() * plan.n_strata],
+            blocks: [block.clone(), block],
+        }
+    }
+
+    fn reset(&mut self) {
+        self.screened = 0;
+        self.confirmed = 0;
+        self.arms.fill(ArmCounts::default());
+        self.cells.fill(Cell::default());
+    }
+}
+
 /// Simulates replicate `rep` of the plan with master seed `seed`.
 pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
-    let n_arms = plan.arms.len();
-    let mut result =
-        TrialResult { screened: 0, confirmed: 0, arms: vec![ArmCounts::default(); n_arms], comparisons: Vec::new() };
-    // cells[arm * n_strata + stratum]
-    let mut cells = vec![Cell::default(); n_arms * plan.n_strata];
+    let mut t = Trial::new(plan);
+    simulate_trial_into(plan, seed, rep, &mut t);
+    TrialResult { screened: t.screened, confirmed: t.confirmed, arms: t.arms, comparisons: t.comparisons }
+}
+
+/// Simulates replicate `rep` of the plan with master seed `seed` into `t` (made by
+/// [`Trial::new`] for this plan).
+pub fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
+    t.reset();
     match plan.mode {
         SelectionMode::AllComers | SelectionMode::Enrich | SelectionMode::TwoStage => {
             for (a, arm) in plan.arms.iter().enumerate() {
@@ -206,31 +253,28 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
                     fill_arm_without_status(plan, rng, arm)
                 };
                 screening.finish(plan, &mut rng);
-                result.arms[a] = counts;
-                cells[a] = cell;
-                result.screened += screening.screened;
-                result.confirmed += screening.confirmed;
+                t.arms[a] = counts;
+                t.cells[a] = cell;
+                t.screened += screening.screened;
+                t.confirmed += screening.confirmed;
             }
         }
-        SelectionMode::Stratify => stratified(plan, seed, rep, &mut result, &mut cells),
+        SelectionMode::Stratify => stratified(plan, seed, rep, t),
     }
     let placebo = plan.placebo;
     let ns = plan.n_strata;
     let sign = plan.outcome.benefit_sign;
-    result.comparisons = plan
-        .active_arms()
-        .map(|a| {
-            let (act, pla) = (&cells[a * ns..(a + 1) * ns], &cells[placebo * ns..(placebo + 1) * ns]);
-            match plan.test {
-                TestKind::Welch => {
-                    let merge = |cs: &[Cell]| cs.iter().fold(Cell::default(), |acc, c| acc.merged(*c));
-                    welch(&merge(act), &merge(pla), sign)
-                }
-                TestKind::Ancova => ancova(act, pla, ns > 1, sign),
+    let cells = &t.cells;
+    for (slot, a) in t.comparisons.iter_mut().zip(plan.active_arms()) {
+        let (act, pla) = (&cells[a * ns..(a + 1) * ns], &cells[placebo * ns..(placebo + 1) * ns]);
+        *slot = match plan.test {
+            TestKind::Welch => {
+                let merge = |cs: &[Cell]| cs.iter().fold(Cell::default(), |acc, c| acc.merged(*c));
+                welch(&merge(act), &merge(pla), sign)
             }
-        })
-        .collect();
-    result
+            TestKind::Ancova => ancova(act, pla, ns > 1, sign),
+        };
+    }
 }
 
 /// Stratified randomization: everyone screened is enrolled until the total is reached; each
@@ -238,18 +282,21 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
 /// blocks holding `blocks_per_ratio * allocation` slots per arm. Slots of an arm that already
 /// has its size are skipped, so the arms end with exactly their sizes (as a trial closes an
 /// arm that has recruited its target).
-fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells: &mut [Cell]) {
+fn stratified(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
-    let per_block = plan.scenario.selection.blocks_per_ratio;
-    let block: Vec<usize> = plan
-        .arms
-        .iter()
-        .enumerate()
-        .flat_map(|(a, arm)| std::iter::repeat_n(a, (arm.allocation * per_block) as usize))
-        .collect();
-    let mut blocks = [block.clone(), block];
+    // Every trial starts from the blocks in arm order, as if freshly made.
+    for b in &mut t.blocks {
+        let mut i = 0;
+        for (a, arm) in plan.arms.iter().enumerate() {
+            for _ in 0..arm.allocation * plan.scenario.selection.blocks_per_ratio {
+                b[i] = a;
+                i += 1;
+            }
+        }
+    }
+    let blocks = &mut t.blocks;
     let mut next = [usize::MAX; 2];
-    let total: u32 = plan.arms.iter().map(|a| a.n_target).sum();
+    let total = plan.total_enrolled();
     let mut screening = ScreenCounts::default();
     for _ in 0..total {
         let person = screen(plan, &mut rng, &mut screening);
@@ -271,13 +318,13 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, result: &mut TrialResult, cells:
             }
             let a = blocks[stratum][next[stratum]];
             next[stratum] += 1;
-            if result.arms[a].enrolled < plan.arms[a].n_target {
+            if t.arms[a].enrolled < plan.arms[a].n_target {
                 break a;
             }
         };
-        if let Some((x, y)) = follow_up(plan, &mut rng, &plan.arms[a], person, &mut result.arms[a]) {
-            cells[a * 2 + stratum].add(x, y);
+        if let Some((x, y)) = follow_up(plan, &mut rng, &plan.arms[a], person, &mut t.arms[a]) {
+            t.cells[a * 2 + stratum].add(x, y);
         }
     }
-    result.screened += screening.screened;
+    t.screened += screening.screened;
 }

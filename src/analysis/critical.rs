@@ -9,13 +9,15 @@
 //! p-value from `sf` with `q`.
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Debug, Clone)]
 pub struct TCritical {
     /// Upper-tail probability `q`.
     tail: f64,
     /// `table[k]` = critical value at `k` degrees of freedom (index 0 unused).
-    table: Vec<f64>,
+    table: Arc<[f64]>,
     /// The normal quantile `z_{1-q}`, below every Student-t critical value.
     normal_limit: f64,
 }
@@ -37,7 +39,14 @@ impl TCritical {
             *v = critical_value(tail, df as f64);
         }
         let normal_limit = Normal::standard().inverse_cdf(1.0 - tail);
-        TCritical { tail, table, normal_limit }
+        TCritical { tail, table: table.into(), normal_limit }
+    }
+
+    /// [`TCritical::new`] tabulated to [`MAX_TABULATED_DF`], built once per process for each
+    /// tail and shared by every design point (decisions are exact whatever the table's length).
+    pub fn shared(tail: f64) -> TCritical {
+        static CACHE: OnceLock<Mutex<HashMap<u64, TCritical>>> = OnceLock::new();
+        crate::numeric::memoized(&CACHE, tail.to_bits(), |_| TCritical::new(tail, MAX_TABULATED_DF))
     }
 
     /// True when `stat` exceeds the critical value at `df` (>= 1, need not be an integer).
