@@ -25,8 +25,7 @@ use crate::plan::Plan;
 use crate::scenario::{Direction, ResponseModel, TargetPopulation, TestKind};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// A solved calibration: the target, and the `max_effect` that reproduces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,7 +152,7 @@ fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f6
 /// The midpoints `(i + 1/2) / 2000` of the adherence Beta distribution with mean `m` and
 /// concentration `c`, computed once per process for each distribution.
 fn adherence_quantiles(m: f64, c: f64) -> Arc<[f64]> {
-    static CACHE: OnceLock<Mutex<HashMap<(u64, u64), Arc<[f64]>>>> = OnceLock::new();
+    static CACHE: crate::numeric::Memo<(u64, u64), Arc<[f64]>> = crate::numeric::Memo::new();
     crate::numeric::memoized(&CACHE, (m.to_bits(), c.to_bits()), |_| {
         let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
         const K: usize = 2000;

@@ -4,14 +4,13 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, OnceLock};
 
+/// The storage of a [`memoized`] table.
+pub type Memo<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
+
 /// A process-wide memo: `make(&key)`, computed once per key and then cloned out of `cache`.
 /// For tables that every design point of a sweep would otherwise rebuild (critical values,
 /// quantiles), keyed by the exact bits of their parameters.
-pub fn memoized<K: Eq + Hash, V: Clone>(
-    cache: &'static OnceLock<Mutex<HashMap<K, V>>>,
-    key: K,
-    make: impl FnOnce(&K) -> V,
-) -> V {
+pub fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: K, make: impl FnOnce(&K) -> V) -> V {
     let mut map = cache.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(v) = map.get(&key) {
         return v.clone();

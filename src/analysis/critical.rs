@@ -9,8 +9,7 @@
 //! p-value from `sf` with `q`.
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct TCritical {
@@ -45,7 +44,7 @@ impl TCritical {
     /// [`TCritical::new`] tabulated to [`MAX_TABULATED_DF`], built once per process for each
     /// tail and shared by every design point (decisions are exact whatever the table's length).
     pub fn shared(tail: f64) -> TCritical {
-        static CACHE: OnceLock<Mutex<HashMap<u64, TCritical>>> = OnceLock::new();
+        static CACHE: crate::numeric::Memo<u64, TCritical> = crate::numeric::Memo::new();
         crate::numeric::memoized(&CACHE, tail.to_bits(), |_| TCritical::new(tail, MAX_TABULATED_DF))
     }
 
