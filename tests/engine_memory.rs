@@ -6,6 +6,8 @@ use common::scenario_path;
 
 /// Peak resident set (kB) of `mgtrial run textbook.toml --reps REPS`, from the child's own
 /// resource usage (`wait4`), not from other children of this test process.
+// The child is reaped by `wait4` below, which std does not see.
+#[allow(clippy::zombie_processes)]
 fn peak_rss_kb(reps: u32) -> i64 {
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_mgtrial"))
