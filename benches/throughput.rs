@@ -1,43 +1,113 @@
-//! Throughput benchmark: simulated participants per second, 1 and 2 threads.
+//! Throughput benchmark: simulated participants per second, next to the random-number floor,
+//! for 1 and 2 threads.
 //!
-//! `cargo bench --bench throughput` (release profile). Prints, for the textbook scenario at
-//! 100 per arm and the enriched depression scenario, enrolled participants per second (and
-//! screened per second where screening is involved), median of 5 timed runs after a warm-up.
+//! `cargo bench --bench throughput` (release profile). For each workload it prints the
+//! median of 5 timed runs after a warm-up: enrolled participants per second (in all and per
+//! thread), ns per participant and thread, and CPU time over wall time (2.0 means both cores
+//! were busy the whole run; less on a machine another job shares). The floor is the cost of
+//! drawing standard normals with the trial's own generator and normal sampler in a tight loop:
+//! the textbook trial draws one normal per participant, so its ns per participant over the
+//! floor is the loop's overhead ratio.
 
-use mgtrial::{engine, plan::Plan, scenario};
-use std::path::Path;
+use mgtrial::engine::{self, Runner};
+use mgtrial::plan::Plan;
+use mgtrial::rng::{standard_normal, stream_rng};
+use mgtrial::scenario::{self, Source};
+use mgtrial::study::{self, RepsRule};
+use mgtrial::sweep::Study;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn bench(file: &str, overrides: &[&str], reps: u32, threads: usize) {
-    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
-    let s = scenario::load(&path, &overrides).expect("shipped scenario");
-    let plan = Plan::new(&s, file).expect("valid plan");
-    let opts = engine::RunOptions { reps, threads, progress: false };
-    let _warm = engine::run(&plan, engine::RunOptions { reps: reps / 10 + 1, ..opts });
-    let mut times = Vec::new();
-    let mut enrolled = 0u64;
-    let mut screened = 0u64;
-    for _ in 0..5 {
-        let t0 = Instant::now();
-        let results = engine::run(&plan, opts);
-        times.push(t0.elapsed().as_secs_f64());
-        enrolled = results.arms.iter().map(|a| a.enrolled as u64).sum();
-        screened = results.screened as u64;
-    }
-    times.sort_by(f64::total_cmp);
-    let t = times[2];
+fn scenario_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is valid, and getrusage writes only into it.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to `u`.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
+/// Median wall time of 5 runs of `f` after one warm-up, with the CPU time of that run.
+fn timed(mut f: impl FnMut()) -> (f64, f64) {
+    f();
+    let mut runs: Vec<(f64, f64)> = (0..5)
+        .map(|_| {
+            let (t0, c0) = (Instant::now(), cpu_seconds());
+            f();
+            (t0.elapsed().as_secs_f64(), cpu_seconds() - c0)
+        })
+        .collect();
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    runs[2]
+}
+
+/// ns per standard normal, drawn from one trial stream (summed so the draws are used).
+fn floor_ns_per_normal() -> f64 {
+    const DRAWS: u64 = 20_000_000;
+    let (wall, _) = timed(|| {
+        let mut rng = stream_rng(1, 0, 0);
+        let mut sum = 0.0;
+        for _ in 0..DRAWS {
+            sum += standard_normal(&mut rng);
+        }
+        black_box(sum);
+    });
+    wall / DRAWS as f64 * 1e9
+}
+
+fn report(label: &str, participants: f64, threads: usize, wall: f64, cpu: f64, floor_ns: f64) {
+    let per_thread = participants / wall / threads as f64;
+    let ns = 1e9 / per_thread;
     println!(
-        "{file:<34} {threads} thread(s): {reps:>6} trials in {t:.3} s; {:.3e} enrolled participants/s ({:.3e} per thread); {:.3e} screened/s",
-        enrolled as f64 / t,
-        enrolled as f64 / t / threads as f64,
-        screened as f64 / t
+        "{label:<40} {threads} thread(s): {:.3e} participants/s ({per_thread:.3e} per thread, {ns:6.2} ns each = {:.2}x the \
+         floor); CPU/wall {:.2}",
+        participants / wall,
+        ns / floor_ns,
+        cpu / wall
     );
 }
 
+fn bench_point(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize, floor_ns: f64) {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
+    let plan = Plan::new(&s, file).expect("valid plan");
+    let opts = engine::RunOptions { reps, threads, progress: false };
+    let mut enrolled = 0.0;
+    let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
+    report(label, enrolled, threads, wall, cpu, floor_ns);
+}
+
+fn bench_sweep(label: &str, file: &str, threads: usize, floor_ns: f64) {
+    let source = Source::read(&scenario_file(file)).expect("shipped scenario");
+    let scenario = source.resolve(&[], None).expect("valid scenario");
+    let study = Study::with_paths(scenario.sweep.as_ref(), Vec::new(), |p| source.canonical_path(&[], p))
+        .expect("valid sweep");
+    let plans = study::plans(&source, &[], &study).expect("valid plans");
+    let runner = Runner::new(threads, false);
+    let mut enrolled = 0.0;
+    let (wall, cpu) = timed(|| {
+        let points = study::run(&study, &plans, &runner, RepsRule::FromScenario);
+        enrolled = points.iter().map(|p| p.rows[0].mean_enrolled * f64::from(p.rows[0].reps)).sum();
+    });
+    report(label, enrolled, threads, wall, cpu, floor_ns);
+}
+
 fn main() {
+    let floor_ns = floor_ns_per_normal();
+    println!("floor: {floor_ns:.2} ns per standard normal (Xoshiro256++ and the ziggurat, one thread)");
     for threads in [1, 2] {
-        bench("textbook.toml", &["design.n_per_arm=100"], 200_000, threads);
-        bench("depression_mgo_enriched.toml", &[], 40_000, threads);
+        for n in [20, 100, 400] {
+            let reps = 8_000_000 / (2 * n);
+            let set = format!("design.n_per_arm={n}");
+            bench_point(&format!("textbook, {n} per arm"), "textbook.toml", &[&set], reps, threads, floor_ns);
+        }
+        bench_point("enriched depression (Rajizadeh)", "depression_mgo_enriched.toml", &[], 40_000, threads, floor_ns);
+        bench_sweep("sweep: formulation x dose (12 points)", "sweep_formulation_dose.toml", threads, floor_ns);
     }
 }
