@@ -99,15 +99,27 @@ fn bench_sweep(label: &str, file: &str, threads: usize, floor_ns: f64) {
 }
 
 fn main() {
+    // `cargo bench --bench throughput -- WORD` runs only the workloads whose label has WORD.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
+    let wanted = |label: &str| label.contains(&filter);
     let floor_ns = floor_ns_per_normal();
     println!("floor: {floor_ns:.2} ns per standard normal (Xoshiro256++ and the ziggurat, one thread)");
     for threads in [1, 2] {
         for n in [20, 100, 400] {
             let reps = 8_000_000 / (2 * n);
             let set = format!("design.n_per_arm={n}");
-            bench_point(&format!("textbook, {n} per arm"), "textbook.toml", &[&set], reps, threads, floor_ns);
+            let label = format!("textbook, {n} per arm");
+            if wanted(&label) {
+                bench_point(&label, "textbook.toml", &[&set], reps, threads, floor_ns);
+            }
         }
-        bench_point("enriched depression (Rajizadeh)", "depression_mgo_enriched.toml", &[], 40_000, threads, floor_ns);
-        bench_sweep("sweep: formulation x dose (12 points)", "sweep_formulation_dose.toml", threads, floor_ns);
+        let label = "enriched depression (Rajizadeh)";
+        if wanted(label) {
+            bench_point(label, "depression_mgo_enriched.toml", &[], 40_000, threads, floor_ns);
+        }
+        let label = "sweep: formulation x dose (12 points)";
+        if wanted(label) {
+            bench_sweep(label, "sweep_formulation_dose.toml", threads, floor_ns);
+        }
     }
 }

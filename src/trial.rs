@@ -157,9 +157,9 @@ fn follow_up<R: Rng>(
     Some((o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean))
 }
 
-/// What filling one arm leaves: the stream (for the count turned away), the arm's counts, its
-/// completers' cell and its screening counts.
-type FilledArm = (TrialRng, ArmCounts, Cell, ScreenCounts);
+/// What filling one arm leaves: the arm's counts, its completers' cell and its screening
+/// counts.
+type FilledArm = (ArmCounts, Cell, ScreenCounts);
 
 /// Screens, enrols, treats and follows up one arm's participants. The generator is taken and
 /// returned by value and the accumulators are locals, so they stay in registers: no
@@ -173,20 +173,23 @@ fn fill_arm_screened(plan: &Plan, mut rng: TrialRng, arm: &ArmPlan) -> FilledArm
             cell.add(x, y);
         }
     }
-    (rng, counts, cell, screening)
+    // Those turned away at the first stage, from the same stream after the participants.
+    screening.finish(plan, &mut rng);
+    (counts, cell, screening)
 }
 
 /// [`fill_arm_screened`] when Mg status is not modelled: a loop of its own, without the
 /// screening and status code, has fewer live values and keeps its accumulators in registers.
 #[inline(never)]
-fn fill_arm_without_status(plan: &Plan, mut rng: TrialRng, arm: &ArmPlan) -> FilledArm {
+fn fill_arm_without_status(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let (mut counts, mut cell) = (ArmCounts::default(), Cell::default());
     for _ in 0..arm.n_target {
         if let Some((x, y)) = follow_up(plan, &mut rng, arm, None, &mut counts) {
             cell.add(x, y);
         }
     }
-    (rng, counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
+    (counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
 }
 
 /// One trial's results, reused from trial to trial so that simulating one allocates nothing.
@@ -232,6 +235,55 @@ impl Trial {
     }
 }
 
+/// [`fill_arm_without_status`] on an unbounded, unrounded scale analysed by change (no Mg
+/// status, so every participant of the arm has the same benefit): the observed baseline is
+/// the mean plus measurement error (exactly the mean with `MEASUREMENT_ERROR` false), and the
+/// loop keeps only the sums the cell needs, in registers. It draws the same numbers in the
+/// same order as [`follow_up`], so results are identical.
+#[inline(never)]
+fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    // A generator made here is a local the loop keeps in registers.
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let o = &plan.outcome;
+    let benefit = if arm.is_active { plan.response.benefit(0.0, 0.0) } else { 0.0 };
+    let expected_followup = o.baseline_mean + (o.common_change + o.benefit_sign * benefit);
+    let (mean, noise_sd, error_sd, dropout) = (o.baseline_mean, o.followup_noise_sd, o.error_sd, arm.dropout);
+    let (mut benefit_sum, mut dropouts) = (0.0, 0u32);
+    let (mut n, mut sum_x, mut sum_y, mut sum_xx, mut sum_xy, mut sum_yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for _ in 0..arm.n_target {
+        benefit_sum += benefit;
+        if dropout > 0.0 && uniform(&mut rng) < dropout {
+            dropouts += 1;
+            continue;
+        }
+        let y = (expected_followup + noise_sd * normal(&mut rng)) - mean;
+        n += 1.0;
+        sum_y += y;
+        sum_yy += y * y;
+        if MEASUREMENT_ERROR {
+            let x = (mean + error_sd * normal(&mut rng)) - mean;
+            sum_x += x;
+            sum_xx += x * x;
+            sum_xy += x * y;
+        }
+    }
+    let counts = ArmCounts { enrolled: arm.n_target, dropouts, benefit_sum, ..ArmCounts::default() };
+    let cell = Cell { n, sum_x, sum_y, sum_xx, sum_xy, sum_yy };
+    (counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
+}
+
+/// Fills one arm of an unstratified trial with the loop specialised to the design.
+#[inline(always)]
+fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> FilledArm {
+    let stream = (seed, rep, a as u64);
+    match (plan.screening.is_some(), plan.baseline_level_matters, plan.outcome.error_sd > 0.0) {
+        (true, _, _) => fill_arm_screened(plan, stream_rng(seed, rep, a as u64), arm),
+        (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
+        (false, false, true) => fill_arm_linear::<true>(plan, stream, arm),
+        (false, true, _) => fill_arm_without_status(plan, stream, arm),
+    }
+}
+
 /// Simulates replicate `rep` of the plan with master seed `seed`.
 pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     let mut t = Trial::new(plan);
@@ -246,13 +298,7 @@ pub fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     match plan.mode {
         SelectionMode::AllComers | SelectionMode::Enrich | SelectionMode::TwoStage => {
             for (a, arm) in plan.arms.iter().enumerate() {
-                let rng: TrialRng = stream_rng(seed, rep, a as u64);
-                let (mut rng, counts, cell, mut screening) = if plan.screening.is_some() {
-                    fill_arm_screened(plan, rng, arm)
-                } else {
-                    fill_arm_without_status(plan, rng, arm)
-                };
-                screening.finish(plan, &mut rng);
+                let (counts, cell, screening) = fill_arm(plan, seed, rep, a, arm);
                 t.arms[a] = counts;
                 t.cells[a] = cell;
                 t.screened += screening.screened;
