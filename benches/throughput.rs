@@ -86,8 +86,8 @@ fn bench_point(label: &str, file: &str, overrides: &[&str], reps: u32, threads: 
 fn bench_sweep(label: &str, file: &str, threads: usize, floor_ns: f64) {
     let source = Source::read(&scenario_file(file)).expect("shipped scenario");
     let scenario = source.resolve(&[], None).expect("valid scenario");
-    let study = Study::with_paths(scenario.sweep.as_ref(), Vec::new(), |p| source.canonical_path(&[], p))
-        .expect("valid sweep");
+    let study =
+        Study::with_paths(scenario.sweep.as_ref(), Vec::new(), |p| source.canonical_path(&[], p)).expect("valid sweep");
     let plans = study::plans(&source, &[], &study).expect("valid plans");
     let runner = Runner::new(threads, false);
     let mut enrolled = 0.0;

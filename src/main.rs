@@ -356,6 +356,41 @@ fn write_provenance(out: &Output, record: &Provenance, bytes: &[u8]) -> Result<(
     print(&format!("wrote {} (what produced {})\n", sidecar.path().display(), out.file.path().display()))
 }
 
+/// A run expected to take over [`LONG_RUN_SECONDS`] says so on stderr before it starts, with
+/// the participants it simulates and its memory. Under precision control the replicates are
+/// not known ahead: the estimate covers the first batch of every point, and the cap.
+fn announce_long_run(runner: &Runner, plans: &[Plan], rule: RepsRule) {
+    let (reps, bound): (Vec<u32>, &str) = match rule {
+        RepsRule::FromScenario => (plans.iter().map(|p| p.scenario.design.reps).collect(), ""),
+        RepsRule::Precision { cap, .. } => (vec![cap; plans.len()], "at most "),
+    };
+    let e = runner.estimate(plans, &reps);
+    if e.seconds > LONG_RUN_SECONDS {
+        eprintln!(
+            "note: this run simulates {bound}{:.3e} participants over {} design point(s); expected time {bound}{} (from a \
+             timed pilot of {} trials), peak memory about {:.0} MB",
+            e.participants as f64,
+            plans.len(),
+            format_duration(e.seconds),
+            e.pilot_trials,
+            e.memory_bytes as f64 / 1e6
+        );
+    }
+}
+
+/// Runs expected to take longer than this many seconds are announced.
+const LONG_RUN_SECONDS: f64 = 60.0;
+
+/// `95 s` as "1 min 35 s".
+fn format_duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 fn reps_rule(sim: &SimulationArgs) -> RepsRule {
     match sim.precision {
         Some(half_width) => RepsRule::Precision { half_width, cap: sim.max_reps },
@@ -418,6 +453,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if rule == RepsRule::FromScenario {
         runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps) * u64::from(p.total_enrolled())).sum());
     }
+    announce_long_run(&runner, plans, rule);
     let outcomes = study::run(study, plans, &runner, rule);
     runner.bar.finish_and_clear();
     if let RepsRule::Precision { half_width, cap } = rule {

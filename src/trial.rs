@@ -161,11 +161,12 @@ fn follow_up<R: Rng>(
 /// counts.
 type FilledArm = (ArmCounts, Cell, ScreenCounts);
 
-/// Screens, enrols, treats and follows up one arm's participants. The generator is taken and
-/// returned by value and the accumulators are locals, so they stay in registers: no
-/// loop-carried chain through memory.
+/// Screens, enrols, treats and follows up one arm's participants. The generator and the
+/// accumulators are locals, so they stay in registers: no loop-carried chain through memory.
 #[inline(always)]
-fn fill_arm_screened(plan: &Plan, mut rng: TrialRng, arm: &ArmPlan) -> FilledArm {
+fn fill_arm_screened(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    // A generator made here is a local the loop keeps in registers.
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let (mut counts, mut cell, mut screening) = (ArmCounts::default(), Cell::default(), ScreenCounts::default());
     for _ in 0..arm.n_target {
         let person = screen(plan, &mut rng, &mut screening);
@@ -277,7 +278,7 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
 fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> FilledArm {
     let stream = (seed, rep, a as u64);
     match (plan.screening.is_some(), plan.baseline_level_matters, plan.outcome.error_sd > 0.0) {
-        (true, _, _) => fill_arm_screened(plan, stream_rng(seed, rep, a as u64), arm),
+        (true, _, _) => fill_arm_screened(plan, stream, arm),
         (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
         (false, false, true) => fill_arm_linear::<true>(plan, stream, arm),
         (false, true, _) => fill_arm_without_status(plan, stream, arm),
