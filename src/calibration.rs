@@ -181,12 +181,14 @@ pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
 pub fn enrolled_deficit(plan: &Plan, upper: f64) -> Option<(f64, f64)> {
     let mg = plan.mg.as_ref()?;
     let filters = plan.selection_filters();
-    let p = mg.integrate(&filters, upper, |_| 1.0);
+    let [p, deficit, no_deficit] = mg.integrate_each(&filters, upper, |m| {
+        let d = mg.deficit(m);
+        [1.0, d, f64::from(u8::from(d <= 0.0))]
+    });
     if p <= 0.0 {
         return None;
     }
-    let mean = mg.integrate(&filters, upper, |m| mg.deficit(m)) / p;
-    let none = mg.integrate(&filters, upper, |m| f64::from(u8::from(mg.deficit(m) <= 0.0))) / p;
+    let (mean, none) = (deficit / p, no_deficit / p);
     Some((mean, none))
 }
 

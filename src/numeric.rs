@@ -23,13 +23,22 @@ pub fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: K, make
 /// Composite Simpson's rule for `f` over `[lo, hi]` with `intervals` (even) subintervals
 /// (e.g. Press et al., Numerical Recipes, 3rd ed., sec. 4.2).
 pub fn simpson<F: Fn(f64) -> f64>(f: F, lo: f64, hi: f64, intervals: usize) -> f64 {
+    simpson_each(|x| [f(x)], lo, hi, intervals)[0]
+}
+
+/// [`simpson`] of `N` functions evaluated together at each node.
+pub fn simpson_each<const N: usize, F: Fn(f64) -> [f64; N]>(f: F, lo: f64, hi: f64, intervals: usize) -> [f64; N] {
     debug_assert!(intervals >= 2 && intervals.is_multiple_of(2), "Simpson's rule needs an even number of intervals");
     let h = (hi - lo) / intervals as f64;
-    let mut sum = f(lo) + f(hi);
+    let (a, b) = (f(lo), f(hi));
+    let mut sum: [f64; N] = std::array::from_fn(|k| a[k] + b[k]);
     for i in 1..intervals {
-        sum += if i % 2 == 1 { 4.0 } else { 2.0 } * f(lo + h * i as f64);
+        let weight = if i % 2 == 1 { 4.0 } else { 2.0 };
+        for (s, v) in sum.iter_mut().zip(f(lo + h * i as f64)) {
+            *s += weight * v;
+        }
     }
-    sum * h / 3.0
+    sum.map(|s| s * h / 3.0)
 }
 
 #[cfg(test)]

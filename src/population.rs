@@ -7,7 +7,7 @@
 //! the tests check the simulator against.
 
 use crate::biomarker::Assay;
-use crate::numeric::simpson;
+use crate::numeric::simpson_each;
 use crate::scenario::{Population, PopulationModel};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal as NormalDist};
 
@@ -90,13 +90,24 @@ impl MgStatus {
     /// independent given `m`; `w = 1` with no filter). Composite Simpson rule over each
     /// component's mean +- 12 SD, cut at `upper`; accurate to ~1e-9 for smooth `f`.
     pub fn integrate<F: Fn(f64) -> f64>(&self, filters: &[(&Assay, f64)], upper: f64, f: F) -> f64 {
+        self.integrate_each(filters, upper, |m| [f(m)])[0]
+    }
+
+    /// [`MgStatus::integrate`] of `N` functions at once, sharing the density and the filters'
+    /// probabilities at each node.
+    pub fn integrate_each<const N: usize, F: Fn(f64) -> [f64; N]>(
+        &self,
+        filters: &[(&Assay, f64)],
+        upper: f64,
+        f: F,
+    ) -> [f64; N] {
         const INTERVALS: usize = 6000;
+        let filters: Vec<(&Assay, f64, f64)> = filters.iter().map(|(a, t)| (*a, *t, a.total_error_sd())).collect();
         let accept = |m: f64| {
             filters
                 .iter()
-                .map(|(assay, t)| {
-                    let s = assay.total_error_sd();
-                    if s > 0.0 {
+                .map(|(assay, t, s)| {
+                    if *s > 0.0 {
                         std_normal().cdf((t - assay.expected_reading(m)) / s)
                     } else {
                         f64::from(u8::from(assay.expected_reading(m) < *t))
@@ -104,18 +115,28 @@ impl MgStatus {
                 })
                 .product::<f64>()
         };
-        self.components
-            .iter()
-            .map(|c| {
-                let density = NormalDist::new(c.mean_mmol_per_l, c.sd_mmol_per_l).expect("validated SD > 0");
-                let lo = c.mean_mmol_per_l - 12.0 * c.sd_mmol_per_l;
-                let hi = (c.mean_mmol_per_l + 12.0 * c.sd_mmol_per_l).min(upper);
-                if hi <= lo {
-                    return 0.0;
-                }
-                c.weight * simpson(|m| density.pdf(m) * accept(m) * f(m), lo, hi, INTERVALS)
-            })
-            .sum()
+        let mut total = [0.0; N];
+        for c in &self.components {
+            let density = NormalDist::new(c.mean_mmol_per_l, c.sd_mmol_per_l).expect("validated SD > 0");
+            let lo = c.mean_mmol_per_l - 12.0 * c.sd_mmol_per_l;
+            let hi = (c.mean_mmol_per_l + 12.0 * c.sd_mmol_per_l).min(upper);
+            if hi <= lo {
+                continue;
+            }
+            let parts = simpson_each(
+                |m| {
+                    let w = density.pdf(m) * accept(m);
+                    f(m).map(|v| w * v)
+                },
+                lo,
+                hi,
+                INTERVALS,
+            );
+            for (t, p) in total.iter_mut().zip(parts) {
+                *t += c.weight * p;
+            }
+        }
+        total
     }
 
     /// P(truly deficient) among the screened: `P(m < cutoff)`.
