@@ -480,7 +480,17 @@ impl Runner {
 
     /// Runs one design point.
     pub fn run_point(&self, plan: &Plan, reps: Replicates) -> PointResults {
-        let mut results = PointResults::new(plan);
+        self.complete_point(plan, PointResults::new(plan), reps)
+    }
+
+    /// Empty results for every plan, their estimands computed in parallel on this runner's
+    /// threads (a quadrature per point that would otherwise run on one core between points).
+    pub fn prepare_points(&self, plans: &[Plan]) -> Vec<PointResults> {
+        self.pool.install(|| plans.par_iter().map(PointResults::new).collect())
+    }
+
+    /// Runs one design point into `results` from [`Runner::prepare_points`].
+    pub fn complete_point(&self, plan: &Plan, mut results: PointResults, reps: Replicates) -> PointResults {
         match reps {
             Replicates::Fixed(n) => self.extend_to(plan, &mut results, n),
             Replicates::Precision { half_width, cap } => self.refine(plan, &mut results, half_width, cap),

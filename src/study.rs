@@ -153,7 +153,17 @@ impl RepsRule {
 
 /// Simulates one design point and summarizes it.
 pub fn simulate_point(runner: &Runner, plan: &Plan, rule: RepsRule) -> (PointResults, Vec<ComparisonSummary>) {
-    let results = runner.run_point(plan, rule.for_plan(plan));
+    complete_point(runner, plan, PointResults::new(plan), rule)
+}
+
+/// [`simulate_point`] into results prepared by [`Runner::prepare_points`].
+fn complete_point(
+    runner: &Runner,
+    plan: &Plan,
+    prepared: PointResults,
+    rule: RepsRule,
+) -> (PointResults, Vec<ComparisonSummary>) {
+    let results = runner.complete_point(plan, prepared, rule.for_plan(plan));
     let rows = summarize(plan, plan.scenario.design.seed, &results);
     (results, rows)
 }
@@ -164,9 +174,9 @@ pub fn simulate_point(runner: &Runner, plan: &Plan, rule: RepsRule) -> (PointRes
 pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Vec<PointOutcome> {
     let mut out: Vec<PointOutcome> = Vec::with_capacity(plans.len());
     let mut previous: Option<PointResults> = None;
-    for (i, plan) in plans.iter().enumerate() {
+    for (i, (plan, prepared)) in plans.iter().zip(runner.prepare_points(plans)).enumerate() {
         runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
-        let (results, rows) = simulate_point(runner, plan, rule);
+        let (results, rows) = complete_point(runner, plan, prepared, rule);
         let there = study.previous_along_last_axis(i).and_then(|j| {
             debug_assert_eq!(j + 1, i, "the previous point along the last axis is the one before");
             previous.as_ref()
