@@ -37,7 +37,8 @@ fn peak_memory_does_not_grow_with_replicates() {
     assert!(large <= small + 4 * 1024, "peak RSS {small} kB at 2e5 replicates, {large} kB at 2e6");
 }
 
-/// 1e7 trials of 5000 per arm take minutes even at 1 ns per participant: the estimate is on stderr before any simulating.
+/// 1e7 trials of 5000 per arm take minutes even at 1 ns per participant: the estimate is on
+/// stderr before any simulating.
 #[test]
 fn a_long_run_announces_its_participants_time_and_memory_first() {
     use std::io::BufRead;
