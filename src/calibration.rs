@@ -193,7 +193,7 @@ pub fn enrolled_deficit(plan: &Plan, upper: f64) -> Option<(f64, f64)> {
 }
 
 /// Expected benefit of active arm `a` (outcome units) among the enrolled whose true status is
-/// below `upper`, in closed form; `delta` for the fixed model.
+/// below `upper`, in closed form; `delta` for the fixed model, `effect_replete` without Mg status.
 pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
     let r = &plan.response;
     match (plan.scenario.response.model, enrolled_deficit(plan, upper)) {
@@ -201,6 +201,8 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
             r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
                 + r.effect_replete * share_no_deficit
         }
+        // Without Mg status nobody has a deficit: every treated person gets `effect_replete`.
+        (ResponseModel::Repletion, None) if plan.mg.is_none() => r.effect_replete,
         (ResponseModel::Repletion, None) => 0.0,
         (ResponseModel::Fixed, _) => r.delta,
     }
