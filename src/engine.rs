@@ -19,9 +19,10 @@ use std::ops::Range;
 /// Replicates per parallel task: one word of [`RejectionBits`].
 const CHUNK: u64 = 64;
 
-/// Chunks simulated in parallel between two in-order folds: enough to keep both cores busy,
-/// few enough that the chunk totals waiting to be folded take a few hundred kB.
-const SEGMENT_CHUNKS: u64 = 256;
+/// Chunks simulated in parallel between two in-order folds: enough that the threads seldom
+/// wait for each other at a fold, few enough that the chunk totals waiting to be folded take
+/// a few hundred kB.
+const SEGMENT_CHUNKS: u64 = 1024;
 
 /// Replicates per batch under precision control.
 pub const PRECISION_BATCH: u32 = 1000;
@@ -322,6 +323,10 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
+/// More than any design has taken per participant on one thread (about 70 ns enriched):
+/// runs that would stay short even at this cost get no pilot.
+pub const SLOWEST_SECONDS_PER_PARTICIPANT: f64 = 1e-6;
+
 /// Wall time a run-time estimate's pilot aims to take.
 pub const PILOT_SECONDS: f64 = 0.05;
 
@@ -444,11 +449,18 @@ impl Runner {
     /// Estimates a run of `reps[i]` replicates of `plans[i]`: the participants to simulate, the
     /// wall time from a timed pilot on this runner's threads (replicates of the plan with the
     /// most participants per trial, doubled until they take [`PILOT_SECONDS`] or a sixteenth of
-    /// its replicates; their results are discarded), and the memory the results keep.
-    pub fn estimate(&self, plans: &[Plan], reps: &[u32]) -> RunEstimate {
+    /// its replicates; their results are discarded), and the memory the results keep. Without
+    /// a pilot (a run that cannot take `min_seconds` even at [`SLOWEST_SECONDS_PER_PARTICIPANT`])
+    /// the time is 0.
+    pub fn estimate(&self, plans: &[Plan], reps: &[u32], min_seconds: f64) -> RunEstimate {
         let participants: u64 =
             plans.iter().zip(reps).map(|(p, &r)| u64::from(r) * u64::from(p.total_enrolled())).sum();
-        let largest = plans.iter().zip(reps).max_by_key(|(p, _)| p.total_enrolled());
+        // No pilot where even a slow participant could not make the run long.
+        let largest = plans
+            .iter()
+            .zip(reps)
+            .max_by_key(|(p, _)| p.total_enrolled())
+            .filter(|_| participants as f64 * SLOWEST_SECONDS_PER_PARTICIPANT > min_seconds);
         let (mut pilot_trials, mut seconds_per_participant) = (0u64, 0.0);
         if let Some((plan, &r)) = largest {
             let hidden = ProgressBar::hidden();

@@ -364,7 +364,7 @@ fn announce_long_run(runner: &Runner, plans: &[Plan], rule: RepsRule) {
         RepsRule::FromScenario => (plans.iter().map(|p| p.scenario.design.reps).collect(), ""),
         RepsRule::Precision { cap, .. } => (vec![cap; plans.len()], "at most "),
     };
-    let e = runner.estimate(plans, &reps);
+    let e = runner.estimate(plans, &reps, LONG_RUN_SECONDS);
     if e.seconds > LONG_RUN_SECONDS {
         eprintln!(
             "note: this run simulates {bound}{:.3e} participants over {} design point(s); expected time {bound}{} (from a \
