@@ -239,7 +239,7 @@ impl Trial {
 /// [`fill_arm_without_status`] on an unbounded, unrounded scale analysed by change (no Mg
 /// status, so every participant of the arm has the same benefit): the observed baseline is
 /// the mean plus measurement error (exactly the mean with `MEASUREMENT_ERROR` false), and the
-/// loop keeps only the sums the cell needs, in registers. It draws the same numbers in the
+/// loop keeps only the sums the cell needs. It draws the same numbers in the
 /// same order as [`follow_up`], so results are identical.
 #[inline(never)]
 fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
