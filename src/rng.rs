@@ -41,7 +41,7 @@ struct Ziggurat {
     f: [f64; 257],
 }
 
-const ZIGGURAT_R: f64 = 3.654_152_885_361_008_8;
+const ZIGGURAT_R: f64 = 3.654_152_885_361_009;
 
 static NORMAL_ZIGGURAT: std::sync::LazyLock<Ziggurat> = std::sync::LazyLock::new(|| {
     let pdf = |x: f64| (-x * x / 2.0).exp();
