@@ -147,11 +147,6 @@ impl RejectionBits {
         self.set((r / 64) as usize, 1 << (r % 64));
     }
 
-    /// Whether replicate `r` rejected.
-    pub fn get(&self, r: u64) -> bool {
-        self.words.get((r / 64) as usize).is_some_and(|w| w >> (r % 64) & 1 == 1)
-    }
-
     /// Over replicates `0..reps`: (rejected here and not there, rejected there and not here).
     pub fn discordant(&self, there: &RejectionBits, reps: u64) -> (u64, u64) {
         let (mut gained, mut lost) = (0u64, 0u64);

@@ -204,7 +204,8 @@ pub struct Trial {
     pub comparisons: Vec<Option<Estimate>>,
     /// `cells[arm * n_strata + stratum]`.
     cells: Vec<Cell>,
-    /// Stratified randomization: each stratum's permuted block of arm indices.
+    /// Stratified randomization: the block in arm order, and each stratum's permuted block.
+    block_in_arm_order: Vec<usize>,
     blocks: [Vec<usize>; 2],
 }
 
@@ -224,7 +225,8 @@ impl Trial {
             arms: vec![ArmCounts::default(); plan.arms.len()],
             comparisons: vec![None; plan.active_arms().count()],
             cells: vec![Cell::default(); plan.arms.len() * plan.n_strata],
-            blocks: [block.clone(), block],
+            blocks: [block.clone(), block.clone()],
+            block_in_arm_order: block,
         }
     }
 
@@ -333,13 +335,7 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
     // Every trial starts from the blocks in arm order, as if freshly made.
     for b in &mut t.blocks {
-        let mut i = 0;
-        for (a, arm) in plan.arms.iter().enumerate() {
-            for _ in 0..arm.allocation * plan.scenario.selection.blocks_per_ratio {
-                b[i] = a;
-                i += 1;
-            }
-        }
+        b.copy_from_slice(&t.block_in_arm_order);
     }
     let blocks = &mut t.blocks;
     let mut next = [usize::MAX; 2];
