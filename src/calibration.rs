@@ -61,6 +61,7 @@ const MIN_ANALYSABLE: usize = 1000;
 /// change (active minus placebo, signed as benefit) of comparison `k`, at `max_effect`; NaN
 /// when fewer than [`MIN_ANALYSABLE`] trials can be analysed.
 fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
+    use crate::trial::{Trial, simulate_trial_into};
     use rayon::prelude::*;
     let mut probe = plan.clone();
     probe.response.max_effect = max_effect;
@@ -69,7 +70,13 @@ fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
     // Collected in replicate order and summed sequentially: the same for any thread count.
     let diffs: Vec<Option<f64>> = (0..OBSERVED_CALIBRATION_REPS)
         .into_par_iter()
-        .map(|rep| crate::trial::simulate_trial(&probe, seed, rep).comparisons[k].map(|e| e.benefit))
+        .map_init(
+            || Trial::new(&probe),
+            |trial, rep| {
+                simulate_trial_into(&probe, seed, rep, trial);
+                trial.comparisons[k].map(|e| e.benefit)
+            },
+        )
         .collect();
     let values: Vec<f64> = diffs.into_iter().flatten().collect();
     if values.len() < MIN_ANALYSABLE {

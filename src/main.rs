@@ -156,6 +156,10 @@ fn check_simulation_options(sim: &SimulationArgs) -> Result<(), Failure> {
             sim.threads
         )));
     }
+    // Work done outside the engine's runner (solving `max_effect` while the plans are built)
+    // runs on rayon's global pool: it gets the same number of threads, so that `--threads 1`
+    // never uses a second core. Built once per process; a second call finds it built.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(sim.threads).build_global();
     Ok(())
 }
 

@@ -21,7 +21,7 @@ const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 /// the rare wedge and tail cases out of line so that the caller's values stay in registers.
 #[inline(always)]
 pub fn standard_normal<R: Rng>(rng: &mut R) -> f64 {
-    let zig = &*NORMAL_ZIGGURAT;
+    let zig = &NORMAL_ZIGGURAT;
     let bits = rng.next_u64();
     let i = (bits & 0xff) as usize;
     // 52 bits as a float in [2, 4), less 3: in [-1, 1).
@@ -42,18 +42,6 @@ struct Ziggurat {
 }
 
 const ZIGGURAT_R: f64 = 3.654_152_885_361_009;
-
-static NORMAL_ZIGGURAT: std::sync::LazyLock<Ziggurat> = std::sync::LazyLock::new(|| {
-    let pdf = |x: f64| (-x * x / 2.0).exp();
-    let v = 0.00492867323399;
-    let mut x = [0.0; 257];
-    x[0] = v / pdf(ZIGGURAT_R);
-    x[1] = ZIGGURAT_R;
-    for i in 2..256 {
-        x[i] = (-2.0 * (v / x[i - 1] + pdf(x[i - 1])).ln()).sqrt();
-    }
-    Ziggurat { x, f: x.map(pdf) }
-});
 
 /// The ziggurat's rejections: the base layer's tail (Marsaglia 1964) and the wedges, then a
 /// fresh draw.
@@ -99,7 +87,7 @@ pub fn uniform<R: Rng>(rng: &mut R) -> f64 {
 /// draws (tested), with the wedge and tail out of line.
 #[inline(always)]
 pub fn standard_exponential<R: Rng>(rng: &mut R) -> f64 {
-    let zig = &*EXPONENTIAL_ZIGGURAT;
+    let zig = &EXPONENTIAL_ZIGGURAT;
     let bits = rng.next_u64();
     let i = (bits & 0xff) as usize;
     // 52 bits as a float in [1, 2), less 1 - 2^-53: in (0, 1).
@@ -113,19 +101,10 @@ pub fn standard_exponential<R: Rng>(rng: &mut R) -> f64 {
 
 const EXPONENTIAL_R: f64 = 7.697_117_470_131_05;
 
-/// The exponential ziggurat's layers: `f(x) = exp(-x)`, `r = 7.69711747013105`, layer area
-/// `v = 0.0039496598225815572`.
-static EXPONENTIAL_ZIGGURAT: std::sync::LazyLock<Ziggurat> = std::sync::LazyLock::new(|| {
-    let pdf = |x: f64| (-x).exp();
-    let v = 0.003_949_659_822_581_557;
-    let mut x = [0.0; 257];
-    x[0] = v / pdf(EXPONENTIAL_R);
-    x[1] = EXPONENTIAL_R;
-    for i in 2..256 {
-        x[i] = -(v / x[i - 1] + pdf(x[i - 1])).ln();
-    }
-    Ziggurat { x, f: x.map(pdf) }
-});
+// The layers, as literals computed by build.rs: `NORMAL_ZIGGURAT` (`f(x) = exp(-x^2 / 2)`,
+// `r` above, `v = 0.00492867323399`) and `EXPONENTIAL_ZIGGURAT` (`f(x) = exp(-x)`,
+// `r = 7.69711747013105`, `v = 0.0039496598225815572`).
+include!(concat!(env!("OUT_DIR"), "/ziggurat_tables.rs"));
 
 /// The exponential ziggurat's rejections: the tail beyond `r` by memorylessness, the wedges,
 /// then a fresh draw.
@@ -192,6 +171,22 @@ mod tests {
     #[test]
     fn exponential_draws_are_rand_distr_exp1() {
         assert_same_draws(5, standard_exponential, Exp1);
+    }
+
+    /// The generated tables are ziggurats: the base layer at `r`, and every layer (`x[i]` wide,
+    /// from `f[i]` to `f[i + 1]`) of the same area `v`, to rounding.
+    #[test]
+    fn generated_tables_are_ziggurats() {
+        for (zig, r, v) in [
+            (&NORMAL_ZIGGURAT, ZIGGURAT_R, 0.00492867323399),
+            (&EXPONENTIAL_ZIGGURAT, EXPONENTIAL_R, 0.003_949_659_822_581_557),
+        ] {
+            assert_eq!((zig.x[1], zig.x[256], zig.f[256]), (r, 0.0, 1.0));
+            for i in 1..256 {
+                let area = zig.x[i] * (zig.f[i + 1] - zig.f[i]);
+                assert!((area / v - 1.0).abs() < 1e-6, "layer {i}: area {area} vs {v}");
+            }
+        }
     }
 
     /// Value stability: a change here changes every simulated number (a value-breaking change).
