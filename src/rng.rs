@@ -70,6 +70,12 @@ fn normal_slow<R: Rng>(rng: &mut R, zig: &Ziggurat, mut i: usize, mut u: f64, mu
     }
 }
 
+/// The normal ziggurat's layer edges `x[0..=256]`, for benchmarks of other generators built
+/// on the same table (`benches/block_normals.rs`).
+pub fn normal_layer_edges() -> &'static [f64; 257] {
+    &NORMAL_ZIGGURAT.x
+}
+
 /// A uniform draw on (0, 1), as rand's `Open01`: 52 bits as a float in [1, 2), less
 /// `1 - 2^-53`.
 fn open01<R: Rng>(rng: &mut R) -> f64 {
