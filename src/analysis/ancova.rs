@@ -6,6 +6,7 @@
 //! decomposition; the treatment coefficient's SE is `sqrt(s^2 [(X'X)^-1]_tt)` with
 //! `s^2 = RSS / (n - p)`.
 
+use super::linalg::{cholesky, solve};
 use super::{Cell, Estimate};
 
 /// Largest model: intercept, treatment, stratum, baseline.
@@ -64,39 +65,6 @@ pub fn ancova(active: &[Cell], placebo: &[Cell], use_stratum: bool, benefit_sign
     let df = n - p as f64;
     let se = (rss / df * inv_col[1]).sqrt();
     Estimate::checked(benefit_sign * beta[1], se, df)
-}
-
-/// Lower-triangular `L` with `L L' = A`; `None` if `A` is not numerically positive definite.
-fn cholesky(a: &[[f64; MAX_P]; MAX_P], p: usize) -> Option<[[f64; MAX_P]; MAX_P]> {
-    let mut l = [[0.0; MAX_P]; MAX_P];
-    for i in 0..p {
-        for j in 0..=i {
-            let s: f64 = a[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
-            if i == j {
-                // Relative to the diagonal only, so the test does not depend on the outcome's units.
-                if s <= 1e-12 * a[i][i].abs() {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    Some(l)
-}
-
-/// Solves `L L' v = b` by forward and back substitution.
-fn solve(l: &[[f64; MAX_P]; MAX_P], b: &[f64; MAX_P], p: usize) -> [f64; MAX_P] {
-    let mut z = [0.0; MAX_P];
-    for i in 0..p {
-        z[i] = (b[i] - (0..i).map(|k| l[i][k] * z[k]).sum::<f64>()) / l[i][i];
-    }
-    let mut v = [0.0; MAX_P];
-    for i in (0..p).rev() {
-        v[i] = (z[i] - (i + 1..p).map(|k| l[k][i] * v[k]).sum::<f64>()) / l[i][i];
-    }
-    v
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@
 
 pub mod ancova;
 pub mod critical;
+pub mod linalg;
+pub mod loglinear;
+pub mod negbin;
+pub mod poisson;
 pub mod welch;
 
 /// Sums over the completers of one (arm, stratum) cell. `x` is the observed baseline and `y`

@@ -1,0 +1,257 @@
+//! Negative-binomial (NB2) regression with the dispersion estimated by maximum likelihood, as
+//! R's `MASS::glm.nb` fits it (Venables & Ripley 2002, *Modern Applied Statistics with S*,
+//! sec. 7.4): alternate a Fisher-scoring fit of the coefficients at a fixed `theta` with a
+//! Newton solve of the likelihood equation for `theta` at the fitted means, until both settle.
+//! `Var(y) = mu + mu^2 / theta`.
+//!
+//! For integer counts the digamma and trigamma differences in `theta`'s score and information
+//! are finite sums, `psi(theta + y) - psi(theta) = sum_{k<y} 1 / (theta + k)` (Abramowitz &
+//! Stegun 6.3.6, 6.4.6), and `ln Gamma(theta + y) - ln Gamma(theta) = sum_{k<y} ln(theta + k)`:
+//! exact, and tabulated once per Newton step over the counts that occur.
+
+use super::loglinear::{CountRows, LogLinearFit, MAX_COLUMNS, fit};
+
+/// Above this `theta` the counts show no overdispersion the data can resolve: the fit is
+/// the Poisson limit (`a = 1 / theta = 0`), as `theta.ml` reaching its limit.
+const MAX_THETA: f64 = 1e8;
+
+/// Alternations of the coefficients and `theta` at most (R: 25).
+const MAX_ALTERNATIONS: usize = 50;
+
+/// Newton steps for `theta` at most (R's `theta.ml`: 25).
+const MAX_THETA_STEPS: usize = 200;
+
+/// A converged negative-binomial fit.
+#[derive(Debug, Clone, Copy)]
+pub struct NegBinFit {
+    pub fit: LogLinearFit,
+    /// The ML dispersion parameter (`f64::INFINITY` at the Poisson limit).
+    pub theta: f64,
+    /// The full log-likelihood, with the `ln y!` terms (R's `logLik`).
+    pub log_likelihood: f64,
+}
+
+/// Per-count sums tabulated at one `theta`: `digamma[y] = sum_{k<y} 1 / (theta + k)`,
+/// `trigamma[y] = sum_{k<y} 1 / (theta + k)^2`, `ln_gamma[y] = sum_{k<y} ln(theta + k)`.
+#[derive(Debug, Default, Clone)]
+pub struct CountSums {
+    digamma: Vec<f64>,
+    trigamma: Vec<f64>,
+    ln_gamma: Vec<f64>,
+}
+
+impl CountSums {
+    fn tabulate(&mut self, theta: f64, max_count: usize, with_ln_gamma: bool) {
+        self.digamma.clear();
+        self.trigamma.clear();
+        self.ln_gamma.clear();
+        let (mut d, mut t, mut l) = (0.0, 0.0, 0.0);
+        for k in 0..=max_count {
+            self.digamma.push(d);
+            self.trigamma.push(t);
+            let inv = 1.0 / (theta + k as f64);
+            d += inv;
+            t += inv * inv;
+            if with_ln_gamma {
+                self.ln_gamma.push(l);
+                l += (theta + k as f64).ln();
+            }
+        }
+    }
+}
+
+/// Scratch of the fits, reused from trial to trial.
+#[derive(Debug, Default, Clone)]
+pub struct NegBinScratch {
+    sums: CountSums,
+}
+
+/// The ML `theta` given the fitted means `mu`: Newton's method from the moment start
+/// `n / sum (y / mu - 1)^2` (as `MASS::theta.ml`), safeguarded by a bracket of the root of the
+/// score (the likelihood need not be concave in `theta`: a Newton step that leaves the bracket
+/// or meets a non-positive information is replaced by a geometric bisection, or by a tenfold
+/// step while one side is open). `Some(f64::INFINITY)` at the Poisson limit, where the score
+/// stays positive; `None` if the solve does not settle.
+fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums) -> Option<f64> {
+    let n = y.len() as f64;
+    let moment: f64 = y.iter().zip(mu).map(|(&y, &m)| (y / m - 1.0).powi(2)).sum();
+    let mut theta = if moment > 0.0 { (n / moment).min(MAX_THETA) } else { MAX_THETA };
+    // The score is positive at `below` and negative at `above`.
+    let (mut below, mut above) = (0.0f64, f64::INFINITY);
+    for _ in 0..MAX_THETA_STEPS {
+        if !(theta.is_finite() && theta > 0.0) {
+            return None;
+        }
+        sums.tabulate(theta, max_count, false);
+        let (mut score, mut info) = (0.0, 0.0);
+        for (&y, &m) in y.iter().zip(mu) {
+            let c = y as usize;
+            let tm = theta + m;
+            score += sums.digamma[c] + theta.ln() + 1.0 - tm.ln() - (y + theta) / tm;
+            info += sums.trigamma[c] - 1.0 / theta + 2.0 / tm - (y + theta) / (tm * tm);
+        }
+        if score > 0.0 {
+            if theta >= MAX_THETA {
+                return Some(f64::INFINITY);
+            }
+            below = theta;
+        } else {
+            above = theta;
+        }
+        let newton = if info > 0.0 { theta + score / info } else { f64::NAN };
+        let next = if newton > below && newton < above {
+            newton
+        } else if above.is_infinite() {
+            (theta * 10.0).min(MAX_THETA)
+        } else if below == 0.0 {
+            theta / 10.0
+        } else {
+            (below * above).sqrt()
+        };
+        if (next - theta).abs() <= 1e-10 * theta {
+            return Some(next);
+        }
+        theta = next;
+    }
+    None
+}
+
+/// The NB2 log-likelihood at means `mu` and dispersion `theta` (Poisson at infinity).
+fn log_likelihood(y: &[f64], mu: &[f64], theta: f64, max_count: usize, sums: &mut CountSums) -> f64 {
+    let ln_factorial = |y: f64| (2..=y as usize).map(|k| (k as f64).ln()).sum::<f64>();
+    if theta.is_infinite() {
+        return y.iter().zip(mu).map(|(&y, &m)| y * m.ln() - m - ln_factorial(y)).sum();
+    }
+    sums.tabulate(theta, max_count, true);
+    y.iter()
+        .zip(mu)
+        .map(|(&y, &m)| {
+            let shared = sums.ln_gamma[y as usize] - ln_factorial(y) - theta * (m / theta).ln_1p();
+            if y > 0.0 { shared + y * (m / (theta + m)).ln() } else { shared }
+        })
+        .sum()
+}
+
+/// Fits the NB2 model on `columns` of `rows`, the dispersion by maximum likelihood. `None`
+/// if any step fails to converge (counted by the caller, never dropped).
+pub fn fit_negbin(rows: &mut CountRows, columns: &[usize], scratch: &mut NegBinScratch) -> Option<NegBinFit> {
+    let max_count = rows.y.iter().fold(0.0f64, |m, &y| m.max(y)) as usize;
+    let sums = &mut scratch.sums;
+    let mut current = fit(rows, columns, 0.0, None)?;
+    let mut theta = theta_ml(&rows.y, rows.fitted(), max_count, sums)?;
+    let mut ll = log_likelihood(&rows.y, rows.fitted(), theta, max_count, sums);
+    for _ in 0..MAX_ALTERNATIONS {
+        let a = 1.0 / theta;
+        current = fit(rows, columns, a, Some(current.beta))?;
+        let next = theta_ml(&rows.y, rows.fitted(), max_count, sums)?;
+        let next_ll = log_likelihood(&rows.y, rows.fitted(), next, max_count, sums);
+        let settled = (next_ll - ll).abs() <= 1e-10 * (1.0 + ll.abs()) && (1.0 / next - a).abs() <= 1e-9 * (1.0 + a);
+        theta = next;
+        ll = next_ll;
+        if settled {
+            // The coefficients' information at the final theta.
+            let last = fit(rows, columns, 1.0 / theta, Some(current.beta))?;
+            return Some(NegBinFit { fit: last, theta, log_likelihood: ll });
+        }
+    }
+    None
+}
+
+/// Treatment comparison on the log rate-ratio scale from one NB2 regression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateRatioTest {
+    /// `ln(rate ratio)`, treated vs control.
+    pub log_rate_ratio: f64,
+    /// Wald SE from the model information.
+    pub se: f64,
+    /// The likelihood-ratio statistic against the model without the treatment column.
+    pub likelihood_ratio: f64,
+    pub theta: f64,
+}
+
+/// NB2 regression on `columns` (the intercept first) with the treatment effect in column
+/// `treatment` (an index into `columns`): the Wald estimate and the likelihood-ratio
+/// statistic against the fit without it (each model with its own ML theta, as `anova` of two
+/// `glm.nb` fits). `None` if either fit does not converge.
+pub fn rate_ratio_test(
+    rows: &mut CountRows,
+    columns: &[usize],
+    treatment: usize,
+    scratch: &mut NegBinScratch,
+) -> Option<RateRatioTest> {
+    let full = fit_negbin(rows, columns, scratch)?;
+    let mut reduced_columns = [0usize; MAX_COLUMNS];
+    let mut p = 0;
+    for (k, &c) in columns.iter().enumerate() {
+        if k != treatment {
+            reduced_columns[p] = c;
+            p += 1;
+        }
+    }
+    let reduced = fit_negbin(rows, &reduced_columns[..p], scratch)?;
+    let se = full.fit.variance(treatment).sqrt();
+    let likelihood_ratio = (2.0 * (full.log_likelihood - reduced.log_likelihood)).max(0.0);
+    (se.is_finite() && se > 0.0).then_some(RateRatioTest {
+        log_rate_ratio: full.fit.beta[treatment],
+        se,
+        likelihood_ratio,
+        theta: full.theta,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::stream_rng;
+    use rand::RngExt;
+    use rand_distr::{Distribution, Gamma, Poisson};
+
+    /// At the ML theta the score in theta is zero, and the log-likelihood is at its maximum
+    /// over theta: lower at theta -+ 5%.
+    #[test]
+    fn theta_is_the_likelihood_maximum() {
+        let mut rng = stream_rng(9, 0, 0);
+        let mut rows = CountRows::default();
+        let theta_true = 2.0;
+        for i in 0..400 {
+            let treated = f64::from(u8::from(i % 2 == 1));
+            let base = rng.random_range(0.5..2.0f64);
+            let mean = 3.0 * (-0.4 * treated).exp() * base;
+            let rate = Gamma::new(theta_true, mean / theta_true).unwrap().sample(&mut rng);
+            let count = if rate > 0.0 { Poisson::new(rate).unwrap().sample(&mut rng) as u32 } else { 0 };
+            rows.push(count, [1.0, treated, base.ln(), 0.0, 0.0, 0.0]);
+        }
+        let mut scratch = NegBinScratch::default();
+        let f = fit_negbin(&mut rows, &[0, 1, 2], &mut scratch).expect("converges");
+        assert!(f.theta.is_finite() && f.theta > 0.5 && f.theta < 8.0, "theta {}", f.theta);
+        let max_count = rows.y.iter().fold(0.0f64, |m, &y| m.max(y)) as usize;
+        let mu: Vec<f64> = rows.fitted().to_vec();
+        let mut sums = CountSums::default();
+        let at = |t: f64, sums: &mut CountSums| log_likelihood(&rows.y, &mu, t, max_count, sums);
+        let best = at(f.theta, &mut sums);
+        assert!(best > at(f.theta * 0.95, &mut sums) && best > at(f.theta * 1.05, &mut sums));
+        // The coefficients are the NB2 fit at that theta: a refit from scratch agrees.
+        let again = fit(&mut rows, &[0, 1, 2], 1.0 / f.theta, None).expect("converges");
+        for k in 0..3 {
+            assert!((again.beta[k] - f.fit.beta[k]).abs() < 1e-8);
+        }
+    }
+
+    /// Poisson counts: theta goes to the Poisson limit or stays large, and the NB fit's
+    /// coefficients approach Poisson's.
+    #[test]
+    fn poisson_counts_give_a_large_theta() {
+        let mut rng = stream_rng(10, 0, 0);
+        let mut rows = CountRows::default();
+        for i in 0..300 {
+            let treated = f64::from(u8::from(i % 2 == 1));
+            let count = Poisson::new(4.0 * (-0.3 * treated).exp()).unwrap().sample(&mut rng) as u32;
+            rows.push(count, [1.0, treated, 0.0, 0.0, 0.0, 0.0]);
+        }
+        let mut scratch = NegBinScratch::default();
+        let f = fit_negbin(&mut rows, &[0, 1], &mut scratch).expect("converges");
+        assert!(f.theta > 20.0, "theta {}", f.theta);
+        let p = fit(&mut rows, &[0, 1], 0.0, None).expect("converges");
+        assert!((p.beta[1] - f.fit.beta[1]).abs() < 1e-9, "two groups: both are the log ratio of means");
+    }
+}
