@@ -1,0 +1,210 @@
+//! Count outcomes: migraine attacks, or migraine days, in a baseline window and a follow-up
+//! window (model.md section 6).
+//!
+//! - A person's underlying rate (events per 4 weeks) is `lambda ~ Gamma(theta, mean / theta)`:
+//!   mean `mean`, variance `mean^2 / theta`, so that a window's count given no other variation
+//!   is negative binomial with size `theta` (the Poisson-gamma mixture; Greenwood & Yule
+//!   1920), the distribution that fits patient-level migraine frequencies (Di Tanna 2019;
+//!   Paget 2018; lit. file, "Migraine frequency").
+//! - Optional period-to-period variation: each window's rate is multiplied by an independent
+//!   `Gamma(v, 1 / v)` factor (mean 1, variance `1 / v`), so baseline and follow-up are not
+//!   tied by the person's rate alone.
+//! - Placebo and treatment act as rate ratios on the follow-up rate.
+//! - **Attacks**: Poisson with mean `rate * weeks / 4`.
+//! - **Migraine days**: each day of the window is a migraine day when it holds at least one
+//!   attack, with attacks Poisson within the day, so the days are `Binomial(7 weeks, 1 -
+//!   exp(-rate / 28))` given the rate: never more than the days in the window, and close to
+//!   the attack count when attacks are rare.
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, Gamma, Poisson};
+
+/// What a window counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountKind {
+    Attacks,
+    MigraineDays,
+}
+
+/// The count outcome of a design, validated (positive rates, windows and shapes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountModel {
+    pub kind: CountKind,
+    /// Mean of the person's underlying rate at baseline, events per 4 weeks.
+    pub mean_rate_per_4_weeks: f64,
+    /// Gamma shape of the person's rate (the negative binomial's size `theta`).
+    pub theta: f64,
+    /// Gamma shape of each window's variation factor; `None` for none.
+    pub period_shape: Option<f64>,
+    pub baseline_weeks: f64,
+    pub followup_weeks: f64,
+    /// Ratio of the follow-up rate to the baseline rate without treatment (placebo response
+    /// and natural course together).
+    pub placebo_rate_ratio: f64,
+}
+
+/// One person's observed counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountPair {
+    pub baseline: u32,
+    pub followup: u32,
+}
+
+impl CountModel {
+    /// The sampler of this model's people: the rate distribution built once.
+    pub fn sampler(&self) -> CountSampler {
+        CountSampler {
+            model: self.clone(),
+            person_rate: Gamma::new(self.theta, self.mean_rate_per_4_weeks / self.theta).expect("validated shape > 0"),
+            period_factor: self.period_shape.map(|v| Gamma::new(v, 1.0 / v).expect("validated shape > 0")),
+        }
+    }
+
+    /// Expected count in a window of `weeks` at rate ratio `ratio` against baseline, over
+    /// people: attacks `mean ratio weeks / 4`; days `7 weeks (1 - E[exp(-ratio lambda eps / 28)])`
+    /// with the gamma Laplace transform `E[exp(-s lambda)] = (1 + s mean / theta)^-theta`, and
+    /// with period variation its mean over the factor `eps`, by the midpoint rule on the
+    /// factor's quantiles (the integrand is smooth and bounded by 1).
+    pub fn expected_count(&self, weeks: f64, ratio: f64) -> f64 {
+        match self.kind {
+            CountKind::Attacks => self.mean_rate_per_4_weeks * ratio * weeks / 4.0,
+            CountKind::MigraineDays => {
+                let s = ratio / 28.0;
+                let laplace = |eps: f64| (1.0 + s * eps * self.mean_rate_per_4_weeks / self.theta).powf(-self.theta);
+                let mean_laplace = match self.period_shape {
+                    None => laplace(1.0),
+                    Some(v) => {
+                        use statrs::distribution::ContinuousCDF;
+                        const NODES: usize = 4000;
+                        let g = statrs::distribution::Gamma::new(v, v).expect("validated shape > 0");
+                        (0..NODES).map(|k| laplace(g.inverse_cdf((k as f64 + 0.5) / NODES as f64))).sum::<f64>()
+                            / NODES as f64
+                    }
+                };
+                7.0 * weeks * (1.0 - mean_laplace)
+            }
+        }
+    }
+}
+
+/// Draws people's counts for one [`CountModel`].
+#[derive(Debug, Clone)]
+pub struct CountSampler {
+    model: CountModel,
+    person_rate: Gamma<f64>,
+    period_factor: Option<Gamma<f64>>,
+}
+
+impl CountSampler {
+    /// One person's baseline and follow-up counts, with `treatment_rate_ratio` (1 in
+    /// placebo) acting on the follow-up rate on top of the placebo rate ratio.
+    pub fn draw<R: Rng>(&self, rng: &mut R, treatment_rate_ratio: f64) -> CountPair {
+        let m = &self.model;
+        let rate = self.person_rate.sample(rng);
+        let mut factor = || self.period_factor.as_ref().map_or(1.0, |g| g.sample(rng));
+        let (baseline_factor, followup_factor) = (factor(), factor());
+        let baseline = self.window(rng, rate * baseline_factor, m.baseline_weeks);
+        let followup =
+            self.window(rng, rate * followup_factor * m.placebo_rate_ratio * treatment_rate_ratio, m.followup_weeks);
+        CountPair { baseline, followup }
+    }
+
+    /// The count in a window of `weeks` at `rate_per_4_weeks`.
+    fn window<R: Rng>(&self, rng: &mut R, rate_per_4_weeks: f64, weeks: f64) -> u32 {
+        match self.model.kind {
+            CountKind::Attacks => poisson(rng, rate_per_4_weeks * weeks / 4.0),
+            CountKind::MigraineDays => {
+                let p = -(-rate_per_4_weeks / 28.0).exp_m1();
+                let days = (7.0 * weeks).round() as u64;
+                if p <= 0.0 { 0 } else { Binomial::new(days, p.min(1.0)).expect("p in [0, 1]").sample(rng) as u32 }
+            }
+        }
+    }
+}
+
+/// A Poisson draw with mean `mean` (0 at mean 0).
+fn poisson<R: Rng>(rng: &mut R, mean: f64) -> u32 {
+    if mean > 0.0 { Poisson::new(mean).expect("finite mean > 0").sample(rng) as u32 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::stream_rng;
+
+    fn model(kind: CountKind, period_shape: Option<f64>) -> CountModel {
+        CountModel {
+            kind,
+            mean_rate_per_4_weeks: 3.6,
+            theta: 2.5,
+            period_shape,
+            baseline_weeks: 4.0,
+            followup_weeks: 4.0,
+            placebo_rate_ratio: 0.84,
+        }
+    }
+
+    /// Mean and variance of `draws` samples, and the SE of the mean.
+    fn moments(values: &[f64]) -> (f64, f64, f64) {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, var, (var / n).sqrt())
+    }
+
+    /// Attacks without period variation are negative binomial: mean `m`, variance
+    /// `m + m^2 / theta`; the covariance of baseline and follow-up is that of the shared rate,
+    /// `m_b m_f / theta`.
+    #[test]
+    fn attacks_are_negative_binomial() {
+        let m = model(CountKind::Attacks, None);
+        let s = m.sampler();
+        let mut rng = stream_rng(21, 0, 0);
+        let draws = 200_000;
+        let pairs: Vec<CountPair> = (0..draws).map(|_| s.draw(&mut rng, 0.7)).collect();
+        let base: Vec<f64> = pairs.iter().map(|p| f64::from(p.baseline)).collect();
+        let follow: Vec<f64> = pairs.iter().map(|p| f64::from(p.followup)).collect();
+        let (mb, vb, seb) = moments(&base);
+        let (mf, vf, sef) = moments(&follow);
+        let (eb, ef) = (m.expected_count(4.0, 1.0), m.expected_count(4.0, 0.84 * 0.7));
+        assert!((mb - eb).abs() < 4.0 * seb, "baseline mean {mb} vs {eb}");
+        assert!((mf - ef).abs() < 4.0 * sef, "follow-up mean {mf} vs {ef}");
+        // Variance: the relative SE of a sample variance is sqrt((2 + excess kurtosis) / n),
+        // with the NB's excess kurtosis `6 / theta + theta / (m (m + theta))`.
+        for (v, e) in [(vb, eb), (vf, ef)] {
+            let expected = e + e * e / m.theta;
+            let rel = ((2.0 + 6.0 / m.theta + m.theta / (e * (e + m.theta))) / draws as f64).sqrt();
+            assert!((v / expected - 1.0).abs() < 4.0 * rel, "variance {v} vs {expected}");
+        }
+        // Covariance: the mean of the products of deviations, with its own empirical SE.
+        let products: Vec<f64> = base.iter().zip(&follow).map(|(b, f)| (b - mb) * (f - mf)).collect();
+        let (cov, _, cov_se) = moments(&products);
+        let expected_cov = eb * ef / m.theta;
+        assert!((cov - expected_cov).abs() < 4.0 * cov_se, "covariance {cov} vs {expected_cov} (SE {cov_se})");
+    }
+
+    /// Migraine days never exceed the window's days, and their mean is the closed form, with
+    /// and without period-to-period variation.
+    #[test]
+    fn migraine_days_stay_in_the_window_with_the_expected_mean() {
+        for period in [None, Some(4.0)] {
+            let mut m = model(CountKind::MigraineDays, period);
+            m.mean_rate_per_4_weeks = 8.0;
+            m.theta = 0.8;
+            let s = m.sampler();
+            let mut rng = stream_rng(22, 0, 0);
+            let draws = 200_000;
+            let days: Vec<f64> = (0..draws)
+                .map(|_| {
+                    let p = s.draw(&mut rng, 1.0);
+                    assert!(p.baseline <= 28 && p.followup <= 28, "{p:?}");
+                    f64::from(p.baseline)
+                })
+                .collect();
+            let (mean, _, se) = moments(&days);
+            let expected = m.expected_count(4.0, 1.0);
+            assert!((mean - expected).abs() < 4.0 * se, "{period:?}: days {mean} vs {expected}");
+            assert!(expected < 8.0, "days are fewer than attacks: {expected}");
+        }
+    }
+}
