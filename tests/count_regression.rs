@@ -7,6 +7,8 @@
 use mgtrial::analysis::loglinear::{CountRows, MAX_COLUMNS};
 use mgtrial::analysis::negbin::{NegBinScratch, fit_negbin, rate_ratio_test};
 use mgtrial::analysis::poisson::poisson_test;
+use mgtrial::analysis::wilcoxon::{RankScratch, wilcoxon};
+use statrs::distribution::{ContinuousCDF, Normal};
 
 const FOLLOW: [u32; 81] = [
     3, 0, 5, 1, 1, 1, 1, 0, 4, 4, 4, 5, 8, 3, 1, 4, 1, 8, 0, 3, 4, 3, 0, 3, 3, 1, 0, 1, 1, 3, 9, 0, 4, 2, 2, 4, 2, 5,
@@ -65,4 +67,17 @@ fn poisson_and_quasi_poisson_match_r_glm() {
     close(q.log_rate_ratio, -0.208528995015, 1e-9, "quasi-Poisson coefficient");
     close(q.se, 0.160448490954, 1e-8, "quasi-Poisson SE");
     assert_eq!(q.df, 78.0);
+}
+
+/// R: `wilcox.test(change[treated], change[placebo], exact = FALSE, correct = FALSE)` gives
+/// W = 660.5 (= U) and p = 0.135399243621 on the change in counts, with many ties.
+#[test]
+fn wilcoxon_matches_r_with_ties() {
+    let change: Vec<f64> = FOLLOW.iter().zip(&BASELINE).map(|(&y, &b)| f64::from(y) - f64::from(b)).collect();
+    let (placebo, active) = change.split_at(PLACEBO);
+    let e = wilcoxon(active, placebo, 1.0, &mut RankScratch::default()).expect("computable");
+    let pairs = (active.len() * placebo.len()) as f64;
+    close((e.benefit + 0.5) * pairs, 660.5, 1e-12, "U");
+    let p = 2.0 * Normal::standard().sf(e.t().abs());
+    close(p, 0.135399243621, 1e-9, "two-sided p");
 }

@@ -27,3 +27,8 @@ cat("poisson se:", sprintf("%.12f", summary(pois)$coefficients[, 2]), "\n")
 qp <- glm(follow ~ treated + z, family = quasipoisson, control = glm.control(epsilon = 1e-14, maxit = 100))
 cat("quasipoisson se:", sprintf("%.12f", summary(qp)$coefficients[, 2]), "\n")
 cat("quasipoisson dispersion:", sprintf("%.12f", summary(qp)$dispersion), "\n")
+# Wilcoxon-Mann-Whitney on the change in counts, normal approximation with the tie
+# correction and without continuity correction (src/analysis/wilcoxon.rs).
+change <- follow - baseline
+w <- wilcox.test(change[treated == 1], change[treated == 0], exact = FALSE, correct = FALSE)
+cat("wilcoxon W:", sprintf("%.1f", w$statistic), " p:", sprintf("%.12f", w$p.value), "\n")

@@ -72,15 +72,14 @@ impl LogLinearFit {
 }
 
 /// The `beta`-dependent part of the log-likelihood, `sum y ln mu - (y + 1/a) ln(1 + a mu)`
-/// (for `a = 0`, `sum y ln mu - mu`), which Fisher scoring must not decrease.
-fn kernel(y: &[f64], mu: &[f64], a: f64) -> f64 {
-    y.iter()
-        .zip(mu)
-        .map(|(&y, &m)| {
-            let spread = if a > 0.0 { (y + 1.0 / a) * (a * m).ln_1p() } else { m };
-            if y > 0.0 { y * m.ln() - spread } else { -spread }
-        })
-        .sum()
+/// (for `a = 0`, `sum y ln mu - mu`), which Fisher scoring must not decrease, and the sum of
+/// its terms' magnitudes, the scale of its rounding error (the sum itself can be near 0).
+fn kernel(y: &[f64], mu: &[f64], a: f64) -> (f64, f64) {
+    y.iter().zip(mu).fold((0.0, 0.0), |(sum, scale), (&y, &m)| {
+        let spread = if a > 0.0 { (y + 1.0 / a) * (a * m).ln_1p() } else { m };
+        let term = if y > 0.0 { y * m.ln() - spread } else { -spread };
+        (sum + term, scale + term.abs())
+    })
 }
 
 /// Fits `ln mu = sum_k beta_k x[columns[k]]` with variance `mu (1 + a mu)` from `start`
@@ -141,20 +140,28 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
     if !update_mu(&beta, mu) {
         return None;
     }
-    let mut objective = kernel(y, mu, a);
+    let (mut objective, mut scale) = kernel(y, mu, a);
     for iteration in 1..=MAX_ITERATIONS {
         // Fisher scoring on the log link: the working response z = eta + (y - mu) / mu.
         let (mut candidate, _) = step(&|i| {
             let m = mu[i];
             (weight(m), m.ln() + (y[i] - m) / m)
         })?;
+        // A full step below rounding of the coefficients has converged, whatever the
+        // objective's last digits say.
+        let negligible = (0..p).all(|k| (candidate[k] - beta[k]).abs() <= 1e-10 * (1.0 + beta[k].abs()));
+        if negligible && update_mu(&candidate, mu) {
+            let (_, factor) = step(&|i| (weight(mu[i]), 0.0))?;
+            return Some(LogLinearFit { beta: candidate, p, information_factor: factor, iterations: iteration });
+        }
         // A full step that does not lower the objective either converges or continues; one
         // that does is halved (as R's glm does), and a halved step never counts as converged.
         let mut halvings = 0;
         let value = loop {
             if update_mu(&candidate, mu) {
-                let value = kernel(y, mu, a);
-                if value >= objective - 1e-12 * objective.abs() {
+                let (value, value_scale) = kernel(y, mu, a);
+                if value >= objective - 1e-12 * scale {
+                    scale = value_scale;
                     break value;
                 }
             }
@@ -168,8 +175,11 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
         };
         let change = (value - objective).abs();
         objective = value;
+        // Under separation the objective flattens while the steps stay near 1 (a
+        // coefficient heading for infinity): a small change alone is not convergence.
+        let small_step = (0..p).all(|k| (candidate[k] - beta[k]).abs() <= 1e-6 * (1.0 + beta[k].abs()));
         beta = candidate;
-        if halvings == 0 && change <= 1e-12 * (objective.abs() + 0.1) {
+        if halvings == 0 && small_step && change <= 1e-12 * (scale + 0.1) {
             // The information at the converged coefficients.
             let (_, factor) = step(&|i| (weight(mu[i]), 0.0))?;
             return Some(LogLinearFit { beta, p, information_factor: factor, iterations: iteration });

@@ -12,6 +12,7 @@ pub mod loglinear;
 pub mod negbin;
 pub mod poisson;
 pub mod welch;
+pub mod wilcoxon;
 
 /// Sums over the completers of one (arm, stratum) cell. `x` is the observed baseline and `y`
 /// the observed follow-up, both centred on the outcome's baseline mean for numerical accuracy.

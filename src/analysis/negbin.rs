@@ -66,16 +66,21 @@ pub struct NegBinScratch {
     sums: CountSums,
 }
 
-/// The ML `theta` given the fitted means `mu`: Newton's method from the moment start
-/// `n / sum (y / mu - 1)^2` (as `MASS::theta.ml`), safeguarded by a bracket of the root of the
+/// The ML `theta` given the fitted means `mu`: Newton's method from `start` (the previous
+/// alternation's value) or the moment start `n / sum (y / mu - 1)^2` (as `MASS::theta.ml`), safeguarded by a bracket of the root of the
 /// score (the likelihood need not be concave in `theta`: a Newton step that leaves the bracket
 /// or meets a non-positive information is replaced by a geometric bisection, or by a tenfold
 /// step while one side is open). `Some(f64::INFINITY)` at the Poisson limit, where the score
 /// stays positive; `None` if the solve does not settle.
-fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums) -> Option<f64> {
-    let n = y.len() as f64;
-    let moment: f64 = y.iter().zip(mu).map(|(&y, &m)| (y / m - 1.0).powi(2)).sum();
-    let mut theta = if moment > 0.0 { (n / moment).min(MAX_THETA) } else { MAX_THETA };
+fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums, start: Option<f64>) -> Option<f64> {
+    let mut theta = match start {
+        Some(t) if t.is_finite() => t,
+        _ => {
+            let n = y.len() as f64;
+            let moment: f64 = y.iter().zip(mu).map(|(&y, &m)| (y / m - 1.0).powi(2)).sum();
+            if moment > 0.0 { (n / moment).min(MAX_THETA) } else { MAX_THETA }
+        }
+    };
     // The score is positive at `below` and negative at `above`.
     let (mut below, mut above) = (0.0f64, f64::INFINITY);
     for _ in 0..MAX_THETA_STEPS {
@@ -87,8 +92,11 @@ fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums) -> Op
         for (&y, &m) in y.iter().zip(mu) {
             let c = y as usize;
             let tm = theta + m;
-            score += sums.digamma[c] + theta.ln() + 1.0 - tm.ln() - (y + theta) / tm;
-            info += sums.trigamma[c] - 1.0 / theta + 2.0 / tm - (y + theta) / (tm * tm);
+            // `psi(theta + y) - psi(theta) + ln theta + 1 - ln(theta + m) - (y + theta) / (theta + m)`
+            // and its negative derivative, written without differences of nearly equal terms
+            // (at large theta they are all near 1 / theta and their sum far smaller).
+            score += sums.digamma[c] - (m / theta).ln_1p() + (m - y) / tm;
+            info += sums.trigamma[c] - (m * m + theta * y) / (theta * tm * tm);
         }
         if score > 0.0 {
             if theta >= MAX_THETA {
@@ -116,20 +124,33 @@ fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums) -> Op
     None
 }
 
-/// The NB2 log-likelihood at means `mu` and dispersion `theta` (Poisson at infinity).
+/// The NB2 log-likelihood at means `mu` and dispersion `theta` (Poisson at infinity), less
+/// the constant `sum ln y!` (see [`sum_ln_factorials`]).
 fn log_likelihood(y: &[f64], mu: &[f64], theta: f64, max_count: usize, sums: &mut CountSums) -> f64 {
-    let ln_factorial = |y: f64| (2..=y as usize).map(|k| (k as f64).ln()).sum::<f64>();
     if theta.is_infinite() {
-        return y.iter().zip(mu).map(|(&y, &m)| y * m.ln() - m - ln_factorial(y)).sum();
+        return y.iter().zip(mu).map(|(&y, &m)| if y > 0.0 { y * m.ln() - m } else { -m }).sum();
     }
     sums.tabulate(theta, max_count, true);
     y.iter()
         .zip(mu)
         .map(|(&y, &m)| {
-            let shared = sums.ln_gamma[y as usize] - ln_factorial(y) - theta * (m / theta).ln_1p();
+            let shared = sums.ln_gamma[y as usize] - theta * (m / theta).ln_1p();
             if y > 0.0 { shared + y * (m / (theta + m)).ln() } else { shared }
         })
         .sum()
+}
+
+/// `sum_i ln(y_i!)`, from a table of `ln k!` up to the largest count.
+fn sum_ln_factorials(y: &[f64], max_count: usize) -> f64 {
+    let mut table = Vec::with_capacity(max_count + 1);
+    let mut running = 0.0;
+    for k in 0..=max_count {
+        if k > 1 {
+            running += (k as f64).ln();
+        }
+        table.push(running);
+    }
+    y.iter().map(|&y| table[y as usize]).sum()
 }
 
 /// Fits the NB2 model on `columns` of `rows`, the dispersion by maximum likelihood. `None`
@@ -138,12 +159,12 @@ pub fn fit_negbin(rows: &mut CountRows, columns: &[usize], scratch: &mut NegBinS
     let max_count = rows.y.iter().fold(0.0f64, |m, &y| m.max(y)) as usize;
     let sums = &mut scratch.sums;
     let mut current = fit(rows, columns, 0.0, None)?;
-    let mut theta = theta_ml(&rows.y, rows.fitted(), max_count, sums)?;
+    let mut theta = theta_ml(&rows.y, rows.fitted(), max_count, sums, None)?;
     let mut ll = log_likelihood(&rows.y, rows.fitted(), theta, max_count, sums);
     for _ in 0..MAX_ALTERNATIONS {
         let a = 1.0 / theta;
         current = fit(rows, columns, a, Some(current.beta))?;
-        let next = theta_ml(&rows.y, rows.fitted(), max_count, sums)?;
+        let next = theta_ml(&rows.y, rows.fitted(), max_count, sums, Some(theta))?;
         let next_ll = log_likelihood(&rows.y, rows.fitted(), next, max_count, sums);
         let settled = (next_ll - ll).abs() <= 1e-10 * (1.0 + ll.abs()) && (1.0 / next - a).abs() <= 1e-9 * (1.0 + a);
         theta = next;
@@ -151,7 +172,8 @@ pub fn fit_negbin(rows: &mut CountRows, columns: &[usize], scratch: &mut NegBinS
         if settled {
             // The coefficients' information at the final theta.
             let last = fit(rows, columns, 1.0 / theta, Some(current.beta))?;
-            return Some(NegBinFit { fit: last, theta, log_likelihood: ll });
+            let log_likelihood = ll - sum_ln_factorials(&rows.y, max_count);
+            return Some(NegBinFit { fit: last, theta, log_likelihood });
         }
     }
     None
