@@ -16,26 +16,48 @@ const MAX_ITERATIONS: usize = 50;
 /// counts are all zero: the maximum likelihood estimate does not exist.
 const MAX_LINEAR_PREDICTOR: f64 = 30.0;
 
+/// Rows sharing one design row: the sufficient statistics of a log-linear fit (with a
+/// categorical treatment and a covariate of few values, such as a baseline count, a trial of
+/// 81 rows has some 25), and the fitted mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pattern {
+    pub x: [f64; MAX_COLUMNS],
+    /// Rows with this design row, and the sums of their counts and squared counts.
+    pub n: f64,
+    pub sum_y: f64,
+    pub sum_yy: f64,
+    /// Fitted mean and its logarithm, from the last successful [`fit`].
+    pub mu: f64,
+    pub eta: f64,
+}
+
 /// The completers of one trial as rows of a count regression, reused from trial to trial.
+/// Fits work on the distinct design rows ([`Pattern`]s), built once per set of rows.
 #[derive(Debug, Clone, Default)]
 pub struct CountRows {
     /// Counts (integer-valued).
     pub y: Vec<f64>,
     /// Design rows; the model chooses its columns from them.
     pub x: Vec<[f64; MAX_COLUMNS]>,
-    /// Fitted means of the last fit, one per row.
-    mu: Vec<f64>,
+    patterns: Vec<Pattern>,
+    /// `histogram[c]`: rows with count `c`.
+    histogram: Vec<f64>,
+    order: Vec<usize>,
+    /// Whether `patterns` and `histogram` describe the current rows.
+    compressed: bool,
 }
 
 impl CountRows {
     pub fn clear(&mut self) {
         self.y.clear();
         self.x.clear();
+        self.compressed = false;
     }
 
     pub fn push(&mut self, count: u32, row: [f64; MAX_COLUMNS]) {
         self.y.push(f64::from(count));
         self.x.push(row);
+        self.compressed = false;
     }
 
     pub fn len(&self) -> usize {
@@ -46,9 +68,53 @@ impl CountRows {
         self.y.is_empty()
     }
 
-    /// Fitted means of the last successful [`fit`].
-    pub fn fitted(&self) -> &[f64] {
-        &self.mu
+    /// The distinct design rows with their counts' sums and the last fit's means.
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    /// `count_histogram()[c]`: the rows with count `c` (up to the largest count).
+    pub fn count_histogram(&self) -> &[f64] {
+        &self.histogram
+    }
+
+    /// Groups the rows by design row (exact equality) and tallies the counts.
+    fn compress(&mut self) {
+        if self.compressed {
+            return;
+        }
+        let CountRows { y, x, patterns, histogram, order, .. } = self;
+        order.clear();
+        order.extend(0..y.len());
+        let key = |i: usize| x[i];
+        order.sort_unstable_by(|&a, &b| {
+            key(a)
+                .iter()
+                .zip(key(b).iter())
+                .map(|(u, v)| u.total_cmp(v))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        patterns.clear();
+        for &i in order.iter() {
+            match patterns.last_mut() {
+                Some(last) if last.x == x[i] => {
+                    last.n += 1.0;
+                    last.sum_y += y[i];
+                    last.sum_yy += y[i] * y[i];
+                }
+                _ => patterns.push(Pattern { x: x[i], n: 1.0, sum_y: y[i], sum_yy: y[i] * y[i], mu: 0.0, eta: 0.0 }),
+            }
+        }
+        histogram.clear();
+        for &c in y.iter() {
+            let c = c as usize;
+            if histogram.len() <= c {
+                histogram.resize(c + 1, 0.0);
+            }
+            histogram[c] += 1.0;
+        }
+        self.compressed = true;
     }
 }
 
@@ -72,43 +138,47 @@ impl LogLinearFit {
 }
 
 /// The `beta`-dependent part of the log-likelihood, `sum y ln mu - (y + 1/a) ln(1 + a mu)`
-/// (for `a = 0`, `sum y ln mu - mu`), which Fisher scoring must not decrease, and the sum of
-/// its terms' magnitudes, the scale of its rounding error (the sum itself can be near 0).
-fn kernel(y: &[f64], mu: &[f64], a: f64) -> (f64, f64) {
-    y.iter().zip(mu).fold((0.0, 0.0), |(sum, scale), (&y, &m)| {
-        let spread = if a > 0.0 { (y + 1.0 / a) * (a * m).ln_1p() } else { m };
-        let term = if y > 0.0 { y * m.ln() - spread } else { -spread };
+/// (for `a = 0`, `sum y ln mu - mu`), summed by pattern, which Fisher scoring must not
+/// decrease, and the sum of its terms' magnitudes, the scale of its rounding error (the sum
+/// itself can be near 0).
+fn kernel(patterns: &[Pattern], a: f64) -> (f64, f64) {
+    patterns.iter().fold((0.0, 0.0), |(sum, scale), q| {
+        let spread = if a > 0.0 { (q.sum_y + q.n / a) * (a * q.mu).ln_1p() } else { q.n * q.mu };
+        let term = q.sum_y * q.eta - spread;
         (sum + term, scale + term.abs())
     })
 }
 
 /// Fits `ln mu = sum_k beta_k x[columns[k]]` with variance `mu (1 + a mu)` from `start`
-/// (the model's coefficients) or, without one, from R's `glm` start (`mu = y + 0.1`, one
-/// weighted least-squares step). `None` when the fit does not converge: a singular design,
-/// separation, or no convergence within the iteration limit.
+/// (the model's coefficients) or, without one, from the start of R's `glm` applied to each
+/// pattern's mean (`mu = mean y + 0.1`, one weighted least-squares step). `None` when the fit
+/// does not converge: a singular design, separation, or no convergence within the
+/// iteration limit. Rows with equal design rows enter through their sums, which gives the
+/// same normal equations as row by row.
 pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; MAX_COLUMNS]>) -> Option<LogLinearFit> {
     let p = columns.len();
-    let n = rows.len();
-    if p == 0 || p > MAX_COLUMNS || n <= p {
+    if p == 0 || p > MAX_COLUMNS || rows.len() <= p {
         return None;
     }
-    let CountRows { y, x, mu } = rows;
-    mu.resize(n, 0.0);
+    rows.compress();
+    let patterns = &mut rows.patterns;
     let eta_of = |beta: &[f64; MAX_COLUMNS], row: &[f64; MAX_COLUMNS]| -> f64 {
         columns.iter().enumerate().map(|(k, &c)| beta[k] * row[c]).sum()
     };
-    // One weighted least-squares step: from working values `z` and weights `w` (functions
-    // of the row), the normal equations' factor and solution.
-    let step = |weight_and_z: &dyn Fn(usize) -> (f64, f64)| -> Option<([f64; MAX_COLUMNS], [[f64; MAX_COLUMNS]; MAX_COLUMNS])> {
+    // One weighted least-squares step: from each pattern's weight and working value, the
+    // normal equations' factor and solution.
+    let step = |patterns: &[Pattern],
+                weight_and_z: &dyn Fn(&Pattern) -> (f64, f64)|
+     -> Option<([f64; MAX_COLUMNS], [[f64; MAX_COLUMNS]; MAX_COLUMNS])> {
         let mut info = [[0.0; MAX_COLUMNS]; MAX_COLUMNS];
         let mut rhs = [0.0; MAX_COLUMNS];
-        for (i, row) in x.iter().enumerate() {
-            let (w, z) = weight_and_z(i);
+        for q in patterns {
+            let (w, z) = weight_and_z(q);
             for (k, &ck) in columns.iter().enumerate() {
-                let wx = w * row[ck];
+                let wx = w * q.x[ck];
                 rhs[k] += wx * z;
                 for (l, &cl) in columns.iter().enumerate().take(k + 1) {
-                    info[k][l] += wx * row[cl];
+                    info[k][l] += wx * q.x[cl];
                 }
             }
         }
@@ -117,49 +187,49 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
         Some((solve(&factor, &rhs, p), factor))
     };
     let weight = |m: f64| m / (1.0 + a * m);
+    // Fisher scoring on the log link: the working response z = eta + (y - mu) / mu, whose
+    // mean over a pattern's rows uses the pattern's mean count.
+    let scoring = |q: &Pattern| (q.n * weight(q.mu), q.eta + (q.sum_y / q.n - q.mu) / q.mu);
+    let information = |q: &Pattern| (q.n * weight(q.mu), 0.0);
     let mut beta = match start {
         Some(b) => b,
         None => {
-            step(&|i| {
-                let m = y[i] + 0.1;
-                (weight(m), m.ln() + (y[i] - m) / m)
+            step(patterns, &|q| {
+                let m = q.sum_y / q.n + 0.1;
+                (q.n * weight(m), m.ln() + (q.sum_y / q.n - m) / m)
             })?
             .0
         }
     };
-    let update_mu = |beta: &[f64; MAX_COLUMNS], mu: &mut [f64]| -> bool {
-        for (m, row) in mu.iter_mut().zip(x.iter()) {
-            let eta = eta_of(beta, row);
-            if eta.is_nan() || eta.abs() > MAX_LINEAR_PREDICTOR {
+    let update_mu = |beta: &[f64; MAX_COLUMNS], patterns: &mut [Pattern]| -> bool {
+        for q in patterns.iter_mut() {
+            q.eta = eta_of(beta, &q.x);
+            if q.eta.is_nan() || q.eta.abs() > MAX_LINEAR_PREDICTOR {
                 return false;
             }
-            *m = eta.exp();
+            q.mu = q.eta.exp();
         }
         true
     };
-    if !update_mu(&beta, mu) {
+    if !update_mu(&beta, patterns) {
         return None;
     }
-    let (mut objective, mut scale) = kernel(y, mu, a);
+    let (mut objective, mut scale) = kernel(patterns, a);
     for iteration in 1..=MAX_ITERATIONS {
-        // Fisher scoring on the log link: the working response z = eta + (y - mu) / mu.
-        let (mut candidate, _) = step(&|i| {
-            let m = mu[i];
-            (weight(m), m.ln() + (y[i] - m) / m)
-        })?;
+        let (mut candidate, _) = step(patterns, &scoring)?;
         // A full step below rounding of the coefficients has converged, whatever the
         // objective's last digits say.
         let negligible = (0..p).all(|k| (candidate[k] - beta[k]).abs() <= 1e-10 * (1.0 + beta[k].abs()));
-        if negligible && update_mu(&candidate, mu) {
-            let (_, factor) = step(&|i| (weight(mu[i]), 0.0))?;
+        if negligible && update_mu(&candidate, patterns) {
+            let (_, factor) = step(patterns, &information)?;
             return Some(LogLinearFit { beta: candidate, p, information_factor: factor, iterations: iteration });
         }
         // A full step that does not lower the objective either converges or continues; one
         // that does is halved (as R's glm does), and a halved step never counts as converged.
         let mut halvings = 0;
         let value = loop {
-            if update_mu(&candidate, mu) {
-                let (value, value_scale) = kernel(y, mu, a);
+            if update_mu(&candidate, patterns) {
+                let (value, value_scale) = kernel(patterns, a);
                 if value >= objective - 1e-12 * scale {
                     scale = value_scale;
                     break value;
@@ -181,7 +251,7 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
         beta = candidate;
         if halvings == 0 && small_step && change <= 1e-12 * (scale + 0.1) {
             // The information at the converged coefficients.
-            let (_, factor) = step(&|i| (weight(mu[i]), 0.0))?;
+            let (_, factor) = step(patterns, &information)?;
             return Some(LogLinearFit { beta, p, information_factor: factor, iterations: iteration });
         }
     }

@@ -7,9 +7,11 @@
 //! For integer counts the digamma and trigamma differences in `theta`'s score and information
 //! are finite sums, `psi(theta + y) - psi(theta) = sum_{k<y} 1 / (theta + k)` (Abramowitz &
 //! Stegun 6.3.6, 6.4.6), and `ln Gamma(theta + y) - ln Gamma(theta) = sum_{k<y} ln(theta + k)`:
-//! exact, and tabulated once per Newton step over the counts that occur.
+//! exact. Summed over the rows they are `sum_k T_k / (theta + k)` and so on, where `T_k` is
+//! the number of rows with a count above `k`: one pass over the counts that occur. The terms
+//! in the fitted means are summed over the distinct design rows ([`Pattern`]s).
 
-use super::loglinear::{CountRows, LogLinearFit, MAX_COLUMNS, fit};
+use super::loglinear::{CountRows, LogLinearFit, MAX_COLUMNS, Pattern, fit};
 
 /// Above this `theta` the counts show no overdispersion the data can resolve: the fit is
 /// the Poisson limit (`a = 1 / theta = 0`), as `theta.ml` reaching its limit.
@@ -31,53 +33,36 @@ pub struct NegBinFit {
     pub log_likelihood: f64,
 }
 
-/// Per-count sums tabulated at one `theta`: `digamma[y] = sum_{k<y} 1 / (theta + k)`,
-/// `trigamma[y] = sum_{k<y} 1 / (theta + k)^2`, `ln_gamma[y] = sum_{k<y} ln(theta + k)`.
+/// Scratch of the fits, reused from trial to trial: `tail[k]`, the rows with a count above `k`.
 #[derive(Debug, Default, Clone)]
-pub struct CountSums {
-    digamma: Vec<f64>,
-    trigamma: Vec<f64>,
-    ln_gamma: Vec<f64>,
+pub struct NegBinScratch {
+    tail: Vec<f64>,
 }
 
-impl CountSums {
-    fn tabulate(&mut self, theta: f64, max_count: usize, with_ln_gamma: bool) {
-        self.digamma.clear();
-        self.trigamma.clear();
-        self.ln_gamma.clear();
-        let (mut d, mut t, mut l) = (0.0, 0.0, 0.0);
-        for k in 0..=max_count {
-            self.digamma.push(d);
-            self.trigamma.push(t);
-            let inv = 1.0 / (theta + k as f64);
-            d += inv;
-            t += inv * inv;
-            if with_ln_gamma {
-                self.ln_gamma.push(l);
-                l += (theta + k as f64).ln();
-            }
+impl NegBinScratch {
+    fn tabulate(&mut self, histogram: &[f64]) {
+        self.tail.clear();
+        let mut above: f64 = histogram.iter().sum();
+        for &h in histogram.iter().take(histogram.len().saturating_sub(1)) {
+            above -= h;
+            self.tail.push(above);
         }
     }
 }
 
-/// Scratch of the fits, reused from trial to trial.
-#[derive(Debug, Default, Clone)]
-pub struct NegBinScratch {
-    sums: CountSums,
-}
-
-/// The ML `theta` given the fitted means `mu`: Newton's method from `start` (the previous
-/// alternation's value) or the moment start `n / sum (y / mu - 1)^2` (as `MASS::theta.ml`), safeguarded by a bracket of the root of the
-/// score (the likelihood need not be concave in `theta`: a Newton step that leaves the bracket
-/// or meets a non-positive information is replaced by a geometric bisection, or by a tenfold
-/// step while one side is open). `Some(f64::INFINITY)` at the Poisson limit, where the score
-/// stays positive; `None` if the solve does not settle.
-fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums, start: Option<f64>) -> Option<f64> {
+/// The ML `theta` given the fitted means: Newton's method from `start` (the previous
+/// alternation's value) or the moment start `n / sum (y / mu - 1)^2` (as `MASS::theta.ml`),
+/// safeguarded by a bracket of the root of the score (the likelihood need not be concave in
+/// `theta`: a Newton step that leaves the bracket or meets a non-positive information is
+/// replaced by a geometric bisection, or by a tenfold step while one side is open).
+/// `Some(f64::INFINITY)` at the Poisson limit, where the score stays positive; `None` if the
+/// solve does not settle.
+fn theta_ml(patterns: &[Pattern], tail: &[f64], start: Option<f64>) -> Option<f64> {
     let mut theta = match start {
         Some(t) if t.is_finite() => t,
         _ => {
-            let n = y.len() as f64;
-            let moment: f64 = y.iter().zip(mu).map(|(&y, &m)| (y / m - 1.0).powi(2)).sum();
+            let n: f64 = patterns.iter().map(|q| q.n).sum();
+            let moment: f64 = patterns.iter().map(|q| q.sum_yy / (q.mu * q.mu) - 2.0 * q.sum_y / q.mu + q.n).sum();
             if moment > 0.0 { (n / moment).min(MAX_THETA) } else { MAX_THETA }
         }
     };
@@ -87,16 +72,19 @@ fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums, start
         if !(theta.is_finite() && theta > 0.0) {
             return None;
         }
-        sums.tabulate(theta, max_count, false);
+        // Per row, `psi(theta + y) - psi(theta) + ln theta + 1 - ln(theta + m) - (y + theta) / (theta + m)`
+        // and its negative derivative, written without differences of nearly equal terms
+        // (at large theta they are all near 1 / theta and their sum far smaller).
         let (mut score, mut info) = (0.0, 0.0);
-        for (&y, &m) in y.iter().zip(mu) {
-            let c = y as usize;
-            let tm = theta + m;
-            // `psi(theta + y) - psi(theta) + ln theta + 1 - ln(theta + m) - (y + theta) / (theta + m)`
-            // and its negative derivative, written without differences of nearly equal terms
-            // (at large theta they are all near 1 / theta and their sum far smaller).
-            score += sums.digamma[c] - (m / theta).ln_1p() + (m - y) / tm;
-            info += sums.trigamma[c] - (m * m + theta * y) / (theta * tm * tm);
+        for (k, &t) in tail.iter().enumerate() {
+            let inv = 1.0 / (theta + k as f64);
+            score += t * inv;
+            info += t * inv * inv;
+        }
+        for q in patterns {
+            let tm = theta + q.mu;
+            score += -q.n * (q.mu / theta).ln_1p() + (q.n * q.mu - q.sum_y) / tm;
+            info -= (q.n * q.mu * q.mu + theta * q.sum_y) / (theta * tm * tm);
         }
         if score > 0.0 {
             if theta >= MAX_THETA {
@@ -124,55 +112,47 @@ fn theta_ml(y: &[f64], mu: &[f64], max_count: usize, sums: &mut CountSums, start
     None
 }
 
-/// The NB2 log-likelihood at means `mu` and dispersion `theta` (Poisson at infinity), less
-/// the constant `sum ln y!` (see [`sum_ln_factorials`]).
-fn log_likelihood(y: &[f64], mu: &[f64], theta: f64, max_count: usize, sums: &mut CountSums) -> f64 {
+/// The NB2 log-likelihood at the fitted means and dispersion `theta` (Poisson at infinity),
+/// less the constant `sum ln y!` (see [`sum_ln_factorials`]): per row
+/// `ln Gamma(theta + y) - ln Gamma(theta) - (theta + y) ln(1 + mu / theta) + y (eta - ln theta)`.
+fn log_likelihood(patterns: &[Pattern], tail: &[f64], theta: f64) -> f64 {
     if theta.is_infinite() {
-        return y.iter().zip(mu).map(|(&y, &m)| if y > 0.0 { y * m.ln() - m } else { -m }).sum();
+        return patterns.iter().map(|q| q.sum_y * q.eta - q.n * q.mu).sum();
     }
-    sums.tabulate(theta, max_count, true);
-    y.iter()
-        .zip(mu)
-        .map(|(&y, &m)| {
-            let shared = sums.ln_gamma[y as usize] - theta * (m / theta).ln_1p();
-            if y > 0.0 { shared + y * (m / (theta + m)).ln() } else { shared }
-        })
-        .sum()
+    let ln_theta = theta.ln();
+    let gamma: f64 = tail.iter().enumerate().map(|(k, &t)| t * (theta + k as f64).ln()).sum();
+    gamma
+        + patterns
+            .iter()
+            .map(|q| -(q.n * theta + q.sum_y) * (q.mu / theta).ln_1p() + q.sum_y * (q.eta - ln_theta))
+            .sum::<f64>()
 }
 
-/// `sum_i ln(y_i!)`, from a table of `ln k!` up to the largest count.
-fn sum_ln_factorials(y: &[f64], max_count: usize) -> f64 {
-    let mut table = Vec::with_capacity(max_count + 1);
-    let mut running = 0.0;
-    for k in 0..=max_count {
-        if k > 1 {
-            running += (k as f64).ln();
-        }
-        table.push(running);
-    }
-    y.iter().map(|&y| table[y as usize]).sum()
+/// `sum_i ln(y_i!) = sum_{k >= 1} ln(k + 1) T_k`.
+fn sum_ln_factorials(tail: &[f64]) -> f64 {
+    tail.iter().enumerate().skip(1).map(|(k, &t)| t * ((k + 1) as f64).ln()).sum()
 }
 
 /// Fits the NB2 model on `columns` of `rows`, the dispersion by maximum likelihood. `None`
 /// if any step fails to converge (counted by the caller, never dropped).
 pub fn fit_negbin(rows: &mut CountRows, columns: &[usize], scratch: &mut NegBinScratch) -> Option<NegBinFit> {
-    let max_count = rows.y.iter().fold(0.0f64, |m, &y| m.max(y)) as usize;
-    let sums = &mut scratch.sums;
     let mut current = fit(rows, columns, 0.0, None)?;
-    let mut theta = theta_ml(&rows.y, rows.fitted(), max_count, sums, None)?;
-    let mut ll = log_likelihood(&rows.y, rows.fitted(), theta, max_count, sums);
+    scratch.tabulate(rows.count_histogram());
+    let tail = &scratch.tail;
+    let mut theta = theta_ml(rows.patterns(), tail, None)?;
+    let mut ll = log_likelihood(rows.patterns(), tail, theta);
     for _ in 0..MAX_ALTERNATIONS {
         let a = 1.0 / theta;
         current = fit(rows, columns, a, Some(current.beta))?;
-        let next = theta_ml(&rows.y, rows.fitted(), max_count, sums, Some(theta))?;
-        let next_ll = log_likelihood(&rows.y, rows.fitted(), next, max_count, sums);
+        let next = theta_ml(rows.patterns(), tail, Some(theta))?;
+        let next_ll = log_likelihood(rows.patterns(), tail, next);
         let settled = (next_ll - ll).abs() <= 1e-10 * (1.0 + ll.abs()) && (1.0 / next - a).abs() <= 1e-9 * (1.0 + a);
         theta = next;
         ll = next_ll;
         if settled {
             // The coefficients' information at the final theta.
             let last = fit(rows, columns, 1.0 / theta, Some(current.beta))?;
-            let log_likelihood = ll - sum_ln_factorials(&rows.y, max_count);
+            let log_likelihood = ll - sum_ln_factorials(tail);
             return Some(NegBinFit { fit: last, theta, log_likelihood });
         }
     }
@@ -246,12 +226,10 @@ mod tests {
         let mut scratch = NegBinScratch::default();
         let f = fit_negbin(&mut rows, &[0, 1, 2], &mut scratch).expect("converges");
         assert!(f.theta.is_finite() && f.theta > 0.5 && f.theta < 8.0, "theta {}", f.theta);
-        let max_count = rows.y.iter().fold(0.0f64, |m, &y| m.max(y)) as usize;
-        let mu: Vec<f64> = rows.fitted().to_vec();
-        let mut sums = CountSums::default();
-        let at = |t: f64, sums: &mut CountSums| log_likelihood(&rows.y, &mu, t, max_count, sums);
-        let best = at(f.theta, &mut sums);
-        assert!(best > at(f.theta * 0.95, &mut sums) && best > at(f.theta * 1.05, &mut sums));
+        let patterns = rows.patterns().to_vec();
+        let at = |t: f64| log_likelihood(&patterns, &scratch.tail, t);
+        let best = at(f.theta);
+        assert!(best > at(f.theta * 0.95) && best > at(f.theta * 1.05));
         // The coefficients are the NB2 fit at that theta: a refit from scratch agrees.
         let again = fit(&mut rows, &[0, 1, 2], 1.0 / f.theta, None).expect("converges");
         for k in 0..3 {

@@ -22,7 +22,8 @@ pub fn poisson_test(rows: &mut CountRows, columns: &[usize], treatment: usize, q
     let f = fit(rows, columns, 0.0, None)?;
     let variance = f.variance(treatment);
     let (scale, df) = if quasi {
-        let pearson: f64 = rows.y.iter().zip(rows.fitted()).map(|(&y, &m)| (y - m).powi(2) / m).sum();
+        let pearson: f64 =
+            rows.patterns().iter().map(|q| (q.sum_yy - 2.0 * q.mu * q.sum_y + q.n * q.mu * q.mu) / q.mu).sum();
         let df = (rows.len() - columns.len()) as f64;
         (pearson / df, df)
     } else {
