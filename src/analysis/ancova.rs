@@ -9,8 +9,8 @@
 use super::linalg::{cholesky, solve};
 use super::{Cell, Estimate};
 
-/// Largest model: intercept, treatment, stratum, baseline.
-const MAX_P: usize = 4;
+/// Largest model: intercept, treatment, stratum, treatment x stratum, baseline.
+const MAX_P: usize = 5;
 
 /// ANCOVA of `active` vs `placebo`, each given as cells by stratum (`[below, at_or_above]`).
 /// With `use_stratum`, a stratum term is included when both strata are present.
@@ -19,7 +19,62 @@ pub fn ancova(active: &[Cell], placebo: &[Cell], use_stratum: bool, benefit_sign
         .filter(|&s| active.get(s).map_or(0.0, |c| c.n) + placebo.get(s).map_or(0.0, |c| c.n) > 0.0)
         .count();
     let with_stratum = use_stratum && n_strata_present > 1;
-    let p = if with_stratum { 4 } else { 3 };
+    // Categorical part of a cell's rows: [1, treat, stratum?]; the baseline comes last.
+    let k = if with_stratum { 3 } else { 2 };
+    let fit = least_squares(active, placebo, k, |treat, stratum| {
+        [1.0, treat, if with_stratum && stratum == 1 { 1.0 } else { 0.0 }, 0.0]
+    })?;
+    let (beta, variance) = fit.coefficient(1);
+    Estimate::checked(benefit_sign * beta, variance.sqrt(), fit.df)
+}
+
+/// The treatment x stratum interaction of an ANCOVA with both strata
+/// (`y ~ treat + stratum + treat:stratum + baseline`, as R's `lm`): the estimate is the
+/// treatment's benefit in the low stratum (`[0]`, reading below the threshold) less its
+/// benefit in the other, with its SE and the residual degrees of freedom. `None` unless
+/// every (arm, stratum) cell has participants.
+pub fn ancova_interaction(active: &[Cell], placebo: &[Cell], benefit_sign: f64) -> Option<Estimate> {
+    if active.len() != 2 || placebo.len() != 2 || active.iter().chain(placebo).any(|c| c.n == 0.0) {
+        return None;
+    }
+    let fit = least_squares(active, placebo, 4, |treat, stratum| {
+        let s = if stratum == 1 { 1.0 } else { 0.0 };
+        [1.0, treat, s, treat * s]
+    })?;
+    // The coefficient of treat:stratum is the effect at or above the threshold less the
+    // effect below it.
+    let (gamma, variance) = fit.coefficient(3);
+    Estimate::checked(-benefit_sign * gamma, variance.sqrt(), fit.df)
+}
+
+/// A least-squares fit assembled from cell sums.
+struct CellFit {
+    factor: [[f64; MAX_P]; MAX_P],
+    beta: [f64; MAX_P],
+    p: usize,
+    /// Residual variance `RSS / (n - p)`.
+    residual_variance: f64,
+    df: f64,
+}
+
+impl CellFit {
+    /// Coefficient `k` and its variance `s^2 [(X'X)^-1]_kk`.
+    fn coefficient(&self, k: usize) -> (f64, f64) {
+        let mut e = [0.0; MAX_P];
+        e[k] = 1.0;
+        (self.beta[k], self.residual_variance * solve(&self.factor, &e, self.p)[k])
+    }
+}
+
+/// Least squares of follow-up on the `k` categorical columns that `dummies(treat, stratum)`
+/// gives each cell (the rest of its array unused) and the baseline, from the cells' sums.
+fn least_squares(
+    active: &[Cell],
+    placebo: &[Cell],
+    k: usize,
+    dummies: impl Fn(f64, usize) -> [f64; 4],
+) -> Option<CellFit> {
+    let p = k + 1;
     let mut xtx = [[0.0f64; MAX_P]; MAX_P];
     let mut xty = [0.0f64; MAX_P];
     let mut yty = 0.0;
@@ -30,22 +85,15 @@ pub fn ancova(active: &[Cell], placebo: &[Cell], use_stratum: bool, benefit_sign
         if c.n == 0.0 {
             continue;
         }
-        // Row of the categorical part for this cell: [1, treat, stratum?]; baseline is last.
-        let mut dummies = [1.0, treat, 0.0];
-        let k = if with_stratum {
-            dummies[2] = if stratum == 1 { 1.0 } else { 0.0 };
-            3
-        } else {
-            2
-        };
+        let d = dummies(treat, stratum);
         let xi = p - 1;
         for a in 0..k {
             for b in 0..k {
-                xtx[a][b] += c.n * dummies[a] * dummies[b];
+                xtx[a][b] += c.n * d[a] * d[b];
             }
-            xtx[a][xi] += dummies[a] * c.sum_x;
-            xtx[xi][a] += dummies[a] * c.sum_x;
-            xty[a] += dummies[a] * c.sum_y;
+            xtx[a][xi] += d[a] * c.sum_x;
+            xtx[xi][a] += d[a] * c.sum_x;
+            xty[a] += d[a] * c.sum_y;
         }
         xtx[xi][xi] += c.sum_xx;
         xty[xi] += c.sum_xy;
@@ -55,16 +103,12 @@ pub fn ancova(active: &[Cell], placebo: &[Cell], use_stratum: bool, benefit_sign
     if n - p as f64 <= 0.0 {
         return None;
     }
-    let l = cholesky(&xtx, p)?;
-    let beta = solve(&l, &xty, p);
-    let mut e_t = [0.0; MAX_P];
-    e_t[1] = 1.0;
-    let inv_col = solve(&l, &e_t, p);
+    let factor = cholesky(&xtx, p)?;
+    let beta = solve(&factor, &xty, p);
     let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
     let rss = (yty - fitted).max(0.0);
     let df = n - p as f64;
-    let se = (rss / df * inv_col[1]).sqrt();
-    Estimate::checked(benefit_sign * beta[1], se, df)
+    Some(CellFit { factor, beta, p, residual_variance: rss / df, df })
 }
 
 #[cfg(test)]
