@@ -120,3 +120,37 @@ fn negbin_interaction_holds_alpha() {
     let se = (0.05f64 * 0.95 / reps as f64).sqrt();
     assert!((rate - 0.05).abs() < 3.5 * se, "NB interaction at a null: {rate:.4}");
 }
+
+/// Responders: the Breslow-Day test with Tarone's correction rejects at rate alpha when the
+/// odds ratio (1.8) is the same in both strata though their placebo rates differ (25% and
+/// 40%), at 200 per cell, and more often when the odds ratios differ (1.8 against 1).
+#[test]
+fn breslow_day_holds_alpha_for_a_common_odds_ratio() {
+    use mgtrial::analysis::responders::{ResponderTable, breslow_day};
+    use rand_distr::{Binomial, Distribution};
+    let (n, reps) = (200u32, 4000u64);
+    let with_odds_ratio = |p: f64, or: f64| or * p / (1.0 - p) / (1.0 + or * p / (1.0 - p));
+    let rate = |ors: [f64; 2]| {
+        let rejected = (0..reps)
+            .filter(|&rep| {
+                let strata = [0usize, 1].map(|s| {
+                    let placebo_rate = [0.25, 0.4][s];
+                    let mut rng = stream_rng(46, rep, s as u64);
+                    let mut draw = |p: f64| Binomial::new(u64::from(n), p).unwrap().sample(&mut rng) as u32;
+                    ResponderTable {
+                        active_responders: draw(with_odds_ratio(placebo_rate, ors[s])),
+                        active_n: n,
+                        placebo_responders: draw(placebo_rate),
+                        placebo_n: n,
+                    }
+                });
+                breslow_day(&strata).is_some_and(|(_, p)| p < 0.05)
+            })
+            .count();
+        rejected as f64 / reps as f64
+    };
+    let null = rate([1.8, 1.8]);
+    let se = (0.05f64 * 0.95 / reps as f64).sqrt();
+    assert!((null - 0.05).abs() < 3.5 * se, "Breslow-Day at a common odds ratio: {null:.4}");
+    assert!(rate([1.8, 1.0]) > null + 0.2, "Breslow-Day gains power when the odds ratios differ");
+}

@@ -14,6 +14,9 @@
 //!   proportions", Stat. Med. 17:873-890, method 10: from the Wilson score limits `l, u` of
 //!   each proportion, `RD - sqrt((p_a - l_a)^2 + (u_p - p_p)^2)` to
 //!   `RD + sqrt((u_a - p_a)^2 + (p_p - l_p)^2)`.
+//! - Whether the effect differs between strata (Mg status): the Breslow-Day test of equal odds
+//!   ratios (Breslow & Day 1980, *Statistical Methods in Cancer Research* I, sec. 4.4) with
+//!   Tarone's (1985) correction, Biometrika 72:91-95, as statsmodels' `test_equal_odds`.
 
 use statrs::function::erf::erfc;
 
@@ -125,6 +128,56 @@ impl ResponderTable {
     }
 }
 
+/// The Breslow-Day statistic with Tarone's correction for tables by stratum, and its p-value
+/// on `strata - 1` degrees of freedom (computed for two strata, the interaction with Mg
+/// status). Under the Mantel-Haenszel common odds ratio `psi`, each stratum's expected active
+/// responders `A` solve `A (N - n_a - m + A) = psi (n_a - A)(m - A)` within the margins, with
+/// variance `1 / (1 / A + 1 / (n_a - A) + 1 / (m - A) + 1 / (N - n_a - m + A))`. `None` when an
+/// odds ratio or a variance is undefined (an empty margin, or `psi` 0 or infinite).
+pub fn breslow_day(strata: &[ResponderTable; 2]) -> Option<(f64, f64)> {
+    let cells = |t: &ResponderTable| {
+        let (a, c) = (f64::from(t.active_responders), f64::from(t.placebo_responders));
+        (a, f64::from(t.active_n) - a, c, f64::from(t.placebo_n) - c)
+    };
+    let (mut numerator, mut denominator) = (0.0, 0.0);
+    for t in strata {
+        let (a, b, c, d) = cells(t);
+        let n = a + b + c + d;
+        numerator += a * d / n;
+        denominator += b * c / n;
+    }
+    let psi = numerator / denominator;
+    if !(psi.is_finite() && psi > 0.0) {
+        return None;
+    }
+    let (mut statistic, mut sum_deviation, mut sum_variance) = (0.0, 0.0, 0.0);
+    for t in strata {
+        let (a, b, c, d) = cells(t);
+        let (n, n_active, m) = (a + b + c + d, a + b, a + c);
+        let rest = n - n_active - m;
+        let (lo, hi) = ((m - (c + d)).max(0.0), n_active.min(m));
+        // (1 - psi) A^2 + (rest + psi (n_a + m)) A - psi n_a m = 0, the root within [lo, hi].
+        let (qa, qb, qc) = (1.0 - psi, rest + psi * (n_active + m), -psi * n_active * m);
+        let expected = if qa.abs() < 1e-12 {
+            -qc / qb
+        } else {
+            let root = (qb * qb - 4.0 * qa * qc).sqrt();
+            let (r1, r2) = ((-qb + root) / (2.0 * qa), (-qb - root) / (2.0 * qa));
+            if r1 >= lo - 1e-9 && r1 <= hi + 1e-9 { r1 } else { r2 }
+        };
+        let variance =
+            1.0 / (1.0 / expected + 1.0 / (n_active - expected) + 1.0 / (m - expected) + 1.0 / (rest + expected));
+        if !(variance.is_finite() && variance > 0.0) {
+            return None;
+        }
+        statistic += (a - expected).powi(2) / variance;
+        sum_deviation += a - expected;
+        sum_variance += variance;
+    }
+    let tarone = statistic - sum_deviation * sum_deviation / sum_variance;
+    Some((tarone, erfc((tarone.max(0.0) / 2.0).sqrt())))
+}
+
 /// Wilson's (1927) score interval for a proportion `p` of `n`.
 fn wilson(p: f64, n: f64, z: f64) -> (f64, f64) {
     let z2 = z * z;
@@ -169,6 +222,21 @@ mod tests {
             for (o, e) in ours.iter().zip(r) {
                 assert!((o - e).abs() <= 1e-9 * e, "{t:?}: {ours:?} vs R {r:?}");
             }
+        }
+    }
+
+    /// statsmodels 0.15 `StratifiedTable(...).test_equal_odds(adjust=True)`
+    /// (`benches/peers/breslow_day_crosscheck.py`).
+    #[test]
+    fn breslow_day_matches_statsmodels() {
+        let cases = [
+            ([[12, 18, 5, 25], [9, 21, 8, 22]], 1.54142639026, 0.214405614658),
+            ([[20, 10, 10, 20], [11, 19, 10, 20]], 2.61059671498, 0.106151812755),
+            ([[3, 27, 1, 29], [15, 15, 14, 16]], 0.671554851365, 0.412510039807),
+        ];
+        for (strata, statistic, p) in cases {
+            let (x, q) = breslow_day(&strata.map(table)).unwrap();
+            assert!((x - statistic).abs() < 1e-9 * statistic && (q - p).abs() < 1e-9, "{strata:?}: {x} {q}");
         }
     }
 
