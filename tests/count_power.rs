@@ -8,24 +8,9 @@ use mgtrial::analysis::loglinear::{CountRows, MAX_COLUMNS, fit};
 use mgtrial::analysis::negbin::{NegBinScratch, rate_ratio_test};
 use mgtrial::analysis::poisson::poisson_test;
 use mgtrial::analysis::wilcoxon::{RankScratch, wilcoxon};
-use mgtrial::outcome::count::{CountKind, CountModel};
+use mgtrial::outcome::count::CountModel;
 use mgtrial::rng::stream_rng;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
-
-/// Peikert 1996's baseline (3.6 attacks per 4 weeks) with a gamma shape of 2.5 (UNVERIFIED
-/// ESTIMATE, lit. file "Migraine frequency": patient-level counts are overdispersed); 4-week
-/// windows, placebo rate ratio 0.84 (Peikert's -15.8%).
-fn peikert_like() -> CountModel {
-    CountModel {
-        kind: CountKind::Attacks,
-        mean_rate_per_4_weeks: 3.6,
-        theta: 2.5,
-        period_shape: None,
-        baseline_weeks: 4.0,
-        followup_weeks: 4.0,
-        placebo_rate_ratio: 0.84,
-    }
-}
 
 /// Rows `[1, treated, ln(baseline + 1)]` of one simulated trial, and the change in counts.
 fn simulate_trial(
@@ -64,7 +49,7 @@ fn within(rate: f64, expected: f64, reps: u64, what: &str) {
 /// window, so the two-sided power is `Phi(|ln RR| / sd - z) + Phi(-|ln RR| / sd - z)`.
 #[test]
 fn negbin_wald_power_with_known_dispersion_matches_zhu_lakkis() {
-    let mut model = peikert_like();
+    let mut model = CountModel::peikert_attacks();
     model.placebo_rate_ratio = 1.0;
     let reps = 4000u64;
     let z = Normal::standard().inverse_cdf(0.975);
@@ -91,7 +76,7 @@ fn negbin_wald_power_with_known_dispersion_matches_zhu_lakkis() {
 /// rejection rate is far above alpha (asserted, as the trap it is).
 #[test]
 fn count_analyses_hold_alpha_at_a_null_effect() {
-    let model = peikert_like();
+    let model = CountModel::peikert_attacks();
     let reps = 4000u64;
     let z = Normal::standard().inverse_cdf(0.975);
     for n in [100u32, 250] {

@@ -7,7 +7,7 @@ use mgtrial::analysis::ancova::ancova_interaction;
 use mgtrial::analysis::critical::TCritical;
 use mgtrial::analysis::loglinear::{CountRows, MAX_COLUMNS};
 use mgtrial::analysis::negbin::{NegBinScratch, rate_ratio_test};
-use mgtrial::outcome::count::{CountKind, CountModel};
+use mgtrial::outcome::count::CountModel;
 use mgtrial::rng::{standard_normal, stream_rng};
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -87,15 +87,7 @@ fn ancova_interaction_holds_alpha_and_gains_power_with_the_difference() {
 /// in both strata, at 100 per cell.
 #[test]
 fn negbin_interaction_holds_alpha() {
-    let model = CountModel {
-        kind: CountKind::Attacks,
-        mean_rate_per_4_weeks: 3.6,
-        theta: 2.5,
-        period_shape: None,
-        baseline_weeks: 4.0,
-        followup_weeks: 4.0,
-        placebo_rate_ratio: 0.84,
-    };
+    let model = CountModel::peikert_attacks();
     let sampler = model.sampler();
     let (n, reps) = (100u32, 4000u64);
     let chi2 = Normal::standard().inverse_cdf(0.975).powi(2);
