@@ -98,7 +98,8 @@ impl ResponderTable {
         // Relative probabilities: 1 at the mode, by P(x + 1) / P(x) = (m - x)(k - x) /
         // ((x + 1)(n - m - k + x + 1)) upwards and its inverse downwards.
         let mode = (((k + 1) * (m + 1)) / (n + 2)).clamp(lo, hi);
-        let ratio_up = |x: u64| ((m - x) * (k - x)) as f64 / ((x + 1) * (n - m - k + x + 1)) as f64;
+        // `n - m + x + 1 - k` >= 1 for x >= lo, written so that no intermediate underflows.
+        let ratio_up = |x: u64| ((m - x) * (k - x)) as f64 / ((x + 1) * (n - m + x + 1 - k)) as f64;
         let mut relative = vec![0.0; (hi - lo + 1) as usize];
         relative[(mode - lo) as usize] = 1.0;
         for x in mode..hi {
@@ -210,6 +211,12 @@ mod tests {
             ([3, 17, 0, 20], [0.230769230769, 0.115384615385, 0.0717185365084, 0.229906226272]),
             ([56, 14, 48, 32], [0.0125211297492, 0.0063247111299, 0.0080450813682, 0.0134094751787]),
         ];
+        // More responders than placebo participants (the hypergeometric support starts above 0).
+        let f = table([20, 0, 15, 5]).fisher().unwrap();
+        assert!(
+            (f.p_two_sided - 0.047124047124).abs() < 1e-10 && (f.p_greater - 0.023562023562).abs() < 1e-10,
+            "{f:?}"
+        );
         for (t, r) in cases {
             let tab = table(t);
             let f = tab.fisher().unwrap();
