@@ -5,7 +5,7 @@
 
 use mgtrial::analysis::critical::TCritical;
 use mgtrial::analysis::loglinear::{CountRows, MAX_COLUMNS, fit};
-use mgtrial::analysis::negbin::{NegBinScratch, rate_ratio_test};
+use mgtrial::analysis::negbin::{NegBinScratch, fit_negbin, rate_ratio_test};
 use mgtrial::analysis::poisson::poisson_test;
 use mgtrial::analysis::wilcoxon::{RankScratch, wilcoxon};
 use mgtrial::outcome::count::CountModel;
@@ -121,4 +121,33 @@ fn welch_change(a: &[f64], b: &[f64]) -> (f64, f64) {
     let ((ma, va, na), (mb, vb, nb)) = (moments(a), moments(b));
     let (qa, qb) = (va / na, vb / nb);
     ((ma - mb) / (qa + qb).sqrt(), (qa + qb).powi(2) / (qa * qa / (na - 1.0) + qb * qb / (nb - 1.0)))
+}
+
+/// Strongly overdispersed counts (gamma shape 0.2 and 0.5, the baseline as covariate on the
+/// log and the raw scale): every fit at the Peikert size converges. Fisher scoring, which
+/// converges only linearly for NB2, ran out of iterations on some of these.
+#[test]
+fn negbin_fits_converge_on_strongly_overdispersed_counts() {
+    let (mut rows, mut scratch) = (CountRows::default(), NegBinScratch::default());
+    for (theta, raw) in [(0.2, false), (0.5, true)] {
+        let mut model = CountModel::peikert_attacks();
+        model.theta = theta;
+        let sampler = model.sampler();
+        let mut failed = 0;
+        for rep in 0..2000u64 {
+            rows.clear();
+            for arm in 0..2u64 {
+                let mut rng = stream_rng(47, rep, arm);
+                for _ in 0..[38, 43][arm as usize] {
+                    let p = sampler.draw(&mut rng, if arm == 1 { 0.69 } else { 1.0 });
+                    let b = f64::from(p.baseline);
+                    let mut row = [0.0; MAX_COLUMNS];
+                    row[..3].copy_from_slice(&[1.0, arm as f64, if raw { b } else { (b + 1.0).ln() }]);
+                    rows.push(p.followup, row);
+                }
+            }
+            failed += usize::from(fit_negbin(&mut rows, &[0, 1, 2], &mut scratch).is_none());
+        }
+        assert_eq!(failed, 0, "theta {theta}, raw covariate {raw}: {failed} of 2000 fits failed");
+    }
 }

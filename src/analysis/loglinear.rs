@@ -1,6 +1,6 @@
-//! Log-linear regression of counts, `ln E[y] = x'beta`, by Fisher scoring (iteratively
-//! reweighted least squares; McCullagh & Nelder 1989, *Generalized Linear Models*, 2nd ed.,
-//! sections 2.5 and 6.2), for a variance `V(mu) = mu (1 + a mu)`: Poisson with `a = 0`, the
+//! Log-linear regression of counts, `ln E[y] = x'beta`, by Newton's method in iteratively
+//! reweighted least-squares form (McCullagh & Nelder 1989, *Generalized Linear Models*, 2nd
+//! ed., sections 2.5 and 6.2; for the Poisson's canonical log link it is Fisher scoring), for a variance `V(mu) = mu (1 + a mu)`: Poisson with `a = 0`, the
 //! negative binomial NB2 with `a = 1 / theta` (Hilbe 2011, *Negative Binomial Regression*,
 //! ch. 8). The Poisson, quasi-Poisson and negative-binomial analyses are built on it.
 
@@ -9,7 +9,7 @@ use super::linalg::{cholesky, solve};
 /// Most columns of a count design (intercept, treatment, stratum, interaction, covariates).
 pub const MAX_COLUMNS: usize = 6;
 
-/// Fisher-scoring iterations at most (R's `glm.control` allows 25; ours converge in 4-8).
+/// Newton iterations at most (R's `glm.control` allows 25; Newton converges quadratically).
 const MAX_ITERATIONS: usize = 50;
 
 /// A linear predictor beyond this (a rate ratio of e^30) means separation, e.g. an arm whose
@@ -138,7 +138,7 @@ impl LogLinearFit {
 }
 
 /// The `beta`-dependent part of the log-likelihood, `sum y ln mu - (y + 1/a) ln(1 + a mu)`
-/// (for `a = 0`, `sum y ln mu - mu`), summed by pattern, which Fisher scoring must not
+/// (for `a = 0`, `sum y ln mu - mu`), summed by pattern, which a Newton step must not
 /// decrease, and the sum of its terms' magnitudes, the scale of its rounding error (the sum
 /// itself can be near 0).
 fn kernel(patterns: &[Pattern], a: f64) -> (f64, f64) {
@@ -187,9 +187,18 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
         Some((solve(&factor, &rhs, p), factor))
     };
     let weight = |m: f64| m / (1.0 + a * m);
-    // Fisher scoring on the log link: the working response z = eta + (y - mu) / mu, whose
-    // mean over a pattern's rows uses the pattern's mean count.
-    let scoring = |q: &Pattern| (q.n * weight(q.mu), q.eta + (q.sum_y / q.n - q.mu) / q.mu);
+    // Newton's method with the observed information, whose weight for NB2 on the log link is
+    // `mu (n + a sum y) / (1 + a mu)^2` per pattern (positive): Fisher scoring, with the
+    // expected weight `n mu / (1 + a mu)`, converges only linearly when `a > 0`. As a
+    // weighted least-squares step, the working value is the score contribution
+    // `(sum y - n mu) / (1 + a mu)` over the weight, and the solution is the change in beta.
+    let newton = |q: &Pattern| {
+        let spread = 1.0 + a * q.mu;
+        let w = q.mu * (q.n + a * q.sum_y) / (spread * spread);
+        (w, (q.sum_y - q.n * q.mu) / spread / w)
+    };
+    // The expected (Fisher) information, whose inverse gives the reported variances, as
+    // R's `glm` and `glm.nb` report them.
     let information = |q: &Pattern| (q.n * weight(q.mu), 0.0);
     let mut beta = match start {
         Some(b) => b,
@@ -216,7 +225,11 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
     }
     let (mut objective, mut scale) = kernel(patterns, a);
     for iteration in 1..=MAX_ITERATIONS {
-        let (mut candidate, _) = step(patterns, &scoring)?;
+        let (delta, _) = step(patterns, &newton)?;
+        let mut candidate = beta;
+        for k in 0..p {
+            candidate[k] += delta[k];
+        }
         // A full step below rounding of the coefficients has converged, whatever the
         // objective's last digits say.
         let negligible = (0..p).all(|k| (candidate[k] - beta[k]).abs() <= 1e-10 * (1.0 + beta[k].abs()));

@@ -1,6 +1,6 @@
 //! Negative-binomial (NB2) regression with the dispersion estimated by maximum likelihood, as
 //! R's `MASS::glm.nb` fits it (Venables & Ripley 2002, *Modern Applied Statistics with S*,
-//! sec. 7.4): alternate a Fisher-scoring fit of the coefficients at a fixed `theta` with a
+//! sec. 7.4): alternate a Newton fit of the coefficients at a fixed `theta` with a
 //! Newton solve of the likelihood equation for `theta` at the fitted means, until both settle.
 //! `Var(y) = mu + mu^2 / theta`.
 //!
@@ -17,8 +17,10 @@ use super::loglinear::{CountRows, LogLinearFit, MAX_COLUMNS, Pattern, fit};
 /// the Poisson limit (`a = 1 / theta = 0`), as `theta.ml` reaching its limit.
 const MAX_THETA: f64 = 1e8;
 
-/// Alternations of the coefficients and `theta` at most (R: 25).
-const MAX_ALTERNATIONS: usize = 50;
+/// Alternations of the coefficients and `theta` at most (R: 25). The alternation converges
+/// linearly, slowly where the likelihood is flat in `theta`: strongly overdispersed counts at
+/// the Peikert size took up to 86 (tested), so R's limit would count such fits as failures.
+const MAX_ALTERNATIONS: usize = 500;
 
 /// Newton steps for `theta` at most (R's `theta.ml`: 25).
 const MAX_THETA_STEPS: usize = 200;

@@ -111,7 +111,8 @@ impl CountModel {
                 if mean >= days {
                     return Err(format!("mean migraine days {mean} must be below the {days} days of the window"));
                 }
-                let s = baseline_weeks / 4.0 / days;
+                // Rates are per 4 weeks, so a day's probability is 1 - exp(-rate / 28).
+                let s = 1.0 / 28.0;
                 let laplace = |rate: f64, theta: f64, s: f64| (1.0 + s * rate / theta).powf(-theta);
                 let mean_days = |rate: f64, theta: f64| days * (1.0 - laplace(rate, theta, s));
                 let sd_days = |rate: f64, theta: f64| {
@@ -135,22 +136,31 @@ impl CountModel {
                     Some(0.5 * (lo + hi))
                 };
                 let sd_at = |theta: f64| rate_for(theta).map(|r| sd_days(r, theta));
-                let (mut lo, mut hi) = (1e-3f64, 1e6f64);
-                let (most, least) = (sd_at(lo).unwrap_or(f64::INFINITY), sd_at(hi).unwrap_or(0.0));
-                if !(sd < most && sd > least) {
-                    return Err(format!(
+                // Days in a window have at most the SD of all-or-nothing people,
+                // sqrt(mean (days - mean)); at least that of everyone at one rate.
+                let (most, least) = ((mean * (days - mean)).sqrt(), sd_at(1e6).unwrap_or(0.0));
+                let out_of_reach = || {
+                    format!(
                         "migraine days with mean {mean} in {days} days can have an SD between {least:.3} (everyone at the \
-                         same rate) and {most:.3}; {sd} is outside"
-                    ));
+                         same rate) and {most:.3} (everyone at none or every day); {sd} is outside"
+                    )
+                };
+                if !(sd < most && sd > least) {
+                    return Err(out_of_reach());
                 }
                 // Bisection on ln theta: the SD falls as theta rises.
+                let (mut lo, mut hi) = (1e-6f64, 1e6f64);
                 for _ in 0..200 {
                     let mid = (lo * hi).sqrt();
                     if sd_at(mid).unwrap_or(f64::INFINITY) > sd { lo = mid } else { hi = mid }
                 }
                 let theta = (lo * hi).sqrt();
-                let rate = rate_for(theta).ok_or("no rate gives that mean")?;
-                Ok(model(rate * 4.0 / baseline_weeks, theta))
+                let rate = rate_for(theta).ok_or_else(out_of_reach)?;
+                // Near the ceiling the gamma cannot reach the SD: check what was reached.
+                if (sd_days(rate, theta) / sd - 1.0).abs() > 1e-6 {
+                    return Err(out_of_reach());
+                }
+                Ok(model(rate, theta))
             }
         }
     }
@@ -185,7 +195,7 @@ impl CountModel {
                             / NODES as f64
                     }
                 };
-                7.0 * weeks * (1.0 - mean_laplace)
+                (7.0 * weeks).round() * (1.0 - mean_laplace)
             }
         }
     }
@@ -288,12 +298,18 @@ mod tests {
     }
 
     /// The model solved from baseline moments gives them back: Gaul 2015's 6.2 migraine days
-    /// per 4 weeks with an SD of 2.75 (UNVERIFIED ESTIMATE, lit. file "MMD SD at baseline"), and
-    /// Peikert 1996's 3.6 attacks with an SD of 2.8.
+    /// per 4 weeks with an SD of 2.75 (UNVERIFIED ESTIMATE, lit. file "MMD SD at baseline"),
+    /// Peikert 1996's 3.6 attacks with an SD of 2.8, and twice Gaul's days over 8 weeks.
     #[test]
     fn moments_are_matched() {
-        for (kind, mean, sd) in [(CountKind::MigraineDays, 6.2, 2.75), (CountKind::Attacks, 3.6, 2.8)] {
-            let m = CountModel::from_baseline_moments(kind, mean, sd, 4.0, 4.0, 0.84).unwrap();
+        // The last case has an 8-week baseline window: the moments are those of its 56 days.
+        let cases = [
+            (CountKind::MigraineDays, 6.2, 2.75, 4.0),
+            (CountKind::Attacks, 3.6, 2.8, 4.0),
+            (CountKind::MigraineDays, 12.4, 5.0, 8.0),
+        ];
+        for (kind, mean, sd, weeks) in cases {
+            let m = CountModel::from_baseline_moments(kind, mean, sd, weeks, 4.0, 0.84).unwrap();
             let s = m.sampler();
             let mut rng = stream_rng(23, 0, 0);
             let values: Vec<f64> = (0..200_000).map(|_| f64::from(s.draw(&mut rng, 1.0).baseline)).collect();
@@ -306,6 +322,9 @@ mod tests {
             let var_se = ((mu4 - var_hat * var_hat) / n).sqrt();
             assert!((var_hat - sd * sd).abs() < 4.0 * var_se, "{kind:?}: SD {} vs {sd}", var_hat.sqrt());
         }
+        // Out of reach: near the all-or-nothing ceiling, and below the fixed-rate floor.
+        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 20.0, 4.0, 4.0, 1.0).is_err());
+        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 11.5, 4.0, 4.0, 1.0).is_err());
         assert!(CountModel::from_baseline_moments(CountKind::Attacks, 3.6, 1.5, 4.0, 4.0, 1.0).is_err());
         assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 0.5, 4.0, 4.0, 1.0).is_err());
         assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 30.0, 3.0, 4.0, 4.0, 1.0).is_err());
