@@ -45,6 +45,15 @@ pub struct FisherExact {
 }
 
 impl ResponderTable {
+    /// Both arms non-empty and no more responders than participants: every analysis below
+    /// returns `None` for any other table.
+    pub fn is_valid(&self) -> bool {
+        self.active_n > 0
+            && self.placebo_n > 0
+            && self.active_responders <= self.active_n
+            && self.placebo_responders <= self.placebo_n
+    }
+
     pub fn rates(&self) -> (f64, f64) {
         (
             f64::from(self.active_responders) / f64::from(self.active_n),
@@ -58,15 +67,19 @@ impl ResponderTable {
         a - p
     }
 
-    /// `p_active / p_placebo` (infinite with no placebo responder, NaN-free: 0/0 is `None`).
+    /// `p_active / p_placebo`: infinite with no placebo responder; `None` when neither arm
+    /// has a responder (0/0) or the table is invalid.
     pub fn risk_ratio(&self) -> Option<f64> {
         let (a, p) = self.rates();
-        (p > 0.0 || a > 0.0).then(|| a / p)
+        (self.is_valid() && (p > 0.0 || a > 0.0)).then(|| a / p)
     }
 
     /// Pearson's chi-square; `yates` applies the continuity correction. `None` when a margin
     /// is zero (no responders or no non-responders at all, or an empty arm).
     pub fn chi_square(&self, yates: bool) -> Option<ChiSquare> {
+        if !self.is_valid() {
+            return None;
+        }
         let (a, n1) = (f64::from(self.active_responders), f64::from(self.active_n));
         let (c, n2) = (f64::from(self.placebo_responders), f64::from(self.placebo_n));
         let n = n1 + n2;
@@ -87,12 +100,12 @@ impl ResponderTable {
 
     /// Fisher's exact test. `None` for an empty arm.
     pub fn fisher(&self) -> Option<FisherExact> {
-        let (m, n2) = (u64::from(self.active_n), u64::from(self.placebo_n));
-        if m == 0 || n2 == 0 {
+        if !self.is_valid() {
             return None;
         }
+        let (m, n2) = (u64::from(self.active_n), u64::from(self.placebo_n));
         let n = m + n2;
-        let k = u64::from(self.active_responders + self.placebo_responders);
+        let k = u64::from(self.active_responders) + u64::from(self.placebo_responders);
         let observed = u64::from(self.active_responders);
         let (lo, hi) = (k.saturating_sub(n2), k.min(m));
         // Relative probabilities: 1 at the mode, by P(x + 1) / P(x) = (m - x)(k - x) /
@@ -118,7 +131,7 @@ impl ResponderTable {
     /// Newcombe's hybrid score interval for the risk difference at normal quantile `z`
     /// (1.96 for 95%). `None` for an empty arm.
     pub fn newcombe_interval(&self, z: f64) -> Option<(f64, f64)> {
-        if self.active_n == 0 || self.placebo_n == 0 {
+        if !self.is_valid() {
             return None;
         }
         let (pa, pp) = self.rates();
@@ -136,6 +149,9 @@ impl ResponderTable {
 /// variance `1 / (1 / A + 1 / (n_a - A) + 1 / (m - A) + 1 / (N - n_a - m + A))`. `None` when an
 /// odds ratio or a variance is undefined (an empty margin, or `psi` 0 or infinite).
 pub fn breslow_day(strata: &[ResponderTable; 2]) -> Option<(f64, f64)> {
+    if !strata.iter().all(ResponderTable::is_valid) {
+        return None;
+    }
     let cells = |t: &ResponderTable| {
         let (a, c) = (f64::from(t.active_responders), f64::from(t.placebo_responders));
         (a, f64::from(t.active_n) - a, c, f64::from(t.placebo_n) - c)
@@ -159,11 +175,12 @@ pub fn breslow_day(strata: &[ResponderTable; 2]) -> Option<(f64, f64)> {
         let (lo, hi) = ((m - (c + d)).max(0.0), n_active.min(m));
         // (1 - psi) A^2 + (rest + psi (n_a + m)) A - psi n_a m = 0, the root within [lo, hi].
         let (qa, qb, qc) = (1.0 - psi, rest + psi * (n_active + m), -psi * n_active * m);
+        // The stable quadratic formula (no cancellation between -b and the root).
         let expected = if qa.abs() < 1e-12 {
             -qc / qb
         } else {
-            let root = (qb * qb - 4.0 * qa * qc).sqrt();
-            let (r1, r2) = ((-qb + root) / (2.0 * qa), (-qb - root) / (2.0 * qa));
+            let q = -0.5 * (qb + qb.signum() * (qb * qb - 4.0 * qa * qc).sqrt());
+            let (r1, r2) = (q / qa, qc / q);
             if r1 >= lo - 1e-9 && r1 <= hi + 1e-9 { r1 } else { r2 }
         };
         let variance =
@@ -244,6 +261,18 @@ mod tests {
         for (strata, statistic, p) in cases {
             let (x, q) = breslow_day(&strata.map(table)).unwrap();
             assert!((x - statistic).abs() < 1e-9 * statistic && (q - p).abs() < 1e-9, "{strata:?}: {x} {q}");
+        }
+    }
+
+    /// Invalid tables (more responders than participants, an empty arm) give `None`, never
+    /// a panic or a NaN.
+    #[test]
+    fn invalid_tables_are_refused() {
+        let over = ResponderTable { active_responders: 6, active_n: 5, placebo_responders: 1, placebo_n: 5 };
+        let empty = ResponderTable { active_responders: 0, active_n: 0, placebo_responders: 1, placebo_n: 5 };
+        for t in [over, empty] {
+            assert!(t.fisher().is_none() && t.chi_square(false).is_none() && t.newcombe_interval(1.96).is_none());
+            assert!(t.risk_ratio().is_none() && breslow_day(&[t, t]).is_none());
         }
     }
 
