@@ -113,18 +113,37 @@ impl ResponderTable {
         let mode = (((k + 1) * (m + 1)) / (n + 2)).clamp(lo, hi);
         // `n - m + x + 1 - k` >= 1 for x >= lo, written so that no intermediate underflows.
         let ratio_up = |x: u64| ((m - x) * (k - x)) as f64 / ((x + 1) * (n - m + x + 1 - k)) as f64;
-        let mut relative = vec![0.0; (hi - lo + 1) as usize];
-        relative[(mode - lo) as usize] = 1.0;
-        for x in mode..hi {
-            relative[(x + 1 - lo) as usize] = relative[(x - lo) as usize] * ratio_up(x);
-        }
-        for x in (lo..mode).rev() {
-            relative[(x - lo) as usize] = relative[(x + 1 - lo) as usize] / ratio_up(x);
-        }
-        let total: f64 = relative.iter().sum();
-        let at_observed = relative[(observed - lo) as usize];
-        let two_sided: f64 = relative.iter().filter(|&&r| r <= at_observed * (1.0 + 1e-7)).sum();
-        let greater: f64 = relative[(observed - lo) as usize..].iter().sum();
+        // Visits every table of the support with its relative probability, outwards from the
+        // mode; two passes (the first finds the observed table's), so nothing is allocated.
+        let walk = |visit: &mut dyn FnMut(u64, f64)| {
+            visit(mode, 1.0);
+            let mut r = 1.0;
+            for x in mode..hi {
+                r *= ratio_up(x);
+                visit(x + 1, r);
+            }
+            let mut r = 1.0;
+            for x in (lo..mode).rev() {
+                r /= ratio_up(x);
+                visit(x, r);
+            }
+        };
+        let mut at_observed = 0.0;
+        walk(&mut |x, r| {
+            if x == observed {
+                at_observed = r;
+            }
+        });
+        let (mut total, mut two_sided, mut greater) = (0.0, 0.0, 0.0);
+        walk(&mut |x, r| {
+            total += r;
+            if r <= at_observed * (1.0 + 1e-7) {
+                two_sided += r;
+            }
+            if x >= observed {
+                greater += r;
+            }
+        });
         Some(FisherExact { p_two_sided: (two_sided / total).min(1.0), p_greater: (greater / total).min(1.0) })
     }
 
