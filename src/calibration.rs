@@ -63,9 +63,8 @@ const MIN_ANALYSABLE: usize = 1000;
 fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
     use crate::trial::{Trial, simulate_trial_into};
     use rayon::prelude::*;
-    let mut probe = plan.clone();
+    let mut probe = plan.with_only(TestKind::Welch);
     probe.response.max_effect = max_effect;
-    probe.test = TestKind::Welch;
     let seed = plan.scenario.design.seed.wrapping_add(CALIBRATION_SEED_OFFSET);
     // Collected in replicate order and summed sequentially: the same for any thread count.
     let diffs: Vec<Option<f64>> = (0..OBSERVED_CALIBRATION_REPS)
@@ -74,7 +73,7 @@ fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
             || Trial::new(&probe),
             |trial, rep| {
                 simulate_trial_into(&probe, seed, rep, trial);
-                trial.comparisons[k].map(|e| e.benefit)
+                trial.results[k].estimate().map(|e| e.benefit)
             },
         )
         .collect();
@@ -218,6 +217,42 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
 /// Expected benefit of active arm `a` among everyone enrolled: the estimand of `true_effect`.
 pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
     expected_effect_below(plan, a, f64::INFINITY)
+}
+
+/// The exact estimand of a result row's CI coverage, where one is known:
+/// - scales, Welch and ANCOVA over everyone: the expected benefit among the enrolled
+///   ([`expected_effect`]);
+/// - attack counts when every treated person has the same benefit `b` (the fixed response,
+///   or no Mg status): `b` itself on the `-ln` rate-ratio scale, and the expected difference in
+///   follow-up attacks `mean rho w / 4 (1 - e^-b)` for Welch and ANCOVA on the counts.
+///
+/// `None` for strata (whose estimand is an average over readings, not true status), responder
+/// and Wilcoxon rows, migraine days (whose days ratio is not the rate ratio) and a benefit
+/// that varies from person to person on a count outcome.
+pub fn slot_estimand(plan: &Plan, slot: &crate::plan::Slot) -> Option<f64> {
+    use crate::outcome::count::CountKind;
+    if slot.subgroup != crate::plan::Subgroup::All {
+        return None;
+    }
+    let effect = || expected_effect(plan, slot.arm);
+    match (&plan.count, slot.test) {
+        (None, TestKind::Welch | TestKind::Ancova) => Some(effect()),
+        (None, _) => None,
+        (Some((m, _)), test) => {
+            let constant = plan.scenario.response.model == ResponseModel::Fixed || plan.mg.is_none();
+            if !constant || m.kind != CountKind::Attacks {
+                return None;
+            }
+            let b = effect();
+            match test {
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => Some(b),
+                TestKind::Welch | TestKind::Ancova => {
+                    Some(m.expected_count(m.followup_weeks, 1.0) * m.placebo_rate_ratio * -(-b).exp_m1())
+                }
+                _ => None,
+            }
+        }
+    }
 }
 
 /// Solves `max_effect` so that the expected benefit of the target arm, among the target

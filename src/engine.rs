@@ -8,8 +8,8 @@
 //! same random streams at every design point (common random numbers), so results at two
 //! points are paired by replicate.
 
-use crate::analysis::Estimate;
-use crate::plan::Plan;
+use crate::comparison::{SlotOutcome, SlotResult};
+use crate::plan::{Plan, Subgroup};
 use crate::power::{replicates_for_half_width, wilson_95};
 use crate::trial::{ArmCounts, Trial, simulate_trial_into};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -56,6 +56,10 @@ pub struct ArmTotals {
     pub dropouts: f64,
     pub normal_at_end: f64,
     pub benefit_sum: f64,
+    pub rate_ratio_sum: f64,
+    pub low_enrolled: f64,
+    pub low_benefit_sum: f64,
+    pub low_rate_ratio_sum: f64,
 }
 
 impl ArmTotals {
@@ -65,6 +69,10 @@ impl ArmTotals {
         self.dropouts += f64::from(c.dropouts);
         self.normal_at_end += f64::from(c.normal_at_end);
         self.benefit_sum += c.benefit_sum;
+        self.rate_ratio_sum += c.rate_ratio_sum;
+        self.low_enrolled += f64::from(c.low_enrolled);
+        self.low_benefit_sum += c.low_benefit_sum;
+        self.low_rate_ratio_sum += c.low_rate_ratio_sum;
     }
 
     fn merge(&mut self, o: &ArmTotals) {
@@ -73,6 +81,25 @@ impl ArmTotals {
         self.dropouts += o.dropouts;
         self.normal_at_end += o.normal_at_end;
         self.benefit_sum += o.benefit_sum;
+        self.rate_ratio_sum += o.rate_ratio_sum;
+        self.low_enrolled += o.low_enrolled;
+        self.low_benefit_sum += o.low_benefit_sum;
+        self.low_rate_ratio_sum += o.low_rate_ratio_sum;
+    }
+
+    /// (enrolled, sum of benefit, sum of rate ratio) in `subgroup` (`None` for the
+    /// interaction, which is a contrast of the two strata).
+    pub fn in_subgroup(&self, subgroup: Subgroup) -> Option<(f64, f64, f64)> {
+        match subgroup {
+            Subgroup::All => Some((self.enrolled, self.benefit_sum, self.rate_ratio_sum)),
+            Subgroup::LowStratum => Some((self.low_enrolled, self.low_benefit_sum, self.low_rate_ratio_sum)),
+            Subgroup::OtherStratum => Some((
+                self.enrolled - self.low_enrolled,
+                self.benefit_sum - self.low_benefit_sum,
+                self.rate_ratio_sum - self.low_rate_ratio_sum,
+            )),
+            Subgroup::Interaction => None,
+        }
     }
 }
 
@@ -83,26 +110,51 @@ impl ArmTotals {
 pub struct ComparisonTotals {
     /// Trials whose test could be computed.
     pub analysable: u32,
+    /// Trials whose iterative fit did not converge (counted as not rejecting).
+    pub not_converged: u32,
     /// Trials whose test rejected.
     pub rejected: u32,
-    /// Analysable trials whose two-sided 95% t interval contains the estimand.
+    /// Analysable trials whose two-sided 95% interval contains the estimand.
     pub covered: u32,
+    /// Sums of the 95% interval's bounds, over the analysable trials that have one
+    /// ([`SlotResult::interval`]), and their number.
+    pub interval_low_sum: f64,
+    pub interval_high_sum: f64,
+    pub intervals: u32,
+    /// Responder rows: responders and completers analysed, active and placebo, summed.
+    pub responders_active: f64,
+    pub analysed_active: f64,
+    pub responders_placebo: f64,
+    pub analysed_placebo: f64,
     mean: f64,
     sum_sq_dev: f64,
 }
 
 impl ComparisonTotals {
     #[inline]
-    fn add(&mut self, e: &Estimate, rejected: bool, covered: bool) {
+    fn add(&mut self, r: &SlotResult, rejected: bool, covered: bool) {
         self.analysable += 1;
         self.rejected += u32::from(rejected);
         self.covered += u32::from(covered);
-        let d = e.benefit - self.mean;
+        let b = r.estimate.benefit;
+        let d = b - self.mean;
         self.mean += d / f64::from(self.analysable);
-        self.sum_sq_dev += d * (e.benefit - self.mean);
+        self.sum_sq_dev += d * (b - self.mean);
+        if let Some((lo, hi)) = r.interval {
+            self.interval_low_sum += lo;
+            self.interval_high_sum += hi;
+            self.intervals += 1;
+        }
+        if let Some(t) = r.table {
+            self.responders_active += f64::from(t.active_responders);
+            self.analysed_active += f64::from(t.active_n);
+            self.responders_placebo += f64::from(t.placebo_responders);
+            self.analysed_placebo += f64::from(t.placebo_n);
+        }
     }
 
     fn merge(&mut self, o: &ComparisonTotals) {
+        self.not_converged += o.not_converged;
         if o.analysable == 0 {
             return;
         }
@@ -114,6 +166,13 @@ impl ComparisonTotals {
         self.analysable += o.analysable;
         self.rejected += o.rejected;
         self.covered += o.covered;
+        self.interval_low_sum += o.interval_low_sum;
+        self.interval_high_sum += o.interval_high_sum;
+        self.intervals += o.intervals;
+        self.responders_active += o.responders_active;
+        self.analysed_active += o.analysed_active;
+        self.responders_placebo += o.responders_placebo;
+        self.analysed_placebo += o.analysed_placebo;
     }
 
     /// Mean estimate over the analysable trials; `None` without any.
@@ -170,18 +229,24 @@ pub struct PointResults {
     /// Two-stage screening: confirmatory tests.
     pub confirmed: f64,
     pub arms: Vec<ArmTotals>,
-    /// Per comparison (active arms in file order).
+    /// Per slot of the plan (see [`Plan::slots`]), named `comparisons` as each is a
+    /// comparison with placebo.
     pub comparisons: Vec<ComparisonTotals>,
     pub rejections: Vec<RejectionBits>,
-    /// Per comparison, the estimand of CI coverage: the expected benefit among the enrolled
-    /// of the active arm, exact by quadrature ([`crate::calibration::expected_effect`]).
-    pub estimands: Vec<f64>,
+    /// Per slot, the estimand of CI coverage where it is known exactly
+    /// ([`crate::calibration::slot_estimand`]).
+    pub estimands: Vec<Option<f64>>,
+    /// Per slot, whether it is a primary row (the primary analysis, everyone): the rows that
+    /// precision control and sample-size searches judge.
+    pub primary: Vec<bool>,
 }
 
 impl PointResults {
     pub fn new(plan: &Plan) -> PointResults {
-        let estimands: Vec<f64> = plan.active_arms().map(|a| crate::calibration::expected_effect(plan, a)).collect();
+        let estimands: Vec<Option<f64>> =
+            plan.slots.iter().map(|s| crate::calibration::slot_estimand(plan, s)).collect();
         PointResults {
+            primary: plan.slots.iter().map(|s| s.test == plan.test && s.subgroup == Subgroup::All).collect(),
             reps: 0,
             screened: 0.0,
             confirmed: 0.0,
@@ -208,10 +273,14 @@ impl PointResults {
         }
     }
 
-    /// Largest 95% Wilson half-width of power over the comparisons.
+    /// The totals of the primary rows.
+    pub fn primary_totals(&self) -> impl Iterator<Item = &ComparisonTotals> {
+        self.comparisons.iter().zip(&self.primary).filter(|(_, p)| **p).map(|(k, _)| k)
+    }
+
+    /// Largest 95% Wilson half-width of power over the primary rows.
     pub fn max_half_width(&self) -> f64 {
-        self.comparisons
-            .iter()
+        self.primary_totals()
             .map(|k| {
                 let (lo, hi) = wilson_95(f64::from(k.rejected), f64::from(self.reps));
                 (hi - lo) / 2.0
@@ -221,8 +290,7 @@ impl PointResults {
 
     /// The power, over the comparisons, nearest 1/2 (the one whose CI is widest).
     fn widest_power(&self) -> f64 {
-        self.comparisons
-            .iter()
+        self.primary_totals()
             .map(|k| f64::from(k.rejected) / f64::from(self.reps))
             .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
             .unwrap_or(0.5)
@@ -257,7 +325,7 @@ impl ChunkTotals {
 /// [`ChunkTotals::new`] for this plan.
 fn simulate_chunk(
     plan: &Plan,
-    estimands: &[f64],
+    estimands: &[Option<f64>],
     chunk: u64,
     range: Range<u64>,
     trial: &mut Trial,
@@ -277,12 +345,19 @@ fn simulate_chunk(
         for (total, c) in out.arms.iter_mut().zip(&trial.arms) {
             total.add(c);
         }
-        for (k, e) in trial.comparisons.iter().enumerate() {
-            if let Some(e) = e {
-                let rejected = plan.rejects(e);
-                let covered = !plan.coverage.exceeds((e.benefit - estimands[k]).abs() / e.se, e.df);
-                out.comparisons[k].add(e, rejected, covered);
-                out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
+        for (k, outcome) in trial.results.iter().enumerate() {
+            match outcome {
+                SlotOutcome::Analysed(r) => {
+                    let rejected = plan.rejects_result(r);
+                    let covered = estimands[k].is_some_and(|t| match r.interval {
+                        Some((lo, hi)) => lo <= t && t <= hi,
+                        None => !plan.coverage.exceeds((r.estimate.benefit - t).abs() / r.estimate.se, r.estimate.df),
+                    });
+                    out.comparisons[k].add(r, rejected, covered);
+                    out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
+                }
+                SlotOutcome::NotConverged => out.comparisons[k].not_converged += 1,
+                SlotOutcome::NotAnalysable => {}
             }
         }
     }
@@ -474,7 +549,7 @@ impl Runner {
                 trials = (trials * 2).min(most);
             }
         }
-        let comparisons = plans.iter().map(|p| p.active_arms().count() as u64).max().unwrap_or(0);
+        let comparisons = plans.iter().map(|p| p.slots.len() as u64).max().unwrap_or(0);
         let most_reps = reps.iter().copied().max().map_or(0, u64::from);
         RunEstimate {
             participants,

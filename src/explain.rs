@@ -159,7 +159,7 @@ pub fn explain(plan: &Plan) -> String {
                     e.mean_absorbed_mg_per_day(),
                     mean_deficit * mean_repleted_fraction(plan, a),
                     effect(a),
-                    plan.scale.unit,
+                    plan.effect_unit(),
                     arm.n_target,
                     100.0 * arm.dropout
                 )
@@ -177,7 +177,7 @@ fn residual_sd(plan: &Plan) -> f64 {
     let (sd_y, rho) = o.observed_followup_sd_and_rho();
     match plan.test {
         TestKind::Welch => o.change_sd.hypot(o.error_sd * std::f64::consts::SQRT_2),
-        TestKind::Ancova => sd_y * (1.0 - rho * rho).sqrt(),
+        _ => sd_y * (1.0 - rho * rho).sqrt(),
     }
 }
 
@@ -188,6 +188,9 @@ fn residual_sd(plan: &Plan) -> f64 {
 pub struct ClosedForm {
     pub effect: f64,
     pub residual_sd: f64,
+    /// Count outcomes: the placebo's expected follow-up count and the gamma shape, for the
+    /// negative-binomial Wald power of Zhu & Lakkis (2014) at rate ratio `exp(-effect)`.
+    pub counts: Option<(f64, f64)>,
     /// Expected completers per unit of n per arm: (active, placebo).
     completers_per_n: (f64, f64),
     /// Units of n per arm in the plan itself (`design.n_per_arm`, or with per-arm sizes the
@@ -204,6 +207,10 @@ impl ClosedForm {
         ClosedForm {
             effect: expected_effect(plan, a),
             residual_sd: residual_sd(plan),
+            counts: plan
+                .count
+                .as_ref()
+                .map(|(m, _)| (m.expected_count(m.followup_weeks, m.placebo_rate_ratio), m.theta)),
             completers_per_n: (
                 f64::from(arm.allocation) * (1.0 - arm.dropout),
                 f64::from(p.allocation) * (1.0 - p.dropout),
@@ -222,8 +229,18 @@ impl ClosedForm {
     /// Approximate power with `n_per_arm` per allocation unit; `None` with too few completers.
     pub fn power(&self, n_per_arm: f64) -> Option<f64> {
         let (n_a, n_p) = (n_per_arm * self.completers_per_n.0, n_per_arm * self.completers_per_n.1);
-        (n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0)
-            .then(|| t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided))
+        (n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0).then(|| match self.counts {
+            Some((m0, theta)) => crate::power::negbin_wald_power(
+                n_a,
+                n_p,
+                m0,
+                m0 * (-self.effect).exp(),
+                theta,
+                self.alpha,
+                self.two_sided,
+            ),
+            None => t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided),
+        })
     }
 }
 
@@ -234,6 +251,21 @@ fn power_lines(plan: &Plan) -> String {
         let arm = &plan.arms[a];
         let p = &plan.arms[plan.placebo];
         let closed = ClosedForm::new(plan, a);
+        if let Some((m0, theta)) = closed.counts {
+            out += &format!(
+                "approximate power, {} vs placebo: {} (negative-binomial Wald test without the baseline covariate, \
+                 Zhu & Lakkis 2014: rate ratio {:.3}, placebo follow-up count {:.3}, theta {:.3}, {:.1} + {:.1} \
+                 completers; ignores effect heterogeneity and the covariate's gain)\n",
+                arm.name,
+                closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
+                (-closed.effect).exp(),
+                m0,
+                theta,
+                f64::from(arm.n_target) * (1.0 - arm.dropout),
+                f64::from(p.n_target) * (1.0 - p.dropout),
+            );
+            continue;
+        }
         out += &format!(
             "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {:.3}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
             arm.name,

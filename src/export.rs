@@ -6,10 +6,11 @@ use crate::summary::ComparisonSummary;
 use crate::sweep::Study;
 
 /// CSV header, in column order.
-pub const COLUMNS: [&str; 29] = [
+pub const COLUMNS: [&str; 39] = [
     "scenario",
     "comparison",
     "analysis",
+    "subgroup",
     "sided",
     "alpha",
     "n_per_arm",
@@ -36,6 +37,15 @@ pub const COLUMNS: [&str; 29] = [
     "normal_at_end_active",
     "reps_not_analysable",
     "power_mc_se",
+    "estimate_unit",
+    "share_not_converged",
+    "rate_ratio",
+    "true_rate_ratio",
+    "mean_ci_low",
+    "mean_ci_high",
+    "responders_active",
+    "responders_placebo",
+    "risk_ratio",
 ];
 
 /// Six decimals, and never "-0.000000". A non-finite value (which validation is there to
@@ -71,6 +81,7 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         r.scenario.clone(),
         r.comparison.clone(),
         r.analysis.clone(),
+        r.subgroup.clone(),
         r.sided.clone(),
         fixed(r.alpha),
         r.n_per_arm.map(|n| n.to_string()).unwrap_or_default(),
@@ -83,7 +94,7 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         fixed(r.power_ci_high),
         optional(r.mean_estimate),
         optional(r.sd_estimate),
-        fixed(r.true_effect),
+        optional(r.true_effect),
         optional(r.bias),
         optional(r.ci_coverage),
         fixed(r.mean_screened),
@@ -97,6 +108,15 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
         optional(r.normal_at_end_active),
         r.reps_not_analysable.to_string(),
         fixed(r.power_mc_se),
+        r.estimate_unit.clone(),
+        optional(r.share_not_converged),
+        optional(r.rate_ratio),
+        optional(r.true_rate_ratio),
+        optional(r.mean_ci_low),
+        optional(r.mean_ci_high),
+        optional(r.responders_active),
+        optional(r.responders_placebo),
+        optional(r.risk_ratio),
     ]
 }
 
@@ -161,13 +181,25 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
         );
     }
     let width = study.points.iter().map(|p| study.describe(p).chars().count()).max().unwrap_or(5).max(5);
+    // With several analyses or strata, each row is named by them too.
+    let plain = first.is_some_and(|f| rows().all(|x| x.analysis == f.analysis && x.subgroup == "all"));
+    let name = |r: &ComparisonSummary| {
+        if plain {
+            r.comparison.clone()
+        } else if r.subgroup == "all" {
+            format!("{} {}", r.comparison, r.analysis)
+        } else {
+            format!("{} {} {}", r.comparison, r.analysis, r.subgroup)
+        }
+    };
+    let name_width = rows().map(|r| name(r).chars().count()).max().unwrap_or(16).max(16);
     let size_width = rows().map(|r| arm_sizes(r.n_active, r.n_placebo).len()).max().unwrap_or(1).max(15);
     let size_cell = |r: &ComparisonSummary| match shared {
         Some(_) => String::new(),
         None => format!("{:>size_width$}  ", arm_sizes(r.n_active, r.n_placebo)),
     };
     out += &format!(
-        "{:<width$}  {:<16} {}{:>6}  {:<12} {:>7}  {:>19}  {:>6}  vs previous (paired p)\n",
+        "{:<width$}  {:<name_width$} {}{:>6}  {:<12} {:>7}  {:>19}  {:>6}  vs previous (paired p)\n",
         "point",
         "comparison",
         if shared.is_some() { String::new() } else { format!("{:>size_width$}  ", "n active+placebo") },
@@ -180,9 +212,9 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     for (point, outcome) in study.points.iter().zip(outcomes) {
         for (r, paired) in outcome.rows.iter().zip(&outcome.vs_previous) {
             out += &format!(
-                "{:<width$}  {:<16} {}{:>6.3}  {:.3}-{:.3}  {:>7}  {:>9.1}/{:<9.1}  {:>6}  {}\n",
+                "{:<width$}  {:<name_width$} {}{:>6.3}  {:.3}-{:.3}  {:>7}  {:>9.1}/{:<9.1}  {:>6}  {}\n",
                 study.describe(point),
-                r.comparison,
+                name(r),
                 size_cell(r),
                 r.power,
                 r.power_ci_low,
@@ -207,10 +239,15 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
 /// A readable summary for the terminal.
 pub fn table(rows: &[ComparisonSummary]) -> String {
     let mut out = String::new();
+    let mut previous: Option<&str> = None;
     for r in rows {
+        // Screening and follow-up are the same for every row of a comparison: shown once.
+        let first_of_comparison = previous != Some(r.comparison.as_str());
+        previous = Some(r.comparison.as_str());
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
+        let who = if r.subgroup == "all" { String::new() } else { format!(" | {}", r.subgroup.replace('_', " ")) };
         out += &format!(
-            "{} | {} vs placebo | {} ({}-sided, alpha {}) | n {} | {} trials, seed {}\n",
+            "{} | {} vs placebo{who} | {} ({}-sided, alpha {}) | n {} | {} trials, seed {}\n",
             r.scenario,
             r.comparison,
             r.analysis,
@@ -228,33 +265,52 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             v.map_or("-".to_string(), |v| if signed { format!("{v:+.3}") } else { format!("{v:.3}") })
         };
         out += &format!(
-            "  estimate         {} (SD {}) {}; true effect {:.3}; bias {}; 95% CI coverage {}\n",
+            "  estimate         {} (SD {}) {}; true effect {}; bias {}; 95% CI coverage {}\n",
             show(r.mean_estimate, false),
             show(r.sd_estimate, false),
-            r.unit,
-            r.true_effect,
+            r.estimate_unit,
+            show(r.true_effect, false),
             show(r.bias, true),
             show(r.ci_coverage, false)
         );
-        out += &format!(
-            "  screening        {:.1} screened{} for {:.1} enrolled ({:.2} per enrolled); PPV deficient {}; sensitivity {}\n",
-            r.mean_screened,
-            r.mean_confirmatory_tests.map_or(String::new(), |c| format!(" ({c:.1} confirmatory tests)")),
-            r.mean_enrolled,
-            r.screened_per_enrolled,
-            pct(r.ppv_deficient),
-            pct(r.selection_sensitivity)
-        );
-        out += &format!(
-            "  follow-up        dropout {:.1}%; normal Mg at end: placebo {}, active {}\n",
-            100.0 * r.dropout_rate,
-            pct(r.normal_at_end_placebo),
-            pct(r.normal_at_end_active)
-        );
+        if let Some(rr) = r.rate_ratio {
+            out += &format!(
+                "  rate ratio       {rr:.3} (geometric mean); true rate ratio {}; fits not converged {}\n",
+                show(r.true_rate_ratio, false),
+                pct(r.share_not_converged)
+            );
+        }
+        if let (Some(a), Some(p)) = (r.responders_active, r.responders_placebo) {
+            out += &format!(
+                "  responders       active {}, placebo {}; risk ratio {}; mean 95% CI of the difference (Newcombe) {} to {}\n",
+                pct(Some(a)),
+                pct(Some(p)),
+                show(r.risk_ratio, false),
+                show(r.mean_ci_low, true),
+                show(r.mean_ci_high, true)
+            );
+        }
+        if first_of_comparison {
+            out += &format!(
+                "  screening        {:.1} screened{} for {:.1} enrolled ({:.2} per enrolled); PPV deficient {}; sensitivity {}\n",
+                r.mean_screened,
+                r.mean_confirmatory_tests.map_or(String::new(), |c| format!(" ({c:.1} confirmatory tests)")),
+                r.mean_enrolled,
+                r.screened_per_enrolled,
+                pct(r.ppv_deficient),
+                pct(r.selection_sensitivity)
+            );
+            out += &format!(
+                "  follow-up        dropout {:.1}%; normal Mg at end: placebo {}, active {}\n",
+                100.0 * r.dropout_rate,
+                pct(r.normal_at_end_placebo),
+                pct(r.normal_at_end_active)
+            );
+        }
         if r.reps_not_analysable > 0 {
             out += &format!(
-                "  note             {} of {} trials could not be analysed (fewer than 2 completers in an arm, or no \
-                 variation in the outcome); they count as not rejecting\n",
+                "  note             {} of {} trials could not be analysed (fewer than 2 completers in an arm, no \
+                 variation in the outcome, or a fit that did not converge); they count as not rejecting\n",
                 r.reps_not_analysable, r.reps
             );
         }

@@ -6,11 +6,12 @@ use crate::calibration::Calibration;
 use crate::error::ScenarioError;
 use crate::intervention::Exposure;
 use crate::outcome::OutcomeModel;
+use crate::outcome::count::{CountModel, CountSampler};
 use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::rng::{standard_normal, uniform};
 use crate::scales::Scale;
-use crate::scenario::{ArmKind, Scenario, SelectionMode, Sided, TestKind};
+use crate::scenario::{ArmKind, Direction, ResponderRule, Scenario, SelectionMode, Sided, TestKind};
 use crate::selection::Screening;
 use rand::Rng;
 
@@ -122,7 +123,18 @@ pub struct Plan {
     pub placebo: usize,
     pub response: ResponseModelParams,
     pub outcome: OutcomeModel,
+    /// The count model and its sampler, for a count outcome.
+    pub count: Option<(CountModel, CountSampler)>,
+    /// The primary analysis.
     pub test: TestKind,
+    /// Every analysis, primary first.
+    pub analyses: Vec<TestKind>,
+    /// The responder rule, when a responder analysis is asked for.
+    pub responder: Option<ResponderPlan>,
+    /// Whether strata and their interaction with treatment are reported.
+    pub by_stratum: bool,
+    /// The result rows of each trial, in output order (see [`Slot`]).
+    pub slots: Vec<Slot>,
     /// Whether the baseline level matters (ANCOVA, or a clipped or rounded scale), so the
     /// observed baseline is drawn with its full SD; otherwise only its measurement error.
     pub baseline_level_matters: bool,
@@ -188,13 +200,36 @@ impl Plan {
             })
             .collect();
         let placebo = arms.iter().position(|a| !a.is_active).expect("validated: one placebo arm");
-        let (scale, scale_overridden) = crate::scales::resolve(&s.outcome).expect("validated outcome");
+        let count = s.outcome.count.map(|_| {
+            let model = crate::outcome::count::from_outcome(&s.outcome).expect("validated count outcome");
+            let sampler = model.sampler();
+            (model, sampler)
+        });
+        let (scale, scale_overridden) = match &count {
+            Some((m, _)) => (count_scale(s, m), Vec::new()),
+            None => crate::scales::resolve(&s.outcome).expect("validated outcome"),
+        };
         let outcome = OutcomeModel::new(&scale);
         let reject_tail = match s.analysis.sided {
             Sided::Two => s.analysis.alpha / 2.0,
             Sided::One => s.analysis.alpha,
         };
         let mut response = ResponseModelParams::new(&s.response, s.design.duration_weeks);
+        if count.is_some() && s.response.max_effect.is_none() {
+            response.max_effect = crate::scenario::DEFAULT_MAX_EFFECT_COUNTS;
+        }
+        let counts = count.is_some();
+        let analyses = s.analysis.all(counts);
+        let by_stratum = s.analysis.by_stratum.unwrap_or(s.selection.mode == SelectionMode::Stratify);
+        let responder = analyses.iter().any(|t| t.is_responder()).then(|| {
+            let r = &s.analysis.responder;
+            ResponderPlan {
+                rule: r.rule,
+                fraction: r.fraction,
+                cutoff: r.cutoff.unwrap_or(0.0),
+                lower_is_better: r.direction.unwrap_or(scale.direction) == Direction::LowerIsBetter,
+            }
+        });
         if let Some(c) = fixed {
             // max_effect is in the calibrated scale's units: another scale cannot reuse it.
             if c.unit != scale.unit || c.direction != scale.direction {
@@ -221,10 +256,17 @@ impl Plan {
             mode: s.selection.mode,
             placebo,
             response,
-            baseline_level_matters: s.analysis.test == TestKind::Ancova || outcome.is_nonlinear(),
+            baseline_level_matters: analyses.contains(&TestKind::Ancova)
+                || outcome.is_nonlinear()
+                || responder.is_some(),
             outcome,
-            test: s.analysis.test,
-            n_strata: if s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
+            count,
+            test: analyses[0],
+            slots: Vec::new(),
+            analyses,
+            responder,
+            by_stratum,
+            n_strata: if by_stratum || s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
             reject: TCritical::shared(reject_tail),
             coverage: TCritical::shared(0.025),
             screening: mg.as_ref().map(|m| {
@@ -236,6 +278,7 @@ impl Plan {
             assay,
             arms,
         };
+        plan.slots = plan.build_slots();
         if fixed.is_none() && s.response.target_effect.is_some() {
             let c = crate::calibration::solve(&plan).map_err(|m| invalid("response.target_effect", m))?;
             plan.response.max_effect = c.max_effect;
@@ -244,10 +287,54 @@ impl Plan {
         Ok(plan)
     }
 
+    /// The rows of a trial: per comparison, per analysis, the whole trial and, by stratum,
+    /// each stratum and the interaction.
+    fn build_slots(&self) -> Vec<Slot> {
+        let subgroups: &[Subgroup] = if self.by_stratum {
+            &[Subgroup::All, Subgroup::LowStratum, Subgroup::OtherStratum, Subgroup::Interaction]
+        } else {
+            &[Subgroup::All]
+        };
+        let mut slots = Vec::new();
+        for (comparison, arm) in self.active_arms().enumerate() {
+            for &test in &self.analyses {
+                for &subgroup in subgroups {
+                    slots.push(Slot { comparison, arm, test, subgroup });
+                }
+            }
+        }
+        slots
+    }
+
+    /// This plan analysed by `test` alone, over the whole trial (for calibration probes).
+    pub fn with_only(&self, test: TestKind) -> Plan {
+        let mut p = self.clone();
+        p.test = test;
+        p.analyses = vec![test];
+        p.by_stratum = false;
+        p.n_strata = if p.mode == SelectionMode::Stratify { 2 } else { 1 };
+        p.slots = p.build_slots();
+        p
+    }
+
     /// Whether a trial's test rejects: `t > c` one-sided (benefit), `|t| > c` two-sided.
     pub fn rejects(&self, e: &crate::analysis::Estimate) -> bool {
         let t = e.t();
         self.reject.exceeds(if self.two_sided() { t.abs() } else { t }, e.df)
+    }
+
+    /// Whether a row of a trial rejects: by its own p-value where it has one, else by
+    /// [`Plan::rejects`].
+    pub fn rejects_result(&self, r: &crate::comparison::SlotResult) -> bool {
+        match r.p_value {
+            Some(p) => p < self.scenario.analysis.alpha,
+            None => self.rejects(&r.estimate),
+        }
+    }
+
+    /// The unit of the response's benefit: the outcome's, or for counts `-ln rate ratio`.
+    pub fn effect_unit(&self) -> String {
+        if self.count.is_some() { "-ln rate ratio".into() } else { self.scale.unit.clone() }
     }
 
     pub fn two_sided(&self) -> bool {
@@ -267,6 +354,90 @@ impl Plan {
 
     pub fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
         self.arms.iter().enumerate().filter(|(_, a)| a.is_active).map(|(i, _)| i)
+    }
+}
+
+/// The scale-like description of a count outcome: its name, the unit of a follow-up
+/// window's count, and fewer is better (the mean is the baseline window's).
+fn count_scale(s: &Scenario, m: &CountModel) -> Scale {
+    Scale {
+        name: s.outcome.name.clone().unwrap_or_else(|| m.kind.label().replace('_', " ")),
+        unit: s.outcome.unit.clone().unwrap_or_else(|| m.kind.unit(m.followup_weeks)),
+        direction: Direction::LowerIsBetter,
+        baseline_mean: m.expected_count(m.baseline_weeks, 1.0),
+        baseline_sd: 1.0,
+        natural_change: 0.0,
+        placebo_response: 0.0,
+        change_sd: 1.0,
+        reliability: 1.0,
+        assessments: 1,
+        min: f64::NEG_INFINITY,
+        max: f64::INFINITY,
+        integer: false,
+    }
+}
+
+/// Which participants a result row describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subgroup {
+    /// Everyone analysed (stratum-adjusted where the analysis allows, when by stratum).
+    All,
+    /// The stratum whose screening reading is below the threshold.
+    LowStratum,
+    /// The stratum at or above it.
+    OtherStratum,
+    /// The treatment x stratum interaction: the effect in the low stratum minus the other's.
+    Interaction,
+}
+
+impl Subgroup {
+    pub fn label(self) -> &'static str {
+        match self {
+            Subgroup::All => "all",
+            Subgroup::LowStratum => "low_stratum",
+            Subgroup::OtherStratum => "other_stratum",
+            Subgroup::Interaction => "interaction",
+        }
+    }
+}
+
+/// One result row of a trial: a comparison of an active arm with placebo, by one analysis,
+/// in one subgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    /// Index among the active arms.
+    pub comparison: usize,
+    /// Index of the active arm among all arms.
+    pub arm: usize,
+    pub test: TestKind,
+    pub subgroup: Subgroup,
+}
+
+/// Who responds: improvement of a share of the baseline, or remission past a cut-off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResponderPlan {
+    pub rule: ResponderRule,
+    pub fraction: f64,
+    pub cutoff: f64,
+    pub lower_is_better: bool,
+}
+
+impl ResponderPlan {
+    /// Whether a participant with observed `baseline` and `follow_up` (same units; for counts
+    /// the baseline scaled to the follow-up window) responds. Relative improvement needs a
+    /// baseline above 0: from 0 nobody improves by a share.
+    #[inline]
+    pub fn responds(&self, baseline: f64, follow_up: f64) -> bool {
+        match (self.rule, self.lower_is_better) {
+            (ResponderRule::RelativeImprovement, true) => {
+                baseline > 0.0 && follow_up <= (1.0 - self.fraction) * baseline
+            }
+            (ResponderRule::RelativeImprovement, false) => {
+                baseline > 0.0 && follow_up >= (1.0 + self.fraction) * baseline
+            }
+            (ResponderRule::Remission, true) => follow_up <= self.cutoff,
+            (ResponderRule::Remission, false) => follow_up >= self.cutoff,
+        }
     }
 }
 
@@ -350,8 +521,8 @@ pub fn check_thresholds(
     let below = mg.prob_reading_below(assay, threshold);
     let name = assay.kind.label();
     match s.selection.mode {
-        SelectionMode::AllComers => Ok(()),
-        SelectionMode::Stratify => {
+        SelectionMode::AllComers if s.analysis.by_stratum != Some(true) => Ok(()),
+        SelectionMode::Stratify | SelectionMode::AllComers => {
             if (MIN_STRATUM_SHARE..=1.0 - MIN_STRATUM_SHARE).contains(&below) {
                 return Ok(());
             }

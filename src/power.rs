@@ -34,6 +34,19 @@ fn expect_chi_square<G: Fn(f64) -> f64>(nu: f64, g: G) -> f64 {
     simpson(|v| if v <= 0.0 { 0.0 } else { chi.pdf(v) * g(v) }, lo, hi, INTERVALS)
 }
 
+/// Power of the negative-binomial Wald test of the log rate ratio with `n1`, `n0` per arm,
+/// expected counts `m1` (active) and `m0` (placebo) per window and gamma shape `theta`, by
+/// Zhu & Lakkis (2014), "Sample size calculation for comparing two negative binomial rates",
+/// Stat. Med. 33:376-387, with `V0 = V1`: `Var(ln RR) = 1/(n0 m0) + 1/(n1 m1) + (1/n0 + 1/n1)/theta`
+/// and a normal reference.
+pub fn negbin_wald_power(n1: f64, n0: f64, m0: f64, m1: f64, theta: f64, alpha: f64, two_sided: bool) -> f64 {
+    let sd = (1.0 / (n0 * m0) + 1.0 / (n1 * m1) + (1.0 / n0 + 1.0 / n1) / theta).sqrt();
+    let d = (m0 / m1).ln() / sd;
+    let z = Normal::standard();
+    let c = z.inverse_cdf(1.0 - if two_sided { alpha / 2.0 } else { alpha });
+    if two_sided { z.cdf(d - c) + z.cdf(-d - c) } else { z.cdf(d - c) }
+}
+
 /// Smallest power whose binomial variance is used to plan replicates: a run of zeros (or of
 /// ones) must not stop the projection, so `p` is held within [0.02, 0.98].
 const PLANNING_POWER_FLOOR: f64 = 0.02;

@@ -270,6 +270,7 @@ pub fn written_out(o: &Outcome, s: &Scale) -> Outcome {
         min: Some(s.min),
         max: Some(s.max),
         integer: Some(s.integer),
+        ..Outcome::default()
     }
 }
 

@@ -338,6 +338,10 @@ impl TargetPopulation {
 
 /// Default of `response.max_effect` when neither it nor `target_effect` is given.
 pub const DEFAULT_MAX_EFFECT: f64 = 12.0;
+/// Default of `response.max_effect` for a count outcome, as -ln rate ratio: repleting 0.15
+/// mmol/L multiplies the attack rate by exp(-0.5) = 0.61 (UNVERIFIED ESTIMATE; Peikert 1996's
+/// 41.6% vs 15.8% fall is a rate ratio of 0.69 among all enrolled [Peikert96]).
+pub const DEFAULT_MAX_EFFECT_COUNTS: f64 = 0.5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -389,6 +393,27 @@ pub struct Outcome {
     /// Round observed scores to whole points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integer: Option<bool>,
+    /// Count family (instead of a scale): `attacks` or `migraine_days`, each with its sourced
+    /// defaults (see `outcome/count.rs`). `baseline_mean` and `baseline_sd` are then the mean
+    /// and SD of the count in the baseline window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<crate::outcome::count::CountKind>,
+    /// Gamma shape of the person's rate (negative-binomial size); instead of `baseline_sd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theta: Option<f64>,
+    /// Length of the baseline window, weeks (default 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_weeks: Option<f64>,
+    /// Length of the follow-up window at the end of treatment, weeks (default 4: weeks 9-12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followup_weeks: Option<f64>,
+    /// Follow-up rate over baseline rate without treatment (placebo response and natural course).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placebo_rate_ratio: Option<f64>,
+    /// Coefficient of variation of each window's rate around the person's own (period-to-period
+    /// variation; default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_cv: Option<f64>,
 }
 
 /// Missing-completely-at-random dropout before the follow-up assessment.
@@ -406,13 +431,113 @@ impl Default for Dropout {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// An analysis of the treatment comparison (see `docs/analyses.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestKind {
-    /// Welch t-test on the change from baseline.
+    /// Welch t-test on the change from baseline (scales and counts).
     Welch,
-    /// Follow-up on treatment + baseline (+ stratum when stratified).
+    /// Follow-up on treatment + baseline (+ stratum when stratified) (scales and counts).
     Ancova,
+    /// Negative-binomial (NB2) regression of the follow-up count on treatment + ln(baseline
+    /// count + 1) (+ stratum), Wald test of the rate ratio.
+    NegbinWald,
+    /// The same regression, likelihood-ratio test.
+    NegbinLr,
+    /// Poisson regression with model-based SEs (overstates power under overdispersion).
+    Poisson,
+    /// Poisson regression with the Pearson dispersion, t reference.
+    QuasiPoisson,
+    /// Wilcoxon-Mann-Whitney on the change in counts (normal approximation, tie-corrected).
+    Wilcoxon,
+    /// Responders: Pearson chi-square.
+    ChiSquare,
+    /// Responders: chi-square with Yates' continuity correction.
+    ChiSquareYates,
+    /// Responders: Fisher's exact test.
+    Fisher,
+}
+
+impl TestKind {
+    pub const ALL: [TestKind; 10] = [
+        TestKind::Welch,
+        TestKind::Ancova,
+        TestKind::NegbinWald,
+        TestKind::NegbinLr,
+        TestKind::Poisson,
+        TestKind::QuasiPoisson,
+        TestKind::Wilcoxon,
+        TestKind::ChiSquare,
+        TestKind::ChiSquareYates,
+        TestKind::Fisher,
+    ];
+
+    /// The name used in scenario files and in the `analysis` column.
+    pub fn label(self) -> &'static str {
+        match self {
+            TestKind::Welch => "welch",
+            TestKind::Ancova => "ancova",
+            TestKind::NegbinWald => "negbin_wald",
+            TestKind::NegbinLr => "negbin_lr",
+            TestKind::Poisson => "poisson",
+            TestKind::QuasiPoisson => "quasi_poisson",
+            TestKind::Wilcoxon => "wilcoxon",
+            TestKind::ChiSquare => "chi_square",
+            TestKind::ChiSquareYates => "chi_square_yates",
+            TestKind::Fisher => "fisher",
+        }
+    }
+
+    /// Whether the test compares responder rates.
+    pub fn is_responder(self) -> bool {
+        matches!(self, TestKind::ChiSquare | TestKind::ChiSquareYates | TestKind::Fisher)
+    }
+
+    /// Whether the test needs count outcomes.
+    pub fn needs_counts(self) -> bool {
+        matches!(
+            self,
+            TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson | TestKind::Wilcoxon
+        )
+    }
+}
+
+/// Who counts as a responder (for the chi-square and Fisher analyses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponderRule {
+    /// Improvement of at least `fraction` of the person's own baseline (default: a 50% fall in
+    /// attacks, migraine days or score [vdKuy02]).
+    RelativeImprovement,
+    /// Follow-up at or beyond `cutoff` on the side of health (remission, e.g. HAM-D <= 7).
+    Remission,
+}
+
+/// The responder endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Responder {
+    pub rule: ResponderRule,
+    /// `relative_improvement`: the share of the baseline by which a responder improves (0.5).
+    pub fraction: f64,
+    /// `remission`: the follow-up value a remitter reaches (outcome units; required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cutoff: Option<f64>,
+    /// Which way improvement goes; defaults to the outcome's direction (counts: lower).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+}
+
+impl Responder {
+    fn is_default(&self) -> bool {
+        *self == Responder::default()
+    }
+}
+
+impl Default for Responder {
+    fn default() -> Self {
+        Responder { rule: ResponderRule::RelativeImprovement, fraction: 0.5, cutoff: None, direction: None }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,14 +551,51 @@ pub enum Sided {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Analysis {
-    pub test: TestKind,
+    /// The primary analysis; default `ancova` for scales, `negbin_wald` for counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestKind>,
+    /// Further analyses of the same simulated trials, each with its own rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secondary: Vec<TestKind>,
     pub alpha: f64,
     pub sided: Sided,
+    /// Also report each biomarker stratum (reading below / at or above `selection.threshold`)
+    /// and the treatment x stratum interaction; default on for `selection.mode = "stratify"`,
+    /// and allowed for all comers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_stratum: Option<bool>,
+    #[serde(skip_serializing_if = "Responder::is_default")]
+    pub responder: Responder,
 }
 
 impl Default for Analysis {
     fn default() -> Self {
-        Analysis { test: TestKind::Ancova, alpha: 0.05, sided: Sided::Two }
+        Analysis {
+            test: None,
+            secondary: Vec::new(),
+            alpha: 0.05,
+            sided: Sided::Two,
+            by_stratum: None,
+            responder: Responder::default(),
+        }
+    }
+}
+
+impl Analysis {
+    /// The primary analysis, with the family's default.
+    pub fn primary(&self, counts: bool) -> TestKind {
+        self.test.unwrap_or(if counts { TestKind::NegbinWald } else { TestKind::Ancova })
+    }
+
+    /// Every analysis, primary first, without repeats.
+    pub fn all(&self, counts: bool) -> Vec<TestKind> {
+        let mut out = vec![self.primary(counts)];
+        for &t in &self.secondary {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
     }
 }
 

@@ -192,9 +192,9 @@ fn plan_at(
     plan_with(source, &o, Some(&context), calibration)
 }
 
-/// Smallest power over the comparisons: (rejections, replicates).
+/// Smallest power over the comparisons (primary analysis, everyone): (rejections, replicates).
 fn worst_power(results: &PointResults) -> (f64, f64) {
-    let worst = results.comparisons.iter().map(|k| k.rejected).min().unwrap_or(0);
+    let worst = results.primary_totals().map(|k| k.rejected).min().unwrap_or(0);
     (worst as f64, f64::from(results.reps))
 }
 
@@ -384,7 +384,12 @@ pub fn search(
     let (final_plan, final_results) = &mut cache[idx];
     runner.refine(final_plan, final_results, spec.precision, spec.cap);
     evaluations[idx] = judge(final_results, spec, report_at);
-    let rows = summarize(final_plan, final_plan.scenario.design.seed, final_results);
+    // The primary rows: those the search judged.
+    let rows = summarize(final_plan, final_plan.scenario.design.seed, final_results)
+        .into_iter()
+        .zip(&final_results.primary)
+        .filter_map(|(row, &primary)| primary.then_some(row))
+        .collect();
     let reps_spent = cache.iter().map(|(_, r)| u64::from(r.reps)).sum();
     let grid_reps_estimate = (is_n && pass.is_some()).then(|| grid_cost(plan, spec, report_at));
     let uncertain = straddling_span(&evaluations, spec.target);

@@ -173,24 +173,28 @@ fn complete_point(
 /// simulated.
 pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Vec<PointOutcome> {
     let mut out: Vec<PointOutcome> = Vec::with_capacity(plans.len());
-    let mut previous: Option<PointResults> = None;
+    let mut previous: Option<(PointResults, Vec<ComparisonSummary>)> = None;
     for (i, (plan, prepared)) in plans.iter().zip(runner.prepare_points(plans)).enumerate() {
         runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
         let (results, rows) = complete_point(runner, plan, prepared, rule);
         let there = study.previous_along_last_axis(i).and_then(|j| {
             debug_assert_eq!(j + 1, i, "the previous point along the last axis is the one before");
-            previous.as_ref()
+            previous.as_ref().map(|(p, r)| (p, r))
         });
-        let vs_previous = (0..rows.len())
-            .map(|k| {
-                // A swept field may change the active arms: only a comparison present at both
-                // points is paired.
-                let there = there.filter(|p| k < p.rejections.len())?;
-                Some(paired(&results.rejections[k], results.reps, &there.rejections[k], there.reps))
+        let key = |r: &ComparisonSummary| (r.comparison.clone(), r.analysis.clone(), r.subgroup.clone());
+        let vs_previous = rows
+            .iter()
+            .enumerate()
+            .map(|(k, row)| {
+                // A swept field may change the arms, analyses or strata: only a row present at
+                // both points (same comparison, analysis and subgroup) is paired.
+                let (there, there_rows) = there?;
+                let j = there_rows.iter().position(|r| key(r) == key(row))?;
+                Some(paired(&results.rejections[k], results.reps, &there.rejections[j], there.reps))
             })
             .collect();
-        out.push(PointOutcome { rows, vs_previous });
-        previous = Some(results);
+        out.push(PointOutcome { rows: rows.clone(), vs_previous });
+        previous = Some((results, rows));
     }
     out
 }

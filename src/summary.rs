@@ -1,9 +1,10 @@
 //! Summaries of many trials: one row per active-vs-placebo comparison of a design point.
 
 use crate::engine::{ArmTotals, PointResults};
-use crate::plan::Plan;
+use crate::outcome::count::CountKind;
+use crate::plan::{Plan, Slot, Subgroup};
 use crate::power::wilson_95;
-use crate::scenario::SelectionMode;
+use crate::scenario::{SelectionMode, TestKind};
 use serde::Serialize;
 
 /// One result row. Rates with no meaning for the design (e.g. PPV when Mg status is not
@@ -14,8 +15,14 @@ pub struct ComparisonSummary {
     pub scenario: String,
     /// Active arm compared with placebo.
     pub comparison: String,
-    /// `welch` or `ancova`.
+    /// The analysis (`welch`, `ancova`, `negbin_wald`, ...: see `docs/analyses.md`).
     pub analysis: String,
+    /// Who the row describes: `all`, `low_stratum`, `other_stratum`, or `interaction` (the
+    /// benefit in the low stratum minus the other's).
+    pub subgroup: String,
+    /// Unit of the estimates: the outcome's, `-ln rate ratio`, `P(active better) - 1/2` or
+    /// `risk difference`.
+    pub estimate_unit: String,
     /// `two` or `one`.
     pub sided: String,
     pub alpha: f64,
@@ -39,8 +46,11 @@ pub struct ComparisonSummary {
     /// better) over the analysable trials; `None` without any (the SD: without two).
     pub mean_estimate: Option<f64>,
     pub sd_estimate: Option<f64>,
-    /// Average individual benefit among the enrolled of the active arm: the estimand.
-    pub true_effect: f64,
+    /// The estimand, from the simulated participants: the average individual benefit among the
+    /// enrolled of the active arm (scales), its `-ln` mean rate ratio, or the expected
+    /// difference in follow-up attacks (attack counts); `None` where the analysis's estimand
+    /// has no such form (responders, Wilcoxon, migraine days).
+    pub true_effect: Option<f64>,
     /// `mean_estimate - true_effect`.
     pub bias: Option<f64>,
     /// Share of the analysable trials whose two-sided 95% t interval contains the expected
@@ -68,10 +78,77 @@ pub struct ComparisonSummary {
     pub normal_at_end_active: Option<f64>,
     /// Trials whose test could not be computed (counted as not rejecting).
     pub reps_not_analysable: u32,
+    /// Regression rows of counts (negative binomial, Poisson, quasi-Poisson): the share of
+    /// trials whose fit did not converge (part of `reps_not_analysable`).
+    pub share_not_converged: Option<f64>,
+    /// Rate-ratio rows: `exp(-mean_estimate)`, the geometric mean of the estimated rate ratio
+    /// (for the interaction, of the low stratum's over the other's).
+    pub rate_ratio: Option<f64>,
+    /// Count rows: the mean rate ratio of treatment on the person's underlying rate among the
+    /// enrolled (for the interaction, the low stratum's over the other's).
+    pub true_rate_ratio: Option<f64>,
+    /// Mean over the analysable trials of the bounds of the 95% interval of the estimate, for
+    /// rows whose interval is not Student's t: Wald on the `-ln` rate-ratio scale, Newcombe's
+    /// for a risk difference.
+    pub mean_ci_low: Option<f64>,
+    pub mean_ci_high: Option<f64>,
+    /// Responder rows: the responder rates of the active and the placebo completers over all
+    /// trials, and their ratio.
+    pub responders_active: Option<f64>,
+    pub responders_placebo: Option<f64>,
+    pub risk_ratio: Option<f64>,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| num / den)
+}
+
+/// The unit of a row's estimates.
+fn estimate_unit(plan: &Plan, test: TestKind) -> String {
+    match test {
+        TestKind::Welch | TestKind::Ancova => plan.scale.unit.clone(),
+        TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => {
+            "-ln rate ratio".into()
+        }
+        TestKind::Wilcoxon => "P(active better) - 1/2".into(),
+        TestKind::ChiSquare | TestKind::ChiSquareYates | TestKind::Fisher => "risk difference".into(),
+    }
+}
+
+/// The mean treatment rate ratio among the active arm's enrolled in `subgroup`; for the
+/// interaction, the low stratum's over the other's.
+fn mean_rate_ratio(arm: &ArmTotals, subgroup: Subgroup) -> Option<f64> {
+    let within = |g: Subgroup| arm.in_subgroup(g).and_then(|(n, _, rr)| ratio(rr, n));
+    match subgroup {
+        Subgroup::Interaction => ratio(within(Subgroup::LowStratum)?, within(Subgroup::OtherStratum)?),
+        g => within(g),
+    }
+}
+
+/// The row's estimand from the simulated participants (see [`ComparisonSummary::true_effect`]).
+fn true_effect(plan: &Plan, slot: &Slot, arm: &ArmTotals) -> Option<f64> {
+    if slot.subgroup == Subgroup::Interaction {
+        let low = Slot { subgroup: Subgroup::LowStratum, ..*slot };
+        let other = Slot { subgroup: Subgroup::OtherStratum, ..*slot };
+        return Some(true_effect(plan, &low, arm)? - true_effect(plan, &other, arm)?);
+    }
+    let (n, benefit, _) = arm.in_subgroup(slot.subgroup)?;
+    match (&plan.count, slot.test) {
+        (None, TestKind::Welch | TestKind::Ancova) => ratio(benefit, n),
+        (Some((m, _)), test) if m.kind == CountKind::Attacks => {
+            let rr = mean_rate_ratio(arm, slot.subgroup)?;
+            match test {
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => {
+                    Some(-rr.ln())
+                }
+                TestKind::Welch | TestKind::Ancova => {
+                    Some(m.expected_count(m.followup_weeks, 1.0) * m.placebo_rate_ratio * (1.0 - rr))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Summarizes the replicates of one design point into one row per comparison.
@@ -84,12 +161,18 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
     let mg = plan.mg.is_some();
     let normal_at_end = |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| mg);
     let placebo = &results.arms[plan.placebo];
-    plan.active_arms()
+    plan.slots
+        .iter()
         .enumerate()
-        .map(|(k, a)| {
+        .map(|(k, slot)| {
+            let a = slot.arm;
             let arm = &results.arms[a];
-            let true_effect = arm.benefit_sum / arm.enrolled;
+            let true_effect = true_effect(plan, slot, arm);
             let totals = &results.comparisons[k];
+            let rate_ratio_row = matches!(
+                slot.test,
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson
+            );
             let analysable = f64::from(totals.analysable);
             let rejections = f64::from(totals.rejected);
             let mean_estimate = totals.mean_estimate();
@@ -100,7 +183,9 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
             ComparisonSummary {
                 scenario: s.name.clone(),
                 comparison: plan.arms[a].name.clone(),
-                analysis: format!("{:?}", s.analysis.test).to_lowercase(),
+                analysis: slot.test.label().to_string(),
+                subgroup: slot.subgroup.label().to_string(),
+                estimate_unit: estimate_unit(plan, slot.test),
                 sided: format!("{:?}", s.analysis.sided).to_lowercase(),
                 alpha: s.analysis.alpha,
                 n_per_arm: s.design.n_per_arm,
@@ -116,8 +201,8 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 mean_estimate,
                 sd_estimate,
                 true_effect,
-                bias: mean_estimate.map(|m| m - true_effect),
-                ci_coverage: ratio(covered, analysable),
+                bias: mean_estimate.zip(true_effect).map(|(m, t)| m - t),
+                ci_coverage: results.estimands[k].and(ratio(covered, analysable)),
                 mean_screened: screened / reps,
                 mean_confirmatory_tests: plan.confirmation.as_ref().map(|_| results.confirmed / reps),
                 mean_enrolled: enrolled_all / reps,
@@ -137,6 +222,16 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 normal_at_end_placebo: normal_at_end(placebo),
                 normal_at_end_active: normal_at_end(arm),
                 reps_not_analysable: (reps - analysable) as u32,
+                share_not_converged: rate_ratio_row.then(|| f64::from(totals.not_converged) / reps),
+                rate_ratio: mean_estimate.filter(|_| rate_ratio_row).map(|m| (-m).exp()),
+                true_rate_ratio: plan.count.as_ref().and_then(|_| mean_rate_ratio(arm, slot.subgroup)),
+                mean_ci_low: ratio(totals.interval_low_sum, f64::from(totals.intervals)),
+                mean_ci_high: ratio(totals.interval_high_sum, f64::from(totals.intervals)),
+                responders_active: ratio(totals.responders_active, totals.analysed_active),
+                responders_placebo: ratio(totals.responders_placebo, totals.analysed_placebo),
+                risk_ratio: ratio(totals.responders_active, totals.analysed_active)
+                    .zip(ratio(totals.responders_placebo, totals.analysed_placebo))
+                    .and_then(|(a, p)| ratio(a, p)),
             }
         })
         .collect()

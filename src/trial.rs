@@ -8,10 +8,11 @@
 //! each stratum. Screening per arm is exact: with iid screenees, the total screened to fill
 //! all arms is negative binomial either way.
 
-use crate::analysis::{Cell, Estimate, ancova::ancova, welch::welch};
+use crate::analysis::{Cell, Estimate};
+use crate::comparison::{ComparisonScratch, CountRecord, SlotOutcome, analyse};
 use crate::plan::{ArmPlan, Plan};
 use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
-use crate::scenario::{SelectionMode, TestKind};
+use crate::scenario::SelectionMode;
 use rand::{Rng, RngExt};
 
 /// Stream id of the single enrolment stream of a stratified trial.
@@ -28,6 +29,13 @@ pub struct ArmCounts {
     pub normal_at_end: u32,
     /// Sum of the individual benefits of the enrolled (outcome units; 0 in placebo).
     pub benefit_sum: f64,
+    /// Count outcomes: sum over the enrolled of the treatment's rate ratio `exp(-benefit)`.
+    pub rate_ratio_sum: f64,
+    /// By stratum: the enrolled of the low stratum (reading below the threshold), and their
+    /// sums of benefit and of rate ratio.
+    pub low_enrolled: u32,
+    pub low_benefit_sum: f64,
+    pub low_rate_ratio_sum: f64,
 }
 
 /// What one trial reports.
@@ -37,7 +45,8 @@ pub struct TrialResult {
     /// Two-stage screening: people given the confirmatory test.
     pub confirmed: u64,
     pub arms: Vec<ArmCounts>,
-    /// One per active arm, in file order; `None` if the test could not be computed.
+    /// One per slot of the plan (see [`Plan::slots`]); `None` if the test could not be
+    /// computed.
     pub comparisons: Vec<Option<Estimate>>,
 }
 
@@ -99,16 +108,18 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option
     }
 }
 
-/// Treats, follows up and measures one enrolled person; returns the completer's observed
-/// (baseline, follow-up), centred on the baseline mean, or `None` after dropout.
+/// Treats and follows up one enrolled person (`low`: in the low stratum, when strata are
+/// reported); returns the individual benefit and whether the person completed the trial.
+/// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
 #[inline(always)]
-fn follow_up<R: Rng>(
+fn treat<R: Rng, const COUNTS: bool>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
     person: Option<Enrolled>,
+    low: bool,
     counts: &mut ArmCounts,
-) -> Option<(f64, f64)> {
+) -> (f64, bool) {
     counts.enrolled += 1;
     let mut repleted = 0.0;
     let mut deficit = 0.0;
@@ -129,14 +140,27 @@ fn follow_up<R: Rng>(
     }
     let benefit = if arm.is_active { plan.response.benefit(deficit, repleted) } else { 0.0 };
     counts.benefit_sum += benefit;
+    let rate_ratio = if COUNTS { (-benefit).exp() } else { 0.0 };
+    counts.rate_ratio_sum += rate_ratio;
+    if low {
+        counts.low_enrolled += 1;
+        counts.low_benefit_sum += benefit;
+        counts.low_rate_ratio_sum += rate_ratio;
+    }
     if arm.dropout > 0.0 && uniform(rng) < arm.dropout {
         counts.dropouts += 1;
-        return None;
+        return (benefit, false);
     }
     if let Some((screening, screening_error, m)) = status {
         let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + repleted), screening_error);
         counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
     }
+    (benefit, true)
+}
+
+/// A completer's observed (baseline, follow-up) on the scale, centred on the baseline mean.
+#[inline(always)]
+fn measure_scale<R: Rng>(plan: &Plan, rng: &mut R, benefit: f64) -> (f64, f64) {
     let o = &plan.outcome;
     let expected_change = o.common_change + o.benefit_sign * benefit;
     let (x, y) = if plan.baseline_level_matters {
@@ -154,12 +178,53 @@ fn follow_up<R: Rng>(
         let x = if o.error_sd > 0.0 { o.baseline_mean + o.error_sd * normal(rng) } else { o.baseline_mean };
         (x, y)
     };
-    Some((o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean))
+    (o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean)
 }
 
-/// What filling one arm leaves: the arm's counts, its completers' cell and its screening
-/// counts.
-type FilledArm = (ArmCounts, Cell, ScreenCounts);
+/// Treats, follows up and measures one enrolled person on the scale; returns the completer's
+/// observed (baseline, follow-up), centred on the baseline mean, or `None` after dropout.
+#[inline(always)]
+fn follow_up<R: Rng>(
+    plan: &Plan,
+    rng: &mut R,
+    arm: &ArmPlan,
+    person: Option<Enrolled>,
+    low: bool,
+    counts: &mut ArmCounts,
+) -> Option<(f64, f64)> {
+    let (benefit, completed) = treat::<R, false>(plan, rng, arm, person, low, counts);
+    completed.then(|| measure_scale(plan, rng, benefit))
+}
+
+/// The stratum of an enrolled person when strata are reported: 0 below the threshold, 1 at
+/// or above it (and 0 when they are not).
+#[inline(always)]
+fn stratum_of(plan: &Plan, person: Option<Enrolled>) -> usize {
+    match person {
+        Some(p) if plan.n_strata > 1 && p.reading >= plan.threshold => 1,
+        _ => 0,
+    }
+}
+
+/// Adds a scale completer to its cell, and to the responders when they are counted.
+#[inline(always)]
+fn add_scale_completer(plan: &Plan, cell: &mut Cell, responders: &mut u32, (x, y): (f64, f64)) {
+    cell.add(x, y);
+    if let Some(r) = &plan.responder {
+        let mean = plan.outcome.baseline_mean;
+        *responders += u32::from(r.responds(x + mean, y + mean));
+    }
+}
+
+/// What filling one arm leaves: the arm's counts, its completers' cells and responders by
+/// stratum, and its screening counts.
+#[derive(Debug, Clone, Copy, Default)]
+struct FilledArm {
+    counts: ArmCounts,
+    cells: [Cell; 2],
+    responders: [u32; 2],
+    screening: ScreenCounts,
+}
 
 /// Screens, enrols, treats and follows up one arm's participants. The generator and the
 /// accumulators are locals, so they stay in registers: no loop-carried chain through memory.
@@ -167,16 +232,17 @@ type FilledArm = (ArmCounts, Cell, ScreenCounts);
 fn fill_arm_screened(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
-    let (mut counts, mut cell, mut screening) = (ArmCounts::default(), Cell::default(), ScreenCounts::default());
+    let mut out = FilledArm::default();
     for _ in 0..arm.n_target {
-        let person = screen(plan, &mut rng, &mut screening);
-        if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, &mut counts) {
-            cell.add(x, y);
+        let person = screen(plan, &mut rng, &mut out.screening);
+        let stratum = stratum_of(plan, person);
+        if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0 && plan.n_strata > 1, &mut out.counts) {
+            add_scale_completer(plan, &mut out.cells[stratum], &mut out.responders[stratum], xy);
         }
     }
     // Those turned away at the first stage, from the same stream after the participants.
-    screening.finish(plan, &mut rng);
-    (counts, cell, screening)
+    out.screening.finish(plan, &mut rng);
+    out
 }
 
 /// [`fill_arm_screened`] when Mg status is not modelled: a loop of its own, without the
@@ -184,13 +250,43 @@ fn fill_arm_screened(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> Fil
 #[inline(never)]
 fn fill_arm_without_status(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
-    let (mut counts, mut cell) = (ArmCounts::default(), Cell::default());
+    let mut out = FilledArm::default();
     for _ in 0..arm.n_target {
-        if let Some((x, y)) = follow_up(plan, &mut rng, arm, None, &mut counts) {
-            cell.add(x, y);
+        if let Some(xy) = follow_up(plan, &mut rng, arm, None, false, &mut out.counts) {
+            add_scale_completer(plan, &mut out.cells[0], &mut out.responders[0], xy);
         }
     }
-    (counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
+    out.screening = ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() };
+    out
+}
+
+/// Screens, enrols, treats and follows up one arm's participants on a count outcome, into
+/// `records` (cleared first): the loop of the count family.
+#[inline(never)]
+fn fill_arm_counts(
+    plan: &Plan,
+    stream: (u64, u64, u64),
+    arm: &ArmPlan,
+    records: &mut Vec<CountRecord>,
+) -> (ArmCounts, ScreenCounts) {
+    let (_, sampler) = plan.count.as_ref().expect("a count outcome");
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let (mut counts, mut screening) = (ArmCounts::default(), ScreenCounts::default());
+    records.clear();
+    for _ in 0..arm.n_target {
+        let person = screen(plan, &mut rng, &mut screening);
+        let stratum = stratum_of(plan, person);
+        let low = stratum == 0 && plan.n_strata > 1;
+        let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, low, &mut counts);
+        if completed {
+            let pair = sampler.draw(&mut rng, (-benefit).exp());
+            records.push(CountRecord { baseline: pair.baseline, followup: pair.followup, stratum: stratum as u8 });
+        }
+    }
+    if plan.screening.is_some() {
+        screening.finish(plan, &mut rng);
+    }
+    (counts, screening)
 }
 
 /// One trial's results, reused from trial to trial so that simulating one allocates nothing.
@@ -200,10 +296,14 @@ pub struct Trial {
     /// Two-stage screening: people given the confirmatory test.
     pub confirmed: u64,
     pub arms: Vec<ArmCounts>,
-    /// One per active arm, in file order; `None` if the test could not be computed.
-    pub comparisons: Vec<Option<Estimate>>,
-    /// `cells[arm * n_strata + stratum]`.
+    /// One per slot of the plan.
+    pub results: Vec<SlotOutcome>,
+    /// `cells[arm * n_strata + stratum]`, and the responders among their completers.
     cells: Vec<Cell>,
+    responders: Vec<u32>,
+    /// Count outcomes: each arm's completers.
+    records: Vec<Vec<CountRecord>>,
+    scratch: ComparisonScratch,
     /// Stratified randomization: the block in arm order, and each stratum's permuted block.
     block_in_arm_order: Vec<usize>,
     blocks: [Vec<usize>; 2],
@@ -223,8 +323,11 @@ impl Trial {
             screened: 0,
             confirmed: 0,
             arms: vec![ArmCounts::default(); plan.arms.len()],
-            comparisons: vec![None; plan.active_arms().count()],
+            results: vec![SlotOutcome::NotAnalysable; plan.slots.len()],
             cells: vec![Cell::default(); plan.arms.len() * plan.n_strata],
+            responders: vec![0; plan.arms.len() * plan.n_strata],
+            records: vec![Vec::new(); plan.arms.len()],
+            scratch: ComparisonScratch::default(),
             blocks: [block.clone(), block.clone()],
             block_in_arm_order: block,
         }
@@ -235,6 +338,7 @@ impl Trial {
         self.confirmed = 0;
         self.arms.fill(ArmCounts::default());
         self.cells.fill(Cell::default());
+        self.responders.fill(0);
     }
 }
 
@@ -272,13 +376,19 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
     }
     let counts = ArmCounts { enrolled: arm.n_target, dropouts, benefit_sum, ..ArmCounts::default() };
     let cell = Cell { n, sum_x, sum_y, sum_xx, sum_xy, sum_yy };
-    (counts, cell, ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() })
+    FilledArm {
+        counts,
+        cells: [cell, Cell::default()],
+        responders: [0; 2],
+        screening: ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() },
+    }
 }
 
 /// Fills one arm of an unstratified trial with the loop specialised to the design.
 #[inline(always)]
 fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> FilledArm {
     let stream = (seed, rep, a as u64);
+    // Responders and strata need the participant-level loops (validated: strata need Mg status).
     match (plan.screening.is_some(), plan.baseline_level_matters, plan.outcome.error_sd > 0.0) {
         (true, _, _) => fill_arm_screened(plan, stream, arm),
         (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
@@ -291,39 +401,39 @@ fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> Filled
 pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
     let mut t = Trial::new(plan);
     simulate_trial_into(plan, seed, rep, &mut t);
-    TrialResult { screened: t.screened, confirmed: t.confirmed, arms: t.arms, comparisons: t.comparisons }
+    let comparisons = t.results.iter().map(SlotOutcome::estimate).collect();
+    TrialResult { screened: t.screened, confirmed: t.confirmed, arms: t.arms, comparisons }
 }
 
 /// Simulates replicate `rep` of the plan with master seed `seed` into `t` (made by
 /// [`Trial::new`] for this plan).
 pub fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     t.reset();
-    match plan.mode {
-        SelectionMode::AllComers | SelectionMode::Enrich | SelectionMode::TwoStage => {
+    let ns = plan.n_strata;
+    match (plan.mode, plan.count.is_some()) {
+        (SelectionMode::Stratify, false) => stratified::<false>(plan, seed, rep, t),
+        (SelectionMode::Stratify, true) => stratified::<true>(plan, seed, rep, t),
+        (_, false) => {
             for (a, arm) in plan.arms.iter().enumerate() {
-                let (counts, cell, screening) = fill_arm(plan, seed, rep, a, arm);
+                let filled = fill_arm(plan, seed, rep, a, arm);
+                t.arms[a] = filled.counts;
+                t.cells[a * ns..(a + 1) * ns].copy_from_slice(&filled.cells[..ns]);
+                t.responders[a * ns..(a + 1) * ns].copy_from_slice(&filled.responders[..ns]);
+                t.screened += filled.screening.screened;
+                t.confirmed += filled.screening.confirmed;
+            }
+        }
+        (_, true) => {
+            for (a, arm) in plan.arms.iter().enumerate() {
+                let (counts, screening) = fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a]);
                 t.arms[a] = counts;
-                t.cells[a] = cell;
                 t.screened += screening.screened;
                 t.confirmed += screening.confirmed;
             }
         }
-        SelectionMode::Stratify => stratified(plan, seed, rep, t),
     }
-    let placebo = plan.placebo;
-    let ns = plan.n_strata;
-    let sign = plan.outcome.benefit_sign;
-    let cells = &t.cells;
-    for (slot, a) in t.comparisons.iter_mut().zip(plan.active_arms()) {
-        let (act, pla) = (&cells[a * ns..(a + 1) * ns], &cells[placebo * ns..(placebo + 1) * ns]);
-        *slot = match plan.test {
-            TestKind::Welch => {
-                let merge = |cs: &[Cell]| cs.iter().fold(Cell::default(), |acc, c| acc.merged(*c));
-                welch(&merge(act), &merge(pla), sign)
-            }
-            TestKind::Ancova => ancova(act, pla, ns > 1, sign),
-        };
-    }
+    let Trial { cells, responders, records, scratch, results, .. } = t;
+    analyse(plan, cells, responders, records, scratch, results);
 }
 
 /// Stratified randomization: everyone screened is enrolled until the total is reached; each
@@ -331,8 +441,10 @@ pub fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
 /// blocks holding `blocks_per_ratio * allocation` slots per arm. Slots of an arm that already
 /// has its size are skipped, so the arms end with exactly their sizes (as a trial closes an
 /// arm that has recruited its target).
-fn stratified(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
+/// `COUNTS`: the loop of a count outcome (else of a scale), chosen once per trial.
+fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
+    let sampler = plan.count.as_ref().map(|(_, s)| s);
     // Every trial starts from the blocks in arm order, as if freshly made.
     for b in &mut t.blocks {
         b.copy_from_slice(&t.block_in_arm_order);
@@ -341,6 +453,9 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     let mut next = [usize::MAX; 2];
     let total = plan.total_enrolled();
     let mut screening = ScreenCounts::default();
+    for r in &mut t.records {
+        r.clear();
+    }
     for _ in 0..total {
         let person = screen(plan, &mut rng, &mut screening);
         let stratum = match person {
@@ -365,8 +480,19 @@ fn stratified(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
                 break a;
             }
         };
-        if let Some((x, y)) = follow_up(plan, &mut rng, &plan.arms[a], person, &mut t.arms[a]) {
-            t.cells[a * 2 + stratum].add(x, y);
+        let arm = &plan.arms[a];
+        if COUNTS {
+            let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]);
+            if let (true, Some(sampler)) = (completed, sampler) {
+                let pair = sampler.draw(&mut rng, (-benefit).exp());
+                t.records[a].push(CountRecord {
+                    baseline: pair.baseline,
+                    followup: pair.followup,
+                    stratum: stratum as u8,
+                });
+            }
+        } else if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]) {
+            add_scale_completer(plan, &mut t.cells[a * 2 + stratum], &mut t.responders[a * 2 + stratum], xy);
         }
     }
     t.screened += screening.screened;

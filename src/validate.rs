@@ -6,7 +6,9 @@
 
 use crate::engine::MAX_REPS;
 use crate::intervention::Formulation;
-use crate::scenario::{ArmKind, Biomarker, PopulationModel, ResponseModel, Scenario, SelectionMode};
+use crate::scenario::{
+    ArmKind, Biomarker, Direction, PopulationModel, ResponderRule, ResponseModel, Scenario, SelectionMode, TestKind,
+};
 
 /// Most participants one simulated trial may enrol, over all arms.
 pub const MAX_ENROLLED: u64 = 10_000_000;
@@ -297,7 +299,85 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     positive_up_to("response.tau_weeks", r.tau_weeks, MAX_WEEKS, " weeks")?;
     within("response.a50_mg_per_day", r.a50_mg_per_day, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
 
-    let (out, _) = crate::scales::resolve(&s.outcome)?;
+    let counts = s.outcome.count.is_some();
+    if counts {
+        count_outcome(s)?;
+    } else {
+        scale_outcome(s)?;
+    }
+    dropout("dropout.placebo", s.dropout.placebo)?;
+    dropout("dropout.active", s.dropout.active)?;
+    analysis(s, counts)?;
+    design(s)
+}
+
+/// The fields of `[outcome]` that only a scale has, and those that only a count has.
+const SCALE_ONLY: [&str; 9] = [
+    "scale",
+    "direction",
+    "natural_change",
+    "placebo_response",
+    "change_sd",
+    "reliability",
+    "assessments",
+    "min",
+    "max",
+];
+const COUNT_ONLY: [&str; 5] = ["theta", "baseline_weeks", "followup_weeks", "placebo_rate_ratio", "period_cv"];
+
+fn count_outcome(s: &Scenario) -> Result<(), Problem> {
+    let o = &s.outcome;
+    let scale_fields = [
+        o.scale.is_some(),
+        o.direction.is_some(),
+        o.natural_change.is_some(),
+        o.placebo_response.is_some(),
+        o.change_sd.is_some(),
+        o.reliability.is_some(),
+        o.assessments.is_some(),
+        o.min.is_some(),
+        o.max.is_some(),
+    ];
+    if let Some(k) = scale_fields.iter().position(|&given| given) {
+        return Err((
+            format!("outcome.{}", SCALE_ONLY[k]),
+            format!(
+                "belongs to a rating scale, but outcome.count makes this a count outcome (fewer is better; the \
+                 placebo response is outcome.placebo_rate_ratio): remove it. Count fields are baseline_mean, \
+                 baseline_sd, {}",
+                COUNT_ONLY.join(", ")
+            ),
+        ));
+    }
+    check(o.integer.is_none(), "outcome.integer", "counts are whole numbers already: remove outcome.integer")?;
+    crate::outcome::count::from_outcome(o)?;
+    let r = &s.response;
+    check(
+        r.target_effect.is_none(),
+        "response.target_effect",
+        "a calibration is solved on a scale's mean difference; for a count outcome give response.max_effect (the \
+         benefit of repleting ref_deficit_mmol_per_l, as -ln rate ratio) or, with response.model = \"fixed\", \
+         response.delta",
+    )?;
+    Ok(())
+}
+
+fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
+    let o = &s.outcome;
+    let count_fields = [
+        o.theta.is_some(),
+        o.baseline_weeks.is_some(),
+        o.followup_weeks.is_some(),
+        o.placebo_rate_ratio.is_some(),
+        o.period_cv.is_some(),
+    ];
+    if let Some(k) = count_fields.iter().position(|&given| given) {
+        return Err((
+            format!("outcome.{}", COUNT_ONLY[k]),
+            "belongs to a count outcome: set outcome.count = \"attacks\" or \"migraine_days\", or remove it".into(),
+        ));
+    }
+    let (out, _) = crate::scales::resolve(o)?;
     outcome_value("outcome.baseline_mean", out.baseline_mean)?;
     outcome_sd("outcome.baseline_sd", out.baseline_sd)?;
     outcome_value("outcome.natural_change", out.natural_change)?;
@@ -325,16 +405,74 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         ),
     )?;
 
-    dropout("dropout.placebo", s.dropout.placebo)?;
-    dropout("dropout.active", s.dropout.active)?;
+    Ok(())
+}
 
+fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
     let a = &s.analysis;
     check(
         (MIN_ALPHA..=0.5).contains(&a.alpha),
         "analysis.alpha",
         format!("{} is not allowed: alpha must be {MIN_ALPHA} to 0.5", a.alpha),
     )?;
+    let allowed = |counts: bool| {
+        TestKind::ALL.iter().filter(|t| counts || !t.needs_counts()).map(|t| t.label()).collect::<Vec<_>>().join(", ")
+    };
+    for (field, t) in std::iter::once(("analysis.test", a.primary(counts)))
+        .chain(a.secondary.iter().map(|&t| ("analysis.secondary", t)))
+    {
+        check(
+            counts || !t.needs_counts(),
+            field,
+            format!(
+                "`{}` analyses counts, but the outcome is a rating scale: allowed values are {}",
+                t.label(),
+                allowed(false)
+            ),
+        )?;
+    }
+    let r = &a.responder;
+    check(
+        r.fraction > 0.0 && r.fraction <= 1.0,
+        "analysis.responder.fraction",
+        format!("{} is not allowed: a responder improves by a share of the baseline above 0 and at most 1", r.fraction),
+    )?;
+    match (r.rule, r.cutoff) {
+        (ResponderRule::Remission, None) if a.all(counts).iter().any(|t| t.is_responder()) => {
+            return Err((
+                "analysis.responder.cutoff".into(),
+                "the remission rule needs the follow-up value a remitter reaches, in outcome units (e.g. 7 on the \
+                 HAM-D-17)"
+                    .into(),
+            ));
+        }
+        (_, Some(c)) => outcome_value("analysis.responder.cutoff", c)?,
+        _ => {}
+    }
+    if counts {
+        check(
+            r.direction.is_none_or(|d| d == Direction::LowerIsBetter),
+            "analysis.responder.direction",
+            "fewer attacks or migraine days are better: a count responder improves downwards (lower_is_better)",
+        )?;
+    }
+    if a.by_stratum == Some(true) {
+        check(
+            matches!(s.selection.mode, SelectionMode::Stratify | SelectionMode::AllComers),
+            "analysis.by_stratum",
+            "strata are compared only when everyone screened is enrolled (selection.mode = \"stratify\" or \
+             \"all_comers\"): enrichment enrols one stratum only",
+        )?;
+        check(
+            s.population.model != PopulationModel::None,
+            "analysis.by_stratum",
+            "strata are biomarker readings, which need Mg status: population.model = \"none\" has none",
+        )?;
+    }
+    Ok(())
+}
 
+fn design(s: &Scenario) -> Result<(), Problem> {
     let d = &s.design;
     let names = || s.arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
     let per_arm = s.arms.iter().filter(|a| a.n.is_some()).count();

@@ -203,7 +203,8 @@ fn calibration_reproduces_the_published_rajizadeh_difference() {
     let mean = r.mean_estimate.unwrap();
     assert!((mean - 5.25).abs() < 4.0 * se, "mean difference {mean} vs 5.25 (SE {se})");
     // The BDI-II floor shrinks the observed difference: the true effect is larger.
-    assert!(r.true_effect > 5.6, "{}", r.true_effect);
+    let true_effect = r.true_effect.expect("a scale's true effect");
+    assert!(true_effect > 5.6, "{true_effect}");
 }
 
 /// Entered as the expected benefit among the enrolled, the target is met exactly by
@@ -226,7 +227,8 @@ fn calibration_among_the_enrolled_is_exact_by_quadrature() {
     let k = plan.response.max_effect / plan.response.ref_deficit_mmol_per_l;
     let enrolled = r.mean_enrolled / 2.0 * f64::from(r.reps);
     let se = (k * k * second / enrolled).sqrt();
-    assert!((r.true_effect - 5.25).abs() < 4.0 * se, "true effect {} vs 5.25 (SE {se})", r.true_effect);
+    let true_effect = r.true_effect.expect("a scale's true effect");
+    assert!((true_effect - 5.25).abs() < 4.0 * se, "true effect {true_effect} vs 5.25 (SE {se})");
 }
 
 /// On an unbounded, unrounded scale an observed difference needs no simulation.

@@ -50,6 +50,10 @@ impl TCritical {
 
     /// True when `stat` exceeds the critical value at `df` (>= 1, need not be an integer).
     pub fn exceeds(&self, stat: f64, df: f64) -> bool {
+        if df == f64::INFINITY {
+            // A normal reference (Wald, score and rank tests).
+            return stat > self.normal_limit;
+        }
         let last = self.table.len() - 1;
         // Critical values fall as df rises: c(hi) <= c(df) <= c(lo).
         let (above, below) = if df >= last as f64 {
