@@ -30,7 +30,10 @@ pub fn resolved_scenario(plan: &Plan) -> Scenario {
         arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
         arm.dropout = Some(ap.dropout);
     }
-    s.outcome = crate::scales::written_out(&s.outcome, &plan.scale);
+    s.outcome = match &plan.count {
+        Some((m, _)) => crate::outcome::count::written_out(&s.outcome, m),
+        None => crate::scales::written_out(&s.outcome, &plan.scale),
+    };
     s.response.max_effect = Some(plan.response.max_effect);
     if plan.calibration.is_some() {
         // The solved value stands in for the target, so the text is a valid scenario.
@@ -44,6 +47,18 @@ pub fn resolved_scenario(plan: &Plan) -> Scenario {
 fn provenance_notes(plan: &Plan) -> String {
     let mut out = String::new();
     match plan.scenario.outcome.scale {
+        _ if plan.count.is_some() => {
+            let (m, _) = plan.count.as_ref().expect("a count outcome");
+            out += &format!(
+                "# outcome: counts of {} (defaults of `{}` for fields not given); person rate ~ Gamma(theta \
+                 {:.4}, mean {:.4} per 4 weeks); baseline SD {:.4}\n",
+                m.kind.label().replace('_', " "),
+                m.kind.label(),
+                m.theta,
+                m.mean_rate_per_4_weeks,
+                m.baseline_sd()
+            )
+        }
         Some(p) if plan.scale_overridden.is_empty() => {
             out += &format!("# outcome: preset `{}` ({}), no field overridden\n", p.label(), plan.scale.name)
         }

@@ -142,3 +142,58 @@ fn unwritable_output_is_a_runtime_error_without_partial_file() {
         .code(1);
     assert!(!out.exists());
 }
+
+fn peikert() -> String {
+    shipped("migraine_peikert1996.toml")
+}
+
+#[test]
+fn count_outcomes_refuse_scale_fields_and_scale_outcomes_count_fields() {
+    rejects(
+        &peikert().replace("count = \"attacks\"", "count = \"attacks\"\nchange_sd = 3.0"),
+        &[],
+        &["outcome.change_sd", "count outcome", "baseline_weeks"],
+    );
+    rejects(&textbook(), &["--set", "outcome.theta=2.0"], &["outcome.theta", "outcome.count"]);
+    rejects(&peikert(), &["--set", "outcome.count=\"headaches\""], &["attacks", "migraine_days"]);
+    rejects(&peikert(), &["--set", "outcome.baseline_sd=1.0"], &["outcome.theta", "give one"]);
+    rejects(&peikert(), &["--set", "outcome.theta=0"], &["outcome.theta", "above 0"]);
+    rejects(&peikert(), &["--set", "outcome.followup_weeks=0"], &["outcome.followup_weeks", "1 day"]);
+    rejects(&peikert(), &["--set", "outcome.placebo_rate_ratio=-1"], &["outcome.placebo_rate_ratio", "above 0"]);
+}
+
+#[test]
+fn migraine_days_out_of_reach_are_refused() {
+    let days = peikert()
+        .replace("count = \"attacks\"", "count = \"migraine_days\"")
+        .replace("theta = 2.5 ", "baseline_sd = 2.5");
+    // 27 of 28 days with an SD of 5 is beyond what a 28-day window can hold.
+    rejects(
+        &days,
+        &["--set", "outcome.baseline_mean=27", "--set", "outcome.baseline_sd=5"],
+        &["outcome.baseline_sd", "28 days"],
+    );
+}
+
+#[test]
+fn analyses_must_fit_the_outcome_and_the_design() {
+    rejects(&textbook(), &["--set", "analysis.test=\"negbin_wald\""], &["analysis.test", "rating scale", "welch"]);
+    rejects(&textbook(), &["--set", "analysis.secondary=[\"poisson\"]"], &["analysis.secondary", "poisson"]);
+    rejects(
+        &textbook(),
+        &["--set", "analysis.test=\"chi_square\"", "--set", "analysis.responder.rule=\"remission\""],
+        &["analysis.responder.cutoff", "remission"],
+    );
+    rejects(&peikert(), &["--set", "analysis.responder.fraction=1.5"], &["analysis.responder.fraction"]);
+    rejects(
+        &shipped("depression_mgo_enriched.toml"),
+        &["--set", "analysis.by_stratum=true"],
+        &["analysis.by_stratum", "stratify"],
+    );
+    rejects(&textbook(), &["--set", "analysis.by_stratum=true"], &["analysis.by_stratum", "Mg status"]);
+    rejects(
+        &peikert().replace("max_effect = 1.12", "target_effect = 0.3"),
+        &[],
+        &["response.target_effect", "count outcome"],
+    );
+}

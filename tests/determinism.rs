@@ -22,6 +22,9 @@ fn byte_identical_across_thread_counts() {
         ("depression_mgo_enriched.toml", vec![]),
         ("depression_mgo_all_comers.toml", vec!["--set", "selection.mode=stratify"]),
         ("textbook.toml", vec![]),
+        ("migraine_peikert1996.toml", vec![]),
+        ("migraine_gaul2015.toml", vec!["--set", "analysis.by_stratum=true"]),
+        ("migraine_peikert1996.toml", vec!["--set", "selection.mode=stratify", "--set", "selection.threshold=0.8"]),
     ] {
         let one = csv(scenario, 1, 11, &extra);
         let two = csv(scenario, 2, 11, &extra);

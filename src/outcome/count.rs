@@ -166,6 +166,22 @@ impl CountModel {
         }
     }
 
+    /// SD of the baseline window's count without period variation: negative binomial for
+    /// attacks, `sqrt(D (E p - E p^2) + D^2 Var(p))` for days (see [`CountModel::from_baseline_moments`]).
+    pub fn baseline_sd(&self) -> f64 {
+        let mean = self.expected_count(self.baseline_weeks, 1.0);
+        match self.kind {
+            CountKind::Attacks => (mean + mean * mean / self.theta).sqrt(),
+            CountKind::MigraineDays => {
+                let days = (7.0 * self.baseline_weeks).round();
+                let laplace = |s: f64| (1.0 + s * self.mean_rate_per_4_weeks / self.theta).powf(-self.theta);
+                let (l1, l2) = (laplace(1.0 / 28.0), laplace(2.0 / 28.0));
+                let (ep, ep2) = (1.0 - l1, 1.0 - 2.0 * l1 + l2);
+                (days * (ep - ep2) + days * days * (ep2 - ep * ep)).max(0.0).sqrt()
+            }
+        }
+    }
+
     /// The sampler of this model's people: the rate distribution built once.
     pub fn sampler(&self) -> CountSampler {
         CountSampler {
@@ -210,11 +226,11 @@ pub const ATTACKS_THETA: f64 = 2.5;
 pub const ATTACKS_PLACEBO_RATE_RATIO: f64 = 0.842;
 /// Defaults of the migraine-days preset (`outcome.count = "migraine_days"`): 6.2 migraine days
 /// in the 4-week baseline and 5.2 on placebo at follow-up [Gaul15]; the SD 2.5 days is an
-/// UNVERIFIED ESTIMATE (2.5 at 8.3 days in [Goadsby17]); the placebo rate ratio 0.822 is
+/// UNVERIFIED ESTIMATE (2.5 at 8.3 days in [Goadsby17]); the placebo rate ratio 0.82 is
 /// solved so that the expected days fall from 6.2 to 5.2 under these defaults.
 pub const DAYS_BASELINE_MEAN: f64 = 6.2;
 pub const DAYS_BASELINE_SD: f64 = 2.5;
-pub const DAYS_PLACEBO_RATE_RATIO: f64 = 0.822;
+pub const DAYS_PLACEBO_RATE_RATIO: f64 = 0.82;
 /// Default baseline and follow-up windows, weeks (4-week baseline; weeks 9-12 [Peikert96]).
 pub const DEFAULT_WINDOW_WEEKS: f64 = 4.0;
 
@@ -323,6 +339,26 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
     };
     model.period_shape = period_shape;
     Ok(model)
+}
+
+/// The `[outcome]` section of a count model with every field written out (for `explain` and
+/// provenance): the gamma shape for attacks, the baseline mean and SD for migraine days (from
+/// which the shape is solved), so that the text reads back as the same model.
+pub fn written_out(o: &crate::scenario::Outcome, m: &CountModel) -> crate::scenario::Outcome {
+    let days = m.kind == CountKind::MigraineDays;
+    crate::scenario::Outcome {
+        count: Some(m.kind),
+        name: o.name.clone(),
+        unit: o.unit.clone(),
+        baseline_mean: Some(m.expected_count(m.baseline_weeks, 1.0)),
+        baseline_sd: days.then(|| m.baseline_sd()),
+        theta: (!days).then_some(m.theta),
+        baseline_weeks: Some(m.baseline_weeks),
+        followup_weeks: Some(m.followup_weeks),
+        placebo_rate_ratio: Some(m.placebo_rate_ratio),
+        period_cv: Some(m.period_shape.map_or(0.0, |v| 1.0 / v.sqrt())),
+        ..crate::scenario::Outcome::default()
+    }
 }
 
 /// Draws people's counts for one [`CountModel`].

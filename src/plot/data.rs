@@ -95,14 +95,24 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
     if records.is_empty() {
         return Err(PlotError::Empty);
     }
-    let mut comparisons: Vec<&str> = Vec::new();
-    for r in &records {
-        if let Some(c) = comparison_col
-            && !comparisons.contains(&&r[c])
-        {
-            comparisons.push(&r[c]);
+    // Rows of one point that differ by comparison, analysis or subgroup are lines of their
+    // own, named by whichever of these columns takes more than one value.
+    let distinct = |col: Option<usize>| {
+        let mut values: Vec<&str> = Vec::new();
+        for r in &records {
+            if let Some(c) = col
+                && !values.contains(&&r[c])
+            {
+                values.push(&r[c]);
+            }
         }
-    }
+        values.len()
+    };
+    let row_columns: Vec<usize> = [comparison_col, optional("analysis"), optional("subgroup")]
+        .into_iter()
+        .filter(|&c| distinct(c) > 1)
+        .flatten()
+        .collect();
     let mut lines: Vec<Line> = Vec::new();
     for (i, r) in records.iter().enumerate() {
         let row = i + 2;
@@ -116,9 +126,7 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
             )
             .collect::<Vec<_>>()
             .join(", ");
-        if comparisons.len() > 1
-            && let Some(c) = comparison_col
-        {
+        for &c in &row_columns {
             label = if label.is_empty() { r[c].to_string() } else { format!("{label} / {}", &r[c]) };
         }
         let x = parse_num(&spec.x, &r[ix], row)?;
