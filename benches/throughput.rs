@@ -1,5 +1,5 @@
 //! Throughput benchmark: simulated participants per second, next to the random-number floor,
-//! for 1 and 2 threads.
+//! for 1 and 2 threads; for count outcomes, negative-binomial-analysed trials per second.
 //!
 //! `cargo bench --bench throughput` (release profile). For each workload it prints the
 //! median of 5 timed runs after a warm-up: enrolled participants per second (in all and per
@@ -83,6 +83,24 @@ fn bench_point(label: &str, file: &str, overrides: &[&str], reps: u32, threads: 
     report(label, enrolled, threads, wall, cpu, floor_ns);
 }
 
+/// A count-outcome point: NB-analysed trials per second beside participants per second.
+fn bench_trials(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize) {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
+    let plan = Plan::new(&s, file).expect("valid plan");
+    let opts = engine::RunOptions { reps, threads, progress: false };
+    let mut enrolled = 0.0;
+    let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
+    println!(
+        "{label:<40} {threads} thread(s): {:.3e} trials/s ({:.1} us per trial and thread), {:.3e} participants/s; \
+         CPU/wall {:.2}",
+        f64::from(reps) / wall,
+        wall * threads as f64 / f64::from(reps) * 1e6,
+        enrolled / wall,
+        cpu / wall
+    );
+}
+
 fn bench_sweep(label: &str, file: &str, threads: usize, floor_ns: f64) {
     let source = Source::read(&scenario_file(file)).expect("shipped scenario");
     let scenario = source.resolve(&[], None).expect("valid scenario");
@@ -116,6 +134,14 @@ fn main() {
         let label = "enriched depression (Rajizadeh)";
         if wanted(label) {
             bench_point(label, "depression_mgo_enriched.toml", &[], 40_000, threads, floor_ns);
+        }
+        let label = "migraine (Peikert 43:38), NB Wald only";
+        if wanted(label) {
+            bench_trials(label, "migraine_peikert1996.toml", &["analysis.secondary=[]"], 20_000, threads);
+        }
+        let label = "migraine (Peikert), 6 analyses shipped";
+        if wanted(label) {
+            bench_trials(label, "migraine_peikert1996.toml", &[], 20_000, threads);
         }
         let label = "sweep: formulation x dose (12 points)";
         if wanted(label) {

@@ -13,7 +13,7 @@
 //! two strata's independent estimates.
 
 use crate::analysis::loglinear::{CountRows, MAX_COLUMNS};
-use crate::analysis::negbin::{NegBinScratch, RateRatioTest, rate_ratio_test};
+use crate::analysis::negbin::{NegBinScratch, WaldTest, likelihood_ratio, wald_test};
 use crate::analysis::poisson::poisson_test;
 use crate::analysis::responders::{ResponderTable, breslow_day};
 use crate::analysis::wilcoxon::{RankScratch, wilcoxon};
@@ -189,8 +189,13 @@ fn fit_is_defined(rows: &CountRows) -> bool {
     treated >= 2 && rows.len() - treated >= 2
 }
 
+/// This comparison's negative-binomial fits by subgroup, shared by its Wald and
+/// likelihood-ratio rows and computed when first needed (the likelihood ratio's reduced model
+/// only for a likelihood-ratio row).
+type NegBinCache = [Option<Option<WaldTest>>; 4];
+
 /// A count-regression row: negative binomial (Wald or likelihood ratio), Poisson or
-/// quasi-Poisson. `cache` holds this comparison's negative-binomial fits by subgroup.
+/// quasi-Poisson.
 fn regression_row(
     test: TestKind,
     subgroup: Subgroup,
@@ -198,7 +203,7 @@ fn regression_row(
     two_sided: bool,
     rows: &mut [CountRows; 3],
     negbin: &mut NegBinScratch,
-    cache: &mut [Option<Option<RateRatioTest>>; 4],
+    cache: &mut NegBinCache,
 ) -> SlotOutcome {
     // Columns, the treatment's (or interaction's) index among them, and the sign that turns
     // the coefficient into benefit (-ln rate ratio; the interaction's coefficient already is
@@ -221,7 +226,7 @@ fn regression_row(
     match test {
         TestKind::NegbinWald | TestKind::NegbinLr => {
             let slot = subgroup as usize;
-            let fitted = *cache[slot].get_or_insert_with(|| rate_ratio_test(rows, columns, index, negbin));
+            let fitted = *cache[slot].get_or_insert_with(|| wald_test(rows, columns, index, negbin));
             let Some(f) = fitted else { return failed(rows) };
             let (estimate, interval) = wald(f.log_rate_ratio, f.se);
             if test == TestKind::NegbinWald {
@@ -232,7 +237,8 @@ fn regression_row(
                     table: None,
                 });
             }
-            let z = estimate.benefit.signum() * f.likelihood_ratio.sqrt();
+            let Some(lr) = likelihood_ratio(rows, columns, index, &f, negbin) else { return failed(rows) };
+            let z = estimate.benefit.signum() * lr.sqrt();
             SlotOutcome::Analysed(SlotResult {
                 estimate,
                 p_value: Some(normal_p(z, two_sided)),
@@ -328,7 +334,7 @@ pub fn analyse(
     };
     let (ns, placebo, sign, two_sided) = (plan.n_strata, plan.placebo, plan.outcome.benefit_sign, plan.two_sided());
     let mut current: Option<usize> = None;
-    let mut cache: [Option<Option<RateRatioTest>>; 4] = [None; 4];
+    let mut cache: NegBinCache = [None; 4];
     for (slot, out) in plan.slots.iter().zip(results.iter_mut()) {
         let a = slot.arm;
         if current != Some(a) {

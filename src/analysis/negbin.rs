@@ -181,17 +181,44 @@ pub struct RateRatioTest {
     pub theta: f64,
 }
 
-/// NB2 regression on `columns` (the intercept first) with the treatment effect in column
-/// `treatment` (an index into `columns`): the Wald estimate and the likelihood-ratio
-/// statistic against the fit without it (each model with its own ML theta, as `anova` of two
-/// `glm.nb` fits). `None` if either fit does not converge.
-pub fn rate_ratio_test(
+/// The Wald part of [`rate_ratio_test`]: the full model's fit alone, for a Wald test (half the
+/// work of the likelihood ratio, which also fits the model without the treatment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaldTest {
+    pub log_rate_ratio: f64,
+    pub se: f64,
+    pub theta: f64,
+    pub log_likelihood: f64,
+}
+
+/// NB2 regression on `columns` (the intercept first), the treatment effect in column
+/// `treatment` (an index into `columns`), with its Wald SE. `None` if the fit does not converge.
+pub fn wald_test(
     rows: &mut CountRows,
     columns: &[usize],
     treatment: usize,
     scratch: &mut NegBinScratch,
-) -> Option<RateRatioTest> {
+) -> Option<WaldTest> {
     let full = fit_negbin(rows, columns, scratch)?;
+    let se = full.fit.variance(treatment).sqrt();
+    (se.is_finite() && se > 0.0).then_some(WaldTest {
+        log_rate_ratio: full.fit.beta[treatment],
+        se,
+        theta: full.theta,
+        log_likelihood: full.log_likelihood,
+    })
+}
+
+/// The likelihood-ratio statistic of `wald` (from [`wald_test`] on the same rows and
+/// columns) against the fit without the treatment column, each model with its own ML theta
+/// (as `anova` of two `glm.nb` fits). `None` if the reduced fit does not converge.
+pub fn likelihood_ratio(
+    rows: &mut CountRows,
+    columns: &[usize],
+    treatment: usize,
+    wald: &WaldTest,
+    scratch: &mut NegBinScratch,
+) -> Option<f64> {
     let mut reduced_columns = [0usize; MAX_COLUMNS];
     let mut p = 0;
     for (k, &c) in columns.iter().enumerate() {
@@ -201,14 +228,21 @@ pub fn rate_ratio_test(
         }
     }
     let reduced = fit_negbin(rows, &reduced_columns[..p], scratch)?;
-    let se = full.fit.variance(treatment).sqrt();
-    let likelihood_ratio = (2.0 * (full.log_likelihood - reduced.log_likelihood)).max(0.0);
-    (se.is_finite() && se > 0.0).then_some(RateRatioTest {
-        log_rate_ratio: full.fit.beta[treatment],
-        se,
-        likelihood_ratio,
-        theta: full.theta,
-    })
+    Some((2.0 * (wald.log_likelihood - reduced.log_likelihood)).max(0.0))
+}
+
+/// NB2 regression on `columns` (the intercept first) with the treatment effect in column
+/// `treatment` (an index into `columns`): the Wald estimate and the likelihood-ratio
+/// statistic against the fit without it. `None` if either fit does not converge.
+pub fn rate_ratio_test(
+    rows: &mut CountRows,
+    columns: &[usize],
+    treatment: usize,
+    scratch: &mut NegBinScratch,
+) -> Option<RateRatioTest> {
+    let wald = wald_test(rows, columns, treatment, scratch)?;
+    let likelihood_ratio = likelihood_ratio(rows, columns, treatment, &wald, scratch)?;
+    Some(RateRatioTest { log_rate_ratio: wald.log_rate_ratio, se: wald.se, likelihood_ratio, theta: wald.theta })
 }
 
 #[cfg(test)]
