@@ -228,13 +228,21 @@ struct FilledArm {
 
 /// Screens, enrols, treats and follows up one arm's participants. The generator and the
 /// accumulators are locals, so they stay in registers: no loop-carried chain through memory.
+/// `EXTRAS`: strata or responders are recorded (a loop of its own, so that the usual design
+/// pays nothing for them).
 #[inline(always)]
-fn fill_arm_screened(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+fn fill_arm_screened<const EXTRAS: bool>(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let mut out = FilledArm::default();
     for _ in 0..arm.n_target {
         let person = screen(plan, &mut rng, &mut out.screening);
+        if !EXTRAS {
+            if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, false, &mut out.counts) {
+                out.cells[0].add(x, y);
+            }
+            continue;
+        }
         let stratum = stratum_of(plan, person);
         if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0 && plan.n_strata > 1, &mut out.counts) {
             add_scale_completer(plan, &mut out.cells[stratum], &mut out.responders[stratum], xy);
@@ -390,7 +398,8 @@ fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> Filled
     let stream = (seed, rep, a as u64);
     // Responders and strata need the participant-level loops (validated: strata need Mg status).
     match (plan.screening.is_some(), plan.baseline_level_matters, plan.outcome.error_sd > 0.0) {
-        (true, _, _) => fill_arm_screened(plan, stream, arm),
+        (true, _, _) if plan.n_strata > 1 || plan.responder.is_some() => fill_arm_screened::<true>(plan, stream, arm),
+        (true, _, _) => fill_arm_screened::<false>(plan, stream, arm),
         (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
         (false, false, true) => fill_arm_linear::<true>(plan, stream, arm),
         (false, true, _) => fill_arm_without_status(plan, stream, arm),
