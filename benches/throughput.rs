@@ -73,24 +73,25 @@ fn report(label: &str, participants: f64, threads: usize, wall: f64, cpu: f64, f
     );
 }
 
-fn bench_point(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize, floor_ns: f64) {
+/// Times `reps` replicates of one shipped design point: (participants enrolled, wall, CPU).
+fn time_point(file: &str, overrides: &[&str], reps: u32, threads: usize) -> (f64, f64, f64) {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
     let plan = Plan::new(&s, file).expect("valid plan");
     let opts = engine::RunOptions { reps, threads, progress: false };
     let mut enrolled = 0.0;
     let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
+    (enrolled, wall, cpu)
+}
+
+fn bench_point(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize, floor_ns: f64) {
+    let (enrolled, wall, cpu) = time_point(file, overrides, reps, threads);
     report(label, enrolled, threads, wall, cpu, floor_ns);
 }
 
 /// A count-outcome point: NB-analysed trials per second beside participants per second.
 fn bench_trials(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize) {
-    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
-    let plan = Plan::new(&s, file).expect("valid plan");
-    let opts = engine::RunOptions { reps, threads, progress: false };
-    let mut enrolled = 0.0;
-    let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
+    let (enrolled, wall, cpu) = time_point(file, overrides, reps, threads);
     println!(
         "{label:<40} {threads} thread(s): {:.3e} trials/s ({:.1} us per trial and thread), {:.3e} participants/s; \
          CPU/wall {:.2}",

@@ -360,21 +360,9 @@ impl Plan {
 /// The scale-like description of a count outcome: its name, the unit of a follow-up
 /// window's count, and fewer is better (the mean is the baseline window's).
 fn count_scale(s: &Scenario, m: &CountModel) -> Scale {
-    Scale {
-        name: s.outcome.name.clone().unwrap_or_else(|| m.kind.label().replace('_', " ")),
-        unit: s.outcome.unit.clone().unwrap_or_else(|| m.kind.unit(m.followup_weeks)),
-        direction: Direction::LowerIsBetter,
-        baseline_mean: m.expected_count(m.baseline_weeks, 1.0),
-        baseline_sd: 1.0,
-        natural_change: 0.0,
-        placebo_response: 0.0,
-        change_sd: 1.0,
-        reliability: 1.0,
-        assessments: 1,
-        min: f64::NEG_INFINITY,
-        max: f64::INFINITY,
-        integer: false,
-    }
+    let name = s.outcome.name.clone().unwrap_or_else(|| m.kind.label().replace('_', " "));
+    let unit = s.outcome.unit.clone().unwrap_or_else(|| m.kind.unit(m.followup_weeks));
+    Scale::plain(&name, &unit, Direction::LowerIsBetter, m.expected_count(m.baseline_weeks, 1.0))
 }
 
 /// Which participants a result row describes.

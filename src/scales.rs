@@ -62,6 +62,28 @@ pub struct Scale {
     pub integer: bool,
 }
 
+impl Scale {
+    /// An unbounded, unrounded, perfectly reliable scale with unit SDs and no change: the base
+    /// of a scale given in full, and the description of a count outcome.
+    pub fn plain(name: &str, unit: &str, direction: Direction, baseline_mean: f64) -> Scale {
+        Scale {
+            name: name.into(),
+            unit: unit.into(),
+            direction,
+            baseline_mean,
+            baseline_sd: 1.0,
+            natural_change: 0.0,
+            placebo_response: 0.0,
+            change_sd: 1.0,
+            reliability: 1.0,
+            assessments: 1,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            integer: false,
+        }
+    }
+}
+
 impl ScalePreset {
     pub const ALL: [ScalePreset; 7] = [
         ScalePreset::BdiIi,
@@ -216,21 +238,7 @@ pub fn resolve(o: &Outcome) -> Result<(Scale, Vec<&'static str>), (String, Strin
                     ),
                 ));
             }
-            Scale {
-                name: "outcome".into(),
-                unit: "outcome units".into(),
-                direction: Direction::HigherIsBetter,
-                baseline_mean: 0.0,
-                baseline_sd: 1.0,
-                natural_change: 0.0,
-                placebo_response: 0.0,
-                change_sd: 1.0,
-                reliability: 1.0,
-                assessments: 1,
-                min: f64::NEG_INFINITY,
-                max: f64::INFINITY,
-                integer: false,
-            }
+            Scale::plain("outcome", "outcome units", Direction::HigherIsBetter, 0.0)
         }
     };
     let scale = Scale {
