@@ -274,8 +274,13 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             show(r.ci_coverage, false)
         );
         if let Some(rr) = r.rate_ratio {
+            // The mean Wald interval of -ln RR, turned back into rate ratios.
+            let interval = match (r.mean_ci_low, r.mean_ci_high) {
+                (Some(lo), Some(hi)) => format!("; mean 95% CI {:.3}-{:.3}", (-hi).exp(), (-lo).exp()),
+                _ => String::new(),
+            };
             out += &format!(
-                "  rate ratio       {rr:.3} (geometric mean); true rate ratio {}; fits not converged {}\n",
+                "  rate ratio       {rr:.3} (geometric mean{interval}); true rate ratio {}; fits not converged {}\n",
                 show(r.true_rate_ratio, false),
                 pct(r.share_not_converged)
             );
