@@ -195,11 +195,12 @@ fn fit_is_defined(rows: &CountRows) -> bool {
 type NegBinCache = [Option<Option<WaldTest>>; 4];
 
 /// A count-regression row: negative binomial (Wald or likelihood ratio), Poisson or
-/// quasi-Poisson.
+/// quasi-Poisson. `stratified`: the trial has strata (randomized within them, or reported by
+/// them), so the regression over everyone adjusts for the stratum, as ANCOVA does.
 fn regression_row(
     test: TestKind,
     subgroup: Subgroup,
-    by_stratum: bool,
+    stratified: bool,
     two_sided: bool,
     rows: &mut [CountRows; 3],
     negbin: &mut NegBinScratch,
@@ -209,7 +210,7 @@ fn regression_row(
     // the coefficient into benefit (-ln rate ratio; the interaction's coefficient already is
     // the low stratum's benefit minus the other's).
     let (set, columns, index, sign): (usize, &[usize], usize, f64) = match subgroup {
-        Subgroup::All if by_stratum => (0, &[0, 1, 2, 3], 1, -1.0),
+        Subgroup::All if stratified => (0, &[0, 1, 2, 3], 1, -1.0),
         Subgroup::All => (0, &[0, 1, 2], 1, -1.0),
         Subgroup::LowStratum => (1, &[0, 1, 2], 1, -1.0),
         Subgroup::OtherStratum => (2, &[0, 1, 2], 1, -1.0),
@@ -360,7 +361,7 @@ pub fn analyse(
                 responder_row(slot.test, slot.subgroup, &tables[..ns], two_sided)
             }
             TestKind::Wilcoxon => wilcoxon_row(slot.subgroup, &records[a], &records[placebo], change, ranks),
-            _ => regression_row(slot.test, slot.subgroup, plan.by_stratum, two_sided, rows, negbin, &mut cache),
+            _ => regression_row(slot.test, slot.subgroup, ns > 1, two_sided, rows, negbin, &mut cache),
         };
     }
 }
