@@ -36,13 +36,18 @@ pub struct CountRecord {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SlotOutcome {
     Analysed(SlotResult),
-    /// Too few completers, or no variation, for the analysis to be defined.
-    NotAnalysable,
+    /// Too few completers, or no variation, for the analysis to be defined; a responder row
+    /// keeps its table, so that the responder rates pool every trial.
+    NotAnalysable {
+        table: Option<ResponderTable>,
+    },
     /// An iterative fit (negative binomial, Poisson) that did not converge.
     NotConverged,
 }
 
 impl SlotOutcome {
+    pub const NOT_ANALYSABLE: SlotOutcome = SlotOutcome::NotAnalysable { table: None };
+
     pub fn estimate(&self) -> Option<Estimate> {
         match self {
             SlotOutcome::Analysed(r) => Some(r.estimate),
@@ -101,7 +106,7 @@ fn difference(a: Option<Estimate>, b: Option<Estimate>) -> Option<Estimate> {
 }
 
 fn analysed(e: Option<Estimate>) -> SlotOutcome {
-    e.map_or(SlotOutcome::NotAnalysable, |e| SlotOutcome::Analysed(SlotResult::from(e)))
+    e.map_or(SlotOutcome::NOT_ANALYSABLE, |e| SlotOutcome::Analysed(SlotResult::from(e)))
 }
 
 /// Welch or ANCOVA of `act` vs `pla` (cells by stratum) in `subgroup`.
@@ -140,7 +145,7 @@ fn responder_row(test: TestKind, subgroup: Subgroup, tables: &[ResponderTable], 
     };
     if subgroup == Subgroup::Interaction {
         let strata = [tables[0], tables[1]];
-        let Some((_, p)) = breslow_day(&strata) else { return SlotOutcome::NotAnalysable };
+        let Some((_, p)) = breslow_day(&strata) else { return SlotOutcome::NOT_ANALYSABLE };
         let (low, other) = (rd(&strata[0]), rd(&strata[1]));
         let estimate = Estimate { benefit: low.benefit - other.benefit, se: low.se.hypot(other.se), df: f64::INFINITY };
         return SlotOutcome::Analysed(SlotResult { estimate, p_value: Some(p), interval: None, table: None });
@@ -156,7 +161,7 @@ fn responder_row(test: TestKind, subgroup: Subgroup, tables: &[ResponderTable], 
             .chi_square(test == TestKind::ChiSquareYates)
             .map(|c| if two_sided { c.p_two_sided } else { normal_p(c.signed_root, false) }),
     };
-    let Some(p) = p else { return SlotOutcome::NotAnalysable };
+    let Some(p) = p else { return SlotOutcome::NotAnalysable { table: table.is_valid().then_some(table) } };
     SlotOutcome::Analysed(SlotResult {
         estimate: rd(&table),
         p_value: Some(p),
@@ -182,11 +187,13 @@ fn fill_rows(rows: &mut [CountRows; 3], active: &[CountRecord], placebo: &[Count
     }
 }
 
-/// Whether both arms have at least two completers in `rows` (so a failed fit is a failure to
-/// converge, not an undefined analysis).
-fn fit_is_defined(rows: &CountRows) -> bool {
-    let treated = rows.x.iter().filter(|x| x[1] == 1.0).count();
-    treated >= 2 && rows.len() - treated >= 2
+/// Rows per (arm, stratum) of `rows`: `[placebo, active][low, other]`.
+fn cell_sizes(rows: &CountRows) -> [[usize; 2]; 2] {
+    let mut n = [[0; 2]; 2];
+    for x in &rows.x {
+        n[usize::from(x[1] == 1.0)][usize::from(x[3] == 1.0)] += 1;
+    }
+    n
 }
 
 /// This comparison's negative-binomial fits by subgroup, shared by its Wald and
@@ -209,16 +216,33 @@ fn regression_row(
     // Columns, the treatment's (or interaction's) index among them, and the sign that turns
     // the coefficient into benefit (-ln rate ratio; the interaction's coefficient already is
     // the low stratum's benefit minus the other's).
+    // A stratum term needs both strata; the interaction needs every (arm, stratum) cell.
+    let n = cell_sizes(&rows[0]);
+    // The stratum term is estimable when both strata are present and the stratum is not the
+    // arm itself (every active participant in one stratum and every placebo one in the other).
+    let both_strata =
+        (0..2).all(|s| n[0][s] + n[1][s] > 0) && !(n[1][0] == 0 && n[0][1] == 0) && !(n[1][1] == 0 && n[0][0] == 0);
+    if subgroup == Subgroup::Interaction && n.iter().flatten().any(|&c| c == 0) {
+        return SlotOutcome::NOT_ANALYSABLE;
+    }
     let (set, columns, index, sign): (usize, &[usize], usize, f64) = match subgroup {
-        Subgroup::All if stratified => (0, &[0, 1, 2, 3], 1, -1.0),
+        Subgroup::All if stratified && both_strata => (0, &[0, 1, 2, 3], 1, -1.0),
         Subgroup::All => (0, &[0, 1, 2], 1, -1.0),
         Subgroup::LowStratum => (1, &[0, 1, 2], 1, -1.0),
         Subgroup::OtherStratum => (2, &[0, 1, 2], 1, -1.0),
         Subgroup::Interaction => (0, &[0, 1, 3, 4, 2], 3, 1.0),
     };
     let rows = &mut rows[set];
-    let failed =
-        |rows: &CountRows| if fit_is_defined(rows) { SlotOutcome::NotConverged } else { SlotOutcome::NotAnalysable };
+    // With two completers in each arm the model is estimable, so a failed fit is a failure to
+    // converge, not an undefined analysis.
+    let failed = |rows: &CountRows| {
+        let n = cell_sizes(rows);
+        if n[0][0] + n[0][1] >= 2 && n[1][0] + n[1][1] >= 2 && rows.len() > columns.len() + 1 {
+            SlotOutcome::NotConverged
+        } else {
+            SlotOutcome::NOT_ANALYSABLE
+        }
+    };
     let wald = |b: f64, se: f64| {
         let estimate = Estimate { benefit: sign * b, se, df: f64::INFINITY };
         let interval = (estimate.benefit - Z_975 * se, estimate.benefit + Z_975 * se);
@@ -278,6 +302,10 @@ fn wilcoxon_row(
                     .filter(|c| stratum.is_none_or(|s| c.stratum == s))
                     .map(|c| f64::from(c.followup) - f64::from(c.baseline)),
             );
+        }
+        // Fewer than two completers in an arm leave a trial unanalysed, as for every analysis.
+        if change.iter().any(|v| v.len() < 2) {
+            return None;
         }
         wilcoxon(&change[0], &change[1], -1.0, ranks)
     };

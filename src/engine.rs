@@ -145,12 +145,18 @@ impl ComparisonTotals {
             self.interval_high_sum += hi;
             self.intervals += 1;
         }
-        if let Some(t) = r.table {
-            self.responders_active += f64::from(t.active_responders);
-            self.analysed_active += f64::from(t.active_n);
-            self.responders_placebo += f64::from(t.placebo_responders);
-            self.analysed_placebo += f64::from(t.placebo_n);
+        if let Some(t) = &r.table {
+            self.add_table(t);
         }
+    }
+
+    /// Adds a trial's responder table (of every trial, analysable or not).
+    #[inline]
+    fn add_table(&mut self, t: &crate::analysis::responders::ResponderTable) {
+        self.responders_active += f64::from(t.active_responders);
+        self.analysed_active += f64::from(t.active_n);
+        self.responders_placebo += f64::from(t.placebo_responders);
+        self.analysed_placebo += f64::from(t.placebo_n);
     }
 
     fn merge(&mut self, o: &ComparisonTotals) {
@@ -357,7 +363,11 @@ fn simulate_chunk(
                     out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
                 }
                 SlotOutcome::NotConverged => out.comparisons[k].not_converged += 1,
-                SlotOutcome::NotAnalysable => {}
+                SlotOutcome::NotAnalysable { table } => {
+                    if let Some(t) = table {
+                        out.comparisons[k].add_table(t);
+                    }
+                }
             }
         }
     }

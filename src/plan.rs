@@ -227,7 +227,7 @@ impl Plan {
                 rule: r.rule,
                 fraction: r.fraction,
                 cutoff: r.cutoff.unwrap_or(0.0),
-                lower_is_better: r.direction.unwrap_or(scale.direction) == Direction::LowerIsBetter,
+                lower_is_better: scale.direction == Direction::LowerIsBetter,
             }
         });
         if let Some(c) = fixed {
@@ -401,6 +401,10 @@ pub struct Slot {
     pub subgroup: Subgroup,
 }
 
+/// Relative slack of the responder threshold, far above rounding (1e-16) and far below any
+/// real difference of scores or counts.
+const RESPONDER_TOLERANCE: f64 = 1e-9;
+
 /// Who responds: improvement of a share of the baseline, or remission past a cut-off.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResponderPlan {
@@ -416,13 +420,12 @@ impl ResponderPlan {
     /// baseline above 0: from 0 nobody improves by a share.
     #[inline]
     pub fn responds(&self, baseline: f64, follow_up: f64) -> bool {
+        // An improvement of exactly the fraction counts, whatever the rounding of
+        // `fraction * baseline` (a fall from 5 attacks to 1 is 80%).
+        let needed = self.fraction * baseline * (1.0 - RESPONDER_TOLERANCE);
         match (self.rule, self.lower_is_better) {
-            (ResponderRule::RelativeImprovement, true) => {
-                baseline > 0.0 && follow_up <= (1.0 - self.fraction) * baseline
-            }
-            (ResponderRule::RelativeImprovement, false) => {
-                baseline > 0.0 && follow_up >= (1.0 + self.fraction) * baseline
-            }
+            (ResponderRule::RelativeImprovement, true) => baseline > 0.0 && baseline - follow_up >= needed,
+            (ResponderRule::RelativeImprovement, false) => baseline > 0.0 && follow_up - baseline >= needed,
             (ResponderRule::Remission, true) => follow_up <= self.cutoff,
             (ResponderRule::Remission, false) => follow_up >= self.cutoff,
         }
@@ -612,6 +615,33 @@ fn filters<'a>(
 mod tests {
     use super::*;
     use crate::rng::{TrialRng, stream_rng};
+
+    /// An improvement of exactly the fraction responds, whatever the rounding of
+    /// `fraction * baseline`; one count less does not; a baseline of 0 never does.
+    #[test]
+    fn responders_at_the_exact_boundary() {
+        for fraction in [0.3, 0.5, 0.7, 0.8, 0.9] {
+            let r = ResponderPlan {
+                rule: ResponderRule::RelativeImprovement,
+                fraction,
+                cutoff: 0.0,
+                lower_is_better: true,
+            };
+            for baseline in 1..=60u32 {
+                let b = f64::from(baseline);
+                for follow_up in 0..=baseline {
+                    // Integer arithmetic decides: baseline - follow_up >= fraction * baseline,
+                    // with the fraction as tenths.
+                    let tenths = (fraction * 10.0f64).round() as u32;
+                    let exact = 10 * (baseline - follow_up) >= tenths * baseline;
+                    assert_eq!(r.responds(b, f64::from(follow_up)), exact, "{fraction}: {baseline} -> {follow_up}");
+                }
+            }
+            assert!(!r.responds(0.0, 0.0));
+            let up = ResponderPlan { lower_is_better: false, ..r };
+            assert!(up.responds(10.0, 10.0 + 10.0 * fraction) && !up.responds(10.0, 9.99 + 10.0 * fraction));
+        }
+    }
 
     /// Beta(mean c, (1 - mean) c) has mean `mean` and variance `mean (1 - mean) / (c + 1)`;
     /// shapes above and below 1 (the small-shape boost) are both exercised.

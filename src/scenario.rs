@@ -520,12 +520,10 @@ pub struct Responder {
     pub rule: ResponderRule,
     /// `relative_improvement`: the share of the baseline by which a responder improves (0.5).
     pub fraction: f64,
-    /// `remission`: the follow-up value a remitter reaches (outcome units; required).
+    /// `remission`: the follow-up value a remitter reaches (outcome units; required). Which way
+    /// is improvement is the outcome's direction (counts: fewer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cutoff: Option<f64>,
-    /// Which way improvement goes; defaults to the outcome's direction (counts: lower).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub direction: Option<Direction>,
 }
 
 impl Responder {
@@ -536,7 +534,7 @@ impl Responder {
 
 impl Default for Responder {
     fn default() -> Self {
-        Responder { rule: ResponderRule::RelativeImprovement, fraction: 0.5, cutoff: None, direction: None }
+        Responder { rule: ResponderRule::RelativeImprovement, fraction: 0.5, cutoff: None }
     }
 }
 

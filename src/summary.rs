@@ -186,7 +186,12 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 analysis: slot.test.label().to_string(),
                 subgroup: slot.subgroup.label().to_string(),
                 estimate_unit: estimate_unit(plan, slot.test),
-                sided: format!("{:?}", s.analysis.sided).to_lowercase(),
+                // Breslow-Day tests heterogeneity: two-sided whatever the analysis's sidedness.
+                sided: if slot.test.is_responder() && slot.subgroup == Subgroup::Interaction {
+                    "two".to_string()
+                } else {
+                    format!("{:?}", s.analysis.sided).to_lowercase()
+                },
                 alpha: s.analysis.alpha,
                 n_per_arm: s.design.n_per_arm,
                 n_active: plan.arms[a].n_target,

@@ -331,7 +331,7 @@ impl Trial {
             screened: 0,
             confirmed: 0,
             arms: vec![ArmCounts::default(); plan.arms.len()],
-            results: vec![SlotOutcome::NotAnalysable; plan.slots.len()],
+            results: vec![SlotOutcome::NOT_ANALYSABLE; plan.slots.len()],
             cells: vec![Cell::default(); plan.arms.len() * plan.n_strata],
             responders: vec![0; plan.arms.len() * plan.n_strata],
             records: vec![Vec::new(); plan.arms.len()],
@@ -501,7 +501,8 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
                 });
             }
         } else if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]) {
-            add_scale_completer(plan, &mut t.cells[a * 2 + stratum], &mut t.responders[a * 2 + stratum], xy);
+            let k = a * plan.n_strata + stratum;
+            add_scale_completer(plan, &mut t.cells[k], &mut t.responders[k], xy);
         }
     }
     t.screened += screening.screened;

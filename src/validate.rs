@@ -350,7 +350,7 @@ fn count_outcome(s: &Scenario) -> Result<(), Problem> {
         ));
     }
     check(o.integer.is_none(), "outcome.integer", "counts are whole numbers already: remove outcome.integer")?;
-    crate::outcome::count::from_outcome(o)?;
+    count_magnitudes(s)?;
     let r = &s.response;
     check(
         r.target_effect.is_none(),
@@ -437,24 +437,8 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
         "analysis.responder.fraction",
         format!("{} is not allowed: a responder improves by a share of the baseline above 0 and at most 1", r.fraction),
     )?;
-    match (r.rule, r.cutoff) {
-        (ResponderRule::Remission, None) if a.all(counts).iter().any(|t| t.is_responder()) => {
-            return Err((
-                "analysis.responder.cutoff".into(),
-                "the remission rule needs the follow-up value a remitter reaches, in outcome units (e.g. 7 on the \
-                 HAM-D-17)"
-                    .into(),
-            ));
-        }
-        (_, Some(c)) => outcome_value("analysis.responder.cutoff", c)?,
-        _ => {}
-    }
-    if counts {
-        check(
-            r.direction.is_none_or(|d| d == Direction::LowerIsBetter),
-            "analysis.responder.direction",
-            "fewer attacks or migraine days are better: a count responder improves downwards (lower_is_better)",
-        )?;
+    if a.all(counts).iter().any(|t| t.is_responder()) {
+        responder_rule(s, counts)?;
     }
     if a.by_stratum == Some(true) {
         check(
@@ -470,6 +454,107 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
         )?;
     }
     Ok(())
+}
+
+/// A responder rule that can classify anyone on this outcome: relative improvement needs a
+/// ratio scale (floor 0; room above the baseline when higher is better), and a remission
+/// cut-off lies within the scale (counts: at least 0).
+fn responder_rule(s: &Scenario, counts: bool) -> Result<(), Problem> {
+    let r = &s.analysis.responder;
+    let (min, max, baseline, direction, name) = if counts {
+        (0.0, f64::INFINITY, 0.0, Direction::LowerIsBetter, "counts".to_string())
+    } else {
+        let (o, _) = crate::scales::resolve(&s.outcome)?;
+        (o.min, o.max, o.baseline_mean, o.direction, o.name)
+    };
+    match (r.rule, r.cutoff) {
+        (ResponderRule::Remission, None) => Err((
+            "analysis.responder.cutoff".into(),
+            "the remission rule needs the follow-up value a remitter reaches, in outcome units (e.g. 7 on the \
+             HAM-D-17)"
+                .into(),
+        )),
+        (ResponderRule::Remission, Some(c)) => {
+            outcome_value("analysis.responder.cutoff", c)?;
+            check(
+                (min..=max).contains(&c),
+                "analysis.responder.cutoff",
+                format!("{c} lies outside the range of {name}, {min} to {max}: nobody, or everyone, would remit"),
+            )
+        }
+        (ResponderRule::RelativeImprovement, _) => {
+            check(
+                min == 0.0,
+                "analysis.responder.rule",
+                format!(
+                    "a relative improvement (a share of the baseline) needs a scale whose floor is 0, and {name} runs \
+                     from {min}: use rule = \"remission\" with a cutoff"
+                ),
+            )?;
+            let room = (1.0 + r.fraction) * baseline;
+            check(
+                direction == Direction::LowerIsBetter || room <= max,
+                "analysis.responder.fraction",
+                format!(
+                    "improving by {} of the mean baseline {baseline} needs a score of {room}, above the maximum \
+                     {max} of {name}: choose a smaller fraction, or rule = \"remission\"",
+                    r.fraction
+                ),
+            )
+        }
+    }
+}
+
+/// Largest expected count in a window: far above any migraine diary, and small enough that
+/// every count fits a fit's histogram ([`crate::analysis::negbin::MAX_COUNT`]).
+pub const MAX_EXPECTED_COUNT: f64 = 1e5;
+
+/// The expected follow-up count at the largest treatment rate ratio the response can give
+/// (a negative benefit raises the rate) stays within [`MAX_EXPECTED_COUNT`], as do both windows'
+/// counts without treatment.
+fn count_magnitudes(s: &Scenario) -> Result<(), Problem> {
+    let m = crate::outcome::count::from_outcome(&s.outcome)?;
+    let (baseline, followup) =
+        (m.expected_count(m.baseline_weeks, 1.0), m.expected_count(m.followup_weeks, m.placebo_rate_ratio));
+    for (field, v) in [("outcome.baseline_weeks", baseline), ("outcome.followup_weeks", followup)] {
+        check(
+            v <= MAX_EXPECTED_COUNT,
+            field,
+            format!(
+                "the window's expected count is {v:.4e}, above the {MAX_EXPECTED_COUNT:e} allowed: shorten it or lower the rate"
+            ),
+        )?;
+    }
+    // The most negative benefit: `delta` (fixed), or `max_effect` times the largest repleted
+    // share of the reference deficit (a deficit can be many times it), or `effect_replete`.
+    let r = &s.response;
+    let (field, worst) = match r.model {
+        ResponseModel::Fixed => ("response.delta", r.delta),
+        ResponseModel::Repletion => {
+            let max_effect = r.max_effect.unwrap_or(crate::scenario::DEFAULT_MAX_EFFECT_COUNTS);
+            let p = &s.population;
+            let lowest = (p.deficient_mean_mmol_per_l - 12.0 * p.deficient_sd_mmol_per_l)
+                .min(p.replete_mean_mmol_per_l - 12.0 * p.replete_sd_mmol_per_l)
+                .min(p.mean_mmol_per_l - 12.0 * p.sd_mmol_per_l);
+            let largest_share = ((p.replete_target_mmol_per_l - lowest) / r.ref_deficit_mmol_per_l).max(0.0);
+            if max_effect * largest_share < r.effect_replete {
+                ("response.max_effect", max_effect * largest_share)
+            } else {
+                ("response.effect_replete", r.effect_replete)
+            }
+        }
+    };
+    let highest = followup * (-worst.min(0.0)).exp();
+    check(
+        highest <= MAX_EXPECTED_COUNT,
+        field,
+        format!(
+            "a benefit of {worst:.4} (-ln rate ratio) multiplies the follow-up rate by {:.4e}, to an expected count of \
+             {highest:.4e}, above the {MAX_EXPECTED_COUNT:e} allowed: on counts a benefit is -ln of a rate ratio \
+             (0.5 is a ratio of 0.61)",
+            (-worst.min(0.0)).exp()
+        ),
+    )
 }
 
 fn design(s: &Scenario) -> Result<(), Problem> {

@@ -197,3 +197,53 @@ fn analyses_must_fit_the_outcome_and_the_design() {
         &["response.target_effect", "count outcome"],
     );
 }
+
+#[test]
+fn responder_rules_that_cannot_classify_are_refused() {
+    let z = shipped("cognition_mg_threonate.toml");
+    rejects(
+        &z,
+        &["--set", "analysis.secondary=[\"chi_square\"]"],
+        &["analysis.responder.rule", "floor is 0", "remission"],
+    );
+    rejects(
+        &shipped("depression_mgo_all_comers.toml"),
+        &[
+            "--set",
+            "analysis.secondary=[\"chi_square\"]",
+            "--set",
+            "analysis.responder.rule=\"remission\"",
+            "--set",
+            "analysis.responder.cutoff=100",
+        ],
+        &["analysis.responder.cutoff", "outside the range"],
+    );
+    // Which way is better is the outcome's: there is no responder direction to contradict it.
+    rejects(
+        &peikert(),
+        &["--set", "analysis.responder.direction=\"higher_is_better\""],
+        &["unknown field", "direction"],
+    );
+}
+
+#[test]
+fn count_benefits_that_explode_the_rate_are_refused() {
+    rejects(&peikert(), &["--set", "response.max_effect=-30"], &["response.max_effect", "-ln rate ratio", "1e5"]);
+    rejects(
+        &peikert(),
+        &["--set", "response.model=\"fixed\"", "--set", "response.delta=-40"],
+        &["response.delta", "expected count"],
+    );
+    rejects(
+        &peikert(),
+        &[
+            "--set",
+            "outcome.baseline_mean=100000",
+            "--set",
+            "outcome.baseline_weeks=1",
+            "--set",
+            "outcome.followup_weeks=10000",
+        ],
+        &["outcome.followup_weeks", "expected count"],
+    );
+}

@@ -9,6 +9,11 @@ use super::linalg::{cholesky, solve};
 /// Most columns of a count design (intercept, treatment, stratum, interaction, covariates).
 pub const MAX_COLUMNS: usize = 6;
 
+/// Largest count a fit accepts: a fit tallies the counts up to the largest (the negative
+/// binomial's dispersion sums over them), so a larger one is refused rather than slow or
+/// memory-hungry; far above any migraine window.
+pub const MAX_COUNT: f64 = 1e6;
+
 /// Newton iterations at most (R's `glm.control` allows 25; Newton converges quadratically).
 const MAX_ITERATIONS: usize = 50;
 
@@ -45,6 +50,8 @@ pub struct CountRows {
     order: Vec<usize>,
     /// Whether `patterns` and `histogram` describe the current rows.
     compressed: bool,
+    /// Whether a count exceeds [`MAX_COUNT`] (then no histogram is built and no fit made).
+    too_large: bool,
 }
 
 impl CountRows {
@@ -107,6 +114,11 @@ impl CountRows {
             }
         }
         histogram.clear();
+        self.too_large = y.iter().any(|&c| c > MAX_COUNT);
+        if self.too_large {
+            self.compressed = true;
+            return;
+        }
         for &c in y.iter() {
             let c = c as usize;
             if histogram.len() <= c {
@@ -161,6 +173,9 @@ pub fn fit(rows: &mut CountRows, columns: &[usize], a: f64, start: Option<[f64; 
         return None;
     }
     rows.compress();
+    if rows.too_large {
+        return None;
+    }
     let patterns = &mut rows.patterns;
     let eta_of = |beta: &[f64; MAX_COLUMNS], row: &[f64; MAX_COLUMNS]| -> f64 {
         columns.iter().enumerate().map(|(k, &c)| beta[k] * row[c]).sum()

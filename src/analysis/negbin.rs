@@ -17,8 +17,7 @@ use super::loglinear::{CountRows, LogLinearFit, MAX_COLUMNS, Pattern, fit};
 /// the Poisson limit (`a = 1 / theta = 0`), as `theta.ml` reaching its limit.
 const MAX_THETA: f64 = 1e8;
 
-/// Largest count the NB fit accepts (see [`fit_negbin`]).
-pub const MAX_COUNT: f64 = 1e6;
+pub use super::loglinear::MAX_COUNT;
 
 /// Alternations of the coefficients and `theta` at most (R: 25). The alternation converges
 /// linearly, slowly where the likelihood is flat in `theta`: strongly overdispersed counts at
@@ -141,11 +140,8 @@ fn sum_ln_factorials(tail: &[f64]) -> f64 {
 /// Fits the NB2 model on `columns` of `rows`, the dispersion by maximum likelihood. `None`
 /// if any step fails to converge (counted by the caller, never dropped).
 pub fn fit_negbin(rows: &mut CountRows, columns: &[usize], scratch: &mut NegBinScratch) -> Option<NegBinFit> {
-    // Each theta step sums over the counts up to the largest: beyond a count of MAX_COUNT
-    // (far above any migraine window) the fit is refused rather than slow.
-    if rows.y.iter().any(|&y| y > MAX_COUNT) {
-        return None;
-    }
+    // Each theta step sums over the counts up to the largest: the Poisson start refuses counts
+    // beyond MAX_COUNT (far above any migraine window) rather than be slow.
     let mut current = fit(rows, columns, 0.0, None)?;
     scratch.tabulate(rows.count_histogram());
     let tail = &scratch.tail;
