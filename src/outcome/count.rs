@@ -457,6 +457,33 @@ mod tests {
         assert!((cov - expected_cov).abs() < 4.0 * cov_se, "covariance {cov} vs {expected_cov} (SE {cov_se})");
     }
 
+    /// Period-to-period variation raises each window's variance to
+    /// `m + m^2 ((1 + 1/theta)(1 + 1/v) - 1)` (the rate is a product of independent gamma
+    /// factors of means `m` and 1) and leaves the covariance of the windows, `m_b m_f / theta`,
+    /// to the person's own rate.
+    #[test]
+    fn period_variation_adds_variance_within_windows_only() {
+        let v = 4.0;
+        let m = model(CountKind::Attacks, Some(v));
+        let s = m.sampler();
+        let mut rng = stream_rng(24, 0, 0);
+        let pairs: Vec<CountPair> = (0..200_000).map(|_| s.draw(&mut rng, 1.0)).collect();
+        let base: Vec<f64> = pairs.iter().map(|p| f64::from(p.baseline)).collect();
+        let follow: Vec<f64> = pairs.iter().map(|p| f64::from(p.followup)).collect();
+        let (mb, vb, _) = moments(&base);
+        let (mf, _, _) = moments(&follow);
+        let e = m.expected_count(4.0, 1.0);
+        let expected_var = e + e * e * ((1.0 + 1.0 / m.theta) * (1.0 + 1.0 / v) - 1.0);
+        let n = base.len() as f64;
+        let mu4 = base.iter().map(|x| (x - mb).powi(4)).sum::<f64>() / n;
+        let var_se = ((mu4 - vb * vb) / n).sqrt();
+        assert!((vb - expected_var).abs() < 4.0 * var_se, "variance {vb} vs {expected_var} (SE {var_se})");
+        let products: Vec<f64> = base.iter().zip(&follow).map(|(b, f)| (b - mb) * (f - mf)).collect();
+        let (cov, _, cov_se) = moments(&products);
+        let expected_cov = e * m.expected_count(4.0, 0.84) / m.theta;
+        assert!((cov - expected_cov).abs() < 4.0 * cov_se, "covariance {cov} vs {expected_cov}");
+    }
+
     /// The model solved from baseline moments gives them back: Gaul 2015's 6.2 migraine days
     /// per 4 weeks with an SD of 2.75 (UNVERIFIED ESTIMATE, lit. file "MMD SD at baseline"),
     /// Peikert 1996's 3.6 attacks with an SD of 2.8, and twice Gaul's days over 8 weeks.
