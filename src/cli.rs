@@ -21,6 +21,39 @@ pub enum Command {
     /// Print the resolved scenario (every default filled in) and derived quantities, or with
     /// --from the scenario and command that produced a result file.
     Explain(ExplainArgs),
+    /// Re-run scenarios with the seed and replicates of their baseline CSVs and report every
+    /// design point whose power drifted (exit 1), for CI regression checks.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// The baseline: a CSV written by `mgtrial run --out` (with its provenance sidecar) for one
+    /// scenario, or a directory holding SCENARIO_STEM.csv for each.
+    #[arg(long, value_name = "FILE.csv|DIR")]
+    pub baseline: PathBuf,
+    /// Family-wise significance level of the drift tests (Holm-adjusted over all rows).
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Smallest change of power that counts as drift (0 to below 1; default 0: any change).
+    #[arg(long, default_value_t = 0.0)]
+    pub min_change: f64,
+    /// Re-run with this master seed instead of the baseline's (fresh replicates: no exact
+    /// reproduction is expected, only agreement within Monte Carlo error).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Also write a JUnit XML report.
+    #[arg(long, value_name = "FILE.xml")]
+    pub junit: Option<PathBuf>,
+    /// Rewrite the baselines with the new runs (and their provenance), and exit 0.
+    #[arg(long)]
+    pub update: bool,
+    /// Worker threads, at most 1024 (default 0: one per core). Output does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod biomarker;
 pub mod calibration;
+pub mod check;
 pub mod comparison;
 pub mod engine;
 pub mod error;

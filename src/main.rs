@@ -5,7 +5,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
+use cli::{CheckArgs, Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
 use mgtrial::output::{self, Destination};
@@ -28,6 +28,8 @@ enum Failure {
     /// A search that did not reach its target at some design point: its output is written and
     /// states the power at the end of the range; exit 1, like grep when nothing matches.
     NotReached,
+    /// A check found drift, a mismatch or a missing row: its report is printed; exit 1.
+    Drift,
 }
 
 impl From<ScenarioError> for Failure {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::SampleSize(args) => sample_size(args),
         Command::Plot(args) => plot_cmd(args),
         Command::Explain(args) => explain_cmd(args),
+        Command::Check(args) => check_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
             eprintln!("error: {m}");
             ExitCode::from(1)
         }
-        Err(Failure::NotReached) => ExitCode::from(1),
+        Err(Failure::NotReached | Failure::Drift) => ExitCode::from(1),
     }
 }
 
@@ -662,4 +665,101 @@ fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {
     };
     text += &explain::explain(&plan);
     print(&text)
+}
+
+/// `mgtrial check`: re-runs each scenario with its baseline's `--set`, `--sweep`, seed and
+/// replicates (from the baseline's provenance sidecar), compares every row (see `check.rs`),
+/// prints the rows that failed, and exits 1 if any did (0 with `--update`, which rewrites the
+/// baselines).
+fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
+    use mgtrial::check::{self, CheckOptions};
+    if !(args.alpha > 0.0 && args.alpha <= 0.5) {
+        return Err(Failure::BadInput(format!("--alpha {}: allowed values are above 0 and at most 0.5", args.alpha)));
+    }
+    if !(0.0..1.0).contains(&args.min_change) {
+        return Err(Failure::BadInput(format!("--min-change {}: allowed values are 0 to below 1", args.min_change)));
+    }
+    if args.threads > MAX_THREADS {
+        return Err(Failure::BadInput(format!(
+            "--threads {}: allowed values are 0 (one per core) to {MAX_THREADS}",
+            args.threads
+        )));
+    }
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
+    let directory = args.baseline.is_dir();
+    if !directory && args.scenarios.len() > 1 {
+        return Err(Failure::BadInput(format!(
+            "--baseline {} is one file, for one scenario; for {} scenarios give a directory holding SCENARIO_STEM.csv \
+             for each",
+            args.baseline.display(),
+            args.scenarios.len()
+        )));
+    }
+    let junit = args.junit.as_deref().map(destination).transpose()?;
+    let options = CheckOptions { alpha: args.alpha, min_change: args.min_change };
+    let runner = Runner::new(args.threads, false);
+    let (mut rows, mut updates) = (Vec::new(), Vec::new());
+    for scenario in &args.scenarios {
+        let baseline = if directory {
+            let stem = scenario.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            args.baseline.join(format!("{stem}.csv"))
+        } else {
+            args.baseline.clone()
+        };
+        let unreadable = |e: String| {
+            Failure::BadInput(format!(
+                "baseline {}: {e} (write one with `mgtrial run {} --out {}`)",
+                baseline.display(),
+                scenario.display(),
+                baseline.display()
+            ))
+        };
+        let text = std::fs::read_to_string(&baseline).map_err(|e| unreadable(e.to_string()))?;
+        let record = Provenance::read(&baseline).map_err(unreadable)?;
+        let reps = record.reps.ok_or_else(|| {
+            unreadable(
+                "it was made under --precision or by sample-size; check re-runs a fixed number of replicates".into(),
+            )
+        })?;
+        let sim = SimulationArgs {
+            scenario: ScenarioArgs { scenario: scenario.clone(), set: record.set.clone() },
+            sweep: record.sweep.clone(),
+            reps: Some(reps),
+            seed: Some(args.seed.unwrap_or(record.seed)),
+            precision: None,
+            max_reps: 200_000,
+            threads: args.threads,
+            out: None,
+            quiet: true,
+        };
+        let loaded = load_study(&Request::of(&sim), None)?;
+        let now = provenance_of(&sim, &loaded, None)?;
+        let outcomes = study::run(&loaded.study, &loaded.plans, &runner, RepsRule::FromScenario);
+        let csv = export::study_csv(&loaded.study, &outcomes, &now.scenario_sha256);
+        // The same seed, replicates, version and scenario must give the same bytes.
+        let exact = args.seed.is_none_or(|s| s == record.seed)
+            && record.version == env!("CARGO_PKG_VERSION")
+            && record.scenario_sha256 == now.scenario_sha256;
+        let name = scenario.display().to_string();
+        rows.extend(check::compare(&name, &text, &csv, exact, &options).map_err(unreadable)?);
+        if args.update {
+            updates.push((baseline, csv, now));
+        }
+    }
+    check::adjust(&mut rows, &options);
+    print(&check::table(&rows, &options))?;
+    if let Some(dest) = &junit {
+        write_file(dest, check::junit(&rows))?;
+    }
+    if args.update {
+        for (path, csv, record) in updates {
+            let file = destination(&path)?;
+            let sidecar = Some(destination(&provenance::sidecar_path(&path))?);
+            let out = Output { file, sidecar };
+            write_file(&out.file, &csv)?;
+            write_provenance(&out, &reproducing(&record, "--out", &path, ""), csv.as_bytes())?;
+        }
+        return Ok(());
+    }
+    if rows.iter().any(|r| r.failed()) { Err(Failure::Drift) } else { Ok(()) }
 }
