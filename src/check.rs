@@ -223,9 +223,11 @@ pub fn table(rows: &[RowCheck], options: &CheckOptions) -> String {
     let failed: Vec<&RowCheck> = rows.iter().filter(|r| r.failed()).collect();
     let show = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
     let mut out = String::new();
+    let sw = failed.iter().map(|r| r.scenario.chars().count()).max().unwrap_or(8).max(8);
+    let rw = failed.iter().map(|r| r.row.chars().count()).max().unwrap_or(3).max(3);
     if !failed.is_empty() {
         out += &format!(
-            "{:<24} {:<56} {:>8} {:>8} {:>8} {:>7} {:>9}  verdict\n",
+            "{:<sw$} {:<rw$} {:>8} {:>8} {:>8} {:>7} {:>9}  verdict\n",
             "scenario", "row", "baseline", "now", "change", "z", "Holm p"
         );
         for r in &failed {
@@ -238,7 +240,7 @@ pub fn table(rows: &[RowCheck], options: &CheckOptions) -> String {
                 Verdict::Holds => String::new(),
             };
             out += &format!(
-                "{:<24} {:<56} {:>8} {:>8} {:>8} {:>7} {:>9}  {verdict}\n",
+                "{:<sw$} {:<rw$} {:>8} {:>8} {:>8} {:>7} {:>9}  {verdict}\n",
                 r.scenario,
                 r.row,
                 show(r.baseline_power, 4),
