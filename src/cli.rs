@@ -24,6 +24,23 @@ pub enum Command {
     /// Re-run scenarios with the seed and replicates of their baseline CSVs and report every
     /// design point whose power drifted (exit 1), for CI regression checks.
     Check(CheckArgs),
+    /// Validate this installation: type I error of every analysis, power against closed forms,
+    /// selection probabilities and PPV, determinism across threads; exit 0 only if all pass.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// 20,000 replicates per check instead of 2,000 (about ten times as long).
+    #[arg(long)]
+    pub thorough: bool,
+    /// Worker threads, at most 1024 (default 0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Test-only: decide every simulated test as if its p-values were multiplied by 1 - B
+    /// (a known bias the validation must catch).
+    #[arg(long, hide = true, default_value_t = 0.0)]
+    pub inject_bias: f64,
 }
 
 #[derive(Debug, Args)]

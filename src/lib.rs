@@ -33,3 +33,4 @@ pub mod summary;
 pub mod sweep;
 pub mod trial;
 pub mod validate;
+pub mod validation;

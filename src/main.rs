@@ -5,7 +5,9 @@
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs};
+use cli::{
+    CheckArgs, Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs, ValidateArgs,
+};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
 use mgtrial::output::{self, Destination};
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot_cmd(args),
         Command::Explain(args) => explain_cmd(args),
         Command::Check(args) => check_cmd(args),
+        Command::Validate(args) => validate_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -762,4 +765,35 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
         return Ok(());
     }
     if rows.iter().any(|r| r.failed()) { Err(Failure::Drift) } else { Ok(()) }
+}
+
+/// `mgtrial validate`: runs the installation checks of `validation.rs` and prints their
+/// table; exit 0 only if every check passes (1 otherwise).
+fn validate_cmd(args: ValidateArgs) -> Result<(), Failure> {
+    use mgtrial::validation::{self, Settings};
+    if args.threads > MAX_THREADS {
+        return Err(Failure::BadInput(format!(
+            "--threads {}: allowed values are 0 (one per core) to {MAX_THREADS}",
+            args.threads
+        )));
+    }
+    if !(0.0..0.5).contains(&args.inject_bias) {
+        return Err(Failure::BadInput(format!(
+            "--inject-bias {}: allowed values are 0 to below 0.5",
+            args.inject_bias
+        )));
+    }
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
+    let settings =
+        Settings { reps: if args.thorough { 20_000 } else { 2_000 }, threads: args.threads, bias: args.inject_bias };
+    let start = std::time::Instant::now();
+    let checks = validation::run(&settings);
+    print(&validation::table(&checks))?;
+    print(&format!(
+        "mgtrial {} validated with {} replicates per check in {:.1} s\n",
+        env!("CARGO_PKG_VERSION"),
+        settings.reps,
+        start.elapsed().as_secs_f64()
+    ))?;
+    if checks.iter().all(|c| c.passes()) { Ok(()) } else { Err(Failure::Drift) }
 }
