@@ -27,6 +27,8 @@ pub enum Command {
     /// Validate this installation: type I error of every analysis, power against closed forms,
     /// selection probabilities and PPV, determinism across threads; exit 0 only if all pass.
     Validate(ValidateArgs),
+    /// Merge the shard files of a run into exactly the CSV of a single-machine run.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +144,23 @@ pub struct RunArgs {
     /// Title of the --plot figure (default: the scenario's description, else its name).
     #[arg(long, requires = "plot")]
     pub title: Option<String>,
+    /// Run only shard I of N (0-based) of the work, and write its totals to --out for
+    /// `mgtrial merge`; `auto` reads it from a Slurm job array (SLURM_ARRAY_TASK_ID,
+    /// SLURM_ARRAY_TASK_COUNT) or a Kubernetes indexed job (JOB_COMPLETION_INDEX, MGTRIAL_SHARDS).
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The scenario file the shards ran (TOML).
+    pub scenario: PathBuf,
+    /// Shard files written by `mgtrial run --shard I/N --out FILE`, all N of them.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// The merged CSV: exactly the CSV of the same run on one machine.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

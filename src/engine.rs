@@ -14,10 +14,11 @@ use crate::power::{replicates_for_half_width, wilson_95};
 use crate::trial::{ArmCounts, Trial, simulate_trial_into};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
-/// Replicates per parallel task: one word of [`RejectionBits`].
-const CHUNK: u64 = 64;
+/// Replicates per parallel task: one word of [`RejectionBits`]; the unit of work of a shard.
+pub const CHUNK: u64 = 64;
 
 /// Chunks simulated in parallel between two in-order folds: enough that the threads seldom
 /// wait for each other at a fold, few enough that the chunk totals waiting to be folded take
@@ -49,7 +50,7 @@ pub fn check_precision(half_width: f64, cap: u32) -> Result<(), String> {
 }
 
 /// Sums over replicates of one arm's counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArmTotals {
     pub enrolled: f64,
     pub deficient: f64,
@@ -106,7 +107,7 @@ impl ArmTotals {
 /// What one comparison's trials add up to: counts, and the mean and sum of squared
 /// deviations of the estimates (Welford 1962 within a chunk; Chan, Golub & LeVeque 1979 to
 /// merge chunks), so no estimate is kept.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonTotals {
     /// Trials whose test could be computed.
     pub analysable: u32,
@@ -264,7 +265,7 @@ impl PointResults {
     }
 
     /// Folds in the totals of one chunk; chunks must come in replicate order.
-    fn absorb(&mut self, c: &ChunkTotals) {
+    pub fn absorb(&mut self, c: &ChunkTotals) {
         self.reps += c.reps;
         self.screened += c.screened as f64;
         self.confirmed += c.confirmed as f64;
@@ -304,16 +305,32 @@ impl PointResults {
 }
 
 /// The totals of one chunk of at most [`CHUNK`] replicates, all in word `chunk` of the
-/// rejection bits.
-#[derive(Debug, Clone, Default)]
-struct ChunkTotals {
-    chunk: u64,
+/// rejection bits: what a shard writes, and what folding in chunk order makes exactly the
+/// results of a single run (floats in Rust's shortest round-trip form, rejection words as
+/// their bit patterns in signed 64-bit integers, for TOML).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChunkTotals {
+    pub chunk: u64,
     reps: u32,
     screened: u64,
     confirmed: u64,
     arms: Vec<ArmTotals>,
     comparisons: Vec<ComparisonTotals>,
+    #[serde(with = "words_as_i64")]
     rejected_bits: Vec<u64>,
+}
+
+/// `Vec<u64>` as the same bits in `i64`s (TOML integers are signed).
+mod words_as_i64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(words: &[u64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(words.iter().map(|&w| w as i64))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+        Ok(Vec::<i64>::deserialize(d)?.into_iter().map(|w| w as u64).collect())
+    }
 }
 
 impl ChunkTotals {
@@ -473,9 +490,35 @@ impl Runner {
 
     /// [`Runner::simulate_into`], counting participants on `bar`.
     fn simulate_counted(&self, plan: &Plan, results: &mut PointResults, range: Range<u64>, bar: &ProgressBar) {
-        let (start, end) = (range.start, range.end);
-        let participants_per_trial = u64::from(plan.total_enrolled());
         let estimands = results.estimands.clone();
+        self.simulate_chunks(plan, &estimands, range, bar, |c| results.absorb(c));
+    }
+
+    /// The totals of chunks `chunks` (of [`CHUNK`] replicates each, the last cut at `reps`) of
+    /// `plan`: a shard's work at one design point.
+    pub fn chunk_totals(&self, plan: &Plan, chunks: Range<u64>, reps: u32) -> Vec<ChunkTotals> {
+        let estimands = PointResults::new(plan).estimands;
+        let range = (chunks.start * CHUNK).min(u64::from(reps))..(chunks.end * CHUNK).min(u64::from(reps));
+        let mut out = Vec::new();
+        self.simulate_chunks(plan, &estimands, range, &ProgressBar::hidden(), |c| out.push(c.clone()));
+        out
+    }
+
+    /// Simulates replicates `range` chunk by chunk in parallel, handing each chunk's totals to
+    /// `sink` in replicate order.
+    fn simulate_chunks(
+        &self,
+        plan: &Plan,
+        estimands: &[Option<f64>],
+        range: Range<u64>,
+        bar: &ProgressBar,
+        mut sink: impl FnMut(&ChunkTotals),
+    ) {
+        let (start, end) = (range.start, range.end);
+        if start >= end {
+            return;
+        }
+        let participants_per_trial = u64::from(plan.total_enrolled());
         let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
         let mut chunks = vec![ChunkTotals::new(plan, estimands.len()); SEGMENT_CHUNKS.min(last - first) as usize];
         let mut segment = first;
@@ -488,13 +531,13 @@ impl Runner {
                         let c = segment + i as u64;
                         let r = (c * CHUNK).max(start)..((c + 1) * CHUNK).min(end);
                         let len = r.end - r.start;
-                        simulate_chunk(plan, &estimands, c, r, trial, totals);
+                        simulate_chunk(plan, estimands, c, r, trial, totals);
                         bar.inc(len * participants_per_trial);
                     },
                 )
             });
             for c in &chunks[..count] {
-                results.absorb(c);
+                sink(c);
             }
             segment += count as u64;
         }

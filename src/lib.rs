@@ -28,6 +28,7 @@ pub mod scales;
 pub mod scenario;
 pub mod search;
 pub mod selection;
+pub mod shard;
 pub mod study;
 pub mod summary;
 pub mod sweep;

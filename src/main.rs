@@ -6,7 +6,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    CheckArgs, Cli, Command, ExplainArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs, ValidateArgs,
+    CheckArgs, Cli, Command, ExplainArgs, MergeArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs,
+    ValidateArgs,
 };
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain_cmd(args),
         Command::Check(args) => check_cmd(args),
         Command::Validate(args) => validate_cmd(args),
+        Command::Merge(args) => merge_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -431,6 +433,9 @@ fn emit(out: Option<&Destination>, table: &str, csv: &str) -> Result<(), Failure
 fn run(args: RunArgs) -> Result<(), Failure> {
     let sim = &args.sim;
     check_simulation_options(sim)?;
+    if let Some(spec) = &args.shard {
+        return run_shard(&args, spec);
+    }
     let plot_format = match &args.plot {
         Some(path) => Some(plot::Format::from_path(path).map_err(|e| Failure::BadInput(e.to_string()))?),
         None => None,
@@ -796,4 +801,115 @@ fn validate_cmd(args: ValidateArgs) -> Result<(), Failure> {
         start.elapsed().as_secs_f64()
     ))?;
     if checks.iter().all(|c| c.passes()) { Ok(()) } else { Err(Failure::Drift) }
+}
+
+/// `mgtrial run --shard I/N --out FILE`: simulates this shard's units of work and writes their
+/// totals (see `shard.rs`).
+fn run_shard(args: &RunArgs, spec: &str) -> Result<(), Failure> {
+    use mgtrial::shard::{ShardFile, ShardPoint, ShardSpec};
+    let sim = &args.sim;
+    let shard = ShardSpec::parse(spec, |k| std::env::var(k).ok()).map_err(Failure::BadInput)?;
+    if args.plot.is_some() || sim.precision.is_some() {
+        return Err(Failure::BadInput(
+            "--shard runs a fixed part of the replicates and writes their totals: --plot and --precision belong to \
+             the merged run (plot the CSV that `mgtrial merge` writes)"
+                .into(),
+        ));
+    }
+    let Some(path) = &sim.out else {
+        return Err(Failure::BadInput("--shard needs --out FILE for the shard's totals".into()));
+    };
+    let out = prepare_outputs(&sim.scenario.scenario, &[("--out", path)])?.remove(0);
+    let loaded = load_study(&Request::of(sim), None)?;
+    let record = provenance_of(sim, &loaded, None)?;
+    let reps: Vec<u32> = loaded.plans.iter().map(|p| p.scenario.design.reps).collect();
+    if reps.iter().any(|&r| r != reps[0]) {
+        return Err(Failure::BadInput("--shard needs the same replicates at every design point".into()));
+    }
+    let runner = Runner::new(sim.threads, false);
+    let points = shard
+        .assignment(&reps)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, range)| !range.is_empty())
+        .map(|(point, range)| ShardPoint {
+            point,
+            chunks: runner.chunk_totals(&loaded.plans[point], range, reps[point]),
+        })
+        .collect();
+    let file = ShardFile {
+        tool: env!("CARGO_PKG_NAME").into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        scenario_file: record.scenario_file.clone(),
+        scenario_sha256: record.scenario_sha256.clone(),
+        set: sim.scenario.set.clone(),
+        sweep: sim.sweep.clone(),
+        seed: record.seed,
+        reps: reps[0],
+        cli_reps: sim.reps,
+        cli_seed: sim.seed,
+        index: shard.index,
+        count: shard.count,
+        points,
+    };
+    let text = toml::to_string(&file).map_err(|e| Failure::Runtime(e.to_string()))?;
+    write_file(&out.file, text)
+}
+
+/// `mgtrial merge SCENARIO SHARD... --out FILE.csv`: checks that the shards are all the
+/// shards of one run of this scenario, folds their totals in chunk order and writes the CSV
+/// (and its provenance) a single run would have written.
+fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
+    use mgtrial::engine::PointResults;
+    use mgtrial::shard::{self, ShardFile};
+    let out = prepare_outputs(&args.scenario, &[("--out", &args.out)])?.remove(0);
+    let mut shards = Vec::new();
+    let names: Vec<String> = args.shards.iter().map(|p| p.display().to_string()).collect();
+    for (path, name) in args.shards.iter().zip(&names) {
+        let text = std::fs::read_to_string(path).map_err(|e| Failure::BadInput(format!("shard {name}: {e}")))?;
+        let file: ShardFile = toml::from_str(&text).map_err(|e| {
+            Failure::BadInput(format!("{name} is not a shard file written by `mgtrial run --shard`: {}", e.message()))
+        })?;
+        shards.push(file);
+    }
+    let first = shards[0].clone();
+    if first.version != env!("CARGO_PKG_VERSION") {
+        return Err(Failure::BadInput(format!(
+            "the shards were written by mgtrial {}, this is {}: merge with the version that ran them",
+            first.version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    let sim = SimulationArgs {
+        scenario: ScenarioArgs { scenario: args.scenario.clone(), set: first.set.clone() },
+        sweep: first.sweep.clone(),
+        reps: first.cli_reps,
+        seed: first.cli_seed,
+        precision: None,
+        max_reps: 200_000,
+        threads: 0,
+        out: Some(args.out.clone()),
+        quiet: true,
+    };
+    let loaded = load_study(&Request::of(&sim), None)?;
+    let record = provenance_of(&sim, &loaded, None)?;
+    if record.scenario_sha256 != first.scenario_sha256 {
+        return Err(Failure::BadInput(format!(
+            "{} is not the scenario the shards ran (its SHA-256 with their --set differs): merge with that file",
+            args.scenario.display()
+        )));
+    }
+    let reps: Vec<u32> = loaded.plans.iter().map(|p| p.scenario.design.reps).collect();
+    let chunks = shard::merge(&shards, &names, &reps).map_err(Failure::BadInput)?;
+    let results = loaded.plans.iter().zip(chunks).map(|(plan, chunks)| {
+        let mut r = PointResults::new(plan);
+        for c in &chunks {
+            r.absorb(c);
+        }
+        r
+    });
+    let outcomes = study::assemble(&loaded.study, &loaded.plans, results);
+    let csv = export::study_csv(&loaded.study, &outcomes, &record.scenario_sha256);
+    emit(Some(&out.file), &export::study_table(&loaded.study, &outcomes), &csv)?;
+    write_provenance(&out, &reproducing(&record, "--out", out.file.path(), ""), csv.as_bytes())
 }

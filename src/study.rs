@@ -172,11 +172,21 @@ fn complete_point(
 /// kept, for the paired test: the previous point along the last axis is always the one just
 /// simulated.
 pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Vec<PointOutcome> {
+    let points = plans.iter().zip(runner.prepare_points(plans)).enumerate().map(|(i, (plan, prepared))| {
+        runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
+        runner.complete_point(plan, prepared, rule.for_plan(plan))
+    });
+    assemble(study, plans, points)
+}
+
+/// Summarizes the results of every point, in study order, and pairs each row with the same
+/// row at the previous point along the last axis. Only the previous point's results are kept,
+/// so `results` may simulate lazily ([`run`]) or come from merged shards.
+pub fn assemble(study: &Study, plans: &[Plan], results: impl Iterator<Item = PointResults>) -> Vec<PointOutcome> {
     let mut out: Vec<PointOutcome> = Vec::with_capacity(plans.len());
     let mut previous: Option<(PointResults, Vec<ComparisonSummary>)> = None;
-    for (i, (plan, prepared)) in plans.iter().zip(runner.prepare_points(plans)).enumerate() {
-        runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
-        let (results, rows) = complete_point(runner, plan, prepared, rule);
+    for (i, (plan, results)) in plans.iter().zip(results).enumerate() {
+        let rows = summarize(plan, plan.scenario.design.seed, &results);
         let there = study.previous_along_last_axis(i).and_then(|j| {
             debug_assert_eq!(j + 1, i, "the previous point along the last axis is the one before");
             previous.as_ref().map(|(p, r)| (p, r))
