@@ -90,7 +90,7 @@ fn simulate(text: &str, overrides: &[String], settings: &Settings) -> Vec<Compar
 }
 
 /// A normal outcome without Mg status: `delta` for the treated, baseline and change SD 1.
-fn normal_trial(n: u32, delta: f64, test: &str, secondary: &str, seed: u64) -> String {
+pub fn normal_trial(n: u32, delta: f64, test: &str, secondary: &str, seed: u64) -> String {
     format!(
         r#"
 [population]
@@ -133,7 +133,7 @@ seed = {seed}
 }
 
 /// Attack counts as in Peikert 1996 without Mg status, rate ratio `exp(-delta)`.
-fn count_trial(n: u32, delta: f64, secondary: &str, seed: u64) -> String {
+pub fn count_trial(n: u32, delta: f64, secondary: &str, seed: u64) -> String {
     format!(
         r#"
 [population]

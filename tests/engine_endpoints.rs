@@ -9,39 +9,10 @@ use common::{binomial_se, shipped, simulate_all};
 use mgtrial::summary::ComparisonSummary;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-/// Attack counts as in Peikert 1996 without Mg status: every treated person has rate ratio
-/// `exp(-delta)`; `{n}` per arm, no dropout.
+/// Attack counts as in Peikert 1996 without Mg status (the validation's trial): every treated
+/// person has rate ratio `exp(-delta)`; `n` per arm, no dropout.
 fn attacks(n: u32, delta: f64, tests: &str, reps: u32) -> String {
-    format!(
-        r#"
-[population]
-model = "none"
-[[arms]]
-name = "placebo"
-kind = "placebo"
-[[arms]]
-name = "mg"
-kind = "active"
-formulation = "citrate"
-dose_mg_per_day = 600
-[response]
-model = "fixed"
-delta = {delta}
-[outcome]
-count = "attacks"
-[dropout]
-placebo = 0.0
-active = 0.0
-[analysis]
-test = "negbin_wald"
-secondary = {tests}
-[design]
-n_per_arm = {n}
-reps = {reps}
-seed = 77
-duration_weeks = 12
-"#
-    )
+    mgtrial::validation::count_trial(n, delta, tests, 77).replace("seed = 77", &format!("seed = 77\nreps = {reps}"))
 }
 
 fn row<'a>(rows: &'a [ComparisonSummary], analysis: &str, subgroup: &str) -> &'a ComparisonSummary {
