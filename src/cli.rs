@@ -149,6 +149,10 @@ pub struct RunArgs {
     /// SLURM_ARRAY_TASK_COUNT) or a Kubernetes indexed job (JOB_COMPLETION_INDEX, MGTRIAL_SHARDS).
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
+    /// Continue an interrupted run from the checkpoint beside --out (FILE.csv.checkpoint.toml),
+    /// without redoing its completed design points and batches.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args)]

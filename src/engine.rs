@@ -201,6 +201,15 @@ pub struct RejectionBits {
 }
 
 impl RejectionBits {
+    /// The words, bit `r % 64` of word `r / 64` for replicate `r`.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    pub fn from_words(words: Vec<u64>) -> RejectionBits {
+        RejectionBits { words }
+    }
+
     fn set(&mut self, word: usize, bits: u64) {
         if self.words.len() <= word {
             self.words.resize(word + 1, 0);
@@ -522,7 +531,8 @@ impl Runner {
         let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
         let mut chunks = vec![ChunkTotals::new(plan, estimands.len()); SEGMENT_CHUNKS.min(last - first) as usize];
         let mut segment = first;
-        while segment < last {
+        // A requested stop ends the work at a segment's end: the chunks so far are folded.
+        while segment < last && crate::output::stop_requested().is_none() {
             let count = (SEGMENT_CHUNKS.min(last - segment)) as usize;
             self.pool.install(|| {
                 chunks[..count].par_iter_mut().enumerate().for_each_init(
@@ -563,7 +573,7 @@ impl Runner {
         if results.reps == 0 {
             self.extend_to(plan, results, PRECISION_BATCH.min(cap));
         }
-        while results.max_half_width() > half_width && results.reps < cap {
+        while results.max_half_width() > half_width && results.reps < cap && crate::output::stop_requested().is_none() {
             let need = replicates_for_half_width(results.widest_power(), half_width);
             self.extend_to(plan, results, next_batch_end(results.reps, need.saturating_add(need / 10), cap));
         }

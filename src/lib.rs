@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod biomarker;
 pub mod calibration;
 pub mod check;
+pub mod checkpoint;
 pub mod comparison;
 pub mod engine;
 pub mod error;

@@ -9,6 +9,7 @@ use cli::{
     CheckArgs, Cli, Command, ExplainArgs, MergeArgs, PlotArgs, RunArgs, SampleSizeArgs, ScenarioArgs, SimulationArgs,
     ValidateArgs,
 };
+use mgtrial::checkpoint::{self, Checkpoint, SavedPoint};
 use mgtrial::engine::{Runner, check_precision};
 use mgtrial::error::ScenarioError;
 use mgtrial::output::{self, Destination};
@@ -33,6 +34,8 @@ enum Failure {
     NotReached,
     /// A check found drift, a mismatch or a missing row: its report is printed; exit 1.
     Drift,
+    /// A run stopped by a signal after writing its checkpoint: exit 128 + the signal.
+    Interrupted(i32),
 }
 
 impl From<ScenarioError> for Failure {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::NotReached | Failure::Drift) => ExitCode::from(1),
+        Err(Failure::Interrupted(signal)) => ExitCode::from((128 + signal) as u8),
     }
 }
 
@@ -469,7 +473,54 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps) * u64::from(p.total_enrolled())).sum());
     }
     announce_long_run(&runner, plans, rule);
-    let outcomes = study::run(study, plans, &runner, rule);
+    // A run writing a CSV file keeps its work when interrupted (see `checkpoint.rs`).
+    let checkpoint_path = out.as_ref().filter(|o| o.file.is_file()).map(|o| checkpoint::path_of(o.file.path()));
+    let identity = Checkpoint {
+        mark: checkpoint::MARK.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        scenario_file: record.scenario_file.clone(),
+        scenario_sha256: record.scenario_sha256.clone(),
+        set: sim.scenario.set.clone(),
+        sweep: sim.sweep.clone(),
+        cli_reps: sim.reps,
+        cli_seed: sim.seed,
+        precision: sim.precision,
+        max_reps: sim.max_reps,
+        points: Vec::new(),
+    };
+    let saved = match (&checkpoint_path, args.resume) {
+        (Some(path), true) => resume_from(path, &identity, plans)?,
+        (None, true) => return Err(Failure::BadInput("--resume needs --out FILE.csv, a regular file".into())),
+        _ => Vec::new(),
+    };
+    output::set_graceful(checkpoint_path.is_some());
+    let outcomes = match study::run_resumable(study, plans, &runner, rule, saved) {
+        study::Progress::Done(outcomes) => outcomes,
+        study::Progress::Stopped { signal, mut points } => {
+            runner.bar.finish_and_clear();
+            // Under precision control the point in progress starts again on resume.
+            if rule != RepsRule::FromScenario {
+                points.pop();
+            }
+            let path = checkpoint_path.expect("only a checkpointing run stops gracefully");
+            let complete = points.iter().zip(plans).filter(|(r, p)| r.reps >= p.scenario.design.reps).count();
+            let file = Checkpoint { points: points.iter().map(SavedPoint::of).collect(), ..identity };
+            let text = format!(
+                "# {}\n{}",
+                checkpoint::MARK,
+                toml::to_string(&file).map_err(|e| Failure::Runtime(e.to_string()))?
+            );
+            destination(&path)?.write(text.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+            eprintln!(
+                "interrupted: {complete} of {} design points complete; the work so far is in {}; continue with the same \
+                 command and --resume",
+                plans.len(),
+                path.display()
+            );
+            return Err(Failure::Interrupted(signal));
+        }
+    };
+    output::set_graceful(false);
     runner.bar.finish_and_clear();
     if let RepsRule::Precision { half_width, cap } = rule {
         let short = outcomes
@@ -504,6 +555,10 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             more += &format!(" --title {}", shell_word(title));
         }
         write_provenance(o, &reproducing(&record, "--plot", o.file.path(), &more), &figure)?;
+    }
+    // The run is complete: a checkpoint of an earlier interrupted run is spent.
+    if let Some(path) = &checkpoint_path {
+        let _ = std::fs::remove_file(path);
     }
     Ok(())
 }
@@ -912,4 +967,37 @@ fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
     let csv = export::study_csv(&loaded.study, &outcomes, &record.scenario_sha256);
     emit(Some(&out.file), &export::study_table(&loaded.study, &outcomes), &csv)?;
     write_provenance(&out, &reproducing(&record, "--out", out.file.path(), ""), csv.as_bytes())
+}
+
+/// The saved results of a checkpoint at `path`, checked to belong to the run `identity`
+/// describes.
+fn resume_from(
+    path: &Path,
+    identity: &Checkpoint,
+    plans: &[Plan],
+) -> Result<Vec<mgtrial::engine::PointResults>, Failure> {
+    let bad = |m: String| Failure::BadInput(format!("--resume: {}: {m}", path.display()));
+    if !path.exists() {
+        // Nothing was kept (the run was stopped before any work, or has finished): start.
+        eprintln!("note: no checkpoint {}: the run starts from the beginning", path.display());
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let saved: Checkpoint = toml::from_str(&text).map_err(|e| bad(format!("not a checkpoint: {}", e.message())))?;
+    if !saved.same_run(identity) {
+        return Err(bad(
+            "it is the checkpoint of another run (scenario, --set, --sweep, --reps, --seed, --precision or version \
+             differ): run with the same options, or without --resume to start again"
+                .into(),
+        ));
+    }
+    if saved.points.len() > plans.len() {
+        return Err(bad("it holds more design points than the run has".into()));
+    }
+    saved
+        .points
+        .iter()
+        .zip(plans)
+        .map(|(p, plan)| p.restore(plan).ok_or_else(|| bad("its rows do not fit the run".into())))
+        .collect()
 }

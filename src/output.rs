@@ -245,6 +245,26 @@ fn replace(target: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Temporary files that exist now, removed by the interrupt handler.
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// A run that can keep its completed work ([`set_graceful`]): the first signal only asks it to
+/// stop ([`stop_requested`]), and it exits by itself after writing a checkpoint; a second
+/// signal exits at once.
+static GRACEFUL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The signal that asked a graceful run to stop (0: none).
+static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Makes the first SIGINT, SIGTERM or SIGHUP a request to stop (see [`stop_requested`]).
+pub fn set_graceful(on: bool) {
+    GRACEFUL.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The signal that asked the run to stop, if one did.
+pub fn stop_requested() -> Option<i32> {
+    match STOP_SIGNAL.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
 fn temps() -> MutexGuard<'static, Vec<PathBuf>> {
     TEMPS.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -315,7 +335,13 @@ pub fn install_interrupt_handler() {
         return;
     };
     let _ = std::thread::Builder::new().name("mgtrial-signals".into()).spawn(move || {
-        if let Some(signal) = signals.forever().next() {
+        for signal in signals.forever() {
+            // A graceful run stops at its next boundary and exits by itself; a second signal,
+            // or any signal to another run, exits now.
+            if GRACEFUL.load(std::sync::atomic::Ordering::SeqCst) && stop_requested().is_none() {
+                STOP_SIGNAL.store(signal, std::sync::atomic::Ordering::SeqCst);
+                continue;
+            }
             // The lock is held until exit, so no new temporary file appears after the sweep.
             let list = temps();
             for path in list.iter() {

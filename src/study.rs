@@ -179,6 +179,39 @@ pub fn run(study: &Study, plans: &[Plan], runner: &Runner, rule: RepsRule) -> Ve
     assemble(study, plans, points)
 }
 
+/// How a resumable run ended.
+pub enum Progress {
+    Done(Vec<PointOutcome>),
+    /// Stopped by `signal`: the results of the points begun, the last one possibly partial.
+    Stopped {
+        signal: i32,
+        points: Vec<PointResults>,
+    },
+}
+
+/// [`run`], starting from `saved` results of the first points (a checkpoint), and stopping
+/// at the end of a batch when a stop is requested (see `output::stop_requested`). Keeps every
+/// point's results until the end, for the checkpoint.
+pub fn run_resumable(
+    study: &Study,
+    plans: &[Plan],
+    runner: &Runner,
+    rule: RepsRule,
+    saved: Vec<PointResults>,
+) -> Progress {
+    let mut saved = saved.into_iter();
+    let mut done: Vec<PointResults> = Vec::with_capacity(plans.len());
+    for (i, (plan, fresh)) in plans.iter().zip(runner.prepare_points(plans)).enumerate() {
+        runner.bar.set_message(format!("point {}/{}: {}", i + 1, plans.len(), study.describe(&study.points[i])));
+        let start = saved.next().unwrap_or(fresh);
+        done.push(runner.complete_point(plan, start, rule.for_plan(plan)));
+        if let Some(signal) = crate::output::stop_requested() {
+            return Progress::Stopped { signal, points: done };
+        }
+    }
+    Progress::Done(assemble(study, plans, done.into_iter()))
+}
+
 /// Summarizes the results of every point, in study order, and pairs each row with the same
 /// row at the previous point along the last axis. Only the previous point's results are kept,
 /// so `results` may simulate lazily ([`run`]) or come from merged shards.

@@ -1,0 +1,86 @@
+//! Checkpoint and resume: a run with `--out FILE.csv` that is interrupted (SIGINT, SIGTERM,
+//! SIGHUP) stops at the end of its current batch of replicates (a segment of the engine) and
+//! writes `FILE.csv.checkpoint.toml`: its completed design points and, under a fixed number of
+//! replicates, the replicates done so far at the point it was on. `--resume` reads it and
+//! continues; folding the remaining chunks in order gives bit for bit the results of an
+//! uninterrupted run. Under precision control the point in progress is run again from its
+//! start (its batches depend on where it stopped).
+
+use crate::engine::{ArmTotals, ComparisonTotals, PointResults, RejectionBits};
+use crate::plan::Plan;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// What the first line of a checkpoint file says.
+pub const MARK: &str = "mgtrial checkpoint of an interrupted run: continue it with `mgtrial run ... --resume`";
+
+/// The checkpoint of `out`.
+pub fn path_of(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_os_string();
+    name.push(".checkpoint.toml");
+    PathBuf::from(name)
+}
+
+/// One design point's results so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPoint {
+    pub reps: u32,
+    screened: f64,
+    confirmed: f64,
+    arms: Vec<ArmTotals>,
+    comparisons: Vec<ComparisonTotals>,
+    /// Rejection words per row, as the same bits in signed integers (TOML).
+    rejections: Vec<Vec<i64>>,
+}
+
+impl SavedPoint {
+    pub fn of(r: &PointResults) -> SavedPoint {
+        SavedPoint {
+            reps: r.reps,
+            screened: r.screened,
+            confirmed: r.confirmed,
+            arms: r.arms.clone(),
+            comparisons: r.comparisons.clone(),
+            rejections: r.rejections.iter().map(|b| b.words().iter().map(|&w| w as i64).collect()).collect(),
+        }
+    }
+
+    /// The results of `plan` this point had saved; `None` if they do not fit its rows.
+    pub fn restore(&self, plan: &Plan) -> Option<PointResults> {
+        let mut r = PointResults::new(plan);
+        if self.arms.len() != r.arms.len() || self.comparisons.len() != r.comparisons.len() {
+            return None;
+        }
+        r.reps = self.reps;
+        r.screened = self.screened;
+        r.confirmed = self.confirmed;
+        r.arms = self.arms.clone();
+        r.comparisons = self.comparisons.clone();
+        r.rejections =
+            self.rejections.iter().map(|w| RejectionBits::from_words(w.iter().map(|&x| x as u64).collect())).collect();
+        Some(r)
+    }
+}
+
+/// A checkpoint file: what run it belongs to, and its points in study order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub mark: String,
+    pub version: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub set: Vec<String>,
+    pub sweep: Vec<String>,
+    pub cli_reps: Option<u32>,
+    pub cli_seed: Option<u64>,
+    pub precision: Option<f64>,
+    pub max_reps: u32,
+    pub points: Vec<SavedPoint>,
+}
+
+impl Checkpoint {
+    /// Whether `other` describes the same run (everything but the points).
+    pub fn same_run(&self, other: &Checkpoint) -> bool {
+        Checkpoint { points: Vec::new(), ..self.clone() } == Checkpoint { points: Vec::new(), ..other.clone() }
+    }
+}

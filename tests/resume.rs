@@ -1,0 +1,111 @@
+//! Checkpoint and resume: a run interrupted by a signal at any moment keeps its completed
+//! design points and batches in FILE.csv.checkpoint.toml (exit 130 for SIGINT), `--resume`
+//! finishes it, and the CSV is byte-identical to an uninterrupted run; a SIGKILL never leaves a
+//! partial file under the final name.
+
+mod common;
+use common::{mgtrial, run_in, shipped};
+use std::path::Path;
+use std::time::Duration;
+
+/// Starts `mgtrial args...` in `dir`, sends `signal` after `after`, and returns the exit code.
+fn interrupted(dir: &Path, args: &[&str], signal: libc::c_int, after: Duration) -> Option<i32> {
+    let bin = assert_cmd::cargo::cargo_bin("mgtrial");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    child.wait().unwrap().code()
+}
+
+/// Resumes until the run completes (a resume may itself be interrupted in a test; here it is
+/// not), at most a few times.
+fn resume(dir: &Path, args: &[&str]) {
+    let mut a = args.to_vec();
+    a.push("--resume");
+    let out = mgtrial().current_dir(dir).args(&a).timeout(Duration::from_secs(300)).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn interrupted_runs_resume_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), shipped("study_depression_selection.toml")).unwrap();
+    let args = ["run", "s.toml", "-q", "--reps", "2000", "--out"];
+    let full: Vec<&str> = args.iter().copied().chain(["full.csv"]).collect();
+    run_in(d, &full, 0);
+    let expected = std::fs::read(d.join("full.csv")).unwrap();
+    let part: Vec<&str> = args.iter().copied().chain(["part.csv"]).collect();
+    let mut checkpoints = 0;
+    for (signal, ms) in [(libc::SIGINT, 150), (libc::SIGINT, 500), (libc::SIGTERM, 900), (libc::SIGINT, 1400)] {
+        for f in ["part.csv", "part.csv.checkpoint.toml", "part.csv.provenance.toml"] {
+            let _ = std::fs::remove_file(d.join(f));
+        }
+        let code = interrupted(d, &part, signal, Duration::from_millis(ms));
+        match code {
+            Some(0) => {}
+            Some(c) => {
+                assert_eq!(c, 128 + signal, "exit code after signal {signal} at {ms} ms");
+                assert!(!d.join("part.csv").exists(), "no CSV under the final name after an interrupt");
+                checkpoints += usize::from(d.join("part.csv.checkpoint.toml").exists());
+            }
+            None => panic!("killed by the signal instead of stopping cleanly"),
+        }
+        resume(d, &part);
+        assert_eq!(std::fs::read(d.join("part.csv")).unwrap(), expected, "signal {signal} at {ms} ms");
+        assert!(!d.join("part.csv.checkpoint.toml").exists(), "the spent checkpoint is removed");
+    }
+    assert!(checkpoints >= 2, "only {checkpoints} interrupts left a checkpoint: the run is too fast for the test");
+}
+
+/// Within one design point the completed batches (of 65,536 replicates) are kept.
+#[test]
+fn a_point_interrupted_midway_keeps_its_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("t.toml"), shipped("textbook.toml")).unwrap();
+    let args = ["run", "t.toml", "-q", "--reps", "2000000", "--threads", "1", "--out"];
+    run_in(d, &args.iter().copied().chain(["full.csv"]).collect::<Vec<_>>(), 0);
+    let part: Vec<&str> = args.iter().copied().chain(["part.csv"]).collect();
+    let code = interrupted(d, &part, libc::SIGINT, Duration::from_millis(400));
+    if code == Some(130) {
+        let text = std::fs::read_to_string(d.join("part.csv.checkpoint.toml")).unwrap();
+        assert!(text.starts_with("# mgtrial checkpoint of an interrupted run"), "{}", &text[..80]);
+        let reps: u32 = text.lines().find_map(|l| l.strip_prefix("reps = ")).unwrap().parse().unwrap();
+        assert!(reps > 0 && reps < 2_000_000 && reps.is_multiple_of(65_536), "{reps} replicates kept");
+    }
+    resume(d, &part);
+    assert_eq!(std::fs::read(d.join("part.csv")).unwrap(), std::fs::read(d.join("full.csv")).unwrap());
+    // A checkpoint of another run is refused.
+    std::fs::write(d.join("part.csv.checkpoint.toml"), std::fs::read(d.join("full.csv.provenance.toml")).unwrap())
+        .unwrap();
+    let (_, e) = run_in(d, &part.iter().copied().chain(["--resume"]).collect::<Vec<_>>(), 2);
+    assert!(e.contains("not a checkpoint"), "{e}");
+}
+
+/// SIGKILL cannot be caught: whatever the moment, the final name holds either nothing or the
+/// complete CSV.
+#[test]
+fn sigkill_never_leaves_a_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), shipped("sweep_duration.toml")).unwrap();
+    let args = ["run", "s.toml", "-q", "--reps", "3000", "--out"];
+    run_in(d, &args.iter().copied().chain(["full.csv"]).collect::<Vec<_>>(), 0);
+    let expected = std::fs::read(d.join("full.csv")).unwrap();
+    for ms in [20, 100, 300, 600] {
+        let _ = std::fs::remove_file(d.join("part.csv"));
+        let part: Vec<&str> = args.iter().copied().chain(["part.csv"]).collect();
+        interrupted(d, &part, libc::SIGKILL, Duration::from_millis(ms));
+        if let Ok(bytes) = std::fs::read(d.join("part.csv")) {
+            assert_eq!(bytes, expected, "a partial CSV after SIGKILL at {ms} ms");
+        }
+    }
+}
