@@ -48,7 +48,17 @@ impl SavedPoint {
     /// The results of `plan` this point had saved; `None` if they do not fit its rows.
     pub fn restore(&self, plan: &Plan) -> Option<PointResults> {
         let mut r = PointResults::new(plan);
-        if self.arms.len() != r.arms.len() || self.comparisons.len() != r.comparisons.len() {
+        // A checkpoint is written at a batch's end: whole chunks, at most the point's
+        // replicates, one rejection word per 64 replicates and row.
+        let reps = u64::from(self.reps);
+        let fits = self.arms.len() == r.arms.len()
+            && self.comparisons.len() == r.comparisons.len()
+            && self.rejections.len() == r.rejections.len()
+            && self.reps <= plan.scenario.design.reps
+            && (reps.is_multiple_of(crate::engine::CHUNK) || self.reps == plan.scenario.design.reps)
+            && self.rejections.iter().all(|w| w.len() as u64 <= reps.div_ceil(crate::engine::CHUNK))
+            && self.comparisons.iter().all(|c| c.analysable + c.not_converged <= self.reps);
+        if !fits {
             return None;
         }
         r.reps = self.reps;

@@ -343,6 +343,18 @@ mod words_as_i64 {
 }
 
 impl ChunkTotals {
+    /// Replicates in this chunk.
+    pub fn reps(&self) -> u32 {
+        self.reps
+    }
+
+    /// Whether its per-arm and per-row vectors fit `plan`.
+    pub fn fits(&self, plan: &Plan) -> bool {
+        self.arms.len() == plan.arms.len()
+            && self.comparisons.len() == plan.slots.len()
+            && self.rejected_bits.len() == plan.slots.len()
+    }
+
     fn new(plan: &Plan, comparisons: usize) -> ChunkTotals {
         ChunkTotals {
             arms: vec![ArmTotals::default(); plan.arms.len()],

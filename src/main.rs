@@ -493,8 +493,22 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         (None, true) => return Err(Failure::BadInput("--resume needs --out FILE.csv, a regular file".into())),
         _ => Vec::new(),
     };
+    if let (Some(path), Some(scenario)) = (&checkpoint_path, file_identity(&sim.scenario.scenario))
+        && file_identity(path).is_some_and(|id| id == scenario)
+    {
+        return Err(Failure::BadInput(format!(
+            "the checkpoint of --out would be {}, the scenario file itself: give the output another name",
+            path.display()
+        )));
+    }
     output::set_graceful(checkpoint_path.is_some());
-    let outcomes = match study::run_resumable(study, plans, &runner, rule, saved) {
+    // Without a checkpoint to write, the run keeps only the previous point's results.
+    let progress = if checkpoint_path.is_some() {
+        study::run_resumable(study, plans, &runner, rule, saved)
+    } else {
+        study::Progress::Done(study::run(study, plans, &runner, rule))
+    };
+    let outcomes = match progress {
         study::Progress::Done(outcomes) => outcomes,
         study::Progress::Stopped { signal, mut points } => {
             runner.bar.finish_and_clear();
@@ -556,8 +570,11 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         write_provenance(o, &reproducing(&record, "--plot", o.file.path(), &more), &figure)?;
     }
-    // The run is complete: a checkpoint of an earlier interrupted run is spent.
-    if let Some(path) = &checkpoint_path {
+    // The run is complete: a checkpoint of an earlier interrupted run is spent (only a file
+    // marked as one is removed).
+    if let Some(path) = &checkpoint_path
+        && std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(&format!("# {}", checkpoint::MARK)))
+    {
         let _ = std::fs::remove_file(path);
     }
     Ok(())
@@ -784,11 +801,19 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
                 "it was made under --precision or by sample-size; check re-runs a fixed number of replicates".into(),
             )
         })?;
+        // The baseline's replicates and seed are given as overrides only where the file (with
+        // the baseline's --set) does not already have them, so that an unchanged scenario
+        // resolves to the very text the baseline ran, and is checked for exact reproduction.
+        let written = {
+            let set: Vec<Override> = record.set.iter().map(|s| Override::parse(s)).collect::<Result<_, _>>()?;
+            Source::read(scenario)?.resolve(&set, None)?
+        };
+        let seed = args.seed.unwrap_or(record.seed);
         let sim = SimulationArgs {
             scenario: ScenarioArgs { scenario: scenario.clone(), set: record.set.clone() },
             sweep: record.sweep.clone(),
-            reps: Some(reps),
-            seed: Some(args.seed.unwrap_or(record.seed)),
+            reps: (written.design.reps != reps).then_some(reps),
+            seed: (written.design.seed != seed).then_some(seed),
             precision: None,
             max_reps: 200_000,
             threads: args.threads,
@@ -804,6 +829,19 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
             && record.version == env!("CARGO_PKG_VERSION")
             && record.scenario_sha256 == now.scenario_sha256;
         let name = scenario.display().to_string();
+        if !exact && args.seed.is_none() {
+            let why = if record.version != env!("CARGO_PKG_VERSION") {
+                format!("the baseline was made by mgtrial {}", record.version)
+            } else {
+                "the scenario differs from the baseline's".to_string()
+            };
+            eprintln!("note: {name}: {why}, so rows are compared within Monte Carlo error, not for exact reproduction");
+        }
+        if provenance::sha256_hex(text.as_bytes()) != record.output_sha256 {
+            return Err(unreadable(
+                "the CSV is not the file its provenance describes (edited since it was written)".into(),
+            ));
+        }
         rows.extend(check::compare(&name, &text, &csv, exact, &options).map_err(unreadable)?);
         if args.update {
             updates.push((baseline, csv, now));
@@ -956,6 +994,9 @@ fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
     }
     let reps: Vec<u32> = loaded.plans.iter().map(|p| p.scenario.design.reps).collect();
     let chunks = shard::merge(&shards, &names, &reps).map_err(Failure::BadInput)?;
+    if !chunks.iter().zip(&loaded.plans).all(|(cs, plan)| cs.iter().all(|c| c.fits(plan))) {
+        return Err(Failure::BadInput("the shards' totals do not fit the scenario's arms and rows".into()));
+    }
     let results = loaded.plans.iter().zip(chunks).map(|(plan, chunks)| {
         let mut r = PointResults::new(plan);
         for c in &chunks {

@@ -126,6 +126,9 @@ impl ShardFile {
 /// name what differs, and the missing or duplicate shards and chunks.
 pub fn merge(shards: &[ShardFile], names: &[String], reps: &[u32]) -> Result<Vec<Vec<ChunkTotals>>, String> {
     let first = shards.first().ok_or("no shard files given")?;
+    if first.count == 0 || first.count > MAX_SHARDS {
+        return Err(format!("{}: a shard count of {} is not allowed (1 to {MAX_SHARDS})", names[0], first.count));
+    }
     for (s, name) in shards.iter().zip(names).skip(1) {
         if !s.same_run(first) {
             // The most specific difference first (a seed is part of the scenario's text too).
@@ -170,7 +173,10 @@ pub fn merge(shards: &[ShardFile], names: &[String], reps: &[u32]) -> Result<Vec
     for (k, (chunks, &r)) in points.iter_mut().zip(reps).enumerate() {
         chunks.sort_by_key(|c| c.chunk);
         let expected = u64::from(r).div_ceil(CHUNK);
-        let complete = chunks.len() as u64 == expected && chunks.iter().enumerate().all(|(i, c)| c.chunk == i as u64);
+        // Each chunk holds exactly its replicates: 64, the last what remains.
+        let size = |i: u64| (u64::from(r) - i * CHUNK).min(CHUNK);
+        let complete = chunks.len() as u64 == expected
+            && chunks.iter().enumerate().all(|(i, c)| c.chunk == i as u64 && u64::from(c.reps()) == size(i as u64));
         if !complete {
             return Err(format!(
                 "design point {k}: the shards hold {} chunks of replicates where the run has {expected}, each exactly \

@@ -72,7 +72,17 @@ fn an_exact_rerun_that_differs_is_a_mismatch() {
     let column = header.iter().position(|c| c == "mean_estimate").unwrap();
     let first = rows.records().next().unwrap().unwrap();
     let edited = text.replacen(&first[column], "0.123456", 1);
-    std::fs::write(&path, edited).unwrap();
+    std::fs::write(&path, &edited).unwrap();
+    // An edited CSV no longer matches its provenance's SHA-256: refused as bad input.
+    let (_, e) = run_in(dir.path(), &["check", "textbook.toml", "--baseline", "base.csv"], 2);
+    assert!(e.contains("edited since it was written"), "{e}");
+    // A baseline whose provenance agrees (as from another build) but whose cells differ.
+    use sha2::{Digest, Sha256};
+    let sha: String = Sha256::digest(edited.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sidecar = dir.path().join("base.csv.provenance.toml");
+    let record = std::fs::read_to_string(&sidecar).unwrap();
+    let line = record.lines().find(|l| l.starts_with("output_sha256 = ")).unwrap().to_string();
+    std::fs::write(&sidecar, record.replace(&line, &format!("output_sha256 = \"{sha}\""))).unwrap();
     let (out, _) = run_in(dir.path(), &["check", "textbook.toml", "--baseline", "base.csv"], 1);
     assert!(out.contains("not reproduced exactly: mean_estimate"), "{out}");
 }
