@@ -955,6 +955,15 @@ fn run_shard(args: &RunArgs, spec: &str) -> Result<(), Failure> {
 fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
     use mgtrial::engine::PointResults;
     use mgtrial::shard::{self, ShardFile};
+    if let Some(target) = file_identity(&args.out)
+        && let Some(shard) = args.shards.iter().find(|s| file_identity(s).is_some_and(|id| id == target))
+    {
+        return Err(Failure::BadInput(format!(
+            "--out {} would overwrite the shard {}: give the merged CSV its own name",
+            args.out.display(),
+            shard.display()
+        )));
+    }
     let out = prepare_outputs(&args.scenario, &[("--out", &args.out)])?.remove(0);
     let mut shards = Vec::new();
     let names: Vec<String> = args.shards.iter().map(|p| p.display().to_string()).collect();

@@ -84,6 +84,8 @@ fn merge_refuses_other_runs_missing_and_duplicate_shards() {
     let (_, e) = run_in(d, &["merge", "t.toml", "a0.toml", "a1.toml", "a2.toml", "--out", "m.csv"], 2);
     assert!(e.contains("not the scenario the shards ran"), "{e}");
     assert!(!d.join("m.csv").exists(), "no output after an error");
+    let (_, e) = run_in(d, &["merge", "t.toml", "a0.toml", "a1.toml", "a2.toml", "--out", "a1.toml"], 2);
+    assert!(e.contains("would overwrite the shard a1.toml"), "{e}");
     let (_, e) = run_in(d, &["run", "t.toml", "-q", "--shard", "3/3", "--out", "x.toml"], 2);
     assert!(e.contains("shard 3 of 3"), "{e}");
 }
