@@ -34,6 +34,16 @@ impl BiomarkerType {
         }
     }
 
+    /// The assay's name in words, for headers and legends.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            BiomarkerType::SerumTotal => "serum Mg",
+            BiomarkerType::Ionized => "ionized Mg",
+            BiomarkerType::RedCell => "red-cell Mg",
+            BiomarkerType::LoadingTest => "loading-test retention",
+        }
+    }
+
     pub fn unit(self) -> &'static str {
         match self {
             BiomarkerType::LoadingTest => "% of load excreted",

@@ -22,34 +22,117 @@
 //! the enrolled: quadrature.
 
 use crate::plan::Plan;
-use crate::scenario::{Direction, ResponseModel, TargetPopulation, TestKind};
+use crate::scenario::{Direction, PublishedDesign, ResponseModel, TargetPopulation, TestKind};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 use std::sync::Arc;
 
-/// A solved calibration: the target, and the `max_effect` that reproduces it.
+/// What a published trial saw (`[response.calibration]`), in the scenario's own terms.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Target {
+    /// A rating scale's benefit (outcome units, positive for benefit) among `among`.
+    Benefit { benefit: f64, among: TargetPopulation },
+    /// A count's published fall from baseline in each arm, percent: the ratio of the arms'
+    /// mean follow-up counts is `(1 - active / 100) / (1 - placebo / 100)`.
+    CountReduction { active_percent: f64, placebo_percent: f64 },
+    /// The published shares of responders, percent: their difference is reproduced.
+    Responders { active_percent: f64, placebo_percent: f64 },
+}
+
+impl Target {
+    /// The target of a validated `[response.calibration]`.
+    pub fn of(c: &crate::scenario::CalibrationSpec) -> Target {
+        match (c.benefit, c.active_reduction_percent, c.active_responder_percent) {
+            (Some(benefit), _, _) => Target::Benefit { benefit, among: c.among.expect("validated: among") },
+            (_, Some(active_percent), _) => Target::CountReduction {
+                active_percent,
+                placebo_percent: c.placebo_reduction_percent.expect("validated: both arms"),
+            },
+            _ => Target::Responders {
+                active_percent: c.active_responder_percent.expect("validated: a target"),
+                placebo_percent: c.placebo_responder_percent.expect("validated: both arms"),
+            },
+        }
+    }
+
+    /// The published mean-count ratio, active over placebo, of a count target.
+    pub fn count_ratio(self) -> Option<f64> {
+        match self {
+            Target::CountReduction { active_percent, placebo_percent } => {
+                Some((1.0 - active_percent / 100.0) / (1.0 - placebo_percent / 100.0))
+            }
+            _ => None,
+        }
+    }
+
+    /// The target in words, e.g. "a benefit of 5.25 BDI-II points among the completers ...".
+    pub fn describe(self, unit: &str) -> String {
+        match self {
+            Target::Benefit { benefit, among } => format!("a benefit of {benefit} {unit} among {}", among.describe()),
+            Target::CountReduction { active_percent, placebo_percent } => format!(
+                "a fall of {active_percent}% on treatment and {placebo_percent}% on placebo (mean-count ratio {:.4})",
+                self.count_ratio().expect("a count target")
+            ),
+            Target::Responders { active_percent, placebo_percent } => format!(
+                "{active_percent}% responders on treatment and {placebo_percent}% on placebo (a difference of {:.4} \
+                 percentage points)",
+                active_percent - placebo_percent
+            ),
+        }
+    }
+}
+
+/// A solved calibration: the target, the design it was published in, and the `max_effect`
+/// (engine units: outcome units, or `-ln` rate ratio on counts) that reproduces it there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// Expected benefit to reproduce, outcome units.
-    pub target_effect: f64,
-    pub among: TargetPopulation,
-    /// The active arm whose expected benefit is the target.
+    pub target: Target,
+    /// The active arm whose effect is the target.
     pub arm: String,
-    /// The solved `response.max_effect`.
+    /// The solved `response.max_effect` (on counts `-ln response.max_rate_ratio`).
     pub max_effect: f64,
-    /// The outcome scale's unit and direction it is expressed in.
+    /// The outcome's unit and direction it is expressed in.
     pub unit: String,
     pub direction: Direction,
     /// "quadrature", or "seeded simulation of N trials".
     pub method: String,
     /// Monte Carlo SE of the solved value (seeded simulation only): the SE of the simulated
-    /// mean difference divided by its slope in `max_effect`.
+    /// statistic divided by its slope in `max_effect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_effect_mc_se: Option<f64>,
+    /// The published design in words, and where it came from.
+    pub design: String,
+    /// The published design with every field written out (for provenance).
+    pub published_design: crate::scenario::PublishedDesign,
+    /// Responder targets: the share of placebo responders the model gives in the published
+    /// design, percent (to compare with the published one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_placebo_responder_percent: Option<f64>,
 }
 
-/// Trials behind a calibration to an observed difference on a bounded or rounded scale.
+impl Calibration {
+    /// One line for headers: what was calibrated, on which design.
+    pub fn headline(&self) -> String {
+        let mut line = format!(
+            "effect calibrated to {} in arm {}, on the published design: {}",
+            self.target.describe(&self.unit),
+            self.arm,
+            self.design
+        );
+        if let Some(p) = self.model_placebo_responder_percent {
+            line += &format!("; the model gives {p:.1}% placebo responders there");
+        }
+        line
+    }
+}
+
+/// Trials behind a calibration solved by simulation.
 pub const OBSERVED_CALIBRATION_REPS: u64 = 20_000;
+/// Participants per arm of each trial behind a calibration solved by simulation, whatever the
+/// design's own size (the statistic's expectation does not depend on it): 30, Rajizadeh's
+/// [Rajizadeh17], so that the shipped calibration gives the same value in every file.
+pub const CALIBRATION_N_PER_ARM: u32 = 30;
 
 /// Seed offset of the calibration's trials, so they are not the trials of the power run.
 const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
@@ -57,49 +140,104 @@ const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
 /// Fewest analysable trials behind a simulated calibration.
 const MIN_ANALYSABLE: usize = 1000;
 
-/// Mean and SE over [`OBSERVED_CALIBRATION_REPS`] trials of the difference in mean observed
-/// change (active minus placebo, signed as benefit) of comparison `k`, at `max_effect`; NaN
-/// when fewer than [`MIN_ANALYSABLE`] trials can be analysed.
-fn simulated_difference(plan: &Plan, k: usize, max_effect: f64) -> (f64, f64) {
+/// A statistic of simulated trials that a calibration reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statistic {
+    /// The difference in mean observed change, signed as benefit (Welch's estimate).
+    ObservedChange,
+    /// The difference in the shares of responders, active minus placebo, percentage points
+    /// (pooled over trials, as published).
+    ResponderDifference,
+}
+
+/// The statistic over [`OBSERVED_CALIBRATION_REPS`] trials of the plan at `max_effect`, for
+/// comparison `k`, with its SE; NaN when fewer than [`MIN_ANALYSABLE`] trials can be analysed.
+/// Also the placebo responders' share (percent) for a responder statistic.
+fn simulated(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64) -> (f64, f64, f64) {
     use crate::trial::{Trial, simulate_trial_into};
     use rayon::prelude::*;
-    let mut probe = plan.with_only(TestKind::Welch);
+    let test = match statistic {
+        Statistic::ObservedChange => TestKind::Welch,
+        Statistic::ResponderDifference => TestKind::ChiSquare,
+    };
+    let mut probe = plan.with_only(test);
     probe.response.max_effect = max_effect;
+    // The statistic's expectation does not depend on the trial's size: every calibration
+    // simulates the same size, so the solution does not move with the design's n.
+    for arm in &mut probe.arms {
+        arm.n_target = CALIBRATION_N_PER_ARM;
+        arm.allocation = 1;
+    }
     let seed = plan.scenario.design.seed.wrapping_add(CALIBRATION_SEED_OFFSET);
     // Collected in replicate order and summed sequentially: the same for any thread count.
-    let diffs: Vec<Option<f64>> = (0..OBSERVED_CALIBRATION_REPS)
+    let per_trial: Vec<Option<[f64; 4]>> = (0..OBSERVED_CALIBRATION_REPS)
         .into_par_iter()
         .map_init(
             || Trial::new(&probe),
             |trial, rep| {
                 simulate_trial_into(&probe, seed, rep, trial);
-                trial.results[k].estimate().map(|e| e.benefit)
+                let r = &trial.results[k];
+                match statistic {
+                    Statistic::ObservedChange => r.estimate().map(|e| [e.benefit, 0.0, 0.0, 0.0]),
+                    Statistic::ResponderDifference => {
+                        let table = match r {
+                            crate::comparison::SlotOutcome::Analysed(a) => a.table,
+                            crate::comparison::SlotOutcome::NotAnalysable { table } => *table,
+                            crate::comparison::SlotOutcome::NotConverged => None,
+                        }?;
+                        Some([
+                            f64::from(table.active_responders),
+                            f64::from(table.active_n),
+                            f64::from(table.placebo_responders),
+                            f64::from(table.placebo_n),
+                        ])
+                    }
+                }
             },
         )
         .collect();
-    let values: Vec<f64> = diffs.into_iter().flatten().collect();
+    let values: Vec<[f64; 4]> = per_trial.into_iter().flatten().collect();
     if values.len() < MIN_ANALYSABLE {
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     }
     let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
+    match statistic {
+        Statistic::ObservedChange => {
+            let mean = values.iter().map(|v| v[0]).sum::<f64>() / n;
+            let var = values.iter().map(|v| (v[0] - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            (mean, (var / n).sqrt(), f64::NAN)
+        }
+        Statistic::ResponderDifference => {
+            // Pooled shares, and the SE of their difference as a ratio estimator over trials.
+            let total = |i: usize| values.iter().map(|v| v[i]).sum::<f64>();
+            let (pa, pp) = (total(0) / total(1), total(2) / total(3));
+            let (na, np) = (total(1) / n, total(3) / n);
+            let resid = |v: &[f64; 4]| (v[0] - pa * v[1]) / na - (v[2] - pp * v[3]) / np;
+            let var = values.iter().map(|v| resid(v).powi(2)).sum::<f64>() / (n - 1.0);
+            (100.0 * (pa - pp), 100.0 * (var / n).sqrt(), 100.0 * pp)
+        }
+    }
 }
 
-/// Solves `simulated_difference(m) = target` for `m`, starting from `start` (the quadrature
-/// solution for the true effect). Returns the value and its Monte Carlo SE.
-/// `true_slope` is the expected true effect per unit of `max_effect` (by quadrature): where
-/// the observed difference moves by less than 5% of it, the scale's bounds have flattened it.
-fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f64) -> Result<(f64, f64), String> {
+/// Solves `simulated(m) = target` for `m`, starting from `start`. Returns the value and its
+/// Monte Carlo SE. `flat_below` is the smallest slope that pins `m` down: where the statistic
+/// moves by less, the scale's bounds have flattened it.
+fn solve_simulated(
+    plan: &Plan,
+    k: usize,
+    statistic: Statistic,
+    target: f64,
+    start: f64,
+    flat_below: f64,
+) -> Result<(f64, f64), String> {
     let limit = crate::validate::MAX_OUTCOME_MAGNITUDE;
-    let f = |m: f64| simulated_difference(plan, k, m).0 - target;
+    let f = |m: f64| simulated(plan, k, statistic, m).0 - target;
     // Bracket: from the start, step outwards by doubling until the sign changes.
     let (mut a, mut fa) = (start, f(start));
     if fa.is_nan() {
         return Err(format!(
             "fewer than {MIN_ANALYSABLE} of {OBSERVED_CALIBRATION_REPS} simulated trials can be analysed (too few \
-             completers), so the observed difference cannot be calibrated"
+             completers), so the published effect cannot be calibrated"
         ));
     }
     let mut step = start.abs().max(1.0) * 0.25 * if fa < 0.0 { 1.0 } else { -1.0 };
@@ -108,10 +246,10 @@ fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f6
         (a, fa) = (b, fb);
         b = a + step;
         if b.abs() > limit {
-            let reached = simulated_difference(plan, k, a).0;
+            let reached = simulated(plan, k, statistic, a).0;
             return Err(format!(
-                "no max_effect within +-{limit} gives an observed difference of {target}: the scale's bounds and \
-                 rounding hold it near {reached:.4}"
+                "no max_effect within +-{limit} reproduces {target}: the outcome's bounds and rounding hold the \
+                 simulated figure near {reached:.4}"
             ));
         }
         fb = f(b);
@@ -119,8 +257,7 @@ fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f6
     }
     // Illinois regula falsi: the end that stays is halved in weight.
     let mut side = 0;
-    // Stop when the bracket or the miss is far below the Monte Carlo error of the mean
-    // difference (about 1e-2 outcome units at these replicates).
+    // Stop when the bracket or the miss is far below the Monte Carlo error of the statistic.
     for _ in 0..60 {
         if fb.abs() <= 1e-6 * target.abs().max(1e-3) || (b - a).abs() <= 1e-7 * b.abs().max(1e-9) {
             break;
@@ -139,17 +276,17 @@ fn solve_observed(plan: &Plan, k: usize, target: f64, start: f64, true_slope: f6
             side = 1;
         }
     }
-    let (mean, se) = simulated_difference(plan, k, b);
+    let (value, se, _) = simulated(plan, k, statistic, b);
     let h = b.abs().max(1.0) * 0.05;
-    let slope = (simulated_difference(plan, k, b + h).0 - mean) / h;
+    let slope = (simulated(plan, k, statistic, b + h).0 - value) / h;
     let max_effect_se = se / slope;
-    // Near the scale's ceiling (or floor) the observed difference barely moves with
-    // max_effect: the target is then (almost) out of reach, and no value pins it down.
-    if !(slope > 0.05 * true_slope.abs() && max_effect_se.is_finite()) {
+    // Near the scale's ceiling (or floor) the statistic barely moves with max_effect: the
+    // target is then (almost) out of reach, and no value pins it down.
+    if !(slope > flat_below && max_effect_se.is_finite()) {
         return Err(format!(
-            "an observed difference of {target} lies where the scale's bounds and rounding hold the difference \
-             nearly constant: max_effect {b:.4} reaches it, but with a Monte Carlo SE of {max_effect_se:.3e}; give a \
-             smaller target, or calibrate the true effect (target_among = \"enrolled\")"
+            "the published figure {target} lies where the outcome's bounds and rounding hold it nearly constant: \
+             max_effect {b:.4} reaches it, but with a Monte Carlo SE of {max_effect_se:.3e}; give a smaller target, \
+             or calibrate the true effect (among = \"enrolled\")"
         ));
     }
     Ok((b, max_effect_se))
@@ -255,27 +392,28 @@ pub fn slot_estimand(plan: &Plan, slot: &crate::plan::Slot) -> Option<f64> {
     }
 }
 
-/// Solves `max_effect` so that the expected benefit of the target arm, among the target
-/// population of the plan's own design, equals `response.target_effect`. The plan's response
-/// is used for everything but `max_effect`. Errors explain why no value can reach the target.
-pub fn solve(plan: &Plan) -> Result<Calibration, String> {
-    let r = &plan.scenario.response;
-    let target = r.target_effect.ok_or("no response.target_effect")?;
-    let among = r.target_among.unwrap_or(TargetPopulation::Enrolled);
-    let arm = match &r.target_arm {
+/// Solves `max_effect` so that the plan, the published design, reproduces the target of
+/// `[response.calibration]` in its arm: a benefit by quadrature (or, observed on a bounded or
+/// rounded scale, by seeded simulation), a count's fall by quadrature, responder shares by
+/// seeded simulation. The plan's response is used for everything but `max_effect`. `design`
+/// describes the published design for headers. Errors explain why no value can reach it.
+pub fn solve(plan: &Plan, design: String, published_design: PublishedDesign) -> Result<Calibration, String> {
+    let spec = plan.scenario.response.calibration.as_ref().ok_or("no response.calibration")?;
+    let target = Target::of(spec);
+    let arm = match &spec.arm {
         Some(name) => plan.arms.iter().position(|a| &a.name == name).ok_or("validated: an active arm")?,
         None => plan.active_arms().next().ok_or("validated: an active arm")?,
     };
+    let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
     let mg = plan.mg.as_ref().ok_or("the repletion response needs Mg status")?;
-    let upper = match among {
-        TargetPopulation::Enrolled | TargetPopulation::ObservedChange => f64::INFINITY,
-        TargetPopulation::Deficient => mg.deficiency_cutoff_mmol_per_l,
+    let upper = match target {
+        Target::Benefit { among: TargetPopulation::Deficient, .. } => mg.deficiency_cutoff_mmol_per_l,
+        _ => f64::INFINITY,
     };
-    let who = match among {
-        TargetPopulation::Deficient => {
-            format!("the truly deficient enrolled (true status < {} mmol/L)", mg.deficiency_cutoff_mmol_per_l)
-        }
-        _ => "the enrolled".to_string(),
+    let who = if upper.is_finite() {
+        format!("the truly deficient enrolled (true status < {} mmol/L)", mg.deficiency_cutoff_mmol_per_l)
+    } else {
+        "the enrolled".to_string()
     };
     if enrolled_deficit(plan, upper).is_none() {
         return Err(format!("nobody among {who} can be enrolled under this design, so no effect can be calibrated"));
@@ -290,37 +428,282 @@ pub fn solve(plan: &Plan) -> Result<Calibration, String> {
         return Err(format!(
             "arm {} repletes no deficit among {who} under this design (dose, bioavailability, adherence or \
              duration give no repletion, or nobody enrolled is below the replete target), so no max_effect can \
-             give a benefit of {target}",
-            plan.arms[arm].name
+             reproduce {}",
+            plan.arms[arm].name,
+            target.describe(&plan.scale.unit)
         ));
     }
-    // No benefit anywhere is exactly max_effect 0, on any scale (both arms then have one
-    // distribution, so also the observed difference is 0): no root to search for.
-    let no_effect = target == 0.0 && offset == 0.0;
-    let max_effect = if no_effect { 0.0 } else { (target - offset) / slope };
-    if !max_effect.is_finite() || max_effect.abs() > crate::validate::MAX_OUTCOME_MAGNITUDE {
-        return Err(format!(
-            "the effect {target} needs max_effect = {max_effect:.4e}, beyond the allowed magnitude of {}",
-            crate::validate::MAX_OUTCOME_MAGNITUDE
-        ));
-    }
-    // On a bounded or rounded scale an observed difference needs the seeded simulation.
-    let (max_effect, method, max_effect_mc_se) =
-        if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() && !no_effect {
-            let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
-            let (solved, se) = solve_observed(plan, k, target, max_effect, slope)?;
-            (solved, format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials"), Some(se))
-        } else {
-            (max_effect, "quadrature".to_string(), None)
-        };
+    let simulation = || format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials");
+    let mut model_placebo_responder_percent = None;
+    let (max_effect, method, max_effect_mc_se) = match target {
+        Target::Benefit { benefit, among } => {
+            // No benefit anywhere is exactly max_effect 0, on any scale (both arms then have
+            // one distribution, so also the observed difference is 0): no root to search for.
+            let no_effect = benefit == 0.0 && offset == 0.0;
+            let max_effect = if no_effect { 0.0 } else { (benefit - offset) / slope };
+            if !max_effect.is_finite() || max_effect.abs() > crate::validate::MAX_OUTCOME_MAGNITUDE {
+                return Err(format!(
+                    "the effect {benefit} needs max_effect = {max_effect:.4e}, beyond the allowed magnitude of {}",
+                    crate::validate::MAX_OUTCOME_MAGNITUDE
+                ));
+            }
+            if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() && !no_effect {
+                let (solved, se) =
+                    solve_simulated(plan, k, Statistic::ObservedChange, benefit, max_effect, 0.05 * slope.abs())?;
+                (solved, simulation(), Some(se))
+            } else {
+                (max_effect, "quadrature".to_string(), None)
+            }
+        }
+        Target::CountReduction { .. } => {
+            let ratio = target.count_ratio().expect("a count target");
+            (solve_count_ratio(plan, arm, ratio)?, "quadrature".to_string(), None)
+        }
+        Target::Responders { active_percent, placebo_percent } => {
+            let difference = active_percent - placebo_percent;
+            // A start near the answer: a 10-point difference is about 0.25 SD of the change
+            // on a scale, or a rate ratio of about 0.8 on counts.
+            let guess =
+                if plan.count.is_some() { 0.02 * difference } else { 0.025 * difference * plan.scale.change_sd };
+            let start = (guess - offset) / slope;
+            let (solved, se) = solve_simulated(plan, k, Statistic::ResponderDifference, difference, start, 0.0)?;
+            model_placebo_responder_percent = Some(simulated(plan, k, Statistic::ResponderDifference, solved).2);
+            (solved, simulation(), Some(se))
+        }
+    };
     Ok(Calibration {
-        target_effect: target,
-        among,
+        target,
         arm: plan.arms[arm].name.clone(),
         max_effect,
         unit: plan.scale.unit.clone(),
         direction: plan.scale.direction,
         method,
         max_effect_mc_se,
+        design,
+        published_design,
+        model_placebo_responder_percent,
     })
+}
+
+/// Deficit bins for the count quadrature.
+const DEFICIT_BINS: usize = 300;
+/// Equal-weight groups of the repleted share for the count quadrature.
+const REPLETION_GROUPS: usize = 200;
+
+/// The distribution of `dm / ref_deficit` (the repleted share of the reference deficit) among
+/// the enrolled of arm `a` who have a deficit, as `REPLETION_GROUPS` equal-weight group means,
+/// and the share of the enrolled with no deficit. Deficits by bins of their exact distribution
+/// (`P(deficit > t) = P(m < target - t | enrolled)`, by quadrature), times the 2000 adherence
+/// quantiles of [`mean_repleted_fraction`]; grouping the sorted values keeps smooth integrands
+/// accurate to ~1e-5.
+fn repletion_distribution(plan: &Plan, a: usize) -> Option<(Vec<f64>, f64)> {
+    let mg = plan.mg.as_ref()?;
+    let filters = plan.selection_filters();
+    let total = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
+    if total <= 0.0 {
+        return None;
+    }
+    let target = mg.replete_target_mmol_per_l;
+    let lowest = mg.components.iter().map(|c| c.mean_mmol_per_l - 12.0 * c.sd_mmol_per_l).fold(f64::INFINITY, f64::min);
+    let max_deficit = (target - lowest).max(0.0);
+    let above = |t: f64| mg.integrate(&filters, target - t, |_| 1.0) / total;
+    let share_with_deficit = above(0.0);
+    if share_with_deficit <= 0.0 {
+        return Some((Vec::new(), 1.0));
+    }
+    let width = max_deficit / DEFICIT_BINS as f64;
+    let e = plan.arms[a].exposure?;
+    let fractions: Vec<f64> = match plan.arms[a].adherence {
+        None => vec![plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * e.adherence_mean)],
+        Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
+            .iter()
+            .map(|&q| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * q))
+            .collect(),
+    };
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(DEFICIT_BINS * fractions.len());
+    let mut upper_share = share_with_deficit;
+    for j in 0..DEFICIT_BINS {
+        let next = above((j + 1) as f64 * width);
+        let mass = (upper_share - next).max(0.0) / share_with_deficit;
+        upper_share = next;
+        let deficit = (j as f64 + 0.5) * width;
+        for &f in &fractions {
+            points.push((deficit * f / plan.response.ref_deficit_mmol_per_l, mass / fractions.len() as f64));
+        }
+    }
+    points.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let total_mass: f64 = points.iter().map(|p| p.1).sum();
+    let mut groups = Vec::with_capacity(REPLETION_GROUPS);
+    let (mut sum, mut mass, mut edge) = (0.0, 0.0, total_mass / REPLETION_GROUPS as f64);
+    for (x, w) in points {
+        sum += x * w;
+        mass += w;
+        if mass >= edge - 1e-15 && groups.len() + 1 < REPLETION_GROUPS {
+            groups.push(sum / mass);
+            (sum, mass) = (0.0, 0.0);
+            edge = total_mass / REPLETION_GROUPS as f64;
+        }
+    }
+    if mass > 0.0 {
+        groups.push(sum / mass);
+    }
+    Some((groups, 1.0 - share_with_deficit))
+}
+
+/// Solves `max_effect` (`-ln` rate ratio at the reference deficit) so that the mean follow-up
+/// count of arm `a` over the placebo arm's is `ratio` in the plan's design, by bisection on the
+/// quadrature of [`repletion_distribution`] (the count falls as the effect grows). A person's
+/// rate and Mg status are independent, so the expected count given a benefit `b` is the count
+/// model's at rate ratio `placebo_rr e^-b` ([`crate::outcome::count::CountModel::expected_count`]).
+fn solve_count_ratio(plan: &Plan, a: usize, ratio: f64) -> Result<f64, String> {
+    let (model, _) = plan.count.as_ref().ok_or("a count outcome")?;
+    let (groups, no_deficit) = repletion_distribution(plan, a).ok_or("the repletion response needs Mg status")?;
+    let weeks = model.followup_weeks;
+    let count_at = |b: f64| model.expected_count(weeks, model.placebo_rate_ratio * (-b).exp());
+    let placebo = count_at(0.0);
+    let replete = plan.response.effect_replete;
+    let ratio_at = |k: f64| {
+        let deficient = groups.iter().map(|&x| count_at(k * x)).sum::<f64>() / groups.len().max(1) as f64;
+        ((1.0 - no_deficit) * deficient + no_deficit * count_at(replete)) / placebo
+    };
+    // The ratio falls as k grows; bracket by doubling in the direction of the target.
+    let limit = crate::validate::MAX_OUTCOME_MAGNITUDE;
+    let mut hi = 0.0;
+    let mut step = if ratio < ratio_at(0.0) { 0.5 } else { -0.5 };
+    let mut lo = loop {
+        let k: f64 = hi + step;
+        if k.abs() > 50.0 || k.abs() > limit {
+            return Err(format!(
+                "no max_rate_ratio reproduces a mean-count ratio of {ratio:.4} in this design: {:.1}% of the enrolled \
+                 have no deficit to replete, and the rest reach at most a ratio of {:.4}",
+                100.0 * no_deficit,
+                ratio_at(if step > 0.0 { 50.0 } else { -50.0 })
+            ));
+        }
+        if (ratio_at(k) - ratio).signum() != (ratio_at(hi) - ratio).signum() {
+            let lo = hi;
+            hi = k;
+            break lo;
+        }
+        hi = k;
+        step *= 2.0;
+    };
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if (ratio_at(mid) - ratio).signum() == (ratio_at(lo) - ratio).signum() {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
+}
+
+/// The published design of `s`: `s` with the pins of `[response.calibration.published_design]`
+/// applied (the calibrated arm's formulation and dose).
+pub fn published_scenario(s: &crate::scenario::Scenario) -> crate::scenario::Scenario {
+    let mut out = s.clone();
+    let Some(spec) = s.response.calibration.as_ref() else { return out };
+    let d = &spec.published_design;
+    let arm = spec
+        .arm
+        .as_ref()
+        .and_then(|name| s.arms.iter().position(|a| &a.name == name))
+        .or_else(|| s.arms.iter().position(|a| a.kind == crate::scenario::ArmKind::Active));
+    if let Some(m) = d.selection_mode {
+        out.selection.mode = m;
+    }
+    if let Some(a) = d.assay
+        && a != out.biomarker.kind
+    {
+        // Another assay: its own defaults, not the file's assay's settings.
+        out.biomarker = crate::scenario::Biomarker { kind: a, ..Default::default() };
+    }
+    if d.threshold.is_some() {
+        out.selection.threshold = d.threshold;
+    }
+    if let Some(a) = d.confirmation_assay
+        && a != out.confirmation.kind
+    {
+        out.confirmation = crate::scenario::Biomarker { kind: a, ..Default::default() };
+    }
+    if d.confirm_threshold.is_some() {
+        out.selection.confirm_threshold = d.confirm_threshold;
+    }
+    if let Some(i) = arm {
+        if d.formulation.is_some() {
+            out.arms[i].formulation = d.formulation;
+        }
+        if d.dose_mg_per_day.is_some() {
+            out.arms[i].dose_mg_per_day = d.dose_mg_per_day;
+        }
+    }
+    if let Some(w) = d.duration_weeks {
+        out.design.duration_weeks = w;
+    }
+    out
+}
+
+/// The published design of a calibration plan in words (selection, the calibrated arm's
+/// formulation and dose, duration; and which fields `[response.calibration.published_design]`
+/// pinned), and every one of those fields written out.
+pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
+    let s = &plan.scenario;
+    let spec = s.response.calibration.as_ref();
+    let arm_index = spec
+        .and_then(|c| c.arm.as_ref())
+        .and_then(|name| s.arms.iter().position(|a| &a.name == name))
+        .or_else(|| plan.active_arms().next())
+        .unwrap_or(0);
+    let arm = &s.arms[arm_index];
+    let assay = s.biomarker.kind;
+    let confirmation = plan.confirmation.as_ref().map(|(_, t)| (s.confirmation.kind, *t));
+    let selection = match plan.mode {
+        crate::scenario::SelectionMode::AllComers => "all comers".to_string(),
+        crate::scenario::SelectionMode::Enrich => {
+            format!("enrolled if {} < {} {}", assay.display_name(), plan.threshold, assay.unit())
+        }
+        crate::scenario::SelectionMode::Stratify => {
+            format!("stratified by {} < {} {}", assay.display_name(), plan.threshold, assay.unit())
+        }
+        crate::scenario::SelectionMode::TwoStage => {
+            let (kind, t) = confirmation.expect("two-stage has a confirmation");
+            format!(
+                "{} < {} {}, then {} < {t} {}",
+                assay.display_name(),
+                plan.threshold,
+                assay.unit(),
+                kind.display_name(),
+                kind.unit()
+            )
+        }
+    };
+    let screened = plan.mode != crate::scenario::SelectionMode::AllComers;
+    let written = PublishedDesign {
+        selection_mode: Some(plan.mode),
+        assay: screened.then_some(assay),
+        threshold: screened.then_some(plan.threshold),
+        confirmation_assay: confirmation.map(|c| c.0),
+        confirm_threshold: confirmation.map(|c| c.1),
+        formulation: arm.formulation,
+        dose_mg_per_day: arm.dose_mg_per_day,
+        duration_weeks: Some(s.design.duration_weeks),
+    };
+    let pinned = spec.map(|c| c.published_design.clone()).unwrap_or_default();
+    let origin = if pinned.is_empty() {
+        "this file's base design as written; pin it in [response.calibration.published_design]".to_string()
+    } else if pinned == written {
+        "[response.calibration.published_design]".to_string()
+    } else {
+        "[response.calibration.published_design], the rest from this file as written".to_string()
+    };
+    let product = match (arm.formulation, arm.bioavailability) {
+        (_, Some(b)) => format!("at bioavailability {b}"),
+        (Some(f), None) => f.label().to_string(),
+        (None, None) => String::new(),
+    };
+    let dose = arm.dose_mg_per_day.unwrap_or(0.0);
+    let words =
+        format!("{selection}; {} {dose} mg/day {product}; {} weeks ({origin})", arm.name, s.design.duration_weeks);
+    (words, written)
 }

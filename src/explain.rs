@@ -5,7 +5,7 @@ pub use crate::calibration::expected_effect;
 use crate::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::plan::Plan;
 use crate::power::t_test_power;
-use crate::scenario::{Biomarker, Scenario, SelectionMode, TargetPopulation, TestKind};
+use crate::scenario::{Biomarker, Scenario, SelectionMode, TestKind};
 
 /// Writes an assay's resolved parameters into its scenario section.
 fn write_out(section: &mut Biomarker, assay: &Assay) {
@@ -15,6 +15,15 @@ fn write_out(section: &mut Biomarker, assay: &Assay) {
     section.persistent_sd = Some(p.persistent_sd);
     section.repeat_sd = Some(p.repeat_sd);
     section.normal_low = Some(p.normal_low);
+}
+
+/// [`resolved_scenario`] as TOML, without the fields that do nothing in it (a threshold under
+/// all comers, the confirmation assay without two stages...): a valid scenario file.
+pub fn resolved_text(plan: &Plan) -> String {
+    let resolved = resolved_scenario(plan);
+    let mut table = toml::Table::try_from(&resolved).expect("a scenario serializes");
+    crate::inert::remove_inert(&mut table, &resolved);
+    toml::to_string_pretty(&table).expect("a table serializes")
 }
 
 /// The scenario with every default written out (assays, thresholds, bioavailability, dropout).
@@ -27,17 +36,20 @@ pub fn resolved_scenario(plan: &Plan) -> Scenario {
         s.selection.confirm_threshold = Some(*t2);
     }
     for (arm, ap) in s.arms.iter_mut().zip(&plan.arms) {
-        arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
+        // A formulation's absorption stays the formulation's (its table value is a derived
+        // quantity below); an arm's own stays its own.
+        if arm.formulation.is_none() {
+            arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
+        }
         arm.dropout = Some(ap.dropout);
     }
     s.outcome = match &plan.count {
         Some((m, _)) => crate::outcome::count::written_out(&s.outcome, m),
         None => crate::scales::written_out(&s.outcome, &plan.scale),
     };
-    s.response.max_effect = Some(plan.response.max_effect);
-    if plan.calibration.is_some() {
-        // The solved value stands in for the target, so the text is a valid scenario.
-        (s.response.target_effect, s.response.target_among, s.response.target_arm) = (None, None, None);
+    if s.response.model == crate::scenario::ResponseModel::Repletion {
+        // A solved value stands in for the calibration, so the text is a valid scenario.
+        s.response.state_max_effect(plan.response.max_effect, plan.count.is_some());
     }
     s
 }
@@ -73,20 +85,25 @@ fn provenance_notes(plan: &Plan) -> String {
         None => out += "# outcome: no preset; every field given in the scenario\n",
     }
     if let Some(c) = &plan.calibration {
-        let what = match c.among {
-            TargetPopulation::ObservedChange => {
-                format!("the difference in mean observed change between arm {} and placebo", c.arm)
-            }
-            among => format!("the expected benefit of arm {} among {}", c.arm, among.describe()),
+        let solved = if plan.count.is_some() {
+            format!("response.max_rate_ratio = {:.6}", (-c.max_effect).exp())
+        } else {
+            format!("response.max_effect = {:.6}", c.max_effect)
         };
         out += &format!(
-            "# calibration: response.max_effect = {:.6} solved so that {what} is {} {} (by {}{})\n",
-            c.max_effect,
-            c.target_effect,
-            plan.scale.unit,
+            "# calibration: {solved} solved (by {}{}) so that the published design reproduces {}\n#   published \
+             design: {}\n",
             c.method,
-            c.max_effect_mc_se.map_or(String::new(), |se| format!("; Monte Carlo SE {se:.4}"))
+            c.max_effect_mc_se.map_or(String::new(), |se| format!("; Monte Carlo SE {se:.4} of max_effect")),
+            c.target.describe(&c.unit),
+            c.design
         );
+        if let Some(p) = c.model_placebo_responder_percent {
+            out += &format!("#   the model gives {p:.1}% placebo responders in the published design\n");
+        }
+    }
+    if let Some(a) = plan.scenario.assumptions.describe() {
+        out += &format!("# {a}\n");
     }
     out
 }
@@ -94,9 +111,9 @@ fn provenance_notes(plan: &Plan) -> String {
 pub fn explain(plan: &Plan) -> String {
     let s = &plan.scenario;
     let mut out = String::new();
-    out += &format!("# Resolved scenario `{}` (every default filled in)\n", s.name);
+    out += &format!("# Resolved scenario `{}` (every default that does something filled in)\n", s.name);
     out += &provenance_notes(plan);
-    out += &toml::to_string_pretty(&resolved_scenario(plan)).expect("a scenario serializes");
+    out += &resolved_text(plan);
     out += "\n# Derived quantities\n";
     let Some(mg) = &plan.mg else {
         out += "Mg status is not modelled (population.model = \"none\").\n";

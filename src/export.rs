@@ -163,6 +163,46 @@ pub fn arm_sizes(n_active: u32, n_placebo: u32) -> String {
     format!("{n_active} + {n_placebo}")
 }
 
+/// The lines above every table: the effect the study assumes (stated, or calibrated on a
+/// published design, and which) and any assumption beyond the literature. A sweep that
+/// re-solves its calibration lists each distinct one.
+pub fn effect_header(plans: &[crate::plan::Plan]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for plan in plans {
+        let line = effect_line(plan);
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+        if let Some(a) = plan.scenario.assumptions.describe()
+            && !lines.contains(&a)
+        {
+            lines.push(a);
+        }
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// The assumed effect of one design point, in words.
+pub fn effect_line(plan: &crate::plan::Plan) -> String {
+    use crate::scenario::ResponseModel;
+    let r = &plan.response;
+    let counts = plan.count.is_some();
+    let unit = &plan.scale.unit;
+    let stated = if counts {
+        format!("max_rate_ratio {:.4} per {} mmol/L repleted", (-r.max_effect).exp(), r.ref_deficit_mmol_per_l)
+    } else {
+        format!("max_effect {:.4} {unit} per {} mmol/L repleted", r.max_effect, r.ref_deficit_mmol_per_l)
+    };
+    match (plan.scenario.response.model, &plan.calibration) {
+        (ResponseModel::Fixed, _) if counts => {
+            format!("effect: fixed, rate ratio {:.4} for every treated participant", (-r.delta).exp())
+        }
+        (ResponseModel::Fixed, _) => format!("effect: fixed, {} {unit} for every treated participant", r.delta),
+        (ResponseModel::Repletion, Some(c)) => format!("{}; solved {stated}", c.headline()),
+        (ResponseModel::Repletion, None) => format!("effect: stated, {stated}"),
+    }
+}
+
 /// A compact table of a study: one line per design point and comparison.
 pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
     if study.is_single() {

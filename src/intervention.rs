@@ -93,11 +93,13 @@ impl Exposure {
         if arm.kind == ArmKind::Placebo {
             return None;
         }
-        let formulation = arm.formulation?;
-        let bioavailability = arm
-            .bioavailability
-            .or_else(|| formulation.override_in(&s.bioavailability))
-            .unwrap_or_else(|| formulation.default_bioavailability());
+        let bioavailability = match arm.bioavailability {
+            Some(b) => b,
+            None => {
+                let formulation = arm.formulation?;
+                formulation.override_in(&s.bioavailability).unwrap_or_else(|| formulation.default_bioavailability())
+            }
+        };
         Some(Exposure {
             bioavailability,
             dose_mg_per_day: arm.dose_mg_per_day?,

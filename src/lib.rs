@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod export;
+pub mod inert;
 pub mod intervention;
 pub mod numeric;
 pub mod outcome;

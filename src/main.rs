@@ -209,13 +209,10 @@ fn refuse_lost_overrides(
                 "sample-size solves for {path}, which {where_} also sets; the search would replace it: remove it there"
             )));
         }
-        let calibrates = source.resolve(&[], None).is_ok_and(|s| s.response.target_effect.is_some());
-        let target_field = here.starts_with("response.target_");
-        if target_field || (calibrates && study::CALIBRATION_FIELDS.iter().any(|f| sweep::same_field(f, &here))) {
+        if study::CALIBRATION_FIELDS.iter().any(|f| sweep::same_field(f, &here)) {
             return Err(Failure::BadInput(format!(
-                "--solve-for {path}: a calibration's fields describe the effect, not the design, and are solved once \
-                 on the scenario as written; solve for a design field (design.n_per_arm, selection.threshold, \
-                 design.duration_weeks, a dose)"
+                "--solve-for {path}: the effect is not a design choice; solve for a design field (design.n_per_arm, \
+                 selection.threshold, design.duration_weeks, a dose)"
             )));
         }
         // What sets the solved field is the search alone (the file's grid over it is dropped).
@@ -312,7 +309,7 @@ fn provenance_of(sim: &SimulationArgs, loaded: &Loaded, search: Option<&str>) ->
     } else {
         study::plan_with(source, base, None, first.calibration.as_ref()).ok()
     }
-    .map(|plan| toml::to_string(&explain::resolved_scenario(&plan)).expect("a scenario serializes"));
+    .map(|plan| explain::resolved_text(&plan));
     Ok(Provenance {
         tool: env!("CARGO_PKG_NAME").into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -550,7 +547,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
     }
     let csv = export::study_csv(study, &outcomes, &record.scenario_sha256);
-    let table = export::study_table(study, &outcomes);
+    let table = export::effect_header(&loaded.plans) + &export::study_table(study, &outcomes);
     // The plot is made before anything is written, so bad plot input leaves no files.
     let figure = match &plot_spec {
         Some((format, spec)) => {
@@ -638,7 +635,7 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     }
     runner.bar.finish_and_clear();
     let csv = search::results_csv(study, &spec, &results, &record.scenario_sha256);
-    let table = search::results_table(study, &spec, &results);
+    let table = export::effect_header(plans) + &search::results_table(study, &spec, &results);
     emit(out.as_ref().map(|o| &o.file), &table, &csv)?;
     if let Some(o) = &out {
         write_provenance(o, &reproducing(&record, "--out", o.file.path(), ""), csv.as_bytes())?;
@@ -1015,7 +1012,8 @@ fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
     });
     let outcomes = study::assemble(&loaded.study, &loaded.plans, results);
     let csv = export::study_csv(&loaded.study, &outcomes, &record.scenario_sha256);
-    emit(Some(&out.file), &export::study_table(&loaded.study, &outcomes), &csv)?;
+    let table = export::effect_header(&loaded.plans) + &export::study_table(&loaded.study, &outcomes);
+    emit(Some(&out.file), &table, &csv)?;
     write_provenance(&out, &reproducing(&record, "--out", out.file.path(), ""), csv.as_bytes())
 }
 

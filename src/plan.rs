@@ -11,7 +11,7 @@ use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::rng::{standard_normal, uniform};
 use crate::scales::Scale;
-use crate::scenario::{ArmKind, Direction, ResponderRule, Scenario, SelectionMode, Sided, TestKind};
+use crate::scenario::{ArmKind, Direction, ResponderRule, ResponseModel, Scenario, SelectionMode, Sided, TestKind};
 use crate::selection::Screening;
 use rand::Rng;
 
@@ -146,6 +146,17 @@ pub struct Plan {
     pub coverage: TCritical,
 }
 
+/// The responder rule of `analysis.responder` on this outcome.
+fn responder_plan(s: &Scenario, scale: &Scale) -> ResponderPlan {
+    let r = &s.analysis.responder;
+    ResponderPlan {
+        rule: r.rule,
+        fraction: r.fraction,
+        cutoff: r.cutoff.unwrap_or(0.0),
+        lower_is_better: scale.direction == Direction::LowerIsBetter,
+    }
+}
+
 impl Plan {
     /// Resolves a validated scenario; fails when a selection threshold is implausible for its
     /// assay (see [`check_thresholds`]) or a calibration has no solution.
@@ -214,22 +225,11 @@ impl Plan {
             Sided::Two => s.analysis.alpha / 2.0,
             Sided::One => s.analysis.alpha,
         };
-        let mut response = ResponseModelParams::new(&s.response, s.design.duration_weeks);
-        if count.is_some() && s.response.max_effect.is_none() {
-            response.max_effect = crate::scenario::DEFAULT_MAX_EFFECT_COUNTS;
-        }
         let counts = count.is_some();
+        let mut response = ResponseModelParams::new(&s.response, s.design.duration_weeks, counts);
         let analyses = s.analysis.all(counts);
         let by_stratum = s.analysis.by_stratum.unwrap_or(s.selection.mode == SelectionMode::Stratify);
-        let responder = analyses.iter().any(|t| t.is_responder()).then(|| {
-            let r = &s.analysis.responder;
-            ResponderPlan {
-                rule: r.rule,
-                fraction: r.fraction,
-                cutoff: r.cutoff.unwrap_or(0.0),
-                lower_is_better: scale.direction == Direction::LowerIsBetter,
-            }
-        });
+        let responder = analyses.iter().any(|t| t.is_responder()).then(|| responder_plan(s, &scale));
         if let Some(c) = fixed {
             // max_effect is in the calibrated scale's units: another scale cannot reuse it.
             if c.unit != scale.unit || c.direction != scale.direction {
@@ -279,12 +279,92 @@ impl Plan {
             arms,
         };
         plan.slots = plan.build_slots();
-        if fixed.is_none() && s.response.target_effect.is_some() {
-            let c = crate::calibration::solve(&plan).map_err(|m| invalid("response.target_effect", m))?;
+        if fixed.is_none() && s.response.calibration.is_some() {
+            let published = crate::calibration::published_scenario(s);
+            let same = |a: &Scenario, b: &Scenario| toml::to_string(a).ok() == toml::to_string(b).ok();
+            let c = if same(&published, s) {
+                let (design, pinned) = crate::calibration::published_design_of(&plan);
+                crate::calibration::solve(&plan, design, pinned).map_err(|m| invalid("response.calibration", m))?
+            } else {
+                // Solved on the published design, used on this one.
+                crate::validate::validate(&published).map_err(|(field, m)| {
+                    invalid(&field, format!("in the published design of [response.calibration]: {m}"))
+                })?;
+                let at_publication = Plan::calibrated(&published, file, None)?;
+                at_publication.calibration.expect("a calibrated plan")
+            };
             plan.response.max_effect = c.max_effect;
             plan.calibration = Some(c);
         }
+        plan.check_plausible_effect().map_err(|(f, m)| invalid(&f, m))?;
         Ok(plan)
+    }
+
+    /// The expected effect among the enrolled within the range the literature has seen,
+    /// unless `assumptions.beyond_literature` lists `response.expected_effect`: on a scale at
+    /// most [`crate::validate::MAX_STANDARDIZED_EFFECT`] SDs of the observed change, on counts a
+    /// geometric-mean rate ratio of at least [`crate::validate::MIN_RATE_RATIO`]. An effect
+    /// far beyond it is almost always a number written in another unit.
+    fn check_plausible_effect(&self) -> Result<(), (String, String)> {
+        let s = &self.scenario;
+        if s.assumptions.allows_beyond("response.expected_effect") {
+            return Ok(());
+        }
+        let counts = self.count.is_some();
+        let field = match (s.response.model, s.response.calibration.is_some()) {
+            (ResponseModel::Fixed, _) => {
+                if counts {
+                    "response.rate_ratio"
+                } else {
+                    "response.delta"
+                }
+            }
+            (ResponseModel::Repletion, true) => "response.calibration",
+            (ResponseModel::Repletion, false) => {
+                if counts {
+                    "response.max_rate_ratio"
+                } else {
+                    "response.max_effect"
+                }
+            }
+        };
+        let beyond = "to explore beyond it add \"response.expected_effect\" to assumptions.beyond_literature";
+        for a in self.active_arms() {
+            let effect = crate::calibration::expected_effect(self, a);
+            let name = &self.arms[a].name;
+            if counts {
+                let ratio = (-effect).exp();
+                if ratio < crate::validate::MIN_RATE_RATIO {
+                    return Err((
+                        field.into(),
+                        format!(
+                            "arm {name} gives a geometric-mean rate ratio of {ratio:.4} among the enrolled, below the \
+                             {} of the most extreme published figure (oral Mg, attack frequency [Chiu16]); a rate ratio \
+                             is events on treatment over events without it; {beyond}",
+                            crate::validate::MIN_RATE_RATIO
+                        ),
+                    ));
+                }
+            } else {
+                let o = &self.outcome;
+                let sd = o.change_sd.hypot(std::f64::consts::SQRT_2 * o.error_sd);
+                let standardized = effect.abs() / sd;
+                if standardized > crate::validate::MAX_STANDARDIZED_EFFECT {
+                    return Err((
+                        field.into(),
+                        format!(
+                            "arm {name} gives an expected benefit of {effect:.4} {} among the enrolled, {standardized:.2} \
+                             SDs of the observed change ({sd:.4}), beyond the {} SD the literature has seen (pooled SMD of \
+                             Mg in depression 0.92, upper 95% limit 1.44 [Moabedi23]; MgT on cognition d 0.91 [Liu16]); \
+                             check the unit (max_effect is outcome units per ref_deficit_mmol_per_l repleted); {beyond}",
+                            self.scale.unit,
+                            crate::validate::MAX_STANDARDIZED_EFFECT
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The rows of a trial: per comparison, per analysis, the whole trial and, by stratum,
@@ -309,6 +389,10 @@ impl Plan {
     /// This plan analysed by `test` alone, over the whole trial (for calibration probes).
     pub fn with_only(&self, test: TestKind) -> Plan {
         let mut p = self.clone();
+        if test.is_responder() && p.responder.is_none() {
+            p.responder = Some(responder_plan(&p.scenario, &p.scale));
+            p.baseline_level_matters = true;
+        }
         p.test = test;
         p.analyses = vec![test];
         p.by_stratum = false;

@@ -86,8 +86,9 @@ pub fn sidecar_path(output: &Path) -> PathBuf {
 
 /// The scenario text of a run: the file's table with `base` overrides applied, its
 /// `[sweep]` section replaced by the study actually run (file grid and series, with
-/// `--sweep` axes merged), and a calibration's target replaced by its solved `max_effect`
-/// (it was solved on the file as written), so that running this text reproduces the result.
+/// `--sweep` axes merged), and a calibration's published design written out in full (where
+/// the file left it to its base design as written), so that running this text reproduces the
+/// result.
 pub fn scenario_text(
     source: &Source,
     base: &[Override],
@@ -99,11 +100,13 @@ pub fn scenario_text(
     if !table.contains_key("name") {
         table.insert("name".into(), toml::Value::String(source.default_name().to_string()));
     }
-    if let (Some(c), Some(toml::Value::Table(response))) = (calibration, table.get_mut("response")) {
-        for key in ["target_effect", "target_among", "target_arm"] {
-            response.remove(key);
-        }
-        response.insert("max_effect".into(), toml::Value::Float(c.max_effect));
+    // The published design written out in full, so that the text calibrates on it wherever
+    // the file as written had left it to the base design.
+    if let (Some(c), Some(toml::Value::Table(response))) = (calibration, table.get_mut("response"))
+        && let Some(toml::Value::Table(spec)) = response.get_mut("calibration")
+    {
+        let pinned = toml::Value::try_from(&c.published_design).expect("a design serializes");
+        spec.insert("published_design".into(), pinned);
     }
     table.remove("sweep");
     if !study.is_single() {
@@ -178,13 +181,7 @@ impl Provenance {
         }
         out += &format!("\n# reproduce: {}\n", self.reproduce);
         if let Some(c) = &self.calibration {
-            out += &format!(
-                "# calibration: max_effect {} solved for a benefit of {} in arm {} among {}\n",
-                c.max_effect,
-                c.target_effect,
-                c.arm,
-                c.among.describe()
-            );
+            out += &format!("# calibration: max_effect {} (engine units) solved; {}\n", c.max_effect, c.headline());
         }
         out += &format!("# scenario sha256 {}\n", self.scenario_sha256);
         if let Some(sha) = &self.resolved_scenario_sha256 {

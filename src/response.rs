@@ -20,13 +20,16 @@ pub struct ResponseModelParams {
 }
 
 impl ResponseModelParams {
-    pub fn new(r: &Response, duration_weeks: f64) -> ResponseModelParams {
+    /// The response in the engine's units (`counts`: `-ln` rate ratios). A calibrated
+    /// `max_effect` is 0 until the calibration sets it.
+    pub fn new(r: &Response, duration_weeks: f64, counts: bool) -> ResponseModelParams {
+        let effect = r.effect_parameters(counts);
         ResponseModelParams {
             model: r.model,
-            delta: r.delta,
-            max_effect: r.max_effect.unwrap_or(crate::scenario::DEFAULT_MAX_EFFECT),
+            delta: effect.delta,
+            max_effect: effect.max_effect.unwrap_or(0.0),
             ref_deficit_mmol_per_l: r.ref_deficit_mmol_per_l,
-            effect_replete: r.effect_replete,
+            effect_replete: effect.effect_replete,
             a50_mg_per_day: r.a50_mg_per_day,
             time_factor: -(-duration_weeks / r.tau_weeks).exp_m1(),
         }

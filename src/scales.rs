@@ -84,6 +84,16 @@ impl Scale {
     }
 }
 
+impl Scale {
+    /// A signed change on the scale as an improvement (positive in the direction of benefit).
+    pub fn improvement(&self, change: f64) -> f64 {
+        match self.direction {
+            Direction::LowerIsBetter => -change,
+            Direction::HigherIsBetter => change,
+        }
+    }
+}
+
 impl ScalePreset {
     pub const ALL: [ScalePreset; 7] = [
         ScalePreset::BdiIi,
@@ -108,19 +118,20 @@ impl ScalePreset {
         }
     }
 
-    /// The preset's values. Placebo responses are typical of the trials cited and are the
-    /// first thing a trialist should set for their own design.
+    /// The preset's values: properties of the scale in its usual population. The placebo
+    /// response is a trial's, not a scale's: it is always given by the scenario
+    /// (`outcome.placebo_improvement`), and the values in the comments below only guide it.
     pub fn scale(self) -> Scale {
         let lower = Direction::LowerIsBetter;
         let higher = Direction::HigherIsBetter;
-        let s = |name: &str, unit: &str, direction, mean, sd, placebo, change_sd, r, min, max, integer| Scale {
+        let s = |name: &str, unit: &str, direction, mean, sd, change_sd, r, min, max, integer| Scale {
             name: name.into(),
             unit: unit.into(),
             direction,
             baseline_mean: mean,
             baseline_sd: sd,
             natural_change: 0.0,
-            placebo_response: placebo,
+            placebo_response: 0.0,
             change_sd,
             reliability: r,
             assessments: 1,
@@ -132,27 +143,27 @@ impl ScalePreset {
             // Range 0-63, 1-week retest r = 0.93 [BeckManual via review]; moderate MDE 27 (10)
             // [Steer01]; placebo -10.4 over 8 weeks [Rajizadeh17]; true change SD 7.8 gives the
             // observed 7.9-8.9 of [Rajizadeh17] once measurement error is added.
-            ScalePreset::BdiIi => s("BDI-II", "BDI-II points", lower, 27.0, 10.0, -10.4, 7.8, 0.93, 0.0, 63.0, true),
+            ScalePreset::BdiIi => s("BDI-II", "BDI-II points", lower, 27.0, 10.0, 7.8, 0.93, 0.0, 63.0, true),
             // Range 0-27 [Kroenke01]; 2-week retest r = 0.74 in MDD [BMCPsych20]; baseline 12 (4.5)
             // for an entry range of 5-19 as in [Tarleton17] (UNVERIFIED ESTIMATE, SD 4-5 in the
             // literature file); change SD 5 (UNVERIFIED ESTIMATE); placebo -3, a self-rated
             // pre-post d of 0.67 [Rief09] times SD 4.5 (UNVERIFIED).
-            ScalePreset::Phq9 => s("PHQ-9", "PHQ-9 points", lower, 12.0, 4.5, -3.0, 5.0, 0.74, 0.0, 27.0, true),
+            ScalePreset::Phq9 => s("PHQ-9", "PHQ-9 points", lower, 12.0, 4.5, 5.0, 0.74, 0.0, 27.0, true),
             // Range 0-52; retest 0.65-0.98, alpha 0.79 [Trajkovic11]: 0.80; baseline 22 (5) for a
             // typical entry of >= 18 and change SD 7 (UNVERIFIED ESTIMATES); placebo -9, the
             // middle of 8-10 points at 6-8 weeks (UNVERIFIED, lit. file s.7).
-            ScalePreset::HamD17 => s("HAM-D17", "HAM-D points", lower, 22.0, 5.0, -9.0, 7.0, 0.80, 0.0, 52.0, true),
+            ScalePreset::HamD17 => s("HAM-D17", "HAM-D points", lower, 22.0, 5.0, 7.0, 0.80, 0.0, 52.0, true),
             // Range 0-60. Not in the literature file: baseline 30 (6), reliability 0.85, change SD
             // 9 and placebo -11 are UNVERIFIED ESTIMATES typical of antidepressant trials.
-            ScalePreset::Madrs => s("MADRS", "MADRS points", lower, 30.0, 6.0, -11.0, 9.0, 0.85, 0.0, 60.0, true),
+            ScalePreset::Madrs => s("MADRS", "MADRS points", lower, 30.0, 6.0, 9.0, 0.85, 0.0, 60.0, true),
             // Range 0-30; baseline 17.9 (3.9) and 16.1 (4.5) in older people with type 2 diabetes,
             // end SD 3.8-4.3 [BarraganR08]; reliability 0.85 and placebo -3 UNVERIFIED ESTIMATES.
-            ScalePreset::Gds30 => s("GDS-30", "GDS points", lower, 17.0, 4.2, -3.0, 3.8, 0.85, 0.0, 30.0, true),
+            ScalePreset::Gds30 => s("GDS-30", "GDS points", lower, 17.0, 4.2, 3.8, 0.85, 0.0, 30.0, true),
             // Range 0-30; community >= 55 y: mean 24.8 (SD 3.6), ICC 0.81, retest gain +0.4 over
             // 2-4 months [Feeney16]; 90% reliable change +-4 over 1-3 y [Kopecek17] is an observed
             // change SD of ~2.4, of which measurement error (SEM 1.5 [Feeney16]) is ~2.1: true
             // change SD 1.2 (derived).
-            ScalePreset::Moca => s("MoCA", "MoCA points", higher, 24.8, 3.6, 0.4, 1.2, 0.81, 0.0, 30.0, true),
+            ScalePreset::Moca => s("MoCA", "MoCA points", higher, 24.8, 3.6, 1.2, 0.81, 0.0, 30.0, true),
             // Standardized: mean 0, SD 1 by definition, unbounded. Reliability 0.85, above MoCA's
             // 0.81 [Feeney16] as a composite averages tests; retest gain 0.1 SD (MoCA +0.4 points
             // ~ 0.1 SD [Feeney16]); change SD 0.45 (UNVERIFIED ESTIMATES).
@@ -162,7 +173,6 @@ impl ScalePreset {
                 higher,
                 0.0,
                 1.0,
-                0.1,
                 0.45,
                 0.85,
                 f64::NEG_INFINITY,
@@ -179,17 +189,8 @@ pub fn preset_names() -> String {
 }
 
 /// Fields an outcome without a preset must give: each shapes the simulated scores.
-pub const REQUIRED_WITHOUT_PRESET: [&str; 9] = [
-    "direction",
-    "baseline_mean",
-    "baseline_sd",
-    "placebo_response",
-    "change_sd",
-    "reliability",
-    "min",
-    "max",
-    "integer",
-];
+/// (`baseline_mean` and `baseline_sd` too, where they reach an output: see `validate.rs`.)
+pub const REQUIRED_WITHOUT_PRESET: [&str; 6] = ["direction", "change_sd", "reliability", "min", "max", "integer"];
 
 /// The outcome's fields that are set in the file, in [`REQUIRED_WITHOUT_PRESET`] order plus
 /// the optional ones.
@@ -205,8 +206,8 @@ fn given(o: &Outcome) -> Vec<&'static str> {
     note("direction", o.direction.is_some());
     note("baseline_mean", o.baseline_mean.is_some());
     note("baseline_sd", o.baseline_sd.is_some());
-    note("natural_change", o.natural_change.is_some());
-    note("placebo_response", o.placebo_response.is_some());
+    note("natural_improvement", o.natural_improvement.is_some());
+    note("placebo_improvement", o.placebo_improvement.is_some());
     note("change_sd", o.change_sd.is_some());
     note("reliability", o.reliability.is_some());
     note("assessments", o.assessments.is_some());
@@ -241,14 +242,29 @@ pub fn resolve(o: &Outcome) -> Result<(Scale, Vec<&'static str>), (String, Strin
             Scale::plain("outcome", "outcome units", Direction::HigherIsBetter, 0.0)
         }
     };
+    let Some(placebo_improvement) = o.placebo_improvement else {
+        return Err((
+            "outcome.placebo_improvement".into(),
+            "the placebo response is not given: set outcome.placebo_improvement, the improvement on placebo over \
+             the trial in outcome units, positive in the direction of benefit (e.g. 10.4 for BDI-II falling \
+             10.4 points over 8 weeks [Rajizadeh17]); it is a trial's, so no preset carries it"
+                .into(),
+        ));
+    };
+    let direction = o.direction.unwrap_or(base.direction);
+    // Improvements are in the direction of benefit; the scale's changes are signed scores.
+    let toward_benefit = match direction {
+        Direction::LowerIsBetter => -1.0,
+        Direction::HigherIsBetter => 1.0,
+    };
     let scale = Scale {
         name: o.name.clone().unwrap_or(base.name),
         unit: o.unit.clone().unwrap_or(base.unit),
-        direction: o.direction.unwrap_or(base.direction),
+        direction,
         baseline_mean: o.baseline_mean.unwrap_or(base.baseline_mean),
         baseline_sd: o.baseline_sd.unwrap_or(base.baseline_sd),
-        natural_change: o.natural_change.unwrap_or(base.natural_change),
-        placebo_response: o.placebo_response.unwrap_or(base.placebo_response),
+        natural_change: toward_benefit * o.natural_improvement.unwrap_or(0.0),
+        placebo_response: toward_benefit * placebo_improvement,
         change_sd: o.change_sd.unwrap_or(base.change_sd),
         reliability: o.reliability.unwrap_or(base.reliability),
         assessments: o.assessments.unwrap_or(base.assessments),
@@ -256,7 +272,10 @@ pub fn resolve(o: &Outcome) -> Result<(Scale, Vec<&'static str>), (String, Strin
         max: o.max.unwrap_or(base.max),
         integer: o.integer.unwrap_or(base.integer),
     };
-    let overridden = if o.scale.is_some() { given.into_iter().filter(|f| *f != "name").collect() } else { Vec::new() };
+    // The placebo and natural course are the trial's, never the preset's: not overrides.
+    let own = ["name", "placebo_improvement", "natural_improvement"];
+    let overridden =
+        if o.scale.is_some() { given.into_iter().filter(|f| !own.contains(f)).collect() } else { Vec::new() };
     Ok((scale, overridden))
 }
 
@@ -270,8 +289,8 @@ pub fn written_out(o: &Outcome, s: &Scale) -> Outcome {
         direction: Some(s.direction),
         baseline_mean: Some(s.baseline_mean),
         baseline_sd: Some(s.baseline_sd),
-        natural_change: Some(s.natural_change),
-        placebo_response: Some(s.placebo_response),
+        natural_improvement: Some(s.improvement(s.natural_change)),
+        placebo_improvement: Some(s.improvement(s.placebo_response)),
         change_sd: Some(s.change_sd),
         reliability: Some(s.reliability),
         assessments: Some(s.assessments),
@@ -297,6 +316,9 @@ mod tests {
             }
             let parsed: Outcome = toml::from_str(&format!("scale = \"{}\"", p.label())).unwrap();
             assert_eq!(parsed.scale, Some(p));
+            // No preset carries a trial's placebo response.
+            let err = resolve(&parsed).unwrap_err();
+            assert_eq!(err.0, "outcome.placebo_improvement");
         }
     }
 }

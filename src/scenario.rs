@@ -48,9 +48,49 @@ pub struct Scenario {
     pub analysis: Analysis,
     #[serde(default)]
     pub design: Design,
+    /// Inputs the scenario deliberately takes beyond the literature; shown in every output.
+    #[serde(default, skip_serializing_if = "Assumptions::is_default")]
+    pub assumptions: Assumptions,
     /// Design points to simulate (see `sweep.rs`); `None` for a single design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<crate::sweep::SweepSpec>,
+}
+
+/// `[assumptions]`: explicit permission to explore beyond what trials have seen. Each
+/// permission is recorded in the provenance and printed in every output's header.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Assumptions {
+    /// Field paths whose value may lie outside the published range that `validate.rs` checks
+    /// (e.g. `["outcome.placebo_improvement"]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub beyond_literature: Vec<String>,
+    /// The treatment may do harm: a negative benefit or a rate ratio above 1 is then allowed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub harmful_effect: bool,
+}
+
+impl Assumptions {
+    pub fn is_default(&self) -> bool {
+        *self == Assumptions::default()
+    }
+
+    /// Whether `field` may lie beyond the literature's range.
+    pub fn allows_beyond(&self, field: &str) -> bool {
+        self.beyond_literature.iter().any(|f| f == field)
+    }
+
+    /// One line for headers, or `None` when nothing is assumed beyond the literature.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.harmful_effect {
+            parts.push("the effect may be harmful".to_string());
+        }
+        if !self.beyond_literature.is_empty() {
+            parts.push(format!("beyond the published range: {}", self.beyond_literature.join(", ")));
+        }
+        (!parts.is_empty()).then(|| format!("assumptions: {}", parts.join("; ")))
+    }
 }
 
 /// How the latent true Mg status `m` (serum-equivalent mmol/L) is distributed among the screened.
@@ -260,54 +300,180 @@ pub enum ResponseModel {
     Repletion,
 }
 
+/// The treatment effect: stated by the scenario, never borrowed (see `validate.rs`).
+///
+/// On a rating scale effects are benefits in outcome units (positive = better, in the scale's
+/// direction); on a count outcome they are rate ratios (below 1 = fewer events), in fields
+/// named so that a number written for one family is never read in the other.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Response {
     pub model: ResponseModel,
-    /// Benefit of treatment in outcome units for every treated participant (`fixed`).
-    pub delta: f64,
-    /// Benefit, in outcome units, of repleting `ref_deficit_mmol_per_l` (`repletion`). Default 12
-    /// BDI-II points per 0.15 mmol/L (UNVERIFIED ESTIMATE); or solved from `target_effect`.
+    /// `fixed`, rating scale: benefit of treatment in outcome units for every treated participant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
+    /// `fixed`, count outcome: rate ratio of treatment for every treated participant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_ratio: Option<f64>,
+    /// `repletion`, rating scale: benefit, in outcome units, of repleting `ref_deficit_mmol_per_l`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_effect: Option<f64>,
-    /// Calibration: the expected benefit (outcome units) to reproduce, e.g. a published
-    /// difference in mean change; `max_effect` is then solved for (see `calibration.rs`).
+    /// `repletion`, count outcome: rate ratio of a person whose `ref_deficit_mmol_per_l` is
+    /// fully repleted (a larger repletion gives a proportionally larger `-ln` rate ratio).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_effect: Option<f64>,
-    /// Among whom `target_effect` is expected: everyone `enrolled` under the scenario's own
-    /// design (default), the enrolled who are truly `deficient`, or `observed_change`: the
-    /// difference in mean observed change between arms, as published.
+    pub max_rate_ratio: Option<f64>,
+    /// Instead of `max_effect` / `max_rate_ratio`: the effect a published trial saw, from
+    /// which it is solved (see `calibration.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_among: Option<TargetPopulation>,
-    /// The active arm whose effect is `target_effect` (default: the first active arm).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_arm: Option<String>,
+    pub calibration: Option<CalibrationSpec>,
     /// Deficit whose full repletion gives `max_effect`, mmol/L: 0.15, the gap between the
     /// deficient (0.70) and replete (0.85) levels (UNVERIFIED ESTIMATE).
     pub ref_deficit_mmol_per_l: f64,
-    /// Benefit for treated participants with no deficit, outcome units.
-    pub effect_replete: f64,
+    /// Rating scale: benefit for treated participants with no deficit, outcome units (default 0:
+    /// the model's hypothesis that Mg helps through repletion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect_replete: Option<f64>,
+    /// Count outcome: rate ratio for treated participants with no deficit (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replete_rate_ratio: Option<f64>,
     /// Time constant of repletion, weeks: serum approaches its new level with tau 3-6 wk (UNVERIFIED, lit. file s.4).
     pub tau_weeks: f64,
     /// Absorbed Mg (mg/day) giving half the maximal repletion: circulating Mg plateaus near
     /// 300 mg/day intake [Zhang16JN], i.e. ~100 mg/day absorbed; A50 = 40 (UNVERIFIED).
     pub a50_mg_per_day: f64,
+    /// Fields of earlier versions, refused with the name that replaced them.
+    #[serde(default, skip_serializing)]
+    pub target_effect: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    pub target_among: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    pub target_arm: Option<toml::Value>,
 }
 
 impl Default for Response {
     fn default() -> Self {
         Response {
             model: ResponseModel::Repletion,
-            delta: 0.0,
+            delta: None,
+            rate_ratio: None,
             max_effect: None,
+            max_rate_ratio: None,
+            calibration: None,
+            ref_deficit_mmol_per_l: 0.15,
+            effect_replete: None,
+            replete_rate_ratio: None,
+            tau_weeks: 4.0,
+            a50_mg_per_day: 40.0,
             target_effect: None,
             target_among: None,
             target_arm: None,
-            ref_deficit_mmol_per_l: 0.15,
-            effect_replete: 0.0,
-            tau_weeks: 4.0,
-            a50_mg_per_day: 40.0,
         }
+    }
+}
+
+/// The effect parameters in the engine's units: outcome units on a scale, `-ln` rate ratio on
+/// counts (`None` where the scenario leaves them to a calibration).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EffectParameters {
+    pub delta: f64,
+    pub max_effect: Option<f64>,
+    pub effect_replete: f64,
+}
+
+impl Response {
+    /// States `max_effect` (engine units: `-ln` rate ratio on counts) in the family's own field,
+    /// in place of a calibration.
+    pub fn state_max_effect(&mut self, max_effect: f64, counts: bool) {
+        self.calibration = None;
+        if counts {
+            self.max_rate_ratio = Some((-max_effect).exp());
+        } else {
+            self.max_effect = Some(max_effect);
+        }
+    }
+
+    /// The stated effect in the engine's units (validated first: rate ratios are positive).
+    pub fn effect_parameters(&self, counts: bool) -> EffectParameters {
+        if counts {
+            let neg_ln = |rr: f64| -rr.ln();
+            EffectParameters {
+                delta: self.rate_ratio.map_or(0.0, neg_ln),
+                max_effect: self.max_rate_ratio.map(neg_ln),
+                effect_replete: self.replete_rate_ratio.map_or(0.0, neg_ln),
+            }
+        } else {
+            EffectParameters {
+                delta: self.delta.unwrap_or(0.0),
+                max_effect: self.max_effect,
+                effect_replete: self.effect_replete.unwrap_or(0.0),
+            }
+        }
+    }
+}
+
+/// `[response.calibration]`: what a published trial saw, and the design it saw it in.
+/// `max_effect` (or `max_rate_ratio`) is solved so that the published design reproduces it;
+/// the design under study (the file, `--set`, a sweep) then uses that biology.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationSpec {
+    /// Rating scale: the published benefit (difference between arms), outcome units, positive
+    /// when the active arm did better in the scale's direction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<f64>,
+    /// Rating scale: among whom `benefit` was seen (required with `benefit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub among: Option<TargetPopulation>,
+    /// Count outcome: the published fall of the mean count from baseline, percent, in the
+    /// active and the placebo arm (e.g. 41.6 and 15.8 [Peikert96]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_reduction_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placebo_reduction_percent: Option<f64>,
+    /// Responders (either family): the published share of responders, percent, in the active
+    /// and the placebo arm, under `analysis.responder`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_responder_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placebo_responder_percent: Option<f64>,
+    /// The active arm whose effect was published (default: the first active arm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
+    /// The design the effect was published in; unset fields are those of the file as written.
+    #[serde(default, skip_serializing_if = "PublishedDesign::is_empty")]
+    pub published_design: PublishedDesign,
+}
+
+/// `[response.calibration.published_design]`: the published trial's design, where it differs
+/// from the file's base design.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedDesign {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_mode: Option<SelectionMode>,
+    /// The screening assay (`biomarker.type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assay: Option<BiomarkerType>,
+    /// Selection threshold, in the assay's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Two-stage screening: the confirmatory assay and its threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_assay: Option<BiomarkerType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_threshold: Option<f64>,
+    /// The calibrated arm's formulation and elemental dose (mg/day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formulation: Option<Formulation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_mg_per_day: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_weeks: Option<f64>,
+}
+
+impl PublishedDesign {
+    pub fn is_empty(&self) -> bool {
+        *self == PublishedDesign::default()
     }
 }
 
@@ -336,13 +502,6 @@ impl TargetPopulation {
     }
 }
 
-/// Default of `response.max_effect` when neither it nor `target_effect` is given.
-pub const DEFAULT_MAX_EFFECT: f64 = 12.0;
-/// Default of `response.max_effect` for a count outcome, as -ln rate ratio: repleting 0.15
-/// mmol/L multiplies the attack rate by exp(-0.5) = 0.61 (UNVERIFIED ESTIMATE; Peikert 1996's
-/// 41.6% vs 15.8% fall is a rate ratio of 0.69 among all enrolled [Peikert96]).
-pub const DEFAULT_MAX_EFFECT_COUNTS: f64 = 0.5;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -370,12 +529,14 @@ pub struct Outcome {
     pub baseline_mean: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_sd: Option<f64>,
-    /// Change without treatment or placebo, outcome units per trial (default 0).
+    /// Improvement without treatment or placebo (natural course) over the trial, outcome units
+    /// in the direction of benefit: negative for a decline (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub natural_change: Option<f64>,
-    /// Placebo response, outcome units (signed change).
+    pub natural_improvement: Option<f64>,
+    /// Improvement on placebo over the trial, outcome units in the direction of benefit
+    /// ("BDI-II fell 10.4 on placebo" is 10.4); required: it is a trial's, not a scale's.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub placebo_response: Option<f64>,
+    pub placebo_improvement: Option<f64>,
     /// SD of the true individual change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_sd: Option<f64>,
@@ -407,13 +568,21 @@ pub struct Outcome {
     /// Length of the follow-up window at the end of treatment, weeks (default 4: weeks 9-12).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub followup_weeks: Option<f64>,
-    /// Follow-up rate over baseline rate without treatment (placebo response and natural course).
+    /// Fall of the mean count from baseline to follow-up on placebo (placebo response and
+    /// natural course), percent per 4 weeks: "-15.8% on placebo" is 15.8 [Peikert96].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub placebo_rate_ratio: Option<f64>,
+    pub placebo_reduction_percent: Option<f64>,
     /// Coefficient of variation of each window's rate around the person's own (period-to-period
     /// variation; default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period_cv: Option<f64>,
+    /// Fields of earlier versions, refused with the name that replaced them.
+    #[serde(default, skip_serializing)]
+    pub placebo_response: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    pub natural_change: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    pub placebo_rate_ratio: Option<toml::Value>,
 }
 
 /// Missing-completely-at-random dropout before the follow-up assessment.
@@ -770,20 +939,25 @@ impl Source {
     /// named as the user gave it (line numbers of the merged text would point nowhere).
     fn explain_override_error(&self, overrides: &[Override], context: Option<&str>) -> ScenarioError {
         if let Err(e) = toml::from_str::<Scenario>(&self.text) {
-            return ScenarioError::Parse { file: self.file.clone(), message: plain_words(&e.to_string()) };
+            return self.parse_error(&e);
         }
         let origin = context.map_or_else(|| "from the command line".to_string(), str::to_string);
         for i in 0..overrides.len() {
             let Ok(table) = self.merged(&overrides[..=i]) else { continue };
             if let Err(e) = Scenario::deserialize(table) {
                 let value = overrides[i].display();
+                // A name field given a number or a table: name the allowed values.
+                let mut probe = overrides[..=i].to_vec();
+                probe[i].value = toml::Value::String(NOT_A_NAME.into());
+                let names = self.merged(&probe).ok().and_then(|t| Scenario::deserialize(t).err());
+                let message = with_allowed_names(e.message(), names.as_ref().map(|n| n.message()));
                 return ScenarioError::Override {
                     file: self.file.clone(),
                     context: match context {
                         None => format!("with --set {value} (the value came from the command line)"),
                         Some(c) => format!("with {value} ({c})"),
                     },
-                    message: plain_words(e.message()),
+                    message,
                 };
             }
         }
@@ -794,10 +968,23 @@ impl Source {
         }
     }
 
+    /// The file's own parse error in plain words; where a name field was given a number or a
+    /// table, with the names it allows (found by reading a string in its place).
+    fn parse_error(&self, e: &toml::de::Error) -> ScenarioError {
+        let names = e.span().and_then(|span| {
+            let mut text = self.text.clone();
+            text.replace_range(span, &format!("\"{NOT_A_NAME}\""));
+            toml::from_str::<Scenario>(&text).err()
+        });
+        ScenarioError::Parse {
+            file: self.file.clone(),
+            message: with_allowed_names(&e.to_string(), names.as_ref().map(|n| n.message())),
+        }
+    }
+
     pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
         let mut scenario: Scenario = if overrides.is_empty() {
-            toml::from_str(&self.text)
-                .map_err(|e| ScenarioError::Parse { file: self.file.clone(), message: plain_words(&e.to_string()) })?
+            toml::from_str(&self.text).map_err(|e| self.parse_error(&e))?
         } else {
             // At a sweep point, an override that cannot be applied came from the sweep.
             let table = self.merged(overrides).map_err(|e| match (e, context) {
@@ -884,6 +1071,30 @@ fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(
     }
     node.insert(keys[keys.len() - 1].to_string(), value);
     Ok(())
+}
+
+/// A string no field accepts as a name, read in place of a value to learn the allowed names.
+const NOT_A_NAME: &str = "?";
+
+/// `message` in plain words; when it says a name was expected (serde's "unit variant ...
+/// expected string only") and reading a string there gave the allowed names (`names`), the
+/// message lists them instead.
+fn with_allowed_names(message: &str, names: Option<&str>) -> String {
+    let expected = names.and_then(|n| n.find(", expected ").map(|i| n[i + ", expected ".len()..].trim().to_string()));
+    match expected {
+        Some(list)
+            if ["expected string only", "unit variant", "wanted string or table"]
+                .iter()
+                .any(|m| message.contains(m)) =>
+        {
+            let first = ["invalid type", "wanted string"]
+                .iter()
+                .find_map(|m| message.find(m))
+                .map_or(message, |i| &message[..i]);
+            format!("{first}expected a quoted name: {list}")
+        }
+        _ => plain_words(message),
+    }
 }
 
 /// The TOML reader's messages in the user's words: the schema's Rust types named as kinds of

@@ -10,76 +10,194 @@ use crate::summary::{ComparisonSummary, summarize};
 use crate::sweep::Study;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-/// Fields of a calibration, which is solved once on the base design.
-pub const CALIBRATION_FIELDS: [&str; 4] =
-    ["response.target_effect", "response.target_among", "response.target_arm", "response.max_effect"];
+/// Fields of the calibration itself (the published effect, or the stated `max_effect`).
+pub const CALIBRATION_FIELDS: [&str; 3] = ["response.calibration", "response.max_effect", "response.max_rate_ratio"];
 
-/// The calibration of the scenario as written in its file (the design in which the target
-/// effect was observed), with only the overrides of the calibration's own fields among `base`
-/// applied, if it has one. Every run, `--set` and sweep point uses its solved `max_effect`:
-/// `max_effect` describes the biology, which stays fixed while `--set` and sweeps vary the
-/// design.
-pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Calibration>, ScenarioError> {
-    if source.resolve(base, None)?.response.target_effect.is_none() {
-        return Ok(None);
+/// Sections of the biology, which a published trial and the design under study share: their
+/// overrides (`--set`, sweep points) apply to the calibration too. Every other field describes
+/// a design, and the published design takes it from the file as written unless
+/// `[response.calibration.published_design]` pins it.
+const BIOLOGY_SECTIONS: [&str; 3] = ["population", "bioavailability", "response"];
+
+/// The overrides among `overrides` that apply to the published design: those of the biology.
+fn biology_overrides(source: &Source, overrides: &[Override]) -> Vec<Override> {
+    overrides
+        .iter()
+        .filter(|o| {
+            let path = source.canonical_path(overrides, &o.path);
+            BIOLOGY_SECTIONS.iter().any(|s| crate::sweep::same_field(s, &path))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The overrides of the published design of the point with `overrides`: the biology's (its
+/// pins are applied when its plan is made, see [`crate::calibration::published_scenario`]);
+/// `None` without a calibration.
+fn published_overrides(
+    source: &Source,
+    overrides: &[Override],
+    context: Option<&str>,
+) -> Result<Option<Vec<Override>>, ScenarioError> {
+    let scenario = source.resolve(overrides, context)?;
+    Ok(scenario.response.calibration.is_some().then(|| biology_overrides(source, overrides)))
+}
+
+/// Calibrations already solved in this process, by their published design's overrides.
+pub type CalibrationMemo = Vec<(Vec<Override>, Option<Calibration>)>;
+
+/// The calibration of the design point with `overrides`: solved on the published design
+/// (the file as written, with the point's biology overrides and the published design's pins),
+/// so that `--set` and a sweep point give the same answer; `None` without a calibration.
+pub fn calibration_at(
+    source: &Source,
+    overrides: &[Override],
+    point: Option<&str>,
+    memo: &mut CalibrationMemo,
+) -> Result<Option<Calibration>, ScenarioError> {
+    let Some(published) = published_overrides(source, overrides, point)? else { return Ok(None) };
+    if let Some((_, c)) = memo.iter().find(|(o, _)| *o == published) {
+        return Ok(c.clone());
     }
-    let own: Vec<Override> = base.iter().filter(|o| CALIBRATION_FIELDS.contains(&o.path.as_str())).cloned().collect();
-    let context = (!own.is_empty()).then(|| {
-        format!(
-            "with {} (a calibration is solved on the scenario as written)",
-            own.iter().map(Override::display).collect::<Vec<_>>().join(" ")
-        )
-    });
-    match plan_with(source, &own, context.as_deref(), None) {
-        Ok(plan) => Ok(plan.calibration),
-        // The design is valid and the calibration itself has no solution: say so as it is.
-        Err(e @ ScenarioError::Invalid { .. }) if matches!(&e, ScenarioError::Invalid { field, .. } if field == "response.target_effect") => {
-            Err(e)
+    let context = format!(
+        "in the published design of [response.calibration] (this file as written{})",
+        if published.is_empty() {
+            String::new()
+        } else {
+            format!(", with {}", published.iter().map(Override::display).collect::<Vec<_>>().join(" "))
         }
-        Err(e) => Err(ScenarioError::Calibration {
-            file: source.file.clone(),
-            message: format!(
-                "the calibration (response.target_effect) is solved on the scenario as written, without the \
-                 other --set values, and as written it is not a valid design: {e}; give those fields in the file"
-            ),
-        }),
-    }
-}
-
-/// The plan of the single design of `source` with `base` overrides (no sweep), calibrated on
-/// the scenario as written (see [`base_calibration`]).
-pub fn single_plan(source: &Source, base: &[Override]) -> Result<Plan, ScenarioError> {
-    let calibration = base_calibration(source, base)?;
-    plan_with(source, base, None, calibration.as_ref())
-}
-
-/// The resolved plan of every design point, in study order. A calibration is solved on the
-/// base design; a sweep may not set the calibration's fields (nor `max_effect` when the base
-/// calibrates).
-pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Plan>, ScenarioError> {
-    let calibration = base_calibration(source, base)?;
-    for (path, origin) in study.set_paths() {
-        let calibrating = calibration.is_some() || path != "response.max_effect";
-        if CALIBRATION_FIELDS.contains(&path.as_str()) && calibrating {
-            return Err(ScenarioError::Sweep {
-                what: origin,
+    );
+    let solved = match plan_with(source, &published, Some(&context), None) {
+        Ok(plan) => {
+            refuse_inert_pins(source, &plan)?;
+            plan.calibration
+        }
+        Err(e @ ScenarioError::Invalid { .. }) => return Err(e),
+        Err(e) => {
+            return Err(ScenarioError::Calibration {
+                file: source.file.clone(),
                 message: format!(
-                    "sets {path}, but a calibration is solved once, on the base design, and its max_effect holds at \
-                     every design point; set {path} in the file or with --set"
+                    "the calibration is solved on the published design, {context}, and it is not a valid design: {e}; \
+                     give those fields in the file or pin them in [response.calibration.published_design]"
                 ),
             });
         }
+    };
+    memo.push((published, solved.clone()));
+    Ok(solved)
+}
+
+/// Refuses a pin of `[response.calibration.published_design]` that does nothing in the
+/// published design (a threshold under all comers, a confirmation without two stages).
+fn refuse_inert_pins(source: &Source, plan: &Plan) -> Result<(), ScenarioError> {
+    let published = crate::calibration::published_scenario(&plan.scenario);
+    let Some(spec) = published.response.calibration.as_ref() else { return Ok(()) };
+    let d = &spec.published_design;
+    let arm = spec
+        .arm
+        .clone()
+        .or_else(|| published.arms.iter().find(|a| a.kind == crate::scenario::ArmKind::Active).map(|a| a.name.clone()))
+        .unwrap_or_default();
+    for (pin, given, field) in [
+        ("threshold", d.threshold.is_some(), "selection.threshold"),
+        ("assay", d.assay.is_some(), "selection.threshold"),
+        ("confirmation_assay", d.confirmation_assay.is_some(), "confirmation.type"),
+        ("confirm_threshold", d.confirm_threshold.is_some(), "selection.confirm_threshold"),
+        ("formulation", d.formulation.is_some(), &format!("arms.{arm}.formulation")),
+    ] {
+        if let Some(why) = given.then(|| crate::inert::why_inert(&published, field)).flatten() {
+            let why = why.replace("selection.mode", "its selection mode");
+            return Err(ScenarioError::Invalid {
+                file: source.file.clone(),
+                context: String::new(),
+                field: format!("response.calibration.published_design.{pin}"),
+                message: format!("does nothing in the published design: {why}"),
+            });
+        }
     }
-    study
+    Ok(())
+}
+
+/// The calibration of the base design (see [`calibration_at`]).
+pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Calibration>, ScenarioError> {
+    calibration_at(source, base, None, &mut Vec::new())
+}
+
+/// The plan of the single design of `source` with `base` overrides (no sweep).
+pub fn single_plan(source: &Source, base: &[Override]) -> Result<Plan, ScenarioError> {
+    let calibration = base_calibration(source, base)?;
+    let plan = plan_with(source, base, None, calibration.as_ref())?;
+    refuse_inert(source, base, &Study::new(None, Vec::new())?, std::slice::from_ref(&plan))?;
+    Ok(plan)
+}
+
+/// Refuses a field that is given but does nothing (see `inert.rs`): a field of the file or of
+/// `--set` that is inert at every design point, or a field a sweep sets at a point where it is
+/// inert there.
+pub fn refuse_inert(source: &Source, base: &[Override], study: &Study, plans: &[Plan]) -> Result<(), ScenarioError> {
+    let set_by_user: Vec<String> = base.iter().map(|o| source.canonical_path(base, &o.path)).collect();
+    let mut base_inert: Option<Vec<(String, String)>> = None;
+    for (point, plan) in study.points.iter().zip(plans) {
+        let mut overrides = base.to_vec();
+        let swept = study.overrides(point);
+        overrides.extend(swept.iter().cloned());
+        let table = source.merged(&overrides)?;
+        let inert = crate::inert::inert_given(&table, &plan.scenario);
+        for o in &swept {
+            let path = source.canonical_path(&overrides, &o.path);
+            if let Some((field, why)) = inert.iter().find(|(p, _)| crate::sweep::same_field(p, &path)) {
+                return Err(ScenarioError::Sweep {
+                    what: format!("point {}", study.describe(point)),
+                    message: format!("sets {field}, which does nothing there: {why}"),
+                });
+            }
+        }
+        base_inert = Some(match base_inert {
+            None => inert,
+            Some(before) => before.into_iter().filter(|(p, _)| inert.iter().any(|(q, _)| q == p)).collect(),
+        });
+    }
+    let given_by_base = crate::inert::given_paths(&source.merged(base)?);
+    if let Some((field, why)) = base_inert.unwrap_or_default().into_iter().find(|(p, _)| given_by_base.contains(p)) {
+        let context = match set_by_user.iter().position(|p| *p == field) {
+            Some(i) => format!(" with --set {}", base[i].display()),
+            None if study.is_single() => String::new(),
+            None => " at every design point".to_string(),
+        };
+        return Err(ScenarioError::Invalid {
+            file: source.file.clone(),
+            context,
+            field,
+            message: format!("is given but does nothing: {why}"),
+        });
+    }
+    Ok(())
+}
+
+/// The resolved plan of every design point, in study order. A calibration is solved on the
+/// published design of each point (see [`calibration_at`]): once, unless a sweep varies the
+/// biology or the calibration itself.
+pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Plan>, ScenarioError> {
+    let mut memo = CalibrationMemo::new();
+    let plans = study
         .points
         .iter()
         .map(|p| {
             let mut overrides = base.to_vec();
             overrides.extend(study.overrides(p));
             let context = (!study.is_single()).then(|| format!("at sweep point {}", study.describe(p)));
+            let calibration =
+                calibration_at(source, &overrides, context.as_deref(), &mut memo).map_err(|e| match (e, &context) {
+                    (ScenarioError::Invalid { file, context: c, field, message }, Some(ctx)) => {
+                        ScenarioError::Invalid { file, context: format!("{c} {ctx}"), field, message }
+                    }
+                    (e, _) => e,
+                })?;
             plan_with(source, &overrides, context.as_deref(), calibration.as_ref())
         })
-        .collect()
+        .collect::<Result<Vec<Plan>, ScenarioError>>()?;
+    refuse_inert(source, base, study, &plans)?;
+    Ok(plans)
 }
 
 /// The plan of one design point: the scenario with `overrides`, without its sweep, using

@@ -152,6 +152,16 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
 
     biomarker("biomarker", &s.biomarker)?;
     biomarker("confirmation", &s.confirmation)?;
+    for (section, b) in [("biomarker", &s.biomarker), ("confirmation", &s.confirmation)] {
+        literature_range(
+            s,
+            &format!("{section}.repeats"),
+            f64::from(b.repeats),
+            1.0,
+            f64::from(MAX_PLAUSIBLE_REPEATS),
+            "readings averaged per occasion (UNVERIFIED bound)",
+        )?;
+    }
 
     let sel = &s.selection;
     if let Some(t) = sel.threshold {
@@ -206,11 +216,15 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             f("name"),
             format!("`{}` is used by two arms: arm names must be unique", arm.name),
         )?;
-        if arm.kind == ArmKind::Active {
+        // Without Mg status an arm's exposure changes nothing (see `inert.rs`).
+        if arm.kind == ArmKind::Active && p.model != PopulationModel::None {
             check(
-                arm.formulation.is_some(),
+                arm.formulation.is_some() || arm.bioavailability.is_some(),
                 f("formulation"),
-                format!("an active arm needs a formulation: {}", Formulation::ALL.map(Formulation::label).join(", ")),
+                format!(
+                    "an active arm needs a formulation ({}) or its own bioavailability",
+                    Formulation::ALL.map(Formulation::label).join(", ")
+                ),
             )?;
             let dose = arm
                 .dose_mg_per_day
@@ -257,49 +271,44 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         }
     }
 
+    legacy_fields(s)?;
+    let counts = s.outcome.count.is_some();
     let r = &s.response;
-    outcome_value("response.delta", r.delta)?;
+    effect_stated(s, counts)?;
+    if let Some(v) = r.delta {
+        outcome_value("response.delta", v)?;
+    }
     if let Some(v) = r.max_effect {
         outcome_value("response.max_effect", v)?;
     }
-    if let Some(v) = r.target_effect {
-        outcome_value("response.target_effect", v)?;
-        check(
-            r.model == ResponseModel::Repletion,
-            "response.target_effect",
-            "a calibration solves for max_effect of the repletion response; under the fixed response every \
-             treated participant benefits by response.delta: set that instead",
-        )?;
-        check(
-            r.max_effect.is_none(),
-            "response.max_effect",
-            "both max_effect and target_effect are given: give max_effect, or target_effect to have max_effect \
-             solved for, not both",
-        )?;
+    for (name, v) in [
+        ("rate_ratio", r.rate_ratio),
+        ("max_rate_ratio", r.max_rate_ratio),
+        ("replete_rate_ratio", r.replete_rate_ratio),
+    ] {
+        if let Some(v) = v {
+            check(
+                v.is_finite() && v > 0.0 && v <= 100.0,
+                format!("response.{name}"),
+                format!(
+                    "{v} is not allowed: a rate ratio is above 0 (1 is no effect, below 1 fewer events) and at most 100"
+                ),
+            )?;
+        }
     }
-    for (name, set) in [("target_among", r.target_among.is_some()), ("target_arm", r.target_arm.is_some())] {
-        check(
-            !set || r.target_effect.is_some(),
-            format!("response.{name}"),
-            "describes a calibration, but response.target_effect is not given",
-        )?;
+    if let Some(c) = &r.calibration {
+        calibration_spec(s, c, counts)?;
     }
-    if let Some(name) = &r.target_arm {
-        let actives: Vec<&str> = s.arms.iter().filter(|a| a.kind == ArmKind::Active).map(|a| a.name.as_str()).collect();
-        check(
-            actives.contains(&name.as_str()),
-            "response.target_arm",
-            format!("`{name}` is not an active arm: allowed values are {}", actives.join(", ")),
-        )?;
+    harm(s)?;
+    if let Some(v) = r.effect_replete {
+        outcome_value("response.effect_replete", v)?;
     }
-    outcome_value("response.effect_replete", r.effect_replete)?;
     mg_sd("response.ref_deficit_mmol_per_l", r.ref_deficit_mmol_per_l).map_err(|(f, _)| {
         (f, format!("the reference deficit must be above 0 and at most {MAX_MG_MAGNITUDE} mmol/L"))
     })?;
     positive_up_to("response.tau_weeks", r.tau_weeks, MAX_WEEKS, " weeks")?;
     within("response.a50_mg_per_day", r.a50_mg_per_day, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
 
-    let counts = s.outcome.count.is_some();
     if counts {
         count_outcome(s)?;
     } else {
@@ -315,23 +324,23 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
 const SCALE_ONLY: [&str; 9] = [
     "scale",
     "direction",
-    "natural_change",
-    "placebo_response",
+    "natural_improvement",
+    "placebo_improvement",
     "change_sd",
     "reliability",
     "assessments",
     "min",
     "max",
 ];
-const COUNT_ONLY: [&str; 5] = ["theta", "baseline_weeks", "followup_weeks", "placebo_rate_ratio", "period_cv"];
+const COUNT_ONLY: [&str; 5] = ["theta", "baseline_weeks", "followup_weeks", "placebo_reduction_percent", "period_cv"];
 
 fn count_outcome(s: &Scenario) -> Result<(), Problem> {
     let o = &s.outcome;
     let scale_fields = [
         o.scale.is_some(),
         o.direction.is_some(),
-        o.natural_change.is_some(),
-        o.placebo_response.is_some(),
+        o.natural_improvement.is_some(),
+        o.placebo_improvement.is_some(),
         o.change_sd.is_some(),
         o.reliability.is_some(),
         o.assessments.is_some(),
@@ -343,7 +352,7 @@ fn count_outcome(s: &Scenario) -> Result<(), Problem> {
             format!("outcome.{}", SCALE_ONLY[k]),
             format!(
                 "belongs to a rating scale, but outcome.count makes this a count outcome (fewer is better; the \
-                 placebo response is outcome.placebo_rate_ratio): remove it. Count fields are baseline_mean, \
+                 placebo response is outcome.placebo_reduction_percent): remove it. Count fields are baseline_mean, \
                  baseline_sd, {}",
                 COUNT_ONLY.join(", ")
             ),
@@ -351,13 +360,35 @@ fn count_outcome(s: &Scenario) -> Result<(), Problem> {
     }
     check(o.integer.is_none(), "outcome.integer", "counts are whole numbers already: remove outcome.integer")?;
     count_magnitudes(s)?;
-    let r = &s.response;
+    let m = crate::outcome::count::from_outcome(o)?;
     check(
-        r.target_effect.is_none(),
-        "response.target_effect",
-        "a calibration is solved on a scale's mean difference; for a count outcome give response.max_effect (the \
-         benefit of repleting ref_deficit_mmol_per_l, as -ln rate ratio) or, with response.model = \"fixed\", \
-         response.delta",
+        m.followup_weeks <= s.design.duration_weeks,
+        "outcome.followup_weeks",
+        format!(
+            "the follow-up window of {} weeks ends the treatment, which lasts design.duration_weeks = {} weeks: the \
+             window lies within the treatment (weeks 9-12 of 12 in [Peikert96])",
+            m.followup_weeks, s.design.duration_weeks
+        ),
+    )?;
+    let (lo, hi) = BASELINE_WEEKS_RANGE;
+    literature_range(
+        s,
+        "outcome.baseline_weeks",
+        m.baseline_weeks,
+        lo,
+        hi,
+        "weeks (a prospective baseline of 4 weeks in [Peikert96] and [Gaul15]; diaries of 2 to 12 weeks are \
+         plausible, UNVERIFIED)",
+    )?;
+    let (lo, hi) = crate::outcome::count::PLACEBO_REDUCTION_PERCENT_RANGE;
+    literature_range(
+        s,
+        "outcome.placebo_reduction_percent",
+        m.reduction_percent(m.placebo_rate_ratio),
+        lo,
+        hi,
+        "% (placebo falls of 16.8% in 22 prevention trials [vdKuy02]; median 1.8 of ~8 migraine days, IQR 1.0-3.0 \
+         [Tepper23])",
     )?;
     Ok(())
 }
@@ -368,7 +399,7 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
         o.theta.is_some(),
         o.baseline_weeks.is_some(),
         o.followup_weeks.is_some(),
-        o.placebo_rate_ratio.is_some(),
+        o.placebo_reduction_percent.is_some(),
         o.period_cv.is_some(),
     ];
     if let Some(k) = count_fields.iter().position(|&given| given) {
@@ -380,8 +411,21 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
     let (out, _) = crate::scales::resolve(o)?;
     outcome_value("outcome.baseline_mean", out.baseline_mean)?;
     outcome_sd("outcome.baseline_sd", out.baseline_sd)?;
-    outcome_value("outcome.natural_change", out.natural_change)?;
-    outcome_value("outcome.placebo_response", out.placebo_response)?;
+    outcome_value("outcome.natural_improvement", out.natural_change)?;
+    outcome_value("outcome.placebo_improvement", out.placebo_response)?;
+    let (lo, hi) = PLACEBO_IMPROVEMENT_SD_RANGE;
+    literature_range(
+        s,
+        "outcome.placebo_improvement",
+        out.improvement(out.placebo_response),
+        lo * out.baseline_sd,
+        hi * out.baseline_sd,
+        &format!(
+            "{} (that is {lo} to {hi} baseline SDs of {}: placebo pre-post effects reach d 1.69 overall and 1.85 \
+             clinician-rated [Rief09]; wait-list change d 0.5 [Rutherford12])",
+            out.unit, out.baseline_sd
+        ),
+    )?;
     outcome_sd("outcome.change_sd", out.change_sd)?;
     check(
         out.reliability >= MIN_RELIABILITY && out.reliability <= 1.0,
@@ -389,6 +433,33 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
         format!("{} is not allowed: the reliability must be {MIN_RELIABILITY} to 1", out.reliability),
     )?;
     count("outcome.assessments", out.assessments, MAX_REPEATS)?;
+    literature_range(
+        s,
+        "outcome.assessments",
+        f64::from(out.assessments),
+        1.0,
+        f64::from(MAX_PLAUSIBLE_REPEATS),
+        "assessments per occasion (trials rate once or a few times a visit; UNVERIFIED bound)",
+    )?;
+    // Without a preset the baseline's level and spread are given wherever they reach an output.
+    if o.scale.is_none() {
+        let level = crate::inert::baseline_level_matters(s);
+        for (name, given, needed) in [
+            ("baseline_mean", o.baseline_mean.is_some(), level),
+            ("baseline_sd", o.baseline_sd.is_some(), level || out.reliability < 1.0),
+        ] {
+            check(
+                given || !needed,
+                format!("outcome.{name}"),
+                format!(
+                    "the outcome has no preset and does not give {name}, which this design needs (ANCOVA, a \
+                     responder rule, a bounded or rounded scale, or measurement error): give it, or name a preset \
+                     with outcome.scale ({})",
+                    crate::scales::preset_names()
+                ),
+            )?;
+        }
+    }
     // An infinite bound is no bound (-inf for min, inf for max); a finite one is on the scale.
     for (name, v, unbounded) in [("outcome.min", out.min, f64::NEG_INFINITY), ("outcome.max", out.max, f64::INFINITY)] {
         if v != unbounded {
@@ -431,13 +502,22 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
             ),
         )?;
     }
+    check(
+        a.primary(counts) != TestKind::Poisson,
+        "analysis.test",
+        "Poisson regression ignores the overdispersion of migraine counts and rejects 10.7% of null trials at \
+         alpha 0.05 (Peikert's design, docs/analyses.md): it cannot be the primary analysis, nor what sample-size \
+         solves for; use negbin_wald, negbin_lr or quasi_poisson, and keep poisson among analysis.secondary to see \
+         how far it overstates power",
+    )?;
     let r = &a.responder;
     check(
         r.fraction > 0.0 && r.fraction <= 1.0,
         "analysis.responder.fraction",
         format!("{} is not allowed: a responder improves by a share of the baseline above 0 and at most 1", r.fraction),
     )?;
-    if a.all(counts).iter().any(|t| t.is_responder()) {
+    let responder_calibration = s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
+    if a.all(counts).iter().any(|t| t.is_responder()) || responder_calibration {
         responder_rule(s, counts)?;
     }
     if a.by_stratum == Some(true) {
@@ -529,18 +609,20 @@ fn count_magnitudes(s: &Scenario) -> Result<(), Problem> {
     // share of the reference deficit (a deficit can be many times it), or `effect_replete`.
     let r = &s.response;
     let (field, worst) = match r.model {
-        ResponseModel::Fixed => ("response.delta", r.delta),
+        ResponseModel::Fixed => ("response.rate_ratio", r.effect_parameters(true).delta),
         ResponseModel::Repletion => {
-            let max_effect = r.max_effect.unwrap_or(crate::scenario::DEFAULT_MAX_EFFECT_COUNTS);
+            let effect = r.effect_parameters(true);
+            // A calibrated effect is checked once solved; a stated one here.
+            let Some(max_effect) = effect.max_effect else { return Ok(()) };
             let p = &s.population;
             let lowest = (p.deficient_mean_mmol_per_l - 12.0 * p.deficient_sd_mmol_per_l)
                 .min(p.replete_mean_mmol_per_l - 12.0 * p.replete_sd_mmol_per_l)
                 .min(p.mean_mmol_per_l - 12.0 * p.sd_mmol_per_l);
             let largest_share = ((p.replete_target_mmol_per_l - lowest) / r.ref_deficit_mmol_per_l).max(0.0);
-            if max_effect * largest_share < r.effect_replete {
-                ("response.max_effect", max_effect * largest_share)
+            if max_effect * largest_share < effect.effect_replete {
+                ("response.max_rate_ratio", max_effect * largest_share)
             } else {
-                ("response.effect_replete", r.effect_replete)
+                ("response.replete_rate_ratio", effect.effect_replete)
             }
         }
     };
@@ -549,12 +631,338 @@ fn count_magnitudes(s: &Scenario) -> Result<(), Problem> {
         highest <= MAX_EXPECTED_COUNT,
         field,
         format!(
-            "a benefit of {worst:.4} (-ln rate ratio) multiplies the follow-up rate by {:.4e}, to an expected count of \
-             {highest:.4e}, above the {MAX_EXPECTED_COUNT:e} allowed: on counts a benefit is -ln of a rate ratio \
-             (0.5 is a ratio of 0.61)",
+            "this effect multiplies the follow-up rate by up to {:.4e}, to an expected count of {highest:.4e}, above \
+             the {MAX_EXPECTED_COUNT:e} allowed",
             (-worst.min(0.0)).exp()
         ),
     )
+}
+
+/// Placebo improvement on a rating scale within the range of published trials, in baseline
+/// SDs: pre-post placebo effects reach d 1.69 (1.85 clinician-rated) [Rief09]; a small
+/// worsening is allowed, a large one needs `assumptions.beyond_literature`.
+pub const PLACEBO_IMPROVEMENT_SD_RANGE: (f64, f64) = (-0.25, 2.0);
+
+/// Largest expected benefit among the enrolled on a rating scale, in SDs of the observed
+/// change: the upper 95% limit of the pooled SMD of Mg in depression is 1.44 (7 RCTs,
+/// SMD 0.92) [Moabedi23]; MgT on a cognitive composite gave d 0.91 [Liu16].
+pub const MAX_STANDARDIZED_EFFECT: f64 = 1.5;
+
+/// Smallest expected rate ratio among the enrolled on a count outcome: oral Mg's pooled odds
+/// ratio of attack frequency, 0.20 [Chiu16], the most extreme published figure.
+pub const MIN_RATE_RATIO: f64 = 0.2;
+
+/// Plausible length of a migraine diary's baseline window, weeks (4 in the Mg trials
+/// [Peikert96], [Gaul15]; UNVERIFIED bounds).
+pub const BASELINE_WEEKS_RANGE: (f64, f64) = (2.0, 12.0);
+
+/// Plausible assessments averaged at one occasion (ratings or assay readings): trials take one
+/// to a few (UNVERIFIED bound); more needs `assumptions.beyond_literature`.
+pub const MAX_PLAUSIBLE_REPEATS: u32 = 10;
+
+/// Fields whose published range `assumptions.beyond_literature` may lift.
+pub const BEYOND_LITERATURE_FIELDS: [&str; 7] = [
+    "outcome.placebo_improvement",
+    "outcome.placebo_reduction_percent",
+    "outcome.baseline_weeks",
+    "outcome.assessments",
+    "biomarker.repeats",
+    "confirmation.repeats",
+    "response.expected_effect",
+];
+
+/// `v` within the literature's `[lo, hi]` unless the scenario's assumptions lift it.
+pub fn literature_range(
+    s: &Scenario,
+    field: &str,
+    v: f64,
+    lo: f64,
+    hi: f64,
+    unit_and_source: &str,
+) -> Result<(), Problem> {
+    check(
+        s.assumptions.allows_beyond(field) || (lo..=hi).contains(&v),
+        field,
+        format!(
+            "{v:.4} lies outside the range seen in the literature, {lo:.4} to {hi:.4} {unit_and_source}; check the \
+             sign and unit, or to explore beyond it add \"{field}\" to assumptions.beyond_literature"
+        ),
+    )
+}
+
+/// Fields renamed so that their sign or unit cannot be misread: refused with the new name.
+fn legacy_fields(s: &Scenario) -> Result<(), Problem> {
+    let r = &s.response;
+    let o = &s.outcome;
+    let renamed = [
+        (
+            r.target_effect.is_some() || r.target_among.is_some() || r.target_arm.is_some(),
+            "response.target_effect",
+            "calibration targets are now a table: [response.calibration] with benefit (outcome units, positive when \
+             the active arm did better), among and arm, and the published design in \
+             [response.calibration.published_design]",
+        ),
+        (
+            o.placebo_response.is_some(),
+            "outcome.placebo_response",
+            "renamed outcome.placebo_improvement, signed by benefit: \"BDI-II fell 10.4 on placebo\" is 10.4",
+        ),
+        (
+            o.natural_change.is_some(),
+            "outcome.natural_change",
+            "renamed outcome.natural_improvement, signed by benefit: a natural decline is negative",
+        ),
+        (
+            o.placebo_rate_ratio.is_some(),
+            "outcome.placebo_rate_ratio",
+            "replaced by outcome.placebo_reduction_percent, the published fall on placebo: \"-15.8%\" is 15.8",
+        ),
+    ];
+    for (given, field, message) in renamed {
+        check(!given, field, message)?;
+    }
+    for f in &s.assumptions.beyond_literature {
+        check(
+            BEYOND_LITERATURE_FIELDS.contains(&f.as_str()),
+            "assumptions.beyond_literature",
+            format!(
+                "`{f}` has no published range to go beyond: allowed values are {}",
+                BEYOND_LITERATURE_FIELDS.join(", ")
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// The scenario states its effect in the outcome family's own fields: nothing is borrowed.
+fn effect_stated(s: &Scenario, counts: bool) -> Result<(), Problem> {
+    let r = &s.response;
+    let family = if counts { "a count outcome" } else { "a rating scale" };
+    // Fields of the other family: a number written for one unit is never read in another.
+    let foreign: [(&str, bool, &str); 3] = if counts {
+        [
+            ("delta", r.delta.is_some(), "response.rate_ratio (e.g. 0.7 for 30% fewer events)"),
+            (
+                "max_effect",
+                r.max_effect.is_some(),
+                "response.max_rate_ratio (the rate ratio when ref_deficit_mmol_per_l is fully repleted, e.g. 0.6)",
+            ),
+            ("effect_replete", r.effect_replete.is_some(), "response.replete_rate_ratio"),
+        ]
+    } else {
+        [
+            ("rate_ratio", r.rate_ratio.is_some(), "response.delta (outcome units)"),
+            ("max_rate_ratio", r.max_rate_ratio.is_some(), "response.max_effect (outcome units)"),
+            ("replete_rate_ratio", r.replete_rate_ratio.is_some(), "response.effect_replete (outcome units)"),
+        ]
+    };
+    for (name, given, instead) in foreign {
+        check(
+            !given,
+            format!("response.{name}"),
+            format!("is not a field of {family}, whose effect is given as {instead}"),
+        )?;
+    }
+    let (fixed_field, max_field) = if counts { ("rate_ratio", "max_rate_ratio") } else { ("delta", "max_effect") };
+    let (fixed_given, max_given) = if counts {
+        (r.rate_ratio.is_some(), r.max_rate_ratio.is_some())
+    } else {
+        (r.delta.is_some(), r.max_effect.is_some())
+    };
+    match r.model {
+        ResponseModel::Fixed => check(
+            fixed_given,
+            format!("response.{fixed_field}"),
+            format!(
+                "the effect is not given: the fixed response needs response.{fixed_field}, the effect of treatment \
+                 on every treated participant ({})",
+                if counts { "a rate ratio, below 1 for fewer events" } else { "outcome units, positive for benefit" }
+            ),
+        ),
+        ResponseModel::Repletion => {
+            check(
+                !(max_given && r.calibration.is_some()),
+                format!("response.{max_field}"),
+                format!(
+                    "both response.{max_field} and [response.calibration] are given: give {max_field}, or the \
+                     calibration to have it solved, not both"
+                ),
+            )?;
+            check(
+                max_given || r.calibration.is_some(),
+                format!("response.{max_field}"),
+                format!(
+                    "the effect is not given, and mgtrial borrows none: state response.{max_field} ({}), or the \
+                     effect a published trial saw in [response.calibration] to have it solved, or use \
+                     response.model = \"fixed\" with response.{fixed_field}",
+                    if counts {
+                        "the rate ratio of a person whose ref_deficit_mmol_per_l is fully repleted"
+                    } else {
+                        "the benefit, in outcome units, of repleting ref_deficit_mmol_per_l"
+                    }
+                ),
+            )
+        }
+    }
+}
+
+/// `[response.calibration]`: one target of the outcome family, with its own fields.
+fn calibration_spec(s: &Scenario, c: &crate::scenario::CalibrationSpec, counts: bool) -> Result<(), Problem> {
+    let r = &s.response;
+    check(
+        r.model == ResponseModel::Repletion,
+        "response.calibration",
+        "a calibration solves the repletion response's max_effect; under the fixed response give its effect \
+         directly (response.delta, or response.rate_ratio on counts)",
+    )?;
+    let benefit = c.benefit.is_some() || c.among.is_some();
+    let reduction = c.active_reduction_percent.is_some() || c.placebo_reduction_percent.is_some();
+    let responders = c.active_responder_percent.is_some() || c.placebo_responder_percent.is_some();
+    let kinds = [benefit, reduction, responders].iter().filter(|&&k| k).count();
+    check(
+        kinds == 1,
+        "response.calibration",
+        "give one published effect: benefit and among (a rating scale's difference), active_reduction_percent and \
+         placebo_reduction_percent (a count's fall in each arm), or active_responder_percent and \
+         placebo_responder_percent",
+    )?;
+    let f = |name: &str| format!("response.calibration.{name}");
+    if benefit {
+        check(
+            !counts,
+            f("benefit"),
+            "a count outcome's published effect is its fall in each arm: give active_reduction_percent and placebo_reduction_percent",
+        )?;
+        let v = c.benefit.ok_or_else(|| {
+            (
+                f("benefit"),
+                "the published benefit is not given (outcome units, positive when the active arm did better)"
+                    .to_string(),
+            )
+        })?;
+        outcome_value(&f("benefit"), v)?;
+        check(
+            c.among.is_some(),
+            f("among"),
+            "among whom the benefit was seen is not given: \"observed_change\" (the published difference in mean \
+             change of the completers), \"enrolled\" (the true mean benefit) or \"deficient\"",
+        )?;
+    }
+    if reduction {
+        check(
+            counts,
+            f("active_reduction_percent"),
+            "a fall in counts calibrates a count outcome; on a rating scale give benefit and among",
+        )?;
+        for (name, v) in [
+            ("active_reduction_percent", c.active_reduction_percent),
+            ("placebo_reduction_percent", c.placebo_reduction_percent),
+        ] {
+            let v = v.ok_or_else(|| {
+                (
+                    f(name),
+                    "both arms' published falls are needed, in percent (\"-41.6% vs -15.8%\" is 41.6 and 15.8)"
+                        .to_string(),
+                )
+            })?;
+            check(
+                v.is_finite() && v < 100.0 && v > -1000.0,
+                f(name),
+                format!("{v} is not allowed: a fall in percent is below 100"),
+            )?;
+        }
+    }
+    if responders {
+        for (name, v) in [
+            ("active_responder_percent", c.active_responder_percent),
+            ("placebo_responder_percent", c.placebo_responder_percent),
+        ] {
+            let v = v.ok_or_else(|| {
+                (f(name), "both arms' published shares of responders are needed, in percent".to_string())
+            })?;
+            check(
+                v > 0.0 && v < 100.0,
+                f(name),
+                format!("{v} is not allowed: a share of responders is above 0 and below 100 percent"),
+            )?;
+        }
+    }
+    if let Some(name) = &c.arm {
+        let actives: Vec<&str> = s.arms.iter().filter(|a| a.kind == ArmKind::Active).map(|a| a.name.as_str()).collect();
+        check(
+            actives.contains(&name.as_str()),
+            f("arm"),
+            format!("`{name}` is not an active arm: allowed values are {}", actives.join(", ")),
+        )?;
+    }
+    let d = &c.published_design;
+    if let Some(v) = d.threshold {
+        mg_value(&f("published_design.threshold"), v)?;
+    }
+    if let Some(v) = d.confirm_threshold {
+        mg_value(&f("published_design.confirm_threshold"), v)?;
+    }
+    if let Some(v) = d.dose_mg_per_day {
+        within(&f("published_design.dose_mg_per_day"), v, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
+    }
+    if let Some(v) = d.duration_weeks {
+        positive_up_to(&f("published_design.duration_weeks"), v, MAX_WEEKS, " weeks")?;
+    }
+    Ok(())
+}
+
+/// A harmful effect is refused unless the scenario says it models harm.
+fn harm(s: &Scenario) -> Result<(), Problem> {
+    if s.assumptions.harmful_effect {
+        return Ok(());
+    }
+    let r = &s.response;
+    let harmful = |field: &str, what: String| -> Result<(), Problem> {
+        Err((
+            field.to_string(),
+            format!(
+                "{what}: a benefit is entered as a benefit, so this models harm; check the sign (a fall on a \
+                 lower-is-better scale is a positive benefit), or set assumptions.harmful_effect = true to model harm"
+            ),
+        ))
+    };
+    let c = r.calibration.as_ref();
+    for (field, v) in [
+        ("response.delta", r.delta),
+        ("response.max_effect", r.max_effect),
+        ("response.effect_replete", r.effect_replete),
+        ("response.calibration.benefit", c.and_then(|c| c.benefit)),
+    ] {
+        if let Some(v) = v.filter(|&v| v < 0.0) {
+            harmful(field, format!("{v} is a negative benefit"))?;
+        }
+    }
+    for (field, v) in [
+        ("response.rate_ratio", r.rate_ratio),
+        ("response.max_rate_ratio", r.max_rate_ratio),
+        ("response.replete_rate_ratio", r.replete_rate_ratio),
+    ] {
+        if let Some(v) = v.filter(|&v| v > 1.0) {
+            harmful(field, format!("a rate ratio of {v} means more events on treatment"))?;
+        }
+    }
+    if let Some((a, p)) = c.and_then(|c| c.active_reduction_percent.zip(c.placebo_reduction_percent))
+        && a < p
+    {
+        harmful(
+            "response.calibration.active_reduction_percent",
+            format!("a fall of {a}% on treatment against {p}% on placebo"),
+        )?;
+    }
+    if let Some((a, p)) = c.and_then(|c| c.active_responder_percent.zip(c.placebo_responder_percent))
+        && a < p
+    {
+        harmful(
+            "response.calibration.active_responder_percent",
+            format!("{a}% responders on treatment against {p}% on placebo"),
+        )?;
+    }
+    Ok(())
 }
 
 fn design(s: &Scenario) -> Result<(), Problem> {

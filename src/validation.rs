@@ -101,8 +101,6 @@ kind = "placebo"
 [[arms]]
 name = "active"
 kind = "active"
-formulation = "citrate"
-dose_mg_per_day = 300
 [response]
 model = "fixed"
 delta = {delta}
@@ -110,7 +108,7 @@ delta = {delta}
 direction = "higher_is_better"
 baseline_mean = 10.0
 baseline_sd = 1.0
-placebo_response = 0.0
+placebo_improvement = 0.0
 change_sd = 1.0
 reliability = 1.0
 min = -inf
@@ -128,12 +126,16 @@ cutoff = 10.5
 [design]
 n_per_arm = {n}
 seed = {seed}
-"#
+[assumptions]
+harmful_effect = {harm}
+"#,
+        harm = delta < 0.0
     )
 }
 
 /// Attack counts as in Peikert 1996 without Mg status, rate ratio `exp(-delta)`.
 pub fn count_trial(n: u32, delta: f64, secondary: &str, seed: u64) -> String {
+    let rate_ratio = (-delta).exp();
     format!(
         r#"
 [population]
@@ -144,13 +146,16 @@ kind = "placebo"
 [[arms]]
 name = "active"
 kind = "active"
-formulation = "citrate"
-dose_mg_per_day = 600
 [response]
 model = "fixed"
-delta = {delta}
+rate_ratio = {rate_ratio:?}
 [outcome]
 count = "attacks"
+baseline_mean = 3.6
+theta = 2.5
+baseline_weeks = 4
+followup_weeks = 4
+placebo_reduction_percent = 15.8
 [dropout]
 placebo = 0.0
 active = 0.0
@@ -336,6 +341,9 @@ fn selection_checks(settings: &Settings) -> Vec<Check> {
         let text = normal_trial(50, 0.0, "welch", "[]", 18);
         let set = [
             "population.model=\"normal\"".to_string(),
+            // With Mg status the active arm takes Mg (it sets the status at the end).
+            "arms.active.formulation=\"citrate\"".to_string(),
+            "arms.active.dose_mg_per_day=300".to_string(),
             format!("population.mean_mmol_per_l={mu}"),
             format!("population.sd_mmol_per_l={sigma}"),
             format!("population.deficiency_cutoff_mmol_per_l={cutoff}"),

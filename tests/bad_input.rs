@@ -29,7 +29,7 @@ fn textbook() -> String {
 
 #[test]
 fn malformed_toml_names_the_line() {
-    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = [64"), &[], &["line 51", "expected"]);
+    rejects(&textbook().replace("n_per_arm = 64", "n_per_arm = [64"), &[], &["line 47", "expected"]);
 }
 
 #[test]
@@ -60,18 +60,14 @@ fn probability_outside_unit_interval() {
 #[test]
 fn negative_or_zero_sd() {
     rejects(&textbook().replace("change_sd = 1.0", "change_sd = 0"), &[], &["outcome.change_sd", "greater than 0"]);
-    rejects(
-        &textbook().replace("baseline_sd = 1.0", "baseline_sd = -2"),
-        &[],
-        &["outcome.baseline_sd", "greater than 0"],
-    );
+    rejects(&textbook(), &["--set", "outcome.baseline_sd=-2"], &["outcome.baseline_sd", "greater than 0"]);
     rejects(&textbook(), &["--set", "biomarker.repeat_sd=-0.1"], &["biomarker.repeat_sd", "0 or more"]);
 }
 
 #[test]
 fn unknown_formulation_lists_the_formulations() {
     rejects(
-        &textbook().replace("formulation = \"citrate\"", "formulation = \"picolinate\""),
+        &shipped("depression_mgo_enriched.toml").replacen("formulation = \"oxide\"", "formulation = \"picolinate\"", 1),
         &[],
         &["picolinate", "oxide", "l_threonate", "iv_sulfate", "line"],
     );
@@ -147,6 +143,13 @@ fn peikert() -> String {
     shipped("migraine_peikert1996.toml")
 }
 
+/// Peikert's design with its effect stated (max_rate_ratio 0.33) instead of calibrated.
+fn peikert_stated() -> String {
+    let s = peikert();
+    let (a, b) = (s.find("[response.calibration]").unwrap(), s.find("[outcome]").unwrap());
+    format!("{}max_rate_ratio = 0.33\n\n{}", &s[..a], &s[b..])
+}
+
 #[test]
 fn count_outcomes_refuse_scale_fields_and_scale_outcomes_count_fields() {
     rejects(
@@ -159,7 +162,11 @@ fn count_outcomes_refuse_scale_fields_and_scale_outcomes_count_fields() {
     rejects(&peikert(), &["--set", "outcome.baseline_sd=1.0"], &["outcome.theta", "give one"]);
     rejects(&peikert(), &["--set", "outcome.theta=0"], &["outcome.theta", "above 0"]);
     rejects(&peikert(), &["--set", "outcome.followup_weeks=0"], &["outcome.followup_weeks", "1 day"]);
-    rejects(&peikert(), &["--set", "outcome.placebo_rate_ratio=-1"], &["outcome.placebo_rate_ratio", "above 0"]);
+    rejects(
+        &peikert(),
+        &["--set", "outcome.placebo_reduction_percent=100"],
+        &["outcome.placebo_reduction_percent", "below 100"],
+    );
 }
 
 #[test]
@@ -181,7 +188,16 @@ fn analyses_must_fit_the_outcome_and_the_design() {
     rejects(&textbook(), &["--set", "analysis.secondary=[\"poisson\"]"], &["analysis.secondary", "poisson"]);
     rejects(
         &textbook(),
-        &["--set", "analysis.test=\"chi_square\"", "--set", "analysis.responder.rule=\"remission\""],
+        &[
+            "--set",
+            "analysis.test=\"chi_square\"",
+            "--set",
+            "analysis.responder.rule=\"remission\"",
+            "--set",
+            common::TEXTBOOK_BASELINE[0],
+            "--set",
+            common::TEXTBOOK_BASELINE[1],
+        ],
         &["analysis.responder.cutoff", "remission"],
     );
     rejects(&peikert(), &["--set", "analysis.responder.fraction=1.5"], &["analysis.responder.fraction"]);
@@ -192,10 +208,11 @@ fn analyses_must_fit_the_outcome_and_the_design() {
     );
     rejects(&textbook(), &["--set", "analysis.by_stratum=true"], &["analysis.by_stratum", "Mg status"]);
     rejects(
-        &peikert().replace("max_effect = 1.12", "target_effect = 0.3"),
-        &[],
-        &["response.target_effect", "count outcome"],
+        &peikert(),
+        &["--set", "response.calibration.benefit=0.3"],
+        &["response.calibration", "one published effect"],
     );
+    rejects(&peikert(), &["--set", "analysis.test=\"poisson\""], &["analysis.test", "10.7%", "negbin_wald"]);
 }
 
 #[test]
@@ -228,12 +245,13 @@ fn responder_rules_that_cannot_classify_are_refused() {
 
 #[test]
 fn count_benefits_that_explode_the_rate_are_refused() {
-    rejects(&peikert(), &["--set", "response.max_effect=-30"], &["response.max_effect", "-ln rate ratio", "1e5"]);
-    rejects(
-        &peikert(),
-        &["--set", "response.model=\"fixed\"", "--set", "response.delta=-40"],
-        &["response.delta", "expected count"],
-    );
+    let harm = format!("{}\n[assumptions]\nharmful_effect = true\n", peikert_stated());
+    rejects(&harm, &["--set", "response.max_rate_ratio=100"], &["response.max_rate_ratio", "expected count", "1e5"]);
+    let fixed = harm
+        .replace("max_rate_ratio = 0.33\n", "rate_ratio = 100\n")
+        .replace("model = \"repletion\"", "model = \"fixed\"");
+    let fixed = fixed.replace("ref_deficit_mmol_per_l = 0.15\n", "").replace("replete_rate_ratio = 1.0 ", "#");
+    rejects(&fixed, &["--set", "outcome.baseline_mean=5000"], &["response.rate_ratio", "expected count"]);
     rejects(
         &peikert(),
         &[

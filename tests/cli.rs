@@ -105,7 +105,7 @@ fn explain_prints_the_resolved_scenario_and_derived_quantities() {
     for needle in [
         "persistent_sd = 0.03",
         "normal_low = 0.75",
-        "bioavailability = 0.14",
+        "F 0.140 x 300 mg/day",
         "enrolment probability",
         "expected screened per enrolled",
         "PPV",
@@ -147,7 +147,7 @@ fn explain_output_is_a_valid_scenario_for_every_biomarker_type() {
         let out = mgtrial()
             .arg("explain")
             .arg(scenario_path("depression_mgo_all_comers.toml"))
-            .args(["--set", &format!("biomarker.type=\"{kind}\""), "--set", "confirmation.type=\"serum_total\""])
+            .args(["--set", &format!("biomarker.type=\"{kind}\"")])
             .assert()
             .success();
         let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();

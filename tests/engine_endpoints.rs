@@ -99,8 +99,6 @@ kind = "placebo"
 [[arms]]
 name = "mg"
 kind = "active"
-formulation = "citrate"
-dose_mg_per_day = 300
 [response]
 model = "fixed"
 delta = 1.5
@@ -109,8 +107,8 @@ name = "score"
 direction = "lower_is_better"
 baseline_mean = 20.0
 baseline_sd = 5.0
-natural_change = 0.0
-placebo_response = -2.0
+natural_improvement = 0.0
+placebo_improvement = 2.0
 change_sd = 4.0
 reliability = 1.0
 min = -inf
@@ -151,6 +149,15 @@ seed = 5
     assert!(row(&rows, "fisher", "all").power < chi.power);
 }
 
+/// Scenario `text` without its responder settings (for runs without a responder analysis).
+fn without_responders(text: &str) -> String {
+    common::edit_toml(text, |t| {
+        if let Some(a) = t.get_mut("analysis").and_then(|a| a.as_table_mut()) {
+            a.remove("responder");
+        }
+    })
+}
+
 /// A stratified trial (serum Mg strata) whose effect does not depend on Mg status (fixed
 /// response): the interaction rejects at rate alpha for ANCOVA (scale) and for the
 /// negative-binomial interaction (counts), and the Breslow-Day test on responders.
@@ -158,25 +165,21 @@ seed = 5
 fn interaction_tests_hold_alpha_when_the_effect_does_not_depend_on_status() {
     let reps = 4000;
     let scale = simulate_all(
-        &shipped("study_depression_interaction.toml"),
-        &[
-            "response.model=\"fixed\"",
-            "response.delta=3.0",
-            "analysis.secondary=[\"chi_square\"]",
-            "design.n_per_arm=150",
-            &format!("design.reps={reps}"),
-        ],
+        &common::fixed_response(&shipped("study_depression_interaction.toml"), "delta", 3.0),
+        &["analysis.secondary=[\"chi_square\"]", "design.n_per_arm=150", &format!("design.reps={reps}")],
     );
     within_alpha(row(&scale, "ancova", "interaction"), "scale interaction");
     within_alpha(row(&scale, "chi_square", "interaction"), "Breslow-Day");
     assert!(row(&scale, "ancova", "interaction").true_effect.unwrap().abs() < 1e-9);
     let counts = simulate_all(
-        &shipped("migraine_peikert1996.toml"),
+        &without_responders(&common::fixed_response(
+            &shipped("migraine_peikert1996.toml"),
+            "rate_ratio",
+            (-0.3f64).exp(),
+        )),
         &[
             "selection.mode=\"stratify\"",
             "selection.threshold=0.8",
-            "response.model=\"fixed\"",
-            "response.delta=0.3",
             "analysis.secondary=[]",
             "arms.placebo.n=100",
             "arms.mg_dicitrate_600.n=100",
@@ -217,7 +220,7 @@ fn interaction_power_rises_with_the_difference_between_strata() {
 /// converged"): an undefined design is not counted as a failure to converge.
 #[test]
 fn stratified_count_regressions_adjust_and_count_undefined_designs_apart() {
-    let base = shipped("migraine_peikert1996.toml");
+    let base = without_responders(&shipped("migraine_peikert1996.toml"));
     let set = [
         "selection.mode=\"stratify\"",
         "selection.threshold=0.8",

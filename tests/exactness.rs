@@ -44,6 +44,9 @@ fn one_sided_power_matches_noncentral_t() {
 /// Mg status and selection on, but the treatment does nothing.
 const NULL_WITH_MG: &[&str] = &[
     "population.model=\"mixture\"",
+    common::TEXTBOOK_BASELINE[1],
+    common::TEXTBOOK_EXPOSURE[0],
+    common::TEXTBOOK_EXPOSURE[1],
     "response.delta=0",
     "outcome.reliability=0.7",
     "dropout.placebo=0.1",
@@ -63,6 +66,10 @@ fn type_one_error_is_alpha_for_both_tests_and_all_selection_modes() {
                     format!("analysis.sided=\"{sided}\""),
                 );
                 o.extend([t.as_str(), m.as_str(), s.as_str()]);
+                // The baseline level reaches ANCOVA only (Welch's change cancels it).
+                if test == "ancova" {
+                    o.push(common::TEXTBOOK_BASELINE[0]);
+                }
                 let r = simulate(TEXTBOOK, &o);
                 assert_eq!(r.reps_not_analysable, 0);
                 assert_within(
@@ -80,9 +87,13 @@ fn type_one_error_is_alpha_for_both_tests_and_all_selection_modes() {
 fn type_one_error_with_the_repletion_model_switched_off() {
     // Repletion model with max_effect 0 on the shipped enriched scenario's population.
     let r = simulate(
-        TEXTBOOK,
+        &TEXTBOOK.replace("delta = 0.5\n", ""),
         &[
             "population.model=\"mixture\"",
+            common::TEXTBOOK_EXPOSURE[0],
+            common::TEXTBOOK_EXPOSURE[1],
+            common::TEXTBOOK_BASELINE[0],
+            common::TEXTBOOK_BASELINE[1],
             "response.model=\"repletion\"",
             "response.max_effect=0",
             "selection.mode=\"enrich\"",
@@ -106,6 +117,8 @@ fn ancova_power_matches_t_test_with_residual_sd() {
             TEXTBOOK,
             &[
                 "analysis.test=\"ancova\"",
+                common::TEXTBOOK_BASELINE[0],
+                common::TEXTBOOK_BASELINE[1],
                 "design.n_per_arm=100",
                 &format!("outcome.reliability={reliability}"),
                 &format!("outcome.change_sd={change_sd}"),

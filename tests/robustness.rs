@@ -87,9 +87,8 @@ fn a_sweep_that_changes_the_active_arms_does_not_panic() {
         + r#"
 [sweep]
 grid = { arms = [
-  [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active", formulation = "citrate", dose_mg_per_day = 300 }],
-  [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active", formulation = "citrate", dose_mg_per_day = 300 },
-   { name = "b", kind = "active", formulation = "oxide", dose_mg_per_day = 300 }],
+  [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active" }],
+  [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active" }, { name = "b", kind = "active" }],
 ] }
 "#;
     std::fs::write(&path, text).unwrap();
@@ -139,7 +138,8 @@ fn no_analysable_trials_leave_estimate_cells_empty() {
     // Every score is clipped into 9.6..10.4 and rounded to 10: no variation to analyse.
     let text = TEXTBOOK
         .replace("reps = 20000", "reps = 50")
-        .replace("min = -inf\nmax = inf\ninteger = false", "min = 9.6\nmax = 10.4\ninteger = true");
+        .replace("min = -inf\nmax = inf\ninteger = false", "min = 9.6\nmax = 10.4\ninteger = true")
+        .replace("[outcome]\n", "[outcome]\nbaseline_mean = 10.0\nbaseline_sd = 1.0\n");
     std::fs::write(&path, text).unwrap();
     let (out, _) = run(&["run", path.to_str().unwrap(), "--out", "-"], 0);
     assert!(!out.to_lowercase().contains("nan") && !out.contains("inf"), "{out}");
@@ -190,6 +190,8 @@ fn whole_number_search_with_a_fractional_end_answers_a_whole_number() {
             "--set",
             "outcome.reliability=0.5",
             "--set",
+            "outcome.baseline_sd=1",
+            "--set",
             "design.n_per_arm=100",
             "--solve-for",
             "outcome.assessments",
@@ -208,7 +210,20 @@ fn whole_number_search_with_a_fractional_end_answers_a_whole_number() {
     let value = first_row(&out)("value");
     assert!(value.parse::<u32>().is_ok_and(|v| (1..=4).contains(&v)), "{value}");
     let (_, e) = run(
-        &["sample-size", &textbook_path(), "--solve-for", "outcome.assessments", "--min", "1.2", "--max", "1.8"],
+        &[
+            "sample-size",
+            &textbook_path(),
+            "--set",
+            "outcome.reliability=0.5",
+            "--set",
+            "outcome.baseline_sd=1",
+            "--solve-for",
+            "outcome.assessments",
+            "--min",
+            "1.2",
+            "--max",
+            "1.8",
+        ],
         2,
     );
     assert!(e.contains("whole numbers"), "{e}");

@@ -87,6 +87,8 @@ const LOADING_TEST: TestAssay =
 fn population(mu: f64, sigma: f64, cutoff: f64) -> Vec<String> {
     vec![
         "population.model=\"normal\"".to_string(),
+        common::TEXTBOOK_EXPOSURE[0].to_string(),
+        common::TEXTBOOK_EXPOSURE[1].to_string(),
         format!("population.mean_mmol_per_l={mu}"),
         format!("population.sd_mmol_per_l={sigma}"),
         format!("population.deficiency_cutoff_mmol_per_l={cutoff}"),
@@ -165,6 +167,8 @@ fn all_comers_ppv_is_the_prevalence() {
         TEXTBOOK,
         &[
             "population.model=\"normal\"",
+            common::TEXTBOOK_EXPOSURE[0],
+            common::TEXTBOOK_EXPOSURE[1],
             "population.mean_mmol_per_l=0.82",
             "population.sd_mmol_per_l=0.06",
             "design.reps=2000",
@@ -184,7 +188,13 @@ fn library_quadrature_agrees_with_the_closed_form() {
         TEXTBOOK,
         "t.toml",
         "t",
-        &["population.model=\"normal\"".into(), "biomarker.persistent_sd=0.04".into(), "biomarker.repeat_sd=0".into()],
+        &[
+            "population.model=\"normal\"".into(),
+            common::TEXTBOOK_EXPOSURE[0].into(),
+            common::TEXTBOOK_EXPOSURE[1].into(),
+            "biomarker.persistent_sd=0.04".into(),
+            "biomarker.repeat_sd=0".into(),
+        ],
     )
     .unwrap();
     let mg = MgStatus::from_scenario(&s.population).unwrap();

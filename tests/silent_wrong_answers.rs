@@ -8,7 +8,7 @@ mod common;
 use common::{TEXTBOOK, binomial_se, first_row, run_in, scenario_path, shipped, simulate};
 use mgtrial::calibration::{expected_effect, expected_effect_below};
 use mgtrial::plan::Plan;
-use mgtrial::scenario::{self, Source};
+use mgtrial::scenario::{self, Override, Source};
 
 fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -35,7 +35,7 @@ fn outcome_without_a_preset_or_its_bounds_is_refused_not_clipped_to_bdi_ii() {
     // The cognitive z-score of the original report: no min, max or integer.
     let text = with_outcome(
         "[outcome]\nname = \"composite z\"\ndirection = \"higher_is_better\"\nbaseline_mean = 0.0\n\
-         baseline_sd = 1.0\nplacebo_response = 0.0\nchange_sd = 1.0\nreliability = 1.0\n",
+         baseline_sd = 1.0\nplacebo_improvement = 0.0\nchange_sd = 1.0\nreliability = 1.0\n",
     );
     let file = write(dir.path(), "z.toml", &text);
     let out = dir.path().join("out.csv");
@@ -58,7 +58,7 @@ fn missing_outcome_section_is_refused() {
 /// original trap (0..63 bounds and rounding borrowed from BDI-II) gave 0.037.
 #[test]
 fn cognitive_z_preset_is_unbounded_and_keeps_type_one_error_at_alpha() {
-    let text = with_outcome("[outcome]\nscale = \"cognitive_composite_z\"\n");
+    let text = with_outcome("[outcome]\nscale = \"cognitive_composite_z\"\nplacebo_improvement = 0.0\n");
     let r = simulate(&text, &["response.delta=0.0", "design.reps=20000"]);
     let se = binomial_se(0.05, f64::from(r.reps));
     assert!((r.power - 0.05).abs() < 3.5 * se, "type I error {} (SE {se})", r.power);
@@ -71,7 +71,11 @@ fn cognitive_z_preset_is_unbounded_and_keeps_type_one_error_at_alpha() {
 #[test]
 fn preset_fields_can_be_overridden_and_explain_names_preset_and_overrides() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "moca.toml", &with_outcome("[outcome]\nscale = \"moca\"\nreliability = 0.9\n"));
+    let file = write(
+        dir.path(),
+        "moca.toml",
+        &with_outcome("[outcome]\nscale = \"moca\"\nreliability = 0.9\nplacebo_improvement = 0.4\n"),
+    );
     let (out, _) = run_in(dir.path(), &["explain", &file], 0);
     assert!(out.contains("preset `moca`") && out.contains("overridden: reliability"), "{out}");
     // Written out in full: the preset's bounds and the overridden reliability.
@@ -83,7 +87,11 @@ fn preset_fields_can_be_overridden_and_explain_names_preset_and_overrides() {
 #[test]
 fn baseline_mean_outside_the_scale_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "b.toml", &with_outcome("[outcome]\nscale = \"bdi_ii\"\nbaseline_mean = 0.0\n"));
+    let file = write(
+        dir.path(),
+        "b.toml",
+        &with_outcome("[outcome]\nscale = \"bdi_ii\"\nbaseline_mean = 0.0\nplacebo_improvement = 5.0\n"),
+    );
     let (_, e) = run_in(dir.path(), &["run", &file], 2);
     assert!(e.contains("outcome.baseline_mean") && e.contains("bounds"), "{e}");
 }
@@ -193,7 +201,11 @@ fn plan_of(name: &str, sets: &[&str]) -> Plan {
 fn calibration_reproduces_the_published_rajizadeh_difference() {
     let plan = plan_of("depression_mgo_enriched.toml", &[]);
     let c = plan.calibration.clone().expect("the shipped scenario calibrates");
-    assert_eq!((c.target_effect, c.among), (5.25, mgtrial::scenario::TargetPopulation::ObservedChange));
+    let published = mgtrial::calibration::Target::Benefit {
+        benefit: 5.25,
+        among: mgtrial::scenario::TargetPopulation::ObservedChange,
+    };
+    assert_eq!(c.target, published);
     // The difference in mean change is the Welch estimate, whatever the scenario's analysis.
     let r = simulate(&shipped("depression_mgo_enriched.toml"), &["analysis.test=\"welch\"", "design.reps=20000"]);
     let analysable = f64::from(r.reps - r.reps_not_analysable);
@@ -212,7 +224,7 @@ fn calibration_reproduces_the_published_rajizadeh_difference() {
 /// Monte Carlo error.
 #[test]
 fn calibration_among_the_enrolled_is_exact_by_quadrature() {
-    let set = ["response.target_among=\"enrolled\""];
+    let set = ["response.calibration.among=\"enrolled\""];
     let plan = plan_of("depression_mgo_enriched.toml", &set);
     assert_eq!(plan.calibration.as_ref().unwrap().method, "quadrature");
     assert!((expected_effect(&plan, 1) - 5.25).abs() < 1e-9, "{}", expected_effect(&plan, 1));
@@ -243,17 +255,19 @@ fn observed_change_on_an_unbounded_scale_is_solved_by_quadrature() {
 
 #[test]
 fn calibration_among_the_deficient_matches_quadrature() {
-    let plan =
-        plan_of("depression_mgo_enriched.toml", &["response.target_among=\"deficient\"", "response.target_effect=6"]);
+    let plan = plan_of(
+        "depression_mgo_enriched.toml",
+        &["response.calibration.among=\"deficient\"", "response.calibration.benefit=6"],
+    );
     let cutoff = plan.mg.as_ref().unwrap().deficiency_cutoff_mmol_per_l;
     assert!((expected_effect_below(&plan, 1, cutoff) - 6.0).abs() < 1e-9);
     // Among all enrolled the effect is smaller: 38% of them are not deficient.
     assert!(expected_effect(&plan, 1) < 6.0);
 }
 
-/// A sweep solves the calibration once, on its base design, so the biology is the same at
+/// A sweep solves the calibration on the published design, so the biology is the same at
 /// every point: otherwise each selection strategy would get its own max_effect and the
-/// headline comparison would be void.
+/// headline comparison would be void. A sweep of the published effect itself re-solves it.
 #[test]
 fn a_sweep_keeps_the_base_designs_calibrated_max_effect_at_every_point() {
     let source = Source::read(&scenario_path("study_depression_selection.toml")).unwrap();
@@ -264,10 +278,23 @@ fn a_sweep_keeps_the_base_designs_calibrated_max_effect_at_every_point() {
     assert!(plans.iter().all(|p| p.response.max_effect == base));
     // All comers enrol fewer deficient people, so their expected effect is smaller.
     assert!(expected_effect(&plans[0], 1) < 2.0, "{}", expected_effect(&plans[0], 1));
-    let dir = tempfile::tempdir().unwrap();
+    let _dir = tempfile::tempdir().unwrap();
     let file = path("study_depression_selection.toml");
-    let (_, e) = run_in(dir.path(), &["run", &file, "--sweep", "response.target_effect=4,5"], 2);
-    assert!(e.contains("base design"), "{e}");
+    let along = |benefit: &str| {
+        let set = [
+            Override::parse("response.calibration.among=\"enrolled\"").unwrap(),
+            Override::parse(&format!("response.calibration.benefit={benefit}")).unwrap(),
+        ];
+        mgtrial::study::plans(&source, &set, &mgtrial::sweep::Study::new(None, Vec::new()).unwrap()).unwrap()
+    };
+    let axis = mgtrial::sweep::parse_cli_axis("response.calibration.benefit=4,5").unwrap();
+    let set = [Override::parse("response.calibration.among=\"enrolled\"").unwrap()];
+    let swept = mgtrial::study::plans(&source, &set, &mgtrial::sweep::Study::new(None, vec![axis]).unwrap()).unwrap();
+    for (plan, benefit) in swept.iter().zip(["4", "5"]) {
+        assert_eq!(plan.response.max_effect, along(benefit)[0].response.max_effect);
+    }
+    assert!(swept[0].response.max_effect < swept[1].response.max_effect);
+    let _ = file;
 }
 
 #[test]
@@ -275,7 +302,7 @@ fn calibration_conflicts_and_impossible_targets_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = path("depression_mgo_enriched.toml");
     let (_, e) = run_in(dir.path(), &["run", &file, "--set", "response.max_effect=10"], 2);
-    assert!(e.contains("both max_effect and target_effect"), "{e}");
+    assert!(e.contains("both response.max_effect and [response.calibration]"), "{e}");
     let no_dose = write(
         dir.path(),
         "no_dose.toml",
@@ -283,7 +310,7 @@ fn calibration_conflicts_and_impossible_targets_are_refused() {
     );
     let (_, e) = run_in(dir.path(), &["run", &no_dose], 2);
     assert!(e.contains("repletes no deficit"), "{e}");
-    let (_, e) = run_in(dir.path(), &["run", &path("textbook.toml"), "--set", "response.target_effect=0.5"], 2);
+    let (_, e) = run_in(dir.path(), &["run", &path("textbook.toml"), "--set", "response.calibration.benefit=0.5"], 2);
     assert!(e.contains("response.delta"), "{e}");
 }
 
@@ -292,10 +319,15 @@ fn explain_and_provenance_report_the_solved_max_effect() {
     let dir = tempfile::tempdir().unwrap();
     let file = path("depression_mgo_enriched.toml");
     let (out, _) = run_in(dir.path(), &["explain", &file], 0);
-    assert!(out.contains("calibration: response.max_effect = 17.9") && out.contains("max_effect = 17.9"), "{out}");
+    let solved = out.split("calibration: response.max_effect = ").nth(1).unwrap().split(' ').next().unwrap();
+    let solved: f64 = solved.parse().unwrap();
+    assert!((solved - 17.98).abs() < 0.05, "{out}");
+    let written = out.lines().find(|l| l.starts_with("max_effect = ")).unwrap();
+    assert!((written[13..].parse::<f64>().unwrap() - solved).abs() < 1e-6, "{out}");
+    assert!(out.contains("published design: enrolled if serum Mg < 0.75 mmol/L"), "{out}");
     run_in(dir.path(), &["run", &file, "--reps", "200", "--out", "r.csv"], 0);
     let sidecar = std::fs::read_to_string(dir.path().join("r.csv.provenance.toml")).unwrap();
-    assert!(sidecar.contains("[calibration]") && sidecar.contains("max_effect = 17.9"), "{sidecar}");
+    assert!(sidecar.contains("[calibration]") && sidecar.contains("max_effect = 17.98"), "{sidecar}");
 }
 
 // 5. Unequal arms and odd totals.
@@ -411,7 +443,7 @@ fn set_errors_name_the_command_line_not_lines_of_merged_text() {
     // Errors in the file itself keep the file's own line numbers.
     let bad = write(dir.path(), "bad.toml", &shipped("textbook.toml").replace("n_per_arm = 64", "n_per_arm = 6.5"));
     let (_, e) = run_in(dir.path(), &["run", &bad, "--set", "design.reps=10"], 2);
-    assert!(e.contains("line 50") && e.contains("a whole number"), "{e}");
+    assert!(e.contains("line 46") && e.contains("a whole number"), "{e}");
 }
 
 #[test]
@@ -444,7 +476,7 @@ fn set_changes_the_design_not_the_calibrated_max_effect() {
     let solved = |text: &str| text.lines().find(|l| l.starts_with("max_effect = ")).unwrap().to_string();
     assert_eq!(solved(&plain), solved(&better));
     // A --set of the calibration's own fields does re-solve it.
-    let (other, _) = run_in(dir.path(), &["explain", &file, "--set", "response.target_effect=4"], 0);
+    let (other, _) = run_in(dir.path(), &["explain", &file, "--set", "response.calibration.benefit=4"], 0);
     assert_ne!(solved(&plain), solved(&other));
 }
 
@@ -453,7 +485,7 @@ fn set_changes_the_design_not_the_calibrated_max_effect() {
 #[test]
 fn set_can_complete_a_file_that_does_not_calibrate() {
     let dir = tempfile::tempdir().unwrap();
-    let text = with_outcome("[outcome]\nreliability = 0.9\n");
+    let text = with_outcome("[outcome]\nreliability = 0.9\nplacebo_improvement = 0.0\n");
     let file = write(dir.path(), "partial.toml", &text);
     run_in(dir.path(), &["run", &file, "--reps", "50"], 2);
     run_in(dir.path(), &["run", &file, "--reps", "50", "--set", "outcome.scale=\"cognitive_composite_z\""], 0);
@@ -465,7 +497,7 @@ fn set_can_complete_a_file_that_does_not_calibrate() {
 fn solving_for_a_calibration_field_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = path("depression_mgo_enriched.toml");
-    let args = ["sample-size", &file, "--solve-for", "response.target_effect", "--min", "1", "--max", "20"];
+    let args = ["sample-size", &file, "--solve-for", "response.calibration.benefit", "--min", "1", "--max", "20"];
     let (_, e) = run_in(dir.path(), &args, 2);
     assert!(e.contains("solve for a design field"), "{e}");
 }
@@ -558,9 +590,10 @@ fn observed_calibration_that_cannot_be_pinned_down_is_refused() {
     // A target at the scale's ceiling: MoCA ends at 30.
     let moca = shipped("cognition_mg_threonate.toml")
         .replace("scale = \"cognitive_composite_z\"", "scale = \"moca\"")
-        .replace("max_effect = 0.9 ", "target_effect = 5.3\ntarget_among = \"observed_change\"\n#");
+        .replace("max_effect = 0.9 ", "#")
+        .replace("[outcome]", "[response.calibration]\nbenefit = 5.3\namong = \"observed_change\"\n[outcome]");
     let (_, e) = run_in(dir.path(), &["explain", &write(dir.path(), "moca.toml", &moca)], 2);
-    assert!(e.contains("nearly constant") || e.contains("hold it near"), "{e}");
+    assert!(e.contains("nearly constant") || e.contains("hold the simulated figure near"), "{e}");
 }
 
 #[test]
@@ -575,6 +608,8 @@ fn a_calibrated_max_effect_is_not_reused_on_another_scale() {
         "outcome.baseline_mean=12",
         "--set",
         "outcome.baseline_sd=4.5",
+        "--set",
+        "outcome.placebo_improvement=3",
     ];
     let (_, e) = run_in(dir.path(), &args, 2);
     assert!(e.contains("BDI-II points") && e.contains("PHQ-9"), "{e}");
@@ -676,7 +711,7 @@ fn explain_refuses_a_set_that_run_refuses() {
 #[test]
 fn a_target_of_no_effect_solves_to_exactly_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let text = shipped("depression_mgo_enriched.toml").replace("target_effect = 5.25 ", "target_effect = 0 ");
+    let text = shipped("depression_mgo_enriched.toml").replace("benefit = 5.25 ", "benefit = 0 ");
     let (out, _) = run_in(dir.path(), &["explain", &write(dir.path(), "null.toml", &text)], 0);
     assert!(out.contains("max_effect = 0.0\n"), "{out}");
 }

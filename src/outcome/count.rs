@@ -216,23 +216,51 @@ impl CountModel {
             }
         }
     }
+
+    /// The fall, percent, of the mean count per 4 weeks at rate ratio `ratio` against baseline:
+    /// how trials report it (for attacks `100 (1 - ratio)`; for migraine days, whose count
+    /// saturates, less).
+    pub fn reduction_percent(&self, ratio: f64) -> f64 {
+        let per_4_weeks = |r: f64| self.expected_count(DEFAULT_WINDOW_WEEKS, r);
+        100.0 * (1.0 - per_4_weeks(ratio) / per_4_weeks(1.0))
+    }
+
+    /// The rate ratio whose mean count falls by `percent` (the inverse of
+    /// [`CountModel::reduction_percent`], by bisection: the count rises with the ratio);
+    /// `None` when no ratio reaches it (migraine days cannot rise beyond every day).
+    pub fn rate_ratio_for_reduction(&self, percent: f64) -> Option<f64> {
+        let target = 1.0 - percent / 100.0;
+        let base = self.expected_count(DEFAULT_WINDOW_WEEKS, 1.0);
+        let share = |r: f64| self.expected_count(DEFAULT_WINDOW_WEEKS, r) / base;
+        if self.kind == CountKind::Attacks {
+            return (target > 0.0).then_some(target);
+        }
+        let (mut lo, mut hi) = (0.0, 1.0);
+        while share(hi) < target {
+            hi *= 2.0;
+            if hi > 1e6 {
+                return None;
+            }
+        }
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if share(mid) < target { lo = mid } else { hi = mid }
+        }
+        Some(0.5 * (lo + hi))
+    }
 }
 
-/// Defaults of the attack-count preset (`outcome.count = "attacks"`), from Peikert 1996
-/// [Peikert96]: 3.6 attacks in the 4-week baseline, placebo -15.8% in weeks 9-12; the gamma
-/// shape 2.5 is an UNVERIFIED ESTIMATE (counts are overdispersed [DiTanna19], [Paget18]).
-pub const ATTACKS_BASELINE_MEAN: f64 = 3.6;
-pub const ATTACKS_THETA: f64 = 2.5;
-pub const ATTACKS_PLACEBO_RATE_RATIO: f64 = 0.842;
-/// Defaults of the migraine-days preset (`outcome.count = "migraine_days"`): 6.2 migraine days
-/// in the 4-week baseline and 5.2 on placebo at follow-up [Gaul15]; the SD 2.5 days is an
-/// UNVERIFIED ESTIMATE (2.5 at 8.3 days in [Goadsby17]); the placebo rate ratio 0.82 is
-/// solved so that the expected days fall from 6.2 to 5.2 under these defaults.
-pub const DAYS_BASELINE_MEAN: f64 = 6.2;
-pub const DAYS_BASELINE_SD: f64 = 2.5;
-pub const DAYS_PLACEBO_RATE_RATIO: f64 = 0.82;
-/// Default baseline and follow-up windows, weeks (4-week baseline; weeks 9-12 [Peikert96]).
+/// The period in which rates are expressed, weeks (rates are per 4 weeks, as trials report them).
 pub const DEFAULT_WINDOW_WEEKS: f64 = 4.0;
+
+/// The placebo rate ratio while the model's shape is resolved; [`from_outcome`] then solves it.
+const RATIO_SOLVED_BELOW: f64 = 1.0;
+
+/// Placebo falls of the count within the range of prevention trials, percent: pooled attack
+/// reductions of 16.8% (22 trials) [vdKuy02]; a median fall of 1.8 of ~8 monthly migraine days,
+/// IQR 1.0-3.0 (1990-2021) [Tepper23]; up to 29% responders on placebo in Mg trials
+/// [Pfaffenrath96]. Beyond -10 to 50 needs `assumptions.beyond_literature`.
+pub const PLACEBO_REDUCTION_PERCENT_RANGE: (f64, f64) = (-10.0, 50.0);
 
 impl CountKind {
     pub fn label(self) -> &'static str {
@@ -258,7 +286,12 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
     let kind = o.count.ok_or_else(|| ("outcome.count".to_string(), "not a count outcome".to_string()))?;
     let err = |f: &str, m: String| (format!("outcome.{f}"), m);
     let window = |f: &str, v: Option<f64>| -> Result<f64, (String, String)> {
-        let w = v.unwrap_or(DEFAULT_WINDOW_WEEKS);
+        let w = v.ok_or_else(|| {
+            err(
+                f,
+                format!("the window's length is not given: set outcome.{f} in weeks (4 in [Peikert96] and [Gaul15])"),
+            )
+        })?;
         if !(w.is_finite() && (7.0 * w).round() >= 1.0 && w <= crate::validate::MAX_WEEKS) {
             return Err(err(
                 f,
@@ -272,14 +305,19 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
     };
     let baseline_weeks = window("baseline_weeks", o.baseline_weeks)?;
     let followup_weeks = window("followup_weeks", o.followup_weeks)?;
-    let placebo_rr = o.placebo_rate_ratio.unwrap_or(match kind {
-        CountKind::Attacks => ATTACKS_PLACEBO_RATE_RATIO,
-        CountKind::MigraineDays => DAYS_PLACEBO_RATE_RATIO,
-    });
-    if !(placebo_rr > 0.0 && placebo_rr <= 100.0) {
+    let reduction = o.placebo_reduction_percent.ok_or_else(|| {
+        err(
+            "placebo_reduction_percent",
+            "the placebo response is not given: set outcome.placebo_reduction_percent, the fall of the mean count \
+             on placebo from baseline to follow-up in percent (\"-15.8% on placebo\" is 15.8 [Peikert96]; a rise \
+             is negative)"
+                .into(),
+        )
+    })?;
+    if !(reduction.is_finite() && (-1000.0..100.0).contains(&reduction)) {
         return Err(err(
-            "placebo_rate_ratio",
-            format!("{placebo_rr} is not allowed: a rate ratio is above 0 and at most 100"),
+            "placebo_reduction_percent",
+            format!("{reduction} is not allowed: a fall in percent is below 100 (and a rise at most 1000%)"),
         ));
     }
     let period_shape = match o.period_cv {
@@ -290,10 +328,14 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
             return Err(err("period_cv", format!("{cv} is not allowed: the coefficient of variation is 0 to 10")));
         }
     };
-    let mean = o.baseline_mean.unwrap_or(match kind {
-        CountKind::Attacks => ATTACKS_BASELINE_MEAN * baseline_weeks / DEFAULT_WINDOW_WEEKS,
-        CountKind::MigraineDays => DAYS_BASELINE_MEAN * baseline_weeks / DEFAULT_WINDOW_WEEKS,
-    });
+    let mean = o.baseline_mean.ok_or_else(|| {
+        err(
+            "baseline_mean",
+            "the mean count in the baseline window is not given: set outcome.baseline_mean (e.g. 3.6 attacks in 4 \
+             weeks [Peikert96]); it is a trial's population, so no default is assumed"
+                .into(),
+        )
+    })?;
     if !(mean > 0.0 && mean <= crate::analysis::negbin::MAX_COUNT / 10.0) {
         return Err(err(
             "baseline_mean",
@@ -310,8 +352,23 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
                 "both baseline_sd and theta are given: the SD of the baseline counts fixes theta; give one".into(),
             ));
         }
-        (CountKind::Attacks, None, theta) => {
-            let theta = theta.unwrap_or(ATTACKS_THETA);
+        (CountKind::Attacks, None, None) => {
+            return Err(err(
+                "theta",
+                "the spread of attack rates is not given: set outcome.theta (the negative binomial's size) or \
+                 outcome.baseline_sd (the SD of the baseline counts, from which theta is solved)"
+                    .into(),
+            ));
+        }
+        (CountKind::MigraineDays, None, None) => {
+            return Err(err(
+                "baseline_sd",
+                "the spread of migraine days is not given: set outcome.baseline_sd, the SD of the baseline days \
+                 (e.g. 2.5, UNVERIFIED ESTIMATE after [Goadsby17])"
+                    .into(),
+            ));
+        }
+        (CountKind::Attacks, None, Some(theta)) => {
             if !(theta > 0.0 && theta <= 1e6) {
                 return Err(err(
                     "theta",
@@ -325,19 +382,24 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
                 period_shape: None,
                 baseline_weeks,
                 followup_weeks,
-                placebo_rate_ratio: placebo_rr,
+                placebo_rate_ratio: RATIO_SOLVED_BELOW,
             }
         }
         (CountKind::MigraineDays, None, Some(_)) => {
             return Err(err("theta", "migraine days are described by baseline_mean and baseline_sd (theta is solved from them); remove theta".into()));
         }
-        (_, sd, None) => {
-            let sd = sd.unwrap_or(DAYS_BASELINE_SD * (baseline_weeks / DEFAULT_WINDOW_WEEKS).sqrt());
-            CountModel::from_baseline_moments(kind, mean, sd, baseline_weeks, followup_weeks, placebo_rr)
+        (_, Some(sd), None) => {
+            CountModel::from_baseline_moments(kind, mean, sd, baseline_weeks, followup_weeks, RATIO_SOLVED_BELOW)
                 .map_err(|m| err("baseline_sd", m))?
         }
     };
     model.period_shape = period_shape;
+    model.placebo_rate_ratio = model.rate_ratio_for_reduction(reduction).ok_or_else(|| {
+        err(
+            "placebo_reduction_percent",
+            format!("a fall of {reduction}% in the mean count cannot be reached in a window of {followup_weeks} weeks"),
+        )
+    })?;
     Ok(model)
 }
 
@@ -355,7 +417,7 @@ pub fn written_out(o: &crate::scenario::Outcome, m: &CountModel) -> crate::scena
         theta: (!days).then_some(m.theta),
         baseline_weeks: Some(m.baseline_weeks),
         followup_weeks: Some(m.followup_weeks),
-        placebo_rate_ratio: Some(m.placebo_rate_ratio),
+        placebo_reduction_percent: Some(m.reduction_percent(m.placebo_rate_ratio)),
         period_cv: Some(m.period_shape.map_or(0.0, |v| 1.0 / v.sqrt())),
         ..crate::scenario::Outcome::default()
     }

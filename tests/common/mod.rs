@@ -45,16 +45,12 @@ kind = "placebo"
 [[arms]]
 name = "active"
 kind = "active"
-formulation = "citrate"
-dose_mg_per_day = 300
 [response]
 model = "fixed"
 delta = 0.5
 [outcome]
 direction = "higher_is_better"
-baseline_mean = 10.0
-baseline_sd = 1.0
-placebo_response = 0.0
+placebo_improvement = 0.0
 change_sd = 1.0
 reliability = 1.0
 min = -inf
@@ -70,6 +66,42 @@ n_per_arm = 64
 reps = 20000
 seed = 7
 "#;
+
+/// Scenario `text` under the fixed response with `field = value` (`delta` on a scale,
+/// `rate_ratio` on counts): the repletion response's fields, which would then do nothing, are
+/// removed.
+pub fn fixed_response(text: &str, field: &str, value: f64) -> String {
+    edit_toml(text, |t| {
+        let r = t.get_mut("response").and_then(|r| r.as_table_mut()).expect("a [response] section");
+        for k in [
+            "max_effect",
+            "max_rate_ratio",
+            "effect_replete",
+            "replete_rate_ratio",
+            "ref_deficit_mmol_per_l",
+            "calibration",
+        ] {
+            r.remove(k);
+        }
+        r.insert("model".into(), "fixed".into());
+        r.insert(field.into(), value.into());
+    })
+}
+
+/// Scenario `text` with its TOML table changed by `change` (comments are lost).
+pub fn edit_toml(text: &str, change: impl FnOnce(&mut toml::Table)) -> String {
+    let mut t: toml::Table = text.parse().expect("valid TOML");
+    change(&mut t);
+    toml::to_string(&t).expect("a table serializes")
+}
+
+/// The baseline of [`TEXTBOOK`], for the designs where it reaches the output (ANCOVA,
+/// responders, bounds, measurement error): mean 10, SD 1.
+pub const TEXTBOOK_BASELINE: [&str; 2] = ["outcome.baseline_mean=10", "outcome.baseline_sd=1"];
+
+/// With Mg status modelled, the active arm of [`TEXTBOOK`] needs what it takes (its exposure
+/// sets the Mg status at the end of the trial).
+pub const TEXTBOOK_EXPOSURE: [&str; 2] = ["arms.active.formulation=\"citrate\"", "arms.active.dose_mg_per_day=300"];
 
 /// The mgtrial binary, with RUST_BACKTRACE removed (this environment sets it).
 pub fn mgtrial() -> assert_cmd::Command {
