@@ -702,11 +702,15 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         ..plot::PlotSpec::new(args.x)
     };
     let out = prepare_outputs(&args.csv, &[("--out", &args.out)])?.remove(0);
+    // Titled as `run --plot` titles it: the scenario's description, from the provenance.
+    let record = Provenance::read(&args.csv);
+    let title = spec.title.clone().or_else(|| record.as_ref().ok().and_then(|r| plot::title_from_provenance(&csv, r)));
+    let spec = plot::PlotSpec { title, ..spec };
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
     write_file(&out.file, &figure)?;
     // A figure of a CSV with provenance carries it on, with how it was drawn.
-    match Provenance::read(&args.csv) {
+    match record {
         Ok(record) if record.output_sha256 != provenance::sha256_hex(csv.as_bytes()) => {
             eprintln!(
                 "warning: {} has changed since mgtrial wrote it, so its provenance is not carried to {}",

@@ -3,12 +3,18 @@
 //! cost in a second panel; as SVG ([`render`]) or PNG ([`render_png`]).
 //!
 //! - Title: [`PlotSpec::title`], else the scenario's name from the CSV; `run --plot` passes the
-//!   scenario's `description` ([`study_spec`]).
+//!   scenario's `description` ([`study_spec`]), and `plot` the same from the CSV's provenance
+//!   ([`title_from_provenance`]).
 //! - Axis titles: human names with units ([`labels::axis_title`]), or the spec's overrides.
-//! - Series: the Okabe-Ito colour-blind-safe palette, with dash patterns and point markers
-//!   cycled so that neighbouring series differ in all three ([`style`]).
+//! - Series: the Okabe-Ito colour-blind-safe palette without its yellow, with dash patterns and
+//!   point markers cycled so that neighbouring series differ in all three ([`style`]); legends
+//!   use display names ([`labels`]).
 //! - Caption: analysis, sidedness, alpha, n per arm (when not on x), replicates per point
-//!   (a range under precision control) and seed, from the CSV's columns.
+//!   (a range under precision control) and seed, the assumed effect (`max_effect`, a
+//!   calibration's target, the true effect among the enrolled) and the dropout, from the CSV's
+//!   columns.
+//! - Panels: one per subgroup when the rows hold several (a stratified trial's overall,
+//!   within-stratum and interaction rows), sharing one legend.
 //! - Screening panel ([`ScreeningPanel::Auto`]): drawn under the power panel, against the same
 //!   x and with the same series styles, when y is power and `screened_per_enrolled` differs
 //!   between the plotted points; a constant value other than 1 is stated in the caption.
@@ -202,17 +208,34 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
         let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
         svg::y_axis(lo, hi, 6, false)
     };
-    let mut main = svg::Panel::new("panel-power", y_title, y_axis, &data.lines, |p| (p.y, p.band));
-    if !is_power {
-        main.id = "panel-main";
+    let main_id = if is_power { "panel-power" } else { "panel-main" };
+    let mut panels: Vec<svg::Panel> = Vec::new();
+    if data.panels.is_empty() {
+        panels.push(svg::Panel::new(main_id.into(), y_title, y_axis, &data.lines, |p| (p.y, p.band)));
+    } else {
+        // Small multiples: a panel per subgroup, each with that subgroup's lines.
+        for (k, (code, name)) in data.panels.iter().enumerate() {
+            let mut p =
+                svg::Panel::new(format!("{main_id}-{code}"), y_title.clone(), y_axis.clone(), &data.lines, |p| {
+                    (p.y, p.band)
+                });
+            p.keep_only(&data.lines, k);
+            p.title = Some(name.clone());
+            p.share = svg::FACET_SHARE;
+            panels.push(p);
+        }
     }
-    main.target = spec.target.filter(|_| is_power);
-    let mut panels = vec![main];
+    for p in &mut panels {
+        p.target = spec.target.filter(|_| is_power);
+    }
     if show_screening && let Some((lo, hi)) = screening {
         let axis = svg::y_axis(lo, hi, 4, true);
-        let mut p = svg::Panel::new("panel-screening", axis_title("screened_per_enrolled"), axis, &data.lines, |p| {
-            (p.screened.unwrap_or(f64::NAN), None)
-        });
+        let mut p =
+            svg::Panel::new("panel-screening".into(), axis_title("screened_per_enrolled"), axis, &data.lines, |p| {
+                (p.screened.unwrap_or(f64::NAN), None)
+            });
+        // A point's screening is the same in every subgroup: the first panel's lines show it.
+        p.keep_only(&data.lines, 0);
         p.share = svg::SCREENING_SHARE;
         panels.push(p);
     }
@@ -225,7 +248,12 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     let band = is_power && data.lines.iter().any(|l| l.points.len() > 1);
     let title = spec.title.clone().or_else(|| data.scenario.clone()).unwrap_or_else(|| "mgtrial".into());
     let caption = spec.caption.clone().unwrap_or_else(|| labels::caption(&data.design, &spec.x, band, note.as_deref()));
-    let x_title = spec.x_label.clone().unwrap_or_else(|| axis_title(&spec.x));
+    // A threshold on one assay is titled by the assay and its unit, as `run --plot` does.
+    let threshold_title = match (spec.x.as_str(), data.assay.as_deref().and_then(labels::assay_kind)) {
+        ("selection.threshold", Some(k)) => Some(format!("{} threshold ({})", assay_name(k), k.unit())),
+        _ => None,
+    };
+    let x_title = spec.x_label.clone().or(threshold_title).unwrap_or_else(|| axis_title(&spec.x));
     let x_integer = data.lines.iter().all(|l| l.points.iter().all(|p| p.x.fract() == 0.0));
     let target_label = panels[0].target.map(|t| format!("target power {}", labels::short_number(&t.to_string())));
     let figure = svg::Figure {
@@ -313,6 +341,23 @@ pub fn study_spec(study: &Study, plans: &[Plan]) -> Option<PlotSpec> {
         x_label,
         ..PlotSpec::new(x)
     })
+}
+
+/// The title `run --plot` gives the figure of a CSV, from the provenance record written beside
+/// it: the scenario's `description`, when every row comes from the record's scenario (its
+/// `scenario_sha256`); `None` otherwise, and for a scenario without a description (the title
+/// is then the scenario's name, from the CSV).
+pub fn title_from_provenance(csv_text: &str, record: &crate::provenance::Provenance) -> Option<String> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let column = reader.headers().ok()?.iter().position(|h| h == "scenario_sha256")?;
+    let mut rows = reader.records().peekable();
+    rows.peek()?;
+    if !rows.all(|r| r.is_ok_and(|r| r.get(column) == Some(record.scenario_sha256.as_str()))) {
+        return None;
+    }
+    let scenario: toml::Table = toml::from_str(&record.scenario).ok()?;
+    let description = scenario.get("description")?.as_str()?.trim();
+    (!description.is_empty()).then(|| description.to_string())
 }
 
 /// Provenance of a figure: the program, its version and the command line that made it (the
