@@ -422,3 +422,131 @@ fn provenance_names_the_version_and_quotes_what_a_shell_would_need() {
         )
     );
 }
+
+/// The texts of the legend.
+fn legend_texts(doc: &roxmltree::Document) -> Vec<String> {
+    let legend = doc.descendants().find(|n| n.attribute("id") == Some("legend")).expect("a legend");
+    legend
+        .children()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.descendants().filter(|d| d.is_text()).filter_map(|d| d.text()).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Runs `scenario` with `args` and `--plot`; returns (CSV path, SVG text).
+fn run_plot(dir: &Path, scenario: &str, args: &[&str]) -> (std::path::PathBuf, String) {
+    let (csv_path, svg_path) = (dir.join("r.csv"), dir.join("r.svg"));
+    mgtrial()
+        .arg("run")
+        .arg(scenario_path(scenario))
+        .args(args)
+        .args(["--quiet", "--out"])
+        .arg(&csv_path)
+        .arg("--plot")
+        .arg(&svg_path)
+        .assert()
+        .success();
+    (csv_path, std::fs::read_to_string(&svg_path).unwrap())
+}
+
+#[test]
+fn plot_titles_a_figure_as_run_plot_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv_path, svg) = headline_run(dir.path());
+    let again = dir.path().join("again.svg");
+    mgtrial().arg("plot").arg(&csv_path).args(["--x", "design.n_per_arm", "--out"]).arg(&again).assert().success();
+    let plotted = std::fs::read_to_string(&again).unwrap();
+    let title = text_with_id(&parse(&svg), "title").unwrap();
+    assert!(title.starts_with("What selection by Mg status buys"), "the description: {title}");
+    assert_eq!(text_with_id(&parse(&plotted), "title").unwrap(), title);
+    assert_eq!(without_desc(&plotted), without_desc(&svg), "the same figure");
+    // A CSV whose rows are not its provenance's scenario's is titled by the name in its rows.
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let sha = csv_rows(&text)[0]["scenario_sha256"].clone();
+    std::fs::write(&csv_path, text.replace(&sha, &"0".repeat(64))).unwrap();
+    mgtrial().arg("plot").arg(&csv_path).args(["--x", "design.n_per_arm", "--out"]).arg(&again).assert().success();
+    let plotted = std::fs::read_to_string(&again).unwrap();
+    assert_eq!(text_with_id(&parse(&plotted), "title").as_deref(), Some("study_depression_selection"));
+}
+
+#[test]
+fn legends_name_analyses_and_thresholds_for_a_reader_not_by_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Peikert: NB (Wald and LR), Poisson, quasi-Poisson and responder rows of each point.
+    let (csv_path, svg) = run_plot(
+        dir.path(),
+        "migraine_peikert1996.toml",
+        &["--reps", "100", "--sweep", "arms.mg_dicitrate_600.dose_mg_per_day=300,600"],
+    );
+    let codes: Vec<String> =
+        csv_rows(&std::fs::read_to_string(&csv_path).unwrap()).iter().map(|r| r["analysis"].clone()).collect();
+    assert!(codes.iter().any(|c| c == "negbin_wald") && codes.iter().any(|c| c == "poisson"), "{codes:?}");
+    let legend = legend_texts(&parse(&svg));
+    for name in
+        ["NB rate ratio (Wald)", "NB rate ratio (likelihood ratio)", "Poisson rate ratio", "quasi-Poisson rate ratio"]
+    {
+        assert!(legend.iter().any(|t| t == name), "no `{name}` in {legend:?}");
+    }
+    for code in &codes {
+        assert!(!legend.iter().any(|t| t.contains(code.as_str())), "code `{code}` in {legend:?}");
+    }
+    // A threshold series: assay, comparison, value and unit.
+    let (_, svg) = run_plot(
+        dir.path(),
+        "depression_mgo_enriched.toml",
+        &["--reps", "100", "--sweep", "selection.threshold=0.70,0.75", "--sweep", "design.n_per_arm=20,40"],
+    );
+    assert_eq!(legend_texts(&parse(&svg)), ["serum < 0.7 mmol/L", "serum < 0.75 mmol/L", "target power 0.8"]);
+    let (_, svg) = run_plot(
+        dir.path(),
+        "depression_mgo_enriched.toml",
+        &[
+            "--reps",
+            "100",
+            "--sweep",
+            "biomarker.type=red_cell",
+            "--sweep",
+            "selection.threshold=1.99",
+            "--sweep",
+            "design.n_per_arm=20,40",
+        ],
+    );
+    assert_eq!(legend_texts(&parse(&svg)), ["red cell < 1.99 mmol/L", "target power 0.8"]);
+}
+
+#[test]
+fn an_interaction_csv_gets_a_panel_per_subgroup_with_one_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, svg) = run_plot(
+        dir.path(),
+        "study_depression_interaction.toml",
+        &["--reps", "100", "--sweep", "design.n_per_arm=100,200"],
+    );
+    let doc = parse(&svg);
+    let panels: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g"))
+        .filter_map(|n| n.attribute("id"))
+        .filter(|id| id.starts_with("panel-"))
+        .collect();
+    let subgroups = ["all", "low_stratum", "other_stratum", "interaction"];
+    assert_eq!(panels, subgroups.map(|s| format!("panel-power-{s}")));
+    let titles: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("panel-title"))
+        .filter_map(|n| n.text().map(String::from))
+        .collect();
+    assert_eq!(titles, ["all enrolled", "low-Mg stratum", "other stratum", "treatment × stratum interaction"]);
+    // Each panel holds the two series, in the same styles; the legend lists them once.
+    for id in &panels {
+        let group = doc.descendants().find(|n| n.attribute("id") == Some(id)).unwrap();
+        let strokes: Vec<&str> = group
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("series") && n.attribute("d").is_some_and(|d| !d.is_empty()))
+            .filter_map(|n| n.attribute("stroke"))
+            .collect();
+        assert_eq!(strokes, [style::PALETTE[0], style::PALETTE[1]], "{id}");
+    }
+    assert_eq!(legend_texts(&doc), ["serum < 0.75 mmol/L", "red cell < 1.99 mmol/L", "target power 0.8"]);
+    assert!(!texts(&doc).iter().any(|t| subgroups[1..3].iter().any(|s| t.contains(s))), "a subgroup's code is shown");
+}
