@@ -50,16 +50,11 @@ pub const COLUMNS: [&str; 39] = [
 
 /// Columns after `scenario_sha256`, added later, so that the columns before keep their
 /// places: the assumed effect and the screening assay (see [`ComparisonSummary`]).
-pub const LATER_COLUMNS: [&str; 4] = ["max_effect", "calibration_target", "calibration_among", "assay"];
+pub const LATER_COLUMNS: [&str; 2] = ["max_effect", "assay"];
 
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
-    vec![
-        optional(r.max_effect),
-        optional(r.calibration_target),
-        r.calibration_among.clone().unwrap_or_default(),
-        r.assay.clone(),
-    ]
+    vec![optional(r.max_effect), r.assay.clone()]
 }
 
 /// Six decimals, and never "-0.000000". A non-finite value (which validation is there to

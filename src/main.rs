@@ -702,10 +702,12 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         ..plot::PlotSpec::new(args.x)
     };
     let out = prepare_outputs(&args.csv, &[("--out", &args.out)])?.remove(0);
-    // Titled as `run --plot` titles it: the scenario's description, from the provenance.
+    // Titled and captioned as `run --plot` does it, from the scenario in the provenance.
     let record = Provenance::read(&args.csv);
-    let title = spec.title.clone().or_else(|| record.as_ref().ok().and_then(|r| plot::title_from_provenance(&csv, r)));
-    let spec = plot::PlotSpec { title, ..spec };
+    let spec = match &record {
+        Ok(r) => plot::with_provenance(spec, &csv, r),
+        Err(_) => spec,
+    };
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
     write_file(&out.file, &figure)?;

@@ -97,11 +97,9 @@ pub struct ComparisonSummary {
     pub responders_active: Option<f64>,
     pub responders_placebo: Option<f64>,
     pub risk_ratio: Option<f64>,
-    /// The assumed effect ([`assumed_effect`]): `max_effect` (outcome units; counts: `-ln`
-    /// rate ratio), and a calibration's target (outcome units) and population.
+    /// `response.max_effect` (outcome units; counts: `-ln` rate ratio), given or solved by a
+    /// calibration; `None` under `response.model = "fixed"`.
     pub max_effect: Option<f64>,
-    pub calibration_target: Option<f64>,
-    pub calibration_among: Option<String>,
     /// The screening assay (`biomarker.type`: `serum_total`, `ionized`, `red_cell`,
     /// `loading_test`).
     pub assay: String,
@@ -169,7 +167,6 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
     let mg = plan.mg.is_some();
     let normal_at_end = |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| mg);
     let placebo = &results.arms[plan.placebo];
-    let assumed = assumed_effect(plan);
     plan.slots
         .iter()
         .enumerate()
@@ -246,38 +243,10 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 risk_ratio: ratio(totals.responders_active, totals.analysed_active)
                     .zip(ratio(totals.responders_placebo, totals.analysed_placebo))
                     .and_then(|(a, p)| ratio(a, p)),
-                max_effect: assumed.max_effect,
-                calibration_target: assumed.calibration_target,
-                calibration_among: assumed.calibration_among.map(String::from),
+                max_effect: (s.response.model == crate::scenario::ResponseModel::Repletion)
+                    .then_some(plan.response.max_effect),
                 assay: plan.assay.kind.label().to_string(),
             }
         })
         .collect()
-}
-
-/// The effect a design point assumes, as its rows report it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AssumedEffect {
-    /// `response.max_effect` under the repletion model; `None` under `fixed`.
-    pub max_effect: Option<f64>,
-    /// The calibration's target benefit, outcome units, when `max_effect` was solved for one.
-    pub calibration_target: Option<f64>,
-    /// Among whom the target holds: `target_among` as written in a scenario.
-    pub calibration_among: Option<&'static str>,
-}
-
-/// The assumed effect of `plan`: kept to this one function because the calibration may change.
-pub fn assumed_effect(plan: &Plan) -> AssumedEffect {
-    use crate::scenario::{ResponseModel, TargetPopulation};
-    let repletion = plan.scenario.response.model == ResponseModel::Repletion;
-    let calibration = plan.calibration.as_ref();
-    AssumedEffect {
-        max_effect: repletion.then_some(plan.response.max_effect),
-        calibration_target: calibration.map(|c| c.target_effect),
-        calibration_among: calibration.map(|c| match c.among {
-            TargetPopulation::Enrolled => "enrolled",
-            TargetPopulation::Deficient => "deficient",
-            TargetPopulation::ObservedChange => "observed_change",
-        }),
-    }
 }

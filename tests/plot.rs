@@ -180,6 +180,10 @@ fn a_threshold_axis_names_the_assay_and_its_unit_and_an_old_csv_a_generic_unit()
     let doc = parse(&svg);
     assert!(texts(&doc).iter().any(|t| t == "selection threshold (biomarker unit)"));
     assert_eq!(text_with_id(&doc, "title").as_deref(), Some("depression_mgo_enriched"));
+    // Its caption says less: no max_effect, nor the calibration (which the provenance gives).
+    let caption = text_with_id(&doc, "caption").unwrap();
+    assert!(!caption.contains("max_effect") && !caption.contains("calibrated"), "{caption}");
+    assert!(caption.contains("; true effect among the enrolled ") && caption.contains("; dropout "), "{caption}");
     mgtrial()
         .arg("plot")
         .arg(&csv_path)

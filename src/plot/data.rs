@@ -206,8 +206,6 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
         true_rate_ratio: column("true_rate_ratio"),
         dropout_rate: column("dropout_rate"),
         max_effect: column("max_effect"),
-        calibration_target: column("calibration_target"),
-        calibration_among: column("calibration_among"),
     };
     let scenario = optional("scenario").map(|c| records[0][c].to_string()).filter(|s| !s.is_empty());
     let assay = match distinct(optional("assay"))[..] {

@@ -219,12 +219,10 @@ pub struct DesignColumns {
     pub true_rate_ratio: Vec<String>,
     pub dropout_rate: Vec<String>,
     pub max_effect: Vec<String>,
-    pub calibration_target: Vec<String>,
-    pub calibration_among: Vec<String>,
 }
 
 /// `v` to 4 significant digits, without trailing zeros (17.983342 -> "17.98").
-fn significant(v: f64) -> String {
+pub fn significant(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return short_number(&v.to_string());
     }
@@ -245,11 +243,12 @@ fn number_range(values: &[&str], show: impl Fn(f64) -> String) -> Option<String>
     }
 }
 
-/// The assumed effect: "max_effect 17.98, calibrated to 5.25 BDI-II points in observed
-/// change; true effect among the enrolled 1.566-7.931 BDI-II points". The true effect is the
-/// first analysis's, over everyone enrolled (subgroup `all`); a CSV without these columns
-/// gives less, or nothing.
-fn effect_text(cols: &DesignColumns) -> Option<String> {
+/// The assumed effect: "max_effect 17.98, calibrated to 5.25 BDI-II points in observed change
+/// (between arms); true effect among the enrolled 1.566-7.931 BDI-II points", where
+/// `calibration` says how `max_effect` was solved, if it was. The true effect is the first
+/// analysis's, over everyone enrolled (subgroup `all`); a CSV without these columns gives less,
+/// or nothing.
+fn effect_text(cols: &DesignColumns, calibration: Option<&str>) -> Option<String> {
     fn cell(c: &[String], i: usize) -> &str {
         c.get(i).map(String::as_str).unwrap_or("")
     }
@@ -278,19 +277,9 @@ fn effect_text(cols: &DesignColumns) -> Option<String> {
             (0..cols.estimate_unit.len()).filter(|&i| matches!(cell(&cols.analysis, i), "ancova" | "welch"));
         unit_of(scale_rows.map(|i| cell(&cols.estimate_unit, i)).collect())
     };
-    fn refs(c: &[String]) -> Vec<&str> {
-        c.iter().map(String::as_str).collect()
-    }
-    let max_effect = number_range(&refs(&cols.max_effect), significant);
-    let target = number_range(&refs(&cols.calibration_target), significant);
-    let among = match distinct_str(&refs(&cols.calibration_among))[..] {
-        ["enrolled"] => " among the enrolled",
-        ["deficient"] => " among the truly deficient enrolled",
-        ["observed_change"] => " in observed change (between arms)",
-        _ => "",
-    };
-    let assumed = match (max_effect, target) {
-        (Some(m), Some(t)) => Some(format!("max_effect {m}, calibrated to {t}{scale_unit}{among}")),
+    let max_effect = number_range(&cols.max_effect.iter().map(String::as_str).collect::<Vec<_>>(), significant);
+    let assumed = match (max_effect, calibration) {
+        (Some(m), Some(c)) => Some(format!("max_effect {m}, {c}")),
         (Some(m), None) => Some(format!("max_effect {m}{scale_unit}")),
         (None, _) => None,
     };
@@ -320,12 +309,19 @@ fn distinct_str<'a>(values: &[&'a str]) -> Vec<&'a str> {
     out
 }
 
-/// The caption stating the design, the assumed effect and the dropout, e.g. "ANCOVA, two-sided
+/// The caption stating the design, the assumed effect (`calibration`: how `max_effect` was
+/// solved, if it was) and the dropout, e.g. "ANCOVA, two-sided
 /// alpha 0.05, 2000 trials per point, seed 2017; max_effect 17.98, calibrated to 5.25 BDI-II
 /// points in observed change (between arms); true effect among the enrolled 6.006 BDI-II points;
 /// dropout 11%; shaded: 95% Wilson CI". Values that differ between rows are given as a range
 /// (numbers) or a list.
-pub fn caption(cols: &DesignColumns, x_column: &str, band: bool, screened_note: Option<&str>) -> String {
+pub fn caption(
+    cols: &DesignColumns,
+    x_column: &str,
+    band: bool,
+    screened_note: Option<&str>,
+    calibration: Option<&str>,
+) -> String {
     let mut parts: Vec<String> = Vec::new();
     let analysis: Vec<String> = distinct(&cols.analysis).into_iter().map(analysis_name).collect();
     if !analysis.is_empty() {
@@ -357,7 +353,7 @@ pub fn caption(cols: &DesignColumns, x_column: &str, band: bool, screened_note: 
         _ => parts.push(format!("seeds {}", seeds.join(", "))),
     }
     let mut text = parts.join(", ");
-    let mut notes: Vec<String> = [effect_text(cols), dropout_text(cols)].into_iter().flatten().collect();
+    let mut notes: Vec<String> = [effect_text(cols, calibration), dropout_text(cols)].into_iter().flatten().collect();
     if band {
         notes.push("shaded: 95% Wilson CI".into());
     }
@@ -426,15 +422,15 @@ mod tests {
             ..DesignColumns::default()
         };
         assert_eq!(
-            caption(&cols, "design.n_per_arm", true, None),
+            caption(&cols, "design.n_per_arm", true, None, None),
             "ANCOVA, two-sided alpha 0.05, 2000 trials per point, seed 2017; shaded: 95% Wilson CI"
         );
         let cols = DesignColumns { reps: v(&["1000", "5000", "3000"]), n_per_arm: v(&["40", "40"]), ..cols };
         assert_eq!(
-            caption(&cols, "design.duration_weeks", false, None),
+            caption(&cols, "design.duration_weeks", false, None, None),
             "ANCOVA, two-sided alpha 0.05, 40 per arm, 1000-5000 trials per point, seed 2017"
         );
-        assert_eq!(caption(&DesignColumns::default(), "x", false, None), "");
+        assert_eq!(caption(&DesignColumns::default(), "x", false, None, None), "");
     }
 
     #[test]
@@ -447,22 +443,20 @@ mod tests {
             estimate_unit: v(&["BDI-II points"; 3]),
             dropout_rate: v(&["0.110200", "0.110200", "0.108"]),
             max_effect: v(&["17.983342"; 3]),
-            calibration_target: v(&["5.250000"; 3]),
-            calibration_among: v(&["observed_change"; 3]),
             true_rate_ratio: v(&["", "", ""]),
             ..DesignColumns::default()
         };
+        let calibrated = "calibrated to 5.25 BDI-II points in observed change (between arms)";
         assert_eq!(
-            caption(&cols, "x", false, None),
+            caption(&cols, "x", false, None, Some(calibrated)),
             "ANCOVA; max_effect 17.98, calibrated to 5.25 BDI-II points in observed change (between arms); true \
              effect among the enrolled 1.566-6.006 BDI-II points; dropout 11%"
         );
         // Without a calibration, max_effect with its unit; under `fixed`, the true effect alone.
-        let given = DesignColumns { calibration_target: v(&["", "", ""]), calibration_among: v(&["", "", ""]), ..cols };
-        assert!(caption(&given, "x", false, None).contains("; max_effect 17.98 BDI-II points; true effect"));
-        let fixed = DesignColumns { max_effect: v(&["", "", ""]), dropout_rate: v(&["0.05"; 3]), ..given };
+        assert!(caption(&cols, "x", false, None, None).contains("; max_effect 17.98 BDI-II points; true effect"));
+        let fixed = DesignColumns { max_effect: v(&["", "", ""]), dropout_rate: v(&["0.05"; 3]), ..cols };
         assert!(
-            caption(&fixed, "x", false, None)
+            caption(&fixed, "x", false, None, None)
                 .ends_with("; true effect among the enrolled 1.566-6.006 BDI-II points; dropout 5%")
         );
         assert_eq!(analysis_name("negbin_wald"), "NB rate ratio (Wald)");

@@ -4,15 +4,15 @@
 //!
 //! - Title: [`PlotSpec::title`], else the scenario's name from the CSV; `run --plot` passes the
 //!   scenario's `description` ([`study_spec`]), and `plot` the same from the CSV's provenance
-//!   ([`title_from_provenance`]).
+//!   ([`with_provenance`]).
 //! - Axis titles: human names with units ([`labels::axis_title`]), or the spec's overrides.
 //! - Series: the Okabe-Ito colour-blind-safe palette without its yellow, with dash patterns and
 //!   point markers cycled so that neighbouring series differ in all three ([`style`]); legends
 //!   use display names ([`labels`]).
 //! - Caption: analysis, sidedness, alpha, n per arm (when not on x), replicates per point
-//!   (a range under precision control) and seed, the assumed effect (`max_effect`, a
-//!   calibration's target, the true effect among the enrolled) and the dropout, from the CSV's
-//!   columns.
+//!   (a range under precision control) and seed, the assumed effect (`max_effect`, the true
+//!   effect among the enrolled) and the dropout, from the CSV's columns, with a calibration's
+//!   target from the scenario ([`calibration_note`]).
 //! - Panels: one per subgroup when the rows hold several (a stratified trial's overall,
 //!   within-stratum and interaction rows), sharing one legend.
 //! - Screening panel ([`ScreeningPanel::Auto`]): drawn under the power panel, against the same
@@ -29,8 +29,10 @@ pub mod svg;
 pub mod text;
 
 use crate::biomarker::BiomarkerType;
+use crate::calibration::Calibration;
 use crate::plan::Plan;
 use crate::scenario::ArmKind;
+use crate::scenario::TargetPopulation;
 use crate::sweep::Study;
 use std::path::Path;
 use thiserror::Error;
@@ -85,6 +87,8 @@ pub struct PlotSpec {
     pub title: Option<String>,
     /// Caption under the figure (default: the design, from the CSV's columns); empty for none.
     pub caption: Option<String>,
+    /// How `max_effect` was solved, for the default caption ([`calibration_note`]).
+    pub calibration: Option<String>,
     /// x-axis title (default: the column's human name with its unit).
     pub x_label: Option<String>,
     /// y-axis title of the main panel (default: the column's human name).
@@ -116,6 +120,7 @@ impl PlotSpec {
             target: Some(0.8),
             title: None,
             caption: None,
+            calibration: None,
             x_label: None,
             y_label: None,
             screening_panel: ScreeningPanel::Auto,
@@ -247,7 +252,10 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     };
     let band = is_power && data.lines.iter().any(|l| l.points.len() > 1);
     let title = spec.title.clone().or_else(|| data.scenario.clone()).unwrap_or_else(|| "mgtrial".into());
-    let caption = spec.caption.clone().unwrap_or_else(|| labels::caption(&data.design, &spec.x, band, note.as_deref()));
+    let caption = spec
+        .caption
+        .clone()
+        .unwrap_or_else(|| labels::caption(&data.design, &spec.x, band, note.as_deref(), spec.calibration.as_deref()));
     // A threshold on one assay is titled by the assay and its unit, as `run --plot` does.
     let threshold_title = match (spec.x.as_str(), data.assay.as_deref().and_then(labels::assay_kind)) {
         ("selection.threshold", Some(k)) => Some(format!("{} threshold ({})", assay_name(k), k.unit())),
@@ -338,26 +346,48 @@ pub fn study_spec(study: &Study, plans: &[Plan]) -> Option<PlotSpec> {
     Some(PlotSpec {
         series,
         title: (!description.is_empty()).then(|| description.to_string()),
+        calibration: first.calibration.as_ref().map(calibration_note),
         x_label,
         ..PlotSpec::new(x)
     })
 }
 
-/// The title `run --plot` gives the figure of a CSV, from the provenance record written beside
-/// it: the scenario's `description`, when every row comes from the record's scenario (its
-/// `scenario_sha256`); `None` otherwise, and for a scenario without a description (the title
-/// is then the scenario's name, from the CSV).
-pub fn title_from_provenance(csv_text: &str, record: &crate::provenance::Provenance) -> Option<String> {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let column = reader.headers().ok()?.iter().position(|h| h == "scenario_sha256")?;
-    let mut rows = reader.records().peekable();
-    rows.peek()?;
-    if !rows.all(|r| r.is_ok_and(|r| r.get(column) == Some(record.scenario_sha256.as_str()))) {
-        return None;
+/// `spec` with what `run --plot` takes from the scenario, read from the provenance record
+/// written beside the CSV when every row comes from the record's scenario (its
+/// `scenario_sha256`): the title, if `spec` has none (the scenario's `description`; without
+/// one the title stays the scenario's name, from the CSV), and the calibration's note.
+pub fn with_provenance(spec: PlotSpec, csv_text: &str, record: &crate::provenance::Provenance) -> PlotSpec {
+    let same_scenario = || {
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let Some(column) = reader.headers().ok().and_then(|h| h.iter().position(|h| h == "scenario_sha256")) else {
+            return false;
+        };
+        let mut rows = reader.records().peekable();
+        rows.peek().is_some() && rows.all(|r| r.is_ok_and(|r| r.get(column) == Some(record.scenario_sha256.as_str())))
+    };
+    if !same_scenario() {
+        return spec;
     }
-    let scenario: toml::Table = toml::from_str(&record.scenario).ok()?;
-    let description = scenario.get("description")?.as_str()?.trim();
-    (!description.is_empty()).then(|| description.to_string())
+    let description = toml::from_str::<toml::Table>(&record.scenario)
+        .ok()
+        .and_then(|t| t.get("description").and_then(|d| d.as_str()).map(|d| d.trim().to_string()))
+        .filter(|d| !d.is_empty());
+    PlotSpec {
+        title: spec.title.or(description),
+        calibration: spec.calibration.or_else(|| record.calibration.as_ref().map(calibration_note)),
+        ..spec
+    }
+}
+
+/// How a calibration solved `max_effect`, for a caption: "calibrated to 5.25 BDI-II points in
+/// observed change (between arms)". The one place figures read a calibration.
+pub fn calibration_note(c: &Calibration) -> String {
+    let among = match c.among {
+        TargetPopulation::Enrolled => "among the enrolled",
+        TargetPopulation::Deficient => "among the truly deficient enrolled",
+        TargetPopulation::ObservedChange => "in observed change (between arms)",
+    };
+    format!("calibrated to {} {} {among}", labels::significant(c.target_effect), c.unit)
 }
 
 /// Provenance of a figure: the program, its version and the command line that made it (the
