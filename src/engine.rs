@@ -596,7 +596,7 @@ impl Runner {
     /// most participants per trial, doubled until they take [`PILOT_SECONDS`] or a sixteenth of
     /// its replicates; their results are discarded), and the memory the results keep. Without
     /// a pilot (a run that cannot take `min_seconds` even at [`SLOWEST_SECONDS_PER_PARTICIPANT`])
-    /// the time is 0.
+    /// the time is 0. Points of 0 replicates (already done) take no part.
     pub fn estimate(&self, plans: &[Plan], reps: &[u32], min_seconds: f64) -> RunEstimate {
         let participants: u64 =
             plans.iter().zip(reps).map(|(p, &r)| u64::from(r) * u64::from(p.total_enrolled())).sum();
@@ -604,6 +604,7 @@ impl Runner {
         let largest = plans
             .iter()
             .zip(reps)
+            .filter(|(_, r)| **r > 0)
             .max_by_key(|(p, _)| p.total_enrolled())
             .filter(|_| participants as f64 * SLOWEST_SECONDS_PER_PARTICIPANT > min_seconds);
         let (mut pilot_trials, mut seconds_per_participant) = (0u64, 0.0);

@@ -48,6 +48,15 @@ pub const COLUMNS: [&str; 39] = [
     "risk_ratio",
 ];
 
+/// Columns after `scenario_sha256`, added later, so that the columns before keep their
+/// places: the assumed effect and the screening assay (see [`ComparisonSummary`]).
+pub const LATER_COLUMNS: [&str; 2] = ["max_effect", "assay"];
+
+/// The row's cells of [`LATER_COLUMNS`].
+fn later_record(r: &ComparisonSummary) -> Vec<String> {
+    vec![optional(r.max_effect), r.assay.clone()]
+}
+
 /// Six decimals, and never "-0.000000". A non-finite value (which validation is there to
 /// prevent) is written as an empty cell, never as NaN or inf.
 pub fn fixed(v: f64) -> String {
@@ -122,8 +131,8 @@ pub fn record(r: &ComparisonSummary) -> Vec<String> {
 
 /// CSV text of a study: per design point and comparison, the series label (if the study has
 /// series), one column per swept field (named by its path), the core columns, along a swept
-/// axis the paired comparison with the previous point, and last the SHA-256 of the scenario
-/// that produced it (see `provenance.rs`).
+/// axis the paired comparison with the previous point, the SHA-256 of the scenario that
+/// produced it (see `provenance.rs`), and last [`LATER_COLUMNS`].
 pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str) -> String {
     let labelled = !study.is_single() && study.series.iter().any(|s| !s.label.is_empty());
     let mut header: Vec<String> = Vec::new();
@@ -136,6 +145,7 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
         header.extend(["power_change_vs_previous".to_string(), "paired_p_vs_previous".to_string()]);
     }
     header.push("scenario_sha256".into());
+    header.extend(LATER_COLUMNS.iter().map(|c| c.to_string()));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -151,6 +161,7 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
                 cells.push(paired.map(|p| fixed(p.p_value)).unwrap_or_default());
             }
             cells.push(scenario_sha256.to_string());
+            cells.extend(later_record(row));
             w.write_record(&cells).expect("writing to memory");
         }
     }

@@ -370,25 +370,43 @@ fn write_provenance(out: &Output, record: &Provenance, bytes: &[u8]) -> Result<(
 }
 
 /// A run expected to take over [`LONG_RUN_SECONDS`] says so on stderr before it starts, with
-/// the participants it simulates and its memory. Under precision control the replicates are
-/// not known ahead: the estimate covers the first batch of every point, and the cap.
-fn announce_long_run(runner: &Runner, plans: &[Plan], rule: RepsRule) {
-    let (reps, bound): (Vec<u32>, &str) = match rule {
-        RepsRule::FromScenario => (plans.iter().map(|p| p.scenario.design.reps).collect(), ""),
-        RepsRule::Precision { cap, .. } => (vec![cap; plans.len()], "at most "),
-    };
-    let e = runner.estimate(plans, &reps, LONG_RUN_SECONDS);
+/// the participants it simulates and its memory: `left[i]` replicates of `plans[i]`, the rest
+/// of the run when it `resumed`. Under precision control the replicates are not known ahead:
+/// `left` holds the cap of every point still to run, so the estimate is an upper bound.
+fn announce_long_run(runner: &Runner, plans: &[Plan], left: &[u32], rule: RepsRule, resumed: bool) {
+    let bound = if matches!(rule, RepsRule::Precision { .. }) { "at most " } else { "" };
+    let e = runner.estimate(plans, left, LONG_RUN_SECONDS);
     if e.seconds > LONG_RUN_SECONDS {
         eprintln!(
-            "note: this run simulates {bound}{:.3e} participants over {} design point(s); expected time {bound}{} (from a \
+            "note: {} simulates {bound}{:.3e} participants over {} design point(s); expected time {bound}{} (from a \
              timed pilot of {} trials), peak memory about {:.0} MB",
+            if resumed { "the rest of this run" } else { "this run" },
             e.participants as f64,
-            plans.len(),
+            left.iter().filter(|&&r| r > 0).count(),
             format_duration(e.seconds),
             e.pilot_trials,
             e.memory_bytes as f64 / 1e6
         );
     }
+}
+
+/// What a resumed run continues from: the checkpoint, the design points it had completed and
+/// where the point it was on had got to.
+fn resumed_note(path: &Path, study: &Study, plans: &[Plan], saved: &[mgtrial::engine::PointResults]) -> String {
+    let complete = saved.iter().zip(plans).take_while(|(r, p)| r.reps >= p.scenario.design.reps).count();
+    let mut note =
+        format!("resumed from {}: {complete} of {} design point(s) already complete", path.display(), plans.len());
+    if let Some(r) = saved.get(complete).filter(|r| r.reps > 0) {
+        let point = study.describe(&study.points[complete]);
+        note += &format!(
+            "; point {}{} continues after {} of {} replicates",
+            complete + 1,
+            if point.is_empty() { String::new() } else { format!(" ({point})") },
+            r.reps,
+            plans[complete].scenario.design.reps
+        );
+    }
+    note
 }
 
 /// Runs expected to take longer than this many seconds are announced.
@@ -466,10 +484,6 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let record = provenance_of(sim, &loaded, None)?;
     let rule = reps_rule(sim);
     let runner = Runner::new(sim.threads, show_progress(sim));
-    if rule == RepsRule::FromScenario {
-        runner.schedule(plans.iter().map(|p| u64::from(p.scenario.design.reps) * u64::from(p.total_enrolled())).sum());
-    }
-    announce_long_run(&runner, plans, rule);
     // A run writing a CSV file keeps its work when interrupted (see `checkpoint.rs`).
     let checkpoint_path = out.as_ref().filter(|o| o.file.is_file()).map(|o| checkpoint::path_of(o.file.path()));
     let identity = Checkpoint {
@@ -498,6 +512,24 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             path.display()
         )));
     }
+    if let Some(path) = checkpoint_path.as_ref().filter(|_| !saved.is_empty()) {
+        eprintln!("{}", resumed_note(path, study, plans, &saved));
+    }
+    // The progress bar and the long-run note count only the work left.
+    let left: Vec<u32> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match (rule, saved.get(i)) {
+            (RepsRule::FromScenario, done) => p.scenario.design.reps - done.map_or(0, |d| d.reps),
+            // A saved point under precision control is complete (see `checkpoint.rs`).
+            (RepsRule::Precision { .. }, Some(_)) => 0,
+            (RepsRule::Precision { cap, .. }, None) => cap,
+        })
+        .collect();
+    if rule == RepsRule::FromScenario {
+        runner.schedule(plans.iter().zip(&left).map(|(p, &r)| u64::from(r) * u64::from(p.total_enrolled())).sum());
+    }
+    announce_long_run(&runner, plans, &left, rule, !saved.is_empty());
     output::set_graceful(checkpoint_path.is_some());
     // Without a checkpoint to write, the run keeps only the previous point's results.
     let progress = if checkpoint_path.is_some() {
@@ -667,11 +699,17 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
         ..plot::PlotSpec::new(args.x)
     };
     let out = prepare_outputs(&args.csv, &[("--out", &args.out)])?.remove(0);
+    // Titled and captioned as `run --plot` does it, from the scenario in the provenance.
+    let record = Provenance::read(&args.csv);
+    let spec = match &record {
+        Ok(r) => plot::with_provenance(spec, &csv, r),
+        Err(_) => spec,
+    };
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
     write_file(&out.file, &figure)?;
     // A figure of a CSV with provenance carries it on, with how it was drawn.
-    match Provenance::read(&args.csv) {
+    match record {
         Ok(record) if record.output_sha256 != provenance::sha256_hex(csv.as_bytes()) => {
             eprintln!(
                 "warning: {} has changed since mgtrial wrote it, so its provenance is not carried to {}",

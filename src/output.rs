@@ -51,9 +51,12 @@ pub enum OutputError {
     /// The path (after following symlinks) is a directory.
     #[error("cannot write {}: is a directory", path.display())]
     IsADirectory { path: PathBuf },
-    /// The file, or the directory where its replacement is made, is not writable.
+    /// The file is not writable.
     #[error("cannot write {}: permission denied", path.display())]
     PermissionDenied { path: PathBuf },
+    /// The directory exists, but no file can be made in it.
+    #[error("cannot write {}: the directory {} exists but cannot be written to ({reason})", path.display(), dir.display())]
+    DirectoryNotWritable { path: PathBuf, dir: PathBuf, reason: String },
     /// The path is a Unix socket, which cannot be opened as a file.
     #[error("cannot write {}: is a socket", path.display())]
     Socket { path: PathBuf },
@@ -99,7 +102,8 @@ impl Destination {
     ///
     /// # Errors
     /// [`OutputError`] when the directory does not exist, the path is a directory or a socket,
-    /// or the file or its directory is not writable.
+    /// or the file or its directory is not writable (then saying why: permission, a read-only
+    /// file system, or a kernel file system such as /proc).
     pub fn prepare(path: &Path) -> Result<Destination, OutputError> {
         let user = path.to_path_buf();
         if path.as_os_str() == "-" {
@@ -113,7 +117,7 @@ impl Destination {
             Ok(m) if m.is_file() => {
                 // Writable in place, and a replacement can be made beside it.
                 OpenOptions::new().write(true).open(&target).map_err(err)?;
-                probe_directory(&target).map_err(err)?;
+                probe_directory(&target).map_err(|e| directory_error(path, &target, &e))?;
                 Kind::Regular(target)
             }
             // A device or a FIFO. Opening a FIFO for writing waits for a reader (and closing
@@ -123,7 +127,7 @@ impl Destination {
                 Kind::Stream(target)
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                probe_directory(&target).map_err(err)?;
+                probe_directory(&target).map_err(|e| directory_error(path, &target, &e))?;
                 Kind::Regular(target)
             }
             Err(e) => return Err(err(e)),
@@ -211,6 +215,60 @@ fn parent(p: &Path) -> &Path {
 /// Checks that a temporary file can be made (and removed) beside `target`.
 fn probe_directory(target: &Path) -> io::Result<()> {
     Temp::create(parent(target)).map(drop)
+}
+
+/// The error for `e`, met making a file beside `target` (`path` as the user gave it): when the
+/// directory exists, why nothing can be written in it.
+fn directory_error(path: &Path, target: &Path, e: &io::Error) -> OutputError {
+    let dir = parent(target);
+    if !dir.is_dir() {
+        return OutputError::from_io(path, e);
+    }
+    let reason = match (virtual_file_system(dir), read_only(dir)) {
+        (Some(name), _) => format!("it is on the {name} file system, which holds no ordinary files"),
+        (None, true) => "read-only file system".into(),
+        _ if e.kind() == ErrorKind::PermissionDenied => "permission denied".into(),
+        _ if e.kind() == ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
+        _ => e.to_string(),
+    };
+    OutputError::DirectoryNotWritable { path: path.to_path_buf(), dir: dir.to_path_buf(), reason }
+}
+
+/// Whether the file system holding `dir` is mounted read-only.
+fn read_only(dir: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    // SAFETY: `c` is NUL-terminated and outlives the call; a zeroed `statvfs` is a valid
+    // out-parameter.
+    unsafe {
+        let mut buf: libc::statvfs = std::mem::zeroed();
+        libc::statvfs(c.as_ptr(), &mut buf) == 0 && buf.f_flag & libc::ST_RDONLY != 0
+    }
+}
+
+/// The name of the kernel's virtual file system holding `dir` (`proc`, `sysfs`), where no
+/// ordinary file can be made whatever the permissions.
+#[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_cast)] // `f_type` and the magic numbers differ in type between targets
+fn virtual_file_system(dir: &Path) -> Option<&'static str> {
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: as in `read_only`, with `statfs`.
+    let kind = unsafe {
+        let mut buf: libc::statfs = std::mem::zeroed();
+        if libc::statfs(c.as_ptr(), &mut buf) != 0 {
+            return None;
+        }
+        buf.f_type as i64
+    };
+    match kind {
+        k if k == libc::PROC_SUPER_MAGIC as i64 => Some("proc"),
+        k if k == libc::SYSFS_MAGIC as i64 => Some("sysfs"),
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn virtual_file_system(_: &Path) -> Option<&'static str> {
+    None
 }
 
 /// Checks write permission on an existing non-regular file without opening it.

@@ -97,6 +97,12 @@ pub struct ComparisonSummary {
     pub responders_active: Option<f64>,
     pub responders_placebo: Option<f64>,
     pub risk_ratio: Option<f64>,
+    /// `response.max_effect` (outcome units; counts: `-ln` rate ratio), given or solved by a
+    /// calibration; `None` under `response.model = "fixed"`.
+    pub max_effect: Option<f64>,
+    /// The screening assay (`biomarker.type`: `serum_total`, `ionized`, `red_cell`,
+    /// `loading_test`).
+    pub assay: String,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -237,6 +243,9 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 risk_ratio: ratio(totals.responders_active, totals.analysed_active)
                     .zip(ratio(totals.responders_placebo, totals.analysed_placebo))
                     .and_then(|(a, p)| ratio(a, p)),
+                max_effect: (s.response.model == crate::scenario::ResponseModel::Repletion)
+                    .then_some(plan.response.max_effect),
+                assay: plan.assay.kind.label().to_string(),
             }
         })
         .collect()

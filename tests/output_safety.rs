@@ -194,6 +194,48 @@ fn unwritable_out_fails_before_simulating() {
     assert_eq!(names(dir.path()), Vec::<String>::new(), "nothing created");
 }
 
+/// Regression: `--out /proc/x.csv` said "no such directory" of a directory that exists. The
+/// message says that it exists and why it cannot be written to, with the exit of any unwritable
+/// output (1), before simulating, and nothing is created.
+#[test]
+fn an_existing_directory_that_cannot_be_written_to_is_not_called_missing() {
+    let mut cases: Vec<(PathBuf, String)> = Vec::new();
+    if Path::new("/proc/self").exists() {
+        cases.push(("/proc/x.csv".into(), "it is on the proc file system, which holds no ordinary files".into()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
+    // Root writes through a mode of 0555, so that case is only for other users.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        cases.push((locked.join("power.csv"), "permission denied".into()));
+    }
+    if cases.is_empty() {
+        eprintln!("skipped: no /proc, and root ignores directory modes");
+        return;
+    }
+    for (out, reason) in cases {
+        let start = Instant::now();
+        let o = long_run().arg("--out").arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(start.elapsed() < Duration::from_secs(5), "took {:?}: simulated first", start.elapsed());
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        let dir = out.parent().unwrap();
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "error: cannot write {}: the directory {} exists but cannot be written to ({reason})",
+                out.display(),
+                dir.display()
+            )
+        );
+        assert!(!out.exists(), "no file at {}", out.display());
+    }
+    assert_eq!(names(&locked), Vec::<String>::new(), "nothing created");
+}
+
 /// Starts a long run writing into a fresh directory, sends `signal` after half a second and
 /// checks the exit code and that the directory is left empty.
 fn interrupt(signal: libc::c_int, expected_code: i32) {

@@ -52,6 +52,34 @@ fn synthetic_csv(series: usize, screened: impl Fn(usize) -> f64, reps: impl Fn(u
     out
 }
 
+/// The rows of a CSV, each a map from column to cell.
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+/// A CSV as versions before the assumed-effect columns wrote it: without the columns after
+/// `scenario_sha256`.
+fn without_later_columns(text: &str) -> String {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let keep = header.iter().position(|h| h == "scenario_sha256").unwrap() + 1;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header.iter().take(keep)).unwrap();
+    for r in reader.records() {
+        w.write_record(r.unwrap().iter().take(keep)).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// `v` to 4 significant digits without trailing zeros, as captions write it.
+fn sig4(v: f64) -> String {
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
 fn parse(svg: &str) -> roxmltree::Document<'_> {
     roxmltree::Document::parse(svg).expect("the SVG is well-formed XML")
 }
@@ -88,8 +116,21 @@ fn run_plot_is_titled_by_the_description_and_names_axes_series_and_design() {
     for title in ["n per arm", "power", "screened per enrolled", "target power 0.8"] {
         assert!(texts.iter().any(|t| t == title), "no text `{title}`");
     }
+    // The caption: the design, the assumed effect (the file calibrates max_effect to the
+    // published observed difference) and the true effect among the enrolled, the dropout.
     let caption = text_with_id(&doc, "caption").unwrap();
-    assert_eq!(caption, "ANCOVA, two-sided alpha 0.05, 200 trials per point, seed 2017; shaded: 95% Wilson CI");
+    assert!(caption.starts_with("ANCOVA, two-sided alpha 0.05, 200 trials per point, seed 2017; "), "{caption}");
+    assert!(
+        caption.contains("; max_effect 17.98, calibrated to 5.25 BDI-II points in observed change (between arms); "),
+        "{caption}"
+    );
+    let rows = csv_rows(&std::fs::read_to_string(&csv_path).unwrap());
+    let effects: Vec<f64> = rows.iter().map(|r| r["true_effect"].parse().unwrap()).collect();
+    let (lo, hi) = effects.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    assert!(lo < 2.0 && hi > 6.0, "all comers to a red-cell threshold: {lo}-{hi}");
+    let range = format!("true effect among the enrolled {}-{} BDI-II points; ", sig4(lo), sig4(hi));
+    assert!(caption.contains(&range), "`{range}` not in {caption}");
+    assert!(caption.contains("; dropout 1") && caption.ends_with("%; shaded: 95% Wilson CI"), "{caption}");
     // Provenance: the command line in a <desc>.
     let desc = doc.descendants().find(|n| n.has_tag_name("desc")).and_then(|n| n.text()).unwrap();
     assert!(desc.starts_with("made by mgtrial ") && desc.contains("run ") && desc.contains("--reps 200"), "{desc}");
@@ -108,7 +149,7 @@ fn run_plot_is_titled_by_the_description_and_names_axes_series_and_design() {
 }
 
 #[test]
-fn a_threshold_axis_names_the_assay_unit_under_run_and_a_generic_unit_under_plot() {
+fn a_threshold_axis_names_the_assay_and_its_unit_and_an_old_csv_a_generic_unit() {
     let dir = tempfile::tempdir().unwrap();
     let (csv_path, svg_path) = (dir.path().join("t.csv"), dir.path().join("t.svg"));
     mgtrial()
@@ -129,9 +170,20 @@ fn a_threshold_axis_names_the_assay_unit_under_run_and_a_generic_unit_under_plot
     mgtrial().arg("plot").arg(&csv_path).args(["--x", "selection.threshold", "--out"]).arg(&plotted).assert().success();
     let svg = std::fs::read_to_string(&plotted).unwrap();
     let doc = parse(&svg);
+    assert!(texts(&doc).iter().any(|t| t == "serum Mg threshold (mmol/L)"), "{:?}", texts(&doc));
+    // A CSV of an earlier version (no `assay` column, no provenance): a generic unit, and the
+    // scenario's name from the CSV as the title.
+    let old = dir.path().join("old.csv");
+    std::fs::write(&old, without_later_columns(&std::fs::read_to_string(&csv_path).unwrap())).unwrap();
+    mgtrial().arg("plot").arg(&old).args(["--x", "selection.threshold", "--out"]).arg(&plotted).assert().success();
+    let svg = std::fs::read_to_string(&plotted).unwrap();
+    let doc = parse(&svg);
     assert!(texts(&doc).iter().any(|t| t == "selection threshold (biomarker unit)"));
-    // Without --title, the scenario's name from the CSV.
     assert_eq!(text_with_id(&doc, "title").as_deref(), Some("depression_mgo_enriched"));
+    // Its caption says less: no max_effect, nor the calibration (which the provenance gives).
+    let caption = text_with_id(&doc, "caption").unwrap();
+    assert!(!caption.contains("max_effect") && !caption.contains("calibrated"), "{caption}");
+    assert!(caption.contains("; true effect among the enrolled ") && caption.contains("; dropout "), "{caption}");
     mgtrial()
         .arg("plot")
         .arg(&csv_path)
@@ -170,7 +222,8 @@ fn more_than_four_series_get_distinct_dashes_and_okabe_ito_colours_in_order() {
         .map(|n| (n.attribute("stroke").unwrap().to_string(), n.attribute("stroke-dasharray").unwrap().to_string()))
         .collect();
     assert_eq!(lines.len(), 6);
-    let okabe_ito = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#F0E442"];
+    // Okabe-Ito: blue, orange, bluish green, reddish purple, sky blue, vermillion, black.
+    let okabe_ito = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"];
     for (i, (colour, _)) in lines.iter().enumerate() {
         assert_eq!(colour, okabe_ito[i], "series {i}");
     }
@@ -184,6 +237,20 @@ fn more_than_four_series_get_distinct_dashes_and_okabe_ito_colours_in_order() {
         legend.children().filter_map(|n| n.attribute("class")).filter(|c| c.starts_with("marker-")).collect();
     assert_eq!(kinds.len(), 6);
     assert!(kinds.windows(2).all(|w| w[0] != w[1]), "{kinds:?}");
+}
+
+/// Regression: the 8-line interaction figure drew a faint yellow line and orange beside
+/// vermillion. No series is yellow, and orange and vermillion are never neighbours (the
+/// palette read as a cycle), nor both among the first five series.
+#[test]
+fn no_series_is_yellow_and_orange_never_neighbours_vermillion() {
+    let colours: Vec<&str> = (0..40).map(|i| style::series_style(i).colour).collect();
+    assert!(!colours.iter().any(|c| c.eq_ignore_ascii_case("#F0E442")), "{colours:?}");
+    let (orange, vermillion) = ("#E69F00", "#D55E00");
+    for w in colours.windows(2) {
+        assert!(!(w.contains(&orange) && w.contains(&vermillion)), "{colours:?}");
+    }
+    assert!(!(colours[..5].contains(&orange) && colours[..5].contains(&vermillion)));
 }
 
 #[test]
@@ -358,4 +425,132 @@ fn provenance_names_the_version_and_quotes_what_a_shell_would_need() {
             env!("CARGO_PKG_VERSION")
         )
     );
+}
+
+/// The texts of the legend.
+fn legend_texts(doc: &roxmltree::Document) -> Vec<String> {
+    let legend = doc.descendants().find(|n| n.attribute("id") == Some("legend")).expect("a legend");
+    legend
+        .children()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.descendants().filter(|d| d.is_text()).filter_map(|d| d.text()).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Runs `scenario` with `args` and `--plot`; returns (CSV path, SVG text).
+fn run_plot(dir: &Path, scenario: &str, args: &[&str]) -> (std::path::PathBuf, String) {
+    let (csv_path, svg_path) = (dir.join("r.csv"), dir.join("r.svg"));
+    mgtrial()
+        .arg("run")
+        .arg(scenario_path(scenario))
+        .args(args)
+        .args(["--quiet", "--out"])
+        .arg(&csv_path)
+        .arg("--plot")
+        .arg(&svg_path)
+        .assert()
+        .success();
+    (csv_path, std::fs::read_to_string(&svg_path).unwrap())
+}
+
+#[test]
+fn plot_titles_a_figure_as_run_plot_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv_path, svg) = headline_run(dir.path());
+    let again = dir.path().join("again.svg");
+    mgtrial().arg("plot").arg(&csv_path).args(["--x", "design.n_per_arm", "--out"]).arg(&again).assert().success();
+    let plotted = std::fs::read_to_string(&again).unwrap();
+    let title = text_with_id(&parse(&svg), "title").unwrap();
+    assert!(title.starts_with("What selection by Mg status buys"), "the description: {title}");
+    assert_eq!(text_with_id(&parse(&plotted), "title").unwrap(), title);
+    assert_eq!(without_desc(&plotted), without_desc(&svg), "the same figure");
+    // A CSV whose rows are not its provenance's scenario's is titled by the name in its rows.
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let sha = csv_rows(&text)[0]["scenario_sha256"].clone();
+    std::fs::write(&csv_path, text.replace(&sha, &"0".repeat(64))).unwrap();
+    mgtrial().arg("plot").arg(&csv_path).args(["--x", "design.n_per_arm", "--out"]).arg(&again).assert().success();
+    let plotted = std::fs::read_to_string(&again).unwrap();
+    assert_eq!(text_with_id(&parse(&plotted), "title").as_deref(), Some("study_depression_selection"));
+}
+
+#[test]
+fn legends_name_analyses_and_thresholds_for_a_reader_not_by_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Peikert: NB (Wald and LR), Poisson, quasi-Poisson and responder rows of each point.
+    let (csv_path, svg) = run_plot(
+        dir.path(),
+        "migraine_peikert1996.toml",
+        &["--reps", "100", "--sweep", "arms.mg_dicitrate_600.dose_mg_per_day=300,600"],
+    );
+    let codes: Vec<String> =
+        csv_rows(&std::fs::read_to_string(&csv_path).unwrap()).iter().map(|r| r["analysis"].clone()).collect();
+    assert!(codes.iter().any(|c| c == "negbin_wald") && codes.iter().any(|c| c == "poisson"), "{codes:?}");
+    let legend = legend_texts(&parse(&svg));
+    for name in
+        ["NB rate ratio (Wald)", "NB rate ratio (likelihood ratio)", "Poisson rate ratio", "quasi-Poisson rate ratio"]
+    {
+        assert!(legend.iter().any(|t| t == name), "no `{name}` in {legend:?}");
+    }
+    for code in &codes {
+        assert!(!legend.iter().any(|t| t.contains(code.as_str())), "code `{code}` in {legend:?}");
+    }
+    // A threshold series: assay, comparison, value and unit.
+    let (_, svg) = run_plot(
+        dir.path(),
+        "depression_mgo_enriched.toml",
+        &["--reps", "100", "--sweep", "selection.threshold=0.70,0.75", "--sweep", "design.n_per_arm=20,40"],
+    );
+    assert_eq!(legend_texts(&parse(&svg)), ["serum < 0.7 mmol/L", "serum < 0.75 mmol/L", "target power 0.8"]);
+    let (_, svg) = run_plot(
+        dir.path(),
+        "depression_mgo_enriched.toml",
+        &[
+            "--reps",
+            "100",
+            "--sweep",
+            "biomarker.type=red_cell",
+            "--sweep",
+            "selection.threshold=1.99",
+            "--sweep",
+            "design.n_per_arm=20,40",
+        ],
+    );
+    assert_eq!(legend_texts(&parse(&svg)), ["red cell < 1.99 mmol/L", "target power 0.8"]);
+}
+
+#[test]
+fn an_interaction_csv_gets_a_panel_per_subgroup_with_one_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, svg) = run_plot(
+        dir.path(),
+        "study_depression_interaction.toml",
+        &["--reps", "100", "--sweep", "design.n_per_arm=100,200"],
+    );
+    let doc = parse(&svg);
+    let panels: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g"))
+        .filter_map(|n| n.attribute("id"))
+        .filter(|id| id.starts_with("panel-"))
+        .collect();
+    let subgroups = ["all", "low_stratum", "other_stratum", "interaction"];
+    assert_eq!(panels, subgroups.map(|s| format!("panel-power-{s}")));
+    let titles: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("panel-title"))
+        .filter_map(|n| n.text().map(String::from))
+        .collect();
+    assert_eq!(titles, ["all enrolled", "low-Mg stratum", "other stratum", "treatment × stratum interaction"]);
+    // Each panel holds the two series, in the same styles; the legend lists them once.
+    for id in &panels {
+        let group = doc.descendants().find(|n| n.attribute("id") == Some(id)).unwrap();
+        let strokes: Vec<&str> = group
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("series") && n.attribute("d").is_some_and(|d| !d.is_empty()))
+            .filter_map(|n| n.attribute("stroke"))
+            .collect();
+        assert_eq!(strokes, [style::PALETTE[0], style::PALETTE[1]], "{id}");
+    }
+    assert_eq!(legend_texts(&doc), ["serum < 0.75 mmol/L", "red cell < 1.99 mmol/L", "target power 0.8"]);
+    assert!(!texts(&doc).iter().any(|t| subgroups[1..3].iter().any(|s| t.contains(s))), "a subgroup's code is shown");
 }

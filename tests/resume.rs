@@ -109,3 +109,61 @@ fn sigkill_never_leaves_a_partial_file() {
         }
     }
 }
+
+/// The first `n` lines of a child's stderr.
+fn first_lines(child: &mut std::process::Child, n: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(child.stderr.as_mut().unwrap());
+    reader.lines().take(n).map(Result::unwrap).collect()
+}
+
+/// `--resume` says that it resumed, from which checkpoint and where, and its long-run note
+/// counts only the participants left (1e11 in all: minutes even at 1 ns per participant).
+#[test]
+fn a_resumed_run_says_from_where_and_estimates_only_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("t.toml"), shipped("textbook.toml")).unwrap();
+    let args = ["run", "t.toml", "-q", "--reps", "10000000", "--set", "design.n_per_arm=5000", "--out", "part.csv"];
+    let spawn = |extra: &[&str]| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("mgtrial"))
+            .current_dir(d)
+            .args(args)
+            .args(extra)
+            .env_remove("RUST_BACKTRACE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn(&[]);
+    let note = first_lines(&mut first, 1).remove(0);
+    assert!(note.starts_with("note: this run simulates 1.000e11 participants over 1 design point(s)"), "{note}");
+    // The note comes before the first batch; an interrupt during it keeps that batch.
+    std::thread::sleep(Duration::from_millis(1000));
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(first.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(first.wait().unwrap().code(), Some(130));
+    let checkpoint = std::fs::read_to_string(d.join("part.csv.checkpoint.toml")).unwrap();
+    let done: u64 = checkpoint.lines().find_map(|l| l.strip_prefix("reps = ")).unwrap().parse().unwrap();
+    assert!(done > 0 && done < 10_000_000, "{done} replicates kept");
+
+    let mut second = spawn(&["--resume"]);
+    let lines = first_lines(&mut second, 2);
+    let (resumed, note) = (&lines[0], &lines[1]);
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(
+        *resumed,
+        format!(
+            "resumed from part.csv.checkpoint.toml: 0 of 1 design point(s) already complete; point 1 continues \
+             after {done} of 10000000 replicates"
+        )
+    );
+    let left = format!("{:.3e}", (10_000_000 - done) as f64 * 10_000.0);
+    assert_ne!(left, "1.000e11", "the kept work shows in the estimate");
+    assert!(
+        note.starts_with(&format!("note: the rest of this run simulates {left} participants over 1 design point(s)")),
+        "{note}"
+    );
+}

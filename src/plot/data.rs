@@ -1,6 +1,8 @@
 //! Reading a CSV written by `mgtrial run` into the lines of a figure: one line per series
 //! (and per value of the other grouping columns), sorted along x, with power's CI band, the
-//! screening cost of each point and the design columns the caption states.
+//! screening cost of each point and the design columns the caption states. Rows of several
+//! subgroups (a stratified trial) go to one panel per subgroup. Legend labels use display
+//! names ("NB rate ratio (Wald)", "red cell < 1.99 mmol/L"), never the CSV's codes.
 
 use super::labels::{self, DesignColumns};
 use super::{PlotError, PlotSpec};
@@ -23,6 +25,10 @@ pub struct Point {
 #[derive(Debug, Clone)]
 pub struct Line {
     pub label: String,
+    /// The line's style: lines of one label share it in every panel.
+    pub style: usize,
+    /// Its panel, an index into [`Data::panels`] (0 when there is one).
+    pub panel: usize,
     pub points: Vec<Point>,
 }
 
@@ -34,6 +40,11 @@ pub struct Data {
     /// is given.
     pub scenario: Option<String>,
     pub design: DesignColumns,
+    /// One panel per subgroup, as (code, display name), when the rows hold several subgroups
+    /// and `subgroup` is not a series column; empty for a single panel.
+    pub panels: Vec<(String, String)>,
+    /// The assay (`assay` column) when every row has the same.
+    pub assay: Option<String>,
 }
 
 impl Data {
@@ -90,13 +101,14 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
     let with_arm = |i: usize| names.iter().enumerate().any(|(j, f)| j != i && f.name == names[i].name);
     let comparison_col = optional("comparison");
     let screened_col = optional("screened_per_enrolled");
+    // A threshold's assay: the `assay` column, else a swept `biomarker.type`.
+    let assay_col = optional("assay").or_else(|| optional("biomarker.type"));
+    let threshold_in_series = series_cols.iter().any(|&c| header[c] == "selection.threshold");
     let records: Vec<csv::StringRecord> =
         reader.records().collect::<Result<_, _>>().map_err(|e| PlotError::Csv(e.to_string()))?;
     if records.is_empty() {
         return Err(PlotError::Empty);
     }
-    // Rows of one point that differ by comparison, analysis or subgroup are lines of their
-    // own, named by whichever of these columns takes more than one value.
     let distinct = |col: Option<usize>| {
         let mut values: Vec<&str> = Vec::new();
         for r in &records {
@@ -106,29 +118,55 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
                 values.push(&r[c]);
             }
         }
-        values.len()
+        values
     };
-    let row_columns: Vec<usize> = [comparison_col, optional("analysis"), optional("subgroup")]
+    let subgroup_col = optional("subgroup");
+    let facets: Vec<(String, String)> = if spec.series.iter().any(|s| s == "subgroup") {
+        Vec::new()
+    } else {
+        match distinct(subgroup_col)[..] {
+            [_] | [] => Vec::new(),
+            ref many => many.iter().map(|g| (g.to_string(), labels::subgroup_name(g))).collect(),
+        }
+    };
+    // Rows of one point that differ by comparison, analysis or subgroup (unless subgroups
+    // have panels of their own) are lines of their own, named by whichever of these columns
+    // takes more than one value.
+    let facet_col = subgroup_col.filter(|_| !facets.is_empty());
+    let row_columns: Vec<usize> = [comparison_col, optional("analysis"), subgroup_col]
         .into_iter()
-        .filter(|&c| distinct(c) > 1)
+        .filter(|&c| c != facet_col && distinct(c).len() > 1)
         .flatten()
         .collect();
+    let display = |c: usize, value: &str| match header[c].as_str() {
+        "analysis" => labels::analysis_name(value),
+        "subgroup" => labels::subgroup_name(value),
+        _ => value.to_string(),
+    };
     let mut lines: Vec<Line> = Vec::new();
+    let mut styles: Vec<String> = Vec::new();
     for (i, r) in records.iter().enumerate() {
         let row = i + 2;
-        let mut label = series_cols
-            .iter()
-            .enumerate()
-            .map(
-                |(k, &c)| {
-                    if header[c] == "series" { r[c].to_string() } else { names[k].with_value(&r[c], with_arm(k)) }
-                },
-            )
-            .collect::<Vec<_>>()
-            .join(", ");
-        for &c in &row_columns {
-            label = if label.is_empty() { r[c].to_string() } else { format!("{label} / {}", &r[c]) };
+        let assay = assay_col.map(|c| &r[c]).filter(|a| labels::assay_name(a).is_some());
+        let mut parts: Vec<String> = Vec::new();
+        for (k, &c) in series_cols.iter().enumerate() {
+            let value = &r[c];
+            let part = match (header[c].as_str(), assay) {
+                ("series", _) => Some(value.to_string()),
+                ("selection.threshold", Some(a)) => labels::threshold_label(a, value),
+                // Said by the threshold's label.
+                ("biomarker.type", Some(_)) if threshold_in_series => None,
+                ("biomarker.type", _) => labels::assay_name(value).map(|(name, _)| name.to_string()),
+                _ => Some(names[k].with_value(value, with_arm(k))),
+            };
+            parts.extend(part);
         }
+        let mut label = parts.join(", ");
+        for &c in &row_columns {
+            let name = display(c, &r[c]);
+            label = if label.is_empty() { name } else { format!("{label} / {name}") };
+        }
+        let panel = facet_col.and_then(|c| facets.iter().position(|(g, _)| g == &r[c])).unwrap_or(0);
         let x = parse_num(&spec.x, &r[ix], row)?;
         let y = parse_num(&spec.y, &r[iy], row)?;
         let band = match band {
@@ -138,9 +176,15 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
         // An empty or unplottable screening cell only takes the screening panel away.
         let screened = screened_col.and_then(|c| parse_num("screened_per_enrolled", &r[c], row).ok());
         let point = Point { x, y, band, screened };
-        match lines.iter_mut().find(|l| l.label == label) {
+        match lines.iter_mut().find(|l| l.label == label && l.panel == panel) {
             Some(l) => l.points.push(point),
-            None => lines.push(Line { label, points: vec![point] }),
+            None => {
+                let style = styles.iter().position(|s| s == &label).unwrap_or_else(|| {
+                    styles.push(label.clone());
+                    styles.len() - 1
+                });
+                lines.push(Line { label, style, panel, points: vec![point] });
+            }
         }
     }
     for l in &mut lines {
@@ -156,7 +200,17 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
         reps: column("reps"),
         seed: column("seed"),
         n_per_arm: column("n_per_arm"),
+        subgroup: column("subgroup"),
+        true_effect: column("true_effect"),
+        estimate_unit: column("estimate_unit"),
+        true_rate_ratio: column("true_rate_ratio"),
+        dropout_rate: column("dropout_rate"),
+        max_effect: column("max_effect"),
     };
     let scenario = optional("scenario").map(|c| records[0][c].to_string()).filter(|s| !s.is_empty());
-    Ok(Data { lines, scenario, design })
+    let assay = match distinct(optional("assay"))[..] {
+        [a] => Some(a.to_string()),
+        _ => None,
+    };
+    Ok(Data { lines, scenario, design, panels: facets, assay })
 }

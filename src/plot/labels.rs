@@ -1,6 +1,8 @@
 //! Human names with units for CSV columns (axis titles and legend entries), and the caption
 //! that states the design behind a figure.
 
+use crate::biomarker::BiomarkerType;
+
 /// A CSV column as a reader of the protocol would name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -130,13 +132,64 @@ pub fn short_number(text: &str) -> String {
     }
 }
 
-/// Name of the test in the `analysis` column.
-fn analysis_name(code: &str) -> String {
-    match code {
-        "ancova" => "ANCOVA".into(),
-        "welch" => "Welch t-test".into(),
-        other => other.replace('_', " "),
-    }
+/// Display name of an `analysis` code (`negbin_wald` -> "NB rate ratio (Wald)"); an unknown
+/// code as written, with spaces for underscores.
+pub fn analysis_name(code: &str) -> String {
+    let name = match code {
+        "ancova" => "ANCOVA",
+        "welch" => "Welch t-test",
+        "negbin_wald" => "NB rate ratio (Wald)",
+        "negbin_lr" => "NB rate ratio (likelihood ratio)",
+        "poisson" => "Poisson rate ratio",
+        "quasi_poisson" => "quasi-Poisson rate ratio",
+        "wilcoxon" => "Wilcoxon-Mann-Whitney",
+        "chi_square" => "responders (chi-square)",
+        "chi_square_yates" => "responders (chi-square, Yates)",
+        "fisher" => "responders (Fisher's exact)",
+        other => return other.replace('_', " "),
+    };
+    name.into()
+}
+
+/// Display name of a `subgroup` code (`low_stratum` -> "low-Mg stratum").
+pub fn subgroup_name(code: &str) -> String {
+    let name = match code {
+        "all" => "all enrolled",
+        "low_stratum" => "low-Mg stratum",
+        "other_stratum" => "other stratum",
+        "interaction" => "treatment × stratum interaction",
+        other => return other.replace('_', " "),
+    };
+    name.into()
+}
+
+/// Display name and unit of an `assay` (`biomarker.type`) code, as series labels write them
+/// ("red cell", "mmol/L"); `None` for an unknown code.
+pub fn assay_name(code: &str) -> Option<(&'static str, &'static str)> {
+    let kind = assay_kind(code)?;
+    let name = match kind {
+        BiomarkerType::SerumTotal => "serum",
+        BiomarkerType::Ionized => "ionized",
+        BiomarkerType::RedCell => "red cell",
+        BiomarkerType::LoadingTest => "loading test",
+    };
+    Some((name, kind.unit()))
+}
+
+/// The assay of an `assay` (`biomarker.type`) code.
+pub fn assay_kind(code: &str) -> Option<BiomarkerType> {
+    Some(match code {
+        "serum_total" => BiomarkerType::SerumTotal,
+        "ionized" => BiomarkerType::Ionized,
+        "red_cell" => BiomarkerType::RedCell,
+        "loading_test" => BiomarkerType::LoadingTest,
+        _ => return None,
+    })
+}
+
+/// Legend text of a selection threshold on an assay: "red cell < 1.99 mmol/L".
+pub fn threshold_label(assay: &str, value: &str) -> Option<String> {
+    assay_name(assay).map(|(name, unit)| format!("{name} < {} {unit}", short_number(value)))
 }
 
 /// The distinct values of a column in order of first appearance.
@@ -159,12 +212,116 @@ pub struct DesignColumns {
     pub reps: Vec<String>,
     pub seed: Vec<String>,
     pub n_per_arm: Vec<String>,
+    /// Columns of the assumed effect and dropout.
+    pub subgroup: Vec<String>,
+    pub true_effect: Vec<String>,
+    pub estimate_unit: Vec<String>,
+    pub true_rate_ratio: Vec<String>,
+    pub dropout_rate: Vec<String>,
+    pub max_effect: Vec<String>,
 }
 
-/// The caption stating the design, e.g. "ANCOVA, two-sided alpha 0.05, 2000 trials per point,
-/// seed 2017; shaded: 95% Wilson CI". Values that differ between rows are given as a range
+/// `v` to 4 significant digits, without trailing zeros (17.983342 -> "17.98").
+pub fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return short_number(&v.to_string());
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    short_number(&format!("{v:.decimals$}"))
+}
+
+/// "5.25" when all are equal, "1.566-7.931" when they differ; cells that are empty or not
+/// numbers are skipped.
+fn number_range(values: &[&str], show: impl Fn(f64) -> String) -> Option<String> {
+    let nums: Vec<f64> = values.iter().filter_map(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite()).collect();
+    let lo = nums.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = nums.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match (nums.is_empty(), show(lo), show(hi)) {
+        (true, ..) => None,
+        (false, a, b) if a == b => Some(a),
+        (false, a, b) => Some(format!("{a}-{b}")),
+    }
+}
+
+/// The assumed effect: "max_effect 17.98, calibrated to 5.25 BDI-II points in observed change
+/// (between arms); true effect among the enrolled 1.566-7.931 BDI-II points", where
+/// `calibration` says how `max_effect` was solved, if it was. The true effect is the first
+/// analysis's, over everyone enrolled (subgroup `all`); a CSV without these columns gives less,
+/// or nothing.
+fn effect_text(cols: &DesignColumns, calibration: Option<&str>) -> Option<String> {
+    fn cell(c: &[String], i: usize) -> &str {
+        c.get(i).map(String::as_str).unwrap_or("")
+    }
+    let primary = cols.analysis.first().map(String::as_str).unwrap_or("");
+    let rows: Vec<usize> = (0..cols.true_effect.len())
+        .filter(|&i| cell(&cols.analysis, i) == primary && matches!(cell(&cols.subgroup, i), "all" | ""))
+        .collect();
+    let unit_of = |units: Vec<&str>| match distinct_str(&units)[..] {
+        [u] if !u.is_empty() => format!(" {u}"),
+        _ => String::new(),
+    };
+    let effect_rows: Vec<usize> = rows.iter().copied().filter(|&i| !cell(&cols.true_effect, i).is_empty()).collect();
+    let true_effect =
+        number_range(&effect_rows.iter().map(|&i| cell(&cols.true_effect, i)).collect::<Vec<_>>(), significant).map(
+            |r| {
+                let unit = unit_of(effect_rows.iter().map(|&i| cell(&cols.estimate_unit, i)).collect());
+                format!("true effect among the enrolled {r}{unit}")
+            },
+        );
+    // max_effect is in the outcome's unit: the estimates' of a Welch or ANCOVA row, or -ln
+    // rate ratio for counts.
+    let scale_unit = if cols.true_rate_ratio.iter().any(|v| !v.is_empty()) {
+        " -ln rate ratio".to_string()
+    } else {
+        let scale_rows =
+            (0..cols.estimate_unit.len()).filter(|&i| matches!(cell(&cols.analysis, i), "ancova" | "welch"));
+        unit_of(scale_rows.map(|i| cell(&cols.estimate_unit, i)).collect())
+    };
+    let max_effect = number_range(&cols.max_effect.iter().map(String::as_str).collect::<Vec<_>>(), significant);
+    let assumed = match (max_effect, calibration) {
+        (Some(m), Some(c)) => Some(format!("max_effect {m}, {c}")),
+        (Some(m), None) => Some(format!("max_effect {m}{scale_unit}")),
+        (None, _) => None,
+    };
+    let parts: Vec<String> = [assumed, true_effect].into_iter().flatten().collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// "dropout 11%", or a range over the points.
+fn dropout_text(cols: &DesignColumns) -> Option<String> {
+    let values: Vec<&str> = cols.dropout_rate.iter().map(String::as_str).collect();
+    let percent = |v: f64| {
+        let p = 100.0 * v;
+        let decimals = if p == 0.0 || p >= 10.0 { 0 } else { 1 };
+        short_number(&format!("{p:.decimals$}"))
+    };
+    number_range(&values, percent).map(|r| format!("dropout {r}%"))
+}
+
+/// The distinct values of `values` in order of first appearance.
+fn distinct_str<'a>(values: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for v in values {
+        if !out.contains(v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The caption stating the design, the assumed effect (`calibration`: how `max_effect` was
+/// solved, if it was) and the dropout, e.g. "ANCOVA, two-sided
+/// alpha 0.05, 2000 trials per point, seed 2017; max_effect 17.98, calibrated to 5.25 BDI-II
+/// points in observed change (between arms); true effect among the enrolled 6.006 BDI-II points;
+/// dropout 11%; shaded: 95% Wilson CI". Values that differ between rows are given as a range
 /// (numbers) or a list.
-pub fn caption(cols: &DesignColumns, x_column: &str, band: bool, screened_note: Option<&str>) -> String {
+pub fn caption(
+    cols: &DesignColumns,
+    x_column: &str,
+    band: bool,
+    screened_note: Option<&str>,
+    calibration: Option<&str>,
+) -> String {
     let mut parts: Vec<String> = Vec::new();
     let analysis: Vec<String> = distinct(&cols.analysis).into_iter().map(analysis_name).collect();
     if !analysis.is_empty() {
@@ -196,7 +353,7 @@ pub fn caption(cols: &DesignColumns, x_column: &str, band: bool, screened_note: 
         _ => parts.push(format!("seeds {}", seeds.join(", "))),
     }
     let mut text = parts.join(", ");
-    let mut notes: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = [effect_text(cols, calibration), dropout_text(cols)].into_iter().flatten().collect();
     if band {
         notes.push("shaded: 95% Wilson CI".into());
     }
@@ -262,16 +419,48 @@ mod tests {
             reps: v(&["2000", "2000"]),
             seed: v(&["2017", "2017"]),
             n_per_arm: v(&["10", "20"]),
+            ..DesignColumns::default()
         };
         assert_eq!(
-            caption(&cols, "design.n_per_arm", true, None),
+            caption(&cols, "design.n_per_arm", true, None, None),
             "ANCOVA, two-sided alpha 0.05, 2000 trials per point, seed 2017; shaded: 95% Wilson CI"
         );
         let cols = DesignColumns { reps: v(&["1000", "5000", "3000"]), n_per_arm: v(&["40", "40"]), ..cols };
         assert_eq!(
-            caption(&cols, "design.duration_weeks", false, None),
+            caption(&cols, "design.duration_weeks", false, None, None),
             "ANCOVA, two-sided alpha 0.05, 40 per arm, 1000-5000 trials per point, seed 2017"
         );
-        assert_eq!(caption(&DesignColumns::default(), "x", false, None), "");
+        assert_eq!(caption(&DesignColumns::default(), "x", false, None, None), "");
+    }
+
+    #[test]
+    fn the_caption_states_the_assumed_effect_and_the_dropout() {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cols = DesignColumns {
+            analysis: v(&["ancova", "ancova", "ancova"]),
+            subgroup: v(&["all", "interaction", "all"]),
+            true_effect: v(&["1.565832", "5.3", "6.005893"]),
+            estimate_unit: v(&["BDI-II points"; 3]),
+            dropout_rate: v(&["0.110200", "0.110200", "0.108"]),
+            max_effect: v(&["17.983342"; 3]),
+            true_rate_ratio: v(&["", "", ""]),
+            ..DesignColumns::default()
+        };
+        let calibrated = "calibrated to 5.25 BDI-II points in observed change (between arms)";
+        assert_eq!(
+            caption(&cols, "x", false, None, Some(calibrated)),
+            "ANCOVA; max_effect 17.98, calibrated to 5.25 BDI-II points in observed change (between arms); true \
+             effect among the enrolled 1.566-6.006 BDI-II points; dropout 11%"
+        );
+        // Without a calibration, max_effect with its unit; under `fixed`, the true effect alone.
+        assert!(caption(&cols, "x", false, None, None).contains("; max_effect 17.98 BDI-II points; true effect"));
+        let fixed = DesignColumns { max_effect: v(&["", "", ""]), dropout_rate: v(&["0.05"; 3]), ..cols };
+        assert!(
+            caption(&fixed, "x", false, None, None)
+                .ends_with("; true effect among the enrolled 1.566-6.006 BDI-II points; dropout 5%")
+        );
+        assert_eq!(analysis_name("negbin_wald"), "NB rate ratio (Wald)");
+        assert_eq!(subgroup_name("low_stratum"), "low-Mg stratum");
+        assert_eq!(threshold_label("red_cell", "1.99").as_deref(), Some("red cell < 1.99 mmol/L"));
     }
 }

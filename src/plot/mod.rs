@@ -3,12 +3,18 @@
 //! cost in a second panel; as SVG ([`render`]) or PNG ([`render_png`]).
 //!
 //! - Title: [`PlotSpec::title`], else the scenario's name from the CSV; `run --plot` passes the
-//!   scenario's `description` ([`study_spec`]).
+//!   scenario's `description` ([`study_spec`]), and `plot` the same from the CSV's provenance
+//!   ([`with_provenance`]).
 //! - Axis titles: human names with units ([`labels::axis_title`]), or the spec's overrides.
-//! - Series: the Okabe-Ito colour-blind-safe palette, with dash patterns and point markers
-//!   cycled so that neighbouring series differ in all three ([`style`]).
+//! - Series: the Okabe-Ito colour-blind-safe palette without its yellow, with dash patterns and
+//!   point markers cycled so that neighbouring series differ in all three ([`style`]); legends
+//!   use display names ([`labels`]).
 //! - Caption: analysis, sidedness, alpha, n per arm (when not on x), replicates per point
-//!   (a range under precision control) and seed, from the CSV's columns.
+//!   (a range under precision control) and seed, the assumed effect (`max_effect`, the true
+//!   effect among the enrolled) and the dropout, from the CSV's columns, with a calibration's
+//!   target from the scenario ([`calibration_note`]).
+//! - Panels: one per subgroup when the rows hold several (a stratified trial's overall,
+//!   within-stratum and interaction rows), sharing one legend.
 //! - Screening panel ([`ScreeningPanel::Auto`]): drawn under the power panel, against the same
 //!   x and with the same series styles, when y is power and `screened_per_enrolled` differs
 //!   between the plotted points; a constant value other than 1 is stated in the caption.
@@ -23,8 +29,10 @@ pub mod svg;
 pub mod text;
 
 use crate::biomarker::BiomarkerType;
+use crate::calibration::Calibration;
 use crate::plan::Plan;
 use crate::scenario::ArmKind;
+use crate::scenario::TargetPopulation;
 use crate::sweep::Study;
 use std::path::Path;
 use thiserror::Error;
@@ -79,6 +87,8 @@ pub struct PlotSpec {
     pub title: Option<String>,
     /// Caption under the figure (default: the design, from the CSV's columns); empty for none.
     pub caption: Option<String>,
+    /// How `max_effect` was solved, for the default caption ([`calibration_note`]).
+    pub calibration: Option<String>,
     /// x-axis title (default: the column's human name with its unit).
     pub x_label: Option<String>,
     /// y-axis title of the main panel (default: the column's human name).
@@ -110,6 +120,7 @@ impl PlotSpec {
             target: Some(0.8),
             title: None,
             caption: None,
+            calibration: None,
             x_label: None,
             y_label: None,
             screening_panel: ScreeningPanel::Auto,
@@ -202,17 +213,34 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
         let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
         svg::y_axis(lo, hi, 6, false)
     };
-    let mut main = svg::Panel::new("panel-power", y_title, y_axis, &data.lines, |p| (p.y, p.band));
-    if !is_power {
-        main.id = "panel-main";
+    let main_id = if is_power { "panel-power" } else { "panel-main" };
+    let mut panels: Vec<svg::Panel> = Vec::new();
+    if data.panels.is_empty() {
+        panels.push(svg::Panel::new(main_id.into(), y_title, y_axis, &data.lines, |p| (p.y, p.band)));
+    } else {
+        // Small multiples: a panel per subgroup, each with that subgroup's lines.
+        for (k, (code, name)) in data.panels.iter().enumerate() {
+            let mut p =
+                svg::Panel::new(format!("{main_id}-{code}"), y_title.clone(), y_axis.clone(), &data.lines, |p| {
+                    (p.y, p.band)
+                });
+            p.keep_only(&data.lines, k);
+            p.title = Some(name.clone());
+            p.share = svg::FACET_SHARE;
+            panels.push(p);
+        }
     }
-    main.target = spec.target.filter(|_| is_power);
-    let mut panels = vec![main];
+    for p in &mut panels {
+        p.target = spec.target.filter(|_| is_power);
+    }
     if show_screening && let Some((lo, hi)) = screening {
         let axis = svg::y_axis(lo, hi, 4, true);
-        let mut p = svg::Panel::new("panel-screening", axis_title("screened_per_enrolled"), axis, &data.lines, |p| {
-            (p.screened.unwrap_or(f64::NAN), None)
-        });
+        let mut p =
+            svg::Panel::new("panel-screening".into(), axis_title("screened_per_enrolled"), axis, &data.lines, |p| {
+                (p.screened.unwrap_or(f64::NAN), None)
+            });
+        // A point's screening is the same in every subgroup: the first panel's lines show it.
+        p.keep_only(&data.lines, 0);
         p.share = svg::SCREENING_SHARE;
         panels.push(p);
     }
@@ -224,8 +252,16 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     };
     let band = is_power && data.lines.iter().any(|l| l.points.len() > 1);
     let title = spec.title.clone().or_else(|| data.scenario.clone()).unwrap_or_else(|| "mgtrial".into());
-    let caption = spec.caption.clone().unwrap_or_else(|| labels::caption(&data.design, &spec.x, band, note.as_deref()));
-    let x_title = spec.x_label.clone().unwrap_or_else(|| axis_title(&spec.x));
+    let caption = spec
+        .caption
+        .clone()
+        .unwrap_or_else(|| labels::caption(&data.design, &spec.x, band, note.as_deref(), spec.calibration.as_deref()));
+    // A threshold on one assay is titled by the assay and its unit, as `run --plot` does.
+    let threshold_title = match (spec.x.as_str(), data.assay.as_deref().and_then(labels::assay_kind)) {
+        ("selection.threshold", Some(k)) => Some(format!("{} threshold ({})", assay_name(k), k.unit())),
+        _ => None,
+    };
+    let x_title = spec.x_label.clone().or(threshold_title).unwrap_or_else(|| axis_title(&spec.x));
     let x_integer = data.lines.iter().all(|l| l.points.iter().all(|p| p.x.fract() == 0.0));
     let target_label = panels[0].target.map(|t| format!("target power {}", labels::short_number(&t.to_string())));
     let figure = svg::Figure {
@@ -310,9 +346,48 @@ pub fn study_spec(study: &Study, plans: &[Plan]) -> Option<PlotSpec> {
     Some(PlotSpec {
         series,
         title: (!description.is_empty()).then(|| description.to_string()),
+        calibration: first.calibration.as_ref().map(calibration_note),
         x_label,
         ..PlotSpec::new(x)
     })
+}
+
+/// `spec` with what `run --plot` takes from the scenario, read from the provenance record
+/// written beside the CSV when every row comes from the record's scenario (its
+/// `scenario_sha256`): the title, if `spec` has none (the scenario's `description`; without
+/// one the title stays the scenario's name, from the CSV), and the calibration's note.
+pub fn with_provenance(spec: PlotSpec, csv_text: &str, record: &crate::provenance::Provenance) -> PlotSpec {
+    let same_scenario = || {
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let Some(column) = reader.headers().ok().and_then(|h| h.iter().position(|h| h == "scenario_sha256")) else {
+            return false;
+        };
+        let mut rows = reader.records().peekable();
+        rows.peek().is_some() && rows.all(|r| r.is_ok_and(|r| r.get(column) == Some(record.scenario_sha256.as_str())))
+    };
+    if !same_scenario() {
+        return spec;
+    }
+    let description = toml::from_str::<toml::Table>(&record.scenario)
+        .ok()
+        .and_then(|t| t.get("description").and_then(|d| d.as_str()).map(|d| d.trim().to_string()))
+        .filter(|d| !d.is_empty());
+    PlotSpec {
+        title: spec.title.or(description),
+        calibration: spec.calibration.or_else(|| record.calibration.as_ref().map(calibration_note)),
+        ..spec
+    }
+}
+
+/// How a calibration solved `max_effect`, for a caption: "calibrated to 5.25 BDI-II points in
+/// observed change (between arms)". The one place figures read a calibration.
+pub fn calibration_note(c: &Calibration) -> String {
+    let among = match c.among {
+        TargetPopulation::Enrolled => "among the enrolled",
+        TargetPopulation::Deficient => "among the truly deficient enrolled",
+        TargetPopulation::ObservedChange => "in observed change (between arms)",
+    };
+    format!("calibrated to {} {} {among}", labels::significant(c.target_effect), c.unit)
 }
 
 /// Provenance of a figure: the program, its version and the command line that made it (the

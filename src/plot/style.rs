@@ -1,25 +1,26 @@
 //! How series look: a colour-blind-safe palette, dash patterns and point markers, cycled so that
-//! no two of the first 32 series share both colour and dash.
+//! no two of the first 28 series share both colour and dash.
 
 /// The Okabe-Ito palette (Okabe M, Ito K. Color Universal Design (CUD): how to make figures and
 /// presentations that are friendly to colorblind people. 2008, jfly.uni-koeln.de/color/),
-/// distinguishable under the common colour-vision deficiencies. Ordered for a white background:
-/// the saturated hues first, black after them, and yellow (#F0E442, the weakest on white) last.
-pub const PALETTE: [&str; 8] = [
-    "#E69F00", // orange
-    "#56B4E9", // sky blue
-    "#009E73", // bluish green
+/// distinguishable under the common colour-vision deficiencies, without its yellow (#F0E442),
+/// too faint for a line on white. Ordered so that the first two are the pair most distinct
+/// under every deficiency, and orange and vermillion, the two closest hues, are never
+/// neighbours (nor both among the first five).
+pub const PALETTE: [&str; 7] = [
     "#0072B2", // blue
-    "#D55E00", // vermillion
+    "#E69F00", // orange
+    "#009E73", // bluish green
     "#CC79A7", // reddish purple
+    "#56B4E9", // sky blue
+    "#D55E00", // vermillion
     "#000000", // black
-    "#F0E442", // yellow
 ];
 
 /// Stroke dash patterns (`stroke-dasharray`, in px at a 2.5 px line): solid, dashed, dotted and
-/// dash-dot. Series `i` takes pattern `(i + i / 8) % 4`: consecutive series differ in both colour
-/// and dash, and when the palette starts over the dash cycle shifts, so a (colour, dash) pair
-/// comes back only after 32 series.
+/// dash-dot. Series `i` takes colour `i % 7` and pattern `i % 4`: consecutive series differ in
+/// both, and as 7 and 4 have no common factor a (colour, dash) pair comes back only after
+/// 7 x 4 = 28 series.
 pub const DASHES: [&str; 4] = ["none", "10 5", "2.5 4", "12 4 2.5 4"];
 
 /// Point markers, cycled after the dashes.
@@ -61,7 +62,7 @@ pub struct SeriesStyle {
 pub fn series_style(i: usize) -> SeriesStyle {
     SeriesStyle {
         colour: PALETTE[i % PALETTE.len()],
-        dash: DASHES[(i + i / PALETTE.len()) % DASHES.len()],
+        dash: DASHES[i % DASHES.len()],
         marker: MARKERS[i % MARKERS.len()],
     }
 }
@@ -140,10 +141,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colour_and_dash_pairs_do_not_repeat_within_32_series() {
+    fn colour_and_dash_pairs_do_not_repeat_within_28_series() {
         let pairs: std::collections::BTreeSet<(&str, &str)> =
-            (0..32).map(series_style).map(|s| (s.colour, s.dash)).collect();
-        assert_eq!(pairs.len(), 32);
+            (0..28).map(series_style).map(|s| (s.colour, s.dash)).collect();
+        assert_eq!(pairs.len(), 28);
         for i in 1..32 {
             let (a, b) = (series_style(i - 1), series_style(i));
             assert!(a.colour != b.colour && a.dash != b.dash && a.marker != b.marker, "series {i}");

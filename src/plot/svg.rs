@@ -15,6 +15,9 @@ const AXIS_TITLE_SIZE: f64 = 20.0;
 const TICK_SIZE: f64 = 16.0;
 const LEGEND_SIZE: f64 = 16.0;
 const CAPTION_SIZE: f64 = 16.0;
+const PANEL_TITLE_SIZE: f64 = 18.0;
+/// Height reserved over a panel for its title, px.
+const PANEL_TITLE_H: f64 = PANEL_TITLE_SIZE * 1.3 + 12.0;
 /// Line heights as a multiple of the font size.
 const LEADING: f64 = 1.3;
 /// Outer margin, px.
@@ -113,10 +116,15 @@ pub fn power_axis() -> Axis {
 /// A point as a panel draws it: x, y and the CI band (power only).
 pub type PanelPoint = (f64, f64, Option<(f64, f64)>);
 
+/// Height of a subgroup's panel relative to a lone power panel.
+pub const FACET_SHARE: f64 = 0.55;
+
 /// One panel: a y axis and, for each line of the figure, its points in this panel.
 pub struct Panel {
-    /// `id` of the panel's group (`panel-power`, `panel-screening`).
-    pub id: &'static str,
+    /// `id` of the panel's group (`panel-power`, `panel-screening`, `panel-power-low_stratum`).
+    pub id: String,
+    /// Title over the panel (a subgroup's name).
+    pub title: Option<String>,
     pub y_title: String,
     pub y: Axis,
     /// Per line: (x, y, CI band).
@@ -128,7 +136,7 @@ pub struct Panel {
 
 impl Panel {
     pub fn new(
-        id: &'static str,
+        id: String,
         y_title: String,
         y: Axis,
         lines: &[Line],
@@ -146,7 +154,16 @@ impl Panel {
                     .collect()
             })
             .collect();
-        Panel { id, y_title, y, lines, target: None, share: 1.0 }
+        Panel { id, title: None, y_title, y, lines, target: None, share: 1.0 }
+    }
+
+    /// Leaves out the points of every line not in panel `panel` of the data.
+    pub fn keep_only(&mut self, lines: &[Line], panel: usize) {
+        for (points, line) in self.lines.iter_mut().zip(lines) {
+            if line.panel != panel {
+                points.clear();
+            }
+        }
     }
 }
 
@@ -208,26 +225,21 @@ fn text_el(out: &mut String, x: f64, y: f64, size: f64, anchor: &str, extra: &st
 /// The figure's SVG text.
 pub fn draw(fig: &Figure) -> String {
     let w = fig.width;
-    let styles: Vec<SeriesStyle> = (0..fig.data.lines.len()).map(style::series_style).collect();
+    let styles: Vec<SeriesStyle> = fig.data.lines.iter().map(|l| style::series_style(l.style)).collect();
 
-    // Legend entries: wrapped label, style (None for the target line).
+    // Legend entries, one per style (a label in several panels is listed once): wrapped
+    // label, style (None for the target line).
     let legend_max = (w * LEGEND_MAX_SHARE).max(120.0);
-    let mut legend: Vec<(Vec<String>, Option<SeriesStyle>)> = fig
-        .data
-        .lines
-        .iter()
-        .zip(&styles)
-        .map(|(l, s)| {
-            (
-                text::wrap_balanced(
-                    if l.label.is_empty() { &fig.panels[0].y_title } else { &l.label },
-                    LEGEND_SIZE,
-                    legend_max,
-                ),
-                Some(*s),
-            )
-        })
-        .collect();
+    let mut listed: Vec<usize> = Vec::new();
+    let mut legend: Vec<(Vec<String>, Option<SeriesStyle>)> = Vec::new();
+    for (l, s) in fig.data.lines.iter().zip(&styles) {
+        if listed.contains(&l.style) {
+            continue;
+        }
+        listed.push(l.style);
+        let label = if l.label.is_empty() { &fig.panels[0].y_title } else { &l.label };
+        legend.push((text::wrap_balanced(label, LEGEND_SIZE, legend_max), Some(*s)));
+    }
     if let Some(t) = &fig.target_label {
         legend.push((text::wrap(t, LEGEND_SIZE, legend_max), None));
     }
@@ -260,7 +272,8 @@ pub fn draw(fig: &Figure) -> String {
         if caption_lines.is_empty() { 0.0 } else { 16.0 + caption_lines.len() as f64 * CAPTION_SIZE * LEADING };
     let top = MARGIN + title_h + 18.0;
     let n = fig.panels.len();
-    let fixed = top + (n - 1) as f64 * gap_between + ticks_h + x_title_h + caption_h + MARGIN;
+    let titles_h: f64 = fig.panels.iter().filter(|p| p.title.is_some()).map(|_| PANEL_TITLE_H).sum();
+    let fixed = top + (n - 1) as f64 * gap_between + titles_h + ticks_h + x_title_h + caption_h + MARGIN;
     let shares: f64 = fig.panels.iter().map(|p| p.share).sum();
     let h = match fig.height {
         Some(h) => h,
@@ -288,6 +301,11 @@ pub fn draw(fig: &Figure) -> String {
     let mut y0 = top;
     let mut last_bottom = top;
     for (pi, panel) in fig.panels.iter().enumerate() {
+        if let Some(title) = &panel.title {
+            y0 += PANEL_TITLE_H;
+            let extra = format!(" class=\"panel-title\" font-weight=\"bold\" data-panel=\"{}\"", panel.id);
+            text_el(&mut out, plot_left, y0 - 10.0, PANEL_TITLE_SIZE, "start", &extra, std::slice::from_ref(title));
+        }
         let ph = unit * panel.share;
         let (py0, py1) = (y0, y0 + ph);
         let sx = |x: f64| plot_left + (x - x_axis.lo) / (x_axis.hi - x_axis.lo) * plot_w;
