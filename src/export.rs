@@ -50,11 +50,12 @@ pub const COLUMNS: [&str; 39] = [
 
 /// Columns after `scenario_sha256`, added later, so that the columns before keep their
 /// places: the assumed effect and the screening assay (see [`ComparisonSummary`]).
-pub const LATER_COLUMNS: [&str; 2] = ["max_effect", "assay"];
+pub const LATER_COLUMNS: [&str; 4] = ["max_effect", "assay", "stratum_enrolled_active", "stratum_enrolled_placebo"];
 
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
-    vec![optional(r.max_effect), r.assay.clone()]
+    let (active, placebo) = r.stratum_enrolled.unzip();
+    vec![optional(r.max_effect), r.assay.clone(), optional(active), optional(placebo)]
 }
 
 /// Six decimals, and never "-0.000000". A non-finite value (which validation is there to
@@ -240,7 +241,9 @@ pub fn study_table(study: &Study, outcomes: &[PointOutcome]) -> String {
         } else if r.subgroup == "all" {
             format!("{} {}", r.comparison, r.analysis)
         } else {
-            format!("{} {} {}", r.comparison, r.analysis, r.subgroup)
+            // A stratum's row names the stratum's own mean size.
+            let sizes = r.stratum_enrolled.map_or(String::new(), |(a, p)| format!(" (n {a:.1} + {p:.1})"));
+            format!("{} {} {}{sizes}", r.comparison, r.analysis, r.subgroup)
         }
     };
     let name_width = rows().map(|r| name(r).chars().count()).max().unwrap_or(16).max(16);
@@ -297,16 +300,15 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
         previous = Some(r.comparison.as_str());
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
         let who = if r.subgroup == "all" { String::new() } else { format!(" | {}", r.subgroup.replace('_', " ")) };
+        // A stratum's row is headed by the stratum's own mean size, not the arms'.
+        let sizes = match r.stratum_enrolled {
+            Some((a, p)) => format!("{a:.1} + {p:.1} enrolled in the stratum (mean)"),
+            None if r.subgroup == "interaction" => "strata as in the rows above".to_string(),
+            None => arm_sizes(r.n_active, r.n_placebo),
+        };
         out += &format!(
-            "{} | {} vs placebo{who} | {} ({}-sided, alpha {}) | n {} | {} trials, seed {}\n",
-            r.scenario,
-            r.comparison,
-            r.analysis,
-            r.sided,
-            r.alpha,
-            arm_sizes(r.n_active, r.n_placebo),
-            r.reps,
-            r.seed
+            "{} | {} vs placebo{who} | {} ({}-sided, alpha {}) | n {sizes} | {} trials, seed {}\n",
+            r.scenario, r.comparison, r.analysis, r.sided, r.alpha, r.reps, r.seed
         );
         out += &format!(
             "  power            {:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",

@@ -100,6 +100,8 @@ pub struct ComparisonSummary {
     /// `response.max_effect` (outcome units; counts: `-ln` rate ratio), given or solved by a
     /// calibration; `None` under `response.model = "fixed"`.
     pub max_effect: Option<f64>,
+    /// Stratum rows: the mean number enrolled in the row's stratum, active and placebo arm.
+    pub stratum_enrolled: Option<(f64, f64)>,
     /// The screening assay (`biomarker.type`: `serum_total`, `ionized`, `red_cell`,
     /// `loading_test`).
     pub assay: String,
@@ -243,6 +245,13 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 risk_ratio: ratio(totals.responders_active, totals.analysed_active)
                     .zip(ratio(totals.responders_placebo, totals.analysed_placebo))
                     .and_then(|(a, p)| ratio(a, p)),
+                stratum_enrolled: match slot.subgroup {
+                    Subgroup::LowStratum | Subgroup::OtherStratum => arm
+                        .in_subgroup(slot.subgroup)
+                        .zip(placebo.in_subgroup(slot.subgroup))
+                        .map(|((a, _, _), (p, _, _))| (a / reps, p / reps)),
+                    _ => None,
+                },
                 max_effect: (s.response.model == crate::scenario::ResponseModel::Repletion)
                     .then_some(plan.response.max_effect),
                 assay: plan.assay.kind.label().to_string(),

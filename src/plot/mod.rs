@@ -32,7 +32,6 @@ use crate::biomarker::BiomarkerType;
 use crate::calibration::Calibration;
 use crate::plan::Plan;
 use crate::scenario::ArmKind;
-use crate::scenario::TargetPopulation;
 use crate::sweep::Study;
 use std::path::Path;
 use thiserror::Error;
@@ -382,12 +381,9 @@ pub fn with_provenance(spec: PlotSpec, csv_text: &str, record: &crate::provenanc
 /// How a calibration solved `max_effect`, for a caption: "calibrated to 5.25 BDI-II points in
 /// observed change (between arms)". The one place figures read a calibration.
 pub fn calibration_note(c: &Calibration) -> String {
-    let among = match c.among {
-        TargetPopulation::Enrolled => "among the enrolled",
-        TargetPopulation::Deficient => "among the truly deficient enrolled",
-        TargetPopulation::ObservedChange => "in observed change (between arms)",
-    };
-    format!("calibrated to {} {} {among}", labels::significant(c.target_effect), c.unit)
+    // The published design without where it was written ("(... as written)").
+    let design = c.design.split(" (").next().unwrap_or(&c.design);
+    format!("calibrated to {} in the published design ({design})", c.target.describe(&c.unit))
 }
 
 /// Provenance of a figure: the program, its version and the command line that made it (the
