@@ -382,3 +382,47 @@ fn a_count_calibration_reproduces_the_published_falls() {
     let target = (1.0 - 0.416) / (1.0 - 0.158);
     assert!((ratio - target).abs() < 4.0 * se, "ratio {ratio} vs {target} (SE {se})");
 }
+
+/// Published responder shares calibrate too: the engine then reproduces their difference
+/// within the Monte Carlo error of the run and of the calibration's own simulation.
+#[test]
+fn a_responder_calibration_reproduces_the_published_difference() {
+    let text = MIGRAINE.replace(
+        "max_rate_ratio = 0.5\n",
+        "[response.calibration]\nactive_responder_percent = 45.0\nplacebo_responder_percent = 25.0\n",
+    ) + "[analysis]\nsecondary = [\"chi_square\"]\n";
+    let rows = common::simulate_all(&text, &["design.reps=4000"]);
+    let r = rows.iter().find(|r| r.analysis == "chi_square").unwrap();
+    let difference = 100.0 * (r.responders_active.unwrap() - r.responders_placebo.unwrap());
+    // Pooled shares over 4000 trials of 50 + 50 (dropout 10%) and the calibration's 20,000 of
+    // 30 + 30: binomial SEs of each difference, in percentage points.
+    let se = |n: f64| 100.0 * (0.45 * 0.55 / n + 0.25 * 0.75 / n).sqrt();
+    let total = se(4000.0 * 45.0).hypot(se(20000.0 * 27.0));
+    assert!((difference - 20.0).abs() < 4.0 * total, "difference {difference} vs 20 (SE {total})");
+    let (out, _) = {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "r.toml", &text);
+        run_in(dir.path(), &["run", &file, "--reps", "50"], 0)
+    };
+    assert!(
+        out.contains("45% responders on treatment and 25% on placebo") && out.contains("placebo responders there"),
+        "{out}"
+    );
+}
+
+/// A stratum's rows are headed by its own mean size, not the arms'.
+#[test]
+fn stratum_rows_show_the_stratum_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = DEPRESSION.replace("mode = \"enrich\"", "mode = \"stratify\"");
+    let file = write(dir.path(), "s.toml", &text);
+    let (out, _) = run_in(dir.path(), &["run", &file, "--reps", "200"], 0);
+    let low = out.lines().find(|l| l.contains("| low stratum |")).unwrap();
+    let n = low.split("| n ").nth(1).unwrap().split(" enrolled in the stratum").next().unwrap();
+    let (a, p): (f64, f64) = {
+        let mut it = n.split(" + ").map(|v| v.parse::<f64>().unwrap());
+        (it.next().unwrap(), it.next().unwrap())
+    };
+    // About a fifth are read below 0.76 of 40 per arm: far from the arm's 40.
+    assert!(a > 3.0 && a < 20.0 && p > 3.0 && p < 20.0, "{low}");
+}
