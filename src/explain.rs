@@ -62,13 +62,14 @@ fn provenance_notes(plan: &Plan) -> String {
         _ if plan.count.is_some() => {
             let (m, _) = plan.count.as_ref().expect("a count outcome");
             out += &format!(
-                "# outcome: counts of {} (defaults of `{}` for fields not given); person rate ~ Gamma(theta \
-                 {:.4}, mean {:.4} per 4 weeks); baseline SD {:.4}\n",
+                "# outcome: counts of {}, every field given; person rate ~ Gamma(theta {:.4}, mean {:.4} per 4 \
+                 weeks); baseline SD {:.4}; placebo rate ratio {:.4} (a fall of {:.2}% in the mean count)\n",
                 m.kind.label().replace('_', " "),
-                m.kind.label(),
                 m.theta,
                 m.mean_rate_per_4_weeks,
-                m.baseline_sd()
+                m.baseline_sd(),
+                m.placebo_rate_ratio,
+                m.reduction_percent(m.placebo_rate_ratio)
             )
         }
         Some(p) if plan.scale_overridden.is_empty() => {
