@@ -115,7 +115,7 @@ impl Calibration {
     /// One line for headers: what was calibrated, on which design.
     pub fn headline(&self) -> String {
         let mut line = format!(
-            "effect calibrated to {} in arm {}, on the published design: {}",
+            "effect: calibrated to {} in arm {}, on the published design: {}",
             self.target.describe(&self.unit),
             self.arm,
             self.design

@@ -23,6 +23,7 @@ pub fn resolved_text(plan: &Plan) -> String {
     let resolved = resolved_scenario(plan);
     let mut table = toml::Table::try_from(&resolved).expect("a scenario serializes");
     crate::inert::remove_inert(&mut table, &resolved);
+    table.retain(|_, v| v.as_table().is_none_or(|t| !t.is_empty()));
     toml::to_string_pretty(&table).expect("a table serializes")
 }
 
@@ -95,7 +96,12 @@ fn provenance_notes(plan: &Plan) -> String {
             "# calibration: {solved} solved (by {}{}) so that the published design reproduces {}\n#   published \
              design: {}\n",
             c.method,
-            c.max_effect_mc_se.map_or(String::new(), |se| format!("; Monte Carlo SE {se:.4} of max_effect")),
+            c.max_effect_mc_se.map_or(String::new(), |se| if plan.count.is_some() {
+                // Delta method: SE of exp(-b) is exp(-b) SE(b).
+                format!("; Monte Carlo SE {:.4} of max_rate_ratio", (-c.max_effect).exp() * se)
+            } else {
+                format!("; Monte Carlo SE {se:.4} of max_effect")
+            }),
             c.target.describe(&c.unit),
             c.design
         );

@@ -356,8 +356,13 @@ impl Plan {
                             "arm {name} gives an expected benefit of {effect:.4} {} among the enrolled, {standardized:.2} \
                              SDs of the observed change ({sd:.4}), beyond the {} SD the literature has seen (pooled SMD of \
                              Mg in depression 0.92, upper 95% limit 1.44 [Moabedi23]; MgT on cognition d 0.91 [Liu16]); \
-                             check the unit (max_effect is outcome units per ref_deficit_mmol_per_l repleted); {beyond}",
+                             check the unit ({}); {beyond}",
                             self.scale.unit,
+                            if field == "response.delta" {
+                                "delta is the benefit of every treated participant, in outcome units"
+                            } else {
+                                "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
+                            },
                             crate::validate::MAX_STANDARDIZED_EFFECT
                         ),
                     ));

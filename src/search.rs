@@ -14,7 +14,6 @@
 //! it states the power at the best end of the range, and `sample-size` exits 1 (as grep does
 //! when nothing matches) after writing its output.
 
-use crate::calibration::Calibration;
 use crate::engine::{PRECISION_BATCH, PointResults, Runner, check_precision, next_batch_end};
 use crate::error::ScenarioError;
 use crate::explain::ClosedForm;
@@ -177,19 +176,21 @@ pub struct SearchResult {
     pub grid_reps_estimate: Option<u64>,
 }
 
-/// The plan of the design point with the solved field set to `value`.
-/// A calibration of the design point holds at every evaluation.
+/// The plan of the design point with the solved field set to `value`, calibrated as a
+/// `--set` of that value would be ([`crate::study::calibration_at`]: a design field keeps the
+/// point's calibration, a field of the biology re-solves it).
 fn plan_at(
     source: &Source,
     overrides: &[Override],
     spec: &SearchSpec,
     value: f64,
-    calibration: Option<&Calibration>,
+    memo: &mut crate::study::CalibrationMemo,
 ) -> Result<Plan, ScenarioError> {
     let mut o = overrides.to_vec();
     o.push(Override { path: spec.path.clone(), value: spec.value(value) });
     let context = format!("during the search at {}={}", spec.path, display_value(&spec.value(value)));
-    plan_with(source, &o, Some(&context), calibration)
+    let calibration = crate::study::calibration_at(source, &o, Some(&context), memo)?;
+    plan_with(source, &o, Some(&context), calibration.as_ref())
 }
 
 /// Smallest power over the comparisons (primary analysis, everyone): (rejections, replicates).
@@ -244,6 +245,7 @@ pub fn search(
     // Every evaluated value keeps its plan and replicates: later refinement extends them.
     let mut cache: Vec<(Plan, PointResults)> = Vec::new();
     let mut evaluations: Vec<Evaluation> = Vec::new();
+    let memo = std::cell::RefCell::new(crate::study::CalibrationMemo::new());
     let eval = |v: f64,
                 cache: &mut Vec<(Plan, PointResults)>,
                 evaluations: &mut Vec<Evaluation>|
@@ -252,7 +254,7 @@ pub fn search(
         if let Some(e) = evaluations.iter().find(|e| e.value == v) {
             return Ok(e.passes);
         }
-        let p = plan_at(source, overrides, spec, v, plan.calibration.as_ref())?;
+        let p = plan_at(source, overrides, spec, v, &mut memo.borrow_mut())?;
         let mut results = PointResults::new(&p);
         let e = decide(runner, &p, &mut results, spec, v);
         let passes = e.passes;

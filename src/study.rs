@@ -19,13 +19,21 @@ pub const CALIBRATION_FIELDS: [&str; 3] = ["response.calibration", "response.max
 /// `[response.calibration.published_design]` pins it.
 const BIOLOGY_SECTIONS: [&str; 3] = ["population", "bioavailability", "response"];
 
-/// The overrides among `overrides` that apply to the published design: those of the biology.
+/// Sizes, which a calibration does not depend on (a simulated one takes its own), but which a
+/// file may leave to `--set`: they reach the published design so that it is complete.
+fn is_size(path: &str) -> bool {
+    let keys: Vec<&str> = path.split('.').collect();
+    matches!(keys.as_slice(), ["design", "n_per_arm" | "reps"] | ["arms", _, "n" | "allocation"])
+}
+
+/// The overrides among `overrides` that apply to the published design: those of the biology
+/// (and the sizes).
 fn biology_overrides(source: &Source, overrides: &[Override]) -> Vec<Override> {
     overrides
         .iter()
         .filter(|o| {
             let path = source.canonical_path(overrides, &o.path);
-            BIOLOGY_SECTIONS.iter().any(|s| crate::sweep::same_field(s, &path))
+            BIOLOGY_SECTIONS.iter().any(|s| crate::sweep::same_field(s, &path)) || is_size(&path)
         })
         .cloned()
         .collect()
@@ -56,7 +64,10 @@ pub fn calibration_at(
     memo: &mut CalibrationMemo,
 ) -> Result<Option<Calibration>, ScenarioError> {
     let Some(published) = published_overrides(source, overrides, point)? else { return Ok(None) };
-    if let Some((_, c)) = memo.iter().find(|(o, _)| *o == published) {
+    // Sizes do not change a calibration: designs that differ only in them share one.
+    let key: Vec<Override> =
+        published.iter().filter(|o| !is_size(&source.canonical_path(overrides, &o.path))).cloned().collect();
+    if let Some((_, c)) = memo.iter().find(|(o, _)| *o == key) {
         return Ok(c.clone());
     }
     let context = format!(
@@ -83,7 +94,7 @@ pub fn calibration_at(
             });
         }
     };
-    memo.push((published, solved.clone()));
+    memo.push((key, solved.clone()));
     Ok(solved)
 }
 

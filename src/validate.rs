@@ -413,17 +413,24 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
     outcome_sd("outcome.baseline_sd", out.baseline_sd)?;
     outcome_value("outcome.natural_improvement", out.natural_change)?;
     outcome_value("outcome.placebo_improvement", out.placebo_response)?;
+    // The published placebo effects are standardized by the scores' SD; without a preset or a
+    // baseline SD (which then reaches no output) the SD of the change stands in.
     let (lo, hi) = PLACEBO_IMPROVEMENT_SD_RANGE;
+    let (sd, of) = if o.scale.is_some() || o.baseline_sd.is_some() {
+        (out.baseline_sd, "baseline SDs")
+    } else {
+        (out.change_sd, "SDs of the true change")
+    };
     literature_range(
         s,
         "outcome.placebo_improvement",
         out.improvement(out.placebo_response),
-        lo * out.baseline_sd,
-        hi * out.baseline_sd,
+        lo * sd,
+        hi * sd,
         &format!(
-            "{} (that is {lo} to {hi} baseline SDs of {}: placebo pre-post effects reach d 1.69 overall and 1.85 \
+            "{} (that is {lo} to {hi} {of} of {sd}: placebo pre-post effects reach d 1.69 overall and 1.85 \
              clinician-rated [Rief09]; wait-list change d 0.5 [Rutherford12])",
-            out.unit, out.baseline_sd
+            out.unit
         ),
     )?;
     outcome_sd("outcome.change_sd", out.change_sd)?;
@@ -444,17 +451,26 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
     // Without a preset the baseline's level and spread are given wherever they reach an output.
     if o.scale.is_none() {
         let level = crate::inert::baseline_level_matters(s);
-        for (name, given, needed) in [
-            ("baseline_mean", o.baseline_mean.is_some(), level),
-            ("baseline_sd", o.baseline_sd.is_some(), level || out.reliability < 1.0),
+        for (name, given, needed, why) in [
+            (
+                "baseline_mean",
+                o.baseline_mean.is_some(),
+                level,
+                "ANCOVA, a responder rule, or a bounded or rounded scale",
+            ),
+            (
+                "baseline_sd",
+                o.baseline_sd.is_some(),
+                level || out.reliability < 1.0,
+                "ANCOVA, a responder rule, a bounded or rounded scale, or measurement error (reliability below 1)",
+            ),
         ] {
             check(
                 given || !needed,
                 format!("outcome.{name}"),
                 format!(
-                    "the outcome has no preset and does not give {name}, which this design needs (ANCOVA, a \
-                     responder rule, a bounded or rounded scale, or measurement error): give it, or name a preset \
-                     with outcome.scale ({})",
+                    "the outcome has no preset and does not give {name}, which this design needs ({why}): give it, \
+                     or name a preset with outcome.scale ({})",
                     crate::scales::preset_names()
                 ),
             )?;
