@@ -156,7 +156,7 @@ fn set_on_a_field_the_sweep_grid_sets_is_an_error_naming_the_grid() {
     assert!(e.contains("--set design.n_per_arm=60") && e.contains("grid") && e.contains("--sweep"), "{e}");
     // The same for a field a series sets, spelled by arm index or name.
     let (_, e) = run_in(dir.path(), &["run", &file, "--set", "selection.threshold=0.7"], 2);
-    assert!(e.contains("series \"serum < 0.80\""), "{e}");
+    assert!(e.contains("series \"serum < 0.80 mmol/L\""), "{e}");
     let (_, e) = run_in(
         dir.path(),
         &["run", &path("sweep_formulation_dose.toml"), "--set", "arms.1.formulation=\"citrate\""],
