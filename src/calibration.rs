@@ -92,9 +92,14 @@ pub struct Calibration {
     pub arm: String,
     /// The solved `response.max_effect` (on counts `-ln response.max_rate_ratio`).
     pub max_effect: f64,
-    /// The outcome's unit and direction it is expressed in.
+    /// The published outcome's unit and direction it is expressed in, its baseline SD (for a
+    /// transfer to another scale) and whether it counts events.
     pub unit: String,
     pub direction: Direction,
+    #[serde(default)]
+    pub baseline_sd: f64,
+    #[serde(default)]
+    pub counts: bool,
     /// "quadrature", or "seeded simulation of N trials".
     pub method: String,
     /// Monte Carlo SE of the solved value (seeded simulation only): the SE of the simulated
@@ -477,6 +482,8 @@ pub fn solve(plan: &Plan, design: String, published_design: PublishedDesign) -> 
         max_effect,
         unit: plan.scale.unit.clone(),
         direction: plan.scale.direction,
+        baseline_sd: plan.scale.baseline_sd,
+        counts: plan.count.is_some(),
         method,
         max_effect_mc_se,
         design,
@@ -641,7 +648,28 @@ pub fn published_scenario(s: &crate::scenario::Scenario) -> crate::scenario::Sce
     if let Some(w) = d.duration_weeks {
         out.design.duration_weeks = w;
     }
+    if let Some(o) = &d.outcome {
+        out.outcome = o.clone();
+    }
     out
+}
+
+/// The calibrated `max_effect` in the units of a design measured on `scale` (`counts`: a
+/// count outcome): as solved on the same scale or between counts (a rate ratio has no unit);
+/// from one rating scale to another at equal standardized effect, `max_effect * sd / sd_published`
+/// with the scales' baseline SDs (the usual assumption of a standardized mean difference, as in
+/// the meta-analyses of Mg in depression [Moabedi23]). Errors between a scale and counts.
+pub fn transferred(c: &Calibration, scale: &crate::scales::Scale, counts: bool) -> Result<f64, String> {
+    match (c.counts, counts) {
+        (true, true) => Ok(c.max_effect),
+        (false, false) if c.unit == scale.unit && c.direction == scale.direction => Ok(c.max_effect),
+        (false, false) => Ok(c.max_effect * scale.baseline_sd / c.baseline_sd),
+        _ => Err(format!(
+            "the effect was calibrated on {} and this design measures {}: a rate ratio and a difference in \
+             scores cannot stand for each other; calibrate on the same outcome family",
+            c.unit, scale.unit
+        )),
+    }
 }
 
 /// The published design of a calibration plan in words (selection, the calibrated arm's
@@ -679,7 +707,7 @@ pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
         }
     };
     let screened = plan.mode != crate::scenario::SelectionMode::AllComers;
-    let written = PublishedDesign {
+    let mut written = PublishedDesign {
         selection_mode: Some(plan.mode),
         assay: screened.then_some(assay),
         threshold: screened.then_some(plan.threshold),
@@ -688,8 +716,11 @@ pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
         formulation: arm.formulation,
         dose_mg_per_day: arm.dose_mg_per_day,
         duration_weeks: Some(s.design.duration_weeks),
+        outcome: None,
     };
     let pinned = spec.map(|c| c.published_design.clone()).unwrap_or_default();
+    // The outcome counts as pinned only where the file pins it; provenance writes it always.
+    written.outcome = pinned.outcome.clone();
     let origin = if pinned.is_empty() {
         "this file's base design as written; pin it in [response.calibration.published_design]".to_string()
     } else if pinned == written {
@@ -703,7 +734,11 @@ pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
         (None, None) => String::new(),
     };
     let dose = arm.dose_mg_per_day.unwrap_or(0.0);
-    let words =
-        format!("{selection}; {} {dose} mg/day {product}; {} weeks ({origin})", arm.name, s.design.duration_weeks);
+    let outcome = pinned.outcome.as_ref().map_or(String::new(), |_| format!("; {}", plan.scale.name));
+    let words = format!(
+        "{selection}; {} {dose} mg/day {product}; {} weeks{outcome} ({origin})",
+        arm.name, s.design.duration_weeks
+    );
+    written.outcome = Some(s.outcome.clone());
     (words, written)
 }

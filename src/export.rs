@@ -210,6 +210,14 @@ pub fn effect_line(plan: &crate::plan::Plan) -> String {
             format!("effect: fixed, rate ratio {:.4} for every treated participant", (-r.delta).exp())
         }
         (ResponseModel::Fixed, _) => format!("effect: fixed, {} {unit} for every treated participant", r.delta),
+        (ResponseModel::Repletion, Some(c)) if !c.counts && c.unit != plan.scale.unit => format!(
+            "{}; solved max_effect {:.4} {}, transferred at equal standardized effect (baseline SD {} to {}): {stated}",
+            c.headline(),
+            c.max_effect,
+            c.unit,
+            c.baseline_sd,
+            plan.scale.baseline_sd
+        ),
         (ResponseModel::Repletion, Some(c)) => format!("{}; solved {stated}", c.headline()),
         (ResponseModel::Repletion, None) => format!("effect: stated, {stated}"),
     }

@@ -231,19 +231,9 @@ impl Plan {
         let by_stratum = s.analysis.by_stratum.unwrap_or(s.selection.mode == SelectionMode::Stratify);
         let responder = analyses.iter().any(|t| t.is_responder()).then(|| responder_plan(s, &scale));
         if let Some(c) = fixed {
-            // max_effect is in the calibrated scale's units: another scale cannot reuse it.
-            if c.unit != scale.unit || c.direction != scale.direction {
-                return Err(invalid(
-                    "outcome",
-                    format!(
-                        "the calibrated max_effect ({:.4} {}) is in the units of the scenario's own outcome scale; this \
-                         design measures {} ({}), in which it means nothing: change the outcome in the file and \
-                         calibrate there",
-                        c.max_effect, c.unit, scale.name, scale.unit
-                    ),
-                ));
-            }
-            response.max_effect = c.max_effect;
+            // max_effect is in the published outcome's units: transferred to this design's.
+            response.max_effect =
+                crate::calibration::transferred(c, &scale, count.is_some()).map_err(|m| invalid("outcome", m))?;
         }
         let mut plan = Plan {
             scenario: s.clone(),
@@ -293,7 +283,8 @@ impl Plan {
                 let at_publication = Plan::calibrated(&published, file, None)?;
                 at_publication.calibration.expect("a calibrated plan")
             };
-            plan.response.max_effect = c.max_effect;
+            plan.response.max_effect = crate::calibration::transferred(&c, &plan.scale, plan.count.is_some())
+                .map_err(|m| invalid("outcome", m))?;
             plan.calibration = Some(c);
         }
         plan.check_plausible_effect().map_err(|(f, m)| invalid(&f, m))?;

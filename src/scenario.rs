@@ -469,6 +469,11 @@ pub struct PublishedDesign {
     pub dose_mg_per_day: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_weeks: Option<f64>,
+    /// The published trial's outcome, a whole `[outcome]` table, where it differs from the
+    /// file's: a benefit on another rating scale transfers at equal standardized effect (in
+    /// baseline SDs); a count's rate ratio transfers as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
 }
 
 impl PublishedDesign {
@@ -511,7 +516,7 @@ pub enum Direction {
 
 /// A continuous outcome scale: a preset (`scale`, see `scales.rs`) with any field
 /// overridden, or every field that shapes the scores given (see [`crate::scales::resolve`]).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Outcome {
     /// Named preset: bdi_ii, phq_9, ham_d_17, madrs, gds_30, moca, cognitive_composite_z.

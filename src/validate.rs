@@ -843,6 +843,8 @@ fn calibration_spec(s: &Scenario, c: &crate::scenario::CalibrationSpec, counts: 
          placebo_responder_percent",
     )?;
     let f = |name: &str| format!("response.calibration.{name}");
+    // The published outcome's family decides which figures describe its effect.
+    let counts = c.published_design.outcome.as_ref().map_or(counts, |o| o.count.is_some());
     if benefit {
         check(
             !counts,

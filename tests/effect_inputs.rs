@@ -443,3 +443,36 @@ fn a_migraine_days_calibration_reproduces_the_published_ratio_of_days() {
     let target = (1.0 - 0.2903) / (1.0 - 0.1613);
     assert!((ratio - target).abs() < 4.0 * se, "ratio of days {ratio} vs {target} (SE {se})");
 }
+
+/// Published on one scale, planned on another: Rajizadeh's BDI-II difference, pinned with its
+/// outcome, carries to a PHQ-9 trial at equal standardized effect (baseline SD 8 to 4.5), and
+/// the header says so.
+#[test]
+fn an_effect_published_on_another_scale_transfers_at_equal_standardized_effect() {
+    let text = common::shipped("depression_mgo_enriched.toml")
+        .replace("scale = \"bdi_ii\"", "scale = \"phq_9\"")
+        .replace("baseline_mean = 28.0 ", "baseline_mean = 12.0 ")
+        .replace("baseline_sd = 8.0 ", "baseline_sd = 4.5 ")
+        .replace("placebo_improvement = 10.4 ", "placebo_improvement = 3.0 ")
+        + "\n[response.calibration.published_design.outcome]\nscale = \"bdi_ii\"\nbaseline_mean = 28.0\n\
+           baseline_sd = 8.0\nplacebo_improvement = 10.4\n";
+    let source = mgtrial::scenario::Source::parse(text.clone(), "p.toml", "p").unwrap();
+    let plan = mgtrial::study::single_plan(&source, &[]).unwrap();
+    let c = plan.calibration.as_ref().unwrap();
+    assert_eq!(c.unit, "BDI-II points");
+    // The same published design and seed as the shipped file: the same solution.
+    let shipped = {
+        let s =
+            mgtrial::scenario::Source::parse(common::shipped("depression_mgo_enriched.toml"), "e.toml", "e").unwrap();
+        mgtrial::study::single_plan(&s, &[]).unwrap().response.max_effect
+    };
+    assert_eq!(c.max_effect, shipped);
+    assert!((plan.response.max_effect - shipped * 4.5 / 8.0).abs() < 1e-12, "{}", plan.response.max_effect);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "p.toml", &text);
+    let (out, _) = run_in(dir.path(), &["run", &file, "--reps", "50"], 0);
+    assert!(
+        out.contains("transferred at equal standardized effect (baseline SD 8 to 4.5)") && out.contains("BDI-II"),
+        "{out}"
+    );
+}
