@@ -814,6 +814,8 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
     let options = CheckOptions { alpha: args.alpha, min_change: args.min_change };
     let runner = Runner::new(args.threads, false);
     let (mut rows, mut updates) = (Vec::new(), Vec::new());
+    // What each scenario assumes of the effect heads the report.
+    let mut effects = String::new();
     for scenario in &args.scenarios {
         let baseline = if directory {
             let stem = scenario.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -859,6 +861,9 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
         let now = provenance_of(&sim, &loaded, None)?;
         let outcomes = study::run(&loaded.study, &loaded.plans, &runner, RepsRule::FromScenario);
         let csv = export::study_csv(&loaded.study, &outcomes, &now.scenario_sha256);
+        for line in export::effect_header(&loaded.plans).lines() {
+            effects += &format!("{}: {line}\n", scenario.display());
+        }
         // The same seed, replicates, version and scenario must give the same bytes.
         let exact = args.seed.is_none_or(|s| s == record.seed)
             && record.version == env!("CARGO_PKG_VERSION")
@@ -883,7 +888,7 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
         }
     }
     check::adjust(&mut rows, &options);
-    print(&check::table(&rows, &options))?;
+    print(&(effects + &check::table(&rows, &options)))?;
     if let Some(dest) = &junit {
         write_file(dest, check::junit(&rows))?;
     }
