@@ -557,3 +557,25 @@ fn an_interaction_csv_gets_a_panel_per_subgroup_with_one_legend() {
     assert_eq!(legend_texts(&doc), ["serum < 0.75 mmol/L", "red cell < 1.99 mmol/L", "target power 0.8"]);
     assert!(!texts(&doc).iter().any(|t| subgroups[1..3].iter().any(|s| t.contains(s))), "a subgroup's code is shown");
 }
+
+/// A scenario that goes beyond the literature says so in its figure's caption too, drawn by
+/// `run --plot` or by `plot` from the CSV and its provenance.
+#[test]
+fn the_caption_states_the_scenarios_assumptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::shipped("sweep_duration.toml")
+        + "\n[assumptions]\nbeyond_literature = [\"outcome.placebo_improvement\"]\n";
+    let file = dir.path().join("a.toml");
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    common::run_in(dir.path(), &["run", f, "--reps", "50", "--out", "a.csv", "--plot", "a.svg", "-q"], 0);
+    common::run_in(dir.path(), &["plot", "a.csv", "--x", "design.duration_weeks", "--out", "b.svg"], 0);
+    for svg in ["a.svg", "b.svg"] {
+        let text = std::fs::read_to_string(dir.path().join(svg)).unwrap();
+        // The caption wraps: its words may fall on two lines.
+        assert!(
+            text.contains("assumptions:") && text.contains("beyond the published range: outcome.placebo_improvement"),
+            "{svg}"
+        );
+    }
+}

@@ -88,6 +88,8 @@ pub struct PlotSpec {
     pub caption: Option<String>,
     /// How `max_effect` was solved, for the default caption ([`calibration_note`]).
     pub calibration: Option<String>,
+    /// The scenario's `[assumptions]` in words, closing the default caption.
+    pub assumptions: Option<String>,
     /// x-axis title (default: the column's human name with its unit).
     pub x_label: Option<String>,
     /// y-axis title of the main panel (default: the column's human name).
@@ -120,6 +122,7 @@ impl PlotSpec {
             title: None,
             caption: None,
             calibration: None,
+            assumptions: None,
             x_label: None,
             y_label: None,
             screening_panel: ScreeningPanel::Auto,
@@ -251,10 +254,15 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
     };
     let band = is_power && data.lines.iter().any(|l| l.points.len() > 1);
     let title = spec.title.clone().or_else(|| data.scenario.clone()).unwrap_or_else(|| "mgtrial".into());
-    let caption = spec
-        .caption
-        .clone()
-        .unwrap_or_else(|| labels::caption(&data.design, &spec.x, band, note.as_deref(), spec.calibration.as_deref()));
+    let caption = spec.caption.clone().unwrap_or_else(|| {
+        let text = labels::caption(&data.design, &spec.x, band, note.as_deref(), spec.calibration.as_deref());
+        // What the scenario takes beyond the literature is said wherever its results are.
+        match &spec.assumptions {
+            Some(a) if !text.is_empty() => format!("{text}; {a}"),
+            Some(a) => a.clone(),
+            None => text,
+        }
+    });
     // A threshold on one assay is titled by the assay and its unit, as `run --plot` does.
     let threshold_title = match (spec.x.as_str(), data.assay.as_deref().and_then(labels::assay_kind)) {
         ("selection.threshold", Some(k)) => Some(format!("{} threshold ({})", assay_name(k), k.unit())),
@@ -346,6 +354,7 @@ pub fn study_spec(study: &Study, plans: &[Plan]) -> Option<PlotSpec> {
         series,
         title: (!description.is_empty()).then(|| description.to_string()),
         calibration: first.calibration.as_ref().map(calibration_note),
+        assumptions: first.scenario.assumptions.describe(),
         x_label,
         ..PlotSpec::new(x)
     })
@@ -371,9 +380,15 @@ pub fn with_provenance(spec: PlotSpec, csv_text: &str, record: &crate::provenanc
         .ok()
         .and_then(|t| t.get("description").and_then(|d| d.as_str()).map(|d| d.trim().to_string()))
         .filter(|d| !d.is_empty());
+    let assumptions = toml::from_str::<toml::Table>(&record.scenario)
+        .ok()
+        .and_then(|t| t.get("assumptions").cloned())
+        .and_then(|a| a.try_into::<crate::scenario::Assumptions>().ok())
+        .and_then(|a| a.describe());
     PlotSpec {
         title: spec.title.or(description),
         calibration: spec.calibration.or_else(|| record.calibration.as_ref().map(calibration_note)),
+        assumptions: spec.assumptions.or(assumptions),
         ..spec
     }
 }
