@@ -165,7 +165,10 @@ fn simulated(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64) -> (f
         Statistic::ObservedChange => TestKind::Welch,
         Statistic::ResponderDifference => TestKind::ChiSquare,
     };
-    let mut probe = plan.with_only(test);
+    // Only the calibrated arm and placebo are simulated: comparison `k` becomes the only one.
+    let arm = plan.active_arms().nth(k).expect("an active arm");
+    let mut probe = plan.with_placebo_and(arm).with_only(test);
+    let k = 0;
     probe.response.max_effect = max_effect;
     // The statistic's expectation does not depend on the trial's size: every calibration
     // simulates the same size, so the solution does not move with the design's n.

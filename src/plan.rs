@@ -397,6 +397,19 @@ impl Plan {
         p
     }
 
+    /// This plan with only the placebo arm and active arm `arm` (in their order), so that a
+    /// calibration of one comparison simulates no other arm. A two-arm plan is unchanged.
+    pub fn with_placebo_and(&self, arm: usize) -> Plan {
+        let mut p = self.clone();
+        if p.arms.len() > 2 {
+            let keep: Vec<usize> = (0..p.arms.len()).filter(|&a| a == arm || a == p.placebo).collect();
+            p.arms = keep.iter().map(|&a| self.arms[a].clone()).collect();
+            p.placebo = keep.iter().position(|&a| a == self.placebo).expect("the placebo arm is kept");
+            p.slots = p.build_slots();
+        }
+        p
+    }
+
     /// Whether a trial's test rejects: `t > c` one-sided (benefit), `|t| > c` two-sided.
     pub fn rejects(&self, e: &crate::analysis::Estimate) -> bool {
         let t = e.t();

@@ -261,3 +261,30 @@ fn a_tiny_period_cv_on_migraine_days_sets_up_at_once() {
         assert!(started.elapsed().as_secs_f64() < 10.0, "cv {cv}: {:?}", started.elapsed());
     }
 }
+
+/// Issue 20, defect 5: a calibration simulates only its arm and placebo. With ten more active
+/// arms the solved max_effect is exactly the two-arm file's, and explain stays quick.
+#[test]
+fn a_calibration_simulates_only_its_arm_and_placebo() {
+    let two = common::shipped("sweep_formulation_dose.toml");
+    let two = &two[..two.find("[sweep]").unwrap()];
+    let extra: String = (1..=10)
+        .map(|i| {
+            format!(
+                "\n[[arms]]\nname = \"x{i}\"\nkind = \"active\"\nformulation = \"citrate\"\ndose_mg_per_day = {}\n",
+                100 * i
+            )
+        })
+        .collect();
+    let at = two.find("[response]").unwrap();
+    let many = format!("{}{extra}\n{}", &two[..at], &two[at..]);
+    let solved = |text: &str| {
+        let source = mgtrial::scenario::Source::parse(text.to_string(), "m.toml", "m").unwrap();
+        let started = Instant::now();
+        let plan = mgtrial::study::single_plan(&source, &[]).unwrap();
+        (plan.calibration.unwrap().max_effect, started.elapsed())
+    };
+    let ((a, _), (b, took)) = (solved(two), solved(&many));
+    assert_eq!(a, b);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
