@@ -1030,10 +1030,22 @@ pub fn from_str(text: &str, file: &str, default_name: &str, overrides: &[String]
     Source::parse(text.to_string(), file, default_name)?.resolve(&parsed, None)
 }
 
+/// Most dotted keys in a `--set` or sweep path (the schema's deepest field has 5).
+pub const MAX_PATH_KEYS: usize = 16;
+
 /// Sets `a.b.c` to `value` in a TOML table, creating missing sections. Array elements are
 /// addressed by index or by their `name` (`arms.magnesium.dose_mg_per_day`).
 fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
     let keys: Vec<&str> = path.split('.').collect();
+    // Nested tables that deep would overflow the stack of every reader after this one.
+    if keys.len() > MAX_PATH_KEYS {
+        let start: String = path.chars().take(40).collect();
+        return Err(format!(
+            "`{start}...` has {} keys: a scenario's deepest field has 5 \
+             (response.calibration.published_design.outcome.scale), and at most {MAX_PATH_KEYS} are read",
+            keys.len()
+        ));
+    }
     let mut node: &mut toml::Table = table;
     let mut i = 0;
     while i + 1 < keys.len() {

@@ -288,3 +288,18 @@ fn a_calibration_simulates_only_its_arm_and_placebo() {
     assert_eq!(a, b);
     assert!(took < Duration::from_secs(20), "{took:?}");
 }
+
+/// Issue 20, defect 6: a path of 30,000 keys (by --set, or a quoted key of a [sweep] grid)
+/// overflowed the stack (exit 134); now exit 2 naming the limit.
+#[test]
+fn a_path_of_thousands_of_keys_is_refused_not_a_stack_overflow() {
+    let deep = vec!["a"; 30_000].join(".");
+    let (_, e) = run(&["explain", &textbook_path(), "--set", &format!("{deep}=1")], 2);
+    assert!(e.contains("keys") && e.contains("at most 16"), "{}", &e[e.len().saturating_sub(300)..]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.toml");
+    let text = format!("{TEXTBOOK}\n[sweep]\ngrid = {{ \"{}\" = [1, 2] }}\n", vec!["a"; 25_000].join("."));
+    std::fs::write(&file, text).unwrap();
+    let (_, e) = run(&["run", file.to_str().unwrap(), "--reps", "10"], 2);
+    assert!(e.contains("at most 16"), "{}", &e[e.len().saturating_sub(300)..]);
+}
