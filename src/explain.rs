@@ -265,21 +265,25 @@ impl ClosedForm {
         self.power(self.plan_units)
     }
 
-    /// Approximate power with `n_per_arm` per allocation unit; `None` with too few completers.
+    /// Approximate power with `n_per_arm` per allocation unit; `None` with too few completers,
+    /// or where the closed form is not finite (an SD that underflows): never NaN or infinity.
     pub fn power(&self, n_per_arm: f64) -> Option<f64> {
         let (n_a, n_p) = (n_per_arm * self.completers_per_n.0, n_per_arm * self.completers_per_n.1);
-        (n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0).then(|| match self.counts {
-            Some((m0, theta)) => crate::power::negbin_wald_power(
-                n_a,
-                n_p,
-                m0,
-                m0 * (-self.effect).exp(),
-                theta,
-                self.alpha,
-                self.two_sided,
-            ),
-            None => t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided),
-        })
+        let finite = self.effect.is_finite() && (self.counts.is_some() || self.residual_sd.is_finite());
+        (finite && n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0)
+            .then(|| match self.counts {
+                Some((m0, theta)) => crate::power::negbin_wald_power(
+                    n_a,
+                    n_p,
+                    m0,
+                    m0 * (-self.effect).exp(),
+                    theta,
+                    self.alpha,
+                    self.two_sided,
+                ),
+                None => t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided),
+            })
+            .filter(|p| p.is_finite())
     }
 }
 
@@ -306,11 +310,15 @@ fn power_lines(plan: &Plan) -> String {
             continue;
         }
         out += &format!(
-            "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {:.3}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
+            "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
             arm.name,
             closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
             closed.effect,
-            closed.residual_sd,
+            if closed.residual_sd.is_finite() {
+                format!("{:.3}", closed.residual_sd)
+            } else {
+                "n/a (not finite at these SDs)".to_string()
+            },
             f64::from(arm.n_target) * (1.0 - arm.dropout),
             f64::from(p.n_target) * (1.0 - p.dropout),
         );

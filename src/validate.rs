@@ -428,9 +428,10 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
         lo * sd,
         hi * sd,
         &format!(
-            "{} (that is {lo} to {hi} {of} of {sd}: placebo pre-post effects reach d 1.69 overall and 1.85 \
+            "{} (that is {lo} to {hi} {of} of {}: placebo pre-post effects reach d 1.69 overall and 1.85 \
              clinician-rated [Rief09]; wait-list change d 0.5 [Rutherford12])",
-            out.unit
+            out.unit,
+            if (1e-3..1e6).contains(&sd) { format!("{sd}") } else { format!("{sd:e}") }
         ),
     )?;
     outcome_sd("outcome.change_sd", out.change_sd)?;

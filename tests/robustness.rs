@@ -303,3 +303,27 @@ fn a_path_of_thousands_of_keys_is_refused_not_a_stack_overflow() {
     let (_, e) = run(&["run", file.to_str().unwrap(), "--reps", "10"], 2);
     assert!(e.contains("at most 16"), "{}", &e[e.len().saturating_sub(300)..]);
 }
+
+/// Issue 20, defect 3: explain printed an approximate power of `inf` at about 211-340 df and
+/// NaN for a baseline SD that underflows; every printed closed form is finite or "n/a".
+#[test]
+fn explain_prints_no_infinite_or_nan_closed_form() {
+    let all_comers = scenario_path("depression_mgo_all_comers.toml").display().to_string();
+    for args in [
+        vec![textbook_path(), "--set".into(), "design.n_per_arm=150".into()],
+        vec![
+            all_comers,
+            "--set".into(),
+            "outcome.baseline_sd=1e-200".into(),
+            "--set".into(),
+            "assumptions.beyond_literature=[\"outcome.placebo_improvement\"]".into(),
+        ],
+    ] {
+        let mut all = vec!["explain".to_string()];
+        all.extend(args);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let (out, _) = run(&refs, 0);
+        let power = out.lines().find(|l| l.starts_with("approximate power")).unwrap();
+        assert!(!power.contains("NaN") && !power.contains("inf"), "{power}");
+    }
+}
