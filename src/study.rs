@@ -354,14 +354,19 @@ pub fn assemble(study: &Study, plans: &[Plan], results: impl Iterator<Item = Poi
             previous.as_ref().map(|(p, r)| (p, r))
         });
         let key = |r: &ComparisonSummary| (r.comparison.clone(), r.analysis.clone(), r.subgroup.clone());
+        // The previous point's rows by key, once: pairing is linear in rows.
+        let mut index = std::collections::HashMap::new();
+        for (j, r) in there.map(|(_, rows)| rows.as_slice()).unwrap_or_default().iter().enumerate() {
+            index.entry(key(r)).or_insert(j);
+        }
         let vs_previous = rows
             .iter()
             .enumerate()
             .map(|(k, row)| {
                 // A swept field may change the arms, analyses or strata: only a row present at
                 // both points (same comparison, analysis and subgroup) is paired.
-                let (there, there_rows) = there?;
-                let j = there_rows.iter().position(|r| key(r) == key(row))?;
+                let (there, _) = there?;
+                let &j = index.get(&key(row))?;
                 Some(paired(&results.rejections[k], results.reps, &there.rejections[j], there.reps))
             })
             .collect();
