@@ -363,10 +363,7 @@ fn a_count_calibration_reproduces_the_published_falls() {
         "max_rate_ratio = 0.5\n",
         "[response.calibration]\nactive_reduction_percent = 41.6\nplacebo_reduction_percent = 15.8\n",
     );
-    let plan = {
-        let source = mgtrial::scenario::Source::parse(text.clone(), "m.toml", "m").unwrap();
-        mgtrial::study::single_plan(&source, &[]).unwrap()
-    };
+    let plan = common::plan(&text);
     let c = plan.calibration.as_ref().unwrap();
     assert_eq!(c.method, "quadrature");
     // The engine's expected attack ratio by direct simulation of many people.
@@ -433,8 +430,7 @@ fn stratum_rows_show_the_stratum_size() {
 #[test]
 fn a_migraine_days_calibration_reproduces_the_published_ratio_of_days() {
     let text = common::shipped("migraine_gaul2015.toml");
-    let source = mgtrial::scenario::Source::parse(text.clone(), "g.toml", "g").unwrap();
-    let plan = mgtrial::study::single_plan(&source, &[]).unwrap();
+    let plan = common::plan(&text);
     let (model, _) = plan.count.as_ref().unwrap();
     let placebo_days = model.expected_count(model.followup_weeks, model.placebo_rate_ratio);
     let r = common::simulate(&text, &["design.reps=6000", "analysis.test=\"welch\"", "analysis.secondary=[]"]);
@@ -456,16 +452,11 @@ fn an_effect_published_on_another_scale_transfers_at_equal_standardized_effect()
         .replace("placebo_improvement = 10.4 ", "placebo_improvement = 3.0 ")
         + "\n[response.calibration.published_design.outcome]\nscale = \"bdi_ii\"\nbaseline_mean = 28.0\n\
            baseline_sd = 8.0\nplacebo_improvement = 10.4\n";
-    let source = mgtrial::scenario::Source::parse(text.clone(), "p.toml", "p").unwrap();
-    let plan = mgtrial::study::single_plan(&source, &[]).unwrap();
+    let plan = common::plan(&text);
     let c = plan.calibration.as_ref().unwrap();
     assert_eq!(c.unit, "BDI-II points");
     // The same published design and seed as the shipped file: the same solution.
-    let shipped = {
-        let s =
-            mgtrial::scenario::Source::parse(common::shipped("depression_mgo_enriched.toml"), "e.toml", "e").unwrap();
-        mgtrial::study::single_plan(&s, &[]).unwrap().response.max_effect
-    };
+    let shipped = common::plan(&common::shipped("depression_mgo_enriched.toml")).response.max_effect;
     assert_eq!(c.max_effect, shipped);
     assert!((plan.response.max_effect - shipped * 4.5 / 8.0).abs() < 1e-12, "{}", plan.response.max_effect);
     let dir = tempfile::tempdir().unwrap();

@@ -279,9 +279,8 @@ fn a_calibration_simulates_only_its_arm_and_placebo() {
     let at = two.find("[response]").unwrap();
     let many = format!("{}{extra}\n{}", &two[..at], &two[at..]);
     let solved = |text: &str| {
-        let source = mgtrial::scenario::Source::parse(text.to_string(), "m.toml", "m").unwrap();
         let started = Instant::now();
-        let plan = mgtrial::study::single_plan(&source, &[]).unwrap();
+        let plan = common::plan(text);
         (plan.calibration.unwrap().max_effect, started.elapsed())
     };
     let ((a, _), (b, took)) = (solved(two), solved(&many));

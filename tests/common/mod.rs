@@ -21,6 +21,13 @@ pub fn simulate_all(toml_text: &str, overrides: &[&str]) -> Vec<ComparisonSummar
     mgtrial::summary::summarize(&plan, s.design.seed, &results)
 }
 
+/// The plan of a scenario given as TOML text, as `mgtrial run` makes it (calibrated, inert
+/// fields refused).
+pub fn plan(toml_text: &str) -> Plan {
+    let source = scenario::Source::parse(toml_text.to_string(), "test.toml", "test").expect("valid TOML");
+    mgtrial::study::single_plan(&source, &[]).expect("valid test scenario")
+}
+
 pub fn shipped(name: &str) -> String {
     std::fs::read_to_string(scenario_path(name)).expect("shipped scenario")
 }
