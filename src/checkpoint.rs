@@ -5,6 +5,12 @@
 //! continues; folding the remaining chunks in order gives bit for bit the results of an
 //! uninterrupted run. Under precision control the point in progress is run again from its
 //! start (its batches depend on where it stopped).
+//!
+//! The file is the run's identity as TOML, then each saved point as a TOML document of its
+//! own after a [`POINT_LINE`], so that writing and reading take time linear in the points and
+//! memory for one point's text at a time; its last line seals the content
+//! ([`crate::output::seal`]). An edited or damaged checkpoint is refused: by its seal, and by
+//! each point's own redundant fields ([`PointResults::check_consistent`]).
 
 use crate::engine::{ArmTotals, ComparisonTotals, PointResults, RejectionBits};
 use crate::plan::Plan;
@@ -45,7 +51,8 @@ impl SavedPoint {
         }
     }
 
-    /// The results of `plan` this point had saved; `None` if they do not fit its rows.
+    /// The results of `plan` this point had saved; `None` if they do not fit its rows or do
+    /// not agree with themselves.
     pub fn restore(&self, plan: &Plan) -> Option<PointResults> {
         let mut r = PointResults::new(plan);
         // A checkpoint is written at a batch's end: whole chunks, at most the point's
@@ -68,7 +75,7 @@ impl SavedPoint {
         r.comparisons = self.comparisons.clone();
         r.rejections =
             self.rejections.iter().map(|w| RejectionBits::from_words(w.iter().map(|&x| x as u64).collect())).collect();
-        Some(r)
+        r.check_consistent().ok().map(|()| r)
     }
 }
 
@@ -85,12 +92,48 @@ pub struct Checkpoint {
     pub cli_seed: Option<u64>,
     pub precision: Option<f64>,
     pub max_reps: u32,
+    /// Written each as a document of its own (see the module documentation).
+    #[serde(skip)]
     pub points: Vec<SavedPoint>,
 }
+
+/// The line before each saved point.
+pub const POINT_LINE: &str = "# --- saved design point ---";
 
 impl Checkpoint {
     /// Whether `other` describes the same run (everything but the points).
     pub fn same_run(&self, other: &Checkpoint) -> bool {
         Checkpoint { points: Vec::new(), ..self.clone() } == Checkpoint { points: Vec::new(), ..other.clone() }
+    }
+
+    /// The file's text: [`MARK`] as a comment, the identity, each point after a
+    /// [`POINT_LINE`], and the seal.
+    pub fn to_text(&self) -> String {
+        let mut text = format!("# {MARK}\n");
+        text += &toml::to_string(self).expect("a checkpoint serializes");
+        for p in &self.points {
+            text.push_str(POINT_LINE);
+            text.push('\n');
+            text += &toml::to_string(p).expect("a saved point serializes");
+        }
+        crate::output::seal(text)
+    }
+
+    /// Reads a checkpoint's text.
+    ///
+    /// # Errors
+    /// Why it is not an intact checkpoint: its seal is missing or does not match, or a part
+    /// of it does not parse (naming the point).
+    pub fn from_text(text: &str) -> Result<Checkpoint, String> {
+        let body = crate::output::unseal(text)?;
+        let separator = format!("{POINT_LINE}\n");
+        let mut parts = body.split(separator.as_str());
+        let head = parts.next().unwrap_or_default();
+        let mut file: Checkpoint = toml::from_str(head).map_err(|e| format!("not a checkpoint: {}", e.message()))?;
+        for (i, part) in parts.enumerate() {
+            let point = toml::from_str(part).map_err(|e| format!("saved point {i}: {}", e.message()))?;
+            file.points.push(point);
+        }
+        Ok(file)
     }
 }

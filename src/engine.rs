@@ -289,6 +289,42 @@ impl PointResults {
         }
     }
 
+    /// Checks saved results against their own redundant fields (as
+    /// [`ChunkTotals::check_consistent`] does for one chunk): each row's rejections equal to
+    /// the replicates marked in its rejection bits, none marked beyond the replicates, and no
+    /// count above what contains it.
+    ///
+    /// # Errors
+    /// What does not hold, naming the row or arm.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        let reps = u64::from(self.reps);
+        if self.confirmed > self.screened || !self.screened.is_finite() {
+            return Err("more confirmatory tests than people screened".into());
+        }
+        for (k, (c, bits)) in self.comparisons.iter().zip(&self.rejections).enumerate() {
+            let words = bits.words();
+            let marked: u64 = words.iter().map(|w| u64::from(w.count_ones())).sum();
+            let (full, rest) = ((reps / 64) as usize, reps % 64);
+            // Bits at replicates `reps` and above: the high bits of word `full`, all of later words.
+            let beyond =
+                words.iter().enumerate().skip(full).any(|(w, &x)| if w == full { x >> rest != 0 } else { x != 0 });
+            let counts_fit = u64::from(c.analysable) + u64::from(c.not_converged) <= reps
+                && c.rejected <= c.analysable
+                && c.covered <= c.analysable
+                && c.intervals <= c.analysable;
+            if !counts_fit || beyond || marked != u64::from(c.rejected) {
+                return Err(format!("row {k}: its counts do not agree with each other or with its rejection bits"));
+            }
+        }
+        for (a, arm) in self.arms.iter().enumerate() {
+            let counts = [arm.enrolled, arm.deficient, arm.dropouts, arm.normal_at_end, arm.low_enrolled];
+            if !counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= arm.enrolled) {
+                return Err(format!("arm {a}: its totals are not possible"));
+            }
+        }
+        Ok(())
+    }
+
     /// The totals of the primary rows.
     pub fn primary_totals(&self) -> impl Iterator<Item = &ComparisonTotals> {
         self.comparisons.iter().zip(&self.primary).filter(|(_, p)| **p).map(|(k, _)| k)
@@ -348,6 +384,62 @@ impl ChunkTotals {
         self.reps
     }
 
+    /// Checks the chunk against its own redundant fields, so that an edited or damaged shard
+    /// is refused rather than merged: between 1 and [`CHUNK`] replicates, each row's rejections
+    /// equal to the replicates marked in its rejection word (and none beyond the chunk's
+    /// replicates), and no count above what contains it (analysable and not converged within
+    /// the replicates; rejected, covered and intervals within the analysable; responders within
+    /// those analysed; confirmations within the screened; per arm, finite non-negative totals).
+    ///
+    /// # Errors
+    /// What does not hold, naming the row or arm.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        let reps = self.reps;
+        if reps == 0 || u64::from(reps) > CHUNK {
+            return Err(format!("chunk {} holds {reps} replicates (1 to {CHUNK})", self.chunk));
+        }
+        if self.rejected_bits.len() != self.comparisons.len() {
+            return Err(format!("chunk {}: rejection words do not match its rows", self.chunk));
+        }
+        if self.confirmed > self.screened {
+            return Err(format!("chunk {}: more confirmatory tests than people screened", self.chunk));
+        }
+        let mask = if u64::from(reps) == CHUNK { u64::MAX } else { (1u64 << reps) - 1 };
+        for (k, (c, &bits)) in self.comparisons.iter().zip(&self.rejected_bits).enumerate() {
+            let counts_fit = u64::from(c.analysable) + u64::from(c.not_converged) <= u64::from(reps)
+                && c.rejected <= c.analysable
+                && c.covered <= c.analysable
+                && c.intervals <= c.analysable;
+            if !counts_fit || bits & !mask != 0 || bits.count_ones() != c.rejected {
+                return Err(format!(
+                    "chunk {}, row {k}: its counts do not agree with each other or with its rejection word",
+                    self.chunk
+                ));
+            }
+            let sums = [c.responders_active, c.analysed_active, c.responders_placebo, c.analysed_placebo, c.sum_sq_dev];
+            if !sums.iter().all(|v| v.is_finite() && *v >= 0.0)
+                || !c.mean.is_finite()
+                || c.responders_active > c.analysed_active
+                || c.responders_placebo > c.analysed_placebo
+            {
+                return Err(format!(
+                    "chunk {}, row {k}: its responder or estimate totals are not possible",
+                    self.chunk
+                ));
+            }
+        }
+        for (a, arm) in self.arms.iter().enumerate() {
+            let counts = [arm.enrolled, arm.deficient, arm.dropouts, arm.normal_at_end, arm.low_enrolled];
+            let sums = [arm.benefit_sum, arm.rate_ratio_sum, arm.low_benefit_sum, arm.low_rate_ratio_sum];
+            let fits = counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= arm.enrolled)
+                && sums.iter().all(|v| v.is_finite());
+            if !fits {
+                return Err(format!("chunk {}, arm {a}: its totals are not possible", self.chunk));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether its per-arm and per-row vectors fit `plan`.
     pub fn fits(&self, plan: &Plan) -> bool {
         self.arms.len() == plan.arms.len()
@@ -366,7 +458,9 @@ impl ChunkTotals {
 }
 
 /// Simulates replicates `range` (within chunk `chunk`) into `out`, a chunk's totals made by
-/// [`ChunkTotals::new`] for this plan.
+/// [`ChunkTotals::new`] for this plan. Returns false, leaving `out` incomplete, when a stop
+/// is requested (`output::stop_requested`) before its last trial: a stop waits for one trial,
+/// not a batch.
 fn simulate_chunk(
     plan: &Plan,
     estimands: &[Option<f64>],
@@ -374,7 +468,7 @@ fn simulate_chunk(
     range: Range<u64>,
     trial: &mut Trial,
     out: &mut ChunkTotals,
-) {
+) -> bool {
     let seed = plan.scenario.design.seed;
     out.chunk = chunk;
     out.reps = (range.end - range.start) as u32;
@@ -383,6 +477,9 @@ fn simulate_chunk(
     out.comparisons.fill(ComparisonTotals::default());
     out.rejected_bits.fill(0);
     for rep in range {
+        if crate::output::stop_requested().is_some() {
+            return false;
+        }
         simulate_trial_into(plan, seed, rep, trial);
         out.screened += trial.screened;
         out.confirmed += trial.confirmed;
@@ -409,6 +506,7 @@ fn simulate_chunk(
             }
         }
     }
+    true
 }
 
 /// The replicate count to extend a point to when `need` replicates are projected: whole
@@ -541,25 +639,30 @@ impl Runner {
         }
         let participants_per_trial = u64::from(plan.total_enrolled());
         let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
-        let mut chunks = vec![ChunkTotals::new(plan, estimands.len()); SEGMENT_CHUNKS.min(last - first) as usize];
+        let size = SEGMENT_CHUNKS.min(last - first) as usize;
+        let (mut chunks, mut complete) = (vec![ChunkTotals::new(plan, estimands.len()); size], vec![false; size]);
         let mut segment = first;
-        // A requested stop ends the work at a segment's end: the chunks so far are folded.
+        // A requested stop ends the work within a trial: the chunks completed before the
+        // first incomplete one are folded, in order, and the rest are dropped.
         while segment < last && crate::output::stop_requested().is_none() {
             let count = (SEGMENT_CHUNKS.min(last - segment)) as usize;
             self.pool.install(|| {
-                chunks[..count].par_iter_mut().enumerate().for_each_init(
+                chunks[..count].par_iter_mut().zip(&mut complete[..count]).enumerate().for_each_init(
                     || Trial::new(plan),
-                    |trial, (i, totals)| {
+                    |trial, (i, (totals, done))| {
                         let c = segment + i as u64;
                         let r = (c * CHUNK).max(start)..((c + 1) * CHUNK).min(end);
                         let len = r.end - r.start;
-                        simulate_chunk(plan, estimands, c, r, trial, totals);
+                        *done = simulate_chunk(plan, estimands, c, r, trial, totals);
                         bar.inc(len * participants_per_trial);
                     },
                 )
             });
-            for c in &chunks[..count] {
+            for (c, _) in chunks[..count].iter().zip(&complete[..count]).take_while(|(_, done)| **done) {
                 sink(c);
+            }
+            if complete[..count].iter().any(|done| !done) {
+                return;
             }
             segment += count as u64;
         }

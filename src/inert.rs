@@ -347,20 +347,27 @@ fn matches(pattern: &str, path: &str) -> bool {
         Some(p) => (p, true),
         None => (pattern, false),
     };
-    let want: Vec<&str> = pattern.split('.').collect();
-    let have: Vec<&str> = path.split('.').collect();
-    if have.len() < want.len() || (!rest && have.len() != want.len()) {
-        return false;
+    // Without allocating: this runs for every rule, field and design point.
+    let (mut want, mut have) = (pattern.split('.'), path.split('.'));
+    loop {
+        match (want.next(), have.next()) {
+            (Some(w), Some(h)) if w == "*" || w == h => {}
+            (None, None) => return true,
+            (None, Some(_)) => return rest,
+            _ => return false,
+        }
     }
-    want.iter().zip(&have).all(|(w, h)| *w == "*" || w == h)
 }
 
 /// Why the field at `path` is inert in `s`, or `None` when it can change an output.
 pub fn why_inert(s: &Scenario, path: &str) -> Option<String> {
+    why_inert_among(s, path, |name| s.arms.iter().position(|a| a.name == name))
+}
+
+/// [`why_inert`], with `arm_named` finding an arm's index by its name.
+fn why_inert_among(s: &Scenario, path: &str, arm_named: impl Fn(&str) -> Option<usize>) -> Option<String> {
     let keys: Vec<&str> = path.split('.').collect();
-    let arm = (keys.first() == Some(&"arms"))
-        .then(|| keys.get(1).and_then(|name| s.arms.iter().position(|a| a.name == *name)))
-        .flatten();
+    let arm = (keys.first() == Some(&"arms")).then(|| keys.get(1).and_then(|name| arm_named(name))).flatten();
     let at = At { s, arm, key: keys.last().copied().unwrap_or_default() };
     RULES.iter().filter(|(pattern, _)| matches(pattern, path)).find_map(|(_, rule)| rule(&at))
 }
@@ -368,50 +375,45 @@ pub fn why_inert(s: &Scenario, path: &str) -> Option<String> {
 /// `table` without the fields that are inert in `s` (and without the sections they empty):
 /// a scenario written out in full stays one whose every field does something.
 pub fn remove_inert(table: &mut toml::Table, s: &Scenario) {
-    for path in given_paths(table) {
-        if why_inert(s, &path).is_some() {
-            remove_path(table, &path);
-        }
+    let inert: std::collections::HashSet<String> = inert_given(table, s).into_iter().map(|(p, _)| p).collect();
+    if !inert.is_empty() {
+        remove_paths(table, &inert);
     }
 }
 
-/// Removes the field at `path` (array elements by name), and the tables it leaves empty.
-fn remove_path(table: &mut toml::Table, path: &str) {
-    fn remove(node: &mut toml::Value, keys: &[&str]) {
-        match (node, keys) {
-            (toml::Value::Table(t), [last]) => {
-                t.remove(*last);
+/// Removes every field whose path (named as [`given_paths`] names it) is in `paths`, and the
+/// tables they leave empty, in one walk.
+fn remove_paths(table: &mut toml::Table, paths: &std::collections::HashSet<String>) {
+    fn walk(prefix: &str, v: &mut toml::Value, paths: &std::collections::HashSet<String>) -> bool {
+        match v {
+            toml::Value::Table(t) => {
+                let before = t.len();
+                t.retain(|k, v| !walk(&format!("{prefix}.{k}"), v, paths));
+                // A table emptied by the removal goes too; one given empty stays.
+                t.is_empty() && before > 0
             }
-            (toml::Value::Table(t), [key, rest @ ..]) => {
-                if let Some(child) = t.get_mut(*key) {
-                    remove(child, rest);
-                    if child.as_table().is_some_and(|c| c.is_empty()) {
-                        t.remove(*key);
-                    }
+            toml::Value::Array(items) if items.iter().all(|i| i.is_table()) && !items.is_empty() => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let name = item.get("name").and_then(|n| n.as_str()).map_or_else(|| i.to_string(), str::to_string);
+                    walk(&format!("{prefix}.{name}"), item, paths);
                 }
+                false
             }
-            (toml::Value::Array(items), [name, rest @ ..]) => {
-                let hit = items.iter_mut().enumerate().find(|(i, it)| {
-                    it.get("name").and_then(|n| n.as_str()).map_or_else(|| i.to_string() == *name, |n| n == *name)
-                });
-                if let Some((_, item)) = hit {
-                    remove(item, rest);
-                }
-            }
-            _ => {}
+            _ => paths.contains(prefix),
         }
     }
-    let keys: Vec<&str> = path.split('.').collect();
-    let mut root = toml::Value::Table(std::mem::take(table));
-    remove(&mut root, &keys);
-    if let toml::Value::Table(t) = root {
-        *table = t;
-    }
+    table.retain(|k, v| NOT_DESIGN.contains(&k) || !walk(k, v, paths));
 }
 
 /// The given fields of `table` (the scenario's merged TOML) that are inert in `s`, with why.
 pub fn inert_given(table: &toml::Table, s: &Scenario) -> Vec<(String, String)> {
-    given_paths(table).into_iter().filter_map(|p| why_inert(s, &p).map(|why| (p, why))).collect()
+    // Arms found by name through a map: linear in the arms, however many a scenario has.
+    let arms: std::collections::HashMap<&str, usize> =
+        s.arms.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
+    given_paths(table)
+        .into_iter()
+        .filter_map(|p| why_inert_among(s, &p, |n| arms.get(n).copied()).map(|why| (p, why)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -280,6 +280,9 @@ fn refuse_clobbering(scenario: &Path, outputs: &[(&str, &Path)]) -> Result<(), F
 struct Output {
     file: Destination,
     sidecar: Option<Destination>,
+    /// Held from before the run until its files are written, so that two runs given this
+    /// output cannot interleave their files.
+    _lock: Option<output::WriteLock>,
 }
 
 /// Refuses clobbering among `outputs` ((option, path) pairs) and the scenario, then prepares
@@ -291,7 +294,8 @@ fn prepare_outputs(scenario: &Path, outputs: &[(&str, &Path)]) -> Result<Vec<Out
         .map(|(_, path)| {
             let file = destination(path)?;
             let sidecar = if file.is_file() { Some(destination(&provenance::sidecar_path(path))?) } else { None };
-            Ok(Output { file, sidecar })
+            let lock = output::WriteLock::take(&file).map_err(|e| Failure::Runtime(e.to_string()))?;
+            Ok(Output { file, sidecar, _lock: lock })
         })
         .collect()
 }
@@ -360,15 +364,6 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Writes the provenance sidecar of `out` when it is a regular file (not stdout, a device or
-/// a FIFO).
-fn write_provenance(out: &Output, record: &Provenance, bytes: &[u8]) -> Result<(), Failure> {
-    let Some(sidecar) = &out.sidecar else { return Ok(()) };
-    let record = Provenance { output_sha256: provenance::sha256_hex(bytes), ..record.clone() };
-    sidecar.write(record.to_toml(out.file.path()).as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
-    print(&format!("wrote {} (what produced {})\n", sidecar.path().display(), out.file.path().display()))
-}
-
 /// A run expected to take over [`LONG_RUN_SECONDS`] says so on stderr before it starts, with
 /// the participants it simulates and its memory: `left[i]` replicates of `plans[i]`, the rest
 /// of the run when it `resumed`. Under precision control the replicates are not known ahead:
@@ -433,20 +428,42 @@ fn show_progress(sim: &SimulationArgs) -> bool {
     !sim.quiet && std::io::stderr().is_terminal()
 }
 
-/// Writes CSV to `--out` (a file, or "-" for stdout with the table on stderr) and the table.
-fn emit(out: Option<&Destination>, table: &str, csv: &str) -> Result<(), Failure> {
-    match out {
-        Some(dest) if dest.is_stdout() => {
-            eprint!("{table}");
-            write_file(dest, csv)
-        }
-        Some(dest) => {
-            dest.write(csv.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
-            print(table)?;
-            print(&format!("wrote {}\n", dest.path().display()))
-        }
-        None => print(table),
+/// Writes the results, each file with its provenance sidecar, as one unit (see
+/// [`output::write_together`]), and the table: on stdout, or on stderr when a result goes to
+/// stdout. `files` holds each output, its bytes and the record that produced it (its
+/// `output_sha256` is filled in here).
+fn finish(table: &str, files: &[(&Output, &[u8], Option<&Provenance>)]) -> Result<(), Failure> {
+    let to_stdout = files.iter().any(|(o, ..)| o.file.is_stdout());
+    if to_stdout {
+        eprint!("{table}");
     }
+    let sidecars: Vec<Option<Vec<u8>>> = files
+        .iter()
+        .map(|(o, bytes, record)| {
+            let record = Provenance { output_sha256: provenance::sha256_hex(bytes), ..(*record)?.clone() };
+            o.sidecar.as_ref().map(|_| record.to_toml(o.file.path()).into_bytes())
+        })
+        .collect();
+    let mut unit: Vec<(&Destination, &[u8])> = Vec::new();
+    for ((o, bytes, _), sidecar) in files.iter().zip(&sidecars) {
+        if let (Some(dest), Some(text)) = (&o.sidecar, sidecar) {
+            unit.push((dest, text));
+        }
+        unit.push((&o.file, bytes));
+    }
+    output::write_together(&unit).map_err(|e| Failure::Runtime(e.to_string()))?;
+    if !to_stdout {
+        print(table)?;
+    }
+    for ((o, ..), sidecar) in files.iter().zip(&sidecars) {
+        if !o.file.is_stdout() {
+            print(&format!("wrote {}\n", o.file.path().display()))?;
+        }
+        if let (Some(dest), Some(_)) = (&o.sidecar, sidecar) {
+            print(&format!("wrote {} (what produced {})\n", dest.path().display(), o.file.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
@@ -548,12 +565,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             let path = checkpoint_path.expect("only a checkpointing run stops gracefully");
             let complete = points.iter().zip(plans).filter(|(r, p)| r.reps >= p.scenario.design.reps).count();
             let file = Checkpoint { points: points.iter().map(SavedPoint::of).collect(), ..identity };
-            let text = format!(
-                "# {}\n{}",
-                checkpoint::MARK,
-                toml::to_string(&file).map_err(|e| Failure::Runtime(e.to_string()))?
-            );
-            destination(&path)?.write(text.as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
+            destination(&path)?.write(file.to_text().as_bytes()).map_err(|e| Failure::Runtime(e.to_string()))?;
             eprintln!(
                 "interrupted: {complete} of {} design points complete; the work so far is in {}; continue with the same \
                  command and --resume",
@@ -587,18 +599,26 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    emit(out.as_ref().map(|o| &o.file), &table, &csv)?;
-    if let Some(o) = &out {
-        write_provenance(o, &reproducing(&record, "--out", o.file.path(), ""), csv.as_bytes())?;
-    }
-    if let (Some(o), Some(figure)) = (&plot_out, figure) {
-        write_file(&o.file, &figure)?;
+    let csv_record = out.as_ref().map(|o| reproducing(&record, "--out", o.file.path(), ""));
+    let plot_record = plot_out.as_ref().map(|o| {
         let mut more = format!(" --target {}", args.target);
         if let Some(title) = &args.title {
             more += &format!(" --title {}", shell_word(title));
         }
-        write_provenance(o, &reproducing(&record, "--plot", o.file.path(), &more), &figure)?;
+        reproducing(&record, "--plot", o.file.path(), &more)
+    });
+    let mut files: Vec<(&Output, &[u8], Option<&Provenance>)> = Vec::new();
+    if let Some(o) = &out {
+        files.push((o, csv.as_bytes(), csv_record.as_ref()));
     }
+    if let (Some(o), Some(figure)) = (&plot_out, &figure) {
+        files.push((o, figure, plot_record.as_ref()));
+    }
+    // A stop asked for once the simulation was done is honoured before anything is written.
+    if let Some(signal) = output::stop_requested() {
+        return Err(Failure::Interrupted(signal));
+    }
+    finish(&table, &files)?;
     // The run is complete: a checkpoint of an earlier interrupted run is spent (only a file
     // marked as one is removed).
     if let Some(path) = &checkpoint_path
@@ -668,9 +688,10 @@ fn sample_size(args: SampleSizeArgs) -> Result<(), Failure> {
     runner.bar.finish_and_clear();
     let csv = search::results_csv(study, &spec, &results, &record.scenario_sha256);
     let table = export::effect_header(plans) + &search::results_table(study, &spec, &results);
-    emit(out.as_ref().map(|o| &o.file), &table, &csv)?;
-    if let Some(o) = &out {
-        write_provenance(o, &reproducing(&record, "--out", o.file.path(), ""), csv.as_bytes())?;
+    let csv_record = out.as_ref().map(|o| reproducing(&record, "--out", o.file.path(), ""));
+    match &out {
+        Some(o) => finish(&table, &[(o, csv.as_bytes(), csv_record.as_ref())])?,
+        None => print(&table)?,
     }
     // Every point's row is written; a point that did not reach the target makes the exit 1.
     if results.iter().any(|r| r.value.is_none()) { Err(Failure::NotReached) } else { Ok(()) }
@@ -707,16 +728,15 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
     };
     let figure =
         plot::render_as(&csv, &spec, format).map_err(|e| Failure::BadInput(format!("{}: {e}", args.csv.display())))?;
-    write_file(&out.file, &figure)?;
     // A figure of a CSV with provenance carries it on, with how it was drawn.
-    match record {
+    let record = match record {
         Ok(record) if record.output_sha256 != provenance::sha256_hex(csv.as_bytes()) => {
             eprintln!(
                 "warning: {} has changed since mgtrial wrote it, so its provenance is not carried to {}",
                 args.csv.display(),
                 args.out.display()
             );
-            Ok(())
+            None
         }
         Ok(record) => {
             let command: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -738,23 +758,35 @@ fn plot_cmd(args: PlotArgs) -> Result<(), Failure> {
                 };
                 replot.push(shell_word(&word));
             }
-            let record = Provenance {
+            Some(Provenance {
                 plotted_from: Some(args.csv.display().to_string()),
                 // The CSV's own command, then this plot's.
                 reproduce: format!("{}, then: mgtrial {}", record.reproduce, replot.join(" ")),
                 plot_command: Some(command),
                 ..record
-            };
-            write_provenance(&out, &record, &figure)
+            })
         }
-        Err(_) => Ok(()),
-    }
+        Err(_) => None,
+    };
+    finish("", &[(&out, &figure, record.as_ref())])
 }
 
 fn explain_cmd(args: ExplainArgs) -> Result<(), Failure> {
     if let Some(result) = &args.from {
         let record = Provenance::read(result).map_err(Failure::BadInput)?;
         let bytes = std::fs::read(result).ok();
+        // The sidecar and its output are one unit: a sidecar beside another output (a run
+        // that failed between them, or an edit) describes something else, and is refused.
+        if let Some(bytes) = &bytes
+            && provenance::sha256_hex(bytes) != record.output_sha256
+        {
+            return Err(Failure::BadInput(format!(
+                "{} is not the output its provenance {} describes (their SHA-256 differ): it was edited or replaced \
+                 after the sidecar was written, so the sidecar's command and scenario did not produce it",
+                result.display(),
+                provenance::sidecar_path(result).display()
+            )));
+        }
         return print(&record.describe(result, bytes.as_deref()));
     }
     let args = ScenarioArgs {
@@ -896,9 +928,9 @@ fn check_cmd(args: CheckArgs) -> Result<(), Failure> {
         for (path, csv, record) in updates {
             let file = destination(&path)?;
             let sidecar = Some(destination(&provenance::sidecar_path(&path))?);
-            let out = Output { file, sidecar };
-            write_file(&out.file, &csv)?;
-            write_provenance(&out, &reproducing(&record, "--out", &path, ""), csv.as_bytes())?;
+            let lock = output::WriteLock::take(&file).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let out = Output { file, sidecar, _lock: lock };
+            finish("", &[(&out, csv.as_bytes(), Some(&reproducing(&record, "--out", &path, "")))])?;
         }
         return Ok(());
     }
@@ -985,8 +1017,7 @@ fn run_shard(args: &RunArgs, spec: &str) -> Result<(), Failure> {
         count: shard.count,
         points,
     };
-    let text = toml::to_string(&file).map_err(|e| Failure::Runtime(e.to_string()))?;
-    write_file(&out.file, text)
+    write_file(&out.file, file.to_text())
 }
 
 /// `mgtrial merge SCENARIO SHARD... --out FILE.csv`: checks that the shards are all the
@@ -1009,8 +1040,8 @@ fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
     let names: Vec<String> = args.shards.iter().map(|p| p.display().to_string()).collect();
     for (path, name) in args.shards.iter().zip(&names) {
         let text = std::fs::read_to_string(path).map_err(|e| Failure::BadInput(format!("shard {name}: {e}")))?;
-        let file: ShardFile = toml::from_str(&text).map_err(|e| {
-            Failure::BadInput(format!("{name} is not a shard file written by `mgtrial run --shard`: {}", e.message()))
+        let file = ShardFile::from_text(&text).map_err(|e| {
+            Failure::BadInput(format!("{name} is not an intact shard file written by `mgtrial run --shard`: {e}"))
         })?;
         shards.push(file);
     }
@@ -1056,8 +1087,7 @@ fn merge_cmd(args: MergeArgs) -> Result<(), Failure> {
     let outcomes = study::assemble(&loaded.study, &loaded.plans, results);
     let csv = export::study_csv(&loaded.study, &outcomes, &record.scenario_sha256);
     let table = export::effect_header(&loaded.plans) + &export::study_table(&loaded.study, &outcomes);
-    emit(Some(&out.file), &table, &csv)?;
-    write_provenance(&out, &reproducing(&record, "--out", out.file.path(), ""), csv.as_bytes())
+    finish(&table, &[(&out, csv.as_bytes(), Some(&reproducing(&record, "--out", out.file.path(), "")))])
 }
 
 /// The saved results of a checkpoint at `path`, checked to belong to the run `identity`
@@ -1074,7 +1104,7 @@ fn resume_from(
         return Ok(Vec::new());
     }
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let saved: Checkpoint = toml::from_str(&text).map_err(|e| bad(format!("not a checkpoint: {}", e.message())))?;
+    let saved = Checkpoint::from_text(&text).map_err(bad)?;
     if !saved.same_run(identity) {
         return Err(bad(
             "it is the checkpoint of another run (scenario, --set, --sweep, --reps, --seed, --precision or version \
@@ -1089,6 +1119,11 @@ fn resume_from(
         .points
         .iter()
         .zip(plans)
-        .map(|(p, plan)| p.restore(plan).ok_or_else(|| bad("its rows do not fit the run".into())))
+        .enumerate()
+        .map(|(i, (p, plan))| {
+            p.restore(plan).ok_or_else(|| {
+                bad(format!("saved point {i} does not fit the run's rows, or its counts do not agree with each other"))
+            })
+        })
         .collect()
 }

@@ -60,6 +60,9 @@ pub enum OutputError {
     /// The path is a Unix socket, which cannot be opened as a file.
     #[error("cannot write {}: is a socket", path.display())]
     Socket { path: PathBuf },
+    /// Another run is writing the same output now.
+    #[error("cannot write {}: another mgtrial process is writing it now; wait for it to finish, or give this run another output name", path.display())]
+    Busy { path: PathBuf },
     /// Any other failure of the operating system (a read-only file system, a full disk...).
     #[error("cannot write {}: {message}", path.display())]
     Io { path: PathBuf, message: String },
@@ -281,9 +284,53 @@ fn writable(target: &Path) -> io::Result<()> {
 /// Writes `bytes` to a temporary file beside `target`, syncs it, gives it the mode (and,
 /// where possible, the owner) of the file it replaces, and renames it over `target`.
 fn replace(target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = parent(target);
+    let temp = stage(target, bytes)?;
+    temp.rename_to(target)?;
+    // Make the rename itself durable; not every file system can sync a directory.
+    if let Ok(d) = File::open(parent(target)) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes several regular files as one unit: every file to a temporary file beside its
+/// target, each synced, and only then all renamed into place, in the order given. Give a
+/// result's sidecar before the result: a crash between two renames then leaves a new sidecar
+/// beside the old result, which its `output_sha256` shows, never an old sidecar that seems
+/// to describe a new result. A failure before the renames (a full disk) leaves every old file
+/// as it was.
+///
+/// # Errors
+/// [`OutputError`] naming the user's path of the file that failed.
+pub fn write_together(files: &[(&Destination, &[u8])]) -> Result<(), OutputError> {
+    let mut staged = Vec::new();
+    for &(dest, bytes) in files {
+        match &dest.kind {
+            Kind::Regular(target) => {
+                let temp = stage(target, bytes).map_err(|e| OutputError::from_io(&dest.user, &e))?;
+                staged.push((dest, target, Some(temp)));
+            }
+            _ => staged.push((dest, &dest.user, None)),
+        }
+    }
+    for ((dest, target, temp), &(_, bytes)) in staged.into_iter().zip(files) {
+        match temp {
+            Some(temp) => {
+                temp.rename_to(target).map_err(|e| OutputError::from_io(&dest.user, &e))?;
+                if let Ok(d) = File::open(parent(target)) {
+                    let _ = d.sync_all();
+                }
+            }
+            None => dest.write(bytes)?,
+        }
+    }
+    Ok(())
+}
+
+/// The temporary file that will replace `target`, written and synced (see [`replace`]).
+fn stage(target: &Path, bytes: &[u8]) -> io::Result<Temp> {
     let existing = fs::metadata(target).ok().filter(|m| m.is_file());
-    let mut temp = Temp::create(dir)?;
+    let mut temp = Temp::create(parent(target))?;
     temp.file.write_all(bytes)?;
     if let Some(m) = &existing {
         // Owner first: changing it may clear set-user-ID bits that the mode then restores.
@@ -292,12 +339,82 @@ fn replace(target: &Path, bytes: &[u8]) -> io::Result<()> {
         temp.file.set_permissions(fs::Permissions::from_mode(m.mode() & 0o7777))?;
     }
     temp.file.sync_all()?;
-    temp.rename_to(target)?;
-    // Make the rename itself durable; not every file system can sync a directory.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+    Ok(temp)
+}
+
+/// The last line of a sealed file: this prefix, then the SHA-256 (hex) of every byte before
+/// the line. Shards, checkpoints and provenance sidecars are sealed, so that an edit or a
+/// damaged copy is refused rather than merged, resumed or trusted.
+pub const SEAL_PREFIX: &str = "# content_sha256 = ";
+
+/// `body` with its seal appended (see [`SEAL_PREFIX`]); `body` ends with a newline.
+pub fn seal(mut body: String) -> String {
+    if !body.ends_with('\n') {
+        body.push('\n');
     }
-    Ok(())
+    let digest = crate::provenance::sha256_hex(body.as_bytes());
+    body + SEAL_PREFIX + &digest + "\n"
+}
+
+/// The body of a sealed `text`, checked against its seal.
+///
+/// # Errors
+/// Says whether the seal is missing (a file of an earlier version, or cut short) or does not
+/// match (the file was edited or damaged after it was written).
+pub fn unseal(text: &str) -> Result<&str, String> {
+    let trimmed = text.strip_suffix('\n').unwrap_or(text);
+    let start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+    let Some(digest) = trimmed[start..].strip_prefix(SEAL_PREFIX) else {
+        return Err("it has no content checksum (its last line should be `# content_sha256 = ...`): it was cut \
+                    short, or written by an earlier version"
+            .into());
+    };
+    let body = &text[..start];
+    if crate::provenance::sha256_hex(body.as_bytes()) != digest.trim() {
+        return Err("its content does not match its checksum: it was edited or damaged after mgtrial wrote it".into());
+    }
+    Ok(body)
+}
+
+/// An exclusive hold on writing one output path, taken before a run and kept until its
+/// outputs are written, so that two runs given the same `--out` cannot interleave their
+/// files: the second is refused at once. The hold is a Unix socket bound to an abstract name
+/// made from the output's resolved path (Linux): it leaves no file behind, and the kernel
+/// releases it when the process ends, however it ends (SIGKILL included). It covers the
+/// processes of one machine (one network namespace); elsewhere no hold is taken.
+#[derive(Debug)]
+pub struct WriteLock {
+    #[cfg(target_os = "linux")]
+    _socket: std::os::unix::net::UnixListener,
+}
+
+impl WriteLock {
+    /// Takes the hold on `dest` (nothing to hold for stdout, a device or a FIFO).
+    ///
+    /// # Errors
+    /// [`OutputError::Busy`] when another process holds it.
+    pub fn take(dest: &Destination) -> Result<Option<WriteLock>, OutputError> {
+        let Kind::Regular(target) = &dest.kind else { return Ok(None) };
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            let digest = crate::provenance::sha256_hex(target.as_os_str().as_bytes());
+            let name = format!("mgtrial-output-{}", &digest[..48]);
+            let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                .map_err(|e| OutputError::from_io(&dest.user, &e))?;
+            match std::os::unix::net::UnixListener::bind_addr(&address) {
+                Ok(socket) => Ok(Some(WriteLock { _socket: socket })),
+                Err(e) if e.kind() == ErrorKind::AddrInUse => Err(OutputError::Busy { path: dest.user.clone() }),
+                // A system without the means to hold (no sockets allowed): write unheld.
+                Err(_) => Ok(None),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = target;
+            Ok(None)
+        }
+    }
 }
 
 /// Temporary files that exist now, removed by the interrupt handler.
@@ -525,6 +642,61 @@ mod tests {
         Destination::prepare(&link).unwrap().write(b"1\n").unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read(dir.path().join("real.csv")).unwrap(), b"1\n");
+    }
+
+    /// Issue 20, defect 7: a result and its sidecar are replaced together or not at all. Here
+    /// the sidecar cannot be replaced (its path became a directory after the run was
+    /// prepared): the old result stays, and no temporary file is left. Before, the new CSV
+    /// was already in place beside the old sidecar.
+    #[test]
+    fn a_result_and_its_sidecar_are_replaced_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, sidecar) = (dir.path().join("r.csv"), dir.path().join("r.csv.provenance.toml"));
+        fs::write(&csv, b"old csv").unwrap();
+        fs::write(&sidecar, b"old sidecar").unwrap();
+        let (c, s) = (Destination::prepare(&csv).unwrap(), Destination::prepare(&sidecar).unwrap());
+        write_together(&[(&s, b"new sidecar"), (&c, b"new csv")]).unwrap();
+        assert_eq!(
+            (fs::read(&csv).unwrap(), fs::read(&sidecar).unwrap()),
+            (b"new csv".to_vec(), b"new sidecar".to_vec())
+        );
+        let (c, s) = (Destination::prepare(&csv).unwrap(), Destination::prepare(&sidecar).unwrap());
+        fs::remove_file(&sidecar).unwrap();
+        fs::create_dir(&sidecar).unwrap();
+        fs::write(sidecar.join("keep"), b"x").unwrap();
+        assert!(write_together(&[(&s, b"newer sidecar"), (&c, b"newer csv")]).is_err());
+        assert_eq!(fs::read(&csv).unwrap(), b"new csv", "the result is not replaced without its sidecar");
+        let names: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(!names.iter().any(|n| n.starts_with(TEMP_PREFIX)), "{names:?}");
+    }
+
+    /// Issue 20, defect 7: two writers of one output cannot both hold it; the hold ends with
+    /// its holder and leaves no file.
+    #[test]
+    fn one_writer_at_a_time_holds_an_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.csv");
+        let d = Destination::prepare(&out).unwrap();
+        let held = WriteLock::take(&d).unwrap();
+        assert!(held.is_some());
+        assert!(matches!(WriteLock::take(&d), Err(OutputError::Busy { .. })));
+        drop(held);
+        assert!(WriteLock::take(&d).unwrap().is_some());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// A sealed text reads back; any change to it, or a missing seal, is refused.
+    #[test]
+    fn a_sealed_text_refuses_any_edit() {
+        let text = seal("a = 1\nb = [2, 3]\n".to_string());
+        assert_eq!(unseal(&text).unwrap(), "a = 1\nb = [2, 3]\n");
+        for (i, _) in text.char_indices().filter(|(_, c)| c.is_ascii_digit()).take(40) {
+            let mut edited = text.clone().into_bytes();
+            edited[i] = if edited[i] == b'9' { b'0' } else { edited[i] + 1 };
+            assert!(unseal(std::str::from_utf8(&edited).unwrap()).is_err(), "edit at {i}");
+        }
+        assert!(unseal("a = 1\n").unwrap_err().contains("no content checksum"));
     }
 
     #[test]

@@ -349,12 +349,12 @@ impl Plan {
                              Mg in depression 0.92, upper 95% limit 1.44 [Moabedi23]; MgT on cognition d 0.91 [Liu16]); \
                              check the unit ({}); {beyond}",
                             self.scale.unit,
+                            crate::validate::MAX_STANDARDIZED_EFFECT,
                             if field == "response.delta" {
                                 "delta is the benefit of every treated participant, in outcome units"
                             } else {
                                 "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
                             },
-                            crate::validate::MAX_STANDARDIZED_EFFECT
                         ),
                     ));
                 }

@@ -136,9 +136,11 @@ pub fn scenario_text(
 }
 
 impl Provenance {
-    /// The sidecar's text: a comment saying what it is, then the record as TOML.
+    /// The sidecar's text: a comment saying what it is, then the record as TOML, sealed
+    /// ([`crate::output::seal`]) so that an edit (of its seed, replicates or `--set`) is
+    /// refused by every reader rather than trusted.
     pub fn to_toml(&self, output: &Path) -> String {
-        format!(
+        crate::output::seal(format!(
             "# Provenance of {}, written by {} {}: what produced it. `mgtrial explain --from {}` prints it;\n\
              # `scenario` below, saved as SCENARIO.toml, gives the result again with the command in `reproduce`.\n{}",
             output.display(),
@@ -146,7 +148,7 @@ impl Provenance {
             self.version,
             output.display(),
             toml::to_string(self).expect("provenance serializes")
-        )
+        ))
     }
 
     /// Reads the sidecar of `output`.
@@ -154,7 +156,9 @@ impl Provenance {
         let path = sidecar_path(output);
         let text = crate::output::read_result_text(&path)
             .map_err(|e| format!("no provenance for {} ({e})", output.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{} is not a provenance record: {e}", path.display()))
+        let body = crate::output::unseal(&text)
+            .map_err(|e| format!("{} is not an intact provenance record: {e}", path.display()))?;
+        toml::from_str(body).map_err(|e| format!("{} is not a provenance record: {e}", path.display()))
     }
 
     /// What `explain --from` prints: the record's facts as comments, whether the output and

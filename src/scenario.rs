@@ -879,7 +879,9 @@ impl Source {
     /// (`--set arms.1.name=...` renames the arm); a selector that names an element only as the
     /// file wrote it (a grid written before the rename) finds that element by its position.
     pub fn canonical_path(&self, base: &[Override], path: &str) -> String {
-        let after = self.merged(base).unwrap_or_else(|_| self.table.clone());
+        // Only a path into the sweep itself needs the (possibly large) `[sweep]` section.
+        let merged = if path.starts_with("sweep") { self.merged(base) } else { self.merged_point(base) };
+        let after = merged.unwrap_or_else(|_| self.table.clone());
         let keys: Vec<&str> = path.split('.').collect();
         let mut out: Vec<String> = Vec::with_capacity(keys.len());
         let (mut now, mut written) = (Some(&after), Some(&self.table));
@@ -931,7 +933,21 @@ impl Source {
 
     /// The file's table with `overrides` applied in order.
     pub fn merged(&self, overrides: &[Override]) -> Result<toml::Table, ScenarioError> {
-        let mut table = self.table.clone();
+        self.merged_from(overrides, true)
+    }
+
+    /// [`Source::merged`] without the `[sweep]` section: one design point's table.
+    pub fn merged_point(&self, overrides: &[Override]) -> Result<toml::Table, ScenarioError> {
+        self.merged_from(overrides, false)
+    }
+
+    /// [`Source::merged`], without the `[sweep]` section unless `with_sweep`.
+    fn merged_from(&self, overrides: &[Override], with_sweep: bool) -> Result<toml::Table, ScenarioError> {
+        let mut table = if with_sweep {
+            self.table.clone()
+        } else {
+            self.table.iter().filter(|(k, _)| k.as_str() != "sweep").map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
         for o in overrides {
             set_path(&mut table, &o.path, o.value.clone())
                 .map_err(|message| ScenarioError::SetPath { assignment: o.display(), message })?;
@@ -988,11 +1004,27 @@ impl Source {
     }
 
     pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
-        let mut scenario: Scenario = if overrides.is_empty() {
+        self.resolve_with(overrides, context, true)
+    }
+
+    /// The scenario of one design point: [`Source::resolve`] without the `[sweep]` section,
+    /// which a point does not use. A sweep's values are not copied and parsed again at each of
+    /// its points, so setting up a study is linear in its points.
+    pub fn resolve_point(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
+        self.resolve_with(overrides, context, false)
+    }
+
+    fn resolve_with(
+        &self,
+        overrides: &[Override],
+        context: Option<&str>,
+        with_sweep: bool,
+    ) -> Result<Scenario, ScenarioError> {
+        let mut scenario: Scenario = if overrides.is_empty() && with_sweep {
             toml::from_str(&self.text).map_err(|e| self.parse_error(&e))?
         } else {
             // At a sweep point, an override that cannot be applied came from the sweep.
-            let table = self.merged(overrides).map_err(|e| match (e, context) {
+            let table = self.merged_from(overrides, with_sweep).map_err(|e| match (e, context) {
                 (ScenarioError::SetPath { assignment, message }, Some(c)) => ScenarioError::Override {
                     file: self.file.clone(),
                     context: format!("with {assignment} ({c})"),

@@ -114,6 +114,26 @@ pub struct ShardFile {
 }
 
 impl ShardFile {
+    /// The file's text: the shard as TOML, sealed ([`crate::output::seal`]).
+    pub fn to_text(&self) -> String {
+        crate::output::seal(toml::to_string(self).expect("a shard serializes"))
+    }
+
+    /// Reads a shard's text, refusing one that was edited or damaged: by its seal, and by each
+    /// chunk's own redundant fields ([`ChunkTotals::check_consistent`]).
+    ///
+    /// # Errors
+    /// What is wrong, naming the design point and chunk where one is at fault.
+    pub fn from_text(text: &str) -> Result<ShardFile, String> {
+        let file: ShardFile = toml::from_str(crate::output::unseal(text)?).map_err(|e| e.message().to_string())?;
+        for p in &file.points {
+            for c in &p.chunks {
+                c.check_consistent().map_err(|e| format!("design point {}: {e}", p.point))?;
+            }
+        }
+        Ok(file)
+    }
+
     /// Whether `other` is a shard of the same run: every field but the index and the points.
     fn same_run(&self, other: &ShardFile) -> bool {
         ShardFile { index: other.index, points: Vec::new(), ..self.clone() }

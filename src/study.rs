@@ -47,7 +47,7 @@ fn published_overrides(
     overrides: &[Override],
     context: Option<&str>,
 ) -> Result<Option<Vec<Override>>, ScenarioError> {
-    let scenario = source.resolve(overrides, context)?;
+    let scenario = source.resolve_point(overrides, context)?;
     Ok(scenario.response.calibration.is_some().then(|| biology_overrides(source, overrides)))
 }
 
@@ -152,7 +152,7 @@ pub fn refuse_inert(source: &Source, base: &[Override], study: &Study, plans: &[
         let mut overrides = base.to_vec();
         let swept = study.overrides(point);
         overrides.extend(swept.iter().cloned());
-        let table = source.merged(&overrides)?;
+        let table = source.merged_point(&overrides)?;
         let inert = crate::inert::inert_given(&table, &plan.scenario);
         for o in &swept {
             let path = source.canonical_path(&overrides, &o.path);
@@ -220,8 +220,7 @@ pub fn plan_with(
     context: Option<&str>,
     calibration: Option<&Calibration>,
 ) -> Result<Plan, ScenarioError> {
-    let mut scenario = source.resolve(overrides, context)?;
-    scenario.sweep = None;
+    let scenario = source.resolve_point(overrides, context)?;
     Plan::calibrated(&scenario, &source.file, calibration).map_err(|mut e| {
         if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, context) {
             *c = format!(" {ctx}");
@@ -319,7 +318,7 @@ pub enum Progress {
 }
 
 /// [`run`], starting from `saved` results of the first points (a checkpoint), and stopping
-/// at the end of a batch when a stop is requested (see `output::stop_requested`). Keeps every
+/// within a trial when a stop is requested (see `output::stop_requested`). Keeps every
 /// point's results until the end, for the checkpoint.
 pub fn run_resumable(
     study: &Study,
@@ -338,7 +337,13 @@ pub fn run_resumable(
             return Progress::Stopped { signal, points: done };
         }
     }
-    Progress::Done(assemble(study, plans, done.into_iter()))
+    // A stop asked for while the rows are made keeps every point: the resumed run only writes.
+    let outcomes =
+        assemble(study, plans, done.iter().cloned().take_while(|_| crate::output::stop_requested().is_none()));
+    match crate::output::stop_requested() {
+        Some(signal) => Progress::Stopped { signal, points: done },
+        None => Progress::Done(outcomes),
+    }
 }
 
 /// Summarizes the results of every point, in study order, and pairs each row with the same

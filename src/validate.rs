@@ -208,11 +208,12 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         "arms",
         "no active arm: at least one arm must have kind = \"active\"",
     )?;
+    let mut names = std::collections::HashSet::with_capacity(s.arms.len());
     for (i, arm) in s.arms.iter().enumerate() {
         let f = |name: &str| format!("arms[{i}].{name}");
         check(!arm.name.trim().is_empty(), f("name"), "an arm needs a non-empty name")?;
         check(
-            s.arms[..i].iter().all(|a| a.name != arm.name),
+            names.insert(arm.name.as_str()),
             f("name"),
             format!("`{}` is used by two arms: arm names must be unique", arm.name),
         )?;

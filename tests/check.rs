@@ -82,9 +82,35 @@ fn an_exact_rerun_that_differs_is_a_mismatch() {
     let sidecar = dir.path().join("base.csv.provenance.toml");
     let record = std::fs::read_to_string(&sidecar).unwrap();
     let line = record.lines().find(|l| l.starts_with("output_sha256 = ")).unwrap().to_string();
-    std::fs::write(&sidecar, record.replace(&line, &format!("output_sha256 = \"{sha}\""))).unwrap();
+    let edited_record = record.replace(&line, &format!("output_sha256 = \"{sha}\""));
+    // Edited without its seal recomputed, the provenance itself is refused.
+    std::fs::write(&sidecar, &edited_record).unwrap();
+    let (_, e) = run_in(dir.path(), &["check", "textbook.toml", "--baseline", "base.csv"], 2);
+    assert!(e.contains("not an intact provenance record"), "{e}");
+    std::fs::write(&sidecar, common::reseal(&edited_record)).unwrap();
     let (out, _) = run_in(dir.path(), &["check", "textbook.toml", "--baseline", "base.csv"], 1);
     assert!(out.contains("not reproduced exactly: mean_estimate"), "{out}");
+}
+
+/// A provenance whose seed, replicates or `--set` were edited is refused (exit 2) by its
+/// content checksum, as an edited CSV is: before, `check` noted the difference, compared
+/// within Monte Carlo error and passed.
+#[test]
+fn a_provenance_edited_in_its_seed_reps_or_set_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let sidecar = dir.path().join("base.csv.provenance.toml");
+    let record = std::fs::read_to_string(&sidecar).unwrap();
+    for (from, to) in
+        [("\nseed = ", "\nseed = 1"), ("\nreps = ", "\nreps = 1"), ("set = [", "set = [\"design.n_per_arm=9\", ")]
+    {
+        assert!(record.contains(from), "{from} in {record}");
+        std::fs::write(&sidecar, record.replacen(from, to, 1)).unwrap();
+        let (_, e) = run_in(dir.path(), &["check", "textbook.toml", "--baseline", "base.csv"], 2);
+        assert!(e.contains("its content does not match its checksum"), "{to}: {e}");
+    }
+    std::fs::write(&sidecar, &record).unwrap();
+    run_in(dir.path(), &["check", "textbook.toml", "--baseline", "base.csv"], 0);
 }
 
 /// Over many checks with fresh replicates and no change, false alarms (exit 1) are at most

@@ -377,3 +377,38 @@ fn a_signal_ignored_from_the_start_stays_ignored() {
     assert_eq!(status.code(), Some(143));
     checkpoint_only(dir.path());
 }
+
+/// Issue 20, defect 7: two runs given the same --out at once could end with one run's CSV
+/// beside the other's sidecar (6 of 40). Now the second is refused while the first holds the
+/// output, and the first's CSV and sidecar belong together.
+#[test]
+fn a_second_writer_of_the_same_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::scenario_path("textbook.toml");
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_mgtrial"))
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&scenario)
+        .args(["--reps", "3000000", "-q", "--threads", "1", "--out", "same.csv"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let second = common::mgtrial()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&scenario)
+        .args(["--reps", "100", "-q", "--out", "same.csv"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&second.stderr);
+    let finished = first.wait_with_output().unwrap();
+    assert_eq!(finished.status.code(), Some(0));
+    assert_eq!(second.status.code(), Some(1), "{e}");
+    assert!(e.contains("another mgtrial process is writing it now"), "{e}");
+    let csv = std::fs::read(dir.path().join("same.csv")).unwrap();
+    let (out, _) = common::run_in(dir.path(), &["explain", "--from", "same.csv"], 0);
+    assert!(out.contains("--reps 3000000") && out.contains("is unchanged"), "{out}");
+    assert!(csv.windows(7).any(|w| w == b"3000000"));
+}

@@ -89,3 +89,33 @@ fn merge_refuses_other_runs_missing_and_duplicate_shards() {
     let (_, e) = run_in(d, &["run", "t.toml", "-q", "--shard", "3/3", "--out", "x.toml"], 2);
     assert!(e.contains("shard 3 of 3"), "{e}");
 }
+
+/// A one-digit edit of a counter in a shard is refused (exit 2, naming the file, no CSV):
+/// by the shard's content checksum, and, where the checksum was recomputed too, by the chunk's
+/// own redundancy (its `rejected` count against its rejection word). Before, the issue's
+/// reproduction merged to a first power of 0.11 instead of 0.07 with exit 0.
+#[test]
+fn a_tampered_shard_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), shipped("sweep_duration.toml")).unwrap();
+    for i in 0..3 {
+        let (spec, file) = (format!("{i}/3"), format!("sh_{i}.toml"));
+        run_in(d, &["run", "s.toml", "-q", "--reps", "100", "--shard", &spec, "--out", &file], 0);
+    }
+    let merge = ["merge", "s.toml", "sh_0.toml", "sh_1.toml", "sh_2.toml", "--out", "m.csv"];
+    run_in(d, &merge, 0);
+    std::fs::remove_file(d.join("m.csv")).unwrap();
+    let text = std::fs::read_to_string(d.join("sh_0.toml")).unwrap();
+    let line = text.lines().find(|l| l.starts_with("rejected = ") && l != &"rejected = 0").unwrap();
+    let count: u32 = line["rejected = ".len()..].parse().unwrap();
+    let edited = text.replacen(&format!("\n{line}\n"), &format!("\nrejected = {}\n", count + 4), 1);
+    for (what, file) in [("its checksum", edited.clone()), ("its counts", common::reseal(&edited))] {
+        std::fs::write(d.join("sh_0.toml"), &file).unwrap();
+        let (_, e) = run_in(d, &merge, 2);
+        assert!(e.contains("sh_0.toml is not an intact shard file"), "{what}: {e}");
+        let reason = if what == "its checksum" { "does not match its checksum" } else { "do not agree" };
+        assert!(e.contains(reason), "{what}: {e}");
+        assert!(!d.join("m.csv").exists());
+    }
+}

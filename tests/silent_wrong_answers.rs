@@ -401,10 +401,10 @@ fn csv_stays_a_plain_table_and_its_sidecar_records_what_produced_it() {
     run_in(dir.path(), &["run", &again, "--out", "c.csv"], 0);
     let c = std::fs::read_to_string(dir.path().join("c.csv")).unwrap();
     assert_eq!(a.replace("depression_mgo_enriched", "x"), c.replace("depression_mgo_enriched", "x"));
-    // A changed result is flagged.
+    // A changed result is refused: its sidecar no longer describes it.
     std::fs::write(dir.path().join("a.csv"), a.replace("2017", "2018")).unwrap();
-    let (out, _) = run_in(dir.path(), &["explain", "--from", "a.csv"], 0);
-    assert!(out.contains("WARNING") && out.contains("has changed"), "{out}");
+    let (_, e) = run_in(dir.path(), &["explain", "--from", "a.csv"], 2);
+    assert!(e.contains("is not the output its provenance") && e.contains("edited or replaced"), "{e}");
     let (_, e) = run_in(dir.path(), &["explain", "--from", "nothing.csv"], 2);
     assert!(e.contains("no provenance"), "{e}");
 }

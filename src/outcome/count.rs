@@ -68,13 +68,22 @@ impl CountModel {
         }
     }
 
-    /// The model whose baseline counts (in the baseline window, without period variation)
-    /// have mean `mean` and SD `sd`: how trials report their populations. For attacks,
-    /// `theta = m^2 / (sd^2 - m)` with `m` the mean (the NB variance `m + m^2 / theta`), which
-    /// needs `sd^2 > m`. For migraine days in `D` days, with `p = 1 - exp(-rate / 28)`:
-    /// `E[days] = D (1 - L(1/28))` and `Var(days) = D (E p - E p^2) + D^2 Var(p)`, where
-    /// `L(s) = (1 + s mean_rate / theta)^-theta`, `E p = 1 - L(s)`, `E p^2 = 1 - 2 L(s) + L(2 s)`;
-    /// both are solved by bisection (the mean rises with the rate, the SD falls as theta rises).
+    /// The model whose baseline counts (in the baseline window, period variation included)
+    /// have mean `mean` and SD `sd`: how trials report their populations. A window's count is
+    /// drawn at the person's rate times the window's factor `eps` (mean 1, shape `v` =
+    /// `period_shape`, none: 1), independent of the rate.
+    ///
+    /// - Attacks: the variance is `m + m^2 ((1 + 1/theta)(1 + 1/v) - 1)` with `m` the mean
+    ///   (without period variation the NB variance `m + m^2 / theta`), so `1/theta =
+    ///   (1 + (sd^2 - m) / m^2) / (1 + 1/v) - 1`, which needs more spread than the period
+    ///   variation alone gives.
+    /// - Migraine days in `D` days, with `p = 1 - exp(-rate eps / 28)`: `E[days] = D E p` and
+    ///   `Var(days) = D (E p - E p^2) + D^2 Var(p)`, where `E p = 1 - E L(eps / 28)`, `E p^2 =
+    ///   1 - 2 E L(eps / 28) + E L(2 eps / 28)`, `L(s) = (1 + s mean_rate / theta)^-theta`, and
+    ///   the expectations over `eps` are those of [`CountModel::expected_count`] (the midpoint
+    ///   rule on its quantiles); both are solved by bisection (the mean rises with the rate,
+    ///   the SD falls as theta rises). The solution is kept per process for each set of inputs.
+    ///
     /// Errors name what is out of reach.
     pub fn from_baseline_moments(
         kind: CountKind,
@@ -82,103 +91,46 @@ impl CountModel {
         sd: f64,
         baseline_weeks: f64,
         followup_weeks: f64,
+        period_shape: Option<f64>,
         placebo_rate_ratio: f64,
     ) -> Result<CountModel, String> {
-        let model = |mean_rate: f64, theta: f64| CountModel {
+        type Key = (bool, u64, u64, u64, u64);
+        static CACHE: crate::numeric::Memo<Key, Result<(f64, f64), String>> = crate::numeric::Memo::new();
+        let key = (
+            kind == CountKind::Attacks,
+            mean.to_bits(),
+            sd.to_bits(),
+            baseline_weeks.to_bits(),
+            period_shape.unwrap_or(0.0).to_bits(),
+        );
+        let solved =
+            crate::numeric::memoized(&CACHE, key, |_| solve_moments(kind, mean, sd, baseline_weeks, period_shape))?;
+        Ok(CountModel {
             kind,
-            mean_rate_per_4_weeks: mean_rate,
-            theta,
-            period_shape: None,
+            mean_rate_per_4_weeks: solved.0,
+            theta: solved.1,
+            period_shape,
             baseline_weeks,
             followup_weeks,
             placebo_rate_ratio,
-        };
-        if !(mean > 0.0 && sd > 0.0 && baseline_weeks > 0.0) {
-            return Err(format!("baseline mean {mean} and SD {sd} must be positive, over a positive window"));
-        }
-        match kind {
-            CountKind::Attacks => {
-                if sd * sd <= mean {
-                    return Err(format!(
-                        "attack counts with mean {mean} need an SD above sqrt(mean) = {:.3} (Poisson's): migraine \
-                         counts are overdispersed",
-                        mean.sqrt()
-                    ));
-                }
-                Ok(model(mean * 4.0 / baseline_weeks, mean * mean / (sd * sd - mean)))
-            }
-            CountKind::MigraineDays => {
-                let days = (7.0 * baseline_weeks).round();
-                if mean >= days {
-                    return Err(format!("mean migraine days {mean} must be below the {days} days of the window"));
-                }
-                // Rates are per 4 weeks, so a day's probability is 1 - exp(-rate / 28).
-                let s = 1.0 / 28.0;
-                let laplace = |rate: f64, theta: f64, s: f64| (1.0 + s * rate / theta).powf(-theta);
-                let mean_days = |rate: f64, theta: f64| days * (1.0 - laplace(rate, theta, s));
-                let sd_days = |rate: f64, theta: f64| {
-                    let (l1, l2) = (laplace(rate, theta, s), laplace(rate, theta, 2.0 * s));
-                    let (ep, ep2) = (1.0 - l1, 1.0 - 2.0 * l1 + l2);
-                    (days * (ep - ep2) + days * days * (ep2 - ep * ep)).max(0.0).sqrt()
-                };
-                // The rate giving the mean at a given theta (mean days rise with the rate).
-                let rate_for = |theta: f64| -> Option<f64> {
-                    let (mut lo, mut hi) = (0.0, 1.0);
-                    while mean_days(hi, theta) < mean {
-                        hi *= 2.0;
-                        if hi > 1e9 {
-                            return None;
-                        }
-                    }
-                    for _ in 0..200 {
-                        let mid = 0.5 * (lo + hi);
-                        if mean_days(mid, theta) < mean { lo = mid } else { hi = mid }
-                    }
-                    Some(0.5 * (lo + hi))
-                };
-                let sd_at = |theta: f64| rate_for(theta).map(|r| sd_days(r, theta));
-                // Days in a window have at most the SD of all-or-nothing people,
-                // sqrt(mean (days - mean)); at least that of everyone at one rate.
-                let (most, least) = ((mean * (days - mean)).sqrt(), sd_at(1e6).unwrap_or(0.0));
-                let out_of_reach = || {
-                    format!(
-                        "migraine days with mean {mean} in {days} days can have an SD between {least:.3} (everyone at the \
-                         same rate) and {most:.3} (everyone at none or every day); {sd} is outside"
-                    )
-                };
-                if !(sd < most && sd > least) {
-                    return Err(out_of_reach());
-                }
-                // Bisection on ln theta: the SD falls as theta rises.
-                let (mut lo, mut hi) = (1e-6f64, 1e6f64);
-                for _ in 0..200 {
-                    let mid = (lo * hi).sqrt();
-                    if sd_at(mid).unwrap_or(f64::INFINITY) > sd { lo = mid } else { hi = mid }
-                }
-                let theta = (lo * hi).sqrt();
-                let rate = rate_for(theta).ok_or_else(out_of_reach)?;
-                // Near the ceiling the gamma cannot reach the SD: check what was reached.
-                if (sd_days(rate, theta) / sd - 1.0).abs() > 1e-6 {
-                    return Err(out_of_reach());
-                }
-                Ok(model(rate, theta))
-            }
-        }
+        })
     }
 
-    /// SD of the baseline window's count without period variation: negative binomial for
-    /// attacks, `sqrt(D (E p - E p^2) + D^2 Var(p))` for days (see [`CountModel::from_baseline_moments`]).
+    /// SD of the baseline window's count, period variation included (see
+    /// [`CountModel::from_baseline_moments`]).
     pub fn baseline_sd(&self) -> f64 {
-        let mean = self.expected_count(self.baseline_weeks, 1.0);
         match self.kind {
-            CountKind::Attacks => (mean + mean * mean / self.theta).sqrt(),
-            CountKind::MigraineDays => {
-                let days = (7.0 * self.baseline_weeks).round();
-                let laplace = |s: f64| (1.0 + s * self.mean_rate_per_4_weeks / self.theta).powf(-self.theta);
-                let (l1, l2) = (laplace(1.0 / 28.0), laplace(2.0 / 28.0));
-                let (ep, ep2) = (1.0 - l1, 1.0 - 2.0 * l1 + l2);
-                (days * (ep - ep2) + days * days * (ep2 - ep * ep)).max(0.0).sqrt()
+            CountKind::Attacks => {
+                let mean = self.expected_count(self.baseline_weeks, 1.0);
+                let period = self.period_shape.map_or(1.0, |v| 1.0 + 1.0 / v);
+                (mean + mean * mean * ((1.0 + 1.0 / self.theta) * period - 1.0)).sqrt()
             }
+            CountKind::MigraineDays => days_sd(
+                (7.0 * self.baseline_weeks).round(),
+                self.mean_rate_per_4_weeks,
+                self.theta,
+                &period_nodes(self.period_shape),
+            ),
         }
     }
 
@@ -199,18 +151,12 @@ impl CountModel {
     pub fn expected_count(&self, weeks: f64, ratio: f64) -> f64 {
         match self.kind {
             CountKind::Attacks => self.mean_rate_per_4_weeks * ratio * weeks / 4.0,
-            CountKind::MigraineDays => {
-                let s = ratio / 28.0;
-                let laplace = |eps: f64| (1.0 + s * eps * self.mean_rate_per_4_weeks / self.theta).powf(-self.theta);
-                let mean_laplace = match self.period_shape {
-                    None => laplace(1.0),
-                    Some(v) => {
-                        let q = period_quantiles(v);
-                        q.iter().map(|&e| laplace(e)).sum::<f64>() / q.len() as f64
-                    }
-                };
-                (7.0 * weeks).round() * (1.0 - mean_laplace)
-            }
+            CountKind::MigraineDays => days_mean(
+                (7.0 * weeks).round(),
+                self.mean_rate_per_4_weeks * ratio,
+                self.theta,
+                &period_nodes(self.period_shape),
+            ),
         }
     }
 
@@ -267,6 +213,123 @@ fn period_quantiles(v: f64) -> std::sync::Arc<[f64]> {
             (0..NODES).map(|k| g.inverse_cdf(p(k))).collect()
         }
     })
+}
+
+/// The period factors over which a window's expectations are taken: [`period_quantiles`], or
+/// the single factor 1 without period variation.
+fn period_nodes(period_shape: Option<f64>) -> std::sync::Arc<[f64]> {
+    match period_shape {
+        Some(v) => period_quantiles(v),
+        None => std::sync::Arc::from([1.0]),
+    }
+}
+
+/// `E L(k eps / 28)` over the period factors, `L(s) = (1 + s rate / theta)^-theta`.
+fn mean_laplace(rate: f64, theta: f64, k: f64, nodes: &[f64]) -> f64 {
+    let c = k * rate / (28.0 * theta);
+    nodes.iter().map(|&e| (-theta * (c * e).ln_1p()).exp()).sum::<f64>() / nodes.len() as f64
+}
+
+/// Mean migraine days in `days` days.
+fn days_mean(days: f64, rate: f64, theta: f64, nodes: &[f64]) -> f64 {
+    days * (1.0 - mean_laplace(rate, theta, 1.0, nodes))
+}
+
+/// SD of migraine days in `days` days: `sqrt(D (E p - E p^2) + D^2 (E p^2 - (E p)^2))`.
+fn days_sd(days: f64, rate: f64, theta: f64, nodes: &[f64]) -> f64 {
+    let (l1, l2) = (mean_laplace(rate, theta, 1.0, nodes), mean_laplace(rate, theta, 2.0, nodes));
+    let (ep, ep2) = (1.0 - l1, 1.0 - 2.0 * l1 + l2);
+    (days * (ep - ep2) + days * days * (ep2 - ep * ep)).max(0.0).sqrt()
+}
+
+/// The rate per 4 weeks and gamma shape whose baseline window has mean `mean` and SD `sd` (see
+/// [`CountModel::from_baseline_moments`]).
+fn solve_moments(
+    kind: CountKind,
+    mean: f64,
+    sd: f64,
+    baseline_weeks: f64,
+    period_shape: Option<f64>,
+) -> Result<(f64, f64), String> {
+    if !(mean > 0.0 && sd > 0.0 && baseline_weeks > 0.0) {
+        return Err(format!("baseline mean {mean} and SD {sd} must be positive, over a positive window"));
+    }
+    match kind {
+        CountKind::Attacks => {
+            // The variance beyond Poisson's, relative to the squared mean, is (1 + 1/theta)
+            // (1 + 1/v) - 1: the period variation alone gives 1/v of it.
+            let period = period_shape.map_or(1.0, |v| 1.0 + 1.0 / v);
+            let inverse_theta = (1.0 + (sd * sd - mean) / (mean * mean)) / period - 1.0;
+            if !(inverse_theta > 0.0 && inverse_theta.is_finite()) {
+                let floor = (mean + mean * mean * (period - 1.0)).sqrt();
+                return Err(format!(
+                    "attack counts with mean {mean} need an SD above {floor:.3} (Poisson's{}): migraine counts are \
+                     overdispersed",
+                    if period > 1.0 { ", with the period variation of outcome.period_cv" } else { "" }
+                ));
+            }
+            Ok((mean * DEFAULT_WINDOW_WEEKS / baseline_weeks, 1.0 / inverse_theta))
+        }
+        CountKind::MigraineDays => {
+            let days = (7.0 * baseline_weeks).round();
+            if mean >= days {
+                return Err(format!("mean migraine days {mean} must be below the {days} days of the window"));
+            }
+            let nodes = period_nodes(period_shape);
+            // The rate giving the mean at a given theta (mean days rise with the rate), by
+            // bisection on its logarithm until the bracket is a few ulps wide.
+            let rate_for = |theta: f64| -> Option<f64> {
+                let (mut lo, mut hi) = (0.0, 1.0);
+                while days_mean(days, hi, theta, &nodes) < mean {
+                    (lo, hi) = (hi, hi * 2.0);
+                    if hi > 1e9 {
+                        return None;
+                    }
+                }
+                for _ in 0..100 {
+                    let mid = 0.5 * (lo + hi);
+                    if mid <= lo || mid >= hi {
+                        break;
+                    }
+                    if days_mean(days, mid, theta, &nodes) < mean { lo = mid } else { hi = mid }
+                }
+                Some(0.5 * (lo + hi))
+            };
+            if rate_for(1e6).is_none() {
+                return Err(format!(
+                    "with the period variation of outcome.period_cv, almost every baseline window has next to no \
+                     migraine days, so a mean of {mean} in {days} days cannot be reached: lower period_cv"
+                ));
+            }
+            let sd_at = |theta: f64| rate_for(theta).map(|r| days_sd(days, r, theta, &nodes));
+            // Days in a window have at most the SD of all-or-nothing people,
+            // sqrt(mean (days - mean)); at least that of everyone at one rate.
+            let (most, least) = ((mean * (days - mean)).sqrt(), sd_at(1e6).unwrap_or(0.0));
+            let out_of_reach = || {
+                format!(
+                    "migraine days with mean {mean} in {days} days can have an SD between {least:.3} (everyone at the \
+                     same rate{}) and {most:.3} (everyone at none or every day); {sd} is outside",
+                    if period_shape.is_some() { ", with the period variation of outcome.period_cv" } else { "" }
+                )
+            };
+            if !(sd < most && sd > least) {
+                return Err(out_of_reach());
+            }
+            // Bisection on ln theta (the SD falls as theta rises), to a relative width of 1e-13.
+            let (mut lo, mut hi) = (1e-6f64, 1e6f64);
+            while hi / lo > 1.0 + 1e-13 {
+                let mid = (lo * hi).sqrt();
+                if sd_at(mid).unwrap_or(f64::INFINITY) > sd { lo = mid } else { hi = mid }
+            }
+            let theta = (lo * hi).sqrt();
+            let rate = rate_for(theta).ok_or_else(out_of_reach)?;
+            // Near the ceiling the gamma cannot reach the SD: check what was reached.
+            if (days_sd(days, rate, theta, &nodes) / sd - 1.0).abs() > 1e-6 {
+                return Err(out_of_reach());
+            }
+            Ok((rate, theta))
+        }
+    }
 }
 
 /// The period in which rates are expressed, weeks (rates are per 4 weeks, as trials report them).
@@ -407,10 +470,16 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
         (CountKind::MigraineDays, None, Some(_)) => {
             return Err(err("theta", "migraine days are described by baseline_mean and baseline_sd (theta is solved from them); remove theta".into()));
         }
-        (_, Some(sd), None) => {
-            CountModel::from_baseline_moments(kind, mean, sd, baseline_weeks, followup_weeks, RATIO_SOLVED_BELOW)
-                .map_err(|m| err("baseline_sd", m))?
-        }
+        (_, Some(sd), None) => CountModel::from_baseline_moments(
+            kind,
+            mean,
+            sd,
+            baseline_weeks,
+            followup_weeks,
+            period_shape,
+            RATIO_SOLVED_BELOW,
+        )
+        .map_err(|m| err("baseline_sd", m))?,
     };
     model.period_shape = period_shape;
     model.placebo_rate_ratio = model.rate_ratio_for_reduction(reduction).ok_or_else(|| {
@@ -431,13 +500,19 @@ pub fn written_out(o: &crate::scenario::Outcome, m: &CountModel) -> crate::scena
         count: Some(m.kind),
         name: o.name.clone(),
         unit: o.unit.clone(),
-        baseline_mean: Some(m.expected_count(m.baseline_weeks, 1.0)),
-        baseline_sd: days.then(|| m.baseline_sd()),
-        theta: (!days).then_some(m.theta),
+        // The fields as given where they were (every one a count model needs is required, so
+        // all are): the model is solved from them, and solving the same numbers again gives
+        // the same model bit for bit, where a moment recomputed from the model would differ in
+        // its last digits.
+        baseline_mean: o.baseline_mean.or_else(|| Some(m.expected_count(m.baseline_weeks, 1.0))),
+        baseline_sd: o.baseline_sd.or_else(|| days.then(|| m.baseline_sd())),
+        theta: o.theta.or_else(|| (!days && o.baseline_sd.is_none()).then_some(m.theta)),
         baseline_weeks: Some(m.baseline_weeks),
         followup_weeks: Some(m.followup_weeks),
-        placebo_reduction_percent: Some(m.reduction_percent(m.placebo_rate_ratio)),
-        period_cv: Some(m.period_shape.map_or(0.0, |v| 1.0 / v.sqrt())),
+        placebo_reduction_percent: o
+            .placebo_reduction_percent
+            .or_else(|| Some(m.reduction_percent(m.placebo_rate_ratio))),
+        period_cv: Some(o.period_cv.unwrap_or(0.0)),
         ..crate::scenario::Outcome::default()
     }
 }
@@ -577,7 +652,7 @@ mod tests {
             (CountKind::MigraineDays, 12.4, 5.0, 8.0),
         ];
         for (kind, mean, sd, weeks) in cases {
-            let m = CountModel::from_baseline_moments(kind, mean, sd, weeks, 4.0, 0.84).unwrap();
+            let m = CountModel::from_baseline_moments(kind, mean, sd, weeks, 4.0, None, 0.84).unwrap();
             let s = m.sampler();
             let mut rng = stream_rng(23, 0, 0);
             let values: Vec<f64> = (0..200_000).map(|_| f64::from(s.draw(&mut rng, 1.0).baseline)).collect();
@@ -591,11 +666,11 @@ mod tests {
             assert!((var_hat - sd * sd).abs() < 4.0 * var_se, "{kind:?}: SD {} vs {sd}", var_hat.sqrt());
         }
         // Out of reach: near the all-or-nothing ceiling, and below the fixed-rate floor.
-        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 20.0, 4.0, 4.0, 1.0).is_err());
-        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 11.5, 4.0, 4.0, 1.0).is_err());
-        assert!(CountModel::from_baseline_moments(CountKind::Attacks, 3.6, 1.5, 4.0, 4.0, 1.0).is_err());
-        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 0.5, 4.0, 4.0, 1.0).is_err());
-        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 30.0, 3.0, 4.0, 4.0, 1.0).is_err());
+        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 20.0, 4.0, 4.0, None, 1.0).is_err());
+        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 11.5, 4.0, 4.0, None, 1.0).is_err());
+        assert!(CountModel::from_baseline_moments(CountKind::Attacks, 3.6, 1.5, 4.0, 4.0, None, 1.0).is_err());
+        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 6.2, 0.5, 4.0, 4.0, None, 1.0).is_err());
+        assert!(CountModel::from_baseline_moments(CountKind::MigraineDays, 30.0, 3.0, 4.0, 4.0, None, 1.0).is_err());
     }
 
     /// Migraine days never exceed the window's days, and their mean is the closed form, with

@@ -140,3 +140,14 @@ pub fn run_in(dir: &std::path::Path, args: &[&str], code: i32) -> (String, Strin
 pub fn run(args: &[&str], code: i32) -> (String, String) {
     run_in(std::path::Path::new("."), args, code)
 }
+
+/// `text` (a sealed file: a shard, checkpoint or provenance sidecar) with its seal recomputed
+/// after an edit, as a forger would: what is left to catch the edit is the file's own
+/// redundancy.
+pub fn reseal(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let trimmed = text.strip_suffix('\n').unwrap_or(text);
+    let body = &text[..trimmed.rfind('\n').map_or(0, |i| i + 1)];
+    let sha: String = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("{body}{}{sha}\n", mgtrial::output::SEAL_PREFIX)
+}
