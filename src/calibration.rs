@@ -142,6 +142,13 @@ pub const CALIBRATION_N_PER_ARM: u32 = 30;
 /// Seed offset of the calibration's trials, so they are not the trials of the power run.
 const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
 
+/// Trials of the timed pilot that projects a calibration's cost.
+const CALIBRATION_PILOT_TRIALS: u64 = 200;
+
+/// Evaluations of the statistic a calibration by simulation typically takes (bracket, Illinois
+/// steps, the slope): 8 on every shipped calibration, more where the bracket must widen.
+const TYPICAL_EVALUATIONS: f64 = 8.0;
+
 /// Fewest analysable trials behind a simulated calibration.
 const MIN_ANALYSABLE: usize = 1000;
 
@@ -159,6 +166,11 @@ enum Statistic {
 /// comparison `k`, with its SE; NaN when fewer than [`MIN_ANALYSABLE`] trials can be analysed.
 /// Also the placebo responders' share (percent) for a responder statistic.
 fn simulated(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64) -> (f64, f64, f64) {
+    simulated_trials(plan, k, statistic, max_effect, OBSERVED_CALIBRATION_REPS)
+}
+
+/// [`simulated`] over the first `trials` trials.
+fn simulated_trials(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64, trials: u64) -> (f64, f64, f64) {
     use crate::trial::{Trial, simulate_trial_into};
     use rayon::prelude::*;
     let test = match statistic {
@@ -178,7 +190,7 @@ fn simulated(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64) -> (f
     }
     let seed = plan.scenario.design.seed.wrapping_add(CALIBRATION_SEED_OFFSET);
     // Collected in replicate order and summed sequentially: the same for any thread count.
-    let per_trial: Vec<Option<[f64; 4]>> = (0..OBSERVED_CALIBRATION_REPS)
+    let per_trial: Vec<Option<[f64; 4]>> = (0..trials)
         .into_par_iter()
         .map_init(
             || Trial::new(&probe),
@@ -205,7 +217,7 @@ fn simulated(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64) -> (f
         )
         .collect();
     let values: Vec<[f64; 4]> = per_trial.into_iter().flatten().collect();
-    if values.len() < MIN_ANALYSABLE {
+    if values.len() < MIN_ANALYSABLE.min(trials as usize / 2) {
         return (f64::NAN, f64::NAN, f64::NAN);
     }
     let n = values.len() as f64;
@@ -239,6 +251,19 @@ fn solve_simulated(
     flat_below: f64,
 ) -> Result<(f64, f64), String> {
     let limit = crate::validate::MAX_OUTCOME_MAGNITUDE;
+    // A slow calibration (large trials, slow analyses) says so first, from a timed pilot of
+    // 1% of one evaluation: a solve takes about TYPICAL_EVALUATIONS of them.
+    let pilot = std::time::Instant::now();
+    simulated_trials(plan, k, statistic, start, CALIBRATION_PILOT_TRIALS);
+    let seconds = pilot.elapsed().as_secs_f64()
+        * (OBSERVED_CALIBRATION_REPS / CALIBRATION_PILOT_TRIALS) as f64
+        * TYPICAL_EVALUATIONS;
+    if seconds > crate::output::NOTE_SECONDS {
+        crate::output::note(&format!(
+            "note: calibrating the effect by simulation takes about {seconds:.0} s (about {TYPICAL_EVALUATIONS} \
+             evaluations of {OBSERVED_CALIBRATION_REPS} trials, timed on a pilot of {CALIBRATION_PILOT_TRIALS})"
+        ));
+    }
     let f = |m: f64| simulated(plan, k, statistic, m).0 - target;
     // Bracket: from the start, step outwards by doubling until the sign changes.
     let (mut a, mut fa) = (start, f(start));

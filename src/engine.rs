@@ -550,6 +550,22 @@ pub const PILOT_SECONDS: f64 = 0.05;
 /// 6.5 MB peak at 1e7 textbook replicates, of which 2.5 MB are bits.
 const BASE_MEMORY_BYTES: u64 = 6_000_000;
 
+/// Memory each design point keeps until the CSV is written (its plan, results, summary and
+/// CSV text), beside [`ROW_MEMORY_BYTES`] per row: measured 4.8 kB, from peaks of 147 MB and
+/// 568 MB for textbook sweeps of 20,000 and 80,000 points of one row at 64 replicates, and
+/// 286 MB for 10 points of 12,001 rows.
+const POINT_MEMORY_BYTES: u64 = 5_000;
+
+/// Memory per result row of a design point (each active arm's comparison, analysis and
+/// subgroup, with the arm's share of the plan): measured 2.25 kB (see [`POINT_MEMORY_BYTES`]).
+const ROW_MEMORY_BYTES: u64 = 2_300;
+
+/// Memory per participant of one trial on each thread for count outcomes, whose analyses
+/// (negative-binomial and Poisson fits, Wilcoxon's ranks) keep every completer's counts:
+/// measured 139 B at 2e6 participants per trial with every count analysis. Scale outcomes are
+/// folded as they are drawn and keep none.
+const COUNT_PARTICIPANT_MEMORY_BYTES: u64 = 150;
+
 /// What a run is expected to cost.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunEstimate {
@@ -700,7 +716,7 @@ impl Runner {
     /// its replicates; their results are discarded), and the memory the results keep. Without
     /// a pilot (a run that cannot take `min_seconds` even at [`SLOWEST_SECONDS_PER_PARTICIPANT`])
     /// the time is 0. Points of 0 replicates (already done) take no part.
-    pub fn estimate(&self, plans: &[Plan], reps: &[u32], min_seconds: f64) -> RunEstimate {
+    pub fn estimate(&self, plans: &[Plan], reps: &[u32], min_seconds: f64, keep_all: bool) -> RunEstimate {
         let participants: u64 =
             plans.iter().zip(reps).map(|(p, &r)| u64::from(r) * u64::from(p.total_enrolled())).sum();
         // No pilot where even a slow participant could not make the run long.
@@ -728,15 +744,36 @@ impl Runner {
                 trials = (trials * 2).min(most);
             }
         }
-        let comparisons = plans.iter().map(|p| p.slots.len() as u64).max().unwrap_or(0);
-        let most_reps = reps.iter().copied().max().map_or(0, u64::from);
         RunEstimate {
             participants,
             seconds: participants as f64 * seconds_per_participant,
             pilot_trials,
-            // Two points' rejection bits (this one and its neighbour) beside a fixed footprint.
-            memory_bytes: BASE_MEMORY_BYTES + 2 * comparisons * most_reps.div_ceil(8),
+            memory_bytes: self.memory_bytes(plans, reps, keep_all),
         }
+    }
+
+    /// Peak memory of a run of `reps[i]` replicates of `plans[i]`: a fixed footprint; each
+    /// point's and each row's state, kept until the CSV is written; the rejection bits of every
+    /// point when `keep_all` (a run that can write a checkpoint keeps all its points' results),
+    /// else of two neighbouring points; and each thread's trial buffers for count outcomes.
+    pub fn memory_bytes(&self, plans: &[Plan], reps: &[u32], keep_all: bool) -> u64 {
+        let rows: u64 = plans.iter().map(|p| p.slots.len() as u64).sum();
+        let bits = |(p, &r): (&Plan, &u32)| p.slots.len() as u64 * u64::from(r).div_ceil(8);
+        let kept_bits: u64 = if keep_all {
+            plans.iter().zip(reps).map(bits).sum()
+        } else {
+            2 * plans.iter().zip(reps).map(bits).max().unwrap_or(0)
+        };
+        let count_participants =
+            plans.iter().filter(|p| p.count.is_some()).map(|p| u64::from(p.total_enrolled())).max().unwrap_or(0);
+        // A thread works on a chunk of replicates: a point of fewer chunks busies fewer threads.
+        let chunks = reps.iter().map(|&r| u64::from(r).div_ceil(CHUNK)).max().unwrap_or(0);
+        let threads = (self.pool.current_num_threads() as u64).min(chunks);
+        BASE_MEMORY_BYTES
+            + plans.len() as u64 * POINT_MEMORY_BYTES
+            + rows * ROW_MEMORY_BYTES
+            + kept_bits
+            + threads * count_participants * COUNT_PARTICIPANT_MEMORY_BYTES
     }
 
     /// Runs one design point.

@@ -46,6 +46,7 @@ impl From<ScenarioError> for Failure {
 
 fn main() -> ExitCode {
     output::install_interrupt_handler();
+    output::set_notes(true);
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -368,18 +369,21 @@ fn shell_word(word: &str) -> String {
 /// the participants it simulates and its memory: `left[i]` replicates of `plans[i]`, the rest
 /// of the run when it `resumed`. Under precision control the replicates are not known ahead:
 /// `left` holds the cap of every point still to run, so the estimate is an upper bound.
-fn announce_long_run(runner: &Runner, plans: &[Plan], left: &[u32], rule: RepsRule, resumed: bool) {
+fn announce_long_run(runner: &Runner, plans: &[Plan], left: &[u32], rule: RepsRule, resumed: bool, keep_all: bool) {
     let bound = if matches!(rule, RepsRule::Precision { .. }) { "at most " } else { "" };
-    let e = runner.estimate(plans, left, LONG_RUN_SECONDS);
-    if e.seconds > LONG_RUN_SECONDS {
+    let e = runner.estimate(plans, left, LONG_RUN_SECONDS, keep_all);
+    if e.seconds > LONG_RUN_SECONDS || e.memory_bytes > LARGE_MEMORY_BYTES {
+        let time = if e.pilot_trials > 0 {
+            format!("{bound}{} (from a timed pilot of {} trials)", format_duration(e.seconds), e.pilot_trials)
+        } else {
+            "under a minute".to_string()
+        };
         eprintln!(
-            "note: {} simulates {bound}{:.3e} participants over {} design point(s); expected time {bound}{} (from a \
-             timed pilot of {} trials), peak memory about {:.0} MB",
+            "note: {} simulates {bound}{:.3e} participants over {} design point(s); expected time {time}, peak memory \
+             about {:.0} MB",
             if resumed { "the rest of this run" } else { "this run" },
             e.participants as f64,
             left.iter().filter(|&&r| r > 0).count(),
-            format_duration(e.seconds),
-            e.pilot_trials,
             e.memory_bytes as f64 / 1e6
         );
     }
@@ -406,6 +410,9 @@ fn resumed_note(path: &Path, study: &Study, plans: &[Plan], saved: &[mgtrial::en
 
 /// Runs expected to take longer than this many seconds are announced.
 const LONG_RUN_SECONDS: f64 = 60.0;
+
+/// Runs expected to use more memory than this are announced, however quick.
+const LARGE_MEMORY_BYTES: u64 = 1_000_000_000;
 
 /// `95 s` as "1 min 35 s".
 fn format_duration(seconds: f64) -> String {
@@ -546,7 +553,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if rule == RepsRule::FromScenario {
         runner.schedule(plans.iter().zip(&left).map(|(p, &r)| u64::from(r) * u64::from(p.total_enrolled())).sum());
     }
-    announce_long_run(&runner, plans, &left, rule, !saved.is_empty());
+    announce_long_run(&runner, plans, &left, rule, !saved.is_empty(), checkpoint_path.is_some());
     output::set_graceful(checkpoint_path.is_some());
     // Without a checkpoint to write, the run keeps only the previous point's results.
     let progress = if checkpoint_path.is_some() {

@@ -417,6 +417,26 @@ impl WriteLock {
     }
 }
 
+/// Whether [`note`] writes: the binary turns notes on; the library is silent by default.
+static NOTES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Set-up work expected to take longer than this many seconds (a large study, a calibration
+/// by simulation) is announced with its estimate before it runs.
+pub const NOTE_SECONDS: f64 = 10.0;
+
+/// Turns [`note`] on or off.
+pub fn set_notes(on: bool) {
+    NOTES.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Writes a note about the work ahead (an estimate of a long set-up) to stderr, when notes
+/// are on.
+pub fn note(text: &str) {
+    if NOTES.load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!("{text}");
+    }
+}
+
 /// Temporary files that exist now, removed by the interrupt handler.
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 

@@ -70,7 +70,7 @@ const PATHS: [(&str, &[&str]); 37] = [
     ("outcome.baseline_sd", &["0.5", "2.5", "8", "30"]),
     ("outcome.theta", &["0.05", "2.5", "1e6"]),
     ("outcome.followup_weeks", &["0.14", "4", "52"]),
-    ("outcome.period_cv", &["0", "0.3", "10"]),
+    ("outcome.period_cv", &["0", "1e-6", "1e-4", "0.3", "10"]),
     ("outcome.placebo_reduction_percent", &["-50", "0", "15.8", "60", "99"]),
     ("outcome.placebo_improvement", &["-10", "0", "10.4", "30"]),
     ("outcome.natural_improvement", &["-3", "0", "2"]),
@@ -156,9 +156,45 @@ fn exercise(text: &str, overrides: &[String]) -> bool {
     let Ok(source) = scenario::Source::parse(text.to_string(), "fuzz.toml", "fuzz") else { return false };
     let mut overrides = parsed;
     overrides.push(scenario::Override { path: "design.reps".into(), value: toml::Value::Integer(20) });
-    let Ok(plan) = study::single_plan(&source, &overrides) else { return false };
-    check_plan(&plan)
+    // The slow-input guard (issue 20): set-up, which has no estimate of its own, is bounded;
+    // a simulation takes no more than its cost at the slowest rate any design has shown.
+    let started = std::time::Instant::now();
+    let resolved = study::single_plan(&source, &overrides);
+    let setup = started.elapsed().as_secs_f64();
+    assert!(setup < MAX_SETUP_SECONDS, "set-up took {setup:.1} s with {overrides:?}");
+    let Ok(plan) = resolved else { return false };
+    // Every closed form explain prints is finite, or "n/a" (issue 20, defect 3).
+    // (Its scenario lines may hold an unbounded scale's `min = -inf`: only the derived lines.)
+    let explained = mgtrial::explain::explain(&plan).to_lowercase();
+    for line in explained.lines().filter(|l| !l.contains(" = ")) {
+        assert!(!line.contains("nan") && !line.contains("inf"), "{overrides:?}: {line}");
+    }
+    // The resolved scenario is the same design (issue 20, defect 8); calibrated plans are left
+    // out only for time (a calibration is solved again).
+    if plan.calibration.is_none() {
+        let resolved = mgtrial::explain::resolved_text(&plan);
+        let again = scenario::Source::parse(resolved.clone(), "again.toml", "fuzz")
+            .and_then(|s| study::single_plan(&s, &[]))
+            .unwrap_or_else(|e| panic!("{overrides:?}: the resolved scenario is refused: {e}\n{resolved}"));
+        assert_eq!(mgtrial::explain::resolved_text(&again), resolved, "{overrides:?}");
+    }
+    let started = std::time::Instant::now();
+    let ran = check_plan(&plan);
+    let work = u64::from(plan.total_enrolled()) * u64::from(plan.scenario.design.reps);
+    let budget = GUARD_FACTOR * work as f64 * engine::SLOWEST_SECONDS_PER_PARTICIPANT + MAX_SETUP_SECONDS;
+    let took = started.elapsed().as_secs_f64();
+    assert!(took < budget, "{work} participants took {took:.1} s (budget {budget:.1} s) with {overrides:?}");
+    ran
 }
+
+/// Set-up (parsing, validation, a calibration) of one fuzzed scenario takes at most this: the
+/// shipped calibration takes 0.5 s, the slowest documented moments 0.2 s (issue 20 found 26 s
+/// and more, growing without bound as period_cv fell).
+const MAX_SETUP_SECONDS: f64 = 5.0;
+
+/// Simulations may take this many times their cost at [`engine::SLOWEST_SECONDS_PER_PARTICIPANT`]
+/// (a debug build, a shared machine), and no more.
+const GUARD_FACTOR: f64 = 20.0;
 
 fn check_plan(plan: &Plan) -> bool {
     let reps = plan.scenario.design.reps;
@@ -280,4 +316,105 @@ fn the_command_line_leaves_no_file_after_an_error() {
             Ok(())
         })
         .unwrap();
+}
+
+/// `text` with the digit at byte `at` (of its digits, cycling) changed to another digit.
+fn edit_digit(text: &str, at: usize, by: u8) -> Option<String> {
+    let digits: Vec<usize> = text.bytes().enumerate().filter(|(_, b)| b.is_ascii_digit()).map(|(i, _)| i).collect();
+    let i = *digits.get(at % digits.len().max(1))?;
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[i] = b'0' + (bytes[i] - b'0' + 1 + by % 9) % 10;
+    String::from_utf8(bytes).ok()
+}
+
+/// Issue 20, defect 1: one-digit edits anywhere in a shard, a checkpoint or a provenance
+/// sidecar are refused (before, 14 of 34 edited shards merged and 14 of 28 edited checkpoints
+/// resumed to different CSVs, with exit 0); and where the editor also recomputes the seal, an
+/// edit of a rejection count is still refused by the file's own redundancy.
+#[test]
+fn edited_shards_checkpoints_and_sidecars_are_refused() {
+    use mgtrial::checkpoint::{Checkpoint, SavedPoint};
+    use mgtrial::shard::{ShardFile, ShardPoint};
+    let plan = common::plan(&shipped("migraine_peikert1996.toml"));
+    let engine_runner = engine::Runner::new(1, false);
+    let shard = ShardFile {
+        tool: "mgtrial".into(),
+        version: "test".into(),
+        scenario_file: "s.toml".into(),
+        scenario_sha256: "0".repeat(64),
+        set: vec![],
+        sweep: vec![],
+        seed: 1,
+        reps: 200,
+        cli_reps: Some(200),
+        cli_seed: None,
+        index: 0,
+        count: 1,
+        points: vec![ShardPoint { point: 0, chunks: engine_runner.chunk_totals(&plan, 0..4, 200) }],
+    };
+    let saved = engine_runner.run_point(&plan, engine::Replicates::Fixed(256));
+    let checkpoint = Checkpoint {
+        mark: mgtrial::checkpoint::MARK.into(),
+        version: "test".into(),
+        scenario_file: "s.toml".into(),
+        scenario_sha256: "0".repeat(64),
+        set: vec![],
+        sweep: vec![],
+        cli_reps: Some(200),
+        cli_seed: None,
+        precision: None,
+        max_reps: 200_000,
+        points: vec![SavedPoint::of(&saved)],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
+    std::fs::write(dir.path().join("s.toml"), shipped("textbook.toml")).unwrap();
+    mgtrial()
+        .current_dir(dir.path())
+        .args(["run", "s.toml", "--reps", "100", "-q", "--out", "r.csv"])
+        .assert()
+        .success();
+    let sidecar_path = dir.path().join("r.csv.provenance.toml");
+    let sidecar = std::fs::read_to_string(&sidecar_path).unwrap();
+    let (shard_text, checkpoint_text) = (shard.to_text(), checkpoint.to_text());
+    assert!(ShardFile::from_text(&shard_text).is_ok());
+    assert!(Checkpoint::from_text(&checkpoint_text).unwrap().points[0].restore(&plan).is_some());
+    let restores = |text: &str| Checkpoint::from_text(text).is_ok_and(|c| c.points[0].restore(&plan).is_some());
+    runner(300)
+        .run(&(0usize..100_000, 0u8..9), |(at, by)| {
+            let edited = edit_digit(&shard_text, at, by).unwrap();
+            prop_assert!(ShardFile::from_text(&edited).is_err(), "a shard edited at digit {at}");
+            let edited = edit_digit(&checkpoint_text, at, by).unwrap();
+            prop_assert!(!restores(&edited), "a checkpoint edited at digit {at}");
+            let edited = edit_digit(&sidecar, at, by).unwrap();
+            std::fs::write(&sidecar_path, &edited).unwrap();
+            prop_assert!(mgtrial::provenance::Provenance::read(&csv).is_err(), "a sidecar edited at digit {at}");
+            Ok(())
+        })
+        .unwrap();
+    // Resealed: the count of rejections no longer matches the rejection bits.
+    for (name, text) in [("shard", &shard_text), ("checkpoint", &checkpoint_text)] {
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("rejected = ")).collect();
+        assert!(!lines.is_empty(), "{name}");
+        for (k, line) in lines.iter().enumerate() {
+            let count: u64 = line["rejected = ".len()..].parse().unwrap();
+            let mut n = 0;
+            let edited: String = text
+                .lines()
+                .map(|l| {
+                    let hit = l.starts_with("rejected = ") && {
+                        n += 1;
+                        n == k + 1
+                    };
+                    if hit { format!("rejected = {}\n", count + 1) } else { format!("{l}\n") }
+                })
+                .collect();
+            let forged = common::reseal(&edited);
+            let refused = match name {
+                "shard" => ShardFile::from_text(&forged).is_err(),
+                _ => !restores(&forged),
+            };
+            assert!(refused, "{name}: rejected count {k} edited and resealed");
+        }
+    }
 }

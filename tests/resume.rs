@@ -200,3 +200,44 @@ fn a_tampered_checkpoint_is_refused() {
         assert!(!d.join("part.csv").exists());
     }
 }
+
+/// Issue 20, defect 4: a stop waited for a whole batch of 65,536 replicates (163 s on Peikert
+/// with 100,000 attacks per window); it now waits for one trial. The checkpoint it writes keeps
+/// the replicates done, in whole chunks of 64.
+#[test]
+fn a_stop_is_prompt_whatever_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("p.toml"), shipped("migraine_peikert1996.toml")).unwrap();
+    let part =
+        ["run", "p.toml", "-q", "--reps", "640", "--threads", "1", "--set", "outcome.baseline_mean=100000", "--out"];
+    let part: Vec<&str> = part.iter().copied().chain(["part.csv"]).collect();
+    let bin = assert_cmd::cargo::cargo_bin("mgtrial");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(d)
+        .args(&part)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let signalled = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if signalled.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("still running 30 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let waited = signalled.elapsed();
+    assert_eq!(code, Some(143));
+    assert!(waited < Duration::from_secs(3), "stopped {waited:?} after the signal");
+    let text = std::fs::read_to_string(d.join("part.csv.checkpoint.toml")).unwrap();
+    let reps: u32 = text.lines().find_map(|l| l.strip_prefix("reps = ")).unwrap().parse().unwrap();
+    assert!(reps < 640 && reps.is_multiple_of(64), "{reps} replicates kept");
+}
