@@ -64,6 +64,14 @@ pub struct ArmTotals {
 }
 
 impl ArmTotals {
+    /// Whether these totals could have come from a simulation: finite, counts non-negative
+    /// and none above the enrolled.
+    fn possible(&self) -> bool {
+        let counts = [self.enrolled, self.deficient, self.dropouts, self.normal_at_end, self.low_enrolled];
+        let sums = [self.benefit_sum, self.rate_ratio_sum, self.low_benefit_sum, self.low_rate_ratio_sum];
+        counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= self.enrolled) && sums.iter().all(|v| v.is_finite())
+    }
+
     fn add(&mut self, c: &ArmCounts) {
         self.enrolled += f64::from(c.enrolled);
         self.deficient += f64::from(c.deficient);
@@ -132,6 +140,24 @@ pub struct ComparisonTotals {
 }
 
 impl ComparisonTotals {
+    /// Whether these totals of `reps` replicates with `marked` rejections in their bits could
+    /// have come from a simulation: the rejections those marked; analysable and not converged
+    /// within the replicates; rejected, covered and intervals within the analysable;
+    /// responders within those analysed; sums finite and non-negative.
+    fn possible(&self, reps: u64, marked: u64) -> bool {
+        let counts = u64::from(self.analysable) + u64::from(self.not_converged) <= reps
+            && self.rejected <= self.analysable
+            && self.covered <= self.analysable
+            && self.intervals <= self.analysable
+            && u64::from(self.rejected) == marked;
+        let sums = [self.responders_active, self.analysed_active, self.responders_placebo, self.analysed_placebo];
+        counts
+            && sums.iter().chain([&self.sum_sq_dev]).all(|v| v.is_finite() && *v >= 0.0)
+            && self.mean.is_finite()
+            && self.responders_active <= self.analysed_active
+            && self.responders_placebo <= self.analysed_placebo
+    }
+
     #[inline]
     fn add(&mut self, r: &SlotResult, rejected: bool, covered: bool) {
         self.analysable += 1;
@@ -308,19 +334,12 @@ impl PointResults {
             // Bits at replicates `reps` and above: the high bits of word `full`, all of later words.
             let beyond =
                 words.iter().enumerate().skip(full).any(|(w, &x)| if w == full { x >> rest != 0 } else { x != 0 });
-            let counts_fit = u64::from(c.analysable) + u64::from(c.not_converged) <= reps
-                && c.rejected <= c.analysable
-                && c.covered <= c.analysable
-                && c.intervals <= c.analysable;
-            if !counts_fit || beyond || marked != u64::from(c.rejected) {
+            if beyond || !c.possible(reps, marked) {
                 return Err(format!("row {k}: its counts do not agree with each other or with its rejection bits"));
             }
         }
-        for (a, arm) in self.arms.iter().enumerate() {
-            let counts = [arm.enrolled, arm.deficient, arm.dropouts, arm.normal_at_end, arm.low_enrolled];
-            if !counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= arm.enrolled) {
-                return Err(format!("arm {a}: its totals are not possible"));
-            }
+        if let Some(a) = self.arms.iter().position(|arm| !arm.possible()) {
+            return Err(format!("arm {a}: its totals are not possible"));
         }
         Ok(())
     }
@@ -406,36 +425,15 @@ impl ChunkTotals {
         }
         let mask = if u64::from(reps) == CHUNK { u64::MAX } else { (1u64 << reps) - 1 };
         for (k, (c, &bits)) in self.comparisons.iter().zip(&self.rejected_bits).enumerate() {
-            let counts_fit = u64::from(c.analysable) + u64::from(c.not_converged) <= u64::from(reps)
-                && c.rejected <= c.analysable
-                && c.covered <= c.analysable
-                && c.intervals <= c.analysable;
-            if !counts_fit || bits & !mask != 0 || bits.count_ones() != c.rejected {
+            if bits & !mask != 0 || !c.possible(u64::from(reps), u64::from(bits.count_ones())) {
                 return Err(format!(
                     "chunk {}, row {k}: its counts do not agree with each other or with its rejection word",
                     self.chunk
                 ));
             }
-            let sums = [c.responders_active, c.analysed_active, c.responders_placebo, c.analysed_placebo, c.sum_sq_dev];
-            if !sums.iter().all(|v| v.is_finite() && *v >= 0.0)
-                || !c.mean.is_finite()
-                || c.responders_active > c.analysed_active
-                || c.responders_placebo > c.analysed_placebo
-            {
-                return Err(format!(
-                    "chunk {}, row {k}: its responder or estimate totals are not possible",
-                    self.chunk
-                ));
-            }
         }
-        for (a, arm) in self.arms.iter().enumerate() {
-            let counts = [arm.enrolled, arm.deficient, arm.dropouts, arm.normal_at_end, arm.low_enrolled];
-            let sums = [arm.benefit_sum, arm.rate_ratio_sum, arm.low_benefit_sum, arm.low_rate_ratio_sum];
-            let fits = counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= arm.enrolled)
-                && sums.iter().all(|v| v.is_finite());
-            if !fits {
-                return Err(format!("chunk {}, arm {a}: its totals are not possible", self.chunk));
-            }
+        if let Some(a) = self.arms.iter().position(|arm| !arm.possible()) {
+            return Err(format!("chunk {}, arm {a}: its totals are not possible", self.chunk));
         }
         Ok(())
     }
