@@ -418,3 +418,92 @@ fn edited_shards_checkpoints_and_sidecars_are_refused() {
         }
     }
 }
+
+/// Issue 20, defect 6: a path of any depth, by --set or in a sweep, is refused beyond 16 keys
+/// and never overflows the stack.
+#[test]
+fn paths_of_any_depth_are_refused_or_applied() {
+    let source = scenario::Source::parse(shipped("textbook.toml"), "t.toml", "t").unwrap();
+    runner(60)
+        .run(&(1usize..40_000), |depth| {
+            let path = vec!["design"; depth].join(".");
+            let resolved = scenario::Override::parse(&format!("{path}=1")).map(|o| source.resolve(&[o], None));
+            match resolved {
+                Ok(Ok(_)) => prop_assert!(false, "a path of {depth} keys was applied"),
+                Ok(Err(e)) if depth > 16 => prop_assert!(e.to_string().contains("at most 16"), "{depth}: {e}"),
+                _ => {}
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Issue 20, defects 4 and 7: signals at random moments stop a run within a few seconds (exit
+/// 128 + the signal, or 0 if it had finished), leave no temporary file, and the run resumes to
+/// the uninterrupted CSV; and two runs started together on one output never leave one's CSV
+/// beside the other's sidecar (before: 6 of 40).
+#[test]
+fn random_interrupts_and_concurrent_writers_leave_a_whole_result() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), shipped("sweep_duration.toml")).unwrap();
+    let args = ["run", "s.toml", "-q", "--reps", "1500", "--out"];
+    let with = |out: &str| -> Vec<String> { args.iter().map(|a| a.to_string()).chain([out.to_string()]).collect() };
+    mgtrial().current_dir(d).args(with("full.csv")).assert().success();
+    let expected = std::fs::read(d.join("full.csv")).unwrap();
+    let bin = env!("CARGO_BIN_EXE_mgtrial");
+    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    runner(6)
+        .run(&(0usize..3, 50u64..2500), |(s, ms)| {
+            for f in ["part.csv", "part.csv.checkpoint.toml", "part.csv.provenance.toml"] {
+                let _ = std::fs::remove_file(d.join(f));
+            }
+            let mut child = std::process::Command::new(bin)
+                .current_dir(d)
+                .args(with("part.csv"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            // SAFETY: signalling our own child by its pid.
+            unsafe { libc::kill(child.id() as libc::pid_t, signals[s]) };
+            let signalled = std::time::Instant::now();
+            let code = child.wait().unwrap().code();
+            prop_assert!(signalled.elapsed().as_secs_f64() < 3.0, "stopped {:?} after the signal", signalled.elapsed());
+            prop_assert!(code == Some(0) || code == Some(128 + signals[s]), "exit {code:?}");
+            let names: Vec<String> =
+                std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            prop_assert!(!names.iter().any(|n| n.starts_with(mgtrial::output::TEMP_PREFIX)), "{names:?}");
+            if code != Some(0) {
+                let mut resume = with("part.csv");
+                resume.push("--resume".into());
+                mgtrial().current_dir(d).args(&resume).assert().success();
+            }
+            prop_assert_eq!(std::fs::read(d.join("part.csv")).unwrap(), expected.clone());
+            Ok(())
+        })
+        .unwrap();
+    for round in 0..10 {
+        let spawn = |reps: &str| {
+            std::process::Command::new(bin)
+                .current_dir(d)
+                .args(["run", "s.toml", "-q", "--reps", reps, "--out", "both.csv"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let (mut a, mut b) = (spawn("200"), spawn("300"));
+        let codes = (a.wait().unwrap().code(), b.wait().unwrap().code());
+        assert!(matches!(codes, (Some(0 | 1), Some(0 | 1))) && codes != (Some(1), Some(1)), "round {round}: {codes:?}");
+        let csv = std::fs::read(d.join("both.csv")).unwrap();
+        let sidecar = std::fs::read_to_string(d.join("both.csv.provenance.toml")).unwrap();
+        let sha: String = Sha256::digest(&csv).iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            sidecar.contains(&format!("output_sha256 = \"{sha}\"")),
+            "round {round}: a CSV beside another's sidecar"
+        );
+    }
+}
