@@ -342,6 +342,12 @@ fn stage(target: &Path, bytes: &[u8]) -> io::Result<Temp> {
     Ok(temp)
 }
 
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The last line of a sealed file: this prefix, then the SHA-256 (hex) of every byte before
 /// the line. Shards, checkpoints and provenance sidecars are sealed, so that an edit or a
 /// damaged copy is refused rather than merged, resumed or trusted.
@@ -352,7 +358,7 @@ pub fn seal(mut body: String) -> String {
     if !body.ends_with('\n') {
         body.push('\n');
     }
-    let digest = crate::provenance::sha256_hex(body.as_bytes());
+    let digest = sha256_hex(body.as_bytes());
     body + SEAL_PREFIX + &digest + "\n"
 }
 
@@ -370,7 +376,7 @@ pub fn unseal(text: &str) -> Result<&str, String> {
             .into());
     };
     let body = &text[..start];
-    if crate::provenance::sha256_hex(body.as_bytes()) != digest.trim() {
+    if sha256_hex(body.as_bytes()) != digest.trim() {
         return Err("its content does not match its checksum: it was edited or damaged after mgtrial wrote it".into());
     }
     Ok(body)
@@ -398,7 +404,7 @@ impl WriteLock {
         #[cfg(target_os = "linux")]
         {
             use std::os::linux::net::SocketAddrExt;
-            let digest = crate::provenance::sha256_hex(target.as_os_str().as_bytes());
+            let digest = sha256_hex(target.as_os_str().as_bytes());
             let name = format!("mgtrial-output-{}", &digest[..48]);
             let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
                 .map_err(|e| OutputError::from_io(&dest.user, &e))?;

@@ -17,7 +17,6 @@ use crate::error::ScenarioError;
 use crate::scenario::{Override, Source, display_value};
 use crate::sweep::Study;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The provenance record of one output file.
@@ -72,10 +71,7 @@ pub struct Provenance {
     pub resolved_scenario: Option<String>,
 }
 
-/// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::output::sha256_hex;
 
 /// Path of the sidecar of `output`: `output` with `.provenance.toml` appended.
 pub fn sidecar_path(output: &Path) -> PathBuf {
