@@ -8,21 +8,7 @@
 //! occasion. All SDs are in the biomarker's own unit.
 
 use crate::scenario::Biomarker;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BiomarkerType {
-    /// Serum total Mg, mmol/L.
-    #[default]
-    SerumTotal,
-    /// Ionized Mg (whole blood), mmol/L.
-    Ionized,
-    /// Red-blood-cell Mg, mmol/L.
-    RedCell,
-    /// IV loading test: share of the load excreted in 24 h, percent (low = deficient).
-    LoadingTest,
-}
+pub use crate::scenario::BiomarkerType;
 
 impl BiomarkerType {
     pub fn label(self) -> &'static str {

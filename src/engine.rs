@@ -28,8 +28,7 @@ const SEGMENT_CHUNKS: u64 = 1024;
 /// Replicates per batch under precision control.
 pub const PRECISION_BATCH: u32 = 1000;
 
-/// Most replicates at one design point; each keeps one bit per comparison in memory.
-pub const MAX_REPS: u32 = 10_000_000;
+pub use crate::validate::MAX_REPS;
 
 /// Smallest 95% CI half-width of power that precision control accepts: 1e-4 already needs
 /// about 1e8 replicates at power 1/2, ten times [`MAX_REPS`].

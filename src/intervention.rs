@@ -4,20 +4,8 @@
 //! absorption of the formulation, `dose` elemental mg/day, and per-person adherence drawn from
 //! `Beta(mean * c, (1 - mean) * c)`.
 
+pub use crate::scenario::Formulation;
 use crate::scenario::{ArmKind, BioavailabilityOverrides, Scenario};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Formulation {
-    Oxide,
-    Citrate,
-    Chloride,
-    Lactate,
-    Glycinate,
-    LThreonate,
-    IvSulfate,
-}
 
 impl Formulation {
     pub const ALL: [Formulation; 7] = [

@@ -7,34 +7,9 @@
 //! Sources in brackets refer to the reference list of `docs/scenarios.md` (from the project's
 //! literature-parameters file); UNVERIFIED marks values without a traced primary source.
 
+pub use crate::scenario::ScalePreset;
 use crate::scenario::{Direction, Outcome};
-use serde::{Deserialize, Serialize};
-
-/// A built-in outcome scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ScalePreset {
-    /// Beck Depression Inventory II, 0-63.
-    #[serde(rename = "bdi_ii")]
-    BdiIi,
-    /// Patient Health Questionnaire 9, 0-27.
-    #[serde(rename = "phq_9")]
-    Phq9,
-    /// Hamilton Depression Rating Scale, 17 items, 0-52.
-    #[serde(rename = "ham_d_17")]
-    HamD17,
-    /// Montgomery-Asberg Depression Rating Scale, 0-60.
-    #[serde(rename = "madrs")]
-    Madrs,
-    /// Geriatric Depression Scale (Yesavage), 30 items, 0-30.
-    #[serde(rename = "gds_30")]
-    Gds30,
-    /// Montreal Cognitive Assessment, 0-30.
-    #[serde(rename = "moca")]
-    Moca,
-    /// A standardized cognitive composite (z-score), unbounded.
-    #[serde(rename = "cognitive_composite_z")]
-    CognitiveCompositeZ,
-}
+use serde::Serialize;
 
 /// A fully specified continuous outcome scale.
 #[derive(Debug, Clone, PartialEq, Serialize)]

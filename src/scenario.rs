@@ -7,11 +7,96 @@
 //! unknown fields are an error so that a typo is never silently ignored. Sources in brackets refer to
 //! the reference list of `docs/scenarios.md` (from the project's literature-parameters file).
 
-use crate::biomarker::BiomarkerType;
 use crate::error::ScenarioError;
-use crate::intervention::Formulation;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+// The schema's enums and the `[sweep]` section: plain data, read by the model (whose modules
+// give them their behaviour: an assay's defaults, a formulation's bioavailability, a preset's
+// scale, a count family's moments).
+
+/// A screening assay ([`crate::biomarker`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BiomarkerType {
+    /// Serum total Mg, mmol/L.
+    #[default]
+    SerumTotal,
+    /// Ionized Mg (whole blood), mmol/L.
+    Ionized,
+    /// Red-blood-cell Mg, mmol/L.
+    RedCell,
+    /// IV loading test: share of the load excreted in 24 h, percent (low = deficient).
+    LoadingTest,
+}
+
+/// A Mg formulation ([`crate::intervention`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Formulation {
+    Oxide,
+    Citrate,
+    Chloride,
+    Lactate,
+    Glycinate,
+    LThreonate,
+    IvSulfate,
+}
+
+/// A built-in outcome scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScalePreset {
+    /// Beck Depression Inventory II, 0-63.
+    #[serde(rename = "bdi_ii")]
+    BdiIi,
+    /// Patient Health Questionnaire 9, 0-27.
+    #[serde(rename = "phq_9")]
+    Phq9,
+    /// Hamilton Depression Rating Scale, 17 items, 0-52.
+    #[serde(rename = "ham_d_17")]
+    HamD17,
+    /// Montgomery-Asberg Depression Rating Scale, 0-60.
+    #[serde(rename = "madrs")]
+    Madrs,
+    /// Geriatric Depression Scale (Yesavage), 30 items, 0-30.
+    #[serde(rename = "gds_30")]
+    Gds30,
+    /// Montreal Cognitive Assessment, 0-30.
+    #[serde(rename = "moca")]
+    Moca,
+    /// A standardized cognitive composite (z-score), unbounded.
+    #[serde(rename = "cognitive_composite_z")]
+    CognitiveCompositeZ,
+}
+
+/// What a window counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountKind {
+    Attacks,
+    MigraineDays,
+}
+
+/// The `[sweep]` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Field path -> values (array, `"v1,v2"` or `"start:stop:step"`).
+    #[serde(default)]
+    pub grid: toml::Table,
+    /// Labelled override sets crossed with the grid.
+    #[serde(default)]
+    pub series: Vec<SeriesSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSpec {
+    pub label: String,
+    /// Field path -> value.
+    #[serde(default)]
+    pub set: toml::Table,
+}
 
 /// A whole trial design, as read from a scenario file, with every default filled in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,7 +138,7 @@ pub struct Scenario {
     pub assumptions: Assumptions,
     /// Design points to simulate (see `sweep.rs`); `None` for a single design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<crate::sweep::SweepSpec>,
+    pub sweep: Option<SweepSpec>,
 }
 
 /// `[assumptions]`: explicit permission to explore beyond what trials have seen. Each
@@ -521,7 +606,7 @@ pub enum Direction {
 pub struct Outcome {
     /// Named preset: bdi_ii, phq_9, ham_d_17, madrs, gds_30, moca, cognitive_composite_z.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scale: Option<crate::scales::ScalePreset>,
+    pub scale: Option<ScalePreset>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Unit of scores and effects as printed (e.g. "BDI-II points").
@@ -563,7 +648,7 @@ pub struct Outcome {
     /// defaults (see `outcome/count.rs`). `baseline_mean` and `baseline_sd` are then the mean
     /// and SD of the count in the baseline window.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<crate::outcome::count::CountKind>,
+    pub count: Option<CountKind>,
     /// Gamma shape of the person's rate (negative-binomial size); instead of `baseline_sd`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theta: Option<f64>,
@@ -855,7 +940,7 @@ impl Source {
     }
 
     /// The `[sweep]` section, if any, checked for unknown fields.
-    pub fn sweep(&self) -> Result<Option<crate::sweep::SweepSpec>, ScenarioError> {
+    pub fn sweep(&self) -> Result<Option<SweepSpec>, ScenarioError> {
         Ok(self.resolve(&[], None)?.sweep)
     }
 

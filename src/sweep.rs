@@ -19,28 +19,7 @@
 
 use crate::error::ScenarioError;
 use crate::scenario::{Override, display_value, parse_value};
-use serde::{Deserialize, Serialize};
-
-/// The `[sweep]` section.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SweepSpec {
-    /// Field path -> values (array, `"v1,v2"` or `"start:stop:step"`).
-    #[serde(default)]
-    pub grid: toml::Table,
-    /// Labelled override sets crossed with the grid.
-    #[serde(default)]
-    pub series: Vec<SeriesSpec>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeriesSpec {
-    pub label: String,
-    /// Field path -> value.
-    #[serde(default)]
-    pub set: toml::Table,
-}
+pub use crate::scenario::{SeriesSpec, SweepSpec};
 
 /// One swept field and its values, in order.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,16 +16,9 @@
 //!   exp(-rate / 28))` given the rate: never more than the days in the window, and close to
 //!   the attack count when attacks are rare.
 
+pub use crate::scenario::CountKind;
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Gamma, Poisson};
-
-/// What a window counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CountKind {
-    Attacks,
-    MigraineDays,
-}
 
 /// The count outcome of a design, validated (positive rates, windows and shapes).
 #[derive(Debug, Clone, PartialEq)]
@@ -338,11 +331,7 @@ pub const DEFAULT_WINDOW_WEEKS: f64 = 4.0;
 /// The placebo rate ratio while the model's shape is resolved; [`from_outcome`] then solves it.
 const RATIO_SOLVED_BELOW: f64 = 1.0;
 
-/// Placebo falls of the count within the range of prevention trials, percent: pooled attack
-/// reductions of 16.8% (22 trials) [vdKuy02]; a median fall of 1.8 of ~8 monthly migraine days,
-/// IQR 1.0-3.0 (1990-2021) [Tepper23]; up to 29% responders on placebo in Mg trials
-/// [Pfaffenrath96]. Beyond -10 to 50 needs `assumptions.beyond_literature`.
-pub const PLACEBO_REDUCTION_PERCENT_RANGE: (f64, f64) = (-10.0, 50.0);
+pub use crate::validate::PLACEBO_REDUCTION_PERCENT_RANGE;
 
 impl CountKind {
     pub fn label(self) -> &'static str {
