@@ -710,7 +710,8 @@ impl Runner {
     /// Estimates a run of `reps[i]` replicates of `plans[i]`: the participants to simulate, the
     /// wall time from a timed pilot on this runner's threads (replicates of the plan with the
     /// most participants per trial, doubled until they take [`PILOT_SECONDS`] or a sixteenth of
-    /// its replicates; their results are discarded), and the memory the results keep. Without
+    /// the run's trials; their results are discarded; each point's share scaled by the threads
+    /// its chunks keep busy against the pilot's), and the memory the results keep. Without
     /// a pilot (a run that cannot take `min_seconds` even at [`SLOWEST_SECONDS_PER_PARTICIPANT`])
     /// the time is 0. Points of 0 replicates (already done) take no part.
     pub fn estimate(&self, plans: &[Plan], reps: &[u32], min_seconds: f64, keep_all: bool) -> RunEstimate {
@@ -723,15 +724,33 @@ impl Runner {
             .filter(|(_, r)| **r > 0)
             .max_by_key(|(p, _)| p.total_enrolled())
             .filter(|_| participants as f64 * SLOWEST_SECONDS_PER_PARTICIPANT > min_seconds);
-        let (mut pilot_trials, mut seconds_per_participant) = (0u64, 0.0);
-        if let Some((plan, &r)) = largest {
+        let (mut pilot_trials, mut seconds_per_participant, mut point_seconds) = (0u64, 0.0, 0.0);
+        if let Some((plan, _)) = largest {
             let hidden = ProgressBar::hidden();
-            // At most a sixteenth of the point's replicates, so a short run stays short.
-            let most = (u64::from(r) / 16).max(1);
+            // At most a sixteenth of the run's trials, so a short run stays short (the pilot's
+            // trials are discarded, so it may take more than this point has: a sweep of many
+            // small points is timed on enough trials that the fixed cost of a batch, about
+            // 0.2 ms, does not dominate; 4 trials made it 4x too slow).
+            let run_trials: u64 = reps.iter().map(|&n| u64::from(n)).sum();
+            let most = (run_trials / 16).max(1);
             let mut trials = CHUNK.min(most);
+            // The point's empty results (whose estimands take a quadrature) are made once,
+            // timed apart with a one-trial run: every point pays this fixed cost (a batch's
+            // dispatch, a trial's buffers), which matters in a sweep of many small points.
+            // The least of three timings: the first pays for cold caches and a waking pool.
+            let empty = PointResults::new(plan);
+            point_seconds = (0..3)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    let _ = PointResults::new(plan);
+                    self.simulate_counted(plan, &mut empty.clone(), 0..1, &hidden);
+                    start.elapsed().as_secs_f64()
+                })
+                .fold(f64::INFINITY, f64::min);
             loop {
+                let mut results = empty.clone();
                 let start = std::time::Instant::now();
-                self.simulate_counted(plan, &mut PointResults::new(plan), 0..trials, &hidden);
+                self.simulate_counted(plan, &mut results, 0..trials, &hidden);
                 let elapsed = start.elapsed().as_secs_f64();
                 pilot_trials = trials;
                 seconds_per_participant = elapsed / (trials * u64::from(plan.total_enrolled())).max(1) as f64;
@@ -741,12 +760,22 @@ impl Runner {
                 trials = (trials * 2).min(most);
             }
         }
-        RunEstimate {
-            participants,
-            seconds: participants as f64 * seconds_per_participant,
-            pilot_trials,
-            memory_bytes: self.memory_bytes(plans, reps, keep_all),
-        }
+        // The pilot ran its chunks of 64 trials on up to all threads; a point runs its own
+        // chunks in parallel, so a point of fewer chunks than threads runs slower per
+        // participant (a sweep of many one-chunk points runs on one thread at a time).
+        let threads = self.pool.current_num_threads() as u64;
+        let busy = |trials: u64| trials.div_ceil(CHUNK).clamp(1, threads) as f64;
+        let pilot_threads = busy(pilot_trials);
+        let seconds: f64 = plans
+            .iter()
+            .zip(reps)
+            .filter(|(_, n)| **n > 0)
+            .map(|(p, &n)| {
+                let participants = u64::from(n) * u64::from(p.total_enrolled());
+                point_seconds + participants as f64 * seconds_per_participant * pilot_threads / busy(u64::from(n))
+            })
+            .sum();
+        RunEstimate { participants, seconds, pilot_trials, memory_bytes: self.memory_bytes(plans, reps, keep_all) }
     }
 
     /// Peak memory of a run of `reps[i]` replicates of `plans[i]`: a fixed footprint; each
