@@ -10,7 +10,6 @@
 //! floor is the loop's overhead ratio.
 
 use mgtrial::engine::{self, Runner};
-use mgtrial::plan::Plan;
 use mgtrial::rng::{standard_normal, stream_rng};
 use mgtrial::scenario::{self, Source};
 use mgtrial::study::{self, RepsRule};
@@ -77,7 +76,7 @@ fn report(label: &str, participants: f64, threads: usize, wall: f64, cpu: f64, f
 fn time_point(file: &str, overrides: &[&str], reps: u32, threads: usize) -> (f64, f64, f64) {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
-    let plan = Plan::new(&s, file).expect("valid plan");
+    let plan = mgtrial::calibration::plan(&s, file, None).expect("valid plan");
     let opts = engine::RunOptions { reps, threads, progress: false };
     let mut enrolled = 0.0;
     let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());

@@ -73,6 +73,17 @@ pub struct SlotResult {
 }
 
 impl SlotResult {
+    /// Whether this row of a trial rejects under `plan`: by its own p-value where it has one,
+    /// else by [`Plan::rejects`].
+    pub fn rejected_in(&self, plan: &Plan) -> bool {
+        match self.p_value {
+            Some(p) => p < plan.scenario.analysis.alpha,
+            None => plan.rejects(&self.estimate),
+        }
+    }
+}
+
+impl SlotResult {
     fn from(estimate: Estimate) -> SlotResult {
         SlotResult { estimate, p_value: None, interval: None, table: None }
     }

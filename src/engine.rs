@@ -486,7 +486,7 @@ fn simulate_chunk(
         for (k, outcome) in trial.results.iter().enumerate() {
             match outcome {
                 SlotOutcome::Analysed(r) => {
-                    let rejected = plan.rejects_result(r);
+                    let rejected = r.rejected_in(plan);
                     let covered = estimands[k].is_some_and(|t| match r.interval {
                         Some((lo, hi)) => lo <= t && t <= hi,
                         None => !plan.coverage.exceeds((r.estimate.benefit - t).abs() / r.estimate.se, r.estimate.df),

@@ -2,7 +2,7 @@
 
 use crate::analysis::critical::TCritical;
 use crate::biomarker::Assay;
-use crate::calibration::Calibration;
+use crate::calibration::record::Calibration;
 use crate::error::ScenarioError;
 use crate::intervention::Exposure;
 use crate::outcome::OutcomeModel;
@@ -11,7 +11,7 @@ use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::rng::{standard_normal, uniform};
 use crate::scales::Scale;
-use crate::scenario::{ArmKind, Direction, ResponderRule, ResponseModel, Scenario, SelectionMode, Sided, TestKind};
+use crate::scenario::{ArmKind, Direction, ResponderRule, Scenario, SelectionMode, Sided, TestKind};
 use crate::selection::Screening;
 use rand::Rng;
 
@@ -158,15 +158,11 @@ fn responder_plan(s: &Scenario, scale: &Scale) -> ResponderPlan {
 }
 
 impl Plan {
-    /// Resolves a validated scenario; fails when a selection threshold is implausible for its
-    /// assay (see [`check_thresholds`]) or a calibration has no solution.
-    pub fn new(s: &Scenario, file: &str) -> Result<Plan, ScenarioError> {
-        Plan::calibrated(s, file, None)
-    }
-
-    /// Like [`Plan::new`]; with `fixed`, the response uses that calibration's solved
-    /// `max_effect` instead of solving its own (a sweep solves once, on its base design).
-    pub fn calibrated(s: &Scenario, file: &str, fixed: Option<&Calibration>) -> Result<Plan, ScenarioError> {
+    /// Resolves a validated scenario, with `response.max_effect` as the scenario gives it;
+    /// fails when a selection threshold is implausible for its assay (see
+    /// [`check_thresholds`]). A scenario's plan, with its calibration solved and its expected
+    /// effect checked, is [`crate::calibration::plan`]'s.
+    pub fn resolved(s: &Scenario, file: &str) -> Result<Plan, ScenarioError> {
         let invalid = |field: &str, message: String| ScenarioError::Invalid {
             file: file.to_string(),
             context: String::new(),
@@ -226,21 +222,16 @@ impl Plan {
             Sided::One => s.analysis.alpha,
         };
         let counts = count.is_some();
-        let mut response = ResponseModelParams::new(&s.response, s.design.duration_weeks, counts);
+        let response = ResponseModelParams::new(&s.response, s.design.duration_weeks, counts);
         let analyses = s.analysis.all(counts);
         let by_stratum = s.analysis.by_stratum.unwrap_or(s.selection.mode == SelectionMode::Stratify);
         let responder = analyses.iter().any(|t| t.is_responder()).then(|| responder_plan(s, &scale));
-        if let Some(c) = fixed {
-            // max_effect is in the published outcome's units: transferred to this design's.
-            response.max_effect =
-                crate::calibration::transferred(c, &scale, count.is_some()).map_err(|m| invalid("outcome", m))?;
-        }
         let mut plan = Plan {
             scenario: s.clone(),
             scale,
             scale_overridden,
             n_per_arm: s.design.n_per_arm,
-            calibration: fixed.cloned(),
+            calibration: None,
             threshold,
             confirmation,
             mode: s.selection.mode,
@@ -269,98 +260,7 @@ impl Plan {
             arms,
         };
         plan.slots = plan.build_slots();
-        if fixed.is_none() && s.response.calibration.is_some() {
-            let published = crate::calibration::published_scenario(s);
-            let same = |a: &Scenario, b: &Scenario| toml::to_string(a).ok() == toml::to_string(b).ok();
-            let c = if same(&published, s) {
-                let (design, pinned) = crate::calibration::published_design_of(&plan);
-                crate::calibration::solve(&plan, design, pinned).map_err(|m| invalid("response.calibration", m))?
-            } else {
-                // Solved on the published design, used on this one.
-                crate::validate::validate(&published).map_err(|(field, m)| {
-                    invalid(&field, format!("in the published design of [response.calibration]: {m}"))
-                })?;
-                let at_publication = Plan::calibrated(&published, file, None)?;
-                at_publication.calibration.expect("a calibrated plan")
-            };
-            plan.response.max_effect = crate::calibration::transferred(&c, &plan.scale, plan.count.is_some())
-                .map_err(|m| invalid("outcome", m))?;
-            plan.calibration = Some(c);
-        }
-        plan.check_plausible_effect().map_err(|(f, m)| invalid(&f, m))?;
         Ok(plan)
-    }
-
-    /// The expected effect among the enrolled within the range the literature has seen,
-    /// unless `assumptions.beyond_literature` lists `response.expected_effect`: on a scale at
-    /// most [`crate::validate::MAX_STANDARDIZED_EFFECT`] SDs of the observed change, on counts a
-    /// geometric-mean rate ratio of at least [`crate::validate::MIN_RATE_RATIO`]. An effect
-    /// far beyond it is almost always a number written in another unit.
-    fn check_plausible_effect(&self) -> Result<(), (String, String)> {
-        let s = &self.scenario;
-        if s.assumptions.allows_beyond("response.expected_effect") {
-            return Ok(());
-        }
-        let counts = self.count.is_some();
-        let field = match (s.response.model, s.response.calibration.is_some()) {
-            (ResponseModel::Fixed, _) => {
-                if counts {
-                    "response.rate_ratio"
-                } else {
-                    "response.delta"
-                }
-            }
-            (ResponseModel::Repletion, true) => "response.calibration",
-            (ResponseModel::Repletion, false) => {
-                if counts {
-                    "response.max_rate_ratio"
-                } else {
-                    "response.max_effect"
-                }
-            }
-        };
-        let beyond = "to explore beyond it add \"response.expected_effect\" to assumptions.beyond_literature";
-        for a in self.active_arms() {
-            let effect = crate::calibration::expected_effect(self, a);
-            let name = &self.arms[a].name;
-            if counts {
-                let ratio = (-effect).exp();
-                if ratio < crate::validate::MIN_RATE_RATIO {
-                    return Err((
-                        field.into(),
-                        format!(
-                            "arm {name} gives a geometric-mean rate ratio of {ratio:.4} among the enrolled, below the \
-                             {} of the most extreme published figure (oral Mg, attack frequency [Chiu16]); a rate ratio \
-                             is events on treatment over events without it; {beyond}",
-                            crate::validate::MIN_RATE_RATIO
-                        ),
-                    ));
-                }
-            } else {
-                let o = &self.outcome;
-                let sd = o.change_sd.hypot(std::f64::consts::SQRT_2 * o.error_sd);
-                let standardized = effect.abs() / sd;
-                if standardized > crate::validate::MAX_STANDARDIZED_EFFECT {
-                    return Err((
-                        field.into(),
-                        format!(
-                            "arm {name} gives an expected benefit of {effect:.4} {} among the enrolled, {standardized:.2} \
-                             SDs of the observed change ({sd:.4}), beyond the {} SD the literature has seen (pooled SMD of \
-                             Mg in depression 0.92, upper 95% limit 1.44 [Moabedi23]; MgT on cognition d 0.91 [Liu16]); \
-                             check the unit ({}); {beyond}",
-                            self.scale.unit,
-                            crate::validate::MAX_STANDARDIZED_EFFECT,
-                            if field == "response.delta" {
-                                "delta is the benefit of every treated participant, in outcome units"
-                            } else {
-                                "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
-                            },
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// The rows of a trial: per comparison, per analysis, the whole trial and, by stratum,
@@ -414,15 +314,6 @@ impl Plan {
     pub fn rejects(&self, e: &crate::analysis::Estimate) -> bool {
         let t = e.t();
         self.reject.exceeds(if self.two_sided() { t.abs() } else { t }, e.df)
-    }
-
-    /// Whether a row of a trial rejects: by its own p-value where it has one, else by
-    /// [`Plan::rejects`].
-    pub fn rejects_result(&self, r: &crate::comparison::SlotResult) -> bool {
-        match r.p_value {
-            Some(p) => p < self.scenario.analysis.alpha,
-            None => self.rejects(&r.estimate),
-        }
     }
 
     /// The unit of the response's benefit: the outcome's, or for counts `-ln rate ratio`.

@@ -240,7 +240,7 @@ pub fn plan_with(
     calibration: Option<&Calibration>,
 ) -> Result<Plan, ScenarioError> {
     let scenario = source.resolve_point(overrides, context)?;
-    Plan::calibrated(&scenario, &source.file, calibration).map_err(|mut e| {
+    crate::calibration::plan(&scenario, &source.file, calibration).map_err(|mut e| {
         if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, context) {
             *c = format!(" {ctx}");
         }

@@ -8,7 +8,6 @@
 //! the conservative and the documented anti-conservative tests, when it lies on its side).
 
 use crate::engine::{self, RunOptions};
-use crate::plan::Plan;
 use crate::power::{ancova_power, negbin_wald_power, t_test_power};
 use crate::scenario;
 use crate::summary::{ComparisonSummary, summarize};
@@ -84,7 +83,7 @@ fn simulate(text: &str, overrides: &[String], settings: &Settings) -> Vec<Compar
     all.push(format!("design.reps={}", settings.reps));
     all.push(format!("analysis.alpha={}", ALPHA / (1.0 - settings.bias)));
     let s = scenario::from_str(text, "validation.toml", "validation", &all).expect("a valid validation scenario");
-    let plan = Plan::new(&s, "validation.toml").expect("a valid validation plan");
+    let plan = crate::calibration::plan(&s, "validation.toml", None).expect("a valid validation plan");
     let results = engine::run(&plan, RunOptions { reps: settings.reps, threads: settings.threads, progress: false });
     summarize(&plan, s.design.seed, &results)
 }

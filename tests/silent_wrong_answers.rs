@@ -63,7 +63,7 @@ fn cognitive_z_preset_is_unbounded_and_keeps_type_one_error_at_alpha() {
     let se = binomial_se(0.05, f64::from(r.reps));
     assert!((r.power - 0.05).abs() < 3.5 * se, "type I error {} (SE {se})", r.power);
     let s = scenario::from_str(&text, "t.toml", "t", &[]).unwrap();
-    let plan = Plan::new(&s, "t.toml").unwrap();
+    let plan = mgtrial::calibration::plan(&s, "t.toml", None).unwrap();
     assert!(plan.scale.min.is_infinite() && plan.scale.max.is_infinite() && !plan.scale.integer);
     assert_eq!(plan.scale.unit, "SD units");
 }
@@ -189,7 +189,7 @@ fn explain_on_a_sweep_says_it_shows_the_base_design_and_counts_the_points() {
 fn plan_of(name: &str, sets: &[&str]) -> Plan {
     let overrides: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_path(name), &overrides).unwrap();
-    Plan::new(&s, name).unwrap()
+    mgtrial::calibration::plan(&s, name, None).unwrap()
 }
 
 /// Rajizadeh 2017: BDI-II fell 15.65 vs 10.40 points. The shipped scenario enters the
@@ -534,7 +534,7 @@ fn stratified_per_arm_sizes_are_exact() {
         .replace("name = \"placebo\"\nkind = \"placebo\"", "name = \"placebo\"\nkind = \"placebo\"\nn = 38")
         .replace("name = \"mgo_500\"\nkind = \"active\"", "name = \"mgo_500\"\nkind = \"active\"\nn = 43");
     let s = scenario::from_str(&text, "t.toml", "t", &[]).unwrap();
-    let plan = Plan::new(&s, "t.toml").unwrap();
+    let plan = mgtrial::calibration::plan(&s, "t.toml", None).unwrap();
     for rep in 0..300 {
         let t = mgtrial::trial::simulate_trial(&plan, 11, rep);
         assert_eq!((t.arms[0].enrolled, t.arms[1].enrolled), (38, 43), "replicate {rep}");

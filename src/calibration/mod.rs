@@ -21,115 +21,127 @@
 //! effect among the completers, which under dropout completely at random is the effect among
 //! the enrolled: quadrature.
 
+pub mod record;
+
+pub use record::{Calibration, Target};
+
+use crate::error::ScenarioError;
 use crate::plan::Plan;
-use crate::scenario::{Direction, PublishedDesign, ResponseModel, TargetPopulation, TestKind};
-use serde::{Deserialize, Serialize};
+use crate::scenario::{PublishedDesign, ResponseModel, Scenario, TargetPopulation, TestKind};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 use std::sync::Arc;
 
-/// What a published trial saw (`[response.calibration]`), in the scenario's own terms.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Target {
-    /// A rating scale's benefit (outcome units, positive for benefit) among `among`.
-    Benefit { benefit: f64, among: TargetPopulation },
-    /// A count's published fall from baseline in each arm, percent: the ratio of the arms'
-    /// mean follow-up counts is `(1 - active / 100) / (1 - placebo / 100)`.
-    CountReduction { active_percent: f64, placebo_percent: f64 },
-    /// The published shares of responders, percent: their difference is reproduced.
-    Responders { active_percent: f64, placebo_percent: f64 },
+/// The plan of a validated scenario: [`Plan::resolved`], with `response.max_effect`
+/// calibrated when the scenario has a `[response.calibration]` (solved here, on the published
+/// design, or `fixed`'s solution transferred to this design's outcome: a sweep solves once, on
+/// its base design), and its expected effect checked against the range the literature has seen.
+/// Errors name the field: a threshold implausible for its assay, a calibration without a
+/// solution, an effect beyond the literature.
+pub fn plan(s: &Scenario, file: &str, fixed: Option<&Calibration>) -> Result<Plan, ScenarioError> {
+    let invalid = |field: &str, message: String| ScenarioError::Invalid {
+        file: file.to_string(),
+        context: String::new(),
+        field: field.to_string(),
+        message,
+    };
+    let mut plan = Plan::resolved(s, file)?;
+    if let Some(c) = fixed {
+        // max_effect is in the published outcome's units: transferred to this design's.
+        plan.response.max_effect =
+            transferred(c, &plan.scale, plan.count.is_some()).map_err(|m| invalid("outcome", m))?;
+        plan.calibration = Some(c.clone());
+    } else if s.response.calibration.is_some() {
+        let published = published_scenario(s);
+        let same = |a: &Scenario, b: &Scenario| toml::to_string(a).ok() == toml::to_string(b).ok();
+        let c = if same(&published, s) {
+            let (design, pinned) = published_design_of(&plan);
+            solve(&plan, design, pinned).map_err(|m| invalid("response.calibration", m))?
+        } else {
+            // Solved on the published design, used on this one.
+            crate::validate::validate(&published).map_err(|(field, m)| {
+                invalid(&field, format!("in the published design of [response.calibration]: {m}"))
+            })?;
+            let at_publication = self::plan(&published, file, None)?;
+            at_publication.calibration.expect("a calibrated plan")
+        };
+        plan.response.max_effect =
+            transferred(&c, &plan.scale, plan.count.is_some()).map_err(|m| invalid("outcome", m))?;
+        plan.calibration = Some(c);
+    }
+    check_plausible_effect(&plan).map_err(|(f, m)| invalid(&f, m))?;
+    Ok(plan)
 }
 
-impl Target {
-    /// The target of a validated `[response.calibration]`.
-    pub fn of(c: &crate::scenario::CalibrationSpec) -> Target {
-        match (c.benefit, c.active_reduction_percent, c.active_responder_percent) {
-            (Some(benefit), _, _) => Target::Benefit { benefit, among: c.among.expect("validated: among") },
-            (_, Some(active_percent), _) => Target::CountReduction {
-                active_percent,
-                placebo_percent: c.placebo_reduction_percent.expect("validated: both arms"),
-            },
-            _ => Target::Responders {
-                active_percent: c.active_responder_percent.expect("validated: a target"),
-                placebo_percent: c.placebo_responder_percent.expect("validated: both arms"),
-            },
-        }
+/// The expected effect among the enrolled within the range the literature has seen,
+/// unless `assumptions.beyond_literature` lists `response.expected_effect`: on a scale at
+/// most [`crate::validate::MAX_STANDARDIZED_EFFECT`] SDs of the observed change, on counts a
+/// geometric-mean rate ratio of at least [`crate::validate::MIN_RATE_RATIO`]. An effect
+/// far beyond it is almost always a number written in another unit.
+fn check_plausible_effect(plan: &Plan) -> Result<(), (String, String)> {
+    let s = &plan.scenario;
+    if s.assumptions.allows_beyond("response.expected_effect") {
+        return Ok(());
     }
-
-    /// The published mean-count ratio, active over placebo, of a count target.
-    pub fn count_ratio(self) -> Option<f64> {
-        match self {
-            Target::CountReduction { active_percent, placebo_percent } => {
-                Some((1.0 - active_percent / 100.0) / (1.0 - placebo_percent / 100.0))
+    let counts = plan.count.is_some();
+    let field = match (s.response.model, s.response.calibration.is_some()) {
+        (ResponseModel::Fixed, _) => {
+            if counts {
+                "response.rate_ratio"
+            } else {
+                "response.delta"
             }
-            _ => None,
+        }
+        (ResponseModel::Repletion, true) => "response.calibration",
+        (ResponseModel::Repletion, false) => {
+            if counts {
+                "response.max_rate_ratio"
+            } else {
+                "response.max_effect"
+            }
+        }
+    };
+    let beyond = "to explore beyond it add \"response.expected_effect\" to assumptions.beyond_literature";
+    for a in plan.active_arms() {
+        let effect = expected_effect(plan, a);
+        let name = &plan.arms[a].name;
+        if counts {
+            let ratio = (-effect).exp();
+            if ratio < crate::validate::MIN_RATE_RATIO {
+                return Err((
+                    field.into(),
+                    format!(
+                        "arm {name} gives a geometric-mean rate ratio of {ratio:.4} among the enrolled, below the \
+                         {} of the most extreme published figure (oral Mg, attack frequency [Chiu16]); a rate ratio \
+                         is events on treatment over events without it; {beyond}",
+                        crate::validate::MIN_RATE_RATIO
+                    ),
+                ));
+            }
+        } else {
+            let o = &plan.outcome;
+            let sd = o.change_sd.hypot(std::f64::consts::SQRT_2 * o.error_sd);
+            let standardized = effect.abs() / sd;
+            if standardized > crate::validate::MAX_STANDARDIZED_EFFECT {
+                return Err((
+                    field.into(),
+                    format!(
+                        "arm {name} gives an expected benefit of {effect:.4} {} among the enrolled, {standardized:.2} \
+                         SDs of the observed change ({sd:.4}), beyond the {} SD the literature has seen (pooled SMD of \
+                         Mg in depression 0.92, upper 95% limit 1.44 [Moabedi23]; MgT on cognition d 0.91 [Liu16]); \
+                         check the unit ({}); {beyond}",
+                        plan.scale.unit,
+                        crate::validate::MAX_STANDARDIZED_EFFECT,
+                        if field == "response.delta" {
+                            "delta is the benefit of every treated participant, in outcome units"
+                        } else {
+                            "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
+                        },
+                    ),
+                ));
+            }
         }
     }
-
-    /// The target in words, e.g. "a benefit of 5.25 BDI-II points among the completers ...".
-    pub fn describe(self, unit: &str) -> String {
-        match self {
-            Target::Benefit { benefit, among } => format!("a benefit of {benefit} {unit} among {}", among.describe()),
-            Target::CountReduction { active_percent, placebo_percent } => format!(
-                "a fall of {active_percent}% on treatment and {placebo_percent}% on placebo (mean-count ratio {:.4})",
-                self.count_ratio().expect("a count target")
-            ),
-            Target::Responders { active_percent, placebo_percent } => format!(
-                "{active_percent}% responders on treatment and {placebo_percent}% on placebo (a difference of {:.4} \
-                 percentage points)",
-                active_percent - placebo_percent
-            ),
-        }
-    }
-}
-
-/// A solved calibration: the target, the design it was published in, and the `max_effect`
-/// (engine units: outcome units, or `-ln` rate ratio on counts) that reproduces it there.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Calibration {
-    pub target: Target,
-    /// The active arm whose effect is the target.
-    pub arm: String,
-    /// The solved `response.max_effect` (on counts `-ln response.max_rate_ratio`).
-    pub max_effect: f64,
-    /// The published outcome's unit and direction it is expressed in, its baseline SD (for a
-    /// transfer to another scale) and whether it counts events.
-    pub unit: String,
-    pub direction: Direction,
-    #[serde(default)]
-    pub baseline_sd: f64,
-    #[serde(default)]
-    pub counts: bool,
-    /// "quadrature", or "seeded simulation of N trials".
-    pub method: String,
-    /// Monte Carlo SE of the solved value (seeded simulation only): the SE of the simulated
-    /// statistic divided by its slope in `max_effect`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_effect_mc_se: Option<f64>,
-    /// The published design in words, and where it came from.
-    pub design: String,
-    /// The published design with every field written out (for provenance).
-    pub published_design: crate::scenario::PublishedDesign,
-    /// Responder targets: the share of placebo responders the model gives in the published
-    /// design, percent (to compare with the published one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model_placebo_responder_percent: Option<f64>,
-}
-
-impl Calibration {
-    /// One line for headers: what was calibrated, on which design.
-    pub fn headline(&self) -> String {
-        let mut line = format!(
-            "effect: calibrated to {} in arm {}, on the published design: {}",
-            self.target.describe(&self.unit),
-            self.arm,
-            self.design
-        );
-        if let Some(p) = self.model_placebo_responder_percent {
-            line += &format!("; the model gives {p:.1}% placebo responders there");
-        }
-        line
-    }
+    Ok(())
 }
 
 /// Trials behind a calibration solved by simulation.
