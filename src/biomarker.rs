@@ -7,8 +7,8 @@
 //! measurement errors (within-person variation plus analytical error), drawn anew at every
 //! occasion. All SDs are in the biomarker's own unit.
 
-use crate::scenario::Biomarker;
-pub use crate::scenario::BiomarkerType;
+use crate::scenario::schema::Biomarker;
+pub use crate::scenario::schema::BiomarkerType;
 
 impl BiomarkerType {
     pub fn label(self) -> &'static str {

@@ -20,7 +20,7 @@ use crate::analysis::wilcoxon::{RankScratch, wilcoxon};
 use crate::analysis::{Cell, Estimate, ancova, welch::welch};
 use crate::plan::{Plan, Subgroup};
 use crate::power::Z_975;
-use crate::scenario::TestKind;
+use crate::scenario::schema::TestKind;
 use statrs::function::erf::erfc;
 
 /// One completer of a count outcome.

@@ -5,7 +5,7 @@ pub use crate::calibration::expected_effect;
 use crate::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::plan::Plan;
 use crate::power::t_test_power;
-use crate::scenario::{Biomarker, Scenario, SelectionMode, TestKind};
+use crate::scenario::schema::{Biomarker, Scenario, SelectionMode, TestKind};
 
 /// Writes an assay's resolved parameters into its scenario section.
 fn write_out(section: &mut Biomarker, assay: &Assay) {
@@ -48,7 +48,7 @@ pub fn resolved_scenario(plan: &Plan) -> Scenario {
         Some((m, _)) => crate::outcome::count::written_out(&s.outcome, m),
         None => crate::scales::written_out(&s.outcome, &plan.scale),
     };
-    if s.response.model == crate::scenario::ResponseModel::Repletion {
+    if s.response.model == crate::scenario::schema::ResponseModel::Repletion {
         // A solved value stands in for the calibration, so the text is a valid scenario.
         s.response.state_max_effect(plan.response.max_effect, plan.count.is_some());
     }

@@ -1,6 +1,6 @@
 //! Output: the CSV of result rows and the on-screen table (files are written by [`crate::output`]).
 
-use crate::scenario::display_value;
+use crate::scenario::schema::display_value;
 use crate::study::PointOutcome;
 use crate::summary::ComparisonSummary;
 use crate::sweep::Study;
@@ -196,7 +196,7 @@ pub fn effect_header(plans: &[crate::plan::Plan]) -> String {
 
 /// The assumed effect of one design point, in words.
 pub fn effect_line(plan: &crate::plan::Plan) -> String {
-    use crate::scenario::ResponseModel;
+    use crate::scenario::schema::ResponseModel;
     let r = &plan.response;
     let counts = plan.count.is_some();
     let unit = &plan.scale.unit;

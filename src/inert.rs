@@ -9,7 +9,7 @@
 //! rules against the simulation itself: across the schema, a field that is not refused changes
 //! the output when its value changes.
 
-use crate::scenario::{ArmKind, PopulationModel, ResponseModel, Scenario, SelectionMode};
+use crate::scenario::schema::{ArmKind, PopulationModel, ResponseModel, Scenario, SelectionMode};
 
 /// Where a rule is applied: the scenario, and the arm or the table key the path names.
 struct At<'a> {
@@ -90,7 +90,7 @@ pub fn baseline_level_matters(s: &Scenario) -> bool {
         || s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
     let nonlinear =
         crate::scales::resolve(&s.outcome).map_or(true, |(o, _)| o.integer || o.min.is_finite() || o.max.is_finite());
-    counts || responders || nonlinear || analyses.contains(&crate::scenario::TestKind::Ancova)
+    counts || responders || nonlinear || analyses.contains(&crate::scenario::schema::TestKind::Ancova)
 }
 
 fn baseline_level_cancels(at: &At) -> Option<String> {
@@ -223,7 +223,7 @@ fn no_responders(at: &At) -> Option<String> {
 }
 
 fn not_remission(at: &At) -> Option<String> {
-    (at.s.analysis.responder.rule != crate::scenario::ResponderRule::Remission).then(|| {
+    (at.s.analysis.responder.rule != crate::scenario::schema::ResponderRule::Remission).then(|| {
         "a cut-off belongs to the remission rule, and analysis.responder.rule is \"relative_improvement\": set rule \
          = \"remission\", or remove it"
             .into()
@@ -231,7 +231,7 @@ fn not_remission(at: &At) -> Option<String> {
 }
 
 fn not_relative(at: &At) -> Option<String> {
-    (at.s.analysis.responder.rule != crate::scenario::ResponderRule::RelativeImprovement).then(|| {
+    (at.s.analysis.responder.rule != crate::scenario::schema::ResponderRule::RelativeImprovement).then(|| {
         "a fraction belongs to the relative-improvement rule, and analysis.responder.rule is \"remission\": set \
          rule = \"relative_improvement\", or remove it"
             .into()
@@ -303,11 +303,11 @@ fn active_dropout_overridden(at: &At) -> Option<String> {
 }
 
 fn mode_label(m: SelectionMode) -> String {
-    crate::scenario::display_value(&toml::Value::try_from(m).expect("a named value"))
+    crate::scenario::schema::display_value(&toml::Value::try_from(m).expect("a named value"))
 }
 
 fn population_label(m: PopulationModel) -> String {
-    crate::scenario::display_value(&toml::Value::try_from(m).expect("a named value"))
+    crate::scenario::schema::display_value(&toml::Value::try_from(m).expect("a named value"))
 }
 
 /// Sections that describe the file or the study rather than one design point.

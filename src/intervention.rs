@@ -4,8 +4,8 @@
 //! absorption of the formulation, `dose` elemental mg/day, and per-person adherence drawn from
 //! `Beta(mean * c, (1 - mean) * c)`.
 
-pub use crate::scenario::Formulation;
-use crate::scenario::{ArmKind, BioavailabilityOverrides, Scenario};
+pub use crate::scenario::schema::Formulation;
+use crate::scenario::schema::{ArmKind, BioavailabilityOverrides, Scenario};
 
 impl Formulation {
     pub const ALL: [Formulation; 7] = [

@@ -11,7 +11,7 @@ use crate::population::MgStatus;
 use crate::response::ResponseModelParams;
 use crate::rng::{standard_normal, uniform};
 use crate::scales::Scale;
-use crate::scenario::{ArmKind, Direction, ResponderRule, Scenario, SelectionMode, Sided, TestKind};
+use crate::scenario::schema::{ArmKind, Direction, ResponderRule, Scenario, SelectionMode, Sided, TestKind};
 use crate::selection::Screening;
 use rand::Rng;
 

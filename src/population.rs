@@ -8,7 +8,7 @@
 
 use crate::biomarker::Assay;
 use crate::numeric::simpson_each;
-use crate::scenario::{Population, PopulationModel};
+use crate::scenario::schema::{Population, PopulationModel};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal as NormalDist};
 
 /// One normal component with its weight.

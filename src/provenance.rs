@@ -14,7 +14,8 @@
 
 use crate::calibration::Calibration;
 use crate::error::ScenarioError;
-use crate::scenario::{Override, Source, display_value};
+use crate::scenario::schema::{Override, display_value};
+use crate::scenario::source::Source;
 use crate::sweep::Study;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! or `effect_replete` for a treated person with no deficit. Under the `fixed` model every treated
 //! person benefits by exactly `delta` (the textbook case) while Mg still repletes as above.
 
-use crate::scenario::{Response, ResponseModel};
+use crate::scenario::schema::{Response, ResponseModel};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResponseModelParams {

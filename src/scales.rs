@@ -7,8 +7,8 @@
 //! Sources in brackets refer to the reference list of `docs/scenarios.md` (from the project's
 //! literature-parameters file); UNVERIFIED marks values without a traced primary source.
 
-pub use crate::scenario::ScalePreset;
-use crate::scenario::{Direction, Outcome};
+pub use crate::scenario::schema::ScalePreset;
+use crate::scenario::schema::{Direction, Outcome};
 use serde::Serialize;
 
 /// A fully specified continuous outcome scale.

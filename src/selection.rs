@@ -270,7 +270,7 @@ mod tests {
             deficiency_cutoff_mmol_per_l: 0.75,
             replete_target_mmol_per_l: 0.9,
         };
-        let assay = Assay::from_scenario(&crate::scenario::Biomarker::default());
+        let assay = Assay::from_scenario(&crate::scenario::schema::Biomarker::default());
         let screening = Screening::new(&mg, &assay, Some(0.75), None);
         let p = screening.pass_probability;
         assert!(p > 0.05 && p < 0.3, "{p}");

@@ -5,7 +5,8 @@ use crate::calibration::Calibration;
 use crate::engine::{PointResults, RejectionBits, Replicates, Runner};
 use crate::error::ScenarioError;
 use crate::plan::Plan;
-use crate::scenario::{Override, Source};
+use crate::scenario::schema::Override;
+use crate::scenario::source::Source;
 use crate::summary::{ComparisonSummary, summarize};
 use crate::sweep::Study;
 use statrs::distribution::{Binomial, DiscreteCDF};
@@ -107,7 +108,9 @@ fn refuse_inert_pins(source: &Source, plan: &Plan) -> Result<(), ScenarioError> 
     let arm = spec
         .arm
         .clone()
-        .or_else(|| published.arms.iter().find(|a| a.kind == crate::scenario::ArmKind::Active).map(|a| a.name.clone()))
+        .or_else(|| {
+            published.arms.iter().find(|a| a.kind == crate::scenario::schema::ArmKind::Active).map(|a| a.name.clone())
+        })
         .unwrap_or_default();
     for (pin, given, field) in [
         ("threshold", d.threshold.is_some(), "selection.threshold"),

@@ -4,7 +4,7 @@ use crate::engine::{ArmTotals, PointResults};
 use crate::outcome::count::CountKind;
 use crate::plan::{Plan, Slot, Subgroup};
 use crate::power::wilson_95;
-use crate::scenario::{SelectionMode, TestKind};
+use crate::scenario::schema::{SelectionMode, TestKind};
 use serde::Serialize;
 
 /// One result row. Rates with no meaning for the design (e.g. PPV when Mg status is not
@@ -252,7 +252,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                         .map(|((a, _, _), (p, _, _))| (a / reps, p / reps)),
                     _ => None,
                 },
-                max_effect: (s.response.model == crate::scenario::ResponseModel::Repletion)
+                max_effect: (s.response.model == crate::scenario::schema::ResponseModel::Repletion)
                     .then_some(plan.response.max_effect),
                 assay: plan.assay.kind.label().to_string(),
             }

@@ -18,8 +18,8 @@
 //! `"start:stop:step"` (integers if all three are integers).
 
 use crate::error::ScenarioError;
-use crate::scenario::{Override, display_value, parse_value};
-pub use crate::scenario::{SeriesSpec, SweepSpec};
+use crate::scenario::schema::{Override, display_value, parse_value};
+pub use crate::scenario::schema::{SeriesSpec, SweepSpec};
 
 /// One swept field and its values, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +159,7 @@ impl Study {
     }
 
     /// Like [`Study::new`], with every field path first written in one spelling by
-    /// `canonical` (e.g. arm indices as names, [`crate::scenario::Source::canonical_path`]),
+    /// `canonical` (e.g. arm indices as names, [`crate::scenario::source::Source::canonical_path`]),
     /// so two spellings of one field are one field. Two grid axes on one field, or an axis on a
     /// field that a series also sets (one would silently replace the other), are errors.
     pub fn with_paths(

@@ -12,7 +12,7 @@ use crate::analysis::{Cell, Estimate};
 use crate::comparison::{ComparisonScratch, CountRecord, SlotOutcome, analyse};
 use crate::plan::{ArmPlan, Plan};
 use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
-use crate::scenario::SelectionMode;
+use crate::scenario::schema::SelectionMode;
 use rand::{Rng, RngExt};
 
 /// Stream id of the single enrolment stream of a stratified trial.

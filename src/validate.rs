@@ -4,10 +4,11 @@
 //! module catches values that parse but make no sense. Each error names the field by its
 //! dotted path and says which values are allowed.
 
-use crate::scenario::Formulation;
-use crate::scenario::{
+use crate::scenario::schema::Formulation;
+use crate::scenario::schema::{
     ArmKind, Biomarker, Direction, PopulationModel, ResponderRule, ResponseModel, Scenario, SelectionMode, TestKind,
 };
+use crate::scenario::schema::{MAX_WEEKS, PLACEBO_REDUCTION_PERCENT_RANGE};
 
 /// Most participants one simulated trial may enrol, over all arms.
 pub const MAX_ENROLLED: u64 = 10_000_000;
@@ -43,8 +44,7 @@ pub const MAX_ADHERENCE_CONCENTRATION: f64 = 1e6;
 pub const MIN_ALPHA: f64 = 1e-6;
 /// Largest elemental dose (mg/day), and largest dose scale of the response.
 pub const MAX_DOSE_MG_PER_DAY: f64 = 1e5;
-/// Longest trial duration and response time constant (weeks).
-pub const MAX_WEEKS: f64 = 1e4;
+
 /// Most repeated measurements (biomarker readings or outcome assessments) per occasion.
 pub const MAX_REPEATS: u32 = 1000;
 
@@ -605,12 +605,6 @@ fn responder_rule(s: &Scenario, counts: bool) -> Result<(), Problem> {
 /// Most replicates at one design point; each keeps one bit per comparison in memory.
 pub const MAX_REPS: u32 = 10_000_000;
 
-/// Placebo falls of the count within the range of prevention trials, percent: pooled attack
-/// reductions of 16.8% (22 trials) [vdKuy02]; a median fall of 1.8 of ~8 monthly migraine days,
-/// IQR 1.0-3.0 (1990-2021) [Tepper23]; up to 29% responders on placebo in Mg trials
-/// [Pfaffenrath96]. Beyond -10 to 50 needs `assumptions.beyond_literature`.
-pub const PLACEBO_REDUCTION_PERCENT_RANGE: (f64, f64) = (-10.0, 50.0);
-
 /// Largest expected count in a window: far above any migraine diary, and small enough that
 /// every count fits a fit's histogram ([`crate::analysis::negbin::MAX_COUNT`]).
 pub const MAX_EXPECTED_COUNT: f64 = 1e5;
@@ -833,7 +827,7 @@ fn effect_stated(s: &Scenario, counts: bool) -> Result<(), Problem> {
 }
 
 /// `[response.calibration]`: one target of the outcome family, with its own fields.
-fn calibration_spec(s: &Scenario, c: &crate::scenario::CalibrationSpec, counts: bool) -> Result<(), Problem> {
+fn calibration_spec(s: &Scenario, c: &crate::scenario::schema::CalibrationSpec, counts: bool) -> Result<(), Problem> {
     let r = &s.response;
     check(
         r.model == ResponseModel::Repletion,

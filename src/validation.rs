@@ -329,7 +329,7 @@ fn selection_checks(settings: &Settings) -> Vec<Check> {
     let mut out = Vec::new();
     let normal = Normal::standard();
     for kind in ["serum_total", "ionized", "red_cell", "loading_test"] {
-        let base = crate::scenario::Biomarker { kind: serde_plain(kind), ..Default::default() };
+        let base = crate::scenario::schema::Biomarker { kind: serde_plain(kind), ..Default::default() };
         let assay = crate::biomarker::Assay::from_scenario(&base);
         let (a, b, e, t) = (assay.params.scale, assay.params.bias, assay.total_error_sd(), assay.params.normal_low);
         let (mu, sigma, cutoff) = (0.80, 0.08, 0.75);

@@ -27,7 +27,7 @@ pub use record::{Calibration, Target};
 
 use crate::error::ScenarioError;
 use crate::plan::Plan;
-use crate::scenario::{PublishedDesign, ResponseModel, Scenario, TargetPopulation, TestKind};
+use crate::scenario::schema::{PublishedDesign, ResponseModel, Scenario, TargetPopulation, TestKind};
 use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
 use std::sync::Arc;
 
@@ -648,7 +648,7 @@ fn solve_count_ratio(plan: &Plan, a: usize, ratio: f64) -> Result<f64, String> {
 
 /// The published design of `s`: `s` with the pins of `[response.calibration.published_design]`
 /// applied (the calibrated arm's formulation and dose).
-pub fn published_scenario(s: &crate::scenario::Scenario) -> crate::scenario::Scenario {
+pub fn published_scenario(s: &crate::scenario::schema::Scenario) -> crate::scenario::schema::Scenario {
     let mut out = s.clone();
     let Some(spec) = s.response.calibration.as_ref() else { return out };
     let d = &spec.published_design;
@@ -656,7 +656,7 @@ pub fn published_scenario(s: &crate::scenario::Scenario) -> crate::scenario::Sce
         .arm
         .as_ref()
         .and_then(|name| s.arms.iter().position(|a| &a.name == name))
-        .or_else(|| s.arms.iter().position(|a| a.kind == crate::scenario::ArmKind::Active));
+        .or_else(|| s.arms.iter().position(|a| a.kind == crate::scenario::schema::ArmKind::Active));
     if let Some(m) = d.selection_mode {
         out.selection.mode = m;
     }
@@ -664,7 +664,7 @@ pub fn published_scenario(s: &crate::scenario::Scenario) -> crate::scenario::Sce
         && a != out.biomarker.kind
     {
         // Another assay: its own defaults, not the file's assay's settings.
-        out.biomarker = crate::scenario::Biomarker { kind: a, ..Default::default() };
+        out.biomarker = crate::scenario::schema::Biomarker { kind: a, ..Default::default() };
     }
     if d.threshold.is_some() {
         out.selection.threshold = d.threshold;
@@ -672,7 +672,7 @@ pub fn published_scenario(s: &crate::scenario::Scenario) -> crate::scenario::Sce
     if let Some(a) = d.confirmation_assay
         && a != out.confirmation.kind
     {
-        out.confirmation = crate::scenario::Biomarker { kind: a, ..Default::default() };
+        out.confirmation = crate::scenario::schema::Biomarker { kind: a, ..Default::default() };
     }
     if d.confirm_threshold.is_some() {
         out.selection.confirm_threshold = d.confirm_threshold;
@@ -727,14 +727,14 @@ pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
     let assay = s.biomarker.kind;
     let confirmation = plan.confirmation.as_ref().map(|(_, t)| (s.confirmation.kind, *t));
     let selection = match plan.mode {
-        crate::scenario::SelectionMode::AllComers => "all comers".to_string(),
-        crate::scenario::SelectionMode::Enrich => {
+        crate::scenario::schema::SelectionMode::AllComers => "all comers".to_string(),
+        crate::scenario::schema::SelectionMode::Enrich => {
             format!("enrolled if {} < {} {}", assay.display_name(), plan.threshold, assay.unit())
         }
-        crate::scenario::SelectionMode::Stratify => {
+        crate::scenario::schema::SelectionMode::Stratify => {
             format!("stratified by {} < {} {}", assay.display_name(), plan.threshold, assay.unit())
         }
-        crate::scenario::SelectionMode::TwoStage => {
+        crate::scenario::schema::SelectionMode::TwoStage => {
             let (kind, t) = confirmation.expect("two-stage has a confirmation");
             format!(
                 "{} < {} {}, then {} < {t} {}",
@@ -746,7 +746,7 @@ pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
             )
         }
     };
-    let screened = plan.mode != crate::scenario::SelectionMode::AllComers;
+    let screened = plan.mode != crate::scenario::schema::SelectionMode::AllComers;
     let mut written = PublishedDesign {
         selection_mode: Some(plan.mode),
         assay: screened.then_some(assay),

@@ -2,7 +2,7 @@
 //! reproduce it, as a plan carries it and a provenance writes it out. The solving is the
 //! parent module's.
 
-use crate::scenario::{Direction, TargetPopulation};
+use crate::scenario::schema::{Direction, TargetPopulation};
 use serde::{Deserialize, Serialize};
 
 /// What a published trial saw (`[response.calibration]`), in the scenario's own terms.
@@ -20,7 +20,7 @@ pub enum Target {
 
 impl Target {
     /// The target of a validated `[response.calibration]`.
-    pub fn of(c: &crate::scenario::CalibrationSpec) -> Target {
+    pub fn of(c: &crate::scenario::schema::CalibrationSpec) -> Target {
         match (c.benefit, c.active_reduction_percent, c.active_responder_percent) {
             (Some(benefit), _, _) => Target::Benefit { benefit, among: c.among.expect("validated: among") },
             (_, Some(active_percent), _) => Target::CountReduction {
@@ -87,7 +87,7 @@ pub struct Calibration {
     /// The published design in words, and where it came from.
     pub design: String,
     /// The published design with every field written out (for provenance).
-    pub published_design: crate::scenario::PublishedDesign,
+    pub published_design: crate::scenario::schema::PublishedDesign,
     /// Responder targets: the share of placebo responders the model gives in the published
     /// design, percent (to compare with the published one).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,7 +16,7 @@
 //!   exp(-rate / 28))` given the rate: never more than the days in the window, and close to
 //!   the attack count when attacks are rare.
 
-pub use crate::scenario::CountKind;
+pub use crate::scenario::schema::CountKind;
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 
@@ -331,7 +331,7 @@ pub const DEFAULT_WINDOW_WEEKS: f64 = 4.0;
 /// The placebo rate ratio while the model's shape is resolved; [`from_outcome`] then solves it.
 const RATIO_SOLVED_BELOW: f64 = 1.0;
 
-pub use crate::validate::PLACEBO_REDUCTION_PERCENT_RANGE;
+pub use crate::scenario::schema::PLACEBO_REDUCTION_PERCENT_RANGE;
 
 impl CountKind {
     pub fn label(self) -> &'static str {
@@ -353,7 +353,7 @@ impl CountKind {
 
 /// The count model an `[outcome]` section with `count` describes: the kind's defaults with
 /// any field overridden. Errors are `(field, message)` and name what is allowed.
-pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String, String)> {
+pub fn from_outcome(o: &crate::scenario::schema::Outcome) -> Result<CountModel, (String, String)> {
     let kind = o.count.ok_or_else(|| ("outcome.count".to_string(), "not a count outcome".to_string()))?;
     let err = |f: &str, m: String| (format!("outcome.{f}"), m);
     let window = |f: &str, v: Option<f64>| -> Result<f64, (String, String)> {
@@ -363,12 +363,12 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
                 format!("the window's length is not given: set outcome.{f} in weeks (4 in [Peikert96] and [Gaul15])"),
             )
         })?;
-        if !(w.is_finite() && (7.0 * w).round() >= 1.0 && w <= crate::validate::MAX_WEEKS) {
+        if !(w.is_finite() && (7.0 * w).round() >= 1.0 && w <= crate::scenario::schema::MAX_WEEKS) {
             return Err(err(
                 f,
                 format!(
                     "{w} is not allowed: a window is from 1 day (1/7 week) to {} weeks",
-                    crate::validate::MAX_WEEKS
+                    crate::scenario::schema::MAX_WEEKS
                 ),
             ));
         }
@@ -483,9 +483,9 @@ pub fn from_outcome(o: &crate::scenario::Outcome) -> Result<CountModel, (String,
 /// The `[outcome]` section of a count model with every field written out (for `explain` and
 /// provenance): the gamma shape for attacks, the baseline mean and SD for migraine days (from
 /// which the shape is solved), so that the text reads back as the same model.
-pub fn written_out(o: &crate::scenario::Outcome, m: &CountModel) -> crate::scenario::Outcome {
+pub fn written_out(o: &crate::scenario::schema::Outcome, m: &CountModel) -> crate::scenario::schema::Outcome {
     let days = m.kind == CountKind::MigraineDays;
-    crate::scenario::Outcome {
+    crate::scenario::schema::Outcome {
         count: Some(m.kind),
         name: o.name.clone(),
         unit: o.unit.clone(),
@@ -502,7 +502,7 @@ pub fn written_out(o: &crate::scenario::Outcome, m: &CountModel) -> crate::scena
             .placebo_reduction_percent
             .or_else(|| Some(m.reduction_percent(m.placebo_rate_ratio))),
         period_cv: Some(o.period_cv.unwrap_or(0.0)),
-        ..crate::scenario::Outcome::default()
+        ..crate::scenario::schema::Outcome::default()
     }
 }
 

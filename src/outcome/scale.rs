@@ -11,7 +11,7 @@
 //! regression, rather than from three (true baseline, change noise, baseline error).
 
 use crate::scales::Scale;
-use crate::scenario::Direction;
+use crate::scenario::schema::Direction;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OutcomeModel {

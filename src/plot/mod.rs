@@ -31,7 +31,7 @@ pub mod text;
 use crate::biomarker::BiomarkerType;
 use crate::calibration::Calibration;
 use crate::plan::Plan;
-use crate::scenario::ArmKind;
+use crate::scenario::schema::ArmKind;
 use crate::sweep::Study;
 use std::path::Path;
 use thiserror::Error;
@@ -383,7 +383,7 @@ pub fn with_provenance(spec: PlotSpec, csv_text: &str, record: &crate::provenanc
     let assumptions = toml::from_str::<toml::Table>(&record.scenario)
         .ok()
         .and_then(|t| t.get("assumptions").cloned())
-        .and_then(|a| a.try_into::<crate::scenario::Assumptions>().ok())
+        .and_then(|a| a.try_into::<crate::scenario::schema::Assumptions>().ok())
         .and_then(|a| a.describe());
     PlotSpec {
         title: spec.title.or(description),
