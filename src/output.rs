@@ -284,13 +284,7 @@ fn writable(target: &Path) -> io::Result<()> {
 /// Writes `bytes` to a temporary file beside `target`, syncs it, gives it the mode (and,
 /// where possible, the owner) of the file it replaces, and renames it over `target`.
 fn replace(target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = stage(target, bytes)?;
-    temp.rename_to(target)?;
-    // Make the rename itself durable; not every file system can sync a directory.
-    if let Ok(d) = File::open(parent(target)) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    stage(target, bytes)?.commit(target)
 }
 
 /// Writes several regular files as one unit: every file to a temporary file beside its
@@ -315,12 +309,7 @@ pub fn write_together(files: &[(&Destination, &[u8])]) -> Result<(), OutputError
     }
     for ((dest, target, temp), &(_, bytes)) in staged.into_iter().zip(files) {
         match temp {
-            Some(temp) => {
-                temp.rename_to(target).map_err(|e| OutputError::from_io(&dest.user, &e))?;
-                if let Ok(d) = File::open(parent(target)) {
-                    let _ = d.sync_all();
-                }
-            }
+            Some(temp) => temp.commit(target).map_err(|e| OutputError::from_io(&dest.user, &e))?,
             None => dest.write(bytes)?,
         }
     }
@@ -499,6 +488,16 @@ impl Temp {
             }
         }
         Err(last.unwrap_or_else(|| io::Error::from(ErrorKind::AlreadyExists)))
+    }
+
+    /// Renames the file over `target` and makes the rename durable (not every file system can
+    /// sync a directory).
+    fn commit(self, target: &Path) -> io::Result<()> {
+        self.rename_to(target)?;
+        if let Ok(d) = File::open(parent(target)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     }
 
     /// Renames the file over `target` and takes it off the registry.

@@ -211,9 +211,10 @@ fn period_quantiles(v: f64) -> std::sync::Arc<[f64]> {
 /// The period factors over which a window's expectations are taken: [`period_quantiles`], or
 /// the single factor 1 without period variation.
 fn period_nodes(period_shape: Option<f64>) -> std::sync::Arc<[f64]> {
+    static NONE: std::sync::LazyLock<std::sync::Arc<[f64]>> = std::sync::LazyLock::new(|| std::sync::Arc::from([1.0]));
     match period_shape {
         Some(v) => period_quantiles(v),
-        None => std::sync::Arc::from([1.0]),
+        None => NONE.clone(),
     }
 }
 
