@@ -21,7 +21,7 @@ use mgtrial::analysis::negbin::{NegBinScratch, fit_negbin, rate_ratio_test};
 use mgtrial::analysis::poisson::poisson_test;
 use mgtrial::analysis::welch::welch;
 use mgtrial::analysis::wilcoxon::{RankScratch, wilcoxon};
-use mgtrial::outcome::count::{CountModel, CountPair, CountSampler};
+use mgtrial::model::outcome::count::{CountModel, CountPair, CountSampler};
 use mgtrial::rng::stream_rng;
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};

@@ -11,9 +11,9 @@
 
 use mgtrial::engine::{self, Runner};
 use mgtrial::rng::{standard_normal, stream_rng};
+use mgtrial::scenario::sweep::Study;
 use mgtrial::scenario::{self, Source};
 use mgtrial::study::{self, RepsRule};
-use mgtrial::sweep::Study;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -76,7 +76,7 @@ fn report(label: &str, participants: f64, threads: usize, wall: f64, cpu: f64, f
 fn time_point(file: &str, overrides: &[&str], reps: u32, threads: usize) -> (f64, f64, f64) {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
-    let plan = mgtrial::calibration::plan(&s, file, None).expect("valid plan");
+    let plan = mgtrial::engine::calibration::plan(&s, file, None).expect("valid plan");
     let opts = engine::RunOptions { reps, threads, progress: false };
     let mut enrolled = 0.0;
     let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());

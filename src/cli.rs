@@ -1,6 +1,13 @@
-//! The command-line interface definition (clap). Parsing only; `main.rs` acts on it.
+//! The command-line interface: its definition (clap), and the checks and conversions of its
+//! options that need no scenario. `main.rs` dispatches on it; `commands/` acts on it.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mgtrial::engine::check_precision;
+use mgtrial::error::Failure;
+use mgtrial::report::provenance::Provenance;
+use mgtrial::study::RepsRule;
+use mgtrial::study::request::{Loaded, Request};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -256,4 +263,67 @@ pub struct PlotArgs {
     /// PNG pixels per figure pixel (PNG only; 0.1 to 10).
     #[arg(long, default_value_t = 2.0)]
     pub scale: f32,
+}
+
+/// Most worker threads `--threads` accepts.
+pub const MAX_THREADS: usize = 1024;
+
+/// Refuses a `--threads` above [`MAX_THREADS`], then sizes rayon's global pool to it: work
+/// done outside the engine's runner (solving `max_effect` while the plans are built) gets the
+/// same number of threads, so that `--threads 1` never uses a second core. Built once per
+/// process; a second call finds it built.
+pub fn use_threads(threads: usize) -> Result<(), Failure> {
+    if threads > MAX_THREADS {
+        return Err(Failure::BadInput(format!(
+            "--threads {threads}: allowed values are 0 (one per core) to {MAX_THREADS}"
+        )));
+    }
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    Ok(())
+}
+
+impl SimulationArgs {
+    /// The options of `run` and `sample-size` that need no scenario, checked first.
+    pub fn check(&self) -> Result<(), Failure> {
+        if let Some(h) = self.precision {
+            if let Some(r) = self.reps {
+                return Err(Failure::BadInput(format!(
+                    "--reps {r} and --precision {h}: under --precision each design point adds replicates until its \
+                     CI half-width is {h} (at most --max-reps {}), so --reps would be ignored; give one of them",
+                    self.max_reps
+                )));
+            }
+            check_precision(h, self.max_reps).map_err(Failure::BadInput)?;
+        }
+        use_threads(self.threads)
+    }
+
+    /// The values that feed the scenario.
+    pub fn request(&self) -> Request<'_> {
+        Request {
+            scenario: &self.scenario.scenario,
+            set: &self.scenario.set,
+            reps: self.reps,
+            seed: self.seed,
+            sweep: &self.sweep,
+        }
+    }
+
+    /// The provenance record of a run (`search`: `None`) or a search (its options).
+    pub fn provenance(&self, loaded: &Loaded, search: Option<&str>) -> Result<Provenance, Failure> {
+        Ok(Provenance::of_run(loaded, &self.request(), self.precision, self.max_reps, search)?)
+    }
+
+    /// Replicates from the scenario, or until `--precision` is reached.
+    pub fn reps_rule(&self) -> RepsRule {
+        match self.precision {
+            Some(half_width) => RepsRule::Precision { half_width, cap: self.max_reps },
+            None => RepsRule::FromScenario,
+        }
+    }
+
+    /// A progress bar on a terminal, unless `--quiet`.
+    pub fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
 }

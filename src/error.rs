@@ -33,3 +33,26 @@ pub enum ScenarioError {
     #[error("in scenario {file}{context}, field `{field}`: {message}")]
     Invalid { file: String, context: String, field: String, message: String },
 }
+
+/// How a command that did not succeed ends, which fixes its exit code (the binary maps it:
+/// 2 for bad input, 128 + the signal for an interrupt, 1 otherwise).
+#[derive(Debug)]
+pub enum Failure {
+    /// A problem with the input: the scenario, an option, a baseline or shard file (exit 2).
+    BadInput(String),
+    /// A failure of the run itself, such as an unwritable output (exit 1).
+    Runtime(String),
+    /// A search that did not reach its target at some design point: its output is written and
+    /// states the power at the end of the range; exit 1, like grep when nothing matches.
+    NotReached,
+    /// A check found drift, a mismatch or a missing row: its report is printed; exit 1.
+    Drift,
+    /// A run stopped by a signal after writing its checkpoint: exit 128 + the signal.
+    Interrupted(i32),
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Failure {
+        Failure::BadInput(e.to_string())
+    }
+}

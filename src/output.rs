@@ -615,6 +615,13 @@ fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, ReadError> {
         .map_err(|e| fail(format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
 }
 
+impl From<OutputError> for crate::error::Failure {
+    /// An output that cannot be written fails the run (exit 1), not its input.
+    fn from(e: OutputError) -> crate::error::Failure {
+        crate::error::Failure::Runtime(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

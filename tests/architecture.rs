@@ -2,8 +2,10 @@
 //! paths (code only: comments, doc links and `#[cfg(test)]` modules aside), and the circles
 //! among them (strongly connected components of more than one module).
 //!
-//! No module is part of an import circle (issue 21; it started at one circle of 16 modules).
-//! The layers' direction (scenario, model, engine, study, report) comes with the folders.
+//! No module is part of an import circle (issue 21; it started at one circle of 16 modules),
+//! and imports point one way, down the layers of ARCHITECTURE.md: foundations (`error`,
+//! `numeric`, `rng`, `output`) <- `scenario` <- `model` and `analysis` (side by side, neither
+//! importing the other) <- `engine` <- `study` <- `report` <- the binary (`cli` <- `commands`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -139,6 +141,70 @@ fn no_module_is_in_an_import_circle() {
     let graph = import_graph();
     assert!(graph.len() > 40, "{} modules read", graph.len());
     assert_eq!(circles(&graph), Vec::<Vec<String>>::new(), "import circles");
+}
+
+/// The layer of each top-level module, lowest first; modules of one layer other than the
+/// foundations do not import each other.
+const LAYERS: [(&str, u8); 12] = [
+    ("error", 0),
+    ("numeric", 0),
+    ("rng", 0),
+    ("output", 0),
+    ("scenario", 1),
+    ("model", 2),
+    ("analysis", 2),
+    ("engine", 3),
+    ("study", 4),
+    ("report", 5),
+    ("cli", 6),
+    ("commands", 7),
+];
+
+/// The imports of `graph` that do not point down a layer, as "from -> to".
+fn upward_imports(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let layer = |module: &str| {
+        let top = module.split("::").next().unwrap_or_default();
+        LAYERS.iter().find(|(name, _)| *name == top).map(|&(_, l)| l)
+    };
+    let mut wrong = Vec::new();
+    for (from, targets) in graph {
+        let here = layer(from).unwrap_or_else(|| panic!("{from} is in no layer: add its folder to LAYERS"));
+        for to in targets {
+            let there = layer(to).unwrap_or_else(|| panic!("{to} is in no layer: add its folder to LAYERS"));
+            let same_top = from.split("::").next() == to.split("::").next();
+            if !(same_top || there < here || (here == 0 && there == 0)) {
+                wrong.push(format!("{from} -> {to}"));
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn imports_point_down_the_layers() {
+    let graph = import_graph();
+    assert_eq!(upward_imports(&graph), Vec::<String>::new(), "imports that do not point down a layer");
+}
+
+/// The layer check finds an import up a layer and one across two sibling layers.
+#[test]
+fn upward_imports_are_found() {
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut add = |a: &str, b: &str| {
+        g.entry(a.to_string()).or_default().insert(b.to_string());
+    };
+    add("engine::plan", "model::biomarker");
+    add("model::biomarker", "scenario::schema");
+    add("scenario::validate", "model::outcome::count");
+    add("model::outcome::count", "analysis::negbin");
+    add("output", "error");
+    assert_eq!(
+        upward_imports(&g),
+        vec![
+            "model::outcome::count -> analysis::negbin".to_string(),
+            "scenario::validate -> model::outcome::count".to_string()
+        ]
+    );
 }
 
 /// The reader finds a circle where there is one, and none in a line.

@@ -10,7 +10,7 @@ use mgtrial::analysis::negbin::{NegBinScratch, fit_negbin, rate_ratio_test};
 use mgtrial::analysis::poisson::poisson_test;
 use mgtrial::analysis::welch::welch;
 use mgtrial::analysis::wilcoxon::{RankScratch, wilcoxon};
-use mgtrial::outcome::count::CountModel;
+use mgtrial::model::outcome::count::CountModel;
 use mgtrial::rng::stream_rng;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
@@ -66,7 +66,7 @@ fn negbin_wald_power_with_known_dispersion_matches_zhu_lakkis() {
         }
         let (m0, m1) = (model.expected_count(4.0, 1.0), model.expected_count(4.0, rr));
         let nf = f64::from(n);
-        let power = mgtrial::power::negbin_wald_power(nf, nf, m0, m1, model.theta, 0.05, true);
+        let power = mgtrial::analysis::power::negbin_wald_power(nf, nf, m0, m1, model.theta, 0.05, true);
         within(rejected as f64 / reps as f64, power, reps, &format!("NB Wald power, n {n}, RR {rr}"));
     }
 }

@@ -6,13 +6,14 @@
 
 mod common;
 use common::{binomial_se, shipped, simulate_all};
-use mgtrial::summary::ComparisonSummary;
+use mgtrial::engine::summary::ComparisonSummary;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Attack counts as in Peikert 1996 without Mg status (the validation's trial): every treated
 /// person has rate ratio `exp(-delta)`; `n` per arm, no dropout.
 fn attacks(n: u32, delta: f64, tests: &str, reps: u32) -> String {
-    mgtrial::validation::count_trial(n, delta, tests, 77).replace("seed = 77", &format!("seed = 77\nreps = {reps}"))
+    mgtrial::study::validation::count_trial(n, delta, tests, 77)
+        .replace("seed = 77", &format!("seed = 77\nreps = {reps}"))
 }
 
 fn row<'a>(rows: &'a [ComparisonSummary], analysis: &str, subgroup: &str) -> &'a ComparisonSummary {
@@ -73,7 +74,7 @@ fn negbin_estimate_interval_and_power_at_a_constant_rate_ratio() {
     assert!((coverage - 0.95).abs() < 3.5 * binomial_se(0.95, f64::from(reps)), "coverage {coverage}");
     // Peikert's defaults: 3.6 attacks per 4 weeks, theta 2.5, placebo rate ratio 0.842.
     let m0 = 3.6 * 0.842;
-    let zhu_lakkis = mgtrial::power::negbin_wald_power(150.0, 150.0, m0, m0 * 0.75, 2.5, 0.05, true);
+    let zhu_lakkis = mgtrial::analysis::power::negbin_wald_power(150.0, 150.0, m0, m0 * 0.75, 2.5, 0.05, true);
     assert!(nb.power > zhu_lakkis - 3.5 * binomial_se(zhu_lakkis, f64::from(reps)), "{} vs {zhu_lakkis}", nb.power);
     for analysis in ["welch", "ancova"] {
         let r = row(&rows, analysis, "all");

@@ -93,7 +93,8 @@ fn the_memory_estimate_counts_every_points_state() {
     let source = mgtrial::scenario::Source::read(&file).unwrap();
     let base = [mgtrial::scenario::Override { path: "design.reps".into(), value: toml::Value::Integer(64) }];
     let spec = source.resolve(&base, None).unwrap().sweep;
-    let study = mgtrial::sweep::Study::with_paths(spec.as_ref(), vec![], |p| source.canonical_path(&base, p)).unwrap();
+    let study = mgtrial::scenario::sweep::Study::with_paths(spec.as_ref(), vec![], |p| source.canonical_path(&base, p))
+        .unwrap();
     let plans = mgtrial::study::plans(&source, &base, &study).unwrap();
     assert_eq!(plans.len(), 20_000);
     let reps = vec![64; plans.len()];

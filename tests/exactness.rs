@@ -3,7 +3,7 @@
 
 mod common;
 use common::{TEXTBOOK, binomial_se, shipped, simulate};
-use mgtrial::power::t_test_power;
+use mgtrial::analysis::power::t_test_power;
 
 fn assert_within(simulated: f64, expected: f64, reps: f64, what: &str) {
     let se = binomial_se(expected, reps);

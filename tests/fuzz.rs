@@ -5,7 +5,8 @@
 
 mod common;
 use common::{mgtrial, shipped};
-use mgtrial::{engine, plan::Plan, scenario, study, summary};
+use mgtrial::engine::{self, plan::Plan, summary};
+use mgtrial::{scenario, study};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -165,18 +166,18 @@ fn exercise(text: &str, overrides: &[String]) -> bool {
     let Ok(plan) = resolved else { return false };
     // Every closed form explain prints is finite, or "n/a" (issue 20, defect 3).
     // (Its scenario lines may hold an unbounded scale's `min = -inf`: only the derived lines.)
-    let explained = mgtrial::explain::explain(&plan).to_lowercase();
+    let explained = mgtrial::report::explain::explain(&plan).to_lowercase();
     for line in explained.lines().filter(|l| !l.contains(" = ")) {
         assert!(!line.contains("nan") && !line.contains("inf"), "{overrides:?}: {line}");
     }
     // The resolved scenario is the same design (issue 20, defect 8); calibrated plans are left
     // out only for time (a calibration is solved again).
     if plan.calibration.is_none() {
-        let resolved = mgtrial::explain::resolved_text(&plan);
+        let resolved = mgtrial::report::explain::resolved_text(&plan);
         let again = scenario::Source::parse(resolved.clone(), "again.toml", "fuzz")
             .and_then(|s| study::single_plan(&s, &[]))
             .unwrap_or_else(|e| panic!("{overrides:?}: the resolved scenario is refused: {e}\n{resolved}"));
-        assert_eq!(mgtrial::explain::resolved_text(&again), resolved, "{overrides:?}");
+        assert_eq!(mgtrial::report::explain::resolved_text(&again), resolved, "{overrides:?}");
     }
     let started = std::time::Instant::now();
     let ran = check_plan(&plan);
@@ -203,8 +204,8 @@ fn check_plan(plan: &Plan) -> bool {
     }
     let results = engine::run(plan, engine::RunOptions { reps, threads: 1, progress: false });
     for row in summary::summarize(plan, plan.scenario.design.seed, &results) {
-        let cells = mgtrial::export::record(&row);
-        for (name, cell) in mgtrial::export::COLUMNS.iter().zip(&cells) {
+        let cells = mgtrial::report::export::record(&row);
+        for (name, cell) in mgtrial::report::export::COLUMNS.iter().zip(&cells) {
             let lower = cell.to_lowercase();
             assert!(!lower.contains("nan") && !lower.contains("inf"), "{name} = {cell} in {row:?}");
         }
@@ -333,8 +334,8 @@ fn edit_digit(text: &str, at: usize, by: u8) -> Option<String> {
 /// edit of a rejection count is still refused by the file's own redundancy.
 #[test]
 fn edited_shards_checkpoints_and_sidecars_are_refused() {
-    use mgtrial::checkpoint::{Checkpoint, SavedPoint};
-    use mgtrial::shard::{ShardFile, ShardPoint};
+    use mgtrial::study::checkpoint::{Checkpoint, SavedPoint};
+    use mgtrial::study::shard::{ShardFile, ShardPoint};
     let plan = common::plan(&shipped("migraine_peikert1996.toml"));
     let engine_runner = engine::Runner::new(1, false);
     let shard = ShardFile {
@@ -354,7 +355,7 @@ fn edited_shards_checkpoints_and_sidecars_are_refused() {
     };
     let saved = engine_runner.run_point(&plan, engine::Replicates::Fixed(256));
     let checkpoint = Checkpoint {
-        mark: mgtrial::checkpoint::MARK.into(),
+        mark: mgtrial::study::checkpoint::MARK.into(),
         version: "test".into(),
         scenario_file: "s.toml".into(),
         scenario_sha256: "0".repeat(64),
@@ -388,7 +389,10 @@ fn edited_shards_checkpoints_and_sidecars_are_refused() {
             prop_assert!(!restores(&edited), "a checkpoint edited at digit {at}");
             let edited = edit_digit(&sidecar, at, by).unwrap();
             std::fs::write(&sidecar_path, &edited).unwrap();
-            prop_assert!(mgtrial::provenance::Provenance::read(&csv).is_err(), "a sidecar edited at digit {at}");
+            prop_assert!(
+                mgtrial::report::provenance::Provenance::read(&csv).is_err(),
+                "a sidecar edited at digit {at}"
+            );
             Ok(())
         })
         .unwrap();

@@ -9,7 +9,9 @@
 
 mod common;
 
-use mgtrial::{engine, explain, inert, scenario, summary};
+use mgtrial::engine::{self, summary};
+use mgtrial::report::explain;
+use mgtrial::scenario::{self, inert};
 
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
 /// all comers, counts with responders, the fixed response with and without Mg status.
@@ -53,7 +55,7 @@ fn designs() -> Vec<(&'static str, String)> {
 /// The numbers a run reports, every row (without the echoed inputs).
 fn output(text: &str) -> Result<Vec<String>, String> {
     let s = scenario::from_str(text, "t.toml", "t", &["design.reps=300".into()]).map_err(|e| e.to_string())?;
-    let plan = mgtrial::calibration::plan(&s, "t.toml", None).map_err(|e| e.to_string())?;
+    let plan = mgtrial::engine::calibration::plan(&s, "t.toml", None).map_err(|e| e.to_string())?;
     let results = engine::run(&plan, engine::RunOptions { reps: 300, threads: 1, progress: false });
     Ok(summary::summarize(&plan, s.design.seed, &results)
         .iter()

@@ -7,7 +7,7 @@ use mgtrial::analysis::ancova::ancova_interaction;
 use mgtrial::analysis::critical::TCritical;
 use mgtrial::analysis::loglinear::{CountRows, MAX_COLUMNS};
 use mgtrial::analysis::negbin::{NegBinScratch, rate_ratio_test};
-use mgtrial::outcome::count::CountModel;
+use mgtrial::model::outcome::count::CountModel;
 use mgtrial::rng::{standard_normal, stream_rng};
 use statrs::distribution::{ContinuousCDF, Normal};
 

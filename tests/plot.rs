@@ -3,7 +3,7 @@
 
 mod common;
 use common::{mgtrial, scenario_path, shipped};
-use mgtrial::plot::{self, PlotSpec, ScreeningPanel, style};
+use mgtrial::report::plot::{self, PlotSpec, ScreeningPanel, style};
 use std::path::Path;
 
 /// Every `<text>` element's content, its `tspan` lines joined by spaces (wrapped text reads as

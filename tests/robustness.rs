@@ -362,19 +362,19 @@ fn explains_resolved_scenario_is_the_same_model() {
     cases.push(("gaul, period_cv 1".into(), with(&gaul, &[("period_cv", 1.0), ("baseline_sd", 7.0)])));
     cases.push(("gaul, period_cv 0.3".into(), with(&gaul, &[("period_cv", 0.3), ("baseline_sd", 4.0)])));
     cases.push(("peikert, period_cv 1".into(), with(&peikert, &[("period_cv", 1.0)])));
-    let rows = |plan: &mgtrial::plan::Plan| -> Vec<Vec<String>> {
+    let rows = |plan: &mgtrial::engine::plan::Plan| -> Vec<Vec<String>> {
         let results =
             mgtrial::engine::run(plan, mgtrial::engine::RunOptions { reps: 200, threads: 1, progress: false });
-        mgtrial::summary::summarize(plan, plan.scenario.design.seed, &results)
+        mgtrial::engine::summary::summarize(plan, plan.scenario.design.seed, &results)
             .iter()
-            .map(mgtrial::export::record)
+            .map(mgtrial::report::export::record)
             .collect()
     };
     for (name, text) in cases {
         let plan = common::plan(&text);
-        let resolved = mgtrial::explain::resolved_text(&plan);
+        let resolved = mgtrial::report::explain::resolved_text(&plan);
         let again = common::plan(&resolved);
-        assert_eq!(mgtrial::explain::resolved_text(&again), resolved, "{name}: the resolved text moves");
+        assert_eq!(mgtrial::report::explain::resolved_text(&again), resolved, "{name}: the resolved text moves");
         if let (Some((a, _)), Some((b, _))) = (&plan.count, &again.count) {
             assert_eq!(a, b, "{name}: another count model");
             let mean: f64 =

@@ -4,10 +4,10 @@
 
 mod common;
 use common::{binomial_se, run, scenario_path, shipped, simulate};
+use mgtrial::analysis::power::t_test_power;
 use mgtrial::engine::Runner;
-use mgtrial::power::t_test_power;
 use mgtrial::scenario::{Override, Source};
-use mgtrial::search::{self, Criterion, Evaluation, SearchResult, SearchSpec};
+use mgtrial::study::search::{self, Criterion, Evaluation, SearchResult, SearchSpec};
 use std::collections::HashMap;
 use std::path::Path;
 

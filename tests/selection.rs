@@ -95,7 +95,7 @@ fn population(mu: f64, sigma: f64, cutoff: f64) -> Vec<String> {
     ]
 }
 
-fn run(overrides: &[String]) -> mgtrial::summary::ComparisonSummary {
+fn run(overrides: &[String]) -> mgtrial::engine::summary::ComparisonSummary {
     let o: Vec<&str> = overrides.iter().map(String::as_str).collect();
     simulate(TEXTBOOK, &o)
 }
@@ -183,7 +183,8 @@ fn all_comers_ppv_is_the_prevalence() {
 #[test]
 fn library_quadrature_agrees_with_the_closed_form() {
     // The numbers `explain` prints come from MgStatus::integrate; check them too.
-    use mgtrial::{biomarker::Assay, population::MgStatus, scenario};
+    use mgtrial::model::{biomarker::Assay, population::MgStatus};
+    use mgtrial::scenario;
     let s = scenario::from_str(
         TEXTBOOK,
         "t.toml",

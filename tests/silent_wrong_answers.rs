@@ -6,8 +6,8 @@
 
 mod common;
 use common::{TEXTBOOK, binomial_se, first_row, run_in, scenario_path, shipped, simulate};
-use mgtrial::calibration::{expected_effect, expected_effect_below};
-use mgtrial::plan::Plan;
+use mgtrial::engine::calibration::{expected_effect, expected_effect_below};
+use mgtrial::engine::plan::Plan;
 use mgtrial::scenario::{self, Override, Source};
 
 fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
@@ -63,7 +63,7 @@ fn cognitive_z_preset_is_unbounded_and_keeps_type_one_error_at_alpha() {
     let se = binomial_se(0.05, f64::from(r.reps));
     assert!((r.power - 0.05).abs() < 3.5 * se, "type I error {} (SE {se})", r.power);
     let s = scenario::from_str(&text, "t.toml", "t", &[]).unwrap();
-    let plan = mgtrial::calibration::plan(&s, "t.toml", None).unwrap();
+    let plan = mgtrial::engine::calibration::plan(&s, "t.toml", None).unwrap();
     assert!(plan.scale.min.is_infinite() && plan.scale.max.is_infinite() && !plan.scale.integer);
     assert_eq!(plan.scale.unit, "SD units");
 }
@@ -189,7 +189,7 @@ fn explain_on_a_sweep_says_it_shows_the_base_design_and_counts_the_points() {
 fn plan_of(name: &str, sets: &[&str]) -> Plan {
     let overrides: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_path(name), &overrides).unwrap();
-    mgtrial::calibration::plan(&s, name, None).unwrap()
+    mgtrial::engine::calibration::plan(&s, name, None).unwrap()
 }
 
 /// Rajizadeh 2017: BDI-II fell 15.65 vs 10.40 points. The shipped scenario enters the
@@ -201,7 +201,7 @@ fn plan_of(name: &str, sets: &[&str]) -> Plan {
 fn calibration_reproduces_the_published_rajizadeh_difference() {
     let plan = plan_of("depression_mgo_enriched.toml", &[]);
     let c = plan.calibration.clone().expect("the shipped scenario calibrates");
-    let published = mgtrial::calibration::Target::Benefit {
+    let published = mgtrial::engine::calibration::Target::Benefit {
         benefit: 5.25,
         among: mgtrial::scenario::TargetPopulation::ObservedChange,
     };
@@ -210,7 +210,8 @@ fn calibration_reproduces_the_published_rajizadeh_difference() {
     let r = simulate(&shipped("depression_mgo_enriched.toml"), &["analysis.test=\"welch\"", "design.reps=20000"]);
     let analysable = f64::from(r.reps - r.reps_not_analysable);
     let se_run = r.sd_estimate.unwrap() / analysable.sqrt();
-    let se_calibration = r.sd_estimate.unwrap() / (mgtrial::calibration::OBSERVED_CALIBRATION_REPS as f64).sqrt();
+    let se_calibration =
+        r.sd_estimate.unwrap() / (mgtrial::engine::calibration::OBSERVED_CALIBRATION_REPS as f64).sqrt();
     let se = se_run.hypot(se_calibration);
     let mean = r.mean_estimate.unwrap();
     assert!((mean - 5.25).abs() < 4.0 * se, "mean difference {mean} vs 5.25 (SE {se})");
@@ -272,7 +273,7 @@ fn calibration_among_the_deficient_matches_quadrature() {
 fn a_sweep_keeps_the_base_designs_calibrated_max_effect_at_every_point() {
     let source = Source::read(&scenario_path("study_depression_selection.toml")).unwrap();
     let scenario = source.resolve(&[], None).unwrap();
-    let study = mgtrial::sweep::Study::new(scenario.sweep.as_ref(), Vec::new()).unwrap();
+    let study = mgtrial::scenario::sweep::Study::new(scenario.sweep.as_ref(), Vec::new()).unwrap();
     let plans = mgtrial::study::plans(&source, &[], &study).unwrap();
     let base = mgtrial::study::base_calibration(&source, &[]).unwrap().unwrap().max_effect;
     assert!(plans.iter().all(|p| p.response.max_effect == base));
@@ -285,11 +286,12 @@ fn a_sweep_keeps_the_base_designs_calibrated_max_effect_at_every_point() {
             Override::parse("response.calibration.among=\"enrolled\"").unwrap(),
             Override::parse(&format!("response.calibration.benefit={benefit}")).unwrap(),
         ];
-        mgtrial::study::plans(&source, &set, &mgtrial::sweep::Study::new(None, Vec::new()).unwrap()).unwrap()
+        mgtrial::study::plans(&source, &set, &mgtrial::scenario::sweep::Study::new(None, Vec::new()).unwrap()).unwrap()
     };
-    let axis = mgtrial::sweep::parse_cli_axis("response.calibration.benefit=4,5").unwrap();
+    let axis = mgtrial::scenario::sweep::parse_cli_axis("response.calibration.benefit=4,5").unwrap();
     let set = [Override::parse("response.calibration.among=\"enrolled\"").unwrap()];
-    let swept = mgtrial::study::plans(&source, &set, &mgtrial::sweep::Study::new(None, vec![axis]).unwrap()).unwrap();
+    let swept =
+        mgtrial::study::plans(&source, &set, &mgtrial::scenario::sweep::Study::new(None, vec![axis]).unwrap()).unwrap();
     for (plan, benefit) in swept.iter().zip(["4", "5"]) {
         assert_eq!(plan.response.max_effect, along(benefit)[0].response.max_effect);
     }
@@ -534,9 +536,9 @@ fn stratified_per_arm_sizes_are_exact() {
         .replace("name = \"placebo\"\nkind = \"placebo\"", "name = \"placebo\"\nkind = \"placebo\"\nn = 38")
         .replace("name = \"mgo_500\"\nkind = \"active\"", "name = \"mgo_500\"\nkind = \"active\"\nn = 43");
     let s = scenario::from_str(&text, "t.toml", "t", &[]).unwrap();
-    let plan = mgtrial::calibration::plan(&s, "t.toml", None).unwrap();
+    let plan = mgtrial::engine::calibration::plan(&s, "t.toml", None).unwrap();
     for rep in 0..300 {
-        let t = mgtrial::trial::simulate_trial(&plan, 11, rep);
+        let t = mgtrial::engine::trial::simulate_trial(&plan, 11, rep);
         assert_eq!((t.arms[0].enrolled, t.arms[1].enrolled), (38, 43), "replicate {rep}");
     }
 }
@@ -642,7 +644,7 @@ fn unequal_arms_have_the_t_test_power_of_their_sizes() {
     let text = text.replace("name = \"placebo\"\nkind = \"placebo\"", "name = \"placebo\"\nkind = \"placebo\"\nn = 38");
     let r = simulate(&text, &[]);
     // The noncentral t power by quadrature, checked against R's value.
-    let expected = mgtrial::power::t_test_power(43.0, 38.0, 0.5, 1.0, 0.05, true);
+    let expected = mgtrial::analysis::power::t_test_power(43.0, 38.0, 0.5, 1.0, 0.05, true);
     assert!((expected - 0.601_960_4).abs() < 1e-4, "closed form {expected}");
     let se = binomial_se(expected, f64::from(r.reps));
     assert!((r.power - expected).abs() < 3.5 * se, "power {} vs {expected} (SE {se})", r.power);

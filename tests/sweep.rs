@@ -4,8 +4,8 @@ mod common;
 use common::{mgtrial, scenario_path, shipped};
 use mgtrial::engine::Runner;
 use mgtrial::scenario::Source;
+use mgtrial::scenario::sweep::{Study, parse_cli_axis};
 use mgtrial::study::{self, RepsRule};
-use mgtrial::sweep::{Study, parse_cli_axis};
 use std::collections::BTreeMap;
 
 /// Flattens a resolved scenario to `path -> value`, arms addressed by name.

@@ -14,6 +14,10 @@ pub const MAX_COLUMNS: usize = 6;
 /// memory-hungry; far above any migraine window.
 pub const MAX_COUNT: f64 = 1e6;
 
+// Every expected count a scenario may ask for, with ten times its room for the tail, fits a
+// fit's histogram.
+const _: () = assert!(10.0 * crate::scenario::validate::MAX_EXPECTED_COUNT <= MAX_COUNT);
+
 /// Newton iterations at most (R's `glm.control` allows 25; Newton converges quadratically).
 const MAX_ITERATIONS: usize = 50;
 

@@ -11,6 +11,7 @@ pub mod linalg;
 pub mod loglinear;
 pub mod negbin;
 pub mod poisson;
+pub mod power;
 pub mod responders;
 pub mod welch;
 pub mod wilcoxon;

@@ -26,7 +26,7 @@ pub const PLACEBO_REDUCTION_PERCENT_RANGE: (f64, f64) = (-10.0, 50.0);
 // give them their behaviour: an assay's defaults, a formulation's bioavailability, a preset's
 // scale, a count family's moments).
 
-/// A screening assay ([`crate::biomarker`]).
+/// A screening assay ([`crate::model::biomarker`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BiomarkerType {
@@ -41,7 +41,7 @@ pub enum BiomarkerType {
     LoadingTest,
 }
 
-/// A Mg formulation ([`crate::intervention`]).
+/// A Mg formulation ([`crate::model::intervention`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Formulation {
@@ -611,7 +611,7 @@ pub enum Direction {
 }
 
 /// A continuous outcome scale: a preset (`scale`, see `scales.rs`) with any field
-/// overridden, or every field that shapes the scores given (see [`crate::scales::resolve`]).
+/// overridden, or every field that shapes the scores given (see [`crate::scenario::scales::resolve`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Outcome {

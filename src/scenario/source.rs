@@ -218,7 +218,7 @@ impl Source {
         if scenario.name.is_empty() {
             scenario.name = self.default_name.clone();
         }
-        crate::validate::validate(&scenario).map_err(|(field, message)| ScenarioError::Invalid {
+        crate::scenario::validate::validate(&scenario).map_err(|(field, message)| ScenarioError::Invalid {
             file: self.file.clone(),
             context: context.map_or_else(String::new, |c| format!(" {c}")),
             field,

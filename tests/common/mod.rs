@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use mgtrial::{engine, plan::Plan, scenario, summary::ComparisonSummary};
+use mgtrial::engine::{self, plan::Plan, summary::ComparisonSummary};
+use mgtrial::scenario;
 use std::path::PathBuf;
 
 /// Simulates a scenario given as TOML text, with `--set`-style overrides; first comparison.
@@ -18,7 +19,7 @@ pub fn simulate_all(toml_text: &str, overrides: &[&str]) -> Vec<ComparisonSummar
     let s = &plan.scenario;
     let opts = engine::RunOptions { reps: s.design.reps, threads: 0, progress: false };
     let results = engine::run(&plan, opts);
-    mgtrial::summary::summarize(&plan, s.design.seed, &results)
+    mgtrial::engine::summary::summarize(&plan, s.design.seed, &results)
 }
 
 /// The plan of a scenario given as TOML text, as `mgtrial run` makes it (calibrated, inert

@@ -1,0 +1,784 @@
+//! Expected effects by quadrature, and the calibration of `response.max_effect` to an effect
+//! as published.
+//!
+//! Under the repletion response a treated person's benefit is `max_effect * dm / ref_deficit`
+//! with `dm = deficit * repleted_fraction(absorbed)`, or `effect_replete` with no deficit
+//! (`response.rs`). Deficit and adherence are independent, so the expected benefit among those
+//! enrolled is `max_effect / ref_deficit * E[deficit | enrolled] * E[repleted_fraction] +
+//! effect_replete * P(no deficit | enrolled)`: exact by quadrature over true status (the
+//! enrolment filter is a product of normal CDFs given `m`, see `population.rs`) and over the
+//! Beta adherence, and linear in `max_effect`. A target effect therefore fixes `max_effect` in
+//! closed form, without simulation.
+//!
+//! A published difference in mean change is observed on the scale, after its floor, ceiling
+//! and rounding, which shrink it (BDI-II's floor at 0 takes ~0.6 points off a 5-point effect
+//! in the Rajizadeh design). For `target_among = "observed_change"` on a bounded or rounded
+//! scale, `max_effect` is solved by a seeded simulation instead: [`OBSERVED_CALIBRATION_REPS`]
+//! trials of the design, analysed as the difference in mean change, with the same random
+//! numbers at every trial value of `max_effect` (so the mean difference is a monotone function
+//! of it), and the Illinois variant of regula falsi (Dowell & Jarratt 1971) on a bracket.
+//! On an unbounded, unrounded scale the observed difference has the expectation of the true
+//! effect among the completers, which under dropout completely at random is the effect among
+//! the enrolled: quadrature.
+
+pub mod record;
+
+pub use record::{Calibration, Target};
+
+use crate::engine::plan::Plan;
+use crate::error::ScenarioError;
+use crate::scenario::schema::{PublishedDesign, ResponseModel, Scenario, TargetPopulation, TestKind};
+use statrs::distribution::{Beta as BetaDist, ContinuousCDF};
+use std::sync::Arc;
+
+/// The plan of a validated scenario: [`Plan::resolved`], with `response.max_effect`
+/// calibrated when the scenario has a `[response.calibration]` (solved here, on the published
+/// design, or `fixed`'s solution transferred to this design's outcome: a sweep solves once, on
+/// its base design), and its expected effect checked against the range the literature has seen.
+/// Errors name the field: a threshold implausible for its assay, a calibration without a
+/// solution, an effect beyond the literature.
+pub fn plan(s: &Scenario, file: &str, fixed: Option<&Calibration>) -> Result<Plan, ScenarioError> {
+    let invalid = |field: &str, message: String| ScenarioError::Invalid {
+        file: file.to_string(),
+        context: String::new(),
+        field: field.to_string(),
+        message,
+    };
+    let mut plan = Plan::resolved(s, file)?;
+    if let Some(c) = fixed {
+        // max_effect is in the published outcome's units: transferred to this design's.
+        plan.response.max_effect =
+            transferred(c, &plan.scale, plan.count.is_some()).map_err(|m| invalid("outcome", m))?;
+        plan.calibration = Some(c.clone());
+    } else if s.response.calibration.is_some() {
+        let published = published_scenario(s);
+        let same = |a: &Scenario, b: &Scenario| toml::to_string(a).ok() == toml::to_string(b).ok();
+        let c = if same(&published, s) {
+            let (design, pinned) = published_design_of(&plan);
+            solve(&plan, design, pinned).map_err(|m| invalid("response.calibration", m))?
+        } else {
+            // Solved on the published design, used on this one.
+            crate::scenario::validate::validate(&published).map_err(|(field, m)| {
+                invalid(&field, format!("in the published design of [response.calibration]: {m}"))
+            })?;
+            let at_publication = self::plan(&published, file, None)?;
+            at_publication.calibration.expect("a calibrated plan")
+        };
+        plan.response.max_effect =
+            transferred(&c, &plan.scale, plan.count.is_some()).map_err(|m| invalid("outcome", m))?;
+        plan.calibration = Some(c);
+    }
+    check_plausible_effect(&plan).map_err(|(f, m)| invalid(&f, m))?;
+    Ok(plan)
+}
+
+/// The expected effect among the enrolled within the range the literature has seen,
+/// unless `assumptions.beyond_literature` lists `response.expected_effect`: on a scale at
+/// most [`crate::scenario::validate::MAX_STANDARDIZED_EFFECT`] SDs of the observed change, on counts a
+/// geometric-mean rate ratio of at least [`crate::scenario::validate::MIN_RATE_RATIO`]. An effect
+/// far beyond it is almost always a number written in another unit.
+fn check_plausible_effect(plan: &Plan) -> Result<(), (String, String)> {
+    let s = &plan.scenario;
+    if s.assumptions.allows_beyond("response.expected_effect") {
+        return Ok(());
+    }
+    let counts = plan.count.is_some();
+    let field = match (s.response.model, s.response.calibration.is_some()) {
+        (ResponseModel::Fixed, _) => {
+            if counts {
+                "response.rate_ratio"
+            } else {
+                "response.delta"
+            }
+        }
+        (ResponseModel::Repletion, true) => "response.calibration",
+        (ResponseModel::Repletion, false) => {
+            if counts {
+                "response.max_rate_ratio"
+            } else {
+                "response.max_effect"
+            }
+        }
+    };
+    let beyond = "to explore beyond it add \"response.expected_effect\" to assumptions.beyond_literature";
+    for a in plan.active_arms() {
+        let effect = expected_effect(plan, a);
+        let name = &plan.arms[a].name;
+        if counts {
+            let ratio = (-effect).exp();
+            if ratio < crate::scenario::validate::MIN_RATE_RATIO {
+                return Err((
+                    field.into(),
+                    format!(
+                        "arm {name} gives a geometric-mean rate ratio of {ratio:.4} among the enrolled, below the \
+                         {} of the most extreme published figure (oral Mg, attack frequency [Chiu16]); a rate ratio \
+                         is events on treatment over events without it; {beyond}",
+                        crate::scenario::validate::MIN_RATE_RATIO
+                    ),
+                ));
+            }
+        } else {
+            let o = &plan.outcome;
+            let sd = o.change_sd.hypot(std::f64::consts::SQRT_2 * o.error_sd);
+            let standardized = effect.abs() / sd;
+            if standardized > crate::scenario::validate::MAX_STANDARDIZED_EFFECT {
+                return Err((
+                    field.into(),
+                    format!(
+                        "arm {name} gives an expected benefit of {effect:.4} {} among the enrolled, {standardized:.2} \
+                         SDs of the observed change ({sd:.4}), beyond the {} SD the literature has seen (pooled SMD of \
+                         Mg in depression 0.92, upper 95% limit 1.44 [Moabedi23]; MgT on cognition d 0.91 [Liu16]); \
+                         check the unit ({}); {beyond}",
+                        plan.scale.unit,
+                        crate::scenario::validate::MAX_STANDARDIZED_EFFECT,
+                        if field == "response.delta" {
+                            "delta is the benefit of every treated participant, in outcome units"
+                        } else {
+                            "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
+                        },
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trials behind a calibration solved by simulation.
+pub const OBSERVED_CALIBRATION_REPS: u64 = 20_000;
+/// Participants per arm of each trial behind a calibration solved by simulation, whatever the
+/// design's own size (the statistic's expectation does not depend on it): 30, Rajizadeh's
+/// [Rajizadeh17], so that the shipped calibration gives the same value in every file.
+pub const CALIBRATION_N_PER_ARM: u32 = 30;
+
+/// Seed offset of the calibration's trials, so they are not the trials of the power run.
+const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
+
+/// Trials of the timed pilot that projects a calibration's cost.
+const CALIBRATION_PILOT_TRIALS: u64 = 200;
+
+/// Evaluations of the statistic a calibration by simulation typically takes (bracket, Illinois
+/// steps, the slope): 8 on every shipped calibration, more where the bracket must widen.
+const TYPICAL_EVALUATIONS: f64 = 8.0;
+
+/// Fewest analysable trials behind a simulated calibration.
+const MIN_ANALYSABLE: usize = 1000;
+
+/// A statistic of simulated trials that a calibration reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statistic {
+    /// The difference in mean observed change, signed as benefit (Welch's estimate).
+    ObservedChange,
+    /// The difference in the shares of responders, active minus placebo, percentage points
+    /// (pooled over trials, as published).
+    ResponderDifference,
+}
+
+/// The statistic over [`OBSERVED_CALIBRATION_REPS`] trials of the plan at `max_effect`, for
+/// comparison `k`, with its SE; NaN when fewer than [`MIN_ANALYSABLE`] trials can be analysed.
+/// Also the placebo responders' share (percent) for a responder statistic.
+fn simulated(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64) -> (f64, f64, f64) {
+    simulated_trials(plan, k, statistic, max_effect, OBSERVED_CALIBRATION_REPS)
+}
+
+/// [`simulated`] over the first `trials` trials.
+fn simulated_trials(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64, trials: u64) -> (f64, f64, f64) {
+    use crate::engine::trial::{Trial, simulate_trial_into};
+    use rayon::prelude::*;
+    let test = match statistic {
+        Statistic::ObservedChange => TestKind::Welch,
+        Statistic::ResponderDifference => TestKind::ChiSquare,
+    };
+    // Only the calibrated arm and placebo are simulated: comparison `k` becomes the only one.
+    let arm = plan.active_arms().nth(k).expect("an active arm");
+    let mut probe = plan.with_placebo_and(arm).with_only(test);
+    let k = 0;
+    probe.response.max_effect = max_effect;
+    // The statistic's expectation does not depend on the trial's size: every calibration
+    // simulates the same size, so the solution does not move with the design's n.
+    for arm in &mut probe.arms {
+        arm.n_target = CALIBRATION_N_PER_ARM;
+        arm.allocation = 1;
+    }
+    let seed = plan.scenario.design.seed.wrapping_add(CALIBRATION_SEED_OFFSET);
+    // Collected in replicate order and summed sequentially: the same for any thread count.
+    let per_trial: Vec<Option<[f64; 4]>> = (0..trials)
+        .into_par_iter()
+        .map_init(
+            || Trial::new(&probe),
+            |trial, rep| {
+                simulate_trial_into(&probe, seed, rep, trial);
+                let r = &trial.results[k];
+                match statistic {
+                    Statistic::ObservedChange => r.estimate().map(|e| [e.benefit, 0.0, 0.0, 0.0]),
+                    Statistic::ResponderDifference => {
+                        let table = match r {
+                            crate::engine::comparison::SlotOutcome::Analysed(a) => a.table,
+                            crate::engine::comparison::SlotOutcome::NotAnalysable { table } => *table,
+                            crate::engine::comparison::SlotOutcome::NotConverged => None,
+                        }?;
+                        Some([
+                            f64::from(table.active_responders),
+                            f64::from(table.active_n),
+                            f64::from(table.placebo_responders),
+                            f64::from(table.placebo_n),
+                        ])
+                    }
+                }
+            },
+        )
+        .collect();
+    let values: Vec<[f64; 4]> = per_trial.into_iter().flatten().collect();
+    if values.len() < MIN_ANALYSABLE.min(trials as usize / 2) {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let n = values.len() as f64;
+    match statistic {
+        Statistic::ObservedChange => {
+            let mean = values.iter().map(|v| v[0]).sum::<f64>() / n;
+            let var = values.iter().map(|v| (v[0] - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            (mean, (var / n).sqrt(), f64::NAN)
+        }
+        Statistic::ResponderDifference => {
+            // Pooled shares, and the SE of their difference as a ratio estimator over trials.
+            let total = |i: usize| values.iter().map(|v| v[i]).sum::<f64>();
+            let (pa, pp) = (total(0) / total(1), total(2) / total(3));
+            let (na, np) = (total(1) / n, total(3) / n);
+            let resid = |v: &[f64; 4]| (v[0] - pa * v[1]) / na - (v[2] - pp * v[3]) / np;
+            let var = values.iter().map(|v| resid(v).powi(2)).sum::<f64>() / (n - 1.0);
+            (100.0 * (pa - pp), 100.0 * (var / n).sqrt(), 100.0 * pp)
+        }
+    }
+}
+
+/// Solves `simulated(m) = target` for `m`, starting from `start`. Returns the value and its
+/// Monte Carlo SE. `flat_below` is the smallest slope that pins `m` down: where the statistic
+/// moves by less, the scale's bounds have flattened it.
+fn solve_simulated(
+    plan: &Plan,
+    k: usize,
+    statistic: Statistic,
+    target: f64,
+    start: f64,
+    flat_below: f64,
+) -> Result<(f64, f64), String> {
+    let limit = crate::scenario::validate::MAX_OUTCOME_MAGNITUDE;
+    // A slow calibration (large trials, slow analyses) says so first, from a timed pilot of
+    // 1% of one evaluation: a solve takes about TYPICAL_EVALUATIONS of them.
+    let pilot = std::time::Instant::now();
+    simulated_trials(plan, k, statistic, start, CALIBRATION_PILOT_TRIALS);
+    let seconds = pilot.elapsed().as_secs_f64()
+        * (OBSERVED_CALIBRATION_REPS / CALIBRATION_PILOT_TRIALS) as f64
+        * TYPICAL_EVALUATIONS;
+    if seconds > crate::output::NOTE_SECONDS {
+        crate::output::note(&format!(
+            "note: calibrating the effect by simulation takes about {seconds:.0} s (about {TYPICAL_EVALUATIONS} \
+             evaluations of {OBSERVED_CALIBRATION_REPS} trials, timed on a pilot of {CALIBRATION_PILOT_TRIALS})"
+        ));
+    }
+    let f = |m: f64| simulated(plan, k, statistic, m).0 - target;
+    // Bracket: from the start, step outwards by doubling until the sign changes.
+    let (mut a, mut fa) = (start, f(start));
+    if fa.is_nan() {
+        return Err(format!(
+            "fewer than {MIN_ANALYSABLE} of {OBSERVED_CALIBRATION_REPS} simulated trials can be analysed (too few \
+             completers), so the published effect cannot be calibrated"
+        ));
+    }
+    let mut step = start.abs().max(1.0) * 0.25 * if fa < 0.0 { 1.0 } else { -1.0 };
+    let (mut b, mut fb) = (a, fa);
+    while fa.signum() == fb.signum() && fb != 0.0 {
+        (a, fa) = (b, fb);
+        b = a + step;
+        if b.abs() > limit {
+            let reached = simulated(plan, k, statistic, a).0;
+            return Err(format!(
+                "no max_effect within +-{limit} reproduces {target}: the outcome's bounds and rounding hold the \
+                 simulated figure near {reached:.4}"
+            ));
+        }
+        fb = f(b);
+        step *= 2.0;
+    }
+    // Illinois regula falsi: the end that stays is halved in weight.
+    let mut side = 0;
+    // Stop when the bracket or the miss is far below the Monte Carlo error of the statistic.
+    for _ in 0..60 {
+        if fb.abs() <= 1e-6 * target.abs().max(1e-3) || (b - a).abs() <= 1e-7 * b.abs().max(1e-9) {
+            break;
+        }
+        let c = (a * fb - b * fa) / (fb - fa);
+        let fc = f(c);
+        if fc.signum() == fb.signum() {
+            (b, fb) = (c, fc);
+            if side == -1 {
+                fa /= 2.0;
+            }
+            side = -1;
+        } else {
+            (a, fa) = (b, fb);
+            (b, fb) = (c, fc);
+            side = 1;
+        }
+    }
+    let (value, se, _) = simulated(plan, k, statistic, b);
+    let h = b.abs().max(1.0) * 0.05;
+    let slope = (simulated(plan, k, statistic, b + h).0 - value) / h;
+    let max_effect_se = se / slope;
+    // Near the scale's ceiling (or floor) the statistic barely moves with max_effect: the
+    // target is then (almost) out of reach, and no value pins it down.
+    if !(slope > flat_below && max_effect_se.is_finite()) {
+        return Err(format!(
+            "the published figure {target} lies where the outcome's bounds and rounding hold it nearly constant: \
+             max_effect {b:.4} reaches it, but with a Monte Carlo SE of {max_effect_se:.3e}; give a smaller target, \
+             or calibrate the true effect (among = \"enrolled\")"
+        ));
+    }
+    Ok((b, max_effect_se))
+}
+
+/// The midpoints `(i + 1/2) / 2000` of the adherence Beta distribution with mean `m` and
+/// concentration `c`, computed once per process for each distribution.
+fn adherence_quantiles(m: f64, c: f64) -> Arc<[f64]> {
+    static CACHE: crate::numeric::Memo<(u64, u64), Arc<[f64]>> = crate::numeric::Memo::new();
+    crate::numeric::memoized(&CACHE, (m.to_bits(), c.to_bits()), |_| {
+        let beta = BetaDist::new(m * c, (1.0 - m) * c).expect("validated");
+        const K: usize = 2000;
+        (0..K).map(|i| beta.inverse_cdf((i as f64 + 0.5) / K as f64)).collect()
+    })
+}
+
+/// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
+/// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
+pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
+    let a = &plan.arms[arm];
+    let Some(e) = a.exposure else { return 0.0 };
+    let fraction = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
+    match a.adherence {
+        None => fraction(e.adherence_mean),
+        Some(_) => {
+            let quantiles = adherence_quantiles(e.adherence_mean, e.adherence_concentration);
+            quantiles.iter().map(|&q| fraction(q)).sum::<f64>() / quantiles.len() as f64
+        }
+    }
+}
+
+/// Mean deficit (mmol/L) among the enrolled whose true status is below `upper` (infinity for
+/// all of them), and the share of them with no deficit; `None` when Mg status is not modelled
+/// or nobody qualifies.
+pub fn enrolled_deficit(plan: &Plan, upper: f64) -> Option<(f64, f64)> {
+    let mg = plan.mg.as_ref()?;
+    let filters = plan.selection_filters();
+    let [p, deficit, no_deficit] = mg.integrate_each(&filters, upper, |m| {
+        let d = mg.deficit(m);
+        [1.0, d, f64::from(u8::from(d <= 0.0))]
+    });
+    if p <= 0.0 {
+        return None;
+    }
+    let (mean, none) = (deficit / p, no_deficit / p);
+    Some((mean, none))
+}
+
+/// Expected benefit of active arm `a` (outcome units) among the enrolled whose true status is
+/// below `upper`, in closed form; `delta` for the fixed model, `effect_replete` without Mg status.
+pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
+    let r = &plan.response;
+    match (plan.scenario.response.model, enrolled_deficit(plan, upper)) {
+        (ResponseModel::Repletion, Some((mean_deficit, share_no_deficit))) => {
+            r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
+                + r.effect_replete * share_no_deficit
+        }
+        // Without Mg status nobody has a deficit: every treated person gets `effect_replete`.
+        (ResponseModel::Repletion, None) if plan.mg.is_none() => r.effect_replete,
+        (ResponseModel::Repletion, None) => 0.0,
+        (ResponseModel::Fixed, _) => r.delta,
+    }
+}
+
+/// Expected benefit of active arm `a` among everyone enrolled: the estimand of `true_effect`.
+pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
+    expected_effect_below(plan, a, f64::INFINITY)
+}
+
+/// The exact estimand of a result row's CI coverage, where one is known:
+/// - scales, Welch and ANCOVA over everyone: the expected benefit among the enrolled
+///   ([`expected_effect`]);
+/// - attack counts when every treated person has the same benefit `b` (the fixed response,
+///   or no Mg status): `b` itself on the `-ln` rate-ratio scale, and the expected difference in
+///   follow-up attacks `mean rho w / 4 (1 - e^-b)` for Welch and ANCOVA on the counts.
+///
+/// `None` for strata (whose estimand is an average over readings, not true status), responder
+/// and Wilcoxon rows, migraine days (whose days ratio is not the rate ratio) and a benefit
+/// that varies from person to person on a count outcome.
+pub fn slot_estimand(plan: &Plan, slot: &crate::engine::plan::Slot) -> Option<f64> {
+    use crate::model::outcome::count::CountKind;
+    if slot.subgroup != crate::engine::plan::Subgroup::All {
+        return None;
+    }
+    let effect = || expected_effect(plan, slot.arm);
+    match (&plan.count, slot.test) {
+        (None, TestKind::Welch | TestKind::Ancova) => Some(effect()),
+        (None, _) => None,
+        (Some((m, _)), test) => {
+            let constant = plan.scenario.response.model == ResponseModel::Fixed || plan.mg.is_none();
+            if !constant || m.kind != CountKind::Attacks {
+                return None;
+            }
+            let b = effect();
+            match test {
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => Some(b),
+                TestKind::Welch | TestKind::Ancova => {
+                    Some(m.expected_count(m.followup_weeks, 1.0) * m.placebo_rate_ratio * -(-b).exp_m1())
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Solves `max_effect` so that the plan, the published design, reproduces the target of
+/// `[response.calibration]` in its arm: a benefit by quadrature (or, observed on a bounded or
+/// rounded scale, by seeded simulation), a count's fall by quadrature, responder shares by
+/// seeded simulation. The plan's response is used for everything but `max_effect`. `design`
+/// describes the published design for headers. Errors explain why no value can reach it.
+pub fn solve(plan: &Plan, design: String, published_design: PublishedDesign) -> Result<Calibration, String> {
+    let spec = plan.scenario.response.calibration.as_ref().ok_or("no response.calibration")?;
+    let target = Target::of(spec);
+    let arm = match &spec.arm {
+        Some(name) => plan.arms.iter().position(|a| &a.name == name).ok_or("validated: an active arm")?,
+        None => plan.active_arms().next().ok_or("validated: an active arm")?,
+    };
+    let k = plan.active_arms().position(|a| a == arm).expect("an active arm");
+    let mg = plan.mg.as_ref().ok_or("the repletion response needs Mg status")?;
+    let upper = match target {
+        Target::Benefit { among: TargetPopulation::Deficient, .. } => mg.deficiency_cutoff_mmol_per_l,
+        _ => f64::INFINITY,
+    };
+    let who = if upper.is_finite() {
+        format!("the truly deficient enrolled (true status < {} mmol/L)", mg.deficiency_cutoff_mmol_per_l)
+    } else {
+        "the enrolled".to_string()
+    };
+    if enrolled_deficit(plan, upper).is_none() {
+        return Err(format!("nobody among {who} can be enrolled under this design, so no effect can be calibrated"));
+    }
+    // The expected effect is `max_effect * slope + offset`.
+    let mut probe = plan.clone();
+    probe.response.max_effect = 0.0;
+    let offset = expected_effect_below(&probe, arm, upper);
+    probe.response.max_effect = 1.0;
+    let slope = expected_effect_below(&probe, arm, upper) - offset;
+    if slope.is_nan() || slope.abs() <= 1e-12 {
+        return Err(format!(
+            "arm {} repletes no deficit among {who} under this design (dose, bioavailability, adherence or \
+             duration give no repletion, or nobody enrolled is below the replete target), so no max_effect can \
+             reproduce {}",
+            plan.arms[arm].name,
+            target.describe(&plan.scale.unit)
+        ));
+    }
+    let simulation = || format!("seeded simulation of {OBSERVED_CALIBRATION_REPS} trials");
+    let mut model_placebo_responder_percent = None;
+    let (max_effect, method, max_effect_mc_se) = match target {
+        Target::Benefit { benefit, among } => {
+            // No benefit anywhere is exactly max_effect 0, on any scale (both arms then have
+            // one distribution, so also the observed difference is 0): no root to search for.
+            let no_effect = benefit == 0.0 && offset == 0.0;
+            let max_effect = if no_effect { 0.0 } else { (benefit - offset) / slope };
+            if !max_effect.is_finite() || max_effect.abs() > crate::scenario::validate::MAX_OUTCOME_MAGNITUDE {
+                return Err(format!(
+                    "the effect {benefit} needs max_effect = {max_effect:.4e}, beyond the allowed magnitude of {}",
+                    crate::scenario::validate::MAX_OUTCOME_MAGNITUDE
+                ));
+            }
+            if among == TargetPopulation::ObservedChange && plan.outcome.is_nonlinear() && !no_effect {
+                let (solved, se) =
+                    solve_simulated(plan, k, Statistic::ObservedChange, benefit, max_effect, 0.05 * slope.abs())?;
+                (solved, simulation(), Some(se))
+            } else {
+                (max_effect, "quadrature".to_string(), None)
+            }
+        }
+        Target::CountReduction { .. } => {
+            let ratio = target.count_ratio().expect("a count target");
+            (solve_count_ratio(plan, arm, ratio)?, "quadrature".to_string(), None)
+        }
+        Target::Responders { active_percent, placebo_percent } => {
+            let difference = active_percent - placebo_percent;
+            // A start near the answer: a 10-point difference is about 0.25 SD of the change
+            // on a scale, or a rate ratio of about 0.8 on counts.
+            let guess =
+                if plan.count.is_some() { 0.02 * difference } else { 0.025 * difference * plan.scale.change_sd };
+            let start = (guess - offset) / slope;
+            let (solved, se) = solve_simulated(plan, k, Statistic::ResponderDifference, difference, start, 0.0)?;
+            model_placebo_responder_percent = Some(simulated(plan, k, Statistic::ResponderDifference, solved).2);
+            (solved, simulation(), Some(se))
+        }
+    };
+    Ok(Calibration {
+        target,
+        arm: plan.arms[arm].name.clone(),
+        max_effect,
+        unit: plan.scale.unit.clone(),
+        direction: plan.scale.direction,
+        baseline_sd: plan.scale.baseline_sd,
+        counts: plan.count.is_some(),
+        method,
+        max_effect_mc_se,
+        design,
+        published_design,
+        model_placebo_responder_percent,
+    })
+}
+
+/// Deficit bins for the count quadrature.
+const DEFICIT_BINS: usize = 300;
+/// Equal-weight groups of the repleted share for the count quadrature.
+const REPLETION_GROUPS: usize = 200;
+
+/// The distribution of `dm / ref_deficit` (the repleted share of the reference deficit) among
+/// the enrolled of arm `a` who have a deficit, as `REPLETION_GROUPS` equal-weight group means,
+/// and the share of the enrolled with no deficit. Deficits by bins of their exact distribution
+/// (`P(deficit > t) = P(m < target - t | enrolled)`, by quadrature), times the 2000 adherence
+/// quantiles of [`mean_repleted_fraction`]; grouping the sorted values keeps smooth integrands
+/// accurate to ~1e-5.
+fn repletion_distribution(plan: &Plan, a: usize) -> Option<(Vec<f64>, f64)> {
+    let mg = plan.mg.as_ref()?;
+    let filters = plan.selection_filters();
+    let total = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
+    if total <= 0.0 {
+        return None;
+    }
+    let target = mg.replete_target_mmol_per_l;
+    let lowest = mg.components.iter().map(|c| c.mean_mmol_per_l - 12.0 * c.sd_mmol_per_l).fold(f64::INFINITY, f64::min);
+    let max_deficit = (target - lowest).max(0.0);
+    let above = |t: f64| mg.integrate(&filters, target - t, |_| 1.0) / total;
+    let share_with_deficit = above(0.0);
+    if share_with_deficit <= 0.0 {
+        return Some((Vec::new(), 1.0));
+    }
+    let width = max_deficit / DEFICIT_BINS as f64;
+    let e = plan.arms[a].exposure?;
+    let fractions: Vec<f64> = match plan.arms[a].adherence {
+        None => vec![plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * e.adherence_mean)],
+        Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
+            .iter()
+            .map(|&q| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * q))
+            .collect(),
+    };
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(DEFICIT_BINS * fractions.len());
+    let mut upper_share = share_with_deficit;
+    for j in 0..DEFICIT_BINS {
+        let next = above((j + 1) as f64 * width);
+        let mass = (upper_share - next).max(0.0) / share_with_deficit;
+        upper_share = next;
+        let deficit = (j as f64 + 0.5) * width;
+        for &f in &fractions {
+            points.push((deficit * f / plan.response.ref_deficit_mmol_per_l, mass / fractions.len() as f64));
+        }
+    }
+    points.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let total_mass: f64 = points.iter().map(|p| p.1).sum();
+    let mut groups = Vec::with_capacity(REPLETION_GROUPS);
+    let (mut sum, mut mass, mut edge) = (0.0, 0.0, total_mass / REPLETION_GROUPS as f64);
+    for (x, w) in points {
+        sum += x * w;
+        mass += w;
+        if mass >= edge - 1e-15 && groups.len() + 1 < REPLETION_GROUPS {
+            groups.push(sum / mass);
+            (sum, mass) = (0.0, 0.0);
+            edge = total_mass / REPLETION_GROUPS as f64;
+        }
+    }
+    if mass > 0.0 {
+        groups.push(sum / mass);
+    }
+    Some((groups, 1.0 - share_with_deficit))
+}
+
+/// Solves `max_effect` (`-ln` rate ratio at the reference deficit) so that the mean follow-up
+/// count of arm `a` over the placebo arm's is `ratio` in the plan's design, by bisection on the
+/// quadrature of [`repletion_distribution`] (the count falls as the effect grows). A person's
+/// rate and Mg status are independent, so the expected count given a benefit `b` is the count
+/// model's at rate ratio `placebo_rr e^-b` ([`crate::model::outcome::count::CountModel::expected_count`]).
+fn solve_count_ratio(plan: &Plan, a: usize, ratio: f64) -> Result<f64, String> {
+    let (model, _) = plan.count.as_ref().ok_or("a count outcome")?;
+    let (groups, no_deficit) = repletion_distribution(plan, a).ok_or("the repletion response needs Mg status")?;
+    let weeks = model.followup_weeks;
+    let count_at = |b: f64| model.expected_count(weeks, model.placebo_rate_ratio * (-b).exp());
+    let placebo = count_at(0.0);
+    let replete = plan.response.effect_replete;
+    let ratio_at = |k: f64| {
+        let deficient = groups.iter().map(|&x| count_at(k * x)).sum::<f64>() / groups.len().max(1) as f64;
+        ((1.0 - no_deficit) * deficient + no_deficit * count_at(replete)) / placebo
+    };
+    // The ratio falls as k grows; bracket by doubling in the direction of the target.
+    let limit = crate::scenario::validate::MAX_OUTCOME_MAGNITUDE;
+    let mut hi = 0.0;
+    let mut step = if ratio < ratio_at(0.0) { 0.5 } else { -0.5 };
+    let mut lo = loop {
+        let k: f64 = hi + step;
+        if k.abs() > 50.0 || k.abs() > limit {
+            return Err(format!(
+                "no max_rate_ratio reproduces a mean-count ratio of {ratio:.4} in this design: {:.1}% of the enrolled \
+                 have no deficit to replete, and the rest reach at most a ratio of {:.4}",
+                100.0 * no_deficit,
+                ratio_at(if step > 0.0 { 50.0 } else { -50.0 })
+            ));
+        }
+        if (ratio_at(k) - ratio).signum() != (ratio_at(hi) - ratio).signum() {
+            let lo = hi;
+            hi = k;
+            break lo;
+        }
+        hi = k;
+        step *= 2.0;
+    };
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if (ratio_at(mid) - ratio).signum() == (ratio_at(lo) - ratio).signum() {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
+}
+
+/// The published design of `s`: `s` with the pins of `[response.calibration.published_design]`
+/// applied (the calibrated arm's formulation and dose).
+pub fn published_scenario(s: &crate::scenario::schema::Scenario) -> crate::scenario::schema::Scenario {
+    let mut out = s.clone();
+    let Some(spec) = s.response.calibration.as_ref() else { return out };
+    let d = &spec.published_design;
+    let arm = spec
+        .arm
+        .as_ref()
+        .and_then(|name| s.arms.iter().position(|a| &a.name == name))
+        .or_else(|| s.arms.iter().position(|a| a.kind == crate::scenario::schema::ArmKind::Active));
+    if let Some(m) = d.selection_mode {
+        out.selection.mode = m;
+    }
+    if let Some(a) = d.assay
+        && a != out.biomarker.kind
+    {
+        // Another assay: its own defaults, not the file's assay's settings.
+        out.biomarker = crate::scenario::schema::Biomarker { kind: a, ..Default::default() };
+    }
+    if d.threshold.is_some() {
+        out.selection.threshold = d.threshold;
+    }
+    if let Some(a) = d.confirmation_assay
+        && a != out.confirmation.kind
+    {
+        out.confirmation = crate::scenario::schema::Biomarker { kind: a, ..Default::default() };
+    }
+    if d.confirm_threshold.is_some() {
+        out.selection.confirm_threshold = d.confirm_threshold;
+    }
+    if let Some(i) = arm {
+        if d.formulation.is_some() {
+            out.arms[i].formulation = d.formulation;
+        }
+        if d.dose_mg_per_day.is_some() {
+            out.arms[i].dose_mg_per_day = d.dose_mg_per_day;
+        }
+    }
+    if let Some(w) = d.duration_weeks {
+        out.design.duration_weeks = w;
+    }
+    if let Some(o) = &d.outcome {
+        out.outcome = o.clone();
+    }
+    out
+}
+
+/// The calibrated `max_effect` in the units of a design measured on `scale` (`counts`: a
+/// count outcome): as solved on the same scale or between counts (a rate ratio has no unit);
+/// from one rating scale to another at equal standardized effect, `max_effect * sd / sd_published`
+/// with the scales' baseline SDs (the usual assumption of a standardized mean difference, as in
+/// the meta-analyses of Mg in depression [Moabedi23]). Errors between a scale and counts.
+pub fn transferred(c: &Calibration, scale: &crate::scenario::scales::Scale, counts: bool) -> Result<f64, String> {
+    match (c.counts, counts) {
+        (true, true) => Ok(c.max_effect),
+        (false, false) if c.unit == scale.unit && c.direction == scale.direction => Ok(c.max_effect),
+        (false, false) => Ok(c.max_effect * scale.baseline_sd / c.baseline_sd),
+        _ => Err(format!(
+            "the effect was calibrated on {} and this design measures {}: a rate ratio and a difference in \
+             scores cannot stand for each other; calibrate on the same outcome family",
+            c.unit, scale.unit
+        )),
+    }
+}
+
+/// The published design of a calibration plan in words (selection, the calibrated arm's
+/// formulation and dose, duration; and which fields `[response.calibration.published_design]`
+/// pinned), and every one of those fields written out.
+pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
+    let s = &plan.scenario;
+    let spec = s.response.calibration.as_ref();
+    let arm_index = spec
+        .and_then(|c| c.arm.as_ref())
+        .and_then(|name| s.arms.iter().position(|a| &a.name == name))
+        .or_else(|| plan.active_arms().next())
+        .unwrap_or(0);
+    let arm = &s.arms[arm_index];
+    let assay = s.biomarker.kind;
+    let confirmation = plan.confirmation.as_ref().map(|(_, t)| (s.confirmation.kind, *t));
+    let selection = match plan.mode {
+        crate::scenario::schema::SelectionMode::AllComers => "all comers".to_string(),
+        crate::scenario::schema::SelectionMode::Enrich => {
+            format!("enrolled if {} < {} {}", assay.display_name(), plan.threshold, assay.unit())
+        }
+        crate::scenario::schema::SelectionMode::Stratify => {
+            format!("stratified by {} < {} {}", assay.display_name(), plan.threshold, assay.unit())
+        }
+        crate::scenario::schema::SelectionMode::TwoStage => {
+            let (kind, t) = confirmation.expect("two-stage has a confirmation");
+            format!(
+                "{} < {} {}, then {} < {t} {}",
+                assay.display_name(),
+                plan.threshold,
+                assay.unit(),
+                kind.display_name(),
+                kind.unit()
+            )
+        }
+    };
+    let screened = plan.mode != crate::scenario::schema::SelectionMode::AllComers;
+    let mut written = PublishedDesign {
+        selection_mode: Some(plan.mode),
+        assay: screened.then_some(assay),
+        threshold: screened.then_some(plan.threshold),
+        confirmation_assay: confirmation.map(|c| c.0),
+        confirm_threshold: confirmation.map(|c| c.1),
+        formulation: arm.formulation,
+        dose_mg_per_day: arm.dose_mg_per_day,
+        duration_weeks: Some(s.design.duration_weeks),
+        outcome: None,
+    };
+    let pinned = spec.map(|c| c.published_design.clone()).unwrap_or_default();
+    // The outcome counts as pinned only where the file pins it; provenance writes it always.
+    written.outcome = pinned.outcome.clone();
+    let origin = if pinned.is_empty() {
+        "this file's base design as written; pin it in [response.calibration.published_design]".to_string()
+    } else if pinned == written {
+        "[response.calibration.published_design]".to_string()
+    } else {
+        "[response.calibration.published_design], the rest from this file as written".to_string()
+    };
+    let product = match (arm.formulation, arm.bioavailability) {
+        (_, Some(b)) => format!("at bioavailability {b}"),
+        (Some(f), None) => f.label().to_string(),
+        (None, None) => String::new(),
+    };
+    let dose = arm.dose_mg_per_day.unwrap_or(0.0);
+    let outcome = pinned.outcome.as_ref().map_or(String::new(), |_| format!("; {}", plan.scale.name));
+    let words = format!(
+        "{selection}; {} {dose} mg/day {product}; {} weeks{outcome} ({origin})",
+        arm.name, s.design.duration_weeks
+    );
+    written.outcome = Some(s.outcome.clone());
+    (words, written)
+}

@@ -1,0 +1,87 @@
+//! The closed-form approximation of a plan's power, without simulation: a t-test (or the
+//! negative-binomial Wald test for counts) at the expected completers, the expected effect
+//! among the enrolled and the analysis' residual SD. `explain` prints it, and the sample-size
+//! search starts from it.
+
+use crate::analysis::power::t_test_power;
+use crate::engine::calibration::expected_effect;
+use crate::engine::plan::Plan;
+use crate::scenario::schema::TestKind;
+
+/// Residual SD of the analysis on an unbounded scale: the change-score SD for Welch, the
+/// follow-up SD times `sqrt(1 - rho^2)` for ANCOVA.
+fn residual_sd(plan: &Plan) -> f64 {
+    let o = &plan.outcome;
+    let (sd_y, rho) = o.observed_followup_sd_and_rho();
+    match plan.test {
+        TestKind::Welch => o.change_sd.hypot(o.error_sd * std::f64::consts::SQRT_2),
+        _ => sd_y * (1.0 - rho * rho).sqrt(),
+    }
+}
+
+/// The closed-form approximation of one comparison's power: a t-test with the expected
+/// completers, the expected effect and the residual SD. Ignores effect heterogeneity, scale
+/// bounds and rounding. Built once per plan and comparison; [`ClosedForm::power`] at any n.
+#[derive(Debug, Clone, Copy)]
+pub struct ClosedForm {
+    pub effect: f64,
+    pub residual_sd: f64,
+    /// Count outcomes: the placebo's expected follow-up count and the gamma shape, for the
+    /// negative-binomial Wald power of Zhu & Lakkis (2014) at rate ratio `exp(-effect)`.
+    pub counts: Option<(f64, f64)>,
+    /// Expected completers per unit of n per arm: (active, placebo).
+    completers_per_n: (f64, f64),
+    /// Units of n per arm in the plan itself (`design.n_per_arm`, or with per-arm sizes the
+    /// sizes' greatest common divisor, the unit of their block weights).
+    plan_units: f64,
+    alpha: f64,
+    two_sided: bool,
+}
+
+impl ClosedForm {
+    /// For active arm `a` against placebo.
+    pub fn new(plan: &Plan, a: usize) -> ClosedForm {
+        let (p, arm) = (&plan.arms[plan.placebo], &plan.arms[a]);
+        ClosedForm {
+            effect: expected_effect(plan, a),
+            residual_sd: residual_sd(plan),
+            counts: plan
+                .count
+                .as_ref()
+                .map(|(m, _)| (m.expected_count(m.followup_weeks, m.placebo_rate_ratio), m.theta)),
+            completers_per_n: (
+                f64::from(arm.allocation) * (1.0 - arm.dropout),
+                f64::from(p.allocation) * (1.0 - p.dropout),
+            ),
+            plan_units: f64::from(arm.n_target) / f64::from(arm.allocation),
+            alpha: plan.scenario.analysis.alpha,
+            two_sided: plan.two_sided(),
+        }
+    }
+
+    /// Approximate power at the plan's own arm sizes.
+    pub fn power_at_plan(&self) -> Option<f64> {
+        self.power(self.plan_units)
+    }
+
+    /// Approximate power with `n_per_arm` per allocation unit; `None` with too few completers,
+    /// or where the closed form is not finite (an SD that underflows): never NaN or infinity.
+    pub fn power(&self, n_per_arm: f64) -> Option<f64> {
+        let (n_a, n_p) = (n_per_arm * self.completers_per_n.0, n_per_arm * self.completers_per_n.1);
+        let finite = self.effect.is_finite() && (self.counts.is_some() || self.residual_sd.is_finite());
+        (finite && n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0)
+            .then(|| match self.counts {
+                Some((m0, theta)) => crate::analysis::power::negbin_wald_power(
+                    n_a,
+                    n_p,
+                    m0,
+                    m0 * (-self.effect).exp(),
+                    theta,
+                    self.alpha,
+                    self.two_sided,
+                ),
+                None => t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided),
+            })
+            .filter(|p| p.is_finite())
+    }
+}

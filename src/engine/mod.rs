@@ -1,0 +1,839 @@
+//! The Monte Carlo engine: replicates in parallel, in deterministic order.
+//!
+//! Replicates are cut into fixed chunks of [`CHUNK`] that rayon runs on a pool of the requested
+//! size; each chunk folds its trials into fixed-size totals, and the chunks are folded in
+//! replicate order into [`PointResults`], so results do not depend on the number of threads
+//! (see `rng.rs`) and memory per design point does not grow with replicates (one bit per
+//! replicate and comparison aside, for pairing). Replicate `r` draws the
+//! same random streams at every design point (common random numbers), so results at two
+//! points are paired by replicate.
+
+pub mod calibration;
+pub mod closed_form;
+pub mod comparison;
+pub mod plan;
+pub mod summary;
+pub mod trial;
+
+use crate::analysis::power::{replicates_for_half_width, wilson_95};
+use crate::engine::comparison::{SlotOutcome, SlotResult};
+use crate::engine::plan::{Plan, Subgroup};
+use crate::engine::trial::{ArmCounts, Trial, simulate_trial_into};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// Replicates per parallel task: one word of [`RejectionBits`]; the unit of work of a shard.
+pub const CHUNK: u64 = 64;
+
+/// Chunks simulated in parallel between two in-order folds: enough that the threads seldom
+/// wait for each other at a fold, few enough that the chunk totals waiting to be folded take
+/// a few hundred kB.
+const SEGMENT_CHUNKS: u64 = 1024;
+
+/// Replicates per batch under precision control.
+pub const PRECISION_BATCH: u32 = 1000;
+
+pub use crate::scenario::validate::MAX_REPS;
+
+/// Smallest 95% CI half-width of power that precision control accepts: 1e-4 already needs
+/// about 1e8 replicates at power 1/2, ten times [`MAX_REPS`].
+pub const MIN_PRECISION: f64 = 1e-4;
+
+/// Checks a requested CI half-width of power and cap of replicates; the message names the
+/// options and their allowed values.
+pub fn check_precision(half_width: f64, cap: u32) -> Result<(), String> {
+    if !(MIN_PRECISION..0.5).contains(&half_width) {
+        return Err(format!(
+            "--precision {half_width}: the 95% CI half-width of power must be at least {MIN_PRECISION} and below 0.5"
+        ));
+    }
+    if !(1..=MAX_REPS).contains(&cap) {
+        return Err(format!("--max-reps {cap}: allowed values are 1 to {MAX_REPS}"));
+    }
+    Ok(())
+}
+
+/// Sums over replicates of one arm's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArmTotals {
+    pub enrolled: f64,
+    pub deficient: f64,
+    pub dropouts: f64,
+    pub normal_at_end: f64,
+    pub benefit_sum: f64,
+    pub rate_ratio_sum: f64,
+    pub low_enrolled: f64,
+    pub low_benefit_sum: f64,
+    pub low_rate_ratio_sum: f64,
+}
+
+impl ArmTotals {
+    /// Whether these totals could have come from a simulation: finite, counts non-negative
+    /// and none above the enrolled.
+    fn possible(&self) -> bool {
+        let counts = [self.enrolled, self.deficient, self.dropouts, self.normal_at_end, self.low_enrolled];
+        let sums = [self.benefit_sum, self.rate_ratio_sum, self.low_benefit_sum, self.low_rate_ratio_sum];
+        counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= self.enrolled) && sums.iter().all(|v| v.is_finite())
+    }
+
+    fn add(&mut self, c: &ArmCounts) {
+        self.enrolled += f64::from(c.enrolled);
+        self.deficient += f64::from(c.deficient);
+        self.dropouts += f64::from(c.dropouts);
+        self.normal_at_end += f64::from(c.normal_at_end);
+        self.benefit_sum += c.benefit_sum;
+        self.rate_ratio_sum += c.rate_ratio_sum;
+        self.low_enrolled += f64::from(c.low_enrolled);
+        self.low_benefit_sum += c.low_benefit_sum;
+        self.low_rate_ratio_sum += c.low_rate_ratio_sum;
+    }
+
+    fn merge(&mut self, o: &ArmTotals) {
+        self.enrolled += o.enrolled;
+        self.deficient += o.deficient;
+        self.dropouts += o.dropouts;
+        self.normal_at_end += o.normal_at_end;
+        self.benefit_sum += o.benefit_sum;
+        self.rate_ratio_sum += o.rate_ratio_sum;
+        self.low_enrolled += o.low_enrolled;
+        self.low_benefit_sum += o.low_benefit_sum;
+        self.low_rate_ratio_sum += o.low_rate_ratio_sum;
+    }
+
+    /// (enrolled, sum of benefit, sum of rate ratio) in `subgroup` (`None` for the
+    /// interaction, which is a contrast of the two strata).
+    pub fn in_subgroup(&self, subgroup: Subgroup) -> Option<(f64, f64, f64)> {
+        match subgroup {
+            Subgroup::All => Some((self.enrolled, self.benefit_sum, self.rate_ratio_sum)),
+            Subgroup::LowStratum => Some((self.low_enrolled, self.low_benefit_sum, self.low_rate_ratio_sum)),
+            Subgroup::OtherStratum => Some((
+                self.enrolled - self.low_enrolled,
+                self.benefit_sum - self.low_benefit_sum,
+                self.rate_ratio_sum - self.low_rate_ratio_sum,
+            )),
+            Subgroup::Interaction => None,
+        }
+    }
+}
+
+/// What one comparison's trials add up to: counts, and the mean and sum of squared
+/// deviations of the estimates (Welford 1962 within a chunk; Chan, Golub & LeVeque 1979 to
+/// merge chunks), so no estimate is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonTotals {
+    /// Trials whose test could be computed.
+    pub analysable: u32,
+    /// Trials whose iterative fit did not converge (counted as not rejecting).
+    pub not_converged: u32,
+    /// Trials whose test rejected.
+    pub rejected: u32,
+    /// Analysable trials whose two-sided 95% interval contains the estimand.
+    pub covered: u32,
+    /// Sums of the 95% interval's bounds, over the analysable trials that have one
+    /// ([`SlotResult::interval`]), and their number.
+    pub interval_low_sum: f64,
+    pub interval_high_sum: f64,
+    pub intervals: u32,
+    /// Responder rows: responders and completers analysed, active and placebo, summed.
+    pub responders_active: f64,
+    pub analysed_active: f64,
+    pub responders_placebo: f64,
+    pub analysed_placebo: f64,
+    mean: f64,
+    sum_sq_dev: f64,
+}
+
+impl ComparisonTotals {
+    /// Whether these totals of `reps` replicates with `marked` rejections in their bits could
+    /// have come from a simulation: the rejections those marked; analysable and not converged
+    /// within the replicates; rejected, covered and intervals within the analysable;
+    /// responders within those analysed; sums finite and non-negative.
+    fn possible(&self, reps: u64, marked: u64) -> bool {
+        let counts = u64::from(self.analysable) + u64::from(self.not_converged) <= reps
+            && self.rejected <= self.analysable
+            && self.covered <= self.analysable
+            && self.intervals <= self.analysable
+            && u64::from(self.rejected) == marked;
+        let sums = [self.responders_active, self.analysed_active, self.responders_placebo, self.analysed_placebo];
+        counts
+            && sums.iter().chain([&self.sum_sq_dev]).all(|v| v.is_finite() && *v >= 0.0)
+            && self.mean.is_finite()
+            && self.responders_active <= self.analysed_active
+            && self.responders_placebo <= self.analysed_placebo
+    }
+
+    #[inline]
+    fn add(&mut self, r: &SlotResult, rejected: bool, covered: bool) {
+        self.analysable += 1;
+        self.rejected += u32::from(rejected);
+        self.covered += u32::from(covered);
+        let b = r.estimate.benefit;
+        let d = b - self.mean;
+        self.mean += d / f64::from(self.analysable);
+        self.sum_sq_dev += d * (b - self.mean);
+        if let Some((lo, hi)) = r.interval {
+            self.interval_low_sum += lo;
+            self.interval_high_sum += hi;
+            self.intervals += 1;
+        }
+        if let Some(t) = &r.table {
+            self.add_table(t);
+        }
+    }
+
+    /// Adds a trial's responder table (of every trial, analysable or not).
+    #[inline]
+    fn add_table(&mut self, t: &crate::analysis::responders::ResponderTable) {
+        self.responders_active += f64::from(t.active_responders);
+        self.analysed_active += f64::from(t.active_n);
+        self.responders_placebo += f64::from(t.placebo_responders);
+        self.analysed_placebo += f64::from(t.placebo_n);
+    }
+
+    fn merge(&mut self, o: &ComparisonTotals) {
+        self.not_converged += o.not_converged;
+        if o.analysable == 0 {
+            return;
+        }
+        let (na, nb) = (f64::from(self.analysable), f64::from(o.analysable));
+        let n = na + nb;
+        let d = o.mean - self.mean;
+        self.mean += d * nb / n;
+        self.sum_sq_dev += o.sum_sq_dev + d * d * na * nb / n;
+        self.analysable += o.analysable;
+        self.rejected += o.rejected;
+        self.covered += o.covered;
+        self.interval_low_sum += o.interval_low_sum;
+        self.interval_high_sum += o.interval_high_sum;
+        self.intervals += o.intervals;
+        self.responders_active += o.responders_active;
+        self.analysed_active += o.analysed_active;
+        self.responders_placebo += o.responders_placebo;
+        self.analysed_placebo += o.analysed_placebo;
+    }
+
+    /// Mean estimate over the analysable trials; `None` without any.
+    pub fn mean_estimate(&self) -> Option<f64> {
+        (self.analysable > 0).then_some(self.mean)
+    }
+
+    /// Empirical SD of the estimates; `None` with fewer than two.
+    pub fn sd_estimate(&self) -> Option<f64> {
+        (self.analysable > 1).then(|| (self.sum_sq_dev / f64::from(self.analysable - 1)).sqrt())
+    }
+}
+
+/// Which replicates of one comparison rejected: bit `r % 64` of word `r / 64` for replicate
+/// `r`. One bit per replicate is all that pairing neighbouring design points needs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RejectionBits {
+    words: Vec<u64>,
+}
+
+impl RejectionBits {
+    /// The words, bit `r % 64` of word `r / 64` for replicate `r`.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    pub fn from_words(words: Vec<u64>) -> RejectionBits {
+        RejectionBits { words }
+    }
+
+    fn set(&mut self, word: usize, bits: u64) {
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= bits;
+    }
+
+    /// Marks replicate `r` as rejected.
+    pub fn set_bit(&mut self, r: u64) {
+        self.set((r / 64) as usize, 1 << (r % 64));
+    }
+
+    /// Over replicates `0..reps`: (rejected here and not there, rejected there and not here).
+    pub fn discordant(&self, there: &RejectionBits, reps: u64) -> (u64, u64) {
+        let (mut gained, mut lost) = (0u64, 0u64);
+        for w in 0..reps.div_ceil(64) as usize {
+            let keep = if (w as u64 + 1) * 64 <= reps { u64::MAX } else { (1u64 << (reps % 64)) - 1 };
+            let (h, t) = (self.words.get(w).copied().unwrap_or(0), there.words.get(w).copied().unwrap_or(0));
+            gained += u64::from((h & !t & keep).count_ones());
+            lost += u64::from((!h & t & keep).count_ones());
+        }
+        (gained, lost)
+    }
+}
+
+/// Everything kept of the replicates of one design point: additive totals folded as they
+/// come, so memory does not grow with replicates except for one bit per replicate and
+/// comparison ([`RejectionBits`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointResults {
+    pub reps: u32,
+    pub screened: f64,
+    /// Two-stage screening: confirmatory tests.
+    pub confirmed: f64,
+    pub arms: Vec<ArmTotals>,
+    /// Per slot of the plan (see [`Plan::slots`]), named `comparisons` as each is a
+    /// comparison with placebo.
+    pub comparisons: Vec<ComparisonTotals>,
+    pub rejections: Vec<RejectionBits>,
+    /// Per slot, the estimand of CI coverage where it is known exactly
+    /// ([`crate::engine::calibration::slot_estimand`]).
+    pub estimands: Vec<Option<f64>>,
+    /// Per slot, whether it is a primary row (the primary analysis, everyone): the rows that
+    /// precision control and sample-size searches judge.
+    pub primary: Vec<bool>,
+}
+
+impl PointResults {
+    pub fn new(plan: &Plan) -> PointResults {
+        let estimands: Vec<Option<f64>> =
+            plan.slots.iter().map(|s| crate::engine::calibration::slot_estimand(plan, s)).collect();
+        PointResults {
+            primary: plan.slots.iter().map(|s| s.test == plan.test && s.subgroup == Subgroup::All).collect(),
+            reps: 0,
+            screened: 0.0,
+            confirmed: 0.0,
+            arms: vec![ArmTotals::default(); plan.arms.len()],
+            comparisons: vec![ComparisonTotals::default(); estimands.len()],
+            rejections: vec![RejectionBits::default(); estimands.len()],
+            estimands,
+        }
+    }
+
+    /// Folds in the totals of one chunk; chunks must come in replicate order.
+    pub fn absorb(&mut self, c: &ChunkTotals) {
+        self.reps += c.reps;
+        self.screened += c.screened as f64;
+        self.confirmed += c.confirmed as f64;
+        for (total, a) in self.arms.iter_mut().zip(&c.arms) {
+            total.merge(a);
+        }
+        for (total, k) in self.comparisons.iter_mut().zip(&c.comparisons) {
+            total.merge(k);
+        }
+        for (bits, &word) in self.rejections.iter_mut().zip(&c.rejected_bits) {
+            bits.set(c.chunk as usize, word);
+        }
+    }
+
+    /// Checks saved results against their own redundant fields (as
+    /// [`ChunkTotals::check_consistent`] does for one chunk): each row's rejections equal to
+    /// the replicates marked in its rejection bits, none marked beyond the replicates, and no
+    /// count above what contains it.
+    ///
+    /// # Errors
+    /// What does not hold, naming the row or arm.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        let reps = u64::from(self.reps);
+        if self.confirmed > self.screened || !self.screened.is_finite() {
+            return Err("more confirmatory tests than people screened".into());
+        }
+        for (k, (c, bits)) in self.comparisons.iter().zip(&self.rejections).enumerate() {
+            let words = bits.words();
+            let marked: u64 = words.iter().map(|w| u64::from(w.count_ones())).sum();
+            let (full, rest) = ((reps / 64) as usize, reps % 64);
+            // Bits at replicates `reps` and above: the high bits of word `full`, all of later words.
+            let beyond =
+                words.iter().enumerate().skip(full).any(|(w, &x)| if w == full { x >> rest != 0 } else { x != 0 });
+            if beyond || !c.possible(reps, marked) {
+                return Err(format!("row {k}: its counts do not agree with each other or with its rejection bits"));
+            }
+        }
+        if let Some(a) = self.arms.iter().position(|arm| !arm.possible()) {
+            return Err(format!("arm {a}: its totals are not possible"));
+        }
+        Ok(())
+    }
+
+    /// The totals of the primary rows.
+    pub fn primary_totals(&self) -> impl Iterator<Item = &ComparisonTotals> {
+        self.comparisons.iter().zip(&self.primary).filter(|(_, p)| **p).map(|(k, _)| k)
+    }
+
+    /// Largest 95% Wilson half-width of power over the primary rows.
+    pub fn max_half_width(&self) -> f64 {
+        self.primary_totals()
+            .map(|k| {
+                let (lo, hi) = wilson_95(f64::from(k.rejected), f64::from(self.reps));
+                (hi - lo) / 2.0
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// The power, over the comparisons, nearest 1/2 (the one whose CI is widest).
+    fn widest_power(&self) -> f64 {
+        self.primary_totals()
+            .map(|k| f64::from(k.rejected) / f64::from(self.reps))
+            .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
+            .unwrap_or(0.5)
+    }
+}
+
+/// The totals of one chunk of at most [`CHUNK`] replicates, all in word `chunk` of the
+/// rejection bits: what a shard writes, and what folding in chunk order makes exactly the
+/// results of a single run (floats in Rust's shortest round-trip form, rejection words as
+/// their bit patterns in signed 64-bit integers, for TOML).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChunkTotals {
+    pub chunk: u64,
+    reps: u32,
+    screened: u64,
+    confirmed: u64,
+    arms: Vec<ArmTotals>,
+    comparisons: Vec<ComparisonTotals>,
+    #[serde(with = "words_as_i64")]
+    rejected_bits: Vec<u64>,
+}
+
+/// `Vec<u64>` as the same bits in `i64`s (TOML integers are signed).
+mod words_as_i64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(words: &[u64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(words.iter().map(|&w| w as i64))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+        Ok(Vec::<i64>::deserialize(d)?.into_iter().map(|w| w as u64).collect())
+    }
+}
+
+impl ChunkTotals {
+    /// Replicates in this chunk.
+    pub fn reps(&self) -> u32 {
+        self.reps
+    }
+
+    /// Checks the chunk against its own redundant fields, so that an edited or damaged shard
+    /// is refused rather than merged: between 1 and [`CHUNK`] replicates, each row's rejections
+    /// equal to the replicates marked in its rejection word (and none beyond the chunk's
+    /// replicates), and no count above what contains it (analysable and not converged within
+    /// the replicates; rejected, covered and intervals within the analysable; responders within
+    /// those analysed; confirmations within the screened; per arm, finite non-negative totals).
+    ///
+    /// # Errors
+    /// What does not hold, naming the row or arm.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        let reps = self.reps;
+        if reps == 0 || u64::from(reps) > CHUNK {
+            return Err(format!("chunk {} holds {reps} replicates (1 to {CHUNK})", self.chunk));
+        }
+        if self.rejected_bits.len() != self.comparisons.len() {
+            return Err(format!("chunk {}: rejection words do not match its rows", self.chunk));
+        }
+        if self.confirmed > self.screened {
+            return Err(format!("chunk {}: more confirmatory tests than people screened", self.chunk));
+        }
+        let mask = if u64::from(reps) == CHUNK { u64::MAX } else { (1u64 << reps) - 1 };
+        for (k, (c, &bits)) in self.comparisons.iter().zip(&self.rejected_bits).enumerate() {
+            if bits & !mask != 0 || !c.possible(u64::from(reps), u64::from(bits.count_ones())) {
+                return Err(format!(
+                    "chunk {}, row {k}: its counts do not agree with each other or with its rejection word",
+                    self.chunk
+                ));
+            }
+        }
+        if let Some(a) = self.arms.iter().position(|arm| !arm.possible()) {
+            return Err(format!("chunk {}, arm {a}: its totals are not possible", self.chunk));
+        }
+        Ok(())
+    }
+
+    /// Whether its per-arm and per-row vectors fit `plan`.
+    pub fn fits(&self, plan: &Plan) -> bool {
+        self.arms.len() == plan.arms.len()
+            && self.comparisons.len() == plan.slots.len()
+            && self.rejected_bits.len() == plan.slots.len()
+    }
+
+    fn new(plan: &Plan, comparisons: usize) -> ChunkTotals {
+        ChunkTotals {
+            arms: vec![ArmTotals::default(); plan.arms.len()],
+            comparisons: vec![ComparisonTotals::default(); comparisons],
+            rejected_bits: vec![0; comparisons],
+            ..ChunkTotals::default()
+        }
+    }
+}
+
+/// Simulates replicates `range` (within chunk `chunk`) into `out`, a chunk's totals made by
+/// [`ChunkTotals::new`] for this plan. Returns false, leaving `out` incomplete, when a stop
+/// is requested (`output::stop_requested`) before its last trial: a stop waits for one trial,
+/// not a batch.
+fn simulate_chunk(
+    plan: &Plan,
+    estimands: &[Option<f64>],
+    chunk: u64,
+    range: Range<u64>,
+    trial: &mut Trial,
+    out: &mut ChunkTotals,
+) -> bool {
+    let seed = plan.scenario.design.seed;
+    out.chunk = chunk;
+    out.reps = (range.end - range.start) as u32;
+    (out.screened, out.confirmed) = (0, 0);
+    out.arms.fill(ArmTotals::default());
+    out.comparisons.fill(ComparisonTotals::default());
+    out.rejected_bits.fill(0);
+    for rep in range {
+        if crate::output::stop_requested().is_some() {
+            return false;
+        }
+        simulate_trial_into(plan, seed, rep, trial);
+        out.screened += trial.screened;
+        out.confirmed += trial.confirmed;
+        for (total, c) in out.arms.iter_mut().zip(&trial.arms) {
+            total.add(c);
+        }
+        for (k, outcome) in trial.results.iter().enumerate() {
+            match outcome {
+                SlotOutcome::Analysed(r) => {
+                    let rejected = r.rejected_in(plan);
+                    let covered = estimands[k].is_some_and(|t| match r.interval {
+                        Some((lo, hi)) => lo <= t && t <= hi,
+                        None => !plan.coverage.exceeds((r.estimate.benefit - t).abs() / r.estimate.se, r.estimate.df),
+                    });
+                    out.comparisons[k].add(r, rejected, covered);
+                    out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
+                }
+                SlotOutcome::NotConverged => out.comparisons[k].not_converged += 1,
+                SlotOutcome::NotAnalysable { table } => {
+                    if let Some(t) = table {
+                        out.comparisons[k].add_table(t);
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// The replicate count to extend a point to when `need` replicates are projected: whole
+/// batches of [`PRECISION_BATCH`], at least one batch more than `reps`, at most `cap`.
+/// Saturating arithmetic: any projection, however large, ends at the cap.
+pub fn next_batch_end(reps: u32, need: u64, cap: u32) -> u32 {
+    let batch = u64::from(PRECISION_BATCH);
+    let batches = need.div_ceil(batch).max(u64::from(reps) / batch + 1);
+    batches.saturating_mul(batch).min(u64::from(cap)) as u32
+}
+
+/// How many replicates to run at a design point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Replicates {
+    Fixed(u32),
+    /// Batches of [`PRECISION_BATCH`] until the 95% CI half-width of power is at most
+    /// `half_width`, or `cap` replicates.
+    Precision {
+        half_width: f64,
+        cap: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub reps: u32,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// More than any design has taken per participant on one thread (about 70 ns enriched):
+/// runs that would stay short even at this cost get no pilot.
+pub const SLOWEST_SECONDS_PER_PARTICIPANT: f64 = 1e-6;
+
+/// Wall time a run-time estimate's pilot aims to take.
+pub const PILOT_SECONDS: f64 = 0.05;
+
+/// Resident memory of a run apart from its rejection bits (binary, pool, tables), measured:
+/// 6.5 MB peak at 1e7 textbook replicates, of which 2.5 MB are bits.
+const BASE_MEMORY_BYTES: u64 = 6_000_000;
+
+/// Memory each design point keeps until the CSV is written (its plan, results, summary and
+/// CSV text), beside [`ROW_MEMORY_BYTES`] per row: measured 4.8 kB, from peaks of 147 MB and
+/// 568 MB for textbook sweeps of 20,000 and 80,000 points of one row at 64 replicates, and
+/// 286 MB for 10 points of 12,001 rows.
+const POINT_MEMORY_BYTES: u64 = 5_000;
+
+/// Memory per result row of a design point (each active arm's comparison, analysis and
+/// subgroup, with the arm's share of the plan): measured 2.25 kB (see [`POINT_MEMORY_BYTES`]).
+const ROW_MEMORY_BYTES: u64 = 2_300;
+
+/// Memory per participant of one trial on each thread for count outcomes, whose analyses
+/// (negative-binomial and Poisson fits, Wilcoxon's ranks) keep every completer's counts:
+/// measured 139 B at 2e6 participants per trial with every count analysis. Scale outcomes are
+/// folded as they are drawn and keep none.
+const COUNT_PARTICIPANT_MEMORY_BYTES: u64 = 150;
+
+/// What a run is expected to cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunEstimate {
+    /// Participants enrolled over all trials of all design points.
+    pub participants: u64,
+    /// Expected wall time, from the pilot.
+    pub seconds: f64,
+    /// Trials the pilot timed.
+    pub pilot_trials: u64,
+    /// Expected peak resident memory.
+    pub memory_bytes: u64,
+}
+
+/// A thread pool and a progress bar shared by all the design points of a run.
+pub struct Runner {
+    pool: rayon::ThreadPool,
+    pub bar: ProgressBar,
+}
+
+impl Runner {
+    /// `threads` = 0 for one per core. The bar's length grows as replicates are scheduled.
+    pub fn new(threads: usize, progress: bool) -> Runner {
+        let bar = if progress {
+            let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {percent}% of participants (eta {eta}) {msg}",
+                )
+                .expect("valid template"),
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        Runner {
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a rayon thread pool can be built"),
+            bar,
+        }
+    }
+
+    /// Sets the bar's length to the participants a run is known to simulate (e.g. a sweep
+    /// with a fixed number of replicates per point), so its ETA covers the whole run.
+    pub fn schedule(&self, total_participants: u64) {
+        self.bar.set_length(total_participants);
+    }
+
+    /// Simulates replicates `range` of `plan` (with its `design.seed`) and folds them into
+    /// `results`. The range is cut into chunks of [`CHUNK`] replicates aligned to multiples of
+    /// [`CHUNK`]; each segment of [`SEGMENT_CHUNKS`] chunks runs in parallel, and its chunk
+    /// totals are folded in replicate order, so the result is the same for any thread count.
+    fn simulate_into(&self, plan: &Plan, results: &mut PointResults, range: Range<u64>) {
+        self.simulate_counted(plan, results, range, &self.bar);
+    }
+
+    /// [`Runner::simulate_into`], counting participants on `bar`.
+    fn simulate_counted(&self, plan: &Plan, results: &mut PointResults, range: Range<u64>, bar: &ProgressBar) {
+        let estimands = results.estimands.clone();
+        self.simulate_chunks(plan, &estimands, range, bar, |c| results.absorb(c));
+    }
+
+    /// The totals of chunks `chunks` (of [`CHUNK`] replicates each, the last cut at `reps`) of
+    /// `plan`: a shard's work at one design point.
+    pub fn chunk_totals(&self, plan: &Plan, chunks: Range<u64>, reps: u32) -> Vec<ChunkTotals> {
+        let estimands = PointResults::new(plan).estimands;
+        let range = (chunks.start * CHUNK).min(u64::from(reps))..(chunks.end * CHUNK).min(u64::from(reps));
+        let mut out = Vec::new();
+        self.simulate_chunks(plan, &estimands, range, &ProgressBar::hidden(), |c| out.push(c.clone()));
+        out
+    }
+
+    /// Simulates replicates `range` chunk by chunk in parallel, handing each chunk's totals to
+    /// `sink` in replicate order.
+    fn simulate_chunks(
+        &self,
+        plan: &Plan,
+        estimands: &[Option<f64>],
+        range: Range<u64>,
+        bar: &ProgressBar,
+        mut sink: impl FnMut(&ChunkTotals),
+    ) {
+        let (start, end) = (range.start, range.end);
+        if start >= end {
+            return;
+        }
+        let participants_per_trial = u64::from(plan.total_enrolled());
+        let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
+        let size = SEGMENT_CHUNKS.min(last - first) as usize;
+        let (mut chunks, mut complete) = (vec![ChunkTotals::new(plan, estimands.len()); size], vec![false; size]);
+        let mut segment = first;
+        // A requested stop ends the work within a trial: the chunks completed before the
+        // first incomplete one are folded, in order, and the rest are dropped.
+        while segment < last && crate::output::stop_requested().is_none() {
+            let count = (SEGMENT_CHUNKS.min(last - segment)) as usize;
+            self.pool.install(|| {
+                chunks[..count].par_iter_mut().zip(&mut complete[..count]).enumerate().for_each_init(
+                    || Trial::new(plan),
+                    |trial, (i, (totals, done))| {
+                        let c = segment + i as u64;
+                        let r = (c * CHUNK).max(start)..((c + 1) * CHUNK).min(end);
+                        let len = r.end - r.start;
+                        *done = simulate_chunk(plan, estimands, c, r, trial, totals);
+                        bar.inc(len * participants_per_trial);
+                    },
+                )
+            });
+            for (c, _) in chunks[..count].iter().zip(&complete[..count]).take_while(|(_, done)| **done) {
+                sink(c);
+            }
+            if complete[..count].iter().any(|done| !done) {
+                return;
+            }
+            segment += count as u64;
+        }
+    }
+
+    /// Adds replicates `results.reps..reps` of `plan` to `results`.
+    pub fn extend_to(&self, plan: &Plan, results: &mut PointResults, reps: u32) {
+        if reps > results.reps {
+            // Grow the bar only beyond what was scheduled up front (see `schedule`).
+            let needed = self.bar.position() + u64::from(reps - results.reps) * u64::from(plan.total_enrolled());
+            if needed > self.bar.length().unwrap_or(0) {
+                self.bar.set_length(needed);
+            }
+            self.simulate_into(plan, results, u64::from(results.reps)..u64::from(reps));
+        }
+    }
+
+    /// Adds batches of [`PRECISION_BATCH`] replicates until the 95% CI half-width of power
+    /// is at most `half_width` for every comparison, or `cap` replicates are reached. The
+    /// number of batches is projected from the current estimate (Wald, 10% margin), so the
+    /// stopping point depends only on the results: deterministic for any thread count.
+    pub fn refine(&self, plan: &Plan, results: &mut PointResults, half_width: f64, cap: u32) {
+        if results.reps == 0 {
+            self.extend_to(plan, results, PRECISION_BATCH.min(cap));
+        }
+        while results.max_half_width() > half_width && results.reps < cap && crate::output::stop_requested().is_none() {
+            let need = replicates_for_half_width(results.widest_power(), half_width);
+            self.extend_to(plan, results, next_batch_end(results.reps, need.saturating_add(need / 10), cap));
+        }
+    }
+
+    /// Estimates a run of `reps[i]` replicates of `plans[i]`: the participants to simulate, the
+    /// wall time from a timed pilot on this runner's threads (replicates of the plan with the
+    /// most participants per trial, doubled until they take [`PILOT_SECONDS`] or a sixteenth of
+    /// the run's trials; their results are discarded; each point's share scaled by the threads
+    /// its chunks keep busy against the pilot's), and the memory the results keep. Without
+    /// a pilot (a run that cannot take `min_seconds` even at [`SLOWEST_SECONDS_PER_PARTICIPANT`])
+    /// the time is 0. Points of 0 replicates (already done) take no part.
+    pub fn estimate(&self, plans: &[Plan], reps: &[u32], min_seconds: f64, keep_all: bool) -> RunEstimate {
+        let participants: u64 =
+            plans.iter().zip(reps).map(|(p, &r)| u64::from(r) * u64::from(p.total_enrolled())).sum();
+        // No pilot where even a slow participant could not make the run long.
+        let largest = plans
+            .iter()
+            .zip(reps)
+            .filter(|(_, r)| **r > 0)
+            .max_by_key(|(p, _)| p.total_enrolled())
+            .filter(|_| participants as f64 * SLOWEST_SECONDS_PER_PARTICIPANT > min_seconds);
+        let (mut pilot_trials, mut seconds_per_participant, mut point_seconds) = (0u64, 0.0, 0.0);
+        if let Some((plan, _)) = largest {
+            let hidden = ProgressBar::hidden();
+            // At most a sixteenth of the run's trials, so a short run stays short (the pilot's
+            // trials are discarded, so it may take more than this point has: a sweep of many
+            // small points is timed on enough trials that the fixed cost of a batch, about
+            // 0.2 ms, does not dominate; 4 trials made it 4x too slow).
+            let run_trials: u64 = reps.iter().map(|&n| u64::from(n)).sum();
+            let most = (run_trials / 16).max(1);
+            let mut trials = CHUNK.min(most);
+            // The point's empty results (whose estimands take a quadrature) are made once,
+            // timed apart with a one-trial run: every point pays this fixed cost (a batch's
+            // dispatch, a trial's buffers), which matters in a sweep of many small points.
+            // The least of three timings: the first pays for cold caches and a waking pool.
+            let empty = PointResults::new(plan);
+            point_seconds = (0..3)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    let _ = PointResults::new(plan);
+                    self.simulate_counted(plan, &mut empty.clone(), 0..1, &hidden);
+                    start.elapsed().as_secs_f64()
+                })
+                .fold(f64::INFINITY, f64::min);
+            loop {
+                let mut results = empty.clone();
+                let start = std::time::Instant::now();
+                self.simulate_counted(plan, &mut results, 0..trials, &hidden);
+                let elapsed = start.elapsed().as_secs_f64();
+                pilot_trials = trials;
+                seconds_per_participant = elapsed / (trials * u64::from(plan.total_enrolled())).max(1) as f64;
+                if elapsed >= PILOT_SECONDS || trials >= most {
+                    break;
+                }
+                trials = (trials * 2).min(most);
+            }
+        }
+        // The pilot ran its chunks of 64 trials on up to all threads; a point runs its own
+        // chunks in parallel, so a point of fewer chunks than threads runs slower per
+        // participant (a sweep of many one-chunk points runs on one thread at a time).
+        let threads = self.pool.current_num_threads() as u64;
+        let busy = |trials: u64| trials.div_ceil(CHUNK).clamp(1, threads) as f64;
+        let pilot_threads = busy(pilot_trials);
+        let seconds: f64 = plans
+            .iter()
+            .zip(reps)
+            .filter(|(_, n)| **n > 0)
+            .map(|(p, &n)| {
+                let participants = u64::from(n) * u64::from(p.total_enrolled());
+                point_seconds + participants as f64 * seconds_per_participant * pilot_threads / busy(u64::from(n))
+            })
+            .sum();
+        RunEstimate { participants, seconds, pilot_trials, memory_bytes: self.memory_bytes(plans, reps, keep_all) }
+    }
+
+    /// Peak memory of a run of `reps[i]` replicates of `plans[i]`: a fixed footprint; each
+    /// point's and each row's state, kept until the CSV is written; the rejection bits of every
+    /// point when `keep_all` (a run that can write a checkpoint keeps all its points' results),
+    /// else of two neighbouring points; and each thread's trial buffers for count outcomes.
+    pub fn memory_bytes(&self, plans: &[Plan], reps: &[u32], keep_all: bool) -> u64 {
+        let rows: u64 = plans.iter().map(|p| p.slots.len() as u64).sum();
+        let bits = |(p, &r): (&Plan, &u32)| p.slots.len() as u64 * u64::from(r).div_ceil(8);
+        let kept_bits: u64 = if keep_all {
+            plans.iter().zip(reps).map(bits).sum()
+        } else {
+            2 * plans.iter().zip(reps).map(bits).max().unwrap_or(0)
+        };
+        let count_participants =
+            plans.iter().filter(|p| p.count.is_some()).map(|p| u64::from(p.total_enrolled())).max().unwrap_or(0);
+        // A thread works on a chunk of replicates: a point of fewer chunks busies fewer threads.
+        let chunks = reps.iter().map(|&r| u64::from(r).div_ceil(CHUNK)).max().unwrap_or(0);
+        let threads = (self.pool.current_num_threads() as u64).min(chunks);
+        BASE_MEMORY_BYTES
+            + plans.len() as u64 * POINT_MEMORY_BYTES
+            + rows * ROW_MEMORY_BYTES
+            + kept_bits
+            + threads * count_participants * COUNT_PARTICIPANT_MEMORY_BYTES
+    }
+
+    /// Runs one design point.
+    pub fn run_point(&self, plan: &Plan, reps: Replicates) -> PointResults {
+        self.complete_point(plan, PointResults::new(plan), reps)
+    }
+
+    /// Empty results for every plan, their estimands computed in parallel on this runner's
+    /// threads (a quadrature per point that would otherwise run on one core between points).
+    pub fn prepare_points(&self, plans: &[Plan]) -> Vec<PointResults> {
+        self.pool.install(|| plans.par_iter().map(PointResults::new).collect())
+    }
+
+    /// Runs one design point into `results` from [`Runner::prepare_points`].
+    pub fn complete_point(&self, plan: &Plan, mut results: PointResults, reps: Replicates) -> PointResults {
+        match reps {
+            Replicates::Fixed(n) => self.extend_to(plan, &mut results, n),
+            Replicates::Precision { half_width, cap } => self.refine(plan, &mut results, half_width, cap),
+        }
+        results
+    }
+}
+
+/// Simulates replicates `0..reps` of one plan (no sweep), with the plan's seed.
+pub fn run(plan: &Plan, opts: RunOptions) -> PointResults {
+    let runner = Runner::new(opts.threads, opts.progress);
+    let out = runner.run_point(plan, Replicates::Fixed(opts.reps));
+    runner.bar.finish_and_clear();
+    out
+}

@@ -1,0 +1,261 @@
+//! Summaries of many trials: one row per active-vs-placebo comparison of a design point.
+
+use crate::analysis::power::wilson_95;
+use crate::engine::plan::{Plan, Slot, Subgroup};
+use crate::engine::{ArmTotals, PointResults};
+use crate::model::outcome::count::CountKind;
+use crate::scenario::schema::{SelectionMode, TestKind};
+use serde::Serialize;
+
+/// One result row. Rates with no meaning for the design (e.g. PPV when Mg status is not
+/// modelled) are `None` and written as empty CSV cells.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComparisonSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Active arm compared with placebo.
+    pub comparison: String,
+    /// The analysis (`welch`, `ancova`, `negbin_wald`, ...: see `docs/analyses.md`).
+    pub analysis: String,
+    /// Who the row describes: `all`, `low_stratum`, `other_stratum`, or `interaction` (the
+    /// benefit in the low stratum minus the other's).
+    pub subgroup: String,
+    /// Unit of the estimates: the outcome's, `-ln rate ratio`, `P(active better) - 1/2` or
+    /// `risk difference`.
+    pub estimate_unit: String,
+    /// `two` or `one`.
+    pub sided: String,
+    pub alpha: f64,
+    /// `design.n_per_arm`; `None` when every arm gives its own size.
+    pub n_per_arm: Option<u32>,
+    /// Participants enrolled per trial in the active and in the placebo arm.
+    pub n_active: u32,
+    pub n_placebo: u32,
+    /// Unit of the estimates and effects (from the outcome scale).
+    pub unit: String,
+    pub reps: u32,
+    pub seed: u64,
+    /// Share of trials whose test rejected.
+    pub power: f64,
+    /// 95% Wilson score interval of `power`.
+    pub power_ci_low: f64,
+    pub power_ci_high: f64,
+    /// Monte Carlo standard error of `power`, `sqrt(p (1 - p) / reps)`.
+    pub power_mc_se: f64,
+    /// Mean and empirical SD of the estimated benefit (outcome units, positive = active
+    /// better) over the analysable trials; `None` without any (the SD: without two).
+    pub mean_estimate: Option<f64>,
+    pub sd_estimate: Option<f64>,
+    /// The estimand, from the simulated participants: the average individual benefit among the
+    /// enrolled of the active arm (scales), its `-ln` mean rate ratio, or the expected
+    /// difference in follow-up attacks (attack counts); `None` where the analysis's estimand
+    /// has no such form (responders, Wilcoxon, migraine days).
+    pub true_effect: Option<f64>,
+    /// `mean_estimate - true_effect`.
+    pub bias: Option<f64>,
+    /// Share of the analysable trials whose two-sided 95% t interval contains the expected
+    /// benefit among the enrolled of the active arm, exact by quadrature (the estimand that
+    /// `true_effect` estimates by simulation).
+    pub ci_coverage: Option<f64>,
+    /// People screened per trial (all arms).
+    pub mean_screened: f64,
+    /// Two-stage screening: confirmatory tests per trial.
+    pub mean_confirmatory_tests: Option<f64>,
+    /// People enrolled per trial (all arms).
+    pub mean_enrolled: f64,
+    pub screened_per_enrolled: f64,
+    /// Share of the enrolled who are truly deficient (true status below the cut-off).
+    pub ppv_deficient: Option<f64>,
+    /// Share of the truly deficient screened who were enrolled: (enrolled deficient per
+    /// screened, simulated) / P(deficient among the screened, exact from the population model).
+    /// Exactly 1 for all comers and stratification; for enrichment a Monte Carlo estimate,
+    /// capped at 1.
+    pub selection_sensitivity: Option<f64>,
+    /// Share of the enrolled in the two compared arms who dropped out.
+    pub dropout_rate: f64,
+    /// Share of placebo / active completers whose end-of-trial reading is normal.
+    pub normal_at_end_placebo: Option<f64>,
+    pub normal_at_end_active: Option<f64>,
+    /// Trials whose test could not be computed (counted as not rejecting).
+    pub reps_not_analysable: u32,
+    /// Regression rows of counts (negative binomial, Poisson, quasi-Poisson): the share of
+    /// trials whose fit did not converge (part of `reps_not_analysable`).
+    pub share_not_converged: Option<f64>,
+    /// Rate-ratio rows: `exp(-mean_estimate)`, the geometric mean of the estimated rate ratio
+    /// (for the interaction, of the low stratum's over the other's).
+    pub rate_ratio: Option<f64>,
+    /// Count rows: the mean rate ratio of treatment on the person's underlying rate among the
+    /// enrolled (for the interaction, the low stratum's over the other's).
+    pub true_rate_ratio: Option<f64>,
+    /// Mean over the analysable trials of the bounds of the 95% interval of the estimate, for
+    /// rows whose interval is not Student's t: Wald on the `-ln` rate-ratio scale, Newcombe's
+    /// for a risk difference.
+    pub mean_ci_low: Option<f64>,
+    pub mean_ci_high: Option<f64>,
+    /// Responder rows: the responder rates of the active and the placebo completers over all
+    /// trials, and their ratio.
+    pub responders_active: Option<f64>,
+    pub responders_placebo: Option<f64>,
+    pub risk_ratio: Option<f64>,
+    /// `response.max_effect` (outcome units; counts: `-ln` rate ratio), given or solved by a
+    /// calibration; `None` under `response.model = "fixed"`.
+    pub max_effect: Option<f64>,
+    /// Stratum rows: the mean number enrolled in the row's stratum, active and placebo arm.
+    pub stratum_enrolled: Option<(f64, f64)>,
+    /// The screening assay (`biomarker.type`: `serum_total`, `ionized`, `red_cell`,
+    /// `loading_test`).
+    pub assay: String,
+}
+
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
+}
+
+/// The unit of a row's estimates.
+fn estimate_unit(plan: &Plan, test: TestKind) -> String {
+    match test {
+        TestKind::Welch | TestKind::Ancova => plan.scale.unit.clone(),
+        TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => {
+            "-ln rate ratio".into()
+        }
+        TestKind::Wilcoxon => "P(active better) - 1/2".into(),
+        TestKind::ChiSquare | TestKind::ChiSquareYates | TestKind::Fisher => "risk difference".into(),
+    }
+}
+
+/// The mean treatment rate ratio among the active arm's enrolled in `subgroup`; for the
+/// interaction, the low stratum's over the other's.
+fn mean_rate_ratio(arm: &ArmTotals, subgroup: Subgroup) -> Option<f64> {
+    let within = |g: Subgroup| arm.in_subgroup(g).and_then(|(n, _, rr)| ratio(rr, n));
+    match subgroup {
+        Subgroup::Interaction => ratio(within(Subgroup::LowStratum)?, within(Subgroup::OtherStratum)?),
+        g => within(g),
+    }
+}
+
+/// The row's estimand from the simulated participants (see [`ComparisonSummary::true_effect`]).
+fn true_effect(plan: &Plan, slot: &Slot, arm: &ArmTotals) -> Option<f64> {
+    if slot.subgroup == Subgroup::Interaction {
+        let low = Slot { subgroup: Subgroup::LowStratum, ..*slot };
+        let other = Slot { subgroup: Subgroup::OtherStratum, ..*slot };
+        return Some(true_effect(plan, &low, arm)? - true_effect(plan, &other, arm)?);
+    }
+    let (n, benefit, _) = arm.in_subgroup(slot.subgroup)?;
+    match (&plan.count, slot.test) {
+        (None, TestKind::Welch | TestKind::Ancova) => ratio(benefit, n),
+        (Some((m, _)), test) if m.kind == CountKind::Attacks => {
+            let rr = mean_rate_ratio(arm, slot.subgroup)?;
+            match test {
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => {
+                    Some(-rr.ln())
+                }
+                TestKind::Welch | TestKind::Ancova => {
+                    Some(m.expected_count(m.followup_weeks, 1.0) * m.placebo_rate_ratio * (1.0 - rr))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Summarizes the replicates of one design point into one row per comparison.
+pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<ComparisonSummary> {
+    let s = &plan.scenario;
+    let reps = f64::from(results.reps);
+    let screened = results.screened;
+    let enrolled_all: f64 = results.arms.iter().map(|a| a.enrolled).sum();
+    let deficient_all: f64 = results.arms.iter().map(|a| a.deficient).sum();
+    let mg = plan.mg.is_some();
+    let normal_at_end = |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| mg);
+    let placebo = &results.arms[plan.placebo];
+    plan.slots
+        .iter()
+        .enumerate()
+        .map(|(k, slot)| {
+            let a = slot.arm;
+            let arm = &results.arms[a];
+            let true_effect = true_effect(plan, slot, arm);
+            let totals = &results.comparisons[k];
+            let rate_ratio_row = matches!(
+                slot.test,
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson
+            );
+            let analysable = f64::from(totals.analysable);
+            let rejections = f64::from(totals.rejected);
+            let mean_estimate = totals.mean_estimate();
+            let sd_estimate = totals.sd_estimate();
+            let covered = f64::from(totals.covered);
+            let power = rejections / reps;
+            let (lo, hi) = wilson_95(rejections, reps);
+            ComparisonSummary {
+                scenario: s.name.clone(),
+                comparison: plan.arms[a].name.clone(),
+                analysis: slot.test.label().to_string(),
+                subgroup: slot.subgroup.label().to_string(),
+                estimate_unit: estimate_unit(plan, slot.test),
+                // Breslow-Day tests heterogeneity: two-sided whatever the analysis's sidedness.
+                sided: if slot.test.is_responder() && slot.subgroup == Subgroup::Interaction {
+                    "two".to_string()
+                } else {
+                    format!("{:?}", s.analysis.sided).to_lowercase()
+                },
+                alpha: s.analysis.alpha,
+                n_per_arm: s.design.n_per_arm,
+                n_active: plan.arms[a].n_target,
+                n_placebo: plan.arms[plan.placebo].n_target,
+                unit: plan.scale.unit.clone(),
+                reps: results.reps,
+                seed,
+                power,
+                power_ci_low: lo,
+                power_ci_high: hi,
+                power_mc_se: (power * (1.0 - power) / reps).sqrt(),
+                mean_estimate,
+                sd_estimate,
+                true_effect,
+                bias: mean_estimate.zip(true_effect).map(|(m, t)| m - t),
+                ci_coverage: results.estimands[k].and(ratio(covered, analysable)),
+                mean_screened: screened / reps,
+                mean_confirmatory_tests: plan.confirmation.as_ref().map(|_| results.confirmed / reps),
+                mean_enrolled: enrolled_all / reps,
+                screened_per_enrolled: screened / enrolled_all,
+                ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
+                selection_sensitivity: match plan.mode {
+                    // Everyone screened is enrolled: every deficient person is, exactly.
+                    SelectionMode::AllComers | SelectionMode::Stratify => Some(1.0),
+                    // A share of all the deficient screened: at most 1 even where Monte Carlo
+                    // noise in the enrolled count would put the ratio above it.
+                    SelectionMode::Enrich | SelectionMode::TwoStage => {
+                        ratio(deficient_all / screened, plan.prob_deficient).map(|v| v.min(1.0))
+                    }
+                }
+                .filter(|_| mg),
+                dropout_rate: (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled),
+                normal_at_end_placebo: normal_at_end(placebo),
+                normal_at_end_active: normal_at_end(arm),
+                reps_not_analysable: (reps - analysable) as u32,
+                share_not_converged: rate_ratio_row.then(|| f64::from(totals.not_converged) / reps),
+                rate_ratio: mean_estimate.filter(|_| rate_ratio_row).map(|m| (-m).exp()),
+                true_rate_ratio: plan.count.as_ref().and_then(|_| mean_rate_ratio(arm, slot.subgroup)),
+                mean_ci_low: ratio(totals.interval_low_sum, f64::from(totals.intervals)),
+                mean_ci_high: ratio(totals.interval_high_sum, f64::from(totals.intervals)),
+                responders_active: ratio(totals.responders_active, totals.analysed_active),
+                responders_placebo: ratio(totals.responders_placebo, totals.analysed_placebo),
+                risk_ratio: ratio(totals.responders_active, totals.analysed_active)
+                    .zip(ratio(totals.responders_placebo, totals.analysed_placebo))
+                    .and_then(|(a, p)| ratio(a, p)),
+                stratum_enrolled: match slot.subgroup {
+                    Subgroup::LowStratum | Subgroup::OtherStratum => arm
+                        .in_subgroup(slot.subgroup)
+                        .zip(placebo.in_subgroup(slot.subgroup))
+                        .map(|((a, _, _), (p, _, _))| (a / reps, p / reps)),
+                    _ => None,
+                },
+                max_effect: (s.response.model == crate::scenario::schema::ResponseModel::Repletion)
+                    .then_some(plan.response.max_effect),
+                assay: plan.assay.kind.label().to_string(),
+            }
+        })
+        .collect()
+}

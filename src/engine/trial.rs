@@ -1,0 +1,509 @@
+//! One simulated trial: screen, enrol, randomize, treat, measure, analyse.
+//!
+//! Random streams (the seed contract, see README): every replicate `r` draws only from
+//! streams keyed by `(seed, r, stream)`. Without stratification each arm screens and enrols
+//! from its own stream (`stream` = arm index), so arms and replicates never share draws and
+//! adding participants to an arm leaves the earlier ones unchanged. A stratified trial
+//! enrols from one stream (`STRATIFIED_STREAM`) and randomizes in permuted blocks within
+//! each stratum. Screening per arm is exact: with iid screenees, the total screened to fill
+//! all arms is negative binomial either way.
+
+use crate::analysis::{Cell, Estimate};
+use crate::engine::comparison::{ComparisonScratch, CountRecord, SlotOutcome, analyse};
+use crate::engine::plan::{ArmPlan, Plan};
+use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
+use crate::scenario::schema::SelectionMode;
+use rand::{Rng, RngExt};
+
+/// Stream id of the single enrolment stream of a stratified trial.
+pub const STRATIFIED_STREAM: u64 = u64::MAX;
+
+/// Counts of one arm in one trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ArmCounts {
+    pub enrolled: u32,
+    /// Enrolled with true status below the deficiency cut-off.
+    pub deficient: u32,
+    pub dropouts: u32,
+    /// Completers whose end-of-trial reading is at or above the assay's normal limit.
+    pub normal_at_end: u32,
+    /// Sum of the individual benefits of the enrolled (outcome units; 0 in placebo).
+    pub benefit_sum: f64,
+    /// Count outcomes: sum over the enrolled of the treatment's rate ratio `exp(-benefit)`.
+    pub rate_ratio_sum: f64,
+    /// By stratum: the enrolled of the low stratum (reading below the threshold), and their
+    /// sums of benefit and of rate ratio.
+    pub low_enrolled: u32,
+    pub low_benefit_sum: f64,
+    pub low_rate_ratio_sum: f64,
+}
+
+/// What one trial reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialResult {
+    pub screened: u64,
+    /// Two-stage screening: people given the confirmatory test.
+    pub confirmed: u64,
+    pub arms: Vec<ArmCounts>,
+    /// One per slot of the plan (see [`Plan::slots`]); `None` if the test could not be
+    /// computed.
+    pub comparisons: Vec<Option<Estimate>>,
+}
+
+/// An enrolled person's screening reading and true status.
+#[derive(Debug, Clone, Copy)]
+struct Enrolled {
+    reading: f64,
+    m: f64,
+}
+
+/// People screened, passing the first stage, and given the confirmatory test, in one arm or
+/// trial. Under a first-stage threshold only the passers are drawn; [`ScreenCounts::finish`]
+/// adds those turned away.
+#[derive(Debug, Clone, Copy, Default)]
+struct ScreenCounts {
+    screened: u64,
+    passed: u64,
+    confirmed: u64,
+}
+
+impl ScreenCounts {
+    /// Adds the people turned away at the first stage (drawn from the same stream, after the
+    /// arm's participants).
+    fn finish<R: Rng>(&mut self, plan: &Plan, rng: &mut R) {
+        if let Some(screening) = &plan.screening {
+            self.screened += self.passed + screening.turned_away(rng, self.passed);
+        }
+    }
+}
+
+/// Screens until a person is eligible under the selection mode; counts everyone screened.
+/// `None` when Mg status is not modelled.
+#[inline(always)]
+fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option<Enrolled> {
+    let Some(screening) = plan.screening.as_ref() else {
+        counts.screened += 1;
+        return None;
+    };
+    match plan.mode {
+        SelectionMode::Enrich => {
+            let person = screening.pass_first_stage(rng);
+            counts.passed += 1;
+            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) })
+        }
+        SelectionMode::TwoStage => loop {
+            let person = screening.pass_first_stage(rng);
+            counts.passed += 1;
+            let m = screening.status(rng, &person);
+            counts.confirmed += 1;
+            if screening.confirms(rng, m) {
+                return Some(Enrolled { reading: person.reading, m });
+            }
+        },
+        SelectionMode::AllComers | SelectionMode::Stratify => {
+            let person = screening.screen(rng);
+            counts.screened += 1;
+            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) })
+        }
+    }
+}
+
+/// Treats and follows up one enrolled person (`low`: in the low stratum, when strata are
+/// reported); returns the individual benefit and whether the person completed the trial.
+/// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
+#[inline(always)]
+fn treat<R: Rng, const COUNTS: bool>(
+    plan: &Plan,
+    rng: &mut R,
+    arm: &ArmPlan,
+    person: Option<Enrolled>,
+    low: bool,
+    counts: &mut ArmCounts,
+) -> (f64, bool) {
+    counts.enrolled += 1;
+    let mut repleted = 0.0;
+    let mut deficit = 0.0;
+    let mut status = None;
+    if let (Some(person), Some(screening), Some(mg)) = (person, &plan.screening, &plan.mg) {
+        let m = person.m;
+        counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
+        deficit = mg.deficit(m);
+        if let Some(exposure) = &arm.exposure {
+            let adherence = match &arm.adherence {
+                Some(beta) => beta.sample(rng),
+                None => exposure.adherence_mean,
+            };
+            let absorbed = exposure.bioavailability * exposure.dose_mg_per_day * adherence;
+            repleted = deficit * plan.response.repleted_fraction(absorbed);
+        }
+        status = Some((screening, person.reading - plan.assay.expected_reading(m), m));
+    }
+    let benefit = if arm.is_active { plan.response.benefit(deficit, repleted) } else { 0.0 };
+    counts.benefit_sum += benefit;
+    let rate_ratio = if COUNTS { (-benefit).exp() } else { 0.0 };
+    counts.rate_ratio_sum += rate_ratio;
+    if low {
+        counts.low_enrolled += 1;
+        counts.low_benefit_sum += benefit;
+        counts.low_rate_ratio_sum += rate_ratio;
+    }
+    if arm.dropout > 0.0 && uniform(rng) < arm.dropout {
+        counts.dropouts += 1;
+        return (benefit, false);
+    }
+    if let Some((screening, screening_error, m)) = status {
+        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + repleted), screening_error);
+        counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
+    }
+    (benefit, true)
+}
+
+/// A completer's observed (baseline, follow-up) on the scale, centred on the baseline mean.
+#[inline(always)]
+fn measure_scale<R: Rng>(plan: &Plan, rng: &mut R, benefit: f64) -> (f64, f64) {
+    let o = &plan.outcome;
+    let expected_change = o.common_change + o.benefit_sign * benefit;
+    let (x, y) = if plan.baseline_level_matters {
+        // Observed baseline, then the follow-up given it (see outcome.rs): two normals.
+        let dx = o.observed_baseline_sd * normal(rng);
+        let y = o.baseline_mean
+            + expected_change
+            + o.followup_on_baseline * dx
+            + o.followup_sd_given_baseline * normal(rng);
+        (o.baseline_mean + dx, y)
+    } else {
+        // Unbounded, unrounded scale analysed as change: the true baseline cancels from
+        // `y - x`. Follow-up noise = true change noise + follow-up measurement error.
+        let y = o.baseline_mean + expected_change + o.followup_noise_sd * normal(rng);
+        let x = if o.error_sd > 0.0 { o.baseline_mean + o.error_sd * normal(rng) } else { o.baseline_mean };
+        (x, y)
+    };
+    (o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean)
+}
+
+/// Treats, follows up and measures one enrolled person on the scale; returns the completer's
+/// observed (baseline, follow-up), centred on the baseline mean, or `None` after dropout.
+#[inline(always)]
+fn follow_up<R: Rng>(
+    plan: &Plan,
+    rng: &mut R,
+    arm: &ArmPlan,
+    person: Option<Enrolled>,
+    low: bool,
+    counts: &mut ArmCounts,
+) -> Option<(f64, f64)> {
+    let (benefit, completed) = treat::<R, false>(plan, rng, arm, person, low, counts);
+    completed.then(|| measure_scale(plan, rng, benefit))
+}
+
+/// The stratum of an enrolled person when strata are reported: 0 below the threshold, 1 at
+/// or above it (and 0 when they are not).
+#[inline(always)]
+fn stratum_of(plan: &Plan, person: Option<Enrolled>) -> usize {
+    match person {
+        Some(p) if plan.n_strata > 1 && p.reading >= plan.threshold => 1,
+        _ => 0,
+    }
+}
+
+/// Adds a scale completer to its cell, and to the responders when they are counted.
+#[inline(always)]
+fn add_scale_completer(plan: &Plan, cell: &mut Cell, responders: &mut u32, (x, y): (f64, f64)) {
+    cell.add(x, y);
+    if let Some(r) = &plan.responder {
+        let mean = plan.outcome.baseline_mean;
+        *responders += u32::from(r.responds(x + mean, y + mean));
+    }
+}
+
+/// What filling one arm leaves: the arm's counts, its completers' cells and responders by
+/// stratum, and its screening counts.
+#[derive(Debug, Clone, Copy, Default)]
+struct FilledArm {
+    counts: ArmCounts,
+    cells: [Cell; 2],
+    responders: [u32; 2],
+    screening: ScreenCounts,
+}
+
+/// Screens, enrols, treats and follows up one arm's participants. The generator and the
+/// accumulators are locals, so they stay in registers: no loop-carried chain through memory.
+/// `EXTRAS`: strata or responders are recorded (a loop of its own, so that the usual design
+/// pays nothing for them).
+#[inline(always)]
+fn fill_arm_screened<const EXTRAS: bool>(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    // A generator made here is a local the loop keeps in registers.
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let mut out = FilledArm::default();
+    for _ in 0..arm.n_target {
+        let person = screen(plan, &mut rng, &mut out.screening);
+        if !EXTRAS {
+            if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, false, &mut out.counts) {
+                out.cells[0].add(x, y);
+            }
+            continue;
+        }
+        let stratum = stratum_of(plan, person);
+        if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0 && plan.n_strata > 1, &mut out.counts) {
+            add_scale_completer(plan, &mut out.cells[stratum], &mut out.responders[stratum], xy);
+        }
+    }
+    // Those turned away at the first stage, from the same stream after the participants.
+    out.screening.finish(plan, &mut rng);
+    out
+}
+
+/// [`fill_arm_screened`] when Mg status is not modelled: a loop of its own, without the
+/// screening and status code, has fewer live values and keeps its accumulators in registers.
+#[inline(never)]
+fn fill_arm_without_status(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let mut out = FilledArm::default();
+    for _ in 0..arm.n_target {
+        if let Some(xy) = follow_up(plan, &mut rng, arm, None, false, &mut out.counts) {
+            add_scale_completer(plan, &mut out.cells[0], &mut out.responders[0], xy);
+        }
+    }
+    out.screening = ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() };
+    out
+}
+
+/// Screens, enrols, treats and follows up one arm's participants on a count outcome, into
+/// `records` (cleared first): the loop of the count family.
+#[inline(never)]
+fn fill_arm_counts(
+    plan: &Plan,
+    stream: (u64, u64, u64),
+    arm: &ArmPlan,
+    records: &mut Vec<CountRecord>,
+) -> (ArmCounts, ScreenCounts) {
+    let (_, sampler) = plan.count.as_ref().expect("a count outcome");
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let (mut counts, mut screening) = (ArmCounts::default(), ScreenCounts::default());
+    records.clear();
+    for _ in 0..arm.n_target {
+        let person = screen(plan, &mut rng, &mut screening);
+        let stratum = stratum_of(plan, person);
+        let low = stratum == 0 && plan.n_strata > 1;
+        let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, low, &mut counts);
+        if completed {
+            let pair = sampler.draw(&mut rng, (-benefit).exp());
+            records.push(CountRecord { baseline: pair.baseline, followup: pair.followup, stratum: stratum as u8 });
+        }
+    }
+    if plan.screening.is_some() {
+        screening.finish(plan, &mut rng);
+    }
+    (counts, screening)
+}
+
+/// One trial's results, reused from trial to trial so that simulating one allocates nothing.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    pub screened: u64,
+    /// Two-stage screening: people given the confirmatory test.
+    pub confirmed: u64,
+    pub arms: Vec<ArmCounts>,
+    /// One per slot of the plan.
+    pub results: Vec<SlotOutcome>,
+    /// `cells[arm * n_strata + stratum]`, and the responders among their completers.
+    cells: Vec<Cell>,
+    responders: Vec<u32>,
+    /// Count outcomes: each arm's completers.
+    records: Vec<Vec<CountRecord>>,
+    scratch: ComparisonScratch,
+    /// Stratified randomization: the block in arm order, and each stratum's permuted block.
+    block_in_arm_order: Vec<usize>,
+    blocks: [Vec<usize>; 2],
+}
+
+impl Trial {
+    pub fn new(plan: &Plan) -> Trial {
+        let block: Vec<usize> = plan
+            .arms
+            .iter()
+            .enumerate()
+            .flat_map(|(a, arm)| {
+                std::iter::repeat_n(a, (arm.allocation * plan.scenario.selection.blocks_per_ratio) as usize)
+            })
+            .collect();
+        Trial {
+            screened: 0,
+            confirmed: 0,
+            arms: vec![ArmCounts::default(); plan.arms.len()],
+            results: vec![SlotOutcome::NOT_ANALYSABLE; plan.slots.len()],
+            cells: vec![Cell::default(); plan.arms.len() * plan.n_strata],
+            responders: vec![0; plan.arms.len() * plan.n_strata],
+            records: vec![Vec::new(); plan.arms.len()],
+            scratch: ComparisonScratch::default(),
+            blocks: [block.clone(), block.clone()],
+            block_in_arm_order: block,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.screened = 0;
+        self.confirmed = 0;
+        self.arms.fill(ArmCounts::default());
+        self.cells.fill(Cell::default());
+        self.responders.fill(0);
+    }
+}
+
+/// [`fill_arm_without_status`] on an unbounded, unrounded scale analysed by change (no Mg
+/// status, so every participant of the arm has the same benefit): the observed baseline is
+/// the mean plus measurement error (exactly the mean with `MEASUREMENT_ERROR` false), and the
+/// loop keeps only the sums the cell needs. It draws the same numbers in the
+/// same order as [`follow_up`], so results are identical.
+#[inline(never)]
+fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    // A generator made here is a local the loop keeps in registers.
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let o = &plan.outcome;
+    let benefit = if arm.is_active { plan.response.benefit(0.0, 0.0) } else { 0.0 };
+    let expected_followup = o.baseline_mean + (o.common_change + o.benefit_sign * benefit);
+    let (mean, noise_sd, error_sd, dropout) = (o.baseline_mean, o.followup_noise_sd, o.error_sd, arm.dropout);
+    let (mut benefit_sum, mut dropouts) = (0.0, 0u32);
+    let (mut n, mut sum_x, mut sum_y, mut sum_xx, mut sum_xy, mut sum_yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for _ in 0..arm.n_target {
+        benefit_sum += benefit;
+        if dropout > 0.0 && uniform(&mut rng) < dropout {
+            dropouts += 1;
+            continue;
+        }
+        let y = (expected_followup + noise_sd * normal(&mut rng)) - mean;
+        n += 1.0;
+        sum_y += y;
+        sum_yy += y * y;
+        if MEASUREMENT_ERROR {
+            let x = (mean + error_sd * normal(&mut rng)) - mean;
+            sum_x += x;
+            sum_xx += x * x;
+            sum_xy += x * y;
+        }
+    }
+    let counts = ArmCounts { enrolled: arm.n_target, dropouts, benefit_sum, ..ArmCounts::default() };
+    let cell = Cell { n, sum_x, sum_y, sum_xx, sum_xy, sum_yy };
+    FilledArm {
+        counts,
+        cells: [cell, Cell::default()],
+        responders: [0; 2],
+        screening: ScreenCounts { screened: u64::from(arm.n_target), ..ScreenCounts::default() },
+    }
+}
+
+/// Fills one arm of an unstratified trial with the loop specialised to the design.
+#[inline(always)]
+fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> FilledArm {
+    let stream = (seed, rep, a as u64);
+    // Responders and strata need the participant-level loops (validated: strata need Mg status).
+    match (plan.screening.is_some(), plan.baseline_level_matters, plan.outcome.error_sd > 0.0) {
+        (true, _, _) if plan.n_strata > 1 || plan.responder.is_some() => fill_arm_screened::<true>(plan, stream, arm),
+        (true, _, _) => fill_arm_screened::<false>(plan, stream, arm),
+        (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
+        (false, false, true) => fill_arm_linear::<true>(plan, stream, arm),
+        (false, true, _) => fill_arm_without_status(plan, stream, arm),
+    }
+}
+
+/// Simulates replicate `rep` of the plan with master seed `seed`.
+pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
+    let mut t = Trial::new(plan);
+    simulate_trial_into(plan, seed, rep, &mut t);
+    let comparisons = t.results.iter().map(SlotOutcome::estimate).collect();
+    TrialResult { screened: t.screened, confirmed: t.confirmed, arms: t.arms, comparisons }
+}
+
+/// Simulates replicate `rep` of the plan with master seed `seed` into `t` (made by
+/// [`Trial::new`] for this plan).
+pub fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
+    t.reset();
+    let ns = plan.n_strata;
+    match (plan.mode, plan.count.is_some()) {
+        (SelectionMode::Stratify, false) => stratified::<false>(plan, seed, rep, t),
+        (SelectionMode::Stratify, true) => stratified::<true>(plan, seed, rep, t),
+        (_, false) => {
+            for (a, arm) in plan.arms.iter().enumerate() {
+                let filled = fill_arm(plan, seed, rep, a, arm);
+                t.arms[a] = filled.counts;
+                t.cells[a * ns..(a + 1) * ns].copy_from_slice(&filled.cells[..ns]);
+                t.responders[a * ns..(a + 1) * ns].copy_from_slice(&filled.responders[..ns]);
+                t.screened += filled.screening.screened;
+                t.confirmed += filled.screening.confirmed;
+            }
+        }
+        (_, true) => {
+            for (a, arm) in plan.arms.iter().enumerate() {
+                let (counts, screening) = fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a]);
+                t.arms[a] = counts;
+                t.screened += screening.screened;
+                t.confirmed += screening.confirmed;
+            }
+        }
+    }
+    let Trial { cells, responders, records, scratch, results, .. } = t;
+    analyse(plan, cells, responders, records, scratch, results);
+}
+
+/// Stratified randomization: everyone screened is enrolled until the total is reached; each
+/// stratum (reading below / at-or-above the threshold) has its own sequence of permuted
+/// blocks holding `blocks_per_ratio * allocation` slots per arm. Slots of an arm that already
+/// has its size are skipped, so the arms end with exactly their sizes (as a trial closes an
+/// arm that has recruited its target).
+/// `COUNTS`: the loop of a count outcome (else of a scale), chosen once per trial.
+fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
+    let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
+    let sampler = plan.count.as_ref().map(|(_, s)| s);
+    // Every trial starts from the blocks in arm order, as if freshly made.
+    for b in &mut t.blocks {
+        b.copy_from_slice(&t.block_in_arm_order);
+    }
+    let blocks = &mut t.blocks;
+    let mut next = [usize::MAX; 2];
+    let total = plan.total_enrolled();
+    let mut screening = ScreenCounts::default();
+    for r in &mut t.records {
+        r.clear();
+    }
+    for _ in 0..total {
+        let person = screen(plan, &mut rng, &mut screening);
+        let stratum = match person {
+            Some(p) if p.reading < plan.threshold => 0,
+            _ => 1,
+        };
+        // The next slot of the stratum's block whose arm is not yet full: an arm that has its
+        // size gets no more participants, so every arm ends with exactly its size.
+        let a = loop {
+            if next[stratum] >= blocks[stratum].len() {
+                // Fisher-Yates shuffle of a fresh block.
+                let b = &mut blocks[stratum];
+                for i in (1..b.len()).rev() {
+                    let j = rng.random_range(0..=i);
+                    b.swap(i, j);
+                }
+                next[stratum] = 0;
+            }
+            let a = blocks[stratum][next[stratum]];
+            next[stratum] += 1;
+            if t.arms[a].enrolled < plan.arms[a].n_target {
+                break a;
+            }
+        };
+        let arm = &plan.arms[a];
+        if COUNTS {
+            let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]);
+            if let (true, Some(sampler)) = (completed, sampler) {
+                let pair = sampler.draw(&mut rng, (-benefit).exp());
+                t.records[a].push(CountRecord {
+                    baseline: pair.baseline,
+                    followup: pair.followup,
+                    stratum: stratum as u8,
+                });
+            }
+        } else if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]) {
+            let k = a * plan.n_strata + stratum;
+            add_scale_completer(plan, &mut t.cells[k], &mut t.responders[k], xy);
+        }
+    }
+    t.screened += screening.screened;
+}

@@ -1,0 +1,296 @@
+//! Screening and selection: drawing a screened person's reading and true status together.
+//!
+//! Within a population component `m ~ N(mu, sd^2)` and the reading `b = a m + bias + e`,
+//! `e ~ N(0, s^2)` (`s` the total error SD of one occasion, see `biomarker.rs`), so
+//! `b ~ N(a mu + bias, a^2 sd^2 + s^2)` and `m | b ~ N(mu + g (b - a mu - bias), sd^2 s^2 / (a^2 sd^2 + s^2))`
+//! with gain `g = a sd^2 / (a^2 sd^2 + s^2)`. Drawing the reading first and the status only for
+//! those enrolled costs one normal per screened person instead of two, with the same joint
+//! distribution.
+//!
+//! Selection below a threshold `t` does not draw the people it turns away. Screenees are iid,
+//! so the readings of those who pass are iid from the reading distribution truncated to
+//! `b < t` (a mixture whose component weights are `w_k P_k(b < t)`, normalized), and the number
+//! turned away before the `r`-th pass is negative binomial, `NB(r, p)` with `p = P(b < t)`,
+//! independently of the passers' readings. [`Screening::pass_first_stage`] draws a passer
+//! directly and [`Screening::turned_away`] the count, which gives the joint distribution of
+//! screening one by one at a cost that does not grow as the threshold tightens.
+
+use crate::model::biomarker::Assay;
+use crate::model::population::MgStatus;
+use crate::rng::{standard_exponential, standard_normal, uniform};
+use rand::Rng;
+use rand_distr::{Distribution, Gamma, Poisson};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// Precomputed joint model of reading and status for one population component.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ComponentReading {
+    /// Probability of this component; with two, a uniform draw at or above the first's
+    /// weight picks the second.
+    weight: f64,
+    status_mean: f64,
+    reading_mean: f64,
+    reading_sd: f64,
+    gain: f64,
+    status_sd_given_reading: f64,
+    /// Readings below the first-stage threshold: `z < beta`, `beta = (t - mean) / sd`.
+    below: TruncatedBelow,
+}
+
+/// Draws of `z ~ N(0, 1)` given `z < beta`, as `-w` with `w > alpha = -beta`: plain rejection
+/// when at least a quarter of draws pass, else Robert's (1995) exponential rejection sampler
+/// (C. P. Robert, Simulation of truncated normal variables, Stat. Comput. 5:121-125), whose
+/// acceptance rate stays above 0.75 however far the threshold lies in the tail.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TruncatedBelow {
+    alpha: f64,
+    /// Robert's optimal exponential rate `(alpha + sqrt(alpha^2 + 4)) / 2`; 0 for plain rejection.
+    rate: f64,
+    /// `1 / rate` (0 for plain rejection), so a proposal costs a multiplication.
+    inv_rate: f64,
+    /// `P(z < beta)`.
+    pass_probability: f64,
+}
+
+impl TruncatedBelow {
+    /// Below this pass probability, plain rejection costs more normal draws than Robert's
+    /// sampler costs exponential draws.
+    const PLAIN_REJECTION_MIN_PASS: f64 = 0.25;
+
+    fn new(beta: f64) -> TruncatedBelow {
+        let pass_probability = Normal::standard().cdf(beta);
+        let alpha = -beta;
+        let rate =
+            if pass_probability >= Self::PLAIN_REJECTION_MIN_PASS { 0.0 } else { (alpha + alpha.hypot(2.0)) / 2.0 };
+        let inv_rate = if rate > 0.0 { 1.0 / rate } else { 0.0 };
+        TruncatedBelow { alpha, rate, inv_rate, pass_probability }
+    }
+
+    #[inline(always)]
+    fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
+        if self.rate == 0.0 {
+            loop {
+                let w = standard_normal(rng);
+                if w > self.alpha {
+                    return -w;
+                }
+            }
+        }
+        // Robert's test `u <= exp(-(w - rate)^2 / 2)` with `u` uniform, written as
+        // `-ln u >= (w - rate)^2 / 2` with `-ln u` drawn directly as a standard exponential:
+        // the same acceptance, without a call to exp or log.
+        loop {
+            let w = self.alpha + standard_exponential(rng) * self.inv_rate;
+            let d = w - self.rate;
+            if standard_exponential(rng) >= 0.5 * d * d {
+                return -w;
+            }
+        }
+    }
+}
+
+/// Draws screened people: reading first, true status on demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screening {
+    components: Vec<ComponentReading>,
+    /// Among first-stage passers, the probability of the first component.
+    first_component_among_passers: f64,
+    /// `P(reading < t)` of one screened person (1 without a first-stage threshold).
+    pass_probability: f64,
+    /// Share of the total reading error that is lasting: `vp / (vp + vr)`.
+    lasting_share: f64,
+    /// SD of the end-of-trial error given the screening error: `sqrt(vp vr / (vp + vr) + vr)`.
+    end_error_sd: f64,
+    /// Two-stage screening: the confirmatory assay and its threshold.
+    confirmation: Option<Confirmation>,
+}
+
+/// The confirmatory assay of two-stage screening, precomputed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Confirmation {
+    assay: Assay,
+    error_sd: f64,
+    threshold: f64,
+}
+
+/// A screened person: the screening reading and the population component drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Screened {
+    pub reading: f64,
+    component: usize,
+}
+
+impl Screening {
+    /// `threshold`: the first-stage threshold of enrichment or two-stage screening, if any.
+    pub fn new(mg: &MgStatus, assay: &Assay, threshold: Option<f64>, confirmation: Option<(Assay, f64)>) -> Screening {
+        let s = assay.total_error_sd();
+        let a = assay.params.scale;
+        let components: Vec<ComponentReading> = mg
+            .components
+            .iter()
+            .map(|c| {
+                let var_b = a * a * c.sd_mmol_per_l.powi(2) + s * s;
+                let reading_mean = assay.expected_reading(c.mean_mmol_per_l);
+                let beta = threshold.map_or(f64::INFINITY, |t| (t - reading_mean) / var_b.sqrt());
+                ComponentReading {
+                    weight: c.weight,
+                    status_mean: c.mean_mmol_per_l,
+                    reading_mean,
+                    reading_sd: var_b.sqrt(),
+                    gain: a * c.sd_mmol_per_l.powi(2) / var_b,
+                    status_sd_given_reading: c.sd_mmol_per_l * s / var_b.sqrt(),
+                    below: TruncatedBelow::new(beta),
+                }
+            })
+            .collect();
+        let passing: Vec<f64> = components.iter().map(|c| c.weight * c.below.pass_probability).collect();
+        let pass_probability: f64 = passing.iter().sum();
+        let (vp, vr) = (assay.params.persistent_sd.powi(2), assay.occasion_sd().powi(2));
+        let lasting_share = if vp + vr > 0.0 { vp / (vp + vr) } else { 0.0 };
+        Screening {
+            first_component_among_passers: if pass_probability > 0.0 { passing[0] / pass_probability } else { 1.0 },
+            pass_probability,
+            components,
+            lasting_share,
+            end_error_sd: (lasting_share * vr + vr).sqrt(),
+            confirmation: confirmation.map(|(assay, threshold)| Confirmation {
+                assay,
+                error_sd: assay.total_error_sd(),
+                threshold,
+            }),
+        }
+    }
+
+    /// Screens one person: draws the component and the reading.
+    #[inline]
+    pub fn screen<R: Rng>(&self, rng: &mut R) -> Screened {
+        let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.components[0].weight);
+        let c = &self.components[component];
+        let z = standard_normal(rng);
+        Screened { reading: c.reading_mean + c.reading_sd * z, component }
+    }
+
+    /// Draws a person whose screening reading is below the first-stage threshold (see the
+    /// module doc); those turned away are counted by [`Screening::turned_away`].
+    #[inline(always)]
+    pub fn pass_first_stage<R: Rng>(&self, rng: &mut R) -> Screened {
+        let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.first_component_among_passers);
+        let c = &self.components[component];
+        Screened { reading: c.reading_mean + c.reading_sd * c.below.sample(rng), component }
+    }
+
+    /// The number of people turned away at the first stage while `passed` people passed: the
+    /// failures before the `passed`-th success of Bernoulli(`p`) screening, negative binomial,
+    /// drawn as Poisson with a Gamma(`passed`, (1 - p) / p) mean.
+    pub fn turned_away<R: Rng>(&self, rng: &mut R, passed: u64) -> u64 {
+        let p = self.pass_probability;
+        if passed == 0 || p >= 1.0 {
+            return 0;
+        }
+        let mean = Gamma::new(passed as f64, (1.0 - p) / p).expect("shape > 0, scale > 0").sample(rng);
+        if mean > 0.0 {
+            Poisson::new(mean).expect("validated enrolment probability keeps the mean in range").sample(rng) as u64
+        } else {
+            0
+        }
+    }
+
+    /// Draws the true status of a screened person given the reading.
+    #[inline(always)]
+    pub fn status<R: Rng>(&self, rng: &mut R, person: &Screened) -> f64 {
+        let c = &self.components[person.component];
+        let z = standard_normal(rng);
+        c.status_mean + c.gain * (person.reading - c.reading_mean) + c.status_sd_given_reading * z
+    }
+
+    /// Two-stage screening: whether the confirmatory reading of a person with true status `m`
+    /// falls below its threshold (the assays' errors are independent given `m`).
+    #[inline]
+    pub fn confirms<R: Rng>(&self, rng: &mut R, m: f64) -> bool {
+        let Some(c) = &self.confirmation else { return true };
+        let z = standard_normal(rng);
+        c.assay.expected_reading(m) + c.error_sd * z < c.threshold
+    }
+
+    /// Draws the end-of-trial reading of a person whose screening reading had total error
+    /// `screening_error` and whose expected reading is now `expected_now`. The lasting error
+    /// given the screening error is normal with mean `share * error` and variance
+    /// `vp vr / (vp + vr)`; a fresh occasion error is added.
+    #[inline]
+    pub fn reading_at_end<R: Rng>(&self, rng: &mut R, expected_now: f64, screening_error: f64) -> f64 {
+        let z = standard_normal(rng);
+        expected_now + self.lasting_share * screening_error + self.end_error_sd * z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{TrialRng, stream_rng};
+    use statrs::distribution::Continuous;
+
+    /// Mean and variance of `z ~ N(0, 1)` given `z < beta` (Johnson, Kotz & Balakrishnan 1994,
+    /// sec. 13.10): mean `-phi/Phi`, variance `1 - beta phi/Phi - (phi/Phi)^2`.
+    #[test]
+    fn truncated_draws_have_the_truncated_normal_moments() {
+        let n = Normal::standard();
+        let mut rng: TrialRng = stream_rng(11, 0, 0);
+        // Plain rejection (beta = 1, 0), Robert's sampler near and far in the tail.
+        for beta in [1.0, 0.0, -0.7, -1.5, -4.0, -9.0] {
+            let t = TruncatedBelow::new(beta);
+            let draws = 200_000;
+            let (mut sum, mut sum_sq) = (0.0, 0.0);
+            for _ in 0..draws {
+                let z = t.sample(&mut rng);
+                assert!(z < beta, "beta {beta}: draw {z}");
+                sum += z;
+                sum_sq += z * z;
+            }
+            let ratio = n.pdf(beta) / n.cdf(beta);
+            let (mean, var) = (-ratio, 1.0 - beta * ratio - ratio * ratio);
+            let mean_hat = sum / f64::from(draws);
+            let var_hat = sum_sq / f64::from(draws) - mean_hat * mean_hat;
+            let se = (var / f64::from(draws)).sqrt();
+            assert!((mean_hat - mean).abs() < 4.0 * se, "beta {beta}: mean {mean_hat} vs {mean} (SE {se})");
+            // The variance estimate's SE is about var sqrt(2 / draws) for these near-normal shapes
+            // (kurtosis below 3 under truncation); 5 such SEs.
+            assert!(
+                (var_hat - var).abs() < 5.0 * var * (2.0 / f64::from(draws)).sqrt(),
+                "beta {beta}: var {var_hat} vs {var}"
+            );
+        }
+    }
+
+    /// Those turned away before `r` passes are NB(r, p): mean `r (1 - p) / p`, variance
+    /// `r (1 - p) / p^2`.
+    #[test]
+    fn turned_away_counts_are_negative_binomial() {
+        let mg = MgStatus {
+            components: vec![crate::model::population::Component {
+                weight: 1.0,
+                mean_mmol_per_l: 0.85,
+                sd_mmol_per_l: 0.07,
+            }],
+            deficiency_cutoff_mmol_per_l: 0.75,
+            replete_target_mmol_per_l: 0.9,
+        };
+        let assay = Assay::from_scenario(&crate::scenario::schema::Biomarker::default());
+        let screening = Screening::new(&mg, &assay, Some(0.75), None);
+        let p = screening.pass_probability;
+        assert!(p > 0.05 && p < 0.3, "{p}");
+        let mut rng: TrialRng = stream_rng(5, 0, 0);
+        let (r, draws) = (30u64, 50_000);
+        let counts: Vec<f64> = (0..draws).map(|_| screening.turned_away(&mut rng, r) as f64).collect();
+        let mean_hat = counts.iter().sum::<f64>() / f64::from(draws);
+        let var_hat = counts.iter().map(|c| (c - mean_hat).powi(2)).sum::<f64>() / f64::from(draws - 1);
+        let (mean, var) = (r as f64 * (1.0 - p) / p, r as f64 * (1.0 - p) / (p * p));
+        let se = (var / f64::from(draws)).sqrt();
+        assert!((mean_hat - mean).abs() < 4.0 * se, "mean {mean_hat} vs {mean} (SE {se})");
+        // Relative SE of a sample variance: sqrt((2 + excess kurtosis) / draws), with the NB
+        // excess kurtosis 6 / r + p^2 / (r (1 - p)); 5 such SEs.
+        let excess = 6.0 / r as f64 + p * p / (r as f64 * (1.0 - p));
+        let rel_se = ((2.0 + excess) / f64::from(draws)).sqrt();
+        assert!((var_hat / var - 1.0).abs() < 5.0 * rel_se, "variance {var_hat} vs {var}");
+        assert_eq!(screening.turned_away(&mut rng, 0), 0);
+    }
+}

@@ -1,0 +1,249 @@
+//! `mgtrial explain`: the resolved scenario and the quantities derivable without simulation.
+
+pub use crate::engine::calibration::expected_effect;
+use crate::engine::calibration::{enrolled_deficit, mean_repleted_fraction};
+use crate::engine::closed_form::ClosedForm;
+use crate::engine::plan::Plan;
+use crate::model::biomarker::Assay;
+use crate::scenario::schema::{Biomarker, Scenario, SelectionMode};
+
+/// Writes an assay's resolved parameters into its scenario section.
+fn write_out(section: &mut Biomarker, assay: &Assay) {
+    let p = assay.params;
+    section.scale = Some(p.scale);
+    section.bias = Some(p.bias);
+    section.persistent_sd = Some(p.persistent_sd);
+    section.repeat_sd = Some(p.repeat_sd);
+    section.normal_low = Some(p.normal_low);
+}
+
+/// [`resolved_scenario`] as TOML, without the fields that do nothing in it (a threshold under
+/// all comers, the confirmation assay without two stages...): a valid scenario file.
+pub fn resolved_text(plan: &Plan) -> String {
+    let resolved = resolved_scenario(plan);
+    let mut table = toml::Table::try_from(&resolved).expect("a scenario serializes");
+    crate::scenario::inert::remove_inert(&mut table, &resolved);
+    table.retain(|_, v| v.as_table().is_none_or(|t| !t.is_empty()));
+    toml::to_string_pretty(&table).expect("a table serializes")
+}
+
+/// The scenario with every default written out (assays, thresholds, bioavailability, dropout).
+pub fn resolved_scenario(plan: &Plan) -> Scenario {
+    let mut s = plan.scenario.clone();
+    write_out(&mut s.biomarker, &plan.assay);
+    s.selection.threshold = Some(plan.threshold);
+    if let Some((c, t2)) = &plan.confirmation {
+        write_out(&mut s.confirmation, c);
+        s.selection.confirm_threshold = Some(*t2);
+    }
+    for (arm, ap) in s.arms.iter_mut().zip(&plan.arms) {
+        // A formulation's absorption stays the formulation's (its table value is a derived
+        // quantity below); an arm's own stays its own.
+        if arm.formulation.is_none() {
+            arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
+        }
+        arm.dropout = Some(ap.dropout);
+    }
+    s.outcome = match &plan.count {
+        Some((m, _)) => crate::model::outcome::count::written_out(&s.outcome, m),
+        None => crate::scenario::scales::written_out(&s.outcome, &plan.scale),
+    };
+    if s.response.model == crate::scenario::schema::ResponseModel::Repletion {
+        // A solved value stands in for the calibration, so the text is a valid scenario.
+        s.response.state_max_effect(plan.response.max_effect, plan.count.is_some());
+    }
+    s
+}
+
+/// What `explain` says about the outcome preset, the calibration and the sweep, as comment
+/// lines above the resolved scenario.
+fn provenance_notes(plan: &Plan) -> String {
+    let mut out = String::new();
+    match plan.scenario.outcome.scale {
+        _ if plan.count.is_some() => {
+            let (m, _) = plan.count.as_ref().expect("a count outcome");
+            out += &format!(
+                "# outcome: counts of {}, every field given; person rate ~ Gamma(theta {:.4}, mean {:.4} per 4 \
+                 weeks); baseline SD {:.4}; placebo rate ratio {:.4} (a fall of {:.2}% in the mean count)\n",
+                m.kind.label().replace('_', " "),
+                m.theta,
+                m.mean_rate_per_4_weeks,
+                m.baseline_sd(),
+                m.placebo_rate_ratio,
+                m.reduction_percent(m.placebo_rate_ratio)
+            )
+        }
+        Some(p) if plan.scale_overridden.is_empty() => {
+            out += &format!("# outcome: preset `{}` ({}), no field overridden\n", p.label(), plan.scale.name)
+        }
+        Some(p) => {
+            out += &format!(
+                "# outcome: preset `{}` ({}), overridden: {}\n",
+                p.label(),
+                plan.scale.name,
+                plan.scale_overridden.join(", ")
+            )
+        }
+        None => out += "# outcome: no preset; every field given in the scenario\n",
+    }
+    if let Some(c) = &plan.calibration {
+        let solved = if plan.count.is_some() {
+            format!("response.max_rate_ratio = {:.6}", (-c.max_effect).exp())
+        } else {
+            format!("response.max_effect = {:.6}", c.max_effect)
+        };
+        out += &format!(
+            "# calibration: {solved} solved (by {}{}) so that the published design reproduces {}\n#   published \
+             design: {}\n",
+            c.method,
+            c.max_effect_mc_se.map_or(String::new(), |se| if plan.count.is_some() {
+                // Delta method: SE of exp(-b) is exp(-b) SE(b).
+                format!("; Monte Carlo SE {:.4} of max_rate_ratio", (-c.max_effect).exp() * se)
+            } else {
+                format!("; Monte Carlo SE {se:.4} of max_effect")
+            }),
+            c.target.describe(&c.unit),
+            c.design
+        );
+        if let Some(p) = c.model_placebo_responder_percent {
+            out += &format!("#   the model gives {p:.1}% placebo responders in the published design\n");
+        }
+    }
+    if let Some(a) = plan.scenario.assumptions.describe() {
+        out += &format!("# {a}\n");
+    }
+    out
+}
+
+pub fn explain(plan: &Plan) -> String {
+    let s = &plan.scenario;
+    let mut out = String::new();
+    out += &format!("# Resolved scenario `{}` (every default that does something filled in)\n", s.name);
+    out += &provenance_notes(plan);
+    out += &resolved_text(plan);
+    out += "\n# Derived quantities\n";
+    let Some(mg) = &plan.mg else {
+        out += "Mg status is not modelled (population.model = \"none\").\n";
+        out += &power_lines(plan);
+        return out;
+    };
+    let assay = &plan.assay;
+    let (unit, t) = (assay.kind.unit(), plan.threshold);
+    let sd_m = mg.variance().sqrt();
+    out += &format!(
+        "true Mg status: mean {:.3} mmol/L, SD {:.3}; truly deficient (< {} mmol/L): {:.1}% of those screened\n",
+        mg.mean(),
+        sd_m,
+        mg.deficiency_cutoff_mmol_per_l,
+        100.0 * mg.prob_deficient()
+    );
+    out += &format!(
+        "biomarker {} ({unit}), mean of {}: error SD {:.4} (lasting {:.4}, per occasion {:.4}); correlation with true status {:.3}\n",
+        assay.kind.label(),
+        assay.repeats,
+        assay.total_error_sd(),
+        assay.params.persistent_sd,
+        assay.occasion_sd(),
+        assay.correlation_with_status(sd_m)
+    );
+    let below = mg.prob_reading_below(assay, t);
+    let cutoff = mg.deficiency_cutoff_mmol_per_l;
+    let filters = plan.selection_filters();
+    let p_enrol = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
+    let ppv = mg.integrate(&filters, cutoff, |_| 1.0) / p_enrol;
+    match plan.mode {
+        SelectionMode::AllComers => out += "selection: all comers (enrolment probability 1, 1 screened per enrolled)\n",
+        SelectionMode::Enrich => {
+            out += &format!(
+                "selection: enrol if reading < {t} {unit}: enrolment probability {below:.4}, expected screened per enrolled {:.2}\n",
+                1.0 / below
+            )
+        }
+        SelectionMode::Stratify => {
+            out += &format!("selection: stratify at {t} {unit}: {:.1}% in the low stratum\n", 100.0 * below)
+        }
+        SelectionMode::TwoStage => {
+            if let Some((c, t2)) = &plan.confirmation {
+                out += &format!(
+                    "selection: screen with {} < {t} {unit} (passed by {below:.4}), confirm with {} < {t2} {} \
+                     (correlation with true status {:.3}): enrolment probability {p_enrol:.4}; per enrolled, \
+                     {:.2} screened and {:.2} confirmatory tests\n",
+                    assay.kind.label(),
+                    c.kind.label(),
+                    c.kind.unit(),
+                    c.correlation_with_status(sd_m),
+                    1.0 / p_enrol,
+                    below / p_enrol
+                )
+            }
+        }
+    }
+    out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
+    let (mean_deficit, _) = enrolled_deficit(plan, f64::INFINITY).unwrap_or((0.0, 1.0));
+    out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
+    let effect = |a: usize| expected_effect(plan, a);
+    for a in 0..plan.arms.len() {
+        let arm = &plan.arms[a];
+        match arm.exposure {
+            None => {
+                out += &format!("arm {}: placebo, n {}, dropout {:.1}%\n", arm.name, arm.n_target, 100.0 * arm.dropout)
+            }
+            Some(e) => {
+                out += &format!(
+                    "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {}; n {}, dropout {:.1}%\n",
+                    arm.name,
+                    e.bioavailability,
+                    e.dose_mg_per_day,
+                    e.adherence_mean,
+                    e.mean_absorbed_mg_per_day(),
+                    mean_deficit * mean_repleted_fraction(plan, a),
+                    effect(a),
+                    plan.effect_unit(),
+                    arm.n_target,
+                    100.0 * arm.dropout
+                )
+            }
+        }
+    }
+    out += &power_lines(plan);
+    out
+}
+
+/// Approximate closed-form power per comparison (see [`ClosedForm`]).
+fn power_lines(plan: &Plan) -> String {
+    let mut out = String::new();
+    for a in plan.active_arms() {
+        let arm = &plan.arms[a];
+        let p = &plan.arms[plan.placebo];
+        let closed = ClosedForm::new(plan, a);
+        if let Some((m0, theta)) = closed.counts {
+            out += &format!(
+                "approximate power, {} vs placebo: {} (negative-binomial Wald test without the baseline covariate, \
+                 Zhu & Lakkis 2014: rate ratio {:.3}, placebo follow-up count {:.3}, theta {:.3}, {:.1} + {:.1} \
+                 completers; ignores effect heterogeneity and the covariate's gain)\n",
+                arm.name,
+                closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
+                (-closed.effect).exp(),
+                m0,
+                theta,
+                f64::from(arm.n_target) * (1.0 - arm.dropout),
+                f64::from(p.n_target) * (1.0 - p.dropout),
+            );
+            continue;
+        }
+        out += &format!(
+            "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
+            arm.name,
+            closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
+            closed.effect,
+            if closed.residual_sd.is_finite() {
+                format!("{:.3}", closed.residual_sd)
+            } else {
+                "n/a (not finite at these SDs)".to_string()
+            },
+            f64::from(arm.n_target) * (1.0 - arm.dropout),
+            f64::from(p.n_target) * (1.0 - p.dropout),
+        );
+    }
+    out
+}

@@ -1,0 +1,12 @@
+//! What a run gives back: the CSV and terminal tables ([`export`], [`search`]), the provenance
+//! sidecar that reproduces an output ([`provenance`]), the resolved model in words
+//! ([`explain`]), the regression check of two outputs ([`check`]) and the figures ([`plot`]).
+
+pub mod check;
+pub mod explain;
+pub mod export;
+pub mod files;
+pub mod notes;
+pub mod plot;
+pub mod provenance;
+pub mod search;

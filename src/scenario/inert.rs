@@ -1,0 +1,438 @@
+//! Fields that do nothing: a field given (in the file, by `--set` or by a sweep) whose value
+//! cannot influence any output under the rest of the scenario is refused, naming the setting
+//! that makes it inert. A silently ignored field is a trialist's belief that the design differs
+//! from what is simulated.
+//!
+//! One mechanism: [`RULES`] says, for each field of the schema that can be inert, under which
+//! setting of the others it is (a rule per field, not per pair of fields), and [`inert_given`]
+//! applies it to every field the scenario's TOML gives. `tests/inert_fields.rs` checks the
+//! rules against the simulation itself: across the schema, a field that is not refused changes
+//! the output when its value changes.
+
+use crate::scenario::schema::{ArmKind, PopulationModel, ResponseModel, Scenario, SelectionMode};
+
+/// Where a rule is applied: the scenario, and the arm or the table key the path names.
+struct At<'a> {
+    s: &'a Scenario,
+    /// The arm of an `arms.<name>.field` path.
+    arm: Option<usize>,
+    /// The last key of the path (e.g. the salt of `bioavailability.<salt>`).
+    key: &'a str,
+}
+
+/// Why a field is inert in this scenario, or `None` when it matters.
+type Inert = fn(&At) -> Option<String>;
+
+/// `(path pattern, rule)`: `*` stands for one key (an arm's name); a pattern ending in `.**`
+/// covers the whole section. The first pattern that matches a path and finds it inert wins.
+const RULES: &[(&str, Inert)] = &[
+    ("selection.threshold", threshold_unread),
+    ("outcome.baseline_mean", baseline_level_cancels),
+    ("outcome.baseline_sd", baseline_spread_cancels),
+    ("outcome.assessments", nothing_to_average),
+    ("selection.confirm_threshold", not_two_stage),
+    ("confirmation.**", not_two_stage),
+    ("confirmation.normal_low", confirm_threshold_given),
+    ("selection.min_enrolment_probability", not_screening),
+    ("selection.blocks_per_ratio", not_stratified),
+    ("biomarker.**", no_mg_status),
+    ("population.deficiency_prevalence", not_mixture),
+    ("population.deficient_mean_mmol_per_l", not_mixture),
+    ("population.deficient_sd_mmol_per_l", not_mixture),
+    ("population.replete_mean_mmol_per_l", not_mixture),
+    ("population.replete_sd_mmol_per_l", not_mixture),
+    ("population.mean_mmol_per_l", not_normal),
+    ("population.sd_mmol_per_l", not_normal),
+    ("population.replete_target_mmol_per_l", no_mg_status),
+    ("population.deficiency_cutoff_mmol_per_l", no_mg_status),
+    ("response.delta", not_fixed),
+    ("response.rate_ratio", not_fixed),
+    ("response.max_effect", not_repletion),
+    ("response.max_rate_ratio", not_repletion),
+    ("response.calibration.**", not_repletion),
+    ("response.effect_replete", not_repletion),
+    ("response.replete_rate_ratio", not_repletion),
+    ("response.ref_deficit_mmol_per_l", not_repletion),
+    ("response.tau_weeks", no_mg_status),
+    ("design.duration_weeks", nothing_repletes),
+    ("response.a50_mg_per_day", no_mg_status),
+    ("analysis.responder.**", no_responders),
+    ("analysis.responder.cutoff", not_remission),
+    ("analysis.responder.fraction", not_relative),
+    ("arms.*.formulation", absorbs_nothing),
+    ("arms.*.formulation", own_bioavailability),
+    ("arms.*.dose_mg_per_day", absorbs_nothing),
+    ("arms.*.bioavailability", absorbs_nothing),
+    ("arms.*.adherence_mean", absorbs_nothing),
+    ("arms.*.adherence_concentration", absorbs_nothing),
+    ("arms.*.adherence_concentration", adherence_certain),
+    ("bioavailability.*", salt_unused),
+    ("dropout.placebo", placebo_dropout_overridden),
+    ("dropout.active", active_dropout_overridden),
+];
+
+fn threshold_unread(at: &At) -> Option<String> {
+    let s = at.s;
+    (s.selection.mode == SelectionMode::AllComers && s.analysis.by_stratum != Some(true)).then(|| {
+        "selection.mode = \"all_comers\" enrols everyone without reading a threshold, and analysis.by_stratum is \
+         not on: choose a mode that selects (\"enrich\", \"stratify\", \"two_stage\"), set analysis.by_stratum = \
+         true to report strata of the reading, or remove it"
+            .into()
+    })
+}
+
+/// Whether the true baseline level of a rating scale reaches any output: through ANCOVA, a
+/// responder rule, or a bounded or rounded scale (otherwise it cancels from every change).
+pub fn baseline_level_matters(s: &Scenario) -> bool {
+    let counts = s.outcome.count.is_some();
+    let analyses = s.analysis.all(counts);
+    let responders = analyses.iter().any(|t| t.is_responder())
+        || s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
+    let nonlinear = crate::scenario::scales::resolve(&s.outcome)
+        .map_or(true, |(o, _)| o.integer || o.min.is_finite() || o.max.is_finite());
+    counts || responders || nonlinear || analyses.contains(&crate::scenario::schema::TestKind::Ancova)
+}
+
+fn baseline_level_cancels(at: &At) -> Option<String> {
+    (!baseline_level_matters(at.s)).then(|| {
+        "on an unbounded, unrounded scale analysed by the change score alone (welch) the baseline level cancels \
+         from every change: it matters to ANCOVA, a responder rule or a bounded scale; remove it"
+            .into()
+    })
+}
+
+fn baseline_spread_cancels(at: &At) -> Option<String> {
+    let perfect = crate::scenario::scales::resolve(&at.s.outcome).is_ok_and(|(o, _)| o.reliability >= 1.0);
+    baseline_level_cancels(at).filter(|_| perfect).map(|why| {
+        why.replace(
+            "the baseline level cancels",
+            "the baseline spread cancels (reliability 1: no measurement error scales with it)",
+        )
+    })
+}
+
+fn nothing_to_average(at: &At) -> Option<String> {
+    let perfect = at.s.outcome.count.is_none()
+        && crate::scenario::scales::resolve(&at.s.outcome).is_ok_and(|(o, _)| o.reliability >= 1.0);
+    perfect.then(|| {
+        "with reliability 1 an assessment has no measurement error for repeated assessments to average: lower \
+         outcome.reliability, or remove it"
+            .into()
+    })
+}
+
+fn not_two_stage(at: &At) -> Option<String> {
+    (at.s.selection.mode != SelectionMode::TwoStage).then(|| {
+        format!(
+            "only two-stage screening confirms with a second assay, and selection.mode is \"{}\": set selection.mode = \
+             \"two_stage\", or remove it",
+            mode_label(at.s.selection.mode)
+        )
+    })
+}
+
+fn confirm_threshold_given(at: &At) -> Option<String> {
+    at.s.selection.confirm_threshold.map(|t| {
+        format!(
+            "the confirmatory assay's normal_low only stands in for an unset selection.confirm_threshold, which is \
+             {t}: remove one"
+        )
+    })
+}
+
+fn not_screening(at: &At) -> Option<String> {
+    (!matches!(at.s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage)).then(|| {
+        format!(
+            "only enrichment and two-stage screening refuse a threshold that enrols too few, and selection.mode is \
+             \"{}\": remove it",
+            mode_label(at.s.selection.mode)
+        )
+    })
+}
+
+fn not_stratified(at: &At) -> Option<String> {
+    (at.s.selection.mode != SelectionMode::Stratify).then(|| {
+        format!(
+            "permuted blocks are used only by stratified randomization, and selection.mode is \"{}\": remove it",
+            mode_label(at.s.selection.mode)
+        )
+    })
+}
+
+fn no_mg_status(at: &At) -> Option<String> {
+    (at.s.population.model == PopulationModel::None).then(|| {
+        "population.model = \"none\": Mg status is not modelled, so nothing reads it; set population.model to \
+         \"mixture\" or \"normal\", or remove it"
+            .into()
+    })
+}
+
+fn nothing_repletes(at: &At) -> Option<String> {
+    // On counts the duration also bounds the follow-up window.
+    no_mg_status(at).filter(|_| at.s.outcome.count.is_none()).map(|why| {
+        why.replace("nothing reads it", "nothing repletes over the treatment and its length changes no output")
+    })
+}
+
+fn not_mixture(at: &At) -> Option<String> {
+    (at.s.population.model != PopulationModel::Mixture).then(|| {
+        format!(
+            "it describes the two-component mixture, and population.model is \"{}\": set population.model = \
+             \"mixture\", or remove it",
+            population_label(at.s.population.model)
+        )
+    })
+}
+
+fn not_normal(at: &At) -> Option<String> {
+    (at.s.population.model != PopulationModel::Normal).then(|| {
+        format!(
+            "it describes the single normal population, and population.model is \"{}\": set population.model = \
+             \"normal\", or remove it",
+            population_label(at.s.population.model)
+        )
+    })
+}
+
+fn not_fixed(at: &At) -> Option<String> {
+    (at.s.response.model != ResponseModel::Fixed).then(|| {
+        "it is the fixed response's effect, and response.model is \"repletion\": give the repletion response's \
+         effect (max_effect, max_rate_ratio or a calibration), or set response.model = \"fixed\""
+            .into()
+    })
+}
+
+fn not_repletion(at: &At) -> Option<String> {
+    (at.s.response.model != ResponseModel::Repletion).then(|| {
+        "it shapes the repletion response, and response.model is \"fixed\" (every treated participant gets the same \
+         effect): set response.model = \"repletion\", or remove it"
+            .into()
+    })
+}
+
+fn no_responders(at: &At) -> Option<String> {
+    let s = at.s;
+    let counts = s.outcome.count.is_some();
+    let analysed = s.analysis.all(counts).iter().any(|t| t.is_responder());
+    let calibrated = s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
+    (!analysed && !calibrated).then(|| {
+        "no responder analysis is asked for (chi_square, chi_square_yates or fisher in analysis.test or \
+         analysis.secondary) and no calibration counts responders: add one, or remove it"
+            .into()
+    })
+}
+
+fn not_remission(at: &At) -> Option<String> {
+    (at.s.analysis.responder.rule != crate::scenario::schema::ResponderRule::Remission).then(|| {
+        "a cut-off belongs to the remission rule, and analysis.responder.rule is \"relative_improvement\": set rule \
+         = \"remission\", or remove it"
+            .into()
+    })
+}
+
+fn not_relative(at: &At) -> Option<String> {
+    (at.s.analysis.responder.rule != crate::scenario::schema::ResponderRule::RelativeImprovement).then(|| {
+        "a fraction belongs to the relative-improvement rule, and analysis.responder.rule is \"remission\": set \
+         rule = \"relative_improvement\", or remove it"
+            .into()
+    })
+}
+
+fn absorbs_nothing(at: &At) -> Option<String> {
+    let s = at.s;
+    let arm = &s.arms[at.arm?];
+    if arm.kind == ArmKind::Placebo {
+        return Some(format!("arm `{}` is the placebo arm, which takes no Mg: remove it", arm.name));
+    }
+    (s.population.model == PopulationModel::None).then(|| {
+        "population.model = \"none\": without Mg status what an arm absorbs changes nothing (the fixed response \
+         gives every treated participant its effect); set population.model, or remove it"
+            .into()
+    })
+}
+
+fn own_bioavailability(at: &At) -> Option<String> {
+    let arm = &at.s.arms[at.arm?];
+    arm.bioavailability.map(|b| {
+        format!(
+            "arm `{}` gives its own bioavailability ({b}), which replaces the formulation's: remove one (a product's \
+             name can go in the arm's name)",
+            arm.name
+        )
+    })
+}
+
+fn adherence_certain(at: &At) -> Option<String> {
+    let arm = &at.s.arms[at.arm?];
+    (arm.adherence_mean <= 0.0 || arm.adherence_mean >= 1.0).then(|| {
+        format!(
+            "with adherence_mean {} every participant of arm `{}` takes the same share of doses, so its spread \
+             changes nothing: remove it",
+            arm.adherence_mean, arm.name
+        )
+    })
+}
+
+fn salt_unused(at: &At) -> Option<String> {
+    let s = at.s;
+    if s.population.model == PopulationModel::None {
+        return no_mg_status(at);
+    }
+    let uses = s.arms.iter().any(|a| {
+        a.kind == ArmKind::Active && a.bioavailability.is_none() && a.formulation.is_some_and(|f| f.label() == at.key)
+    });
+    (!uses).then(|| {
+        format!(
+            "no active arm takes `{}` without its own arms.<name>.bioavailability, so its absorption is never used: \
+             remove it",
+            at.key
+        )
+    })
+}
+
+fn placebo_dropout_overridden(at: &At) -> Option<String> {
+    let own = at.s.arms.iter().find(|a| a.kind == ArmKind::Placebo).and_then(|a| a.dropout.map(|_| a));
+    own.map(|a| format!("the placebo arm `{}` gives its own dropout (arms.{}.dropout): remove one", a.name, a.name))
+}
+
+fn active_dropout_overridden(at: &At) -> Option<String> {
+    let mut actives = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active);
+    actives
+        .all(|a| a.dropout.is_some())
+        .then(|| "every active arm gives its own dropout (arms.<name>.dropout): remove one".into())
+}
+
+fn mode_label(m: SelectionMode) -> String {
+    crate::scenario::schema::display_value(&toml::Value::try_from(m).expect("a named value"))
+}
+
+fn population_label(m: PopulationModel) -> String {
+    crate::scenario::schema::display_value(&toml::Value::try_from(m).expect("a named value"))
+}
+
+/// Sections that describe the file or the study rather than one design point.
+const NOT_DESIGN: [&str; 4] = ["name", "description", "sweep", "assumptions"];
+
+/// Every leaf field `table` gives, as a dotted path with array elements named by their `name`
+/// (`arms.mgo_500.dose_mg_per_day`), in file order.
+pub fn given_paths(table: &toml::Table) -> Vec<String> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    walk(&format!("{prefix}.{k}"), v, out);
+                }
+            }
+            toml::Value::Array(items) if items.iter().all(|i| i.is_table()) && !items.is_empty() => {
+                for (i, item) in items.iter().enumerate() {
+                    let name = item.get("name").and_then(|n| n.as_str()).map_or_else(|| i.to_string(), str::to_string);
+                    walk(&format!("{prefix}.{name}"), item, out);
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in table {
+        if !NOT_DESIGN.contains(&k.as_str()) {
+            walk(k, v, &mut out);
+        }
+    }
+    out
+}
+
+/// Whether `path` matches `pattern` (`*` one key, a trailing `.**` any rest).
+fn matches(pattern: &str, path: &str) -> bool {
+    let (pattern, rest) = match pattern.strip_suffix(".**") {
+        Some(p) => (p, true),
+        None => (pattern, false),
+    };
+    // Without allocating: this runs for every rule, field and design point.
+    let (mut want, mut have) = (pattern.split('.'), path.split('.'));
+    loop {
+        match (want.next(), have.next()) {
+            (Some(w), Some(h)) if w == "*" || w == h => {}
+            (None, None) => return true,
+            (None, Some(_)) => return rest,
+            _ => return false,
+        }
+    }
+}
+
+/// Why the field at `path` is inert in `s`, or `None` when it can change an output.
+pub fn why_inert(s: &Scenario, path: &str) -> Option<String> {
+    why_inert_among(s, path, |name| s.arms.iter().position(|a| a.name == name))
+}
+
+/// [`why_inert`], with `arm_named` finding an arm's index by its name.
+fn why_inert_among(s: &Scenario, path: &str, arm_named: impl Fn(&str) -> Option<usize>) -> Option<String> {
+    let keys: Vec<&str> = path.split('.').collect();
+    let arm = (keys.first() == Some(&"arms")).then(|| keys.get(1).and_then(|name| arm_named(name))).flatten();
+    let at = At { s, arm, key: keys.last().copied().unwrap_or_default() };
+    RULES.iter().filter(|(pattern, _)| matches(pattern, path)).find_map(|(_, rule)| rule(&at))
+}
+
+/// `table` without the fields that are inert in `s` (and without the sections they empty):
+/// a scenario written out in full stays one whose every field does something.
+pub fn remove_inert(table: &mut toml::Table, s: &Scenario) {
+    let inert: std::collections::HashSet<String> = inert_given(table, s).into_iter().map(|(p, _)| p).collect();
+    if !inert.is_empty() {
+        remove_paths(table, &inert);
+    }
+}
+
+/// Removes every field whose path (named as [`given_paths`] names it) is in `paths`, and the
+/// tables they leave empty, in one walk.
+fn remove_paths(table: &mut toml::Table, paths: &std::collections::HashSet<String>) {
+    fn walk(prefix: &str, v: &mut toml::Value, paths: &std::collections::HashSet<String>) -> bool {
+        match v {
+            toml::Value::Table(t) => {
+                let before = t.len();
+                t.retain(|k, v| !walk(&format!("{prefix}.{k}"), v, paths));
+                // A table emptied by the removal goes too; one given empty stays.
+                t.is_empty() && before > 0
+            }
+            toml::Value::Array(items) if items.iter().all(|i| i.is_table()) && !items.is_empty() => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let name = item.get("name").and_then(|n| n.as_str()).map_or_else(|| i.to_string(), str::to_string);
+                    walk(&format!("{prefix}.{name}"), item, paths);
+                }
+                false
+            }
+            _ => paths.contains(prefix),
+        }
+    }
+    table.retain(|k, v| NOT_DESIGN.contains(&k) || !walk(k, v, paths));
+}
+
+/// The given fields of `table` (the scenario's merged TOML) that are inert in `s`, with why.
+pub fn inert_given(table: &toml::Table, s: &Scenario) -> Vec<(String, String)> {
+    // Arms found by name through a map: linear in the arms, however many a scenario has.
+    let arms: std::collections::HashMap<&str, usize> =
+        s.arms.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
+    given_paths(table)
+        .into_iter()
+        .filter_map(|p| why_inert_among(s, &p, |n| arms.get(n).copied()).map(|why| (p, why)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_one_key_or_a_section() {
+        assert!(matches("arms.*.dose_mg_per_day", "arms.mg.dose_mg_per_day"));
+        assert!(!matches("arms.*.dose_mg_per_day", "arms.mg.n"));
+        assert!(matches("confirmation.**", "confirmation.type"));
+        assert!(!matches("confirmation.**", "selection.confirm_threshold"));
+        assert!(!matches("selection.threshold", "selection.threshold.x"));
+    }
+
+    #[test]
+    fn array_elements_are_named() {
+        let t: toml::Table =
+            "[[arms]]\nname = \"a\"\nkind = \"placebo\"\n[selection]\nmode = \"enrich\"\n".parse().unwrap();
+        assert_eq!(given_paths(&t), ["arms.a.name", "arms.a.kind", "selection.mode"]);
+    }
+}
