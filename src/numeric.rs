@@ -5,12 +5,12 @@ use std::hash::Hash;
 use std::sync::{Mutex, OnceLock};
 
 /// The storage of a [`memoized`] table.
-pub type Memo<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
+pub(crate) type Memo<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
 
 /// A process-wide memo: `make(&key)`, computed once per key and then cloned out of `cache`.
 /// For tables that every design point of a sweep would otherwise rebuild (critical values,
 /// quantiles), keyed by the exact bits of their parameters.
-pub fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: K, make: impl FnOnce(&K) -> V) -> V {
+pub(crate) fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: K, make: impl FnOnce(&K) -> V) -> V {
     let mut map = cache.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(v) = map.get(&key) {
         return v.clone();
@@ -22,12 +22,17 @@ pub fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: K, make
 
 /// Composite Simpson's rule for `f` over `[lo, hi]` with `intervals` (even) subintervals
 /// (e.g. Press et al., Numerical Recipes, 3rd ed., sec. 4.2).
-pub fn simpson<F: Fn(f64) -> f64>(f: F, lo: f64, hi: f64, intervals: usize) -> f64 {
+pub(crate) fn simpson<F: Fn(f64) -> f64>(f: F, lo: f64, hi: f64, intervals: usize) -> f64 {
     simpson_each(|x| [f(x)], lo, hi, intervals)[0]
 }
 
 /// [`simpson`] of `N` functions evaluated together at each node.
-pub fn simpson_each<const N: usize, F: Fn(f64) -> [f64; N]>(f: F, lo: f64, hi: f64, intervals: usize) -> [f64; N] {
+pub(crate) fn simpson_each<const N: usize, F: Fn(f64) -> [f64; N]>(
+    f: F,
+    lo: f64,
+    hi: f64,
+    intervals: usize,
+) -> [f64; N] {
     debug_assert!(intervals >= 2 && intervals.is_multiple_of(2), "Simpson's rule needs an even number of intervals");
     let h = (hi - lo) / intervals as f64;
     let (a, b) = (f(lo), f(hi));

@@ -107,7 +107,7 @@ impl Destination {
     /// [`OutputError`] when the directory does not exist, the path is a directory or a socket,
     /// or the file or its directory is not writable (then saying why: permission, a read-only
     /// file system, or a kernel file system such as /proc).
-    pub fn prepare(path: &Path) -> Result<Destination, OutputError> {
+    pub(crate) fn prepare(path: &Path) -> Result<Destination, OutputError> {
         let user = path.to_path_buf();
         if path.as_os_str() == "-" {
             return Ok(Destination { user, kind: Kind::Stdout });
@@ -144,7 +144,7 @@ impl Destination {
     }
 
     /// Whether this is `-`.
-    pub fn is_stdout(&self) -> bool {
+    pub(crate) fn is_stdout(&self) -> bool {
         matches!(self.kind, Kind::Stdout)
     }
 
@@ -188,7 +188,7 @@ const MAX_SYMLINKS: usize = 40;
 
 /// The absolute, symlink-free path that writing to `path` would reach: the final target of a
 /// chain of symlinks (also a dangling one), in its directory's canonical form.
-pub fn final_target(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn final_target(path: &Path) -> io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..MAX_SYMLINKS {
         match fs::symlink_metadata(&p) {
@@ -296,7 +296,7 @@ fn replace(target: &Path, bytes: &[u8]) -> io::Result<()> {
 ///
 /// # Errors
 /// [`OutputError`] naming the user's path of the file that failed.
-pub fn write_together(files: &[(&Destination, &[u8])]) -> Result<(), OutputError> {
+pub(crate) fn write_together(files: &[(&Destination, &[u8])]) -> Result<(), OutputError> {
     let mut staged = Vec::new();
     for &(dest, bytes) in files {
         match &dest.kind {
@@ -356,7 +356,7 @@ pub fn seal(mut body: String) -> String {
 /// # Errors
 /// Says whether the seal is missing (a file of an earlier version, or cut short) or does not
 /// match (the file was edited or damaged after it was written).
-pub fn unseal(text: &str) -> Result<&str, String> {
+pub(crate) fn unseal(text: &str) -> Result<&str, String> {
     let trimmed = text.strip_suffix('\n').unwrap_or(text);
     let start = trimmed.rfind('\n').map_or(0, |i| i + 1);
     let Some(digest) = trimmed[start..].strip_prefix(SEAL_PREFIX) else {
@@ -378,7 +378,7 @@ pub fn unseal(text: &str) -> Result<&str, String> {
 /// releases it when the process ends, however it ends (SIGKILL included). It covers the
 /// processes of one machine (one network namespace); elsewhere no hold is taken.
 #[derive(Debug)]
-pub struct WriteLock {
+pub(crate) struct WriteLock {
     #[cfg(target_os = "linux")]
     _socket: std::os::unix::net::UnixListener,
 }
@@ -417,7 +417,7 @@ static NOTES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 
 /// Set-up work expected to take longer than this many seconds (a large study, a calibration
 /// by simulation) is announced with its estimate before it runs.
-pub const NOTE_SECONDS: f64 = 10.0;
+pub(crate) const NOTE_SECONDS: f64 = 10.0;
 
 /// Turns [`note`] on or off.
 pub fn set_notes(on: bool) {
@@ -577,12 +577,12 @@ pub struct ReadError {
 /// [`ReadError`] when the path does not exist or cannot be opened, is a directory or not a
 /// regular file (a device, FIFO or socket), is larger than [`MAX_SCENARIO_BYTES`] (checked on
 /// the size and again while reading, so a growing file cannot pass), or is not UTF-8.
-pub fn read_scenario_text(path: &Path) -> Result<String, ReadError> {
+pub(crate) fn read_scenario_text(path: &Path) -> Result<String, ReadError> {
     read_text(path, MAX_SCENARIO_BYTES, "a scenario file")
 }
 
 /// Largest result file (a CSV to plot, a provenance sidecar) that mgtrial reads.
-pub const MAX_RESULT_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_RESULT_BYTES: u64 = 1 << 30;
 
 /// Like [`read_scenario_text`], for a result file written by mgtrial (at most
 /// [`MAX_RESULT_BYTES`]).

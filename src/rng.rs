@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::Distribution;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-pub type TrialRng = Xoshiro256PlusPlus;
+pub(crate) type TrialRng = Xoshiro256PlusPlus;
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -84,7 +84,7 @@ fn open01<R: Rng>(rng: &mut R) -> f64 {
 
 /// A uniform draw on [0, 1) (rand's 53-bit conversion), forced inline like [`standard_normal`].
 #[inline(always)]
-pub fn uniform<R: Rng>(rng: &mut R) -> f64 {
+pub(crate) fn uniform<R: Rng>(rng: &mut R) -> f64 {
     rand::distr::StandardUniform.sample(rng)
 }
 
@@ -92,7 +92,7 @@ pub fn uniform<R: Rng>(rng: &mut R) -> f64 {
 /// exponential ziggurat (Marsaglia & Tsang 2000), drawing exactly what rand_distr's `Exp1`
 /// draws (tested), with the wedge and tail out of line.
 #[inline(always)]
-pub fn standard_exponential<R: Rng>(rng: &mut R) -> f64 {
+pub(crate) fn standard_exponential<R: Rng>(rng: &mut R) -> f64 {
     let zig = &EXPONENTIAL_ZIGGURAT;
     let bits = rng.next_u64();
     let i = (bits & 0xff) as usize;

@@ -76,7 +76,7 @@ impl TCritical {
 }
 
 /// `P(T > stat)` for Student's t with `df` degrees of freedom, from the survival function.
-pub fn upper_tail(stat: f64, df: f64) -> f64 {
+pub(crate) fn upper_tail(stat: f64, df: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df).expect("df >= 1").sf(stat)
 }
 
@@ -89,7 +89,7 @@ const EXPANSION_MIN_DF: f64 = 1000.0;
 /// The `1 - tail` quantile of Student's t. Above [`EXPANSION_MIN_DF`] df, the Cornish-Fisher
 /// expansion around the normal quantile to order `df^-4` (Abramowitz & Stegun 1964, 26.7.5),
 /// whose first omitted term is below 1e-15 there.
-pub fn critical_value(tail: f64, df: f64) -> f64 {
+pub(crate) fn critical_value(tail: f64, df: f64) -> f64 {
     if df <= EXPANSION_MIN_DF {
         return StudentsT::new(0.0, 1.0, df).expect("df >= 1").inverse_cdf(1.0 - tail);
     }

@@ -2,7 +2,7 @@
 //! arrays of which the leading `p` rows and columns are used.
 
 /// Lower-triangular `L` with `L L' = A` for the leading `p` x `p` block of `a`; `None` if `A` is not numerically positive definite.
-pub fn cholesky<const N: usize>(a: &[[f64; N]; N], p: usize) -> Option<[[f64; N]; N]> {
+pub(crate) fn cholesky<const N: usize>(a: &[[f64; N]; N], p: usize) -> Option<[[f64; N]; N]> {
     let mut l = [[0.0; N]; N];
     for i in 0..p {
         for j in 0..=i {

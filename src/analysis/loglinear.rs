@@ -29,7 +29,7 @@ const MAX_LINEAR_PREDICTOR: f64 = 30.0;
 /// categorical treatment and a covariate of few values, such as a baseline count, a trial of
 /// 81 rows has some 25), and the fitted mean.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     pub x: [f64; MAX_COLUMNS],
     /// Rows with this design row, and the sums of their counts and squared counts.
     pub n: f64,
@@ -80,12 +80,12 @@ impl CountRows {
     }
 
     /// The distinct design rows with their counts' sums and the last fit's means.
-    pub fn patterns(&self) -> &[Pattern] {
+    pub(crate) fn patterns(&self) -> &[Pattern] {
         &self.patterns
     }
 
     /// `count_histogram()[c]`: the rows with count `c` (up to the largest count).
-    pub fn count_histogram(&self) -> &[f64] {
+    pub(crate) fn count_histogram(&self) -> &[f64] {
         &self.histogram
     }
 

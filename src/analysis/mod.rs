@@ -7,7 +7,7 @@
 
 pub mod ancova;
 pub mod critical;
-pub mod linalg;
+pub(crate) mod linalg;
 pub mod loglinear;
 pub mod negbin;
 pub mod poisson;

@@ -189,7 +189,7 @@ pub struct WaldTest {
 
 /// NB2 regression on `columns` (the intercept first), the treatment effect in column
 /// `treatment` (an index into `columns`), with its Wald SE. `None` if the fit does not converge.
-pub fn wald_test(
+pub(crate) fn wald_test(
     rows: &mut CountRows,
     columns: &[usize],
     treatment: usize,

@@ -5,7 +5,7 @@ use crate::numeric::simpson;
 use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal};
 
 /// 97.5% quantile of the standard normal (for 95% intervals).
-pub const Z_975: f64 = 1.959_963_984_540_054;
+pub(crate) const Z_975: f64 = 1.959_963_984_540_054;
 
 /// Power of the two-sample Student t-test with `n1`, `n2` per arm, true difference `delta` and
 /// common SD `sd`, from the noncentral t distribution (e.g. Cohen 1988, ch. 2):
@@ -38,7 +38,7 @@ fn noncentral_t_power(lambda: f64, nu: f64, alpha: f64, two_sided: bool) -> f64 
 /// planning in ANCOVA designs", Psychometrika 85:101-120), by the midpoint rule on 400
 /// quantiles of `F`. The shortcut `t_test_power` with `sd` ignores the covariate's chance
 /// imbalance and the lost degree of freedom, and overstates power at small n.
-pub fn ancova_power(n1: f64, n2: f64, delta: f64, sd: f64, alpha: f64, two_sided: bool) -> f64 {
+pub(crate) fn ancova_power(n1: f64, n2: f64, delta: f64, sd: f64, alpha: f64, two_sided: bool) -> f64 {
     use statrs::distribution::FisherSnedecor;
     const NODES: usize = 400;
     let n = n1 + n2;
@@ -82,7 +82,7 @@ const PLANNING_POWER_FLOOR: f64 = 0.02;
 
 /// Replicates for a 95% Wald half-width of `half_width` at power `p`,
 /// `p (1 - p) (z_0.975 / H)^2`, with `p` held within [0.02, 0.98]; saturating, never overflows.
-pub fn replicates_for_half_width(p: f64, half_width: f64) -> u64 {
+pub(crate) fn replicates_for_half_width(p: f64, half_width: f64) -> u64 {
     let q = p.clamp(PLANNING_POWER_FLOOR, 1.0 - PLANNING_POWER_FLOOR);
     let need = (q * (1.0 - q) * (Z_975 / half_width).powi(2)).ceil();
     // `as` saturates: an absurdly small half-width asks for u64::MAX, and the cap decides.
@@ -90,7 +90,7 @@ pub fn replicates_for_half_width(p: f64, half_width: f64) -> u64 {
 }
 
 /// Wilson score interval for a binomial proportion `k / n` at 95% (Wilson 1927).
-pub fn wilson_95(k: f64, n: f64) -> (f64, f64) {
+pub(crate) fn wilson_95(k: f64, n: f64) -> (f64, f64) {
     if n <= 0.0 {
         return (0.0, 1.0);
     }

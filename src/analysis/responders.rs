@@ -47,7 +47,7 @@ pub struct FisherExact {
 impl ResponderTable {
     /// Both arms non-empty and no more responders than participants: every analysis below
     /// returns `None` for any other table.
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         self.active_n > 0
             && self.placebo_n > 0
             && self.active_responders <= self.active_n
@@ -149,7 +149,7 @@ impl ResponderTable {
 
     /// Newcombe's hybrid score interval for the risk difference at normal quantile `z`
     /// (1.96 for 95%). `None` for an empty arm.
-    pub fn newcombe_interval(&self, z: f64) -> Option<(f64, f64)> {
+    pub(crate) fn newcombe_interval(&self, z: f64) -> Option<(f64, f64)> {
         if !self.is_valid() {
             return None;
         }

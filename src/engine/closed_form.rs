@@ -23,7 +23,7 @@ fn residual_sd(plan: &Plan) -> f64 {
 /// completers, the expected effect and the residual SD. Ignores effect heterogeneity, scale
 /// bounds and rounding. Built once per plan and comparison; [`ClosedForm::power`] at any n.
 #[derive(Debug, Clone, Copy)]
-pub struct ClosedForm {
+pub(crate) struct ClosedForm {
     pub effect: f64,
     pub residual_sd: f64,
     /// Count outcomes: the placebo's expected follow-up count and the gamma shape, for the
@@ -60,7 +60,7 @@ impl ClosedForm {
     }
 
     /// Approximate power at the plan's own arm sizes.
-    pub fn power_at_plan(&self) -> Option<f64> {
+    pub(crate) fn power_at_plan(&self) -> Option<f64> {
         self.power(self.plan_units)
     }
 

@@ -46,7 +46,7 @@ pub enum SlotOutcome {
 }
 
 impl SlotOutcome {
-    pub const NOT_ANALYSABLE: SlotOutcome = SlotOutcome::NotAnalysable { table: None };
+    pub(crate) const NOT_ANALYSABLE: SlotOutcome = SlotOutcome::NotAnalysable { table: None };
 
     pub fn estimate(&self) -> Option<Estimate> {
         match self {
@@ -75,7 +75,7 @@ pub struct SlotResult {
 impl SlotResult {
     /// Whether this row of a trial rejects under `plan`: by its own p-value where it has one,
     /// else by [`Plan::rejects`].
-    pub fn rejected_in(&self, plan: &Plan) -> bool {
+    pub(crate) fn rejected_in(&self, plan: &Plan) -> bool {
         match self.p_value {
             Some(p) => p < plan.scenario.analysis.alpha,
             None => plan.rejects(&self.estimate),

@@ -9,7 +9,7 @@
 //! points are paired by replicate.
 
 pub mod calibration;
-pub mod closed_form;
+pub(crate) mod closed_form;
 pub mod comparison;
 pub mod plan;
 pub mod summary;
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// Replicates per parallel task: one word of [`RejectionBits`]; the unit of work of a shard.
-pub const CHUNK: u64 = 64;
+pub(crate) const CHUNK: u64 = 64;
 
 /// Chunks simulated in parallel between two in-order folds: enough that the threads seldom
 /// wait for each other at a fold, few enough that the chunk totals waiting to be folded take
@@ -33,13 +33,13 @@ pub const CHUNK: u64 = 64;
 const SEGMENT_CHUNKS: u64 = 1024;
 
 /// Replicates per batch under precision control.
-pub const PRECISION_BATCH: u32 = 1000;
+pub(crate) const PRECISION_BATCH: u32 = 1000;
 
 pub use crate::scenario::validate::MAX_REPS;
 
 /// Smallest 95% CI half-width of power that precision control accepts: 1e-4 already needs
 /// about 1e8 replicates at power 1/2, ten times [`MAX_REPS`].
-pub const MIN_PRECISION: f64 = 1e-4;
+pub(crate) const MIN_PRECISION: f64 = 1e-4;
 
 /// Checks a requested CI half-width of power and cap of replicates; the message names the
 /// options and their allowed values.
@@ -104,7 +104,7 @@ impl ArmTotals {
 
     /// (enrolled, sum of benefit, sum of rate ratio) in `subgroup` (`None` for the
     /// interaction, which is a contrast of the two strata).
-    pub fn in_subgroup(&self, subgroup: Subgroup) -> Option<(f64, f64, f64)> {
+    pub(crate) fn in_subgroup(&self, subgroup: Subgroup) -> Option<(f64, f64, f64)> {
         match subgroup {
             Subgroup::All => Some((self.enrolled, self.benefit_sum, self.rate_ratio_sum)),
             Subgroup::LowStratum => Some((self.low_enrolled, self.low_benefit_sum, self.low_rate_ratio_sum)),
@@ -238,7 +238,7 @@ impl RejectionBits {
         &self.words
     }
 
-    pub fn from_words(words: Vec<u64>) -> RejectionBits {
+    pub(crate) fn from_words(words: Vec<u64>) -> RejectionBits {
         RejectionBits { words }
     }
 
@@ -250,12 +250,13 @@ impl RejectionBits {
     }
 
     /// Marks replicate `r` as rejected.
-    pub fn set_bit(&mut self, r: u64) {
+    #[cfg(test)]
+    pub(crate) fn set_bit(&mut self, r: u64) {
         self.set((r / 64) as usize, 1 << (r % 64));
     }
 
     /// Over replicates `0..reps`: (rejected here and not there, rejected there and not here).
-    pub fn discordant(&self, there: &RejectionBits, reps: u64) -> (u64, u64) {
+    pub(crate) fn discordant(&self, there: &RejectionBits, reps: u64) -> (u64, u64) {
         let (mut gained, mut lost) = (0u64, 0u64);
         for w in 0..reps.div_ceil(64) as usize {
             let keep = if (w as u64 + 1) * 64 <= reps { u64::MAX } else { (1u64 << (reps % 64)) - 1 };
@@ -328,7 +329,7 @@ impl PointResults {
     ///
     /// # Errors
     /// What does not hold, naming the row or arm.
-    pub fn check_consistent(&self) -> Result<(), String> {
+    pub(crate) fn check_consistent(&self) -> Result<(), String> {
         let reps = u64::from(self.reps);
         if self.confirmed > self.screened || !self.screened.is_finite() {
             return Err("more confirmatory tests than people screened".into());
@@ -351,12 +352,12 @@ impl PointResults {
     }
 
     /// The totals of the primary rows.
-    pub fn primary_totals(&self) -> impl Iterator<Item = &ComparisonTotals> {
+    pub(crate) fn primary_totals(&self) -> impl Iterator<Item = &ComparisonTotals> {
         self.comparisons.iter().zip(&self.primary).filter(|(_, p)| **p).map(|(k, _)| k)
     }
 
     /// Largest 95% Wilson half-width of power over the primary rows.
-    pub fn max_half_width(&self) -> f64 {
+    pub(crate) fn max_half_width(&self) -> f64 {
         self.primary_totals()
             .map(|k| {
                 let (lo, hi) = wilson_95(f64::from(k.rejected), f64::from(self.reps));
@@ -394,7 +395,7 @@ pub struct ChunkTotals {
 mod words_as_i64 {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(words: &[u64], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(words: &[u64], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(words.iter().map(|&w| w as i64))
     }
 
@@ -418,7 +419,7 @@ impl ChunkTotals {
     ///
     /// # Errors
     /// What does not hold, naming the row or arm.
-    pub fn check_consistent(&self) -> Result<(), String> {
+    pub(crate) fn check_consistent(&self) -> Result<(), String> {
         let reps = self.reps;
         if reps == 0 || u64::from(reps) > CHUNK {
             return Err(format!("chunk {} holds {reps} replicates (1 to {CHUNK})", self.chunk));
@@ -516,7 +517,7 @@ fn simulate_chunk(
 /// The replicate count to extend a point to when `need` replicates are projected: whole
 /// batches of [`PRECISION_BATCH`], at least one batch more than `reps`, at most `cap`.
 /// Saturating arithmetic: any projection, however large, ends at the cap.
-pub fn next_batch_end(reps: u32, need: u64, cap: u32) -> u32 {
+pub(crate) fn next_batch_end(reps: u32, need: u64, cap: u32) -> u32 {
     let batch = u64::from(PRECISION_BATCH);
     let batches = need.div_ceil(batch).max(u64::from(reps) / batch + 1);
     batches.saturating_mul(batch).min(u64::from(cap)) as u32
@@ -548,7 +549,7 @@ pub struct RunOptions {
 pub const SLOWEST_SECONDS_PER_PARTICIPANT: f64 = 1e-6;
 
 /// Wall time a run-time estimate's pilot aims to take.
-pub const PILOT_SECONDS: f64 = 0.05;
+pub(crate) const PILOT_SECONDS: f64 = 0.05;
 
 /// Resident memory of a run apart from its rejection bits (binary, pool, tables), measured:
 /// 6.5 MB peak at 1e7 textbook replicates, of which 2.5 MB are bits.
@@ -689,7 +690,7 @@ impl Runner {
     }
 
     /// Adds replicates `results.reps..reps` of `plan` to `results`.
-    pub fn extend_to(&self, plan: &Plan, results: &mut PointResults, reps: u32) {
+    pub(crate) fn extend_to(&self, plan: &Plan, results: &mut PointResults, reps: u32) {
         if reps > results.reps {
             // Grow the bar only beyond what was scheduled up front (see `schedule`).
             let needed = self.bar.position() + u64::from(reps - results.reps) * u64::from(plan.total_enrolled());
@@ -704,7 +705,7 @@ impl Runner {
     /// is at most `half_width` for every comparison, or `cap` replicates are reached. The
     /// number of batches is projected from the current estimate (Wald, 10% margin), so the
     /// stopping point depends only on the results: deterministic for any thread count.
-    pub fn refine(&self, plan: &Plan, results: &mut PointResults, half_width: f64, cap: u32) {
+    pub(crate) fn refine(&self, plan: &Plan, results: &mut PointResults, half_width: f64, cap: u32) {
         if results.reps == 0 {
             self.extend_to(plan, results, PRECISION_BATCH.min(cap));
         }
@@ -816,12 +817,12 @@ impl Runner {
 
     /// Empty results for every plan, their estimands computed in parallel on this runner's
     /// threads (a quadrature per point that would otherwise run on one core between points).
-    pub fn prepare_points(&self, plans: &[Plan]) -> Vec<PointResults> {
+    pub(crate) fn prepare_points(&self, plans: &[Plan]) -> Vec<PointResults> {
         self.pool.install(|| plans.par_iter().map(PointResults::new).collect())
     }
 
     /// Runs one design point into `results` from [`Runner::prepare_points`].
-    pub fn complete_point(&self, plan: &Plan, mut results: PointResults, reps: Replicates) -> PointResults {
+    pub(crate) fn complete_point(&self, plan: &Plan, mut results: PointResults, reps: Replicates) -> PointResults {
         match reps {
             Replicates::Fixed(n) => self.extend_to(plan, &mut results, n),
             Replicates::Precision { half_width, cap } => self.refine(plan, &mut results, half_width, cap),

@@ -286,7 +286,7 @@ impl Plan {
     }
 
     /// This plan analysed by `test` alone, over the whole trial (for calibration probes).
-    pub fn with_only(&self, test: TestKind) -> Plan {
+    pub(crate) fn with_only(&self, test: TestKind) -> Plan {
         let mut p = self.clone();
         if test.is_responder() && p.responder.is_none() {
             p.responder = Some(responder_plan(&p.scenario, &p.scale));
@@ -302,7 +302,7 @@ impl Plan {
 
     /// This plan with only the placebo arm and active arm `arm` (in their order), so that a
     /// calibration of one comparison simulates no other arm. A two-arm plan is unchanged.
-    pub fn with_placebo_and(&self, arm: usize) -> Plan {
+    pub(crate) fn with_placebo_and(&self, arm: usize) -> Plan {
         let mut p = self.clone();
         if p.arms.len() > 2 {
             let keep: Vec<usize> = (0..p.arms.len()).filter(|&a| a == arm || a == p.placebo).collect();
@@ -320,11 +320,11 @@ impl Plan {
     }
 
     /// The unit of the response's benefit: the outcome's, or for counts `-ln rate ratio`.
-    pub fn effect_unit(&self) -> String {
+    pub(crate) fn effect_unit(&self) -> String {
         if self.count.is_some() { "-ln rate ratio".into() } else { self.scale.unit.clone() }
     }
 
-    pub fn two_sided(&self) -> bool {
+    pub(crate) fn two_sided(&self) -> bool {
         self.scenario.analysis.sided == Sided::Two
     }
 
@@ -339,7 +339,7 @@ impl Plan {
         self.arms.iter().map(|a| a.n_target).sum()
     }
 
-    pub fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn active_arms(&self) -> impl Iterator<Item = usize> + '_ {
         self.arms.iter().enumerate().filter(|(_, a)| a.is_active).map(|(i, _)| i)
     }
 }
@@ -406,7 +406,7 @@ impl ResponderPlan {
     /// the baseline scaled to the follow-up window) responds. Relative improvement needs a
     /// baseline above 0: from 0 nobody improves by a share.
     #[inline]
-    pub fn responds(&self, baseline: f64, follow_up: f64) -> bool {
+    pub(crate) fn responds(&self, baseline: f64, follow_up: f64) -> bool {
         // An improvement of exactly the fraction counts, whatever the rounding of
         // `fraction * baseline` (a fall from 5 attacks to 1 is 80%).
         let needed = self.fraction * baseline * (1.0 - RESPONDER_TOLERANCE);
@@ -422,10 +422,10 @@ impl ResponderPlan {
 /// Largest share of those screened that an enrichment or two-stage threshold may enrol, and
 /// that a confirmatory threshold may pass of those reaching it: above it selection turns
 /// (almost) nobody away, which is the sign of a threshold in the wrong unit (75 for 0.75).
-pub const MAX_SELECTED_SHARE: f64 = 0.999;
+pub(crate) const MAX_SELECTED_SHARE: f64 = 0.999;
 /// Smallest share of those screened in each stratum of a stratified trial: below it the
 /// smaller stratum is empty in most trials of usual sizes.
-pub const MIN_STRATUM_SHARE: f64 = 0.01;
+pub(crate) const MIN_STRATUM_SHARE: f64 = 0.01;
 
 /// A share of the screened as a percentage, with enough digits to tell 99.96% from 100%.
 fn percent(p: f64) -> String {
@@ -487,7 +487,7 @@ fn typical_readings(mg: &MgStatus, assay: &Assay, given: Option<(&Assay, f64)>, 
 ///
 /// Errors name the field, the assay, its unit, the typical range of readings and the share
 /// that would be selected.
-pub fn check_thresholds(
+pub(crate) fn check_thresholds(
     s: &Scenario,
     mg: &MgStatus,
     assay: &Assay,

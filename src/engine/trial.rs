@@ -16,7 +16,7 @@ use crate::scenario::schema::SelectionMode;
 use rand::{Rng, RngExt};
 
 /// Stream id of the single enrolment stream of a stratified trial.
-pub const STRATIFIED_STREAM: u64 = u64::MAX;
+pub(crate) const STRATIFIED_STREAM: u64 = u64::MAX;
 
 /// Counts of one arm in one trial.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -299,7 +299,7 @@ fn fill_arm_counts(
 
 /// One trial's results, reused from trial to trial so that simulating one allocates nothing.
 #[derive(Debug, Clone)]
-pub struct Trial {
+pub(crate) struct Trial {
     pub screened: u64,
     /// Two-stage screening: people given the confirmatory test.
     pub confirmed: u64,
@@ -416,7 +416,7 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
 
 /// Simulates replicate `rep` of the plan with master seed `seed` into `t` (made by
 /// [`Trial::new`] for this plan).
-pub fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
+pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     t.reset();
     let ns = plan.n_strata;
     match (plan.mode, plan.count.is_some()) {

@@ -21,7 +21,7 @@ impl BiomarkerType {
     }
 
     /// The assay's name in words, for headers and legends.
-    pub fn display_name(self) -> &'static str {
+    pub(crate) fn display_name(self) -> &'static str {
         match self {
             BiomarkerType::SerumTotal => "serum Mg",
             BiomarkerType::Ionized => "ionized Mg",
@@ -110,18 +110,18 @@ impl Assay {
     }
 
     /// SD of the averaged measurement error at one occasion.
-    pub fn occasion_sd(&self) -> f64 {
+    pub(crate) fn occasion_sd(&self) -> f64 {
         self.params.repeat_sd / f64::from(self.repeats).sqrt()
     }
 
     /// SD of the whole error of one occasion's reading (persistent + averaged repeat error).
-    pub fn total_error_sd(&self) -> f64 {
+    pub(crate) fn total_error_sd(&self) -> f64 {
         self.params.persistent_sd.hypot(self.occasion_sd())
     }
 
     /// Correlation of one occasion's reading with true status whose SD is `status_sd_mmol_per_l`:
     /// `a sd / sqrt(a^2 sd^2 + s^2)` (a the scale, s the total error SD).
-    pub fn correlation_with_status(&self, status_sd_mmol_per_l: f64) -> f64 {
+    pub(crate) fn correlation_with_status(&self, status_sd_mmol_per_l: f64) -> f64 {
         let signal = self.params.scale * status_sd_mmol_per_l;
         signal / signal.hypot(self.total_error_sd())
     }

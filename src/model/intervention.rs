@@ -8,7 +8,7 @@ pub use crate::scenario::schema::Formulation;
 use crate::scenario::schema::{ArmKind, BioavailabilityOverrides, Scenario};
 
 impl Formulation {
-    pub const ALL: [Formulation; 7] = [
+    pub(crate) const ALL: [Formulation; 7] = [
         Formulation::Oxide,
         Formulation::Citrate,
         Formulation::Chloride,
@@ -39,7 +39,7 @@ impl Formulation {
     /// ratio of the literature file's simulator note ([Firoz01], [Walker03]; UNVERIFIED ESTIMATE). Glycinate and
     /// L-threonate have no human absorption data [Pardo21], [Slutsky10]: UNVERIFIED, taken as
     /// citrate. IV sulfate is 100% by definition.
-    pub fn default_bioavailability(self) -> f64 {
+    pub(crate) fn default_bioavailability(self) -> f64 {
         match self {
             Formulation::Oxide => 0.14,
             Formulation::Citrate
@@ -76,7 +76,7 @@ pub struct Exposure {
 
 impl Exposure {
     /// Exposure of arm `index`; `None` for a placebo arm.
-    pub fn of_arm(s: &Scenario, index: usize) -> Option<Exposure> {
+    pub(crate) fn of_arm(s: &Scenario, index: usize) -> Option<Exposure> {
         let arm = &s.arms[index];
         if arm.kind == ArmKind::Placebo {
             return None;
@@ -97,7 +97,7 @@ impl Exposure {
     }
 
     /// Absorbed Mg, mg/day, at mean adherence.
-    pub fn mean_absorbed_mg_per_day(&self) -> f64 {
+    pub(crate) fn mean_absorbed_mg_per_day(&self) -> f64 {
         self.bioavailability * self.dose_mg_per_day * self.adherence_mean
     }
 }

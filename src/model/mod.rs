@@ -10,7 +10,7 @@
 //! - [`outcome`]: the outcome measure: rating scales and counts.
 
 pub mod biomarker;
-pub mod intervention;
+pub(crate) mod intervention;
 pub mod outcome;
 pub mod population;
 pub mod response;

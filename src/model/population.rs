@@ -95,7 +95,7 @@ impl MgStatus {
 
     /// [`MgStatus::integrate`] of `N` functions at once, sharing the density and the filters'
     /// probabilities at each node.
-    pub fn integrate_each<const N: usize, F: Fn(f64) -> [f64; N]>(
+    pub(crate) fn integrate_each<const N: usize, F: Fn(f64) -> [f64; N]>(
         &self,
         filters: &[(&Assay, f64)],
         upper: f64,
@@ -140,7 +140,7 @@ impl MgStatus {
     }
 
     /// P(truly deficient) among the screened: `P(m < cutoff)`.
-    pub fn prob_deficient(&self) -> f64 {
+    pub(crate) fn prob_deficient(&self) -> f64 {
         self.components
             .iter()
             .map(|c| {

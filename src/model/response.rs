@@ -37,7 +37,7 @@ impl ResponseModelParams {
 
     /// Share of the deficit repleted at absorbed dose `a` (mg/day) by the end of the trial.
     #[inline]
-    pub fn repleted_fraction(&self, absorbed_mg_per_day: f64) -> f64 {
+    pub(crate) fn repleted_fraction(&self, absorbed_mg_per_day: f64) -> f64 {
         let saturation = if absorbed_mg_per_day > 0.0 {
             absorbed_mg_per_day / (absorbed_mg_per_day + self.a50_mg_per_day)
         } else {

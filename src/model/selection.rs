@@ -163,7 +163,7 @@ impl Screening {
 
     /// Screens one person: draws the component and the reading.
     #[inline]
-    pub fn screen<R: Rng>(&self, rng: &mut R) -> Screened {
+    pub(crate) fn screen<R: Rng>(&self, rng: &mut R) -> Screened {
         let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.components[0].weight);
         let c = &self.components[component];
         let z = standard_normal(rng);
@@ -173,7 +173,7 @@ impl Screening {
     /// Draws a person whose screening reading is below the first-stage threshold (see the
     /// module doc); those turned away are counted by [`Screening::turned_away`].
     #[inline(always)]
-    pub fn pass_first_stage<R: Rng>(&self, rng: &mut R) -> Screened {
+    pub(crate) fn pass_first_stage<R: Rng>(&self, rng: &mut R) -> Screened {
         let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.first_component_among_passers);
         let c = &self.components[component];
         Screened { reading: c.reading_mean + c.reading_sd * c.below.sample(rng), component }
@@ -182,7 +182,7 @@ impl Screening {
     /// The number of people turned away at the first stage while `passed` people passed: the
     /// failures before the `passed`-th success of Bernoulli(`p`) screening, negative binomial,
     /// drawn as Poisson with a Gamma(`passed`, (1 - p) / p) mean.
-    pub fn turned_away<R: Rng>(&self, rng: &mut R, passed: u64) -> u64 {
+    pub(crate) fn turned_away<R: Rng>(&self, rng: &mut R, passed: u64) -> u64 {
         let p = self.pass_probability;
         if passed == 0 || p >= 1.0 {
             return 0;
@@ -217,7 +217,7 @@ impl Screening {
     /// given the screening error is normal with mean `share * error` and variance
     /// `vp vr / (vp + vr)`; a fresh occasion error is added.
     #[inline]
-    pub fn reading_at_end<R: Rng>(&self, rng: &mut R, expected_now: f64, screening_error: f64) -> f64 {
+    pub(crate) fn reading_at_end<R: Rng>(&self, rng: &mut R, expected_now: f64, screening_error: f64) -> f64 {
         let z = standard_normal(rng);
         expected_now + self.lasting_share * screening_error + self.end_error_sd * z
     }

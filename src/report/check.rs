@@ -95,7 +95,7 @@ impl RowCheck {
 /// The z statistic and one-row p-value comparing power `p0` over `n0` replicates with `p1`
 /// over `n1`: pooled two-sided z with `min_change` 0, else the one-sided test that the change
 /// exceeds `min_change` (unpooled SE).
-pub fn drift_test(p0: f64, n0: f64, p1: f64, n1: f64, min_change: f64) -> (f64, f64) {
+pub(crate) fn drift_test(p0: f64, n0: f64, p1: f64, n1: f64, min_change: f64) -> (f64, f64) {
     let normal = Normal::standard();
     let d = p1 - p0;
     if min_change > 0.0 {
@@ -119,7 +119,7 @@ pub fn drift_test(p0: f64, n0: f64, p1: f64, n1: f64, min_change: f64) -> (f64, 
 
 /// Holm's step-down adjustment (Holm 1979, Scand. J. Statist. 6:65-70): the i-th smallest of
 /// `m` p-values becomes `max over j <= i of min(1, (m - j + 1) p_(j))`.
-pub fn holm(p: &[f64]) -> Vec<f64> {
+pub(crate) fn holm(p: &[f64]) -> Vec<f64> {
     let m = p.len();
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));

@@ -50,7 +50,8 @@ pub const COLUMNS: [&str; 39] = [
 
 /// Columns after `scenario_sha256`, added later, so that the columns before keep their
 /// places: the assumed effect and the screening assay (see [`ComparisonSummary`]).
-pub const LATER_COLUMNS: [&str; 4] = ["max_effect", "assay", "stratum_enrolled_active", "stratum_enrolled_placebo"];
+pub(crate) const LATER_COLUMNS: [&str; 4] =
+    ["max_effect", "assay", "stratum_enrolled_active", "stratum_enrolled_placebo"];
 
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
@@ -73,11 +74,11 @@ pub fn fixed(v: f64) -> String {
 }
 
 /// Smallest p-value the terminal shows as a number; below it, "p < 0.001".
-pub const P_DISPLAY_FLOOR: f64 = 0.001;
+pub(crate) const P_DISPLAY_FLOOR: f64 = 0.001;
 
 /// A p-value for the terminal: "p 0.034", or "p < 0.001" below [`P_DISPLAY_FLOOR`] (never
 /// "p 0.000", which reads as impossible). CSV cells keep the full number ([`fixed`]).
-pub fn format_p(p: f64) -> String {
+pub(crate) fn format_p(p: f64) -> String {
     if p < P_DISPLAY_FLOOR { "p < 0.001".to_string() } else { format!("p {p:.3}") }
 }
 
@@ -171,7 +172,7 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
 
 /// The sizes of the active and placebo arms: `60 + 60`, or `129 + 114` under an allocation
 /// ratio.
-pub fn arm_sizes(n_active: u32, n_placebo: u32) -> String {
+pub(crate) fn arm_sizes(n_active: u32, n_placebo: u32) -> String {
     format!("{n_active} + {n_placebo}")
 }
 
@@ -195,7 +196,7 @@ pub fn effect_header(plans: &[crate::engine::plan::Plan]) -> String {
 }
 
 /// The assumed effect of one design point, in words.
-pub fn effect_line(plan: &crate::engine::plan::Plan) -> String {
+pub(crate) fn effect_line(plan: &crate::engine::plan::Plan) -> String {
     use crate::scenario::schema::ResponseModel;
     let r = &plan.response;
     let counts = plan.count.is_some();

@@ -58,13 +58,13 @@ pub fn resumed(path: &Path, study: &Study, plans: &[Plan], saved: &[PointResults
 }
 
 /// Runs expected to take longer than this many seconds are announced.
-pub const LONG_RUN_SECONDS: f64 = 60.0;
+pub(crate) const LONG_RUN_SECONDS: f64 = 60.0;
 
 /// Runs expected to use more memory than this are announced, however quick.
-pub const LARGE_MEMORY_BYTES: u64 = 1_000_000_000;
+pub(crate) const LARGE_MEMORY_BYTES: u64 = 1_000_000_000;
 
 /// `95 s` as "1 min 35 s".
-pub fn format_duration(seconds: f64) -> String {
+pub(crate) fn format_duration(seconds: f64) -> String {
     let s = seconds.round() as u64;
     match s {
         0..60 => format!("{s} s"),

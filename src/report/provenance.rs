@@ -14,7 +14,7 @@
 
 use crate::engine::calibration::Calibration;
 use crate::error::ScenarioError;
-use crate::scenario::schema::{Override, display_value};
+use crate::scenario::schema::Override;
 use crate::scenario::source::Source;
 use crate::scenario::sweep::Study;
 use crate::study::request::{Loaded, Request};
@@ -87,7 +87,7 @@ pub fn sidecar_path(output: &Path) -> PathBuf {
 /// `--sweep` axes merged), and a calibration's published design written out in full (where
 /// the file left it to its base design as written), so that running this text reproduces the
 /// result.
-pub fn scenario_text(
+pub(crate) fn scenario_text(
     source: &Source,
     base: &[Override],
     study: &Study,
@@ -199,7 +199,7 @@ impl Provenance {
     /// The sidecar's text: a comment saying what it is, then the record as TOML, sealed
     /// ([`crate::output::seal`]) so that an edit (of its seed, replicates or `--set`) is
     /// refused by every reader rather than trusted.
-    pub fn to_toml(&self, output: &Path) -> String {
+    pub(crate) fn to_toml(&self, output: &Path) -> String {
         crate::output::seal(format!(
             "# Provenance of {}, written by {} {}: what produced it. `mgtrial explain --from {}` prints it;\n\
              # `scenario` below, saved as SCENARIO.toml, gives the result again with the command in `reproduce`.\n{}",
@@ -270,11 +270,6 @@ impl Provenance {
         out += &self.scenario;
         out
     }
-}
-
-/// `--set` values as the user wrote them.
-pub fn displayed(overrides: &[Override]) -> Vec<String> {
-    overrides.iter().map(|o| format!("{}={}", o.path, display_value(&o.value))).collect()
 }
 
 /// `word` quoted for a POSIX shell when it needs it.

@@ -83,7 +83,7 @@ fn threshold_unread(at: &At) -> Option<String> {
 
 /// Whether the true baseline level of a rating scale reaches any output: through ANCOVA, a
 /// responder rule, or a bounded or rounded scale (otherwise it cancels from every change).
-pub fn baseline_level_matters(s: &Scenario) -> bool {
+pub(crate) fn baseline_level_matters(s: &Scenario) -> bool {
     let counts = s.outcome.count.is_some();
     let analyses = s.analysis.all(counts);
     let responders = analyses.iter().any(|t| t.is_responder())
@@ -360,7 +360,7 @@ fn matches(pattern: &str, path: &str) -> bool {
 }
 
 /// Why the field at `path` is inert in `s`, or `None` when it can change an output.
-pub fn why_inert(s: &Scenario, path: &str) -> Option<String> {
+pub(crate) fn why_inert(s: &Scenario, path: &str) -> Option<String> {
     why_inert_among(s, path, |name| s.arms.iter().position(|a| a.name == name))
 }
 
@@ -374,7 +374,7 @@ fn why_inert_among(s: &Scenario, path: &str, arm_named: impl Fn(&str) -> Option<
 
 /// `table` without the fields that are inert in `s` (and without the sections they empty):
 /// a scenario written out in full stays one whose every field does something.
-pub fn remove_inert(table: &mut toml::Table, s: &Scenario) {
+pub(crate) fn remove_inert(table: &mut toml::Table, s: &Scenario) {
     let inert: std::collections::HashSet<String> = inert_given(table, s).into_iter().map(|(p, _)| p).collect();
     if !inert.is_empty() {
         remove_paths(table, &inert);
@@ -406,7 +406,7 @@ fn remove_paths(table: &mut toml::Table, paths: &std::collections::HashSet<Strin
 }
 
 /// The given fields of `table` (the scenario's merged TOML) that are inert in `s`, with why.
-pub fn inert_given(table: &toml::Table, s: &Scenario) -> Vec<(String, String)> {
+pub(crate) fn inert_given(table: &toml::Table, s: &Scenario) -> Vec<(String, String)> {
     // Arms found by name through a map: linear in the arms, however many a scenario has.
     let arms: std::collections::HashMap<&str, usize> =
         s.arms.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();

@@ -13,4 +13,4 @@ pub mod sweep;
 pub mod validate;
 
 pub use schema::*;
-pub use source::{MAX_PATH_KEYS, Source, from_str, load, plain_words};
+pub use source::{Source, from_str, load};

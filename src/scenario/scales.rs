@@ -61,7 +61,7 @@ impl Scale {
 
 impl Scale {
     /// A signed change on the scale as an improvement (positive in the direction of benefit).
-    pub fn improvement(&self, change: f64) -> f64 {
+    pub(crate) fn improvement(&self, change: f64) -> f64 {
         match self.direction {
             Direction::LowerIsBetter => -change,
             Direction::HigherIsBetter => change,
@@ -70,7 +70,7 @@ impl Scale {
 }
 
 impl ScalePreset {
-    pub const ALL: [ScalePreset; 7] = [
+    pub(crate) const ALL: [ScalePreset; 7] = [
         ScalePreset::BdiIi,
         ScalePreset::Phq9,
         ScalePreset::HamD17,
@@ -159,13 +159,14 @@ impl ScalePreset {
 }
 
 /// Names of the presets, for messages.
-pub fn preset_names() -> String {
+pub(crate) fn preset_names() -> String {
     ScalePreset::ALL.map(ScalePreset::label).join(", ")
 }
 
 /// Fields an outcome without a preset must give: each shapes the simulated scores.
 /// (`baseline_mean` and `baseline_sd` too, where they reach an output: see `validate.rs`.)
-pub const REQUIRED_WITHOUT_PRESET: [&str; 6] = ["direction", "change_sd", "reliability", "min", "max", "integer"];
+pub(crate) const REQUIRED_WITHOUT_PRESET: [&str; 6] =
+    ["direction", "change_sd", "reliability", "min", "max", "integer"];
 
 /// The outcome's fields that are set in the file, in [`REQUIRED_WITHOUT_PRESET`] order plus
 /// the optional ones.
@@ -256,7 +257,7 @@ pub fn resolve(o: &Outcome) -> Result<(Scale, Vec<&'static str>), (String, Strin
 
 /// The `[outcome]` section with every field written out (for `explain` and provenance),
 /// keeping the preset's name.
-pub fn written_out(o: &Outcome, s: &Scale) -> Outcome {
+pub(crate) fn written_out(o: &Outcome, s: &Scale) -> Outcome {
     Outcome {
         scale: o.scale,
         name: Some(s.name.clone()),

@@ -108,7 +108,7 @@ impl Source {
     }
 
     /// The name of a scenario without `name`: its file name without extension.
-    pub fn default_name(&self) -> &str {
+    pub(crate) fn default_name(&self) -> &str {
         &self.default_name
     }
 
@@ -118,7 +118,7 @@ impl Source {
     }
 
     /// [`Source::merged`] without the `[sweep]` section: one design point's table.
-    pub fn merged_point(&self, overrides: &[Override]) -> Result<toml::Table, ScenarioError> {
+    pub(crate) fn merged_point(&self, overrides: &[Override]) -> Result<toml::Table, ScenarioError> {
         self.merged_from(overrides, false)
     }
 
@@ -191,7 +191,11 @@ impl Source {
     /// The scenario of one design point: [`Source::resolve`] without the `[sweep]` section,
     /// which a point does not use. A sweep's values are not copied and parsed again at each of
     /// its points, so setting up a study is linear in its points.
-    pub fn resolve_point(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
+    pub(crate) fn resolve_point(
+        &self,
+        overrides: &[Override],
+        context: Option<&str>,
+    ) -> Result<Scenario, ScenarioError> {
         self.resolve_with(overrides, context, false)
     }
 
@@ -244,7 +248,7 @@ pub fn from_str(text: &str, file: &str, default_name: &str, overrides: &[String]
 }
 
 /// Most dotted keys in a `--set` or sweep path (the schema's deepest field has 5).
-pub const MAX_PATH_KEYS: usize = 16;
+pub(crate) const MAX_PATH_KEYS: usize = 16;
 
 /// Sets `a.b.c` to `value` in a TOML table, creating missing sections. Array elements are
 /// addressed by index or by their `name` (`arms.magnesium.dose_mg_per_day`).
@@ -329,7 +333,7 @@ fn with_allowed_names(message: &str, names: Option<&str>) -> String {
 
 /// The TOML reader's messages in the user's words: the schema's Rust types named as kinds of
 /// value ("a whole number", not `u32`).
-pub fn plain_words(message: &str) -> String {
+pub(crate) fn plain_words(message: &str) -> String {
     let mut m = message.to_string();
     for (rust, plain) in [
         ("expected u32", "expected a whole number (0 or more)"),

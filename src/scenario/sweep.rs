@@ -54,10 +54,10 @@ pub struct Study {
 }
 
 /// Most design points a study may have.
-pub const MAX_POINTS: usize = 100_000;
+pub(crate) const MAX_POINTS: usize = 100_000;
 
 /// Whether two field paths name the same field, or one a section holding the other.
-pub fn same_field(a: &str, b: &str) -> bool {
+pub(crate) fn same_field(a: &str, b: &str) -> bool {
     a == b
         || a.strip_prefix(b).is_some_and(|r| r.starts_with('.'))
         || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
@@ -68,7 +68,7 @@ fn sweep_err(what: &str, message: impl Into<String>) -> ScenarioError {
 }
 
 /// Values of one grid spec (see the module doc).
-pub fn parse_axis(path: &str, spec: &toml::Value) -> Result<Axis, ScenarioError> {
+pub(crate) fn parse_axis(path: &str, spec: &toml::Value) -> Result<Axis, ScenarioError> {
     let values = match spec {
         toml::Value::Array(items) => items.clone(),
         toml::Value::String(s) if s.contains(':') => parse_range(path, s)?,
@@ -249,7 +249,7 @@ impl Study {
     }
 
     /// The same study without the axis of `path` (the field a search solves for).
-    pub fn without_axis(self, path: &str) -> Study {
+    pub(crate) fn without_axis(self, path: &str) -> Study {
         let axes: Vec<Axis> = self.axes.into_iter().filter(|a| a.path != path).collect();
         let spec_series = self.series;
         let mut study = Study { series: spec_series, axes, points: Vec::new() };
@@ -293,7 +293,7 @@ impl Study {
 
     /// Every field path the study sets, with where it is set (for messages): the grid's
     /// axes and each series' overrides.
-    pub fn set_paths(&self) -> Vec<(String, String)> {
+    pub(crate) fn set_paths(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .axes
             .iter()

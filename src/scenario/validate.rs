@@ -11,14 +11,14 @@ use crate::scenario::schema::{
 };
 
 /// Most participants one simulated trial may enrol, over all arms.
-pub const MAX_ENROLLED: u64 = 10_000_000;
+pub(crate) const MAX_ENROLLED: u64 = 10_000_000;
 /// Largest allocation ratio of an arm.
-pub const MAX_ALLOCATION: u32 = 100;
+pub(crate) const MAX_ALLOCATION: u32 = 100;
 /// Largest number of allocation-ratio repeats per randomization block.
-pub const MAX_BLOCKS_PER_RATIO: u32 = 100;
+pub(crate) const MAX_BLOCKS_PER_RATIO: u32 = 100;
 
 /// `(field path, message)` of the first problem found.
-pub type Problem = (String, String);
+pub(crate) type Problem = (String, String);
 
 pub fn check(ok: bool, field: impl Into<String>, message: impl Into<String>) -> Result<(), Problem> {
     if ok { Ok(()) } else { Err((field.into(), message.into())) }
@@ -27,26 +27,26 @@ pub fn check(ok: bool, field: impl Into<String>, message: impl Into<String>) -> 
 /// Largest magnitude of a value on the outcome scale (scores, changes, effects, SDs). Far
 /// beyond any rating scale, and small enough that sums of squares over a trial stay exact
 /// to many digits in f64.
-pub const MAX_OUTCOME_MAGNITUDE: f64 = 1e6;
+pub(crate) const MAX_OUTCOME_MAGNITUDE: f64 = 1e6;
 /// Largest magnitude of a Mg concentration or biomarker value (mmol/L, or percent excreted for
 /// the loading test, whose default scale is 127 % per mmol/L).
-pub const MAX_MG_MAGNITUDE: f64 = 1000.0;
+pub(crate) const MAX_MG_MAGNITUDE: f64 = 1000.0;
 /// Smallest reliability of the outcome instrument: below it, the measurement error SD is more
 /// than 10 times the true between-person SD and the scale measures nothing.
-pub const MIN_RELIABILITY: f64 = 0.01;
+pub(crate) const MIN_RELIABILITY: f64 = 0.01;
 /// Smallest Beta shape `mean c` or `(1 - mean) c` of per-person adherence: smaller shapes put
 /// nearly all mass at 0 and 1 and underflow the gamma draws.
-pub const MIN_ADHERENCE_SHAPE: f64 = 0.05;
+pub(crate) const MIN_ADHERENCE_SHAPE: f64 = 0.05;
 /// Largest adherence concentration (beyond it adherence is the same for everyone).
-pub const MAX_ADHERENCE_CONCENTRATION: f64 = 1e6;
+pub(crate) const MAX_ADHERENCE_CONCENTRATION: f64 = 1e6;
 /// Smallest significance level: below it the tabulated t quantiles at 1 to 3 df lose the
 /// accuracy the exact decisions rely on.
-pub const MIN_ALPHA: f64 = 1e-6;
+pub(crate) const MIN_ALPHA: f64 = 1e-6;
 /// Largest elemental dose (mg/day), and largest dose scale of the response.
-pub const MAX_DOSE_MG_PER_DAY: f64 = 1e5;
+pub(crate) const MAX_DOSE_MG_PER_DAY: f64 = 1e5;
 
 /// Most repeated measurements (biomarker readings or outcome assessments) per occasion.
-pub const MAX_REPEATS: u32 = 1000;
+pub(crate) const MAX_REPEATS: u32 = 1000;
 
 /// `v` within `[lo, hi]`; the message gives the range and `unit`.
 fn within(field: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<(), Problem> {
@@ -578,32 +578,32 @@ pub const MAX_REPS: u32 = 10_000_000;
 /// Largest expected count in a window: far above any migraine diary, and small enough that
 /// every count fits a fit's histogram (a test in `analysis::loglinear` holds it below
 /// `MAX_COUNT`).
-pub const MAX_EXPECTED_COUNT: f64 = 1e5;
+pub(crate) const MAX_EXPECTED_COUNT: f64 = 1e5;
 
 /// Placebo improvement on a rating scale within the range of published trials, in baseline
 /// SDs: pre-post placebo effects reach d 1.69 (1.85 clinician-rated) [Rief09]; a small
 /// worsening is allowed, a large one needs `assumptions.beyond_literature`.
-pub const PLACEBO_IMPROVEMENT_SD_RANGE: (f64, f64) = (-0.25, 2.0);
+pub(crate) const PLACEBO_IMPROVEMENT_SD_RANGE: (f64, f64) = (-0.25, 2.0);
 
 /// Largest expected benefit among the enrolled on a rating scale, in SDs of the observed
 /// change: the upper 95% limit of the pooled SMD of Mg in depression is 1.44 (7 RCTs,
 /// SMD 0.92) [Moabedi23]; MgT on a cognitive composite gave d 0.91 [Liu16].
-pub const MAX_STANDARDIZED_EFFECT: f64 = 1.5;
+pub(crate) const MAX_STANDARDIZED_EFFECT: f64 = 1.5;
 
 /// Smallest expected rate ratio among the enrolled on a count outcome: oral Mg's pooled odds
 /// ratio of attack frequency, 0.20 [Chiu16], the most extreme published figure.
-pub const MIN_RATE_RATIO: f64 = 0.2;
+pub(crate) const MIN_RATE_RATIO: f64 = 0.2;
 
 /// Plausible length of a migraine diary's baseline window, weeks (4 in the Mg trials
 /// [Peikert96], [Gaul15]; UNVERIFIED bounds).
-pub const BASELINE_WEEKS_RANGE: (f64, f64) = (2.0, 12.0);
+pub(crate) const BASELINE_WEEKS_RANGE: (f64, f64) = (2.0, 12.0);
 
 /// Plausible assessments averaged at one occasion (ratings or assay readings): trials take one
 /// to a few (UNVERIFIED bound); more needs `assumptions.beyond_literature`.
-pub const MAX_PLAUSIBLE_REPEATS: u32 = 10;
+pub(crate) const MAX_PLAUSIBLE_REPEATS: u32 = 10;
 
 /// Fields whose published range `assumptions.beyond_literature` may lift.
-pub const BEYOND_LITERATURE_FIELDS: [&str; 7] = [
+pub(crate) const BEYOND_LITERATURE_FIELDS: [&str; 7] = [
     "outcome.placebo_improvement",
     "outcome.placebo_reduction_percent",
     "outcome.baseline_weeks",
@@ -614,7 +614,7 @@ pub const BEYOND_LITERATURE_FIELDS: [&str; 7] = [
 ];
 
 /// `v` within the literature's `[lo, hi]` unless the scenario's assumptions lift it.
-pub fn literature_range(
+pub(crate) fn literature_range(
     s: &Scenario,
     field: &str,
     v: f64,

@@ -99,11 +99,11 @@ pub struct Checkpoint {
 }
 
 /// The line before each saved point.
-pub const POINT_LINE: &str = "# --- saved design point ---";
+pub(crate) const POINT_LINE: &str = "# --- saved design point ---";
 
 impl Checkpoint {
     /// Whether `other` describes the same run (everything but the points).
-    pub fn same_run(&self, other: &Checkpoint) -> bool {
+    pub(crate) fn same_run(&self, other: &Checkpoint) -> bool {
         Checkpoint { points: Vec::new(), ..self.clone() } == Checkpoint { points: Vec::new(), ..other.clone() }
     }
 

@@ -18,7 +18,8 @@ use crate::scenario::sweep::Study;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 /// Fields of the calibration itself (the published effect, or the stated `max_effect`).
-pub const CALIBRATION_FIELDS: [&str; 3] = ["response.calibration", "response.max_effect", "response.max_rate_ratio"];
+pub(crate) const CALIBRATION_FIELDS: [&str; 3] =
+    ["response.calibration", "response.max_effect", "response.max_rate_ratio"];
 
 /// Sections of the biology, which a published trial and the design under study share: their
 /// overrides (`--set`, sweep points) apply to the calibration too. Every other field describes
@@ -59,12 +60,12 @@ fn published_overrides(
 }
 
 /// Calibrations already solved in this process, by their published design's overrides.
-pub type CalibrationMemo = Vec<(Vec<Override>, Option<Calibration>)>;
+pub(crate) type CalibrationMemo = Vec<(Vec<Override>, Option<Calibration>)>;
 
 /// The calibration of the design point with `overrides`: solved on the published design
 /// (the file as written, with the point's biology overrides and the published design's pins),
 /// so that `--set` and a sweep point give the same answer; `None` without a calibration.
-pub fn calibration_at(
+pub(crate) fn calibration_at(
     source: &Source,
     overrides: &[Override],
     point: Option<&str>,
@@ -154,7 +155,12 @@ pub fn single_plan(source: &Source, base: &[Override]) -> Result<Plan, ScenarioE
 /// Refuses a field that is given but does nothing (see `inert.rs`): a field of the file or of
 /// `--set` that is inert at every design point, or a field a sweep sets at a point where it is
 /// inert there.
-pub fn refuse_inert(source: &Source, base: &[Override], study: &Study, plans: &[Plan]) -> Result<(), ScenarioError> {
+pub(crate) fn refuse_inert(
+    source: &Source,
+    base: &[Override],
+    study: &Study,
+    plans: &[Plan],
+) -> Result<(), ScenarioError> {
     let set_by_user: Vec<String> = base.iter().map(|o| source.canonical_path(base, &o.path)).collect();
     let mut base_inert: Option<Vec<(String, String)>> = None;
     for (point, plan) in study.points.iter().zip(plans) {
@@ -299,29 +305,12 @@ pub enum RepsRule {
 }
 
 impl RepsRule {
-    pub fn for_plan(self, plan: &Plan) -> Replicates {
+    pub(crate) fn for_plan(self, plan: &Plan) -> Replicates {
         match self {
             RepsRule::FromScenario => Replicates::Fixed(plan.scenario.design.reps),
             RepsRule::Precision { half_width, cap } => Replicates::Precision { half_width, cap },
         }
     }
-}
-
-/// Simulates one design point and summarizes it.
-pub fn simulate_point(runner: &Runner, plan: &Plan, rule: RepsRule) -> (PointResults, Vec<ComparisonSummary>) {
-    complete_point(runner, plan, PointResults::new(plan), rule)
-}
-
-/// [`simulate_point`] into results prepared by [`Runner::prepare_points`].
-fn complete_point(
-    runner: &Runner,
-    plan: &Plan,
-    prepared: PointResults,
-    rule: RepsRule,
-) -> (PointResults, Vec<ComparisonSummary>) {
-    let results = runner.complete_point(plan, prepared, rule.for_plan(plan));
-    let rows = summarize(plan, plan.scenario.design.seed, &results);
-    (results, rows)
 }
 
 /// Simulates every point of the study in order. Only the previous point's rejections are

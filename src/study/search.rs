@@ -122,7 +122,7 @@ impl SearchSpec {
     /// A value of the solved field as printed and written: a whole number, or a continuous
     /// value rounded to the tolerance's decimals ([`SearchSpec::decimals`]). The search
     /// stops with a bracket at most `tolerance` wide, so digits beyond are noise.
-    pub fn format_value(&self, v: f64) -> String {
+    pub(crate) fn format_value(&self, v: f64) -> String {
         if self.integer {
             return display_value(&self.value(v));
         }
@@ -138,7 +138,7 @@ impl SearchSpec {
 
 /// Most decimals a solved value is shown with: an f64 holds 15-17 significant digits, so a
 /// tolerance below float resolution does not ask for more than it can show.
-pub const MAX_VALUE_DECIMALS: usize = 15;
+pub(crate) const MAX_VALUE_DECIMALS: usize = 15;
 
 /// One evaluated point of a search.
 #[derive(Debug, Clone, PartialEq)]
@@ -409,7 +409,7 @@ fn straddling_span(evaluations: &[Evaluation], target: f64) -> Option<(f64, f64)
 /// smallest over the comparisons) at the end of the range where it is highest, e.g.
 /// "design.n_per_arm: target power 0.8 not reached in 2..50: power at 50 is 0.393 (95% CI
 /// 0.383-0.403)". `None` when the target was reached.
-pub fn not_reached(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
+pub(crate) fn not_reached(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
     if result.value.is_some() {
         return None;
     }
@@ -434,7 +434,7 @@ pub fn not_reached(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
 
 /// The span of [`SearchResult::uncertain`] for the table: "for 52-56" ("for -0.5 to -0.3"
 /// with negative ends), or "for 54" when it is one value.
-pub fn uncertain_text(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
+pub(crate) fn uncertain_text(spec: &SearchSpec, result: &SearchResult) -> Option<String> {
     result.uncertain.map(|(lo, hi)| {
         let (lo, hi) = (spec.format_value(lo), spec.format_value(hi));
         let separator = if lo.starts_with('-') || hi.starts_with('-') { " to " } else { "-" };

@@ -20,7 +20,7 @@ pub struct ShardSpec {
 }
 
 /// Most shards of one run.
-pub const MAX_SHARDS: u32 = 100_000;
+pub(crate) const MAX_SHARDS: u32 = 100_000;
 
 impl ShardSpec {
     /// `I/N` (0 <= I < N), or `auto`: from Slurm's job array (`SLURM_ARRAY_TASK_ID` less

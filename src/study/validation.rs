@@ -15,7 +15,7 @@ use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 /// Largest |z| of a passing check: with some 30 checks, a correct build fails one with
 /// probability about 0.002.
-pub const Z_LIMIT: f64 = 4.0;
+pub(crate) const Z_LIMIT: f64 = 4.0;
 
 /// How an observed value is judged against its expectation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,7 +89,7 @@ fn simulate(text: &str, overrides: &[String], settings: &Settings) -> Vec<Compar
 }
 
 /// A normal outcome without Mg status: `delta` for the treated, baseline and change SD 1.
-pub fn normal_trial(n: u32, delta: f64, test: &str, secondary: &str, seed: u64) -> String {
+pub(crate) fn normal_trial(n: u32, delta: f64, test: &str, secondary: &str, seed: u64) -> String {
     format!(
         r#"
 [population]

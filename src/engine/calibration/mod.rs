@@ -149,7 +149,7 @@ pub const OBSERVED_CALIBRATION_REPS: u64 = 20_000;
 /// Participants per arm of each trial behind a calibration solved by simulation, whatever the
 /// design's own size (the statistic's expectation does not depend on it): 30, Rajizadeh's
 /// [Rajizadeh17], so that the shipped calibration gives the same value in every file.
-pub const CALIBRATION_N_PER_ARM: u32 = 30;
+pub(crate) const CALIBRATION_N_PER_ARM: u32 = 30;
 
 /// Seed offset of the calibration's trials, so they are not the trials of the power run.
 const CALIBRATION_SEED_OFFSET: u64 = 0x6361_6c69_6272_6174;
@@ -350,7 +350,7 @@ fn adherence_quantiles(m: f64, c: f64) -> Arc<[f64]> {
 
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
 /// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
-pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
+pub(crate) fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
     let a = &plan.arms[arm];
     let Some(e) = a.exposure else { return 0.0 };
     let fraction = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
@@ -366,7 +366,7 @@ pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
 /// Mean deficit (mmol/L) among the enrolled whose true status is below `upper` (infinity for
 /// all of them), and the share of them with no deficit; `None` when Mg status is not modelled
 /// or nobody qualifies.
-pub fn enrolled_deficit(plan: &Plan, upper: f64) -> Option<(f64, f64)> {
+pub(crate) fn enrolled_deficit(plan: &Plan, upper: f64) -> Option<(f64, f64)> {
     let mg = plan.mg.as_ref()?;
     let filters = plan.selection_filters();
     let [p, deficit, no_deficit] = mg.integrate_each(&filters, upper, |m| {
@@ -411,7 +411,7 @@ pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
 /// `None` for strata (whose estimand is an average over readings, not true status), responder
 /// and Wilcoxon rows, migraine days (whose days ratio is not the rate ratio) and a benefit
 /// that varies from person to person on a count outcome.
-pub fn slot_estimand(plan: &Plan, slot: &crate::engine::plan::Slot) -> Option<f64> {
+pub(crate) fn slot_estimand(plan: &Plan, slot: &crate::engine::plan::Slot) -> Option<f64> {
     use crate::model::outcome::count::CountKind;
     if slot.subgroup != crate::engine::plan::Subgroup::All {
         return None;
@@ -648,7 +648,7 @@ fn solve_count_ratio(plan: &Plan, a: usize, ratio: f64) -> Result<f64, String> {
 
 /// The published design of `s`: `s` with the pins of `[response.calibration.published_design]`
 /// applied (the calibrated arm's formulation and dose).
-pub fn published_scenario(s: &crate::scenario::schema::Scenario) -> crate::scenario::schema::Scenario {
+pub(crate) fn published_scenario(s: &crate::scenario::schema::Scenario) -> crate::scenario::schema::Scenario {
     let mut out = s.clone();
     let Some(spec) = s.response.calibration.as_ref() else { return out };
     let d = &spec.published_design;
@@ -715,7 +715,7 @@ pub fn transferred(c: &Calibration, scale: &crate::scenario::scales::Scale, coun
 /// The published design of a calibration plan in words (selection, the calibrated arm's
 /// formulation and dose, duration; and which fields `[response.calibration.published_design]`
 /// pinned), and every one of those fields written out.
-pub fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
+pub(crate) fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
     let s = &plan.scenario;
     let spec = s.response.calibration.as_ref();
     let arm_index = spec

@@ -35,7 +35,7 @@ impl Target {
     }
 
     /// The published mean-count ratio, active over placebo, of a count target.
-    pub fn count_ratio(self) -> Option<f64> {
+    pub(crate) fn count_ratio(self) -> Option<f64> {
         match self {
             Target::CountReduction { active_percent, placebo_percent } => {
                 Some((1.0 - active_percent / 100.0) / (1.0 - placebo_percent / 100.0))

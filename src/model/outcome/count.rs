@@ -80,7 +80,7 @@ impl CountModel {
     ///   the SD falls as theta rises). The solution is kept per process for each set of inputs.
     ///
     /// Errors name what is out of reach.
-    pub fn from_baseline_moments(
+    pub(crate) fn from_baseline_moments(
         kind: CountKind,
         mean: f64,
         sd: f64,
@@ -158,7 +158,7 @@ impl CountModel {
     /// The fall, percent, of the mean count per 4 weeks at rate ratio `ratio` against baseline:
     /// how trials report it (for attacks `100 (1 - ratio)`; for migraine days, whose count
     /// saturates, less).
-    pub fn reduction_percent(&self, ratio: f64) -> f64 {
+    pub(crate) fn reduction_percent(&self, ratio: f64) -> f64 {
         let per_4_weeks = |r: f64| self.expected_count(DEFAULT_WINDOW_WEEKS, r);
         100.0 * (1.0 - per_4_weeks(ratio) / per_4_weeks(1.0))
     }
@@ -166,7 +166,7 @@ impl CountModel {
     /// The rate ratio whose mean count falls by `percent` (the inverse of
     /// [`CountModel::reduction_percent`], by bisection: the count rises with the ratio);
     /// `None` when no ratio reaches it (migraine days cannot rise beyond every day).
-    pub fn rate_ratio_for_reduction(&self, percent: f64) -> Option<f64> {
+    pub(crate) fn rate_ratio_for_reduction(&self, percent: f64) -> Option<f64> {
         let target = 1.0 - percent / 100.0;
         let base = self.expected_count(DEFAULT_WINDOW_WEEKS, 1.0);
         let share = |r: f64| self.expected_count(DEFAULT_WINDOW_WEEKS, r) / base;
@@ -329,7 +329,7 @@ fn solve_moments(
 }
 
 /// The period in which rates are expressed, weeks (rates are per 4 weeks, as trials report them).
-pub const DEFAULT_WINDOW_WEEKS: f64 = 4.0;
+pub(crate) const DEFAULT_WINDOW_WEEKS: f64 = 4.0;
 
 /// The placebo rate ratio while the model's shape is resolved; [`from_outcome`] then solves it.
 const RATIO_SOLVED_BELOW: f64 = 1.0;
@@ -446,7 +446,7 @@ fn magnitudes(s: &Scenario) -> Result<(), Problem> {
 
 /// The count model an `[outcome]` section with `count` describes: the kind's defaults with
 /// any field overridden. Errors are `(field, message)` and name what is allowed.
-pub fn from_outcome(o: &crate::scenario::schema::Outcome) -> Result<CountModel, (String, String)> {
+pub(crate) fn from_outcome(o: &crate::scenario::schema::Outcome) -> Result<CountModel, (String, String)> {
     let kind = o.count.ok_or_else(|| ("outcome.count".to_string(), "not a count outcome".to_string()))?;
     let err = |f: &str, m: String| (format!("outcome.{f}"), m);
     let window = |f: &str, v: Option<f64>| -> Result<f64, (String, String)> {
@@ -573,7 +573,7 @@ pub fn from_outcome(o: &crate::scenario::schema::Outcome) -> Result<CountModel, 
 /// The `[outcome]` section of a count model with every field written out (for `explain` and
 /// provenance): the gamma shape for attacks, the baseline mean and SD for migraine days (from
 /// which the shape is solved), so that the text reads back as the same model.
-pub fn written_out(o: &crate::scenario::schema::Outcome, m: &CountModel) -> crate::scenario::schema::Outcome {
+pub(crate) fn written_out(o: &crate::scenario::schema::Outcome, m: &CountModel) -> crate::scenario::schema::Outcome {
     let days = m.kind == CountKind::MigraineDays;
     crate::scenario::schema::Outcome {
         count: Some(m.kind),

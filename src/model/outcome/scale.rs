@@ -66,20 +66,20 @@ impl OutcomeModel {
 
     /// True if observed scores are clipped or rounded, so the true baseline level matters
     /// even to the change score.
-    pub fn is_nonlinear(&self) -> bool {
+    pub(crate) fn is_nonlinear(&self) -> bool {
         self.integer || self.min.is_finite() || self.max.is_finite()
     }
 
     /// What a participant's observed score becomes on the scale (bounds, then rounding).
     #[inline]
-    pub fn observe(&self, score: f64) -> f64 {
+    pub(crate) fn observe(&self, score: f64) -> f64 {
         let clipped = score.clamp(self.min, self.max);
         if self.integer { round_half_even(clipped) } else { clipped }
     }
 
     /// SD of the observed follow-up and its correlation with the observed baseline, for an
     /// unbounded, unrounded scale: `rho = sd0^2 / (sd_x sd_y)`.
-    pub fn observed_followup_sd_and_rho(&self) -> (f64, f64) {
+    pub(crate) fn observed_followup_sd_and_rho(&self) -> (f64, f64) {
         let var_x = self.baseline_sd.powi(2) + self.error_sd.powi(2);
         let var_y = self.baseline_sd.powi(2) + self.change_sd.powi(2) + self.error_sd.powi(2);
         (var_y.sqrt(), self.baseline_sd.powi(2) / (var_x * var_y).sqrt())

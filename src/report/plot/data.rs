@@ -8,7 +8,7 @@ use super::labels::{self, DesignColumns};
 use super::{PlotError, PlotSpec};
 
 /// Largest magnitude of a plotted value: beyond it, axis ranges lose their resolution in f64.
-pub const MAX_PLOTTED: f64 = 1e12;
+pub(crate) const MAX_PLOTTED: f64 = 1e12;
 
 /// A point of a line.
 #[derive(Debug, Clone, Copy)]
@@ -49,12 +49,12 @@ pub struct Data {
 
 impl Data {
     /// Whether every point has a screening cost.
-    pub fn has_screening(&self) -> bool {
+    pub(crate) fn has_screening(&self) -> bool {
         self.lines.iter().all(|l| l.points.iter().all(|p| p.screened.is_some()))
     }
 
     /// The range of screened per enrolled over all points, if every point has it.
-    pub fn screening_range(&self) -> Option<(f64, f64)> {
+    pub(crate) fn screening_range(&self) -> Option<(f64, f64)> {
         if !self.has_screening() {
             return None;
         }

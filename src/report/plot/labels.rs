@@ -16,7 +16,7 @@ pub struct Field {
 
 impl Field {
     /// Axis title: "name (unit)", prefixed "arm: " for a per-arm field.
-    pub fn axis_title(&self) -> String {
+    pub(crate) fn axis_title(&self) -> String {
         let arm = self.arm.as_ref().map(|a| format!("{a}: ")).unwrap_or_default();
         match self.unit {
             Some(u) => format!("{arm}{} ({u})", self.name),
@@ -25,7 +25,7 @@ impl Field {
     }
 
     /// Legend text of one value: "name value unit" ("n per arm 40", "duration 8 weeks").
-    pub fn with_value(&self, value: &str, with_arm: bool) -> String {
+    pub(crate) fn with_value(&self, value: &str, with_arm: bool) -> String {
         let arm = match (&self.arm, with_arm) {
             (Some(a), true) => format!("{a}: "),
             _ => String::new(),
@@ -116,12 +116,12 @@ pub fn field(column: &str) -> Field {
 
 /// Axis title of a CSV column, with its unit (e.g. "n per arm", "duration (weeks)",
 /// "mgo_500: elemental dose (mg/day)").
-pub fn axis_title(column: &str) -> String {
+pub(crate) fn axis_title(column: &str) -> String {
     field(column).axis_title()
 }
 
 /// A number as written in a caption: at most 6 significant decimals, no trailing zeros.
-pub fn short_number(text: &str) -> String {
+pub(crate) fn short_number(text: &str) -> String {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => {
             let s = format!("{v:.6}");
@@ -134,7 +134,7 @@ pub fn short_number(text: &str) -> String {
 
 /// Display name of an `analysis` code (`negbin_wald` -> "NB rate ratio (Wald)"); an unknown
 /// code as written, with spaces for underscores.
-pub fn analysis_name(code: &str) -> String {
+pub(crate) fn analysis_name(code: &str) -> String {
     let name = match code {
         "ancova" => "ANCOVA",
         "welch" => "Welch t-test",
@@ -152,7 +152,7 @@ pub fn analysis_name(code: &str) -> String {
 }
 
 /// Display name of a `subgroup` code (`low_stratum` -> "low-Mg stratum").
-pub fn subgroup_name(code: &str) -> String {
+pub(crate) fn subgroup_name(code: &str) -> String {
     let name = match code {
         "all" => "all enrolled",
         "low_stratum" => "low-Mg stratum",
@@ -165,7 +165,7 @@ pub fn subgroup_name(code: &str) -> String {
 
 /// Display name and unit of an `assay` (`biomarker.type`) code, as series labels write them
 /// ("red cell", "mmol/L"); `None` for an unknown code.
-pub fn assay_name(code: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn assay_name(code: &str) -> Option<(&'static str, &'static str)> {
     let kind = assay_kind(code)?;
     let name = match kind {
         BiomarkerType::SerumTotal => "serum",
@@ -177,7 +177,7 @@ pub fn assay_name(code: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The assay of an `assay` (`biomarker.type`) code.
-pub fn assay_kind(code: &str) -> Option<BiomarkerType> {
+pub(crate) fn assay_kind(code: &str) -> Option<BiomarkerType> {
     Some(match code {
         "serum_total" => BiomarkerType::SerumTotal,
         "ionized" => BiomarkerType::Ionized,
@@ -188,7 +188,7 @@ pub fn assay_kind(code: &str) -> Option<BiomarkerType> {
 }
 
 /// Legend text of a selection threshold on an assay: "red cell < 1.99 mmol/L".
-pub fn threshold_label(assay: &str, value: &str) -> Option<String> {
+pub(crate) fn threshold_label(assay: &str, value: &str) -> Option<String> {
     assay_name(assay).map(|(name, unit)| format!("{name} < {} {unit}", short_number(value)))
 }
 

@@ -23,7 +23,7 @@
 
 pub mod data;
 pub mod labels;
-pub mod raster;
+pub(crate) mod raster;
 pub mod style;
 pub mod svg;
 pub mod text;
@@ -36,7 +36,7 @@ use crate::scenario::sweep::Study;
 use std::path::Path;
 use thiserror::Error;
 
-pub use labels::axis_title;
+pub(crate) use labels::axis_title;
 
 #[derive(Debug, Error)]
 pub enum PlotError {
@@ -107,9 +107,9 @@ pub struct PlotSpec {
 /// Default width of a figure, SVG pixels.
 pub const DEFAULT_WIDTH: u32 = 1200;
 /// Default PNG pixels per SVG pixel: 2400 pixels across, 8 inches at 300 dpi.
-pub const DEFAULT_PNG_SCALE: f32 = 2.0;
+pub(crate) const DEFAULT_PNG_SCALE: f32 = 2.0;
 /// Allowed width and height, SVG pixels.
-pub const SIZE_RANGE: std::ops::RangeInclusive<u32> = 400..=8000;
+pub(crate) const SIZE_RANGE: std::ops::RangeInclusive<u32> = 400..=8000;
 
 impl PlotSpec {
     /// Power against `x` with every default: series from the `series` column, target 0.8.
@@ -395,7 +395,7 @@ pub fn with_provenance(spec: PlotSpec, csv_text: &str, record: &crate::report::p
 
 /// How a calibration solved `max_effect`, for a caption: "calibrated to 5.25 BDI-II points in
 /// observed change (between arms)". The one place figures read a calibration.
-pub fn calibration_note(c: &Calibration) -> String {
+pub(crate) fn calibration_note(c: &Calibration) -> String {
     // The published design without where it was written ("(... as written)").
     let design = c.design.split(" (").next().unwrap_or(&c.design);
     format!("calibrated to {} in the published design ({design})", c.target.describe(&c.unit))

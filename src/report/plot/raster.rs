@@ -9,7 +9,7 @@ use resvg::{tiny_skia, usvg};
 use std::sync::{Arc, OnceLock};
 
 /// Most pixels a PNG may have (8000 x 8000): 256 MB of RGBA while drawing.
-pub const MAX_PIXELS: u64 = 64_000_000;
+pub(crate) const MAX_PIXELS: u64 = 64_000_000;
 
 /// The font database: the embedded font, answering every generic family too.
 fn fonts() -> Arc<usvg::fontdb::Database> {
@@ -26,7 +26,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 }
 
 /// Text chunks of the PNG: (keyword, text).
-pub struct PngText<'a> {
+pub(crate) struct PngText<'a> {
     pub title: Option<&'a str>,
     pub metadata: Option<&'a str>,
 }
@@ -36,7 +36,7 @@ pub struct PngText<'a> {
 /// # Errors
 /// [`PlotError::Invalid`] for a scale outside 0.1-10 or an image over [`MAX_PIXELS`], and
 /// [`PlotError::Draw`] for SVG that `usvg` cannot read or an encoder failure.
-pub fn svg_to_png(svg: &str, scale: f32, text: &PngText) -> Result<Vec<u8>, PlotError> {
+pub(crate) fn svg_to_png(svg: &str, scale: f32, text: &PngText) -> Result<Vec<u8>, PlotError> {
     if !(0.1..=10.0).contains(&scale) {
         return Err(PlotError::Invalid(format!("PNG scale {scale}: allowed values are 0.1 to 10")));
     }

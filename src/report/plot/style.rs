@@ -21,7 +21,7 @@ pub const PALETTE: [&str; 7] = [
 /// dash-dot. Series `i` takes colour `i % 7` and pattern `i % 4`: consecutive series differ in
 /// both, and as 7 and 4 have no common factor a (colour, dash) pair comes back only after
 /// 7 x 4 = 28 series.
-pub const DASHES: [&str; 4] = ["none", "10 5", "2.5 4", "12 4 2.5 4"];
+pub(crate) const DASHES: [&str; 4] = ["none", "10 5", "2.5 4", "12 4 2.5 4"];
 
 /// Point markers, cycled after the dashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl Marker {
     }
 }
 
-pub const MARKERS: [Marker; 6] =
+pub(crate) const MARKERS: [Marker; 6] =
     [Marker::Circle, Marker::Square, Marker::TriangleUp, Marker::Diamond, Marker::TriangleDown, Marker::Cross];
 
 /// The look of the series with index `i`.
@@ -68,19 +68,19 @@ pub fn series_style(i: usize) -> SeriesStyle {
 }
 
 /// Grey of the target line and the axes' light grid.
-pub const TARGET_COLOUR: &str = "#555555";
-pub const TARGET_DASH: &str = "16 6";
-pub const GRID_COLOUR: &str = "#E6E6E6";
-pub const AXIS_COLOUR: &str = "#333333";
-pub const TEXT_COLOUR: &str = "#1A1A1A";
+pub(crate) const TARGET_COLOUR: &str = "#555555";
+pub(crate) const TARGET_DASH: &str = "16 6";
+pub(crate) const GRID_COLOUR: &str = "#E6E6E6";
+pub(crate) const AXIS_COLOUR: &str = "#333333";
+pub(crate) const TEXT_COLOUR: &str = "#1A1A1A";
 
 /// Width of a series line, px.
-pub const LINE_WIDTH: f64 = 2.5;
+pub(crate) const LINE_WIDTH: f64 = 2.5;
 /// Opacity of a series' CI band.
-pub const BAND_OPACITY: f64 = 0.16;
+pub(crate) const BAND_OPACITY: f64 = 0.16;
 
 /// SVG markup of `marker` centred on (x, y) with half-size `r` px.
-pub fn marker_svg(marker: Marker, x: f64, y: f64, r: f64, colour: &str) -> String {
+pub(crate) fn marker_svg(marker: Marker, x: f64, y: f64, r: f64, colour: &str) -> String {
     let filled = format!("class=\"{}\" fill=\"{colour}\" stroke=\"#FFFFFF\" stroke-width=\"0.8\"", marker.class());
     match marker {
         Marker::Circle => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" {filled}/>"),

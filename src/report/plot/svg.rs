@@ -31,7 +31,7 @@ const LEGEND_SAMPLE: f64 = 46.0;
 /// Widest a legend label may be before it wraps, as a share of the figure's width.
 const LEGEND_MAX_SHARE: f64 = 0.25;
 /// Height of the screening panel relative to the power panel.
-pub const SCREENING_SHARE: f64 = 0.45;
+pub(crate) const SCREENING_SHARE: f64 = 0.45;
 
 /// One numeric axis: its range, tick values and the decimals of their labels.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ fn ticks_of(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 
 /// The x axis over the data's range, padded by 2.5% so markers at the ends stay inside,
 /// with ticks far enough apart that their labels never touch.
-pub fn x_axis(lo: f64, hi: f64, integer: bool, width_px: f64) -> Axis {
+pub(crate) fn x_axis(lo: f64, hi: f64, integer: bool, width_px: f64) -> Axis {
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - (lo.abs() * 0.05).max(1.0), hi + (hi.abs() * 0.05).max(1.0)) };
     let pad = (hi - lo) * 0.025;
     let (lo, hi) = (lo - pad, hi + pad);
@@ -100,7 +100,7 @@ pub fn x_axis(lo: f64, hi: f64, integer: bool, width_px: f64) -> Axis {
 
 /// A y axis over [lo, hi] padded by 5% of the span (from 0 when `from_zero` and the data are
 /// positive), with nice ticks inside it.
-pub fn y_axis(lo: f64, hi: f64, max_ticks: usize, from_zero: bool) -> Axis {
+pub(crate) fn y_axis(lo: f64, hi: f64, max_ticks: usize, from_zero: bool) -> Axis {
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - (lo.abs() * 0.05).max(1.0), hi + (hi.abs() * 0.05).max(1.0)) };
     let pad = (hi - lo.min(if from_zero { 0.0 } else { lo })) * 0.05;
     let lo = if from_zero && lo >= 0.0 { 0.0 } else { lo - pad };
@@ -109,15 +109,15 @@ pub fn y_axis(lo: f64, hi: f64, max_ticks: usize, from_zero: bool) -> Axis {
     Axis { lo, hi, ticks: ticks_of(lo, hi, step), decimals }
 }
 
-pub fn power_axis() -> Axis {
+pub(crate) fn power_axis() -> Axis {
     Axis { lo: 0.0, hi: 1.0, ticks: (0..=5).map(|k| f64::from(k) * 0.2).collect(), decimals: 1 }
 }
 
 /// A point as a panel draws it: x, y and the CI band (power only).
-pub type PanelPoint = (f64, f64, Option<(f64, f64)>);
+pub(crate) type PanelPoint = (f64, f64, Option<(f64, f64)>);
 
 /// Height of a subgroup's panel relative to a lone power panel.
-pub const FACET_SHARE: f64 = 0.55;
+pub(crate) const FACET_SHARE: f64 = 0.55;
 
 /// One panel: a y axis and, for each line of the figure, its points in this panel.
 pub struct Panel {
@@ -158,7 +158,7 @@ impl Panel {
     }
 
     /// Leaves out the points of every line not in panel `panel` of the data.
-    pub fn keep_only(&mut self, lines: &[Line], panel: usize) {
+    pub(crate) fn keep_only(&mut self, lines: &[Line], panel: usize) {
         for (points, line) in self.lines.iter_mut().zip(lines) {
             if line.panel != panel {
                 points.clear();

@@ -4,14 +4,14 @@
 /// Family name of the embedded font, written first in every `font-family` of the SVG; the PNG
 /// renderer has exactly this font, and a browser without it falls back to its sans-serif,
 /// which is narrower, so the layout still fits.
-pub const FONT_FAMILY: &str = "DejaVu Sans";
+pub(crate) const FONT_FAMILY: &str = "DejaVu Sans";
 
 /// The `font-family` attribute value of every text element.
-pub const FONT_FAMILY_CSS: &str = "'DejaVu Sans', sans-serif";
+pub(crate) const FONT_FAMILY_CSS: &str = "'DejaVu Sans', sans-serif";
 
 /// DejaVu Sans 2.37 (Bitstream Vera licence, free redistribution; shipped by the `dejavu`
 /// crate with its licence file).
-pub fn font_data() -> &'static [u8] {
+pub(crate) fn font_data() -> &'static [u8] {
     dejavu::sans::regular()
 }
 
@@ -56,12 +56,12 @@ pub fn width(text: &str, size_px: f64) -> f64 {
 
 /// Cap height of DejaVu Sans as a share of the font size (1493 / 2048 units), for centring text
 /// on a point by its baseline.
-pub const CAP_HEIGHT: f64 = 0.729;
+pub(crate) const CAP_HEIGHT: f64 = 0.729;
 
 /// Breaks `text` at spaces into lines at most `max_width` pixels wide at `size_px` (a single
 /// word wider than that gets a line of its own). A comparison sign stays with the number after
 /// it ("< 0.80").
-pub fn wrap(text: &str, size_px: f64, max_width: f64) -> Vec<String> {
+pub(crate) fn wrap(text: &str, size_px: f64, max_width: f64) -> Vec<String> {
     let words = words(text);
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -82,7 +82,7 @@ pub fn wrap(text: &str, size_px: f64, max_width: f64) -> Vec<String> {
 /// Like [`wrap`], but a text that needs two lines is broken where the two come out most even,
 /// preferably after a comma, colon or semicolon ("two-stage: serum < 0.80," / "then red cell <
 /// 1.99"); a legend entry reads better so and takes less width.
-pub fn wrap_balanced(text: &str, size_px: f64, max_width: f64) -> Vec<String> {
+pub(crate) fn wrap_balanced(text: &str, size_px: f64, max_width: f64) -> Vec<String> {
     if width(text, size_px) <= max_width {
         return vec![text.to_string()];
     }
@@ -127,7 +127,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// `text` escaped for XML character data and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
