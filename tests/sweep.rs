@@ -235,3 +235,17 @@ fn bad_sweeps_are_bad_input() {
     mgtrial().arg("plot").arg(&path).args(["--x", "nope", "--out"]).arg(&never).assert().code(2);
     assert!(!never.exists());
 }
+
+/// An error at a sweep point names the point once, whether it is found in the point's own
+/// fields (a dropout above 1) or as its model is built (a count model's moments out of reach).
+#[test]
+fn an_error_at_a_sweep_point_names_it_once() {
+    for (file, sweep, point) in [
+        ("depression_mgo_enriched.toml", "dropout.active=0.1,1.5", "at sweep point dropout.active=1.5"),
+        ("migraine_gaul2015.toml", "outcome.period_cv=0.1,9", "at sweep point outcome.period_cv=9"),
+    ] {
+        let path = scenario_path(file);
+        let (_, stderr) = common::run(&["run", path.to_str().unwrap(), "--sweep", sweep, "--quiet"], 2);
+        assert_eq!(stderr.matches(point).count(), 1, "{stderr}");
+    }
+}

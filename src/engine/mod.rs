@@ -1,5 +1,10 @@
 //! The Monte Carlo engine: replicates in parallel, in deterministic order.
 //!
+//! This layer takes a scenario from plan to result rows: [`plan`] resolves it into the numbers
+//! the loop uses (with [`calibration`] of the effect), [`trial`] simulates one trial and
+//! [`comparison`] analyses it, this module runs the replicates, and [`summary`] turns their
+//! totals into rows. It imports `model`, `analysis`, `scenario` and the foundations.
+//!
 //! Replicates are cut into fixed chunks of [`CHUNK`] that rayon runs on a pool of the requested
 //! size; each chunk folds its trials into fixed-size totals, and the chunks are folded in
 //! replicate order into [`PointResults`], so results do not depend on the number of threads

@@ -1,5 +1,8 @@
-//! The scenario file: its schema ([`schema`]), how a file is read, overridden and validated
-//! ([`source`], [`crate::scenario::validate`]).
+//! The scenario file, the lowest layer above the foundations (ARCHITECTURE.md): its schema as
+//! plain data ([`schema`]), how a file is read and overridden ([`source`]), the checks that need
+//! no model ([`validate`]), the rating-scale presets ([`scales`]), which fields do nothing in a
+//! scenario ([`inert`]) and the design points of a sweep ([`sweep`]). Nothing here knows how a
+//! trial is drawn.
 //!
 //! The schema's types and the reading functions are re-exported here, for users of the
 //! library; the crate's own modules import them from the module that defines them, so that its

@@ -235,7 +235,9 @@ impl Source {
 /// Reads, overrides and validates a scenario file.
 ///
 /// `overrides` are `PATH=VALUE` strings (`--set`). Errors name the file and the line, or the
-/// field and its allowed values.
+/// field and its allowed values. What needs the model (a threshold against the population's
+/// mixture, a count outcome's moments) is checked when the plan is built
+/// (`engine::plan::Plan::resolved`), which every command does before simulating.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let parsed: Vec<Override> = overrides.iter().map(|o| Override::parse(o)).collect::<Result<_, _>>()?;
     Source::read(path)?.resolve(&parsed, None)

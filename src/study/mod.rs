@@ -1,5 +1,9 @@
 //! A study: every design point of a sweep resolved, simulated with common random numbers,
 //! summarized, and compared with its neighbour by a paired test.
+//!
+//! Around it: what a command asks for ([`request`]), the sample-size [`search`], saving and
+//! resuming a run ([`checkpoint`]), [`shard`]s and their merge, and the self-checks of
+//! `mgtrial validate` ([`validation`]). This layer returns data; `report` makes it text.
 
 pub mod checkpoint;
 pub mod request;
@@ -233,7 +237,8 @@ pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Pl
             let context = (!study.is_single()).then(|| format!("at sweep point {}", study.describe(p)));
             let calibration =
                 calibration_at(source, &overrides, context.as_deref(), &mut memo).map_err(|e| match (e, &context) {
-                    (ScenarioError::Invalid { file, context: c, field, message }, Some(ctx)) => {
+                    // An error of the point's own fields names the point already.
+                    (ScenarioError::Invalid { file, context: c, field, message }, Some(ctx)) if !c.contains(ctx) => {
                         ScenarioError::Invalid { file, context: format!("{c} {ctx}"), field, message }
                     }
                     (e, _) => e,
