@@ -1,5 +1,5 @@
-//! Errors of the library. Every variant is a problem with the user's input (exit code 2)
-//! except `Io` on output, which the binary reports as a runtime failure.
+//! Errors of the library: [`ScenarioError`], a problem with the user's input (exit code 2),
+//! and [`Failure`], how a command that did not succeed ends.
 
 use thiserror::Error;
 

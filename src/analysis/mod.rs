@@ -1,7 +1,7 @@
 //! Analyses of one simulated trial: the treatment comparison of an active arm with placebo.
 //!
 //! Participants are reduced on the fly to sufficient statistics per (arm, stratum) cell
-//! ([`Cell`]), so no per-participant data is stored. Both tests return an estimate on the
+//! ([`Cell`]), so no per-participant data is stored. Each test returns an estimate on the
 //! benefit scale (positive = the active arm did better), its standard error and degrees of
 //! freedom; decisions against critical values are made by [`critical::TCritical`].
 

@@ -1,11 +1,11 @@
-//! The trial model (model.md): who is screened and enrolled, what the supplement does to
+//! The trial model: who is screened and enrolled, what the supplement does to
 //! them, and what the outcome measure records. Each module draws one part of a simulated
 //! participant from the plan's fixed parameters.
 //!
 //! - [`population`]: latent Mg status, a mixture of deficient and replete people.
 //! - [`biomarker`]: the assays that read Mg status with error.
 //! - [`selection`]: screening and enrolment by a biomarker reading.
-//! - [`intervention`]: dose, formulation, bioavailability and adherence.
+//! - [`intervention`]: dose, formulation, bioavailability, and the mean and spread of adherence.
 //! - [`response`]: repletion and the benefit it brings.
 //! - [`outcome`]: the outcome measure: rating scales and counts.
 

@@ -40,9 +40,6 @@ impl Source {
         Ok(self.resolve(&[], None)?.sweep)
     }
 
-    /// The scenario with `overrides` applied in order, defaults filled in, and validated.
-    /// `context` describes where the overrides come from (`--set ...`, a sweep point) for
-    /// messages; without overrides, messages carry the file's own line numbers.
     /// Whether the field at `path` holds whole numbers: a float there does not parse where
     /// the integer of the same value does (the schema's types decide, not a list of names).
     pub fn is_integer_field(&self, overrides: &[Override], path: &str, probe: f64) -> bool {
@@ -184,6 +181,9 @@ impl Source {
         }
     }
 
+    /// The scenario with `overrides` applied in order, defaults filled in, and validated.
+    /// `context` describes where the overrides come from (`--set ...`, a sweep point) for
+    /// messages; without overrides, messages carry the file's own line numbers.
     pub fn resolve(&self, overrides: &[Override], context: Option<&str>) -> Result<Scenario, ScenarioError> {
         self.resolve_with(overrides, context, true)
     }

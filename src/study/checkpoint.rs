@@ -1,9 +1,9 @@
 //! Checkpoint and resume: a run with `--out FILE.csv` that is interrupted (SIGINT, SIGTERM,
-//! SIGHUP) stops at the end of its current batch of replicates (a segment of the engine) and
-//! writes `FILE.csv.checkpoint.toml`: its completed design points and, under a fixed number of
-//! replicates, the replicates done so far at the point it was on. `--resume` reads it and
-//! continues; folding the remaining chunks in order gives bit for bit the results of an
-//! uninterrupted run. Under precision control the point in progress is run again from its
+//! SIGHUP) stops after the trial it is on, keeps the chunks completed before the first
+//! unfinished one, and writes `FILE.csv.checkpoint.toml`: its completed design points and,
+//! under a fixed number of replicates, the replicates done so far at the point it was on.
+//! `--resume` reads it and continues; folding the remaining chunks in order gives bit for bit
+//! the results of an uninterrupted run. Under precision control the point in progress is run again from its
 //! start (its batches depend on where it stopped).
 //!
 //! The file is the run's identity as TOML, then each saved point as a TOML document of its

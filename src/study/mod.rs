@@ -3,7 +3,8 @@
 //!
 //! Around it: what a command asks for ([`request`]), the sample-size [`search`], saving and
 //! resuming a run ([`checkpoint`]), [`shard`]s and their merge, and the self-checks of
-//! `mgtrial validate` ([`validation`]). This layer returns data; `report` makes it text.
+//! `mgtrial validate` ([`validation`]). This layer returns data, and `report` makes it text;
+//! the one exception is the table of `mgtrial validate`.
 
 pub mod checkpoint;
 pub mod request;
