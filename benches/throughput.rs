@@ -1,10 +1,12 @@
 //! Throughput benchmark: simulated participants per second, next to the random-number floor,
 //! for 1 and 2 threads; for count outcomes, negative-binomial-analysed trials per second.
 //!
-//! `cargo bench --bench throughput` (release profile). For each workload it prints the
-//! median of 5 timed runs after a warm-up: enrolled participants per second (in all and per
-//! thread), ns per participant and thread, and CPU time over wall time (2.0 means both cores
-//! were busy the whole run; less on a machine another job shares). The floor is the cost of
+//! `cargo bench --bench throughput` (release profile). It first prints the machine's load, so
+//! that a run on a busy machine shows itself. For each workload it times the median of 5 runs
+//! after a warm-up, at 1 and then at 2 threads, and prints one line: enrolled participants per
+//! second, ns per participant and thread, CPU time over wall time (2.0 means both cores were
+//! busy the whole run; less on a machine another job shares), and the speed-up of 2 threads
+//! over 1. The floor is the cost of
 //! drawing standard normals with the trial's own generator and normal sampler in a tight loop:
 //! the textbook trial draws one normal per participant, so its ns per participant over the
 //! floor is the loop's overhead ratio.
@@ -60,92 +62,121 @@ fn floor_ns_per_normal() -> f64 {
     wall / DRAWS as f64 * 1e9
 }
 
-fn report(label: &str, participants: f64, threads: usize, wall: f64, cpu: f64, floor_ns: f64) {
-    let per_thread = participants / wall / threads as f64;
-    let ns = 1e9 / per_thread;
-    println!(
-        "{label:<40} {threads} thread(s): {:.3e} participants/s ({per_thread:.3e} per thread, {ns:6.2} ns each = {:.2}x the \
-         floor); CPU/wall {:.2}",
-        participants / wall,
-        ns / floor_ns,
-        cpu / wall
-    );
+/// One timed run of a workload at a thread count: participants enrolled, simulated trials,
+/// wall and CPU seconds.
+struct Timing {
+    participants: f64,
+    trials: f64,
+    wall: f64,
+    cpu: f64,
 }
 
-/// Times `reps` replicates of one shipped design point: (participants enrolled, wall, CPU).
-fn time_point(file: &str, overrides: &[&str], reps: u32, threads: usize) -> (f64, f64, f64) {
+/// Times `reps` replicates of one shipped design point.
+fn time_point(file: &str, overrides: &[&str], reps: u32, threads: usize) -> Timing {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
     let plan = mgtrial::engine::calibration::plan(&s, file, None).expect("valid plan");
     let opts = engine::RunOptions { reps, threads, progress: false };
-    let mut enrolled = 0.0;
-    let (wall, cpu) = timed(|| enrolled = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
-    (enrolled, wall, cpu)
+    let mut participants = 0.0;
+    let (wall, cpu) = timed(|| participants = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
+    Timing { participants, trials: f64::from(reps), wall, cpu }
 }
 
-fn bench_point(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize, floor_ns: f64) {
-    let (enrolled, wall, cpu) = time_point(file, overrides, reps, threads);
-    report(label, enrolled, threads, wall, cpu, floor_ns);
-}
-
-/// A count-outcome point: NB-analysed trials per second beside participants per second.
-fn bench_trials(label: &str, file: &str, overrides: &[&str], reps: u32, threads: usize) {
-    let (enrolled, wall, cpu) = time_point(file, overrides, reps, threads);
-    println!(
-        "{label:<40} {threads} thread(s): {:.3e} trials/s ({:.1} us per trial and thread), {:.3e} participants/s; \
-         CPU/wall {:.2}",
-        f64::from(reps) / wall,
-        wall * threads as f64 / f64::from(reps) * 1e6,
-        enrolled / wall,
-        cpu / wall
-    );
-}
-
-fn bench_sweep(label: &str, file: &str, threads: usize, floor_ns: f64) {
+/// Times every design point of a shipped study (its plans built once, outside the timing).
+fn time_study(file: &str, threads: usize) -> Timing {
     let source = Source::read(&scenario_file(file)).expect("shipped scenario");
     let scenario = source.resolve(&[], None).expect("valid scenario");
     let study =
         Study::with_paths(scenario.sweep.as_ref(), Vec::new(), |p| source.canonical_path(&[], p)).expect("valid sweep");
     let plans = study::plans(&source, &[], &study).expect("valid plans");
     let runner = Runner::new(threads, false);
-    let mut enrolled = 0.0;
+    let (mut participants, mut trials) = (0.0, 0.0);
     let (wall, cpu) = timed(|| {
         let points = study::run(&study, &plans, &runner, RepsRule::FromScenario);
-        enrolled = points.iter().map(|p| p.rows[0].mean_enrolled * f64::from(p.rows[0].reps)).sum();
+        participants = points.iter().map(|p| p.rows[0].mean_enrolled * f64::from(p.rows[0].reps)).sum();
+        trials = points.iter().map(|p| f64::from(p.rows[0].reps)).sum();
     });
-    report(label, enrolled, threads, wall, cpu, floor_ns);
+    Timing { participants, trials, wall, cpu }
+}
+
+/// ns per participant and thread, and CPU over wall time, at one thread count.
+fn per_thread(t: &Timing, threads: usize) -> String {
+    format!("{:7.2} ns, CPU/wall {:.2}", t.wall * threads as f64 / t.participants * 1e9, t.cpu / t.wall)
+}
+
+/// One workload at 1 and 2 threads, one line: ns per participant and thread (and its ratio to
+/// the floor), per-trial time for count outcomes, CPU/wall, and the speed-up of 2 threads over
+/// 1 (wall time at 1 over wall time at 2, for the same work).
+fn bench(label: &str, counts: bool, floor_ns: f64, time: impl Fn(usize) -> Timing) {
+    let (one, two) = (time(1), time(2));
+    let ns = one.wall / one.participants * 1e9;
+    let trial = if counts { format!(", {:.1} us per trial", one.wall / one.trials * 1e6) } else { String::new() };
+    println!(
+        "{label:<40} 1 thread: {:.3e} participants/s, {} ({:.2}x the floor{trial}) | 2 threads: {} | speed-up {:.2}x",
+        one.participants / one.wall,
+        per_thread(&one, 1),
+        ns / floor_ns,
+        per_thread(&two, 2),
+        one.wall / two.wall
+    );
+}
+
+/// The load average before the bench starts, from /proc, with a warning when another process
+/// is already using a core: then the figures, the 2-thread ones above all, are not those of a
+/// quiet machine (CPU/wall below 1 and 2 shows the same during the run).
+fn machine_note() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = text.split_whitespace().take(3).collect();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut note = format!("load average {} (1, 5, 15 min), {cores} cores available", load.join(" "));
+    if load.first().and_then(|l| l.parse::<f64>().ok()).is_some_and(|l| l >= 0.5) {
+        note += "\nwarning: another process is using a core: not a quiet machine, so the scaling figures are not the \
+                 machine's";
+    }
+    note
 }
 
 fn main() {
     // `cargo bench --bench throughput -- WORD` runs only the workloads whose label has WORD.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
     let wanted = |label: &str| label.contains(&filter);
+    println!("{}", machine_note());
     let floor_ns = floor_ns_per_normal();
     println!("floor: {floor_ns:.2} ns per standard normal (Xoshiro256++ and the ziggurat, one thread)");
-    for threads in [1, 2] {
-        for n in [20, 100, 400] {
-            let reps = 8_000_000 / (2 * n);
-            let set = format!("design.n_per_arm={n}");
-            let label = format!("textbook, {n} per arm");
-            if wanted(&label) {
-                bench_point(&label, "textbook.toml", &[&set], reps, threads, floor_ns);
-            }
+    for n in [20, 100, 400] {
+        let reps = 8_000_000 / (2 * n);
+        let set = format!("design.n_per_arm={n}");
+        let label = format!("textbook, {n} per arm");
+        if wanted(&label) {
+            bench(&label, false, floor_ns, |threads| time_point("textbook.toml", &[&set], reps, threads));
         }
-        let label = "enriched depression (Rajizadeh)";
-        if wanted(label) {
-            bench_point(label, "depression_mgo_enriched.toml", &[], 40_000, threads, floor_ns);
-        }
-        let label = "migraine (Peikert 43:38), NB Wald only";
-        if wanted(label) {
-            bench_trials(label, "migraine_peikert1996.toml", &["analysis.secondary=[]"], 20_000, threads);
-        }
-        let label = "migraine (Peikert), 6 analyses shipped";
-        if wanted(label) {
-            bench_trials(label, "migraine_peikert1996.toml", &[], 20_000, threads);
-        }
-        let label = "sweep: formulation x dose (12 points)";
-        if wanted(label) {
-            bench_sweep(label, "sweep_formulation_dose.toml", threads, floor_ns);
-        }
+    }
+    let label = "enriched depression (Rajizadeh)";
+    if wanted(label) {
+        bench(label, false, floor_ns, |threads| time_point("depression_mgo_enriched.toml", &[], 40_000, threads));
+    }
+    let label = "enriched depression, 100 per arm";
+    if wanted(label) {
+        bench(label, false, floor_ns, |threads| {
+            time_point("depression_mgo_enriched.toml", &["design.n_per_arm=100"], 20_000, threads)
+        });
+    }
+    let label = "migraine (Peikert 43:38), NB Wald only";
+    if wanted(label) {
+        bench(label, true, floor_ns, |threads| {
+            time_point("migraine_peikert1996.toml", &["analysis.secondary=[]"], 20_000, threads)
+        });
+    }
+    let label = "migraine (Peikert), 6 analyses shipped";
+    if wanted(label) {
+        bench(label, true, floor_ns, |threads| time_point("migraine_peikert1996.toml", &[], 20_000, threads));
+    }
+    let label = "sweep: formulation x dose (12 points)";
+    if wanted(label) {
+        bench(label, false, floor_ns, |threads| time_study("sweep_formulation_dose.toml", threads));
+    }
+    let label = "study: selection x n (160 points)";
+    if wanted(label) {
+        bench(label, false, floor_ns, |threads| time_study("study_depression_selection.toml", threads));
     }
 }
