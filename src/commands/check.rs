@@ -1,13 +1,14 @@
 //! `mgtrial check`: the regression check of a scenario against a baseline CSV.
 
-use crate::cli::{CheckArgs, ScenarioArgs, SimulationArgs, use_threads};
+use crate::cli::{CheckArgs, use_threads};
 use mgtrial::engine::Runner;
 use mgtrial::error::Failure;
 use mgtrial::report::export;
 use mgtrial::report::files::{Output, destination, finish, print, write_file};
 use mgtrial::report::provenance::{self, Provenance};
 use mgtrial::scenario::{Override, Source};
-use mgtrial::study::{self, RepsRule, request};
+use mgtrial::study::request::{self, Request};
+use mgtrial::study::{self, RepsRule};
 
 /// `mgtrial check`: re-runs each scenario with its baseline's `--set`, `--sweep`, seed and
 /// replicates (from the baseline's provenance sidecar), compares every row (see `check.rs`),
@@ -67,19 +68,15 @@ pub fn execute(args: CheckArgs) -> Result<(), Failure> {
             Source::read(scenario)?.resolve(&set, None)?
         };
         let seed = args.seed.unwrap_or(record.seed);
-        let sim = SimulationArgs {
-            scenario: ScenarioArgs { scenario: scenario.clone(), set: record.set.clone() },
-            sweep: record.sweep.clone(),
+        let request = Request {
+            scenario,
+            set: &record.set,
             reps: (written.design.reps != reps).then_some(reps),
             seed: (written.design.seed != seed).then_some(seed),
-            precision: None,
-            max_reps: 200_000,
-            threads: args.threads,
-            out: None,
-            quiet: true,
+            sweep: &record.sweep,
         };
-        let loaded = request::load(&sim.request(), None)?;
-        let now = sim.provenance(&loaded, None)?;
+        let loaded = request::load(&request, None)?;
+        let now = Provenance::of_fixed_run(&loaded, &request)?;
         let outcomes = study::run(&loaded.study, &loaded.plans, &runner, RepsRule::FromScenario);
         let csv = export::study_csv(&loaded.study, &outcomes, &now.scenario_sha256);
         for line in export::effect_header(&loaded.plans).lines() {

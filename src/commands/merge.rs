@@ -1,10 +1,12 @@
 //! `mgtrial merge`: the shards of one run folded into the CSV a single run would write.
 
-use crate::cli::{MergeArgs, ScenarioArgs, SimulationArgs};
+use crate::cli::MergeArgs;
 use mgtrial::error::Failure;
 use mgtrial::report::export;
 use mgtrial::report::files::{file_identity, finish, prepare_outputs};
-use mgtrial::study::{self, request};
+use mgtrial::report::provenance::Provenance;
+use mgtrial::study;
+use mgtrial::study::request::{self, Request};
 
 /// `mgtrial merge SCENARIO SHARD... --out FILE.csv`: checks that the shards are all the
 /// shards of one run of this scenario, folds their totals in chunk order and writes the CSV
@@ -39,19 +41,15 @@ pub fn execute(args: MergeArgs) -> Result<(), Failure> {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    let sim = SimulationArgs {
-        scenario: ScenarioArgs { scenario: args.scenario.clone(), set: first.set.clone() },
-        sweep: first.sweep.clone(),
+    let request = Request {
+        scenario: &args.scenario,
+        set: &first.set,
         reps: first.cli_reps,
         seed: first.cli_seed,
-        precision: None,
-        max_reps: 200_000,
-        threads: 0,
-        out: Some(args.out.clone()),
-        quiet: true,
+        sweep: &first.sweep,
     };
-    let loaded = request::load(&sim.request(), None)?;
-    let record = sim.provenance(&loaded, None)?;
+    let loaded = request::load(&request, None)?;
+    let record = Provenance::of_fixed_run(&loaded, &request)?;
     if record.scenario_sha256 != first.scenario_sha256 {
         return Err(Failure::BadInput(format!(
             "{} is not the scenario the shards ran (its SHA-256 with their --set differs): merge with that file",

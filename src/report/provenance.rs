@@ -188,6 +188,13 @@ impl Provenance {
         })
     }
 
+    /// [`Provenance::of_run`] of a run of the scenario's own replicates: no `--precision`, no
+    /// search (`check` re-running a baseline, `merge` writing what the single run would have).
+    pub fn of_fixed_run(loaded: &Loaded, request: &Request) -> Result<Provenance, ScenarioError> {
+        // `max_reps` is recorded only under precision control or a search.
+        Provenance::of_run(loaded, request, None, 0, None)
+    }
+
     /// This record with its `reproduce` command completed by the option that writes `output`
     /// (e.g. `--out results.csv`, `--plot power.svg --target 0.8`).
     pub fn reproducing(&self, option: &str, output: &Path, more: &str) -> Provenance {

@@ -360,9 +360,8 @@ impl CountKind {
 /// These are the checks of a count outcome that need its model; [`crate::scenario::validate`]
 /// makes the others when the file is read, and the plan makes these when it is built.
 pub fn checked(s: &Scenario) -> Result<CountModel, Problem> {
-    let o = &s.outcome;
-    magnitudes(s)?;
-    let m = from_outcome(o)?;
+    let m = from_outcome(&s.outcome)?;
+    magnitudes(s, &m)?;
     check(
         m.followup_weeks <= s.design.duration_weeks,
         "outcome.followup_weeks",
@@ -398,8 +397,7 @@ pub fn checked(s: &Scenario) -> Result<CountModel, Problem> {
 /// The expected follow-up count at the largest treatment rate ratio the response can give
 /// (a negative benefit raises the rate) stays within [`MAX_EXPECTED_COUNT`], as do both windows'
 /// counts without treatment.
-fn magnitudes(s: &Scenario) -> Result<(), Problem> {
-    let m = from_outcome(&s.outcome)?;
+fn magnitudes(s: &Scenario, m: &CountModel) -> Result<(), Problem> {
     let (baseline, followup) =
         (m.expected_count(m.baseline_weeks, 1.0), m.expected_count(m.followup_weeks, m.placebo_rate_ratio));
     for (field, v) in [("outcome.baseline_weeks", baseline), ("outcome.followup_weeks", followup)] {
