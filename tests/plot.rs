@@ -121,7 +121,7 @@ fn run_plot_is_titled_by_the_description_and_names_axes_series_and_design() {
     let caption = text_with_id(&doc, "caption").unwrap();
     assert!(caption.starts_with("ANCOVA, two-sided alpha 0.05, 200 trials per point, seed 2017; "), "{caption}");
     assert!(
-        caption.contains("; max_effect 17.98, calibrated to a benefit of 5.25 BDI-II points among the completers")
+        caption.contains("; max_effect 17.97, calibrated to a benefit of 5.25 BDI-II points among the completers")
             && caption.contains(
                 "in the published design (enrolled if serum Mg < 0.75 mmol/L; mgo_500 300 mg/day oxide; 8 weeks)"
             ),

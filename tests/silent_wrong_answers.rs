@@ -329,7 +329,8 @@ fn explain_and_provenance_report_the_solved_max_effect() {
     assert!(out.contains("published design: enrolled if serum Mg < 0.75 mmol/L"), "{out}");
     run_in(dir.path(), &["run", &file, "--reps", "200", "--out", "r.csv"], 0);
     let sidecar = std::fs::read_to_string(dir.path().join("r.csv.provenance.toml")).unwrap();
-    assert!(sidecar.contains("[calibration]") && sidecar.contains("max_effect = 17.98"), "{sidecar}");
+    // The sidecar records the solved value in full, as the written-out scenario has it.
+    assert!(sidecar.contains("[calibration]") && sidecar.contains(written), "{sidecar}");
 }
 
 // 5. Unequal arms and odd totals.
@@ -573,29 +574,15 @@ fn a_non_utf8_output_name_does_not_panic() {
 #[test]
 fn observed_calibration_that_cannot_be_pinned_down_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    // Nearly everyone drops out: no trial can be analysed.
-    let (_, e) = run_in(
-        dir.path(),
-        &[
-            "explain",
-            &write(
-                dir.path(),
-                "gone.toml",
-                &shipped("depression_mgo_enriched.toml")
-                    .replace("placebo = 0.11 ", "placebo = 0.999 ")
-                    .replace("n_per_arm = 30 ", "n_per_arm = 2 "),
-            ),
-        ],
-        2,
-    );
-    assert!(e.contains("can be analysed"), "{e}");
+    // (A published design where nearly everyone drops out is no longer refused: the observed
+    // change of the completers is solved by quadrature, which dropout at random leaves alone.)
     // A target at the scale's ceiling: MoCA ends at 30.
     let moca = shipped("cognition_mg_threonate.toml")
         .replace("scale = \"cognitive_composite_z\"", "scale = \"moca\"")
         .replace("max_effect = 0.9 ", "#")
         .replace("[outcome]", "[response.calibration]\nbenefit = 5.3\namong = \"observed_change\"\n[outcome]");
     let (_, e) = run_in(dir.path(), &["explain", &write(dir.path(), "moca.toml", &moca)], 2);
-    assert!(e.contains("nearly constant") || e.contains("hold the simulated figure near"), "{e}");
+    assert!(e.contains("nearly constant") || e.contains("hold the expected figure near"), "{e}");
 }
 
 #[test]

@@ -21,7 +21,8 @@ pub use super::loglinear::MAX_COUNT;
 
 /// Alternations of the coefficients and `theta` at most (R: 25). The alternation converges
 /// linearly, slowly where the likelihood is flat in `theta`: strongly overdispersed counts at
-/// the Peikert size took up to 86 (tested), so R's limit would count such fits as failures.
+/// the Peikert size took up to 84 (86 under seed contract 1; tested), so R's limit would count
+/// such fits as failures.
 const MAX_ALTERNATIONS: usize = 500;
 
 /// Newton steps for `theta` at most (R's `theta.ml`: 25).

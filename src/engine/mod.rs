@@ -794,7 +794,8 @@ impl Runner {
     /// Peak memory of a run of `reps[i]` replicates of `plans[i]`: a fixed footprint; each
     /// point's and each row's state, kept until the CSV is written; the rejection bits of every
     /// point when `keep_all` (a run that can write a checkpoint keeps all its points' results),
-    /// else of two neighbouring points; and each thread's trial buffers for count outcomes.
+    /// else of two neighbouring points; each thread's trial buffers for count outcomes; and the
+    /// distinct sampling tables of all the points.
     pub fn memory_bytes(&self, plans: &[Plan], reps: &[u32], keep_all: bool) -> u64 {
         let rows: u64 = plans.iter().map(|p| p.slots.len() as u64).sum();
         let bits = |(p, &r): (&Plan, &u32)| p.slots.len() as u64 * u64::from(r).div_ceil(8);
@@ -808,7 +809,10 @@ impl Runner {
         // A thread works on a chunk of replicates: a point of fewer chunks busies fewer threads.
         let chunks = reps.iter().map(|&r| u64::from(r).div_ceil(CHUNK)).max().unwrap_or(0);
         let threads = (self.pool.current_num_threads() as u64).min(chunks);
+        // The sampling tables, each held once however many points share it.
+        let tables: std::collections::HashSet<usize> = plans.iter().flat_map(Plan::table_addresses).collect();
         BASE_MEMORY_BYTES
+            + tables.len() as u64 * crate::rng::QuantileTable::BYTES
             + plans.len() as u64 * POINT_MEMORY_BYTES
             + rows * ROW_MEMORY_BYTES
             + kept_bits
@@ -842,4 +846,30 @@ pub fn run(plan: &Plan, opts: RunOptions) -> PointResults {
     let out = runner.run_point(plan, Replicates::Fixed(opts.reps));
     runner.bar.finish_and_clear();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memory estimate holds each distinct sampling table once: points that share a
+    /// threshold share its tables, and each new threshold adds its components' tables.
+    #[test]
+    fn memory_counts_each_distinct_table_once() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/depression_mgo_enriched.toml");
+        let plan_at = |threshold: &str| {
+            let s =
+                crate::scenario::load(&path, &[format!("selection.threshold={threshold}")]).expect("shipped scenario");
+            Plan::resolved(&s, "depression_mgo_enriched.toml").expect("a plan")
+        };
+        let runner = Runner::new(1, false);
+        let (a, b) = (plan_at("0.75"), plan_at("0.72"));
+        let reps = [1000, 1000];
+        let same = runner.memory_bytes(&[a.clone(), a.clone()], &reps, false);
+        let two = runner.memory_bytes(&[a.clone(), b], &reps, false);
+        // The second threshold adds one table per population component (two).
+        assert_eq!(two - same, 2 * crate::rng::QuantileTable::BYTES);
+        let one = runner.memory_bytes(&[a], &reps[..1], false);
+        assert!(same - one < crate::rng::QuantileTable::BYTES, "a shared table is counted once");
+    }
 }

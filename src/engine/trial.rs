@@ -3,7 +3,8 @@
 //! Random streams (the seed contract, see README): every replicate `r` draws only from
 //! streams keyed by `(seed, r, stream)`. Without stratification each arm screens and enrols
 //! from its own stream (`stream` = arm index), so arms and replicates never share draws and
-//! adding participants to an arm leaves the earlier ones unchanged. A stratified trial
+//! adding participants to an arm leaves the draws of those who completed at the smaller size
+//! unchanged (an arm's dropouts are its last participants, one binomial count). A stratified trial
 //! enrols from one stream (`STRATIFIED_STREAM`) and randomizes in permuted blocks within
 //! each stratum. Screening per arm is exact: with iid screenees, the total screened to fill
 //! all arms is negative binomial either way.
@@ -108,6 +109,30 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option
     }
 }
 
+/// Whether a participant drops out (completely at random, with the arm's probability).
+#[derive(Debug, Clone, Copy)]
+enum Dropout {
+    /// Decided for this person by a uniform drawn after treatment (stratified trials, which
+    /// enrol the arms from one stream).
+    Drawn,
+    /// Decided for the arm beforehand: the arm's number of dropouts is one binomial draw, and
+    /// its last participants are the ones who drop out ([`arm_completers`]).
+    Decided(bool),
+}
+
+/// The number of an arm's participants who complete it, `n - D` with `D ~ Binomial(n, p)`
+/// drawn as the stream's first words. The first `n - D` participants complete it: the
+/// participants are independent and identically distributed, so which `D` of them drop out
+/// does not change any result's distribution, and one draw per arm replaces a uniform and an
+/// unpredictable branch per person.
+#[inline(always)]
+fn arm_completers<R: Rng>(rng: &mut R, arm: &ArmPlan) -> u32 {
+    match &arm.dropouts {
+        Some(dropouts) => arm.n_target - dropouts.sample(rng),
+        None => arm.n_target,
+    }
+}
+
 /// Treats and follows up one enrolled person (`low`: in the low stratum, when strata are
 /// reported); returns the individual benefit and whether the person completed the trial.
 /// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
@@ -116,7 +141,7 @@ fn treat<R: Rng, const COUNTS: bool>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
-    person: Option<Enrolled>,
+    (person, dropout): (Option<Enrolled>, Dropout),
     low: bool,
     counts: &mut ArmCounts,
 ) -> (f64, bool) {
@@ -128,13 +153,8 @@ fn treat<R: Rng, const COUNTS: bool>(
         let m = person.m;
         counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
         deficit = mg.deficit(m);
-        if let Some(exposure) = &arm.exposure {
-            let adherence = match &arm.adherence {
-                Some(beta) => beta.sample(rng),
-                None => exposure.adherence_mean,
-            };
-            let absorbed = exposure.bioavailability * exposure.dose_mg_per_day * adherence;
-            repleted = deficit * plan.response.repleted_fraction(absorbed);
+        if let Some(repletion) = &arm.repletion {
+            repleted = deficit * repletion.sample(rng);
         }
         status = Some((screening, person.reading - plan.assay.expected_reading(m), m));
     }
@@ -147,7 +167,11 @@ fn treat<R: Rng, const COUNTS: bool>(
         counts.low_benefit_sum += benefit;
         counts.low_rate_ratio_sum += rate_ratio;
     }
-    if arm.dropout > 0.0 && uniform(rng) < arm.dropout {
+    let drops_out = match dropout {
+        Dropout::Drawn => arm.dropout > 0.0 && uniform(rng) < arm.dropout,
+        Dropout::Decided(drops_out) => drops_out,
+    };
+    if drops_out {
         counts.dropouts += 1;
         return (benefit, false);
     }
@@ -188,7 +212,7 @@ fn follow_up<R: Rng>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
-    person: Option<Enrolled>,
+    person: (Option<Enrolled>, Dropout),
     low: bool,
     counts: &mut ArmCounts,
 ) -> Option<(f64, f64)> {
@@ -235,15 +259,16 @@ fn fill_arm_screened<const EXTRAS: bool>(plan: &Plan, stream: (u64, u64, u64), a
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let mut out = FilledArm::default();
-    for _ in 0..arm.n_target {
-        let person = screen(plan, &mut rng, &mut out.screening);
+    let completers = arm_completers(&mut rng, arm);
+    for i in 0..arm.n_target {
+        let person = (screen(plan, &mut rng, &mut out.screening), Dropout::Decided(i >= completers));
         if !EXTRAS {
             if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, false, &mut out.counts) {
                 out.cells[0].add(x, y);
             }
             continue;
         }
-        let stratum = stratum_of(plan, person);
+        let stratum = stratum_of(plan, person.0);
         if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0 && plan.n_strata > 1, &mut out.counts) {
             add_scale_completer(plan, &mut out.cells[stratum], &mut out.responders[stratum], xy);
         }
@@ -259,8 +284,11 @@ fn fill_arm_screened<const EXTRAS: bool>(plan: &Plan, stream: (u64, u64, u64), a
 fn fill_arm_without_status(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let mut out = FilledArm::default();
-    for _ in 0..arm.n_target {
-        if let Some(xy) = follow_up(plan, &mut rng, arm, None, false, &mut out.counts) {
+    let completers = arm_completers(&mut rng, arm);
+    for i in 0..arm.n_target {
+        if let Some(xy) =
+            follow_up(plan, &mut rng, arm, (None, Dropout::Decided(i >= completers)), false, &mut out.counts)
+        {
             add_scale_completer(plan, &mut out.cells[0], &mut out.responders[0], xy);
         }
     }
@@ -281,11 +309,13 @@ fn fill_arm_counts(
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let (mut counts, mut screening) = (ArmCounts::default(), ScreenCounts::default());
     records.clear();
-    for _ in 0..arm.n_target {
+    let completers = arm_completers(&mut rng, arm);
+    for i in 0..arm.n_target {
         let person = screen(plan, &mut rng, &mut screening);
         let stratum = stratum_of(plan, person);
         let low = stratum == 0 && plan.n_strata > 1;
-        let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, low, &mut counts);
+        let dropout = Dropout::Decided(i >= completers);
+        let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, (person, dropout), low, &mut counts);
         if completed {
             let pair = sampler.draw(&mut rng, (-benefit).exp());
             records.push(CountRecord { baseline: pair.baseline, followup: pair.followup, stratum: stratum as u8 });
@@ -362,15 +392,10 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
     let o = &plan.outcome;
     let benefit = if arm.is_active { plan.response.benefit(0.0, 0.0) } else { 0.0 };
     let expected_followup = o.baseline_mean + (o.common_change + o.benefit_sign * benefit);
-    let (mean, noise_sd, error_sd, dropout) = (o.baseline_mean, o.followup_noise_sd, o.error_sd, arm.dropout);
-    let (mut benefit_sum, mut dropouts) = (0.0, 0u32);
+    let (mean, noise_sd, error_sd) = (o.baseline_mean, o.followup_noise_sd, o.error_sd);
     let (mut n, mut sum_x, mut sum_y, mut sum_xx, mut sum_xy, mut sum_yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for _ in 0..arm.n_target {
-        benefit_sum += benefit;
-        if dropout > 0.0 && uniform(&mut rng) < dropout {
-            dropouts += 1;
-            continue;
-        }
+    let completers = arm_completers(&mut rng, arm);
+    for _ in 0..completers {
         let y = (expected_followup + noise_sd * normal(&mut rng)) - mean;
         n += 1.0;
         sum_y += y;
@@ -382,6 +407,8 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
             sum_xy += x * y;
         }
     }
+    let benefit_sum = benefit * f64::from(arm.n_target);
+    let dropouts = arm.n_target - completers;
     let counts = ArmCounts { enrolled: arm.n_target, dropouts, benefit_sum, ..ArmCounts::default() };
     let cell = Cell { n, sum_x, sum_y, sum_xx, sum_xy, sum_yy };
     FilledArm {
@@ -491,6 +518,7 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
         };
         let arm = &plan.arms[a];
         if COUNTS {
+            let person = (person, Dropout::Drawn);
             let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]);
             if let (true, Some(sampler)) = (completed, sampler) {
                 let pair = sampler.draw(&mut rng, (-benefit).exp());
@@ -500,7 +528,8 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
                     stratum: stratum as u8,
                 });
             }
-        } else if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]) {
+        } else if let Some(xy) = follow_up(plan, &mut rng, arm, (person, Dropout::Drawn), stratum == 0, &mut t.arms[a])
+        {
             let k = a * plan.n_strata + stratum;
             add_scale_completer(plan, &mut t.cells[k], &mut t.responders[k], xy);
         }

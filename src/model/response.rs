@@ -17,6 +17,8 @@ pub struct ResponseModelParams {
     pub a50_mg_per_day: f64,
     /// `1 - exp(-duration / tau)`: the share of the reachable repletion achieved by the end.
     pub time_factor: f64,
+    /// `1 / ref_deficit_mmol_per_l` (a product per person instead of a division).
+    per_ref_deficit: f64,
 }
 
 impl ResponseModelParams {
@@ -29,6 +31,7 @@ impl ResponseModelParams {
             delta: effect.delta,
             max_effect: effect.max_effect.unwrap_or(0.0),
             ref_deficit_mmol_per_l: r.ref_deficit_mmol_per_l,
+            per_ref_deficit: 1.0 / r.ref_deficit_mmol_per_l,
             effect_replete: effect.effect_replete,
             a50_mg_per_day: r.a50_mg_per_day,
             time_factor: -(-duration_weeks / r.tau_weeks).exp_m1(),
@@ -52,7 +55,7 @@ impl ResponseModelParams {
         match self.model {
             ResponseModel::Fixed => self.delta,
             ResponseModel::Repletion if deficit_mmol_per_l > 0.0 => {
-                self.max_effect * repleted_mmol_per_l / self.ref_deficit_mmol_per_l
+                self.max_effect * (repleted_mmol_per_l * self.per_ref_deficit)
             }
             ResponseModel::Repletion => self.effect_replete,
         }
