@@ -28,6 +28,25 @@ pub struct MgStatus {
     pub deficiency_cutoff_mmol_per_l: f64,
 }
 
+/// The probability that a person of true status `m` passes every filter (an assay and its
+/// threshold: reading below it), as a function of `m`; readings are normal about the assay's
+/// expected reading, or exact when the assay has no error.
+fn acceptance<'a>(filters: &[(&'a Assay, f64)]) -> impl Fn(f64) -> f64 + 'a {
+    let filters: Vec<(&Assay, f64, f64)> = filters.iter().map(|(a, t)| (*a, *t, a.total_error_sd())).collect();
+    move |m: f64| {
+        filters
+            .iter()
+            .map(|(assay, t, s)| {
+                if *s > 0.0 {
+                    std_normal().cdf((t - assay.expected_reading(m)) / s)
+                } else {
+                    f64::from(u8::from(assay.expected_reading(m) < *t))
+                }
+            })
+            .product::<f64>()
+    }
+}
+
 impl MgStatus {
     /// `None` when the scenario does not model Mg status.
     pub fn from_scenario(p: &Population) -> Option<MgStatus> {
@@ -102,19 +121,7 @@ impl MgStatus {
         f: F,
     ) -> [f64; N] {
         const INTERVALS: usize = 6000;
-        let filters: Vec<(&Assay, f64, f64)> = filters.iter().map(|(a, t)| (*a, *t, a.total_error_sd())).collect();
-        let accept = |m: f64| {
-            filters
-                .iter()
-                .map(|(assay, t, s)| {
-                    if *s > 0.0 {
-                        std_normal().cdf((t - assay.expected_reading(m)) / s)
-                    } else {
-                        f64::from(u8::from(assay.expected_reading(m) < *t))
-                    }
-                })
-                .product::<f64>()
-        };
+        let accept = acceptance(filters);
         let mut total = [0.0; N];
         for c in &self.components {
             let density = NormalDist::new(c.mean_mmol_per_l, c.sd_mmol_per_l).expect("validated SD > 0");
@@ -147,19 +154,7 @@ impl MgStatus {
     pub(crate) fn cumulative(&self, filters: &[(&Assay, f64)], uppers: &[f64]) -> Vec<f64> {
         const INTERVALS: f64 = 6000.0;
         debug_assert!(uppers.windows(2).all(|w| w[0] <= w[1]), "uppers ascending");
-        let filters: Vec<(&Assay, f64, f64)> = filters.iter().map(|(a, t)| (*a, *t, a.total_error_sd())).collect();
-        let accept = |m: f64| {
-            filters
-                .iter()
-                .map(|(assay, t, s)| {
-                    if *s > 0.0 {
-                        std_normal().cdf((t - assay.expected_reading(m)) / s)
-                    } else {
-                        f64::from(u8::from(assay.expected_reading(m) < *t))
-                    }
-                })
-                .product::<f64>()
-        };
+        let accept = acceptance(filters);
         let mut out = vec![0.0; uppers.len()];
         for c in &self.components {
             let density = NormalDist::new(c.mean_mmol_per_l, c.sd_mmol_per_l).expect("validated SD > 0");
