@@ -1,25 +1,41 @@
 //! Throughput benchmark: simulated participants per second, next to the random-number floor,
-//! for 1 and 2 threads; for count outcomes, negative-binomial-analysed trials per second.
+//! at 1 and 2 threads, with the speed-up that the machine itself allows.
 //!
-//! `cargo bench --bench throughput` (release profile). It first prints the machine's load, so
-//! that a run on a busy machine shows itself, and at the end the floor measured again, with a
-//! warning when it moved by more than 10% (a host that slowed this guest during the run). For each workload it times the median of 5 runs
-//! after a warm-up, at 1 and then at 2 threads, and prints one line: enrolled participants per
-//! second, ns per participant and thread, CPU time over wall time (2.0 means both cores were
-//! busy the whole run; less on a machine another job shares), and the speed-up of 2 threads
-//! over 1. The floor is the cost of
-//! drawing standard normals with the trial's own generator and normal sampler in a tight loop:
-//! the textbook trial draws one normal per participant, so its ns per participant over the
-//! floor is the loop's overhead ratio.
+//! `cargo bench --bench throughput` (release profile); `-- WORD` runs only the workloads whose
+//! label has WORD. On a machine shared with other guests, a run is slowed but never sped up by
+//! them, so every figure is the fastest of several runs, and the runs at 1 and at 2 threads
+//! alternate (1, 2, 1, 2, ...) so that a slow spell of the host hits both alike:
+//! - Before anything, the CPU the other processes of this guest use over one second, from
+//!   `/proc/stat`, with a warning when they hold more than a tenth of a core. (The load average
+//!   is no guide here: an idle kernel thread keeps it near 1 on this machine.)
+//! - The floor: one standard normal drawn with the trials' own generator and sampler in a tight
+//!   loop. The textbook trial draws one normal per participant, so its ns per participant over
+//!   the floor is its loop's overhead.
+//! - The ceiling: the same loop run on one thread alone and then on two threads at once, each
+//!   its own work, nothing shared. Two over one is the most any workload can gain from a second
+//!   thread on this machine at this moment: a host whose other guests share the cores gives
+//!   less than 2.
+//! - Each workload is sized so that one run at 1 thread takes about 0.4 s, then timed in 5
+//!   alternating pairs after a warm-up. One line each: enrolled participants per second, ns per
+//!   participant and thread, CPU time over wall time (2.0: both threads busy the whole run), the
+//!   speed-up (fastest 1-thread run over fastest 2-thread run, for the same work), the speed-up
+//!   as a share of the ceiling, and the spread (median over fastest of the 1-thread runs: how
+//!   noisy the machine was).
+//! - At the end, the floor again, with a warning when it moved by more than 10%.
 
 use mgtrial::engine::{self, Runner};
 use mgtrial::rng::{standard_normal, stream_rng};
 use mgtrial::scenario::sweep::Study;
-use mgtrial::scenario::{self, Source};
+use mgtrial::scenario::{self, Override, Source};
 use mgtrial::study::{self, RepsRule};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Alternating pairs of timed runs (1 thread, 2 threads) per workload, after a warm-up pair.
+const PAIRS: usize = 5;
+/// Wall time of one 1-thread run a workload is sized to, in seconds.
+const RUN_SECONDS: f64 = 0.4;
 
 fn scenario_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
@@ -35,36 +51,8 @@ fn cpu_seconds() -> f64 {
     secs(u.ru_utime) + secs(u.ru_stime)
 }
 
-/// Median wall time of 5 runs of `f` after one warm-up, with the CPU time of that run.
-fn timed(mut f: impl FnMut()) -> (f64, f64) {
-    f();
-    let mut runs: Vec<(f64, f64)> = (0..5)
-        .map(|_| {
-            let (t0, c0) = (Instant::now(), cpu_seconds());
-            f();
-            (t0.elapsed().as_secs_f64(), cpu_seconds() - c0)
-        })
-        .collect();
-    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    runs[2]
-}
-
-/// ns per standard normal, drawn from one trial stream (summed so the draws are used).
-fn floor_ns_per_normal() -> f64 {
-    const DRAWS: u64 = 20_000_000;
-    let (wall, _) = timed(|| {
-        let mut rng = stream_rng(1, 0, 0);
-        let mut sum = 0.0;
-        for _ in 0..DRAWS {
-            sum += standard_normal(&mut rng);
-        }
-        black_box(sum);
-    });
-    wall / DRAWS as f64 * 1e9
-}
-
-/// One timed run of a workload at a thread count: participants enrolled, simulated trials,
-/// wall and CPU seconds.
+/// One timed run: participants enrolled, simulated trials, wall and CPU seconds.
+#[derive(Clone, Copy)]
 struct Timing {
     participants: f64,
     trials: f64,
@@ -72,116 +60,254 @@ struct Timing {
     cpu: f64,
 }
 
-/// Times `reps` replicates of one shipped design point.
-fn time_point(file: &str, overrides: &[&str], reps: u32, threads: usize) -> Timing {
+/// Times `work` (which returns its participants and trials) as one run.
+fn timing(work: impl FnOnce() -> (f64, f64)) -> Timing {
+    let (t0, c0) = (Instant::now(), cpu_seconds());
+    let (participants, trials) = work();
+    Timing { participants, trials, wall: t0.elapsed().as_secs_f64(), cpu: cpu_seconds() - c0 }
+}
+
+/// A workload: one run at a thread count, `size` times its base amount of work.
+type Workload = Box<dyn Fn(usize, u32) -> Timing + Sync>;
+
+/// Runs of one workload: the fastest at 1 thread and at 2 threads, the fastest wall time of two
+/// independent 1-thread copies run at once, and the spread of the 1-thread runs (median over
+/// fastest).
+struct Runs {
+    one: Timing,
+    two: Timing,
+    copies_wall: f64,
+    spread: f64,
+}
+
+/// The fastest of `runs` by wall time, and the median over it.
+fn fastest(mut runs: Vec<Timing>) -> (Timing, f64) {
+    runs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+    (runs[0], runs[runs.len() / 2].wall / runs[0].wall)
+}
+
+/// Wall time of two independent 1-thread runs of `run` at once, each on its own thread.
+fn two_copies(run: &(dyn Fn(usize, u32) -> Timing + Sync), size: u32) -> f64 {
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| run(1, size));
+        }
+    });
+    t0.elapsed().as_secs_f64()
+}
+
+/// Sizes `run` to about [`RUN_SECONDS`] at 1 thread, then times it in alternating triples:
+/// 1 thread, 2 threads, two 1-thread copies at once.
+fn alternated(run: &(dyn Fn(usize, u32) -> Timing + Sync)) -> Runs {
+    let probe = run(1, 1);
+    let size = (RUN_SECONDS / probe.wall).ceil().max(1.0) as u32;
+    run(1, size);
+    run(2, size);
+    let (mut one, mut two, mut copies_wall) = (Vec::new(), Vec::new(), f64::INFINITY);
+    for _ in 0..PAIRS {
+        one.push(run(1, size));
+        two.push(run(2, size));
+        copies_wall = copies_wall.min(two_copies(run, size));
+    }
+    let ((one, spread), (two, _)) = (fastest(one), fastest(two));
+    Runs { one, two, copies_wall, spread }
+}
+
+/// ns per standard normal in one run of `draws` from stream `key` (summed, so that the draws
+/// are used).
+fn normals_ns(draws: u64, key: u64) -> f64 {
+    let t0 = Instant::now();
+    let mut rng = stream_rng(1, key, 0);
+    let mut sum = 0.0;
+    for _ in 0..draws {
+        sum += standard_normal(&mut rng);
+    }
+    black_box(sum);
+    t0.elapsed().as_secs_f64() / draws as f64 * 1e9
+}
+
+const FLOOR_DRAWS: u64 = 20_000_000;
+
+/// The floor: ns per standard normal, the fastest of 5 runs after a warm-up.
+fn floor_ns_per_normal() -> f64 {
+    normals_ns(FLOOR_DRAWS, 0);
+    (0..5).map(|_| normals_ns(FLOOR_DRAWS, 0)).fold(f64::INFINITY, f64::min)
+}
+
+/// The ceiling: the floor's loop on one thread alone, then on two threads at once (each its own
+/// stream and the same number of draws), alternated; the speed-up that perfectly independent
+/// work gets from a second thread on this machine now, `2 t1 / t2` from the fastest runs.
+fn ceiling_speedup() -> f64 {
+    let pair = || {
+        let t0 = Instant::now();
+        std::thread::scope(|s| {
+            for key in 0..2 {
+                s.spawn(move || normals_ns(FLOOR_DRAWS, key));
+            }
+        });
+        t0.elapsed().as_secs_f64()
+    };
+    let alone = || {
+        let t0 = Instant::now();
+        normals_ns(FLOOR_DRAWS, 0);
+        t0.elapsed().as_secs_f64()
+    };
+    alone();
+    pair();
+    let (mut one, mut two) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..PAIRS {
+        one = one.min(alone());
+        two = two.min(pair());
+    }
+    2.0 * one / two
+}
+
+/// A shipped design point, `reps` replicates per size unit (its plan built once, outside the
+/// timing).
+fn point(file: &str, overrides: &[&str], reps: u32) -> Workload {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let s = scenario::load(&scenario_file(file), &overrides).expect("shipped scenario");
     let plan = mgtrial::engine::calibration::plan(&s, file, None).expect("valid plan");
-    let opts = engine::RunOptions { reps, threads, progress: false };
-    let mut participants = 0.0;
-    let (wall, cpu) = timed(|| participants = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum());
-    Timing { participants, trials: f64::from(reps), wall, cpu }
+    Box::new(move |threads, size| {
+        let opts = engine::RunOptions { reps: reps * size, threads, progress: false };
+        timing(|| (engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum(), f64::from(reps * size)))
+    })
 }
 
-/// Times every design point of a shipped study (its plans built once, outside the timing).
-fn time_study(file: &str, threads: usize) -> Timing {
-    let source = Source::read(&scenario_file(file)).expect("shipped scenario");
-    let scenario = source.resolve(&[], None).expect("valid scenario");
-    let study =
-        Study::with_paths(scenario.sweep.as_ref(), Vec::new(), |p| source.canonical_path(&[], p)).expect("valid sweep");
-    let plans = study::plans(&source, &[], &study).expect("valid plans");
-    let runner = Runner::new(threads, false);
-    let (mut participants, mut trials) = (0.0, 0.0);
-    let (wall, cpu) = timed(|| {
-        let points = study::run(&study, &plans, &runner, RepsRule::FromScenario);
-        participants = points.iter().map(|p| p.rows[0].mean_enrolled * f64::from(p.rows[0].reps)).sum();
-        trials = points.iter().map(|p| f64::from(p.rows[0].reps)).sum();
-    });
-    Timing { participants, trials, wall, cpu }
+/// Every design point of a shipped study, its replicates per point times the size (its plans
+/// built outside the timing).
+fn study_points(file: &str) -> Workload {
+    let file = file.to_string();
+    Box::new(move |threads, size| {
+        let source = Source::read(&scenario_file(&file)).expect("shipped scenario");
+        let reps = source.resolve(&[], None).expect("valid scenario").design.reps;
+        let overrides = vec![Override::parse(&format!("design.reps={}", reps * size)).expect("valid override")];
+        let scenario = source.resolve(&overrides, None).expect("valid scenario");
+        let study = Study::with_paths(scenario.sweep.as_ref(), Vec::new(), |p| source.canonical_path(&overrides, p))
+            .expect("valid sweep");
+        let plans = study::plans(&source, &overrides, &study).expect("valid plans");
+        let runner = Runner::new(threads, false);
+        timing(|| {
+            let points = study::run(&study, &plans, &runner, RepsRule::FromScenario);
+            let participants = points.iter().map(|p| p.rows[0].mean_enrolled * f64::from(p.rows[0].reps)).sum();
+            (participants, points.iter().map(|p| f64::from(p.rows[0].reps)).sum())
+        })
+    })
 }
 
-/// ns per participant and thread, and CPU over wall time, at one thread count.
-fn per_thread(t: &Timing, threads: usize) -> String {
-    format!("{:7.2} ns, CPU/wall {:.2}", t.wall * threads as f64 / t.participants * 1e9, t.cpu / t.wall)
-}
-
-/// One workload at 1 and 2 threads, one line: ns per participant and thread (and its ratio to
-/// the floor), per-trial time for count outcomes, CPU/wall, and the speed-up of 2 threads over
-/// 1 (wall time at 1 over wall time at 2, for the same work).
-fn bench(label: &str, counts: bool, floor_ns: f64, time: impl Fn(usize) -> Timing) {
-    let (one, two) = (time(1), time(2));
+/// One workload's line: ns per participant at 1 thread (and its ratio to the floor), per-trial
+/// time for count outcomes, ns per participant and thread at 2 threads, CPU/wall, the speed-up,
+/// the workload's own ceiling (two independent 1-thread copies at once: what the machine gives
+/// this work, whatever the engine does) and the speed-up's share of it, and the spread.
+fn report(label: &str, counts: bool, floor_ns: f64, runs: &Runs) {
+    let Runs { one, two, copies_wall, spread } = runs;
     let ns = one.wall / one.participants * 1e9;
+    let ns_two = two.wall * 2.0 / two.participants * 1e9;
     let trial = if counts { format!(", {:.1} us per trial", one.wall / one.trials * 1e6) } else { String::new() };
+    let (speedup, ceiling) = (one.wall / two.wall, 2.0 * one.wall / copies_wall);
     println!(
-        "{label:<40} 1 thread: {:.3e} participants/s, {} ({:.2}x the floor{trial}) | 2 threads: {} | speed-up {:.2}x",
+        "{label:<38} 1 thread: {:.3e} participants/s, {ns:7.2} ns ({:.2}x the floor{trial}), CPU/wall {:.2} | 2 threads: \
+         {ns_two:7.2} ns, CPU/wall {:.2} | speed-up {speedup:.2}x; two copies {ceiling:.2}x, so {:.0}% of it | spread \
+         {spread:.2}",
         one.participants / one.wall,
-        per_thread(&one, 1),
         ns / floor_ns,
-        per_thread(&two, 2),
-        one.wall / two.wall
+        one.cpu / one.wall,
+        two.cpu / two.wall,
+        100.0 * speedup / ceiling,
     );
 }
 
-/// The load average before the bench starts, from /proc, with a warning when another process
-/// is already using a core: then the figures, the 2-thread ones above all, are not those of a
-/// quiet machine (CPU/wall below 1 and 2 shows the same during the run).
+/// Busy and stolen CPU of this guest over one second, in cores, from two readings of
+/// `/proc/stat`'s total line (`None` where it cannot be read).
+fn busy_cores() -> Option<(f64, f64)> {
+    let read = || -> Option<Vec<f64>> {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = text.lines().next()?.strip_prefix("cpu ")?;
+        line.split_whitespace().map(|v| v.parse().ok()).collect()
+    };
+    let before = read()?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let after = read()?;
+    let d: Vec<f64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    // user nice system idle iowait irq softirq steal ...; ticks per second from sysconf.
+    // SAFETY: sysconf reads a constant of the system.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let busy = d.iter().take(8).enumerate().filter(|(i, _)| ![3, 4, 7].contains(i)).map(|(_, v)| v).sum::<f64>();
+    Some((busy / hz, d.get(7).copied().unwrap_or(0.0) / hz))
+}
+
+/// What the machine was doing before the bench: busy cores over one second, with a warning
+/// when other processes hold more than a tenth of a core.
 fn machine_note() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = text.split_whitespace().take(3).collect();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mut note = format!("load average {} (1, 5, 15 min), {cores} cores available", load.join(" "));
-    if load.first().and_then(|l| l.parse::<f64>().ok()).is_some_and(|l| l >= 0.5) {
-        note += "\nwarning: another process is using a core: not a quiet machine, so the scaling figures are not the \
-                 machine's";
+    match busy_cores() {
+        Some((busy, steal)) => {
+            let mut note = format!(
+                "{cores} cores; before the run, other processes used {busy:.2} cores and the host stole {steal:.2} \
+                 (one second of /proc/stat)"
+            );
+            if busy > 0.1 || steal > 0.1 {
+                note += "\nwarning: the machine is not quiet, so the scaling figures are not the machine's";
+            }
+            note
+        }
+        None => format!("{cores} cores; /proc/stat unreadable, so whether the machine is quiet is unknown"),
     }
-    note
 }
 
 fn main() {
-    // `cargo bench --bench throughput -- WORD` runs only the workloads whose label has WORD.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
     let wanted = |label: &str| label.contains(&filter);
     println!("{}", machine_note());
     let floor_ns = floor_ns_per_normal();
     println!("floor: {floor_ns:.2} ns per standard normal (the Xoshiro256++ lanes and the ziggurat, one thread)");
-    for n in [20, 100, 400] {
-        let reps = 8_000_000 / (2 * n);
-        let set = format!("design.n_per_arm={n}");
+    let ceiling = ceiling_speedup();
+    println!("ceiling: {ceiling:.2}x (the floor's loop on 2 threads at once over 1 thread alone)");
+    let mut workloads: Vec<(String, bool, Box<dyn Fn() -> Workload>)> = Vec::new();
+    for n in [20u32, 100, 400] {
         let label = format!("textbook, {n} per arm");
-        if wanted(&label) {
-            bench(&label, false, floor_ns, |threads| time_point("textbook.toml", &[&set], reps, threads));
+        let set = format!("design.n_per_arm={n}");
+        let reps = 8_000_000 / (2 * n);
+        workloads.push((label, false, Box::new(move || point("textbook.toml", &[&set], reps))));
+    }
+    workloads.push((
+        "enriched depression (Rajizadeh)".into(),
+        false,
+        Box::new(|| point("depression_mgo_enriched.toml", &[], 40_000)),
+    ));
+    workloads.push((
+        "enriched depression, 100 per arm".into(),
+        false,
+        Box::new(|| point("depression_mgo_enriched.toml", &["design.n_per_arm=100"], 20_000)),
+    ));
+    workloads.push((
+        "migraine (Peikert 43:38), NB Wald only".into(),
+        true,
+        Box::new(|| point("migraine_peikert1996.toml", &["analysis.secondary=[]"], 2_000)),
+    ));
+    workloads.push((
+        "migraine (Peikert), 6 analyses shipped".into(),
+        true,
+        Box::new(|| point("migraine_peikert1996.toml", &[], 2_000)),
+    ));
+    workloads.push((
+        "sweep: formulation x dose (12 points)".into(),
+        false,
+        Box::new(|| study_points("sweep_formulation_dose.toml")),
+    ));
+    workloads.push((
+        "study: selection x n (160 points)".into(),
+        false,
+        Box::new(|| study_points("study_depression_selection.toml")),
+    ));
+    for (label, counts, make) in &workloads {
+        if wanted(label) {
+            report(label, *counts, floor_ns, &alternated(&*make()));
         }
     }
-    let label = "enriched depression (Rajizadeh)";
-    if wanted(label) {
-        bench(label, false, floor_ns, |threads| time_point("depression_mgo_enriched.toml", &[], 40_000, threads));
-    }
-    let label = "enriched depression, 100 per arm";
-    if wanted(label) {
-        bench(label, false, floor_ns, |threads| {
-            time_point("depression_mgo_enriched.toml", &["design.n_per_arm=100"], 20_000, threads)
-        });
-    }
-    let label = "migraine (Peikert 43:38), NB Wald only";
-    if wanted(label) {
-        bench(label, true, floor_ns, |threads| {
-            time_point("migraine_peikert1996.toml", &["analysis.secondary=[]"], 20_000, threads)
-        });
-    }
-    let label = "migraine (Peikert), 6 analyses shipped";
-    if wanted(label) {
-        bench(label, true, floor_ns, |threads| time_point("migraine_peikert1996.toml", &[], 20_000, threads));
-    }
-    let label = "sweep: formulation x dose (12 points)";
-    if wanted(label) {
-        bench(label, false, floor_ns, |threads| time_study("sweep_formulation_dose.toml", threads));
-    }
-    let label = "study: selection x n (160 points)";
-    if wanted(label) {
-        bench(label, false, floor_ns, |threads| time_study("study_depression_selection.toml", threads));
-    }
     // The floor again: a host that gives this guest less CPU during the run (time stolen by
-    // other guests is invisible to the load average) shows as a floor that moved.
+    // other guests need not show in this guest's counters) shows as a floor that moved.
     let floor_after = floor_ns_per_normal();
     let drift = floor_after / floor_ns - 1.0;
     println!("floor after the run: {floor_after:.2} ns ({:+.0}%)", 100.0 * drift);
