@@ -7,6 +7,7 @@
 
 pub mod ancova;
 pub mod critical;
+pub mod dunnett;
 pub(crate) mod linalg;
 pub mod loglinear;
 pub mod negbin;
