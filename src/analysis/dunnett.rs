@@ -205,7 +205,9 @@ mod tests {
     /// variance), unequal groups included: `benches/peers/dunnett_reference.R`.
     #[test]
     fn matches_mvtnorm_to_1e4() {
-        let cases: [(&[f64], f64, f64, f64, bool, f64); 7] = [
+        // (sizes, control, df, alpha, two-sided, mvtnorm's critical value)
+        type Case<'a> = (&'a [f64], f64, f64, f64, bool, f64);
+        let cases: [Case; 7] = [
             (&[40.0, 60.0], 50.0, 147.0, 0.05, true, 2.2344245),
             (&[40.0, 60.0], 50.0, 147.0, 0.05, false, 1.9318768),
             (&[30.0, 30.0, 30.0], 30.0, 115.0, 0.05, true, 2.3804424),
