@@ -264,7 +264,9 @@ fn main() {
     println!("floor: {floor_ns:.2} ns per standard normal (the Xoshiro256++ lanes and the ziggurat, one thread)");
     let ceiling = ceiling_speedup();
     println!("ceiling: {ceiling:.2}x (the floor's loop on 2 threads at once over 1 thread alone)");
-    let mut workloads: Vec<(String, bool, Box<dyn Fn() -> Workload>)> = Vec::new();
+    // (label, count outcome, how to make the workload)
+    type Entry = (String, bool, Box<dyn Fn() -> Workload>);
+    let mut workloads: Vec<Entry> = Vec::new();
     for n in [20u32, 100, 400] {
         let label = format!("textbook, {n} per arm");
         let set = format!("design.n_per_arm={n}");
