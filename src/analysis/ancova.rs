@@ -47,6 +47,95 @@ pub fn ancova_interaction(active: &[Cell], placebo: &[Cell], benefit_sign: f64) 
     Estimate::checked(-benefit_sign * gamma, variance.sqrt(), fit.df)
 }
 
+/// Arms a many-to-one ANCOVA fits at most (with the control): one column each beyond the
+/// intercept, with a stratum and the baseline.
+pub use crate::scenario::schema::MAX_ARMS_WITH_MULTIPLICITY as MANY_TO_ONE_MAX_ARMS;
+const MANY_P: usize = MANY_TO_ONE_MAX_ARMS + 2;
+
+/// Every arm against the control in one model, `y ~ arm + stratum + baseline` (the model of
+/// Dunnett's test with a covariate: one residual variance and one baseline slope pooled over
+/// all arms). `cells[arm * n_strata + stratum]`; with `use_stratum`, a stratum term when both
+/// strata are present. Writes arm `a`'s benefit over the control into `out[a]`, `None` for the
+/// control, for an arm without completers, and for all when the model cannot be fitted.
+pub fn ancova_many_to_one(
+    cells: &[Cell],
+    n_strata: usize,
+    control: usize,
+    use_stratum: bool,
+    benefit_sign: f64,
+    out: &mut [Option<Estimate>],
+) {
+    out.fill(None);
+    let arms = cells.len() / n_strata;
+    assert!(arms <= MANY_TO_ONE_MAX_ARMS && out.len() == arms, "validated number of arms");
+    let arm_n = |a: usize| cells[a * n_strata..(a + 1) * n_strata].iter().map(|c| c.n).sum::<f64>();
+    if arm_n(control) == 0.0 {
+        return;
+    }
+    // Column of each non-control arm with completers (1, 2, ...), in arm order.
+    let mut column = [None; MANY_TO_ONE_MAX_ARMS];
+    let mut k = 1;
+    for (a, col) in column.iter_mut().enumerate().take(arms) {
+        if a != control && arm_n(a) > 0.0 {
+            *col = Some(k);
+            k += 1;
+        }
+    }
+    let stratum_present = |s: usize| (0..arms).any(|a| cells[a * n_strata + s].n > 0.0);
+    let with_stratum = use_stratum && n_strata > 1 && stratum_present(0) && stratum_present(1);
+    let stratum_column = with_stratum.then_some(k);
+    let p = k + usize::from(with_stratum) + 1;
+    let xi = p - 1;
+    let (mut xtx, mut xty, mut yty, mut n) = ([[0.0f64; MANY_P]; MANY_P], [0.0f64; MANY_P], 0.0, 0.0);
+    for a in 0..arms {
+        for s in 0..n_strata {
+            let c = &cells[a * n_strata + s];
+            if c.n == 0.0 {
+                continue;
+            }
+            // The categorical columns of this cell: intercept, its arm's, its stratum's.
+            let mut d = [0usize; 3];
+            let mut used = 1;
+            if let Some(j) = column[a] {
+                d[used] = j;
+                used += 1;
+            }
+            if let (Some(j), 1) = (stratum_column, s) {
+                d[used] = j;
+                used += 1;
+            }
+            for &i in &d[..used] {
+                for &j in &d[..used] {
+                    xtx[i][j] += c.n;
+                }
+                xtx[i][xi] += c.sum_x;
+                xtx[xi][i] += c.sum_x;
+                xty[i] += c.sum_y;
+            }
+            xtx[xi][xi] += c.sum_xx;
+            xty[xi] += c.sum_xy;
+            yty += c.sum_yy;
+            n += c.n;
+        }
+    }
+    let df = n - p as f64;
+    if df <= 0.0 {
+        return;
+    }
+    let Some(factor) = cholesky(&xtx, p) else { return };
+    let beta = solve(&factor, &xty, p);
+    let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
+    let residual_variance = (yty - fitted).max(0.0) / df;
+    for (a, col) in column.iter().enumerate().take(arms) {
+        if let Some(j) = *col {
+            let mut e = [0.0; MANY_P];
+            e[j] = 1.0;
+            let variance = residual_variance * solve(&factor, &e, p)[j];
+            out[a] = Estimate::checked(benefit_sign * beta[j], variance.sqrt(), df);
+        }
+    }
+}
+
 /// A least-squares fit assembled from cell sums.
 struct CellFit {
     factor: [[f64; MAX_P]; MAX_P],
@@ -130,6 +219,46 @@ mod tests {
         let est = ancova(&[a], &[p], false, 1.0).unwrap();
         assert!((est.benefit - 3.0).abs() < 0.05, "{est:?}");
         assert_eq!(est.df, 37.0);
+    }
+
+    /// With two arms the many-to-one model is the two-arm ANCOVA; with three, its arms share
+    /// the slope and residual variance: checked against the closed form of the pooled
+    /// within-arm regression, `b = Sxy_w / Sxx_w`, adjusted differences, and
+    /// `var = s^2 (1/n_j + 1/n_0 + (xbar_j - xbar_0)^2 / Sxx_w)` with `n - 4` df.
+    #[test]
+    fn many_to_one_reduces_to_the_closed_form() {
+        let mut arms = [Cell::default(); 3];
+        for i in 0..40 {
+            let x = (i as f64 * 0.73).sin() * 3.0;
+            for (a, cell) in arms.iter_mut().enumerate() {
+                let noise = ((i * 7 + a * 13) as f64 * 1.37).cos();
+                cell.add(x + a as f64 * 0.2, 1.0 + 0.6 * x + 0.8 * a as f64 + noise);
+            }
+        }
+        let mut out = [None; 2];
+        ancova_many_to_one(&arms[..2], 1, 0, false, 1.0, &mut out);
+        let two_arm = ancova(&arms[1..2], &arms[0..1], false, 1.0).unwrap();
+        let many = out[1].unwrap();
+        assert!((many.benefit - two_arm.benefit).abs() < 1e-12 && (many.se - two_arm.se).abs() < 1e-12);
+        assert_eq!(many.df, two_arm.df);
+        let mut out = [None; 3];
+        ancova_many_to_one(&arms, 1, 0, false, 1.0, &mut out);
+        let within = |c: &Cell| {
+            let (mx, my) = (c.sum_x / c.n, c.sum_y / c.n);
+            (c.sum_xx - c.n * mx * mx, c.sum_xy - c.n * mx * my, c.sum_yy - c.n * my * my, mx, my)
+        };
+        let w: Vec<_> = arms.iter().map(within).collect();
+        let (sxx, sxy, syy) = w.iter().fold((0.0, 0.0, 0.0), |t, v| (t.0 + v.0, t.1 + v.1, t.2 + v.2));
+        let b = sxy / sxx;
+        let s2 = (syy - sxy * sxy / sxx) / (120.0 - 4.0);
+        for j in 1..3 {
+            let diff = (w[j].4 - w[0].4) - b * (w[j].3 - w[0].3);
+            let se = (s2 * (2.0 / 40.0 + (w[j].3 - w[0].3).powi(2) / sxx)).sqrt();
+            let e = out[j].unwrap();
+            assert!((e.benefit - diff).abs() < 1e-10 && (e.se - se).abs() < 1e-10, "arm {j}: {e:?} vs {diff}, {se}");
+            assert_eq!(e.df, 116.0);
+        }
+        assert!(out[0].is_none());
     }
 
     /// The singularity test is relative: the same data in units 1e-8 as large give the same t.

@@ -10,6 +10,7 @@ pub mod critical;
 pub mod dunnett;
 pub(crate) mod linalg;
 pub mod loglinear;
+pub mod multiplicity;
 pub mod negbin;
 pub mod poisson;
 pub mod power;

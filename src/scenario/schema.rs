@@ -834,6 +834,50 @@ pub struct Analysis {
     pub by_stratum: Option<bool>,
     #[serde(skip_serializing_if = "Responder::is_default")]
     pub responder: Responder,
+    /// How the comparisons of several active arms with placebo hold the family-wise error
+    /// rate; required with two or more active arms, refused with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multiplicity: Option<Multiplicity>,
+}
+
+/// Arms of a trial with a multiplicity procedure at most (placebo included): the largest
+/// many-to-one ANCOVA fitted per trial.
+pub const MAX_ARMS_WITH_MULTIPLICITY: usize = 10;
+
+/// Multiplicity procedures for the comparisons of several arms with placebo (see
+/// `analysis::multiplicity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Multiplicity {
+    /// Each comparison at alpha, unadjusted (the family-wise error rate is reported).
+    #[serde(rename = "none")]
+    Unadjusted,
+    Bonferroni,
+    Holm,
+    Hochberg,
+    /// Dunnett's many-to-one test: every arm against placebo in one ANCOVA, exact
+    /// multivariate-t critical values.
+    Dunnett,
+}
+
+impl Multiplicity {
+    pub const ALL: [Multiplicity; 5] = [
+        Multiplicity::Unadjusted,
+        Multiplicity::Bonferroni,
+        Multiplicity::Holm,
+        Multiplicity::Hochberg,
+        Multiplicity::Dunnett,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Multiplicity::Unadjusted => "none",
+            Multiplicity::Bonferroni => "bonferroni",
+            Multiplicity::Holm => "holm",
+            Multiplicity::Hochberg => "hochberg",
+            Multiplicity::Dunnett => "dunnett",
+        }
+    }
 }
 
 impl Default for Analysis {
@@ -845,6 +889,7 @@ impl Default for Analysis {
             sided: Sided::Two,
             by_stratum: None,
             responder: Responder::default(),
+            multiplicity: None,
         }
     }
 }

@@ -7,7 +7,8 @@
 use crate::scenario::schema::Formulation;
 use crate::scenario::schema::MAX_WEEKS;
 use crate::scenario::schema::{
-    ArmKind, Biomarker, Direction, PopulationModel, ResponderRule, ResponseModel, Scenario, SelectionMode, TestKind,
+    ArmKind, Biomarker, Direction, MAX_ARMS_WITH_MULTIPLICITY, Multiplicity, PopulationModel, ResponderRule,
+    ResponseModel, Scenario, SelectionMode, TestKind,
 };
 
 /// Most participants one simulated trial may enrol, over all arms.
@@ -507,6 +508,7 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
     if a.all(counts).iter().any(|t| t.is_responder()) || responder_calibration {
         responder_rule(s, counts)?;
     }
+    multiplicity(s, counts)?;
     if a.by_stratum == Some(true) {
         check(
             matches!(s.selection.mode, SelectionMode::Stratify | SelectionMode::AllComers),
@@ -518,6 +520,59 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
             s.population.model != PopulationModel::None,
             "analysis.by_stratum",
             "strata are biomarker readings, which need Mg status: population.model = \"none\" has none",
+        )?;
+    }
+    Ok(())
+}
+
+/// `analysis.multiplicity`: stated whenever there are several comparisons with placebo (how
+/// they are adjusted changes every power), refused with one (it would change nothing); Dunnett
+/// only where its pooled model applies.
+fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
+    let a = &s.analysis;
+    let actives = s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
+    let allowed = || Multiplicity::ALL.iter().map(|m| format!("\"{}\"", m.label())).collect::<Vec<_>>().join(", ");
+    let Some(procedure) = a.multiplicity else {
+        return check(
+            actives < 2,
+            "analysis.multiplicity",
+            format!(
+                "{actives} active arms are each compared with placebo: say how the comparisons hold the family-wise \
+                 error rate, one of {} (\"none\" tests each at alpha and reports the inflated error rate)",
+                allowed()
+            ),
+        );
+    };
+    check(
+        actives >= 2,
+        "analysis.multiplicity",
+        format!(
+            "\"{}\" adjusts several comparisons, but this trial has {actives} active arm: remove the field",
+            procedure.label()
+        ),
+    )?;
+    check(
+        s.arms.len() <= MAX_ARMS_WITH_MULTIPLICITY,
+        "arms",
+        format!("{} arms with a multiplicity procedure: at most {MAX_ARMS_WITH_MULTIPLICITY}", s.arms.len()),
+    )?;
+    if procedure == Multiplicity::Dunnett {
+        let tests = a.all(counts);
+        check(
+            tests.iter().all(|&t| t == TestKind::Ancova),
+            "analysis.multiplicity",
+            format!(
+                "Dunnett's test compares every arm with placebo in one ANCOVA (pooled variance and baseline slope), so \
+                 every analysis must be ancova, not {}: use \"holm\" or \"hochberg\" for other analyses",
+                tests.iter().filter(|&&t| t != TestKind::Ancova).map(|t| t.label()).collect::<Vec<_>>().join(", ")
+            ),
+        )?;
+        check(
+            a.by_stratum != Some(true)
+                && !(a.by_stratum.is_none() && s.selection.mode == SelectionMode::Stratify),
+            "analysis.by_stratum",
+            "Dunnett's test is made over everyone analysed (adjusted for the stratum under stratified \
+             randomization), not by stratum: set analysis.by_stratum = false, or use \"holm\" or \"hochberg\"",
         )?;
     }
     Ok(())
