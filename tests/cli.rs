@@ -87,11 +87,26 @@ fn several_active_arms_give_one_row_each() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("three_arms.toml");
     std::fs::write(&path, text).unwrap();
-    let assert = mgtrial().arg("run").arg(&path).args(["--reps", "2000", "--out", "-"]).assert().success();
+    // Two comparisons with placebo: how they are adjusted must be stated.
+    let refused = mgtrial().arg("run").arg(&path).args(["--reps", "200"]).assert().code(2);
+    let message = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(message.contains("analysis.multiplicity") && message.contains("\"hochberg\""), "{message}");
+    let assert = mgtrial()
+        .arg("run")
+        .arg(&path)
+        .args(["--reps", "2000", "--set", "analysis.multiplicity=none", "--out", "-"])
+        .assert()
+        .success();
     let (header, rows) = read_csv(&String::from_utf8_lossy(&assert.get_output().stdout));
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 5);
     assert_eq!(rows[0][1], "mgo_500");
     assert_eq!(rows[1][1], "citrate_300");
+    // The family's rows: at least one, every one, and at least one under the global null.
+    let family: Vec<&str> = rows[2..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(family, ["any_comparison", "every_comparison", "any_under_global_null"]);
+    assert_eq!(header[header.len() - 2..], ["multiplicity", "power_unadjusted"]);
+    // Unadjusted, each comparison's power is its own test's.
+    assert_eq!(col(&header, &rows[0], "power"), col(&header, &rows[0], "power_unadjusted"));
     // Citrate is absorbed better than oxide (lit. file s.1), so its true effect is larger.
     assert!(col(&header, &rows[1], "true_effect") > col(&header, &rows[0], "true_effect"));
     // Three arms of 30 are enrolled.

@@ -83,8 +83,10 @@ fn solving_for_replicates_or_the_seed_is_refused() {
 fn a_sweep_that_changes_the_active_arms_does_not_panic() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("arms.toml");
-    let text = TEXTBOOK.replace("reps = 20000", "reps = 300")
-        + r#"
+    // The procedure for several comparisons, inert at the point with one.
+    let text =
+        TEXTBOOK.replace("reps = 20000", "reps = 300").replace("[analysis]", "[analysis]\nmultiplicity = \"holm\"")
+            + r#"
 [sweep]
 grid = { arms = [
   [{ name = "placebo", kind = "placebo" }, { name = "a", kind = "active" }],
@@ -94,7 +96,7 @@ grid = { arms = [
     std::fs::write(&path, text).unwrap();
     let (out, _) = run(&["run", path.to_str().unwrap(), "--out", "-", "-q"], 0);
     let rows = csv::Reader::from_reader(out.as_bytes()).records().count();
-    assert_eq!(rows, 3, "one comparison at the first point, two at the second:\n{out}");
+    assert_eq!(rows, 6, "one comparison at the first point, two and their family's three rows at the second:\n{out}");
 }
 
 #[test]
@@ -280,7 +282,8 @@ fn a_calibration_simulates_only_its_arm_and_placebo() {
         })
         .collect();
     let at = two.find("[response]").unwrap();
-    let many = format!("{}{extra}\n{}", &two[..at], &two[at..]);
+    let many =
+        format!("{}{extra}\n{}", &two[..at], &two[at..]).replace("[analysis]", "[analysis]\nmultiplicity = \"none\"");
     let solved = |text: &str| {
         let started = Instant::now();
         let plan = common::plan(text);

@@ -49,7 +49,7 @@ pub fn ancova_interaction(active: &[Cell], placebo: &[Cell], benefit_sign: f64) 
 
 /// Arms a many-to-one ANCOVA fits at most (with the control): one column each beyond the
 /// intercept, with a stratum and the baseline.
-pub use crate::scenario::schema::MAX_ARMS_WITH_MULTIPLICITY as MANY_TO_ONE_MAX_ARMS;
+pub use crate::scenario::schema::MAX_ARMS_WITH_DUNNETT as MANY_TO_ONE_MAX_ARMS;
 const MANY_P: usize = MANY_TO_ONE_MAX_ARMS + 2;
 
 /// Every arm against the control in one model, `y ~ arm + stratum + baseline` (the model of

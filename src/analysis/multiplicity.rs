@@ -16,8 +16,8 @@
 
 use crate::scenario::schema::Multiplicity;
 
-/// Comparisons in one family at most (the validated limit on arms, less the control).
-pub const MAX_COMPARISONS: usize = 9;
+/// Comparisons in one family at most (validated).
+pub use crate::scenario::schema::MAX_COMPARISONS;
 
 /// Decides the family of `p_values` under `procedure` at family-wise level `alpha`, into
 /// `rejected` (same length). `Dunnett` and `Unadjusted` decide each comparison at `alpha` here

@@ -12,14 +12,18 @@
 //! (with Tarone's correction) for responders, and for Welch and Wilcoxon the difference of the
 //! two strata's independent estimates.
 
+use crate::analysis::ancova::ancova_many_to_one;
+use crate::analysis::critical::upper_tail;
 use crate::analysis::loglinear::{CountRows, MAX_COLUMNS};
+use crate::analysis::multiplicity::{MAX_COMPARISONS, decide};
 use crate::analysis::negbin::{NegBinScratch, WaldTest, likelihood_ratio, wald_test};
 use crate::analysis::poisson::poisson_test;
 use crate::analysis::power::Z_975;
 use crate::analysis::responders::{ResponderTable, breslow_day};
 use crate::analysis::wilcoxon::{RankScratch, wilcoxon};
 use crate::analysis::{Cell, Estimate, ancova, welch::welch};
-use crate::engine::plan::{Plan, Subgroup};
+use crate::engine::plan::{MultiplicityPlan, Plan, SlotRole, Subgroup};
+use crate::scenario::schema::Multiplicity;
 use crate::scenario::schema::TestKind;
 use statrs::function::erf::erfc;
 
@@ -43,6 +47,8 @@ pub enum SlotOutcome {
     },
     /// An iterative fit (negative binomial, Poisson) that did not converge.
     NotConverged,
+    /// A family's row ([`SlotRole`]): whether it rejected.
+    Decided(bool),
 }
 
 impl SlotOutcome {
@@ -70,22 +76,45 @@ pub struct SlotResult {
     pub interval: Option<(f64, f64)>,
     /// The responder table of a responder row (summed over the strata for `all`).
     pub table: Option<ResponderTable>,
+    /// With several comparisons, the decision after the multiplicity adjustment.
+    pub adjusted: Option<bool>,
 }
 
 impl SlotResult {
-    /// Whether this row of a trial rejects under `plan`: by its own p-value where it has one,
-    /// else by [`Plan::rejects`].
+    /// Whether this row of a trial rejects under `plan`: after the multiplicity adjustment
+    /// where there is one, else as [`SlotResult::rejected_unadjusted`].
     pub(crate) fn rejected_in(&self, plan: &Plan) -> bool {
+        self.adjusted.unwrap_or_else(|| self.rejected_unadjusted(plan))
+    }
+
+    /// Whether the row's test rejects at alpha on its own: by its own p-value where it has one,
+    /// else by [`Plan::rejects`].
+    pub(crate) fn rejected_unadjusted(&self, plan: &Plan) -> bool {
         match self.p_value {
             Some(p) => p < plan.scenario.analysis.alpha,
             None => plan.rejects(&self.estimate),
         }
     }
+
+    /// The row's p-value in the plan's sidedness: its own, or from `estimate / se` against
+    /// Student's t (a normal at infinite df).
+    fn p_value_in(&self, plan: &Plan) -> f64 {
+        if let Some(p) = self.p_value {
+            return p;
+        }
+        let (t, df) = (self.estimate.t(), self.estimate.df);
+        let two_sided = plan.two_sided();
+        if df == f64::INFINITY {
+            return normal_p(t, two_sided);
+        }
+        let tail = upper_tail(if two_sided { t.abs() } else { t }, df);
+        if two_sided { (2.0 * tail).min(1.0) } else { tail }
+    }
 }
 
 impl SlotResult {
     fn from(estimate: Estimate) -> SlotResult {
-        SlotResult { estimate, p_value: None, interval: None, table: None }
+        SlotResult { estimate, p_value: None, interval: None, table: None, adjusted: None }
     }
 }
 
@@ -101,6 +130,8 @@ pub struct ComparisonScratch {
     /// Count outcomes: cells and responders per (arm, stratum), from the records.
     count_cells: Vec<Cell>,
     count_responders: Vec<u32>,
+    /// Dunnett: each arm's estimate against placebo from the many-to-one ANCOVA.
+    many_to_one: Vec<Option<Estimate>>,
 }
 
 /// Two-sided or one-sided (benefit) p-value of a standard normal statistic `z`.
@@ -159,7 +190,13 @@ fn responder_row(test: TestKind, subgroup: Subgroup, tables: &[ResponderTable], 
         let Some((_, p)) = breslow_day(&strata) else { return SlotOutcome::NOT_ANALYSABLE };
         let (low, other) = (rd(&strata[0]), rd(&strata[1]));
         let estimate = Estimate { benefit: low.benefit - other.benefit, se: low.se.hypot(other.se), df: f64::INFINITY };
-        return SlotOutcome::Analysed(SlotResult { estimate, p_value: Some(p), interval: None, table: None });
+        return SlotOutcome::Analysed(SlotResult {
+            estimate,
+            p_value: Some(p),
+            interval: None,
+            table: None,
+            adjusted: None,
+        });
     }
     let table = match subgroup {
         Subgroup::LowStratum => tables[0],
@@ -178,6 +215,7 @@ fn responder_row(test: TestKind, subgroup: Subgroup, tables: &[ResponderTable], 
         p_value: Some(p),
         interval: table.newcombe_interval(Z_975),
         table: Some(table),
+        adjusted: None,
     })
 }
 
@@ -271,6 +309,7 @@ fn regression_row(
                     p_value: None,
                     interval: Some(interval),
                     table: None,
+                    adjusted: None,
                 });
             }
             let Some(lr) = likelihood_ratio(rows, columns, index, &f, negbin) else { return failed(rows) };
@@ -280,6 +319,7 @@ fn regression_row(
                 p_value: Some(normal_p(z, two_sided)),
                 interval: None,
                 table: None,
+                adjusted: None,
             })
         }
         _ => {
@@ -290,7 +330,13 @@ fn regression_row(
                 return SlotOutcome::Analysed(SlotResult::from(e));
             }
             let (estimate, interval) = wald(f.log_rate_ratio, f.se);
-            SlotOutcome::Analysed(SlotResult { estimate, p_value: None, interval: Some(interval), table: None })
+            SlotOutcome::Analysed(SlotResult {
+                estimate,
+                p_value: None,
+                interval: Some(interval),
+                table: None,
+                adjusted: None,
+            })
         }
     }
 }
@@ -365,7 +411,8 @@ pub fn analyse(
     scratch: &mut ComparisonScratch,
     results: &mut [SlotOutcome],
 ) {
-    let ComparisonScratch { rows, negbin, ranks, change, count_cells: own_cells, count_responders } = scratch;
+    let ComparisonScratch { rows, negbin, ranks, change, count_cells: own_cells, count_responders, many_to_one } =
+        scratch;
     let (cells, responders) = if plan.count.is_some() {
         count_cells(plan, records, own_cells, count_responders);
         (own_cells.as_slice(), count_responders.as_slice())
@@ -375,8 +422,22 @@ pub fn analyse(
     let (ns, placebo, sign, two_sided) = (plan.n_strata, plan.placebo, plan.outcome.benefit_sign, plan.two_sided());
     let mut current: Option<usize> = None;
     let mut cache: NegBinCache = [None; 4];
+    let dunnett = plan.multiplicity.as_ref().is_some_and(|m| m.procedure == Multiplicity::Dunnett);
+    if dunnett {
+        // Every arm against placebo in one model (validated: ANCOVA over everyone only).
+        many_to_one.clear();
+        many_to_one.resize(plan.arms.len(), None);
+        ancova_many_to_one(cells, ns, placebo, ns > 1, sign, many_to_one);
+    }
     for (slot, out) in plan.slots.iter().zip(results.iter_mut()) {
+        if slot.role != SlotRole::Comparison {
+            continue;
+        }
         let a = slot.arm;
+        if dunnett {
+            *out = analysed(many_to_one[a]);
+            continue;
+        }
         if current != Some(a) {
             current = Some(a);
             cache = [None; 4];
@@ -402,5 +463,63 @@ pub fn analyse(
             TestKind::Wilcoxon => wilcoxon_row(slot.subgroup, &records[a], &records[placebo], change, ranks),
             _ => regression_row(slot.test, slot.subgroup, ns > 1, two_sided, rows, negbin, &mut cache),
         };
+    }
+}
+
+/// Applies the multiplicity procedure to one trial's analysed `results`: each family's
+/// comparisons get their adjusted decision, and the family's rows whether any and whether
+/// every comparison was rejected. `null_results` are the twin's multiplicity plan and its
+/// results under the global null (already adjusted), for the rows of the family-wise error rate.
+pub(crate) fn adjust(
+    plan: &Plan,
+    m: &MultiplicityPlan,
+    results: &mut [SlotOutcome],
+    null_results: Option<(&MultiplicityPlan, &[SlotOutcome])>,
+) {
+    let alpha = plan.scenario.analysis.alpha;
+    let two_sided = plan.two_sided();
+    for family in &m.families {
+        let size = family.members.len();
+        let (mut p, mut rejected) = ([1.0; MAX_COMPARISONS], [false; MAX_COMPARISONS]);
+        match &m.dunnett {
+            Some(dunnett) => {
+                for (r, &k) in rejected.iter_mut().zip(&family.members) {
+                    if let SlotOutcome::Analysed(res) = &results[k] {
+                        let t = res.estimate.t();
+                        *r = (if two_sided { t.abs() } else { t }) > dunnett.value(res.estimate.df);
+                    }
+                }
+            }
+            None => {
+                for (p, &k) in p.iter_mut().zip(&family.members) {
+                    if let SlotOutcome::Analysed(res) = &results[k] {
+                        *p = res.p_value_in(plan);
+                    }
+                }
+                decide(m.procedure, &p[..size], alpha, &mut rejected[..size]);
+            }
+        }
+        for (&r, &k) in rejected.iter().zip(&family.members) {
+            if let SlotOutcome::Analysed(res) = &mut results[k] {
+                res.adjusted = Some(r);
+            }
+        }
+        let decided = &rejected[..size];
+        if let Some(k) = family.any {
+            results[k] = SlotOutcome::Decided(decided.iter().any(|&r| r));
+        }
+        if let Some(k) = family.every {
+            results[k] = SlotOutcome::Decided(decided.iter().all(|&r| r));
+        }
+        if let (Some(k), Some((twin, null))) = (family.under_global_null, null_results) {
+            // The twin's own row of this family (its slots have no rows of the error rate).
+            let any = twin
+                .families
+                .iter()
+                .find(|f| f.test == family.test && f.subgroup == family.subgroup)
+                .and_then(|f| f.any)
+                .map(|j| null[j]);
+            results[k] = SlotOutcome::Decided(matches!(any, Some(SlotOutcome::Decided(true))));
+        }
     }
 }

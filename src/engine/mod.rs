@@ -22,7 +22,7 @@ pub mod trial;
 
 use crate::analysis::power::{replicates_for_half_width, wilson_95};
 use crate::engine::comparison::{SlotOutcome, SlotResult};
-use crate::engine::plan::{Plan, Subgroup};
+use crate::engine::plan::{Plan, SlotRole, Subgroup};
 use crate::engine::trial::{ArmCounts, Trial, simulate_trial_into};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -132,8 +132,11 @@ pub struct ComparisonTotals {
     pub analysable: u32,
     /// Trials whose iterative fit did not converge (counted as not rejecting).
     pub not_converged: u32,
-    /// Trials whose test rejected.
+    /// Trials whose test rejected (after the multiplicity adjustment, when there is one).
     pub rejected: u32,
+    /// With a multiplicity adjustment, the trials whose test rejected at alpha on its own.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rejected_unadjusted: u32,
     /// Analysable trials whose two-sided 95% interval contains the estimand.
     pub covered: u32,
     /// Sums of the 95% interval's bounds, over the analysable trials that have one
@@ -158,6 +161,7 @@ impl ComparisonTotals {
     fn possible(&self, reps: u64, marked: u64) -> bool {
         let counts = u64::from(self.analysable) + u64::from(self.not_converged) <= reps
             && self.rejected <= self.analysable
+            && self.rejected_unadjusted <= self.analysable
             && self.covered <= self.analysable
             && self.intervals <= self.analysable
             && u64::from(self.rejected) == marked;
@@ -167,6 +171,13 @@ impl ComparisonTotals {
             && self.mean.is_finite()
             && self.responders_active <= self.analysed_active
             && self.responders_placebo <= self.analysed_placebo
+    }
+
+    /// Adds a family row's decision (a trial without an estimate of its own).
+    #[inline]
+    fn add_decision(&mut self, rejected: bool) {
+        self.analysable += 1;
+        self.rejected += u32::from(rejected);
     }
 
     #[inline]
@@ -209,6 +220,7 @@ impl ComparisonTotals {
         self.sum_sq_dev += o.sum_sq_dev + d * d * na * nb / n;
         self.analysable += o.analysable;
         self.rejected += o.rejected;
+        self.rejected_unadjusted += o.rejected_unadjusted;
         self.covered += o.covered;
         self.interval_low_sum += o.interval_low_sum;
         self.interval_high_sum += o.interval_high_sum;
@@ -228,6 +240,10 @@ impl ComparisonTotals {
     pub fn sd_estimate(&self) -> Option<f64> {
         (self.analysable > 1).then(|| (self.sum_sq_dev / f64::from(self.analysable - 1)).sqrt())
     }
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// Which replicates of one comparison rejected: bit `r % 64` of word `r / 64` for replicate
@@ -300,7 +316,11 @@ impl PointResults {
         let estimands: Vec<Option<f64>> =
             plan.slots.iter().map(|s| crate::engine::calibration::slot_estimand(plan, s)).collect();
         PointResults {
-            primary: plan.slots.iter().map(|s| s.test == plan.test && s.subgroup == Subgroup::All).collect(),
+            primary: plan
+                .slots
+                .iter()
+                .map(|s| s.test == plan.test && s.subgroup == Subgroup::All && s.role == SlotRole::Comparison)
+                .collect(),
             reps: 0,
             screened: 0.0,
             confirmed: 0.0,
@@ -498,8 +518,15 @@ fn simulate_chunk(
         }
         for (k, outcome) in trial.results.iter().enumerate() {
             match outcome {
+                &SlotOutcome::Decided(rejected) => {
+                    out.comparisons[k].add_decision(rejected);
+                    out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
+                }
                 SlotOutcome::Analysed(r) => {
                     let rejected = r.rejected_in(plan);
+                    if r.adjusted.is_some() {
+                        out.comparisons[k].rejected_unadjusted += u32::from(r.rejected_unadjusted(plan));
+                    }
                     let covered = estimands[k].is_some_and(|t| match r.interval {
                         Some((lo, hi)) => lo <= t && t <= hi,
                         None => !plan.coverage.exceeds((r.estimate.benefit - t).abs() / r.estimate.se, r.estimate.df),

@@ -1,6 +1,7 @@
 //! The simulation plan: a validated scenario resolved into the numbers the replicate loop uses.
 
 use crate::analysis::critical::TCritical;
+use crate::analysis::dunnett::DunnettCritical;
 use crate::engine::calibration::record::Calibration;
 use crate::error::ScenarioError;
 use crate::model::biomarker::Assay;
@@ -12,7 +13,9 @@ use crate::model::response::ResponseModelParams;
 use crate::model::selection::Screening;
 use crate::rng::{BinomialTable, QuantileTable};
 use crate::scenario::scales::Scale;
-use crate::scenario::schema::{ArmKind, Direction, ResponderRule, Scenario, SelectionMode, Sided, TestKind};
+use crate::scenario::schema::{
+    ArmKind, Direction, Multiplicity, ResponderRule, Scenario, SelectionMode, Sided, TestKind,
+};
 use rand::Rng;
 use std::sync::Arc;
 
@@ -164,6 +167,35 @@ pub struct Plan {
     pub reject: TCritical,
     /// Two-sided 95% interval, for coverage.
     pub coverage: TCritical,
+    /// Several comparisons with placebo: how they are adjusted, and their families.
+    pub multiplicity: Option<MultiplicityPlan>,
+}
+
+/// The multiplicity procedure of a trial with several comparisons with placebo.
+#[derive(Debug, Clone)]
+pub struct MultiplicityPlan {
+    pub procedure: Multiplicity,
+    /// Dunnett's critical values, from the arms' expected completers.
+    pub dunnett: Option<DunnettCritical>,
+    /// The families of comparisons adjusted together: one per analysis and subgroup.
+    pub families: Vec<Family>,
+    /// The design under the global null (no arm has any effect), simulated beside each trial
+    /// from the same random streams, for the family-wise error rate; `None` in that twin.
+    pub global_null: Option<Box<Plan>>,
+}
+
+/// Comparisons adjusted together (the same analysis in the same subgroup), with the rows that
+/// summarize them.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub test: TestKind,
+    pub subgroup: Subgroup,
+    /// Slots of the comparisons, in arm order.
+    pub members: Vec<usize>,
+    /// Slots of the family's rows ([`SlotRole`]), for everyone analysed only.
+    pub any: Option<usize>,
+    pub every: Option<usize>,
+    pub under_global_null: Option<usize>,
 }
 
 /// The responder rule of `analysis.responder` on this outcome.
@@ -292,6 +324,7 @@ impl Plan {
             n_strata: if by_stratum || s.selection.mode == SelectionMode::Stratify { 2 } else { 1 },
             reject: TCritical::shared(reject_tail),
             coverage: TCritical::shared(0.025),
+            multiplicity: None,
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
@@ -302,7 +335,67 @@ impl Plan {
             arms,
         };
         plan.slots = plan.build_slots();
+        // One comparison has nothing to adjust (the field is inert there, see `inert.rs`).
+        if let Some(procedure) = s.analysis.multiplicity.filter(|_| plan.active_arms().count() >= 2) {
+            plan.multiplicity = Some(plan.multiplicity_plan(procedure));
+            plan.slots = plan.build_slots();
+            plan.set_families();
+        }
         Ok(plan)
+    }
+
+    /// The multiplicity plan of `procedure`: Dunnett's critical values from the arms' expected
+    /// completers, and the global-null twin (this plan with no effect in any arm).
+    fn multiplicity_plan(&self, procedure: Multiplicity) -> MultiplicityPlan {
+        let completers = |a: &ArmPlan| f64::from(a.n_target) * (1.0 - a.dropout);
+        let dunnett = (procedure == Multiplicity::Dunnett).then(|| {
+            let sizes: Vec<f64> = self.active_arms().map(|a| completers(&self.arms[a])).collect();
+            DunnettCritical::new(
+                &sizes,
+                completers(&self.arms[self.placebo]),
+                self.scenario.analysis.alpha,
+                self.two_sided(),
+                self.total_enrolled() as usize,
+            )
+        });
+        let mut twin = self.clone();
+        twin.response = self.response.null();
+        twin.multiplicity =
+            Some(MultiplicityPlan { procedure, dunnett: dunnett.clone(), families: Vec::new(), global_null: None });
+        twin.slots = twin.build_slots();
+        twin.set_families();
+        MultiplicityPlan { procedure, dunnett, families: Vec::new(), global_null: Some(Box::new(twin)) }
+    }
+
+    /// The families of the multiplicity plan, from the slots.
+    fn set_families(&mut self) {
+        let slots = &self.slots;
+        let mut families: Vec<Family> = Vec::new();
+        for (k, slot) in slots.iter().enumerate() {
+            let family = match families.iter_mut().find(|f| f.test == slot.test && f.subgroup == slot.subgroup) {
+                Some(f) => f,
+                None => {
+                    families.push(Family {
+                        test: slot.test,
+                        subgroup: slot.subgroup,
+                        members: Vec::new(),
+                        any: None,
+                        every: None,
+                        under_global_null: None,
+                    });
+                    families.last_mut().expect("just pushed")
+                }
+            };
+            match slot.role {
+                SlotRole::Comparison => family.members.push(k),
+                SlotRole::AnyComparison => family.any = Some(k),
+                SlotRole::EveryComparison => family.every = Some(k),
+                SlotRole::AnyUnderGlobalNull => family.under_global_null = Some(k),
+            }
+        }
+        if let Some(m) = &mut self.multiplicity {
+            m.families = families;
+        }
     }
 
     /// The rows of a trial: per comparison, per analysis, the whole trial and, by stratum,
@@ -317,7 +410,20 @@ impl Plan {
         for (comparison, arm) in self.active_arms().enumerate() {
             for &test in &self.analyses {
                 for &subgroup in subgroups {
-                    slots.push(Slot { comparison, arm, test, subgroup });
+                    slots.push(Slot { comparison, arm, test, subgroup, role: SlotRole::Comparison });
+                }
+            }
+        }
+        // A family's rows, for everyone analysed: after the comparisons, so that a design with
+        // one comparison keeps its rows.
+        if let Some(m) = &self.multiplicity {
+            let mut roles = vec![SlotRole::AnyComparison, SlotRole::EveryComparison];
+            if m.global_null.is_some() {
+                roles.push(SlotRole::AnyUnderGlobalNull);
+            }
+            for &test in &self.analyses {
+                for &role in &roles {
+                    slots.push(Slot { comparison: 0, arm: self.placebo, test, subgroup: Subgroup::All, role });
                 }
             }
         }
@@ -334,6 +440,7 @@ impl Plan {
         p.test = test;
         p.analyses = vec![test];
         p.by_stratum = false;
+        p.multiplicity = None;
         p.n_strata = if p.mode == SelectionMode::Stratify { 2 } else { 1 };
         p.slots = p.build_slots();
         p
@@ -347,6 +454,7 @@ impl Plan {
             let keep: Vec<usize> = (0..p.arms.len()).filter(|&a| a == arm || a == p.placebo).collect();
             p.arms = keep.iter().map(|&a| self.arms[a].clone()).collect();
             p.placebo = keep.iter().position(|&a| a == self.placebo).expect("the placebo arm is kept");
+            p.multiplicity = None;
             p.slots = p.build_slots();
         }
         p
@@ -416,15 +524,42 @@ impl Subgroup {
 }
 
 /// One result row of a trial: a comparison of an active arm with placebo, by one analysis,
-/// in one subgroup.
+/// in one subgroup; or, with several comparisons, a row of their family ([`SlotRole`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slot {
-    /// Index among the active arms.
+    /// Index among the active arms (0 for a family's row).
     pub comparison: usize,
-    /// Index of the active arm among all arms.
+    /// Index of the active arm among all arms (the placebo's for a family's row).
     pub arm: usize,
     pub test: TestKind,
     pub subgroup: Subgroup,
+    pub role: SlotRole,
+}
+
+/// What a row's rejections count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotRole {
+    /// One comparison (after the multiplicity adjustment, when there is one).
+    Comparison,
+    /// At least one comparison of the family rejected: disjunctive power.
+    AnyComparison,
+    /// Every comparison rejected: conjunctive power.
+    EveryComparison,
+    /// At least one rejected in the trial's twin under the global null: the family-wise
+    /// error rate.
+    AnyUnderGlobalNull,
+}
+
+impl SlotRole {
+    /// The `comparison` cell of a family's row.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            SlotRole::Comparison => None,
+            SlotRole::AnyComparison => Some("any_comparison"),
+            SlotRole::EveryComparison => Some("every_comparison"),
+            SlotRole::AnyUnderGlobalNull => Some("any_under_global_null"),
+        }
+    }
 }
 
 /// Relative slack of the responder threshold, far above rounding (1e-16) and far below any

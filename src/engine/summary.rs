@@ -1,7 +1,7 @@
 //! Summaries of many trials: one row per active-vs-placebo comparison of a design point.
 
 use crate::analysis::power::wilson_95;
-use crate::engine::plan::{Plan, Slot, Subgroup};
+use crate::engine::plan::{Plan, Slot, SlotRole, Subgroup};
 use crate::engine::{ArmTotals, PointResults};
 use crate::model::outcome::count::CountKind;
 use crate::scenario::schema::{SelectionMode, TestKind};
@@ -105,6 +105,11 @@ pub struct ComparisonSummary {
     /// The screening assay (`biomarker.type`: `serum_total`, `ionized`, `red_cell`,
     /// `loading_test`).
     pub assay: String,
+    /// With several comparisons: the multiplicity procedure (`analysis.multiplicity`).
+    pub multiplicity: Option<String>,
+    /// With several comparisons, a comparison's row: the share of trials whose test rejected
+    /// at alpha on its own (`power` is after the adjustment).
+    pub power_unadjusted: Option<f64>,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -175,7 +180,9 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
         .map(|(k, slot)| {
             let a = slot.arm;
             let arm = &results.arms[a];
-            let true_effect = true_effect(plan, slot, arm);
+            // A family's row has no estimate of its own and stands for every active arm.
+            let family_row = slot.role != SlotRole::Comparison;
+            let true_effect = true_effect(plan, slot, arm).filter(|_| !family_row);
             let totals = &results.comparisons[k];
             let rate_ratio_row = matches!(
                 slot.test,
@@ -183,14 +190,17 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
             );
             let analysable = f64::from(totals.analysable);
             let rejections = f64::from(totals.rejected);
-            let mean_estimate = totals.mean_estimate();
-            let sd_estimate = totals.sd_estimate();
+            let mean_estimate = totals.mean_estimate().filter(|_| !family_row);
+            let sd_estimate = totals.sd_estimate().filter(|_| !family_row);
+            let actives = plan.active_arms().map(|i| &results.arms[i]);
+            let (active_dropouts, active_enrolled) =
+                actives.fold((0.0, 0.0), |(d, e), arm| (d + arm.dropouts, e + arm.enrolled));
             let covered = f64::from(totals.covered);
             let power = rejections / reps;
             let (lo, hi) = wilson_95(rejections, reps);
             ComparisonSummary {
                 scenario: s.name.clone(),
-                comparison: plan.arms[a].name.clone(),
+                comparison: slot.role.label().map_or_else(|| plan.arms[a].name.clone(), str::to_string),
                 analysis: slot.test.label().to_string(),
                 subgroup: slot.subgroup.label().to_string(),
                 estimate_unit: estimate_unit(plan, slot.test),
@@ -202,7 +212,11 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 },
                 alpha: s.analysis.alpha,
                 n_per_arm: s.design.n_per_arm,
-                n_active: plan.arms[a].n_target,
+                n_active: if family_row {
+                    plan.active_arms().map(|i| plan.arms[i].n_target).sum()
+                } else {
+                    plan.arms[a].n_target
+                },
                 n_placebo: plan.arms[plan.placebo].n_target,
                 unit: plan.scale.unit.clone(),
                 reps: results.reps,
@@ -215,7 +229,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 sd_estimate,
                 true_effect,
                 bias: mean_estimate.zip(true_effect).map(|(m, t)| m - t),
-                ci_coverage: results.estimands[k].and(ratio(covered, analysable)),
+                ci_coverage: results.estimands[k].and(ratio(covered, analysable)).filter(|_| !family_row),
                 mean_screened: screened / reps,
                 mean_confirmatory_tests: plan.confirmation.as_ref().map(|_| results.confirmed / reps),
                 mean_enrolled: enrolled_all / reps,
@@ -231,13 +245,21 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     }
                 }
                 .filter(|_| mg),
-                dropout_rate: (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled),
+                dropout_rate: if family_row {
+                    (active_dropouts + placebo.dropouts) / (active_enrolled + placebo.enrolled)
+                } else {
+                    (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled)
+                },
                 normal_at_end_placebo: normal_at_end(placebo),
-                normal_at_end_active: normal_at_end(arm),
+                normal_at_end_active: normal_at_end(arm).filter(|_| !family_row),
                 reps_not_analysable: (reps - analysable) as u32,
-                share_not_converged: rate_ratio_row.then(|| f64::from(totals.not_converged) / reps),
+                share_not_converged: (rate_ratio_row && !family_row).then(|| f64::from(totals.not_converged) / reps),
                 rate_ratio: mean_estimate.filter(|_| rate_ratio_row).map(|m| (-m).exp()),
-                true_rate_ratio: plan.count.as_ref().and_then(|_| mean_rate_ratio(arm, slot.subgroup)),
+                true_rate_ratio: plan
+                    .count
+                    .as_ref()
+                    .and_then(|_| mean_rate_ratio(arm, slot.subgroup))
+                    .filter(|_| !family_row),
                 mean_ci_low: ratio(totals.interval_low_sum, f64::from(totals.intervals)),
                 mean_ci_high: ratio(totals.interval_high_sum, f64::from(totals.intervals)),
                 responders_active: ratio(totals.responders_active, totals.analysed_active),
@@ -255,6 +277,12 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 max_effect: (s.response.model == crate::scenario::schema::ResponseModel::Repletion)
                     .then_some(plan.response.max_effect),
                 assay: plan.assay.kind.label().to_string(),
+                multiplicity: plan.multiplicity.as_ref().map(|m| m.procedure.label().to_string()),
+                power_unadjusted: plan
+                    .multiplicity
+                    .as_ref()
+                    .filter(|_| !family_row)
+                    .map(|_| f64::from(totals.rejected_unadjusted) / reps),
             }
         })
         .collect()

@@ -10,7 +10,7 @@
 //! all arms is negative binomial either way.
 
 use crate::analysis::{Cell, Estimate};
-use crate::engine::comparison::{ComparisonScratch, CountRecord, SlotOutcome, analyse};
+use crate::engine::comparison::{ComparisonScratch, CountRecord, SlotOutcome, adjust, analyse};
 use crate::engine::plan::{ArmPlan, Plan};
 use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
 use crate::scenario::schema::SelectionMode;
@@ -345,6 +345,8 @@ pub(crate) struct Trial {
     /// Stratified randomization: the block in arm order, and each stratum's permuted block.
     block_in_arm_order: Vec<usize>,
     blocks: [Vec<usize>; 2],
+    /// With several comparisons, the trial under the global null, from the same streams.
+    twin: Option<Box<Trial>>,
 }
 
 impl Trial {
@@ -368,6 +370,11 @@ impl Trial {
             scratch: ComparisonScratch::default(),
             blocks: [block.clone(), block.clone()],
             block_in_arm_order: block,
+            twin: plan
+                .multiplicity
+                .as_ref()
+                .and_then(|m| m.global_null.as_ref())
+                .map(|null| Box::new(Trial::new(null))),
         }
     }
 
@@ -468,8 +475,19 @@ pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
             }
         }
     }
-    let Trial { cells, responders, records, scratch, results, .. } = t;
+    let Trial { cells, responders, records, scratch, results, twin, .. } = t;
     analyse(plan, cells, responders, records, scratch, results);
+    if let Some(m) = &plan.multiplicity {
+        // The twin under the global null draws the same streams with no effect in any arm.
+        let null = match (&m.global_null, twin) {
+            (Some(null_plan), Some(twin)) => {
+                simulate_trial_into(null_plan, seed, rep, twin);
+                null_plan.multiplicity.as_ref().map(|nm| (nm, twin.results.as_slice()))
+            }
+            _ => None,
+        };
+        adjust(plan, m, results, null);
+    }
 }
 
 /// Stratified randomization: everyone screened is enrolled until the total is reached; each

@@ -38,6 +38,11 @@ impl ResponseModelParams {
         }
     }
 
+    /// This response with no effect on anyone (the global null), repletion unchanged.
+    pub fn null(&self) -> ResponseModelParams {
+        ResponseModelParams { delta: 0.0, max_effect: 0.0, effect_replete: 0.0, ..*self }
+    }
+
     /// Share of the deficit repleted at absorbed dose `a` (mg/day) by the end of the trial.
     #[inline]
     pub(crate) fn repleted_fraction(&self, absorbed_mg_per_day: f64) -> f64 {

@@ -53,6 +53,10 @@ pub const COLUMNS: [&str; 39] = [
 pub(crate) const LATER_COLUMNS: [&str; 4] =
     ["max_effect", "assay", "stratum_enrolled_active", "stratum_enrolled_placebo"];
 
+/// Columns last of all, only in the CSV of a trial with several comparisons with placebo: the
+/// multiplicity procedure, and a comparison's power before it (`power` is after it).
+pub(crate) const MULTIPLICITY_COLUMNS: [&str; 2] = ["multiplicity", "power_unadjusted"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -148,6 +152,11 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     }
     header.push("scenario_sha256".into());
     header.extend(LATER_COLUMNS.iter().map(|c| c.to_string()));
+    // Several comparisons with placebo: their procedure and each comparison's power before it.
+    let multiplicity = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.multiplicity.is_some());
+    if multiplicity {
+        header.extend(MULTIPLICITY_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -164,6 +173,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
             }
             cells.push(scenario_sha256.to_string());
             cells.extend(later_record(row));
+            if multiplicity {
+                cells.push(row.multiplicity.clone().unwrap_or_default());
+                cells.push(optional(row.power_unadjusted));
+            }
             w.write_record(&cells).expect("writing to memory");
         }
     }

@@ -57,6 +57,7 @@ const RULES: &[(&str, Inert)] = &[
     ("design.duration_weeks", nothing_repletes),
     ("response.a50_mg_per_day", no_mg_status),
     ("analysis.responder.**", no_responders),
+    ("analysis.multiplicity", one_comparison),
     ("analysis.responder.cutoff", not_remission),
     ("analysis.responder.fraction", not_relative),
     ("arms.*.formulation", absorbs_nothing),
@@ -370,6 +371,13 @@ fn why_inert_among(s: &Scenario, path: &str, arm_named: impl Fn(&str) -> Option<
     let arm = (keys.first() == Some(&"arms")).then(|| keys.get(1).and_then(|name| arm_named(name))).flatten();
     let at = At { s, arm, key: keys.last().copied().unwrap_or_default() };
     RULES.iter().filter(|(pattern, _)| matches(pattern, path)).find_map(|(_, rule)| rule(&at))
+}
+
+/// `analysis.multiplicity` adjusts several comparisons with placebo.
+fn one_comparison(at: &At) -> Option<String> {
+    let actives = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
+    (actives < 2)
+        .then(|| format!("it adjusts several comparisons with placebo, and this trial has {actives} active arm"))
 }
 
 /// `table` without the fields that are inert in `s` (and without the sections they empty):

@@ -840,9 +840,12 @@ pub struct Analysis {
     pub multiplicity: Option<Multiplicity>,
 }
 
-/// Arms of a trial with a multiplicity procedure at most (placebo included): the largest
-/// many-to-one ANCOVA fitted per trial.
-pub const MAX_ARMS_WITH_MULTIPLICITY: usize = 10;
+/// Arms of a trial under Dunnett's test at most (placebo included): the largest many-to-one
+/// ANCOVA fitted per trial.
+pub const MAX_ARMS_WITH_DUNNETT: usize = 10;
+
+/// Comparisons with placebo under any multiplicity procedure at most.
+pub const MAX_COMPARISONS: usize = 63;
 
 /// Multiplicity procedures for the comparisons of several arms with placebo (see
 /// `analysis::multiplicity`).

@@ -7,8 +7,8 @@
 use crate::scenario::schema::Formulation;
 use crate::scenario::schema::MAX_WEEKS;
 use crate::scenario::schema::{
-    ArmKind, Biomarker, Direction, MAX_ARMS_WITH_MULTIPLICITY, Multiplicity, PopulationModel, ResponderRule,
-    ResponseModel, Scenario, SelectionMode, TestKind,
+    ArmKind, Biomarker, Direction, MAX_ARMS_WITH_DUNNETT, MAX_COMPARISONS, Multiplicity, PopulationModel,
+    ResponderRule, ResponseModel, Scenario, SelectionMode, TestKind,
 };
 
 /// Most participants one simulated trial may enrol, over all arms.
@@ -532,7 +532,9 @@ fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
     let a = &s.analysis;
     let actives = s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
     let allowed = || Multiplicity::ALL.iter().map(|m| format!("\"{}\"", m.label())).collect::<Vec<_>>().join(", ");
-    let Some(procedure) = a.multiplicity else {
+    // With one comparison the field is inert, and refused as such (`inert.rs`), so that a
+    // sweep over the arms can give it for the points with several.
+    let Some(procedure) = a.multiplicity.filter(|_| actives >= 2) else {
         return check(
             actives < 2,
             "analysis.multiplicity",
@@ -544,19 +546,20 @@ fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
         );
     };
     check(
-        actives >= 2,
-        "analysis.multiplicity",
-        format!(
-            "\"{}\" adjusts several comparisons, but this trial has {actives} active arm: remove the field",
-            procedure.label()
-        ),
-    )?;
-    check(
-        s.arms.len() <= MAX_ARMS_WITH_MULTIPLICITY,
+        actives <= MAX_COMPARISONS,
         "arms",
-        format!("{} arms with a multiplicity procedure: at most {MAX_ARMS_WITH_MULTIPLICITY}", s.arms.len()),
+        format!("{actives} active arms with a multiplicity procedure: at most {MAX_COMPARISONS}"),
     )?;
     if procedure == Multiplicity::Dunnett {
+        check(
+            s.arms.len() <= MAX_ARMS_WITH_DUNNETT,
+            "arms",
+            format!(
+                "{} arms under Dunnett's test: its ANCOVA of all arms at once fits at most {MAX_ARMS_WITH_DUNNETT}; \
+                 use \"holm\" or \"hochberg\" for more",
+                s.arms.len()
+            ),
+        )?;
         let tests = a.all(counts);
         check(
             tests.iter().all(|&t| t == TestKind::Ancova),
@@ -568,8 +571,7 @@ fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
             ),
         )?;
         check(
-            a.by_stratum != Some(true)
-                && !(a.by_stratum.is_none() && s.selection.mode == SelectionMode::Stratify),
+            a.by_stratum != Some(true) && !(a.by_stratum.is_none() && s.selection.mode == SelectionMode::Stratify),
             "analysis.by_stratum",
             "Dunnett's test is made over everyone analysed (adjusted for the stratum under stratified \
              randomization), not by stratum: set analysis.by_stratum = false, or use \"holm\" or \"hochberg\"",

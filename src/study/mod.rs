@@ -32,11 +32,15 @@ pub(crate) const CALIBRATION_FIELDS: [&str; 3] =
 /// `[response.calibration.published_design]` pins it.
 const BIOLOGY_SECTIONS: [&str; 3] = ["population", "bioavailability", "response"];
 
-/// Sizes, which a calibration does not depend on (a simulated one takes its own), but which a
-/// file may leave to `--set`: they reach the published design so that it is complete.
-fn is_size(path: &str) -> bool {
+/// Sizes, and the multiplicity procedure of several arms, which a calibration does not depend
+/// on (a simulated one takes its own size, and calibrates one arm against placebo), but which
+/// a file may leave to `--set`: they reach the published design so that it is complete.
+fn completes_the_published_design(path: &str) -> bool {
     let keys: Vec<&str> = path.split('.').collect();
-    matches!(keys.as_slice(), ["design", "n_per_arm" | "reps"] | ["arms", _, "n" | "allocation"])
+    matches!(
+        keys.as_slice(),
+        ["design", "n_per_arm" | "reps"] | ["arms", _, "n" | "allocation"] | ["analysis", "multiplicity"]
+    )
 }
 
 /// The overrides among `overrides` that apply to the published design: those of the biology
@@ -46,7 +50,8 @@ fn biology_overrides(source: &Source, overrides: &[Override]) -> Vec<Override> {
         .iter()
         .filter(|o| {
             let path = source.canonical_path(overrides, &o.path);
-            BIOLOGY_SECTIONS.iter().any(|s| crate::scenario::sweep::same_field(s, &path)) || is_size(&path)
+            BIOLOGY_SECTIONS.iter().any(|s| crate::scenario::sweep::same_field(s, &path))
+                || completes_the_published_design(&path)
         })
         .cloned()
         .collect()
@@ -78,8 +83,11 @@ pub(crate) fn calibration_at(
 ) -> Result<Option<Calibration>, ScenarioError> {
     let Some(published) = published_overrides(source, overrides, point)? else { return Ok(None) };
     // Sizes do not change a calibration: designs that differ only in them share one.
-    let key: Vec<Override> =
-        published.iter().filter(|o| !is_size(&source.canonical_path(overrides, &o.path))).cloned().collect();
+    let key: Vec<Override> = published
+        .iter()
+        .filter(|o| !completes_the_published_design(&source.canonical_path(overrides, &o.path)))
+        .cloned()
+        .collect();
     if let Some((_, c)) = memo.iter().find(|(o, _)| *o == key) {
         return Ok(c.clone());
     }

@@ -214,7 +214,8 @@ fn simulated_trials(plan: &Plan, k: usize, statistic: Statistic, max_effect: f64
                         let table = match r {
                             crate::engine::comparison::SlotOutcome::Analysed(a) => a.table,
                             crate::engine::comparison::SlotOutcome::NotAnalysable { table } => *table,
-                            crate::engine::comparison::SlotOutcome::NotConverged => None,
+                            crate::engine::comparison::SlotOutcome::NotConverged
+                            | crate::engine::comparison::SlotOutcome::Decided(_) => None,
                         }?;
                         Some([
                             f64::from(table.active_responders),
