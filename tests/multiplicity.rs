@@ -1,0 +1,161 @@
+//! Several active arms against one placebo, with multiplicity control (issue 23): the
+//! family-wise error rate of every procedure under the global null, Dunnett's exactness and
+//! its gain over Bonferroni, the order of the stepwise procedures, and the refusals.
+
+mod common;
+
+use common::{TEXTBOOK, TEXTBOOK_BASELINE, binomial_se, run, simulate_all};
+use mgtrial::analysis::dunnett::DunnettCritical;
+use mgtrial::engine::summary::ComparisonSummary;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+const ALPHA: f64 = 0.05;
+
+/// The textbook design with three active arms `a1`, `a2`, `a3` and `analysis.multiplicity`.
+fn three_arms(procedure: &str) -> String {
+    let arms = "[[arms]]\nname = \"a1\"\nkind = \"active\"\n[[arms]]\nname = \"a2\"\nkind = \"active\"\n\
+                [[arms]]\nname = \"a3\"\nkind = \"active\"";
+    TEXTBOOK
+        .replace("[[arms]]\nname = \"active\"\nkind = \"active\"", arms)
+        .replace("[analysis]\n", &format!("[analysis]\nmultiplicity = \"{procedure}\"\n"))
+}
+
+/// The row of `rows` whose comparison is `name`.
+fn row<'a>(rows: &'a [ComparisonSummary], name: &str) -> &'a ComparisonSummary {
+    rows.iter().find(|r| r.comparison == name).unwrap_or_else(|| panic!("no row {name}"))
+}
+
+/// Simulates `procedure` on the three-arm design with ANCOVA (Dunnett's analysis; the others'
+/// pairwise ANCOVA), with `overrides`.
+fn simulate(procedure: &str, overrides: &[&str]) -> Vec<ComparisonSummary> {
+    let mut all: Vec<&str> = TEXTBOOK_BASELINE.to_vec();
+    all.push("analysis.test=\"ancova\"");
+    all.extend_from_slice(overrides);
+    simulate_all(&three_arms(procedure), &all)
+}
+
+/// Under the global null, at least one comparison is rejected in at most alpha of the trials
+/// (within 3.5 Monte Carlo SE), for every procedure, two- and one-sided; and the row of the
+/// global-null twin, drawn from the same streams, is then the same share.
+#[test]
+fn family_wise_error_is_at_most_alpha_for_every_procedure() {
+    let reps = 20_000.0;
+    for procedure in ["bonferroni", "holm", "hochberg", "dunnett"] {
+        for sided in ["two", "one"] {
+            let rows = simulate(procedure, &["response.delta=0", &format!("analysis.sided=\"{sided}\"")]);
+            let any = row(&rows, "any_comparison").power;
+            let bound = ALPHA + 3.5 * binomial_se(ALPHA, reps);
+            assert!(any <= bound, "{procedure}, {sided}-sided: family-wise error {any} above {bound}");
+            assert_eq!(any, row(&rows, "any_under_global_null").power, "{procedure}: the twin is the trial");
+        }
+    }
+}
+
+/// Without adjustment the family-wise error rate is inflated, and the row reports it: three
+/// comparisons sharing a placebo (correlation 1/2) reject at least once in
+/// `1 - P(max |T_j| <= t_0.975)` of null trials, by the same quadrature as Dunnett's values
+/// (at the pairwise ANCOVA's 125 df), within 3.5 SE.
+#[test]
+fn unadjusted_comparisons_report_the_inflated_error_rate() {
+    let rows = simulate("none", &["response.delta=0.5"]);
+    let fwer = row(&rows, "any_under_global_null").power;
+    let df = 125.0;
+    let t = StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(1.0 - ALPHA / 2.0);
+    let expected = 1.0 - DunnettCritical::new(&[64.0; 3], 64.0, ALPHA, true, 200).coverage(t, df);
+    assert!((fwer - expected).abs() <= 3.5 * binomial_se(expected, 20_000.0), "{fwer} against {expected}");
+    for name in ["a1", "a2", "a3"] {
+        let r = row(&rows, name);
+        assert_eq!(Some(r.power), r.power_unadjusted, "{name}: nothing to adjust");
+    }
+}
+
+/// Dunnett's test is exact: under the global null its family-wise error rate is alpha within
+/// 3.5 SE, also with unequal arms and dropout (its correlations from the expected completers),
+/// and each comparison's own pooled-ANCOVA t-test rejects alpha of null trials.
+#[test]
+fn dunnett_holds_alpha_exactly() {
+    let reps = 40_000.0;
+    for overrides in [
+        vec![],
+        vec!["arms.a1.allocation=2", "dropout.active=0.15", "dropout.placebo=0.05"],
+        vec!["analysis.sided=\"one\"", "design.n_per_arm=20"],
+    ] {
+        let mut all = vec!["response.delta=0", "design.reps=40000"];
+        all.extend(&overrides);
+        let rows = simulate("dunnett", &all);
+        let any = row(&rows, "any_comparison").power;
+        let tolerance = 3.5 * binomial_se(ALPHA, reps);
+        assert!((any - ALPHA).abs() <= tolerance, "{overrides:?}: family-wise error {any}");
+        for name in ["a1", "a2", "a3"] {
+            let unadjusted = row(&rows, name).power_unadjusted.unwrap();
+            assert!((unadjusted - ALPHA).abs() <= tolerance, "{overrides:?}, {name}: type I error {unadjusted}");
+        }
+    }
+}
+
+/// Dunnett is less conservative than Bonferroni: a smaller critical value for every number of
+/// comparisons and df, and more power on the same trials.
+#[test]
+fn dunnett_is_less_conservative_than_bonferroni() {
+    for m in 2..=5 {
+        for df in [20.0, 100.0, f64::INFINITY] {
+            let dunnett = DunnettCritical::new(&vec![50.0; m], 50.0, ALPHA, true, 1000).value(df);
+            let level = 1.0 - ALPHA / (2.0 * m as f64);
+            let bonferroni = if df == f64::INFINITY {
+                Normal::standard().inverse_cdf(level)
+            } else {
+                StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(level)
+            };
+            assert!(dunnett < bonferroni - 0.01, "{m} comparisons, df {df}: {dunnett} against {bonferroni}");
+        }
+    }
+    let reps = 40_000.0;
+    let (dunnett, bonferroni) = (
+        simulate("dunnett", &["response.delta=0.4", "design.reps=40000"]),
+        simulate("bonferroni", &["response.delta=0.4", "design.reps=40000"]),
+    );
+    for name in ["a1", "any_comparison", "every_comparison"] {
+        let (d, b) = (row(&dunnett, name).power, row(&bonferroni, name).power);
+        let se = (binomial_se(d, reps).powi(2) + binomial_se(b, reps).powi(2)).sqrt();
+        assert!(d - b > 3.5 * se, "{name}: Dunnett {d} against Bonferroni {b} (SE {se})");
+    }
+}
+
+/// On the same trials Holm rejects every comparison Bonferroni does and Hochberg every one
+/// Holm does, so their powers are ordered exactly; all three are equally likely to reject at
+/// least once under the global null (Holm's first step is Bonferroni's).
+#[test]
+fn the_stepwise_procedures_are_ordered() {
+    let powers = |procedure: &str| {
+        let rows = simulate(procedure, &["response.delta=0.35", "design.reps=5000"]);
+        ["a1", "a2", "a3", "any_comparison", "every_comparison"].map(|n| row(&rows, n).power)
+    };
+    let (b, h, g) = (powers("bonferroni"), powers("holm"), powers("hochberg"));
+    for i in 0..5 {
+        assert!(b[i] <= h[i] && h[i] <= g[i], "row {i}: {b:?} {h:?} {g:?}");
+    }
+    assert_eq!(b[3], h[3], "Holm rejects at least once exactly when Bonferroni does");
+    assert!(h[4] > b[4], "Holm's later steps reject more often together");
+}
+
+/// Several comparisons without a procedure are refused, naming the field and the allowed
+/// values; Dunnett with an analysis it does not pool, or by stratum, is refused.
+#[test]
+fn a_missing_or_unsupported_procedure_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("three.toml");
+    std::fs::write(&path, three_arms("none").replace("multiplicity = \"none\"\n", "")).unwrap();
+    let p = path.to_str().unwrap();
+    let (_, e) = run(&["run", p, "-q"], 2);
+    assert!(e.contains("analysis.multiplicity") && e.contains("\"dunnett\""), "{e}");
+    let (_, e) = run(&["run", p, "--set", "analysis.multiplicity=dunnett", "-q"], 2);
+    assert!(e.contains("ancova") && e.contains("welch"), "{e}");
+    let (_, e) = run(&["run", p, "--set", "analysis.multiplicity=sidak", "-q"], 2);
+    assert!(e.contains("analysis.multiplicity") && e.contains("hochberg"), "{e}");
+    // One comparison: the field does nothing, and is refused as such.
+    let (_, e) = run(
+        &["run", &common::scenario_path("textbook.toml").to_string_lossy(), "--set", "analysis.multiplicity=holm"],
+        2,
+    );
+    assert!(e.contains("analysis.multiplicity") && e.contains("does nothing"), "{e}");
+}
