@@ -125,6 +125,12 @@ pub struct SimulationArgs {
     /// Most replicates per design point under --precision (1 to 10,000,000).
     #[arg(long, default_value_t = 200_000)]
     pub max_reps: u32,
+    /// The power --precision and sample-size judge, of the primary analysis over everyone:
+    /// each (every comparison with placebo must reach it; the default), any_comparison or
+    /// every_comparison (with several active arms: disjunctive or conjunctive power), or an
+    /// active arm's name.
+    #[arg(long, value_name = "ROW")]
+    pub power_of: Option<String>,
     /// Worker threads, at most 1024 (default 0: one per core). Output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -311,7 +317,24 @@ impl SimulationArgs {
 
     /// The provenance record of a run (`search`: `None`) or a search (its options).
     pub fn provenance(&self, loaded: &Loaded, search: Option<&str>) -> Result<Provenance, Failure> {
-        Ok(Provenance::of_run(loaded, &self.request(), self.precision, self.max_reps, search)?)
+        Ok(Provenance::of_run(
+            loaded,
+            &self.request(),
+            self.precision,
+            self.max_reps,
+            search,
+            self.power_of.as_deref(),
+        )?)
+    }
+
+    /// Every plan of `loaded` judging `--power-of` (see [`mgtrial::engine::plan::Plan::judging`]).
+    pub fn judge(&self, loaded: &mut Loaded) -> Result<(), Failure> {
+        if let Some(row) = &self.power_of {
+            for plan in &mut loaded.plans {
+                plan.judging(row).map_err(Failure::BadInput)?;
+            }
+        }
+        Ok(())
     }
 
     /// Replicates from the scenario, or until `--precision` is reached.

@@ -365,6 +365,7 @@ fn edited_shards_checkpoints_and_sidecars_are_refused() {
         cli_seed: None,
         precision: None,
         max_reps: 200_000,
+        power_of: None,
         points: vec![SavedPoint::of(&saved)],
     };
     let dir = tempfile::tempdir().unwrap();

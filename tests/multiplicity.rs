@@ -159,3 +159,29 @@ fn a_missing_or_unsupported_procedure_is_refused() {
     );
     assert!(e.contains("analysis.multiplicity") && e.contains("does nothing"), "{e}");
 }
+
+/// `sample-size --power-of` judges the disjunctive, the conjunctive or one comparison's power:
+/// at least one of three Holm-adjusted comparisons reaches 80% with fewer participants than
+/// each must, and all three together need more.
+#[test]
+fn sample_size_targets_the_family_or_one_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("three.toml");
+    std::fs::write(&path, three_arms("holm")).unwrap();
+    let p = path.to_str().unwrap();
+    let solved = |row: &str| {
+        let (out, _) = run(&["sample-size", p, "--target", "0.8", "--power-of", row, "--out", "-", "-q"], 0);
+        let mut reader = csv::Reader::from_reader(out.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let first = reader.records().next().unwrap().unwrap();
+        let at = header.iter().position(|h| h == "value").unwrap_or_else(|| panic!("no value column: {header:?}"));
+        first[at].parse::<f64>().unwrap()
+    };
+    let (any, each, a2, every) = (solved("any_comparison"), solved("each"), solved("a2"), solved("every_comparison"));
+    assert!(any < each && each < every, "any {any}, each {each}, every {every}");
+    assert!(a2 <= each, "one arm {a2} needs at most what each needs {each}");
+    let (_, e) = run(&["sample-size", p, "--power-of", "placebo", "-q"], 2);
+    assert!(e.contains("--power-of placebo") && e.contains("any_comparison, every_comparison, a1, a2, a3"), "{e}");
+    let (_, e) = run(&["run", p, "--power-of", "a1", "-q"], 2);
+    assert!(e.contains("--precision"), "{e}");
+}

@@ -130,7 +130,7 @@ fn search_that_does_not_reach_the_target_exits_1_and_states_the_power_at_the_end
 
 #[test]
 fn search_reports_the_range_whose_ci_straddles_the_target() {
-    let spec = SearchSpec::new(None, true, None, None, None, 0.8, Criterion::Estimate, 0.01, 200_000).unwrap();
+    let spec = SearchSpec::new(None, true, None, None, None, 0.8, Criterion::Estimate, 0.01, 200_000, None).unwrap();
     let r = library_search("textbook.toml", &[], &spec);
     let answer = r.value.expect("64 per arm reaches 80% at d = 0.5");
     let straddling: Vec<&Evaluation> = r.evaluations.iter().filter(|e| straddles(e, 0.8)).collect();
@@ -213,6 +213,7 @@ fn solved_threshold_is_rounded_to_the_tolerance() {
         Criterion::Estimate,
         0.015,
         200_000,
+        None,
     )
     .unwrap();
     let r = library_search("depression_mgo_enriched.toml", &sets, &spec);

@@ -30,7 +30,14 @@ pub fn execute(args: RunArgs) -> Result<(), Failure> {
     let mut prepared = prepare_outputs(&sim.scenario.scenario, &outputs)?.into_iter();
     let out = sim.out.as_ref().and_then(|_| prepared.next());
     let plot_out = args.plot.as_ref().and_then(|_| prepared.next());
-    let loaded = request::load(&sim.request(), None)?;
+    if let (Some(row), None) = (&sim.power_of, sim.precision) {
+        return Err(Failure::BadInput(format!(
+            "--power-of {row} chooses the power that --precision judges, and this run has a fixed number of \
+             replicates: add --precision H, or remove --power-of"
+        )));
+    }
+    let mut loaded = request::load(&sim.request(), None)?;
+    sim.judge(&mut loaded)?;
     let (study, plans) = (&loaded.study, &loaded.plans);
     // What to plot is settled before simulating, so a bad --plot costs no run.
     let plot_spec = match plot_format {
@@ -61,6 +68,7 @@ pub fn execute(args: RunArgs) -> Result<(), Failure> {
         cli_seed: sim.seed,
         precision: sim.precision,
         max_reps: sim.max_reps,
+        power_of: sim.power_of.clone(),
         points: Vec::new(),
     };
     let saved = match (&checkpoint_path, args.resume) {

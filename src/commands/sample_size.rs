@@ -22,7 +22,8 @@ pub fn execute(args: SampleSizeArgs) -> Result<(), Failure> {
     sim.check()?;
     let outputs: Vec<(&str, &Path)> = sim.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
     let out = prepare_outputs(&sim.scenario.scenario, &outputs)?.into_iter().next();
-    let loaded = request::load(&sim.request(), Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    let mut loaded = request::load(&sim.request(), Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    sim.judge(&mut loaded)?;
     let Loaded { source, base, study, plans } = &loaded;
     let mut options = format!(
         "--target {} --criterion {}",
@@ -58,6 +59,7 @@ pub fn execute(args: SampleSizeArgs) -> Result<(), Failure> {
         },
         sim.precision.unwrap_or(0.01),
         sim.max_reps,
+        sim.power_of.clone(),
     )?;
     let runner = Runner::new(sim.threads, sim.show_progress());
     let mut results = Vec::with_capacity(study.points.len());

@@ -22,7 +22,7 @@ pub mod trial;
 
 use crate::analysis::power::{replicates_for_half_width, wilson_95};
 use crate::engine::comparison::{SlotOutcome, SlotResult};
-use crate::engine::plan::{Plan, SlotRole, Subgroup};
+use crate::engine::plan::{Plan, Subgroup};
 use crate::engine::trial::{ArmCounts, Trial, simulate_trial_into};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -306,8 +306,9 @@ pub struct PointResults {
     /// Per slot, the estimand of CI coverage where it is known exactly
     /// ([`crate::engine::calibration::slot_estimand`]).
     pub estimands: Vec<Option<f64>>,
-    /// Per slot, whether it is a primary row (the primary analysis, everyone): the rows that
-    /// precision control and sample-size searches judge.
+    /// Per slot, whether it is a judged row ([`Plan::judged`]: by default each comparison of
+    /// the primary analysis over everyone): the rows that precision control and sample-size
+    /// searches judge.
     pub primary: Vec<bool>,
 }
 
@@ -316,11 +317,7 @@ impl PointResults {
         let estimands: Vec<Option<f64>> =
             plan.slots.iter().map(|s| crate::engine::calibration::slot_estimand(plan, s)).collect();
         PointResults {
-            primary: plan
-                .slots
-                .iter()
-                .map(|s| s.test == plan.test && s.subgroup == Subgroup::All && s.role == SlotRole::Comparison)
-                .collect(),
+            primary: plan.slots.iter().map(|s| plan.judged(s)).collect(),
             reps: 0,
             screened: 0.0,
             confirmed: 0.0,

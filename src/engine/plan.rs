@@ -169,6 +169,69 @@ pub struct Plan {
     pub coverage: TCritical,
     /// Several comparisons with placebo: how they are adjusted, and their families.
     pub multiplicity: Option<MultiplicityPlan>,
+    /// The power that precision control and sample-size searches judge (`--power-of`).
+    pub power_of: PowerOf,
+}
+
+/// The power that `--precision` and `sample-size` judge, among the primary analysis's rows
+/// over everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PowerOf {
+    /// Each comparison with placebo: the smallest of their powers (every arm must reach it).
+    #[default]
+    Each,
+    /// At least one comparison rejected (disjunctive power).
+    AnyComparison,
+    /// Every comparison rejected (conjunctive power).
+    EveryComparison,
+    /// The comparison of the active arm of this index.
+    Arm(usize),
+}
+
+impl Plan {
+    /// Judges `power_of` (`each`, `any_comparison`, `every_comparison`, or an active arm's
+    /// name); the message names the allowed values.
+    pub fn judging(&mut self, power_of: &str) -> Result<(), String> {
+        let actives: Vec<&str> = self.active_arms().map(|a| self.arms[a].name.as_str()).collect();
+        let allowed = || {
+            let mut v = vec!["each"];
+            if self.multiplicity.is_some() {
+                v.extend(["any_comparison", "every_comparison"]);
+            }
+            v.extend(&actives);
+            v.join(", ")
+        };
+        self.power_of = match power_of {
+            "each" => PowerOf::Each,
+            "any_comparison" | "every_comparison" if self.multiplicity.is_none() => {
+                return Err(format!(
+                    "--power-of {power_of}: the family's rows exist with several active arms and \
+                     analysis.multiplicity; allowed values here are {}",
+                    allowed()
+                ));
+            }
+            "any_comparison" => PowerOf::AnyComparison,
+            "every_comparison" => PowerOf::EveryComparison,
+            name => match self.active_arms().find(|&a| self.arms[a].name == name) {
+                Some(a) => PowerOf::Arm(a),
+                None => return Err(format!("--power-of {name}: allowed values are {}", allowed())),
+            },
+        };
+        Ok(())
+    }
+
+    /// Whether `slot` is one of the rows that [`Plan::power_of`] judges.
+    pub fn judged(&self, slot: &Slot) -> bool {
+        if slot.test != self.test || slot.subgroup != Subgroup::All {
+            return false;
+        }
+        match self.power_of {
+            PowerOf::Each => slot.role == SlotRole::Comparison,
+            PowerOf::AnyComparison => slot.role == SlotRole::AnyComparison,
+            PowerOf::EveryComparison => slot.role == SlotRole::EveryComparison,
+            PowerOf::Arm(a) => slot.role == SlotRole::Comparison && slot.arm == a,
+        }
+    }
 }
 
 /// The multiplicity procedure of a trial with several comparisons with placebo.
@@ -325,6 +388,7 @@ impl Plan {
             reject: TCritical::shared(reject_tail),
             coverage: TCritical::shared(0.025),
             multiplicity: None,
+            power_of: PowerOf::Each,
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)

@@ -143,6 +143,7 @@ impl Provenance {
         precision: Option<f64>,
         max_reps: u32,
         search: Option<&str>,
+        power_of: Option<&str>,
     ) -> Result<Provenance, ScenarioError> {
         let Loaded { source, base, study, plans } = loaded;
         let first = &plans[0];
@@ -165,11 +166,14 @@ impl Provenance {
             reps: (search.is_none() && precision.is_none()).then_some(first.scenario.design.reps),
             reproduce: {
                 // sample-size always uses --max-reps; run only under --precision.
-                let replicates = match (precision, search.is_some()) {
+                let mut replicates = match (precision, search.is_some()) {
                     (Some(h), _) => format!(" --precision {h} --max-reps {max_reps}"),
                     (None, true) => format!(" --max-reps {max_reps}"),
                     (None, false) => String::new(),
                 };
+                if let Some(row) = power_of {
+                    replicates += &format!(" --power-of {row}");
+                }
                 match search {
                     None => format!("mgtrial run SCENARIO.toml{replicates}"),
                     Some(options) => format!("mgtrial sample-size SCENARIO.toml {options}{replicates}"),
@@ -192,7 +196,7 @@ impl Provenance {
     /// search (`check` re-running a baseline, `merge` writing what the single run would have).
     pub fn of_fixed_run(loaded: &Loaded, request: &Request) -> Result<Provenance, ScenarioError> {
         // `max_reps` is recorded only under precision control or a search.
-        Provenance::of_run(loaded, request, None, 0, None)
+        Provenance::of_run(loaded, request, None, 0, None, None)
     }
 
     /// This record with its `reproduce` command completed by the option that writes `output`

@@ -93,6 +93,9 @@ pub struct Checkpoint {
     pub cli_seed: Option<u64>,
     pub precision: Option<f64>,
     pub max_reps: u32,
+    /// `--power-of`, the rows precision control judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_of: Option<String>,
     /// Written each as a document of its own (see the module documentation).
     #[serde(skip)]
     pub points: Vec<SavedPoint>,

@@ -51,6 +51,8 @@ pub struct SearchSpec {
     pub precision: f64,
     /// Most replicates per evaluation.
     pub cap: u32,
+    /// `--power-of`: the power judged (each comparison by default).
+    pub power_of: Option<String>,
 }
 
 fn bad(message: String) -> ScenarioError {
@@ -70,6 +72,7 @@ impl SearchSpec {
         criterion: Criterion,
         precision: f64,
         cap: u32,
+        power_of: Option<String>,
     ) -> Result<SearchSpec, ScenarioError> {
         if !(target > 0.0 && target < 1.0) {
             return Err(bad(format!("--target {target}: allowed values are above 0 and below 1")));
@@ -103,7 +106,7 @@ impl SearchSpec {
         if tolerance.is_nan() || tolerance <= 0.0 {
             return Err(bad(format!("--tolerance {tolerance}: must be above 0")));
         }
-        Ok(SearchSpec { path, integer, min, max, tolerance, target, criterion, precision, cap })
+        Ok(SearchSpec { path, integer, min, max, tolerance, target, criterion, precision, cap, power_of })
     }
 
     fn value(&self, v: f64) -> toml::Value {
@@ -189,10 +192,16 @@ fn plan_at(
     o.push(Override { path: spec.path.clone(), value: spec.value(value) });
     let context = format!("during the search at {}={}", spec.path, display_value(&spec.value(value)));
     let calibration = crate::study::calibration_at(source, &o, Some(&context), memo)?;
-    plan_with(source, &o, Some(&context), calibration.as_ref())
+    let mut plan = plan_with(source, &o, Some(&context), calibration.as_ref())?;
+    if let Some(row) = &spec.power_of {
+        // Checked on the scenario's own plan before the search; the rows do not change with it.
+        plan.judging(row).map_err(bad)?;
+    }
+    Ok(plan)
 }
 
-/// Smallest power over the comparisons (primary analysis, everyone): (rejections, replicates).
+/// Smallest power over the judged rows (by default each comparison of the primary analysis
+/// over everyone; see `--power-of`): (rejections, replicates).
 fn worst_power(results: &PointResults) -> (f64, f64) {
     let worst = results.primary_totals().map(|k| k.rejected).min().unwrap_or(0);
     (worst as f64, f64::from(results.reps))
@@ -523,6 +532,7 @@ mod tests {
                 Criterion::Estimate,
                 0.01,
                 1000,
+                None,
             )
             .unwrap()
         };
