@@ -185,3 +185,75 @@ fn sample_size_targets_the_family_or_one_comparison() {
     let (_, e) = run(&["run", p, "--power-of", "a1", "-q"], 2);
     assert!(e.contains("--precision"), "{e}");
 }
+
+/// The three-arm textbook design with 150, 300 and 600 mg/day and a dose trend (without Mg
+/// status a dose is only the trend's score).
+fn dose_ranging(procedure: &str, trend: &str) -> String {
+    let mut text = three_arms(procedure).replace("[analysis]\n", &format!("[analysis]\ndose_trend = \"{trend}\"\n"));
+    for (arm, dose) in [("a1", 150), ("a2", 300), ("a3", 600)] {
+        text = text.replace(
+            &format!("name = \"{arm}\"\nkind = \"active\""),
+            &format!("name = \"{arm}\"\nkind = \"active\"\ndose_mg_per_day = {dose}"),
+        );
+    }
+    text
+}
+
+/// The dose-trend contrast is an exact t-test of the pooled ANCOVA: it rejects alpha of null
+/// trials (3.5 SE), and its estimate is unbiased for the size-weighted slope of the arms'
+/// true benefits on dose (here 0.5 in each active arm, 0 on placebo).
+#[test]
+fn the_dose_trend_holds_alpha_and_estimates_the_slope() {
+    let reps = 20_000.0;
+    for trend in ["dose", "rank"] {
+        let mut overrides: Vec<&str> = TEXTBOOK_BASELINE.to_vec();
+        overrides.extend(["analysis.test=\"ancova\"", "response.delta=0"]);
+        let rows = simulate_all(&dose_ranging("holm", trend), &overrides);
+        let null = row(&rows, "dose_trend").power;
+        assert!((null - ALPHA).abs() <= 3.5 * binomial_se(ALPHA, reps), "{trend}: type I error {null}");
+        overrides.pop();
+        let rows = simulate_all(&dose_ranging("holm", trend), &overrides);
+        let r = row(&rows, "dose_trend");
+        let (mean, sd, truth) = (r.mean_estimate.unwrap(), r.sd_estimate.unwrap(), r.true_effect.unwrap());
+        assert!((mean - truth).abs() <= 3.5 * sd / reps.sqrt(), "{trend}: mean {mean} against {truth}");
+        assert!(truth > 0.0 && r.power > ALPHA, "{trend}: {truth}, power {}", r.power);
+    }
+    // Weights n (d - dbar) / sum n (d - dbar)^2 with scores 0, 1.5, 3, 6 (100 mg/day) and equal
+    // arms: the slope of (0, 0.5, 0.5, 0.5) on them.
+    let (d, mu) = ([0.0, 1.5, 3.0, 6.0], [0.0, 0.5, 0.5, 0.5]);
+    let mean = d.iter().sum::<f64>() / 4.0;
+    let slope =
+        d.iter().zip(mu).map(|(d, m)| (d - mean) * m).sum::<f64>() / d.iter().map(|d| (d - mean).powi(2)).sum::<f64>();
+    let mut overrides: Vec<&str> = TEXTBOOK_BASELINE.to_vec();
+    overrides.push("analysis.test=\"ancova\"");
+    let rows = simulate_all(&dose_ranging("holm", "dose"), &overrides);
+    assert!((row(&rows, "dose_trend").true_effect.unwrap() - slope).abs() < 1e-12);
+}
+
+/// A dose trend needs ANCOVA and a different dose in each active arm.
+#[test]
+fn a_dose_trend_without_its_conditions_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doses.toml");
+    std::fs::write(&path, dose_ranging("holm", "dose")).unwrap();
+    let p = path.to_str().unwrap();
+    let (_, e) = run(&["run", p, "-q"], 2);
+    assert!(e.contains("analysis.dose_trend") && e.contains("ancova") && e.contains("welch"), "{e}");
+    let (_, e) = run(
+        &[
+            "run",
+            p,
+            "--set",
+            "analysis.test=ancova",
+            "--set",
+            "outcome.baseline_mean=0",
+            "--set",
+            "outcome.baseline_sd=1",
+            "--set",
+            "arms.a3.dose_mg_per_day=300",
+            "-q",
+        ],
+        2,
+    );
+    assert!(e.contains("doses") && e.contains("repeat"), "{e}");
+}

@@ -66,73 +66,118 @@ pub fn ancova_many_to_one(
     out: &mut [Option<Estimate>],
 ) {
     out.fill(None);
-    let arms = cells.len() / n_strata;
-    assert!(arms <= MANY_TO_ONE_MAX_ARMS && out.len() == arms, "validated number of arms");
-    let arm_n = |a: usize| cells[a * n_strata..(a + 1) * n_strata].iter().map(|c| c.n).sum::<f64>();
-    if arm_n(control) == 0.0 {
-        return;
-    }
-    // Column of each non-control arm with completers (1, 2, ...), in arm order.
-    let mut column = [None; MANY_TO_ONE_MAX_ARMS];
-    let mut k = 1;
-    for (a, col) in column.iter_mut().enumerate().take(arms) {
-        if a != control && arm_n(a) > 0.0 {
-            *col = Some(k);
-            k += 1;
-        }
-    }
-    let stratum_present = |s: usize| (0..arms).any(|a| cells[a * n_strata + s].n > 0.0);
-    let with_stratum = use_stratum && n_strata > 1 && stratum_present(0) && stratum_present(1);
-    let stratum_column = with_stratum.then_some(k);
-    let p = k + usize::from(with_stratum) + 1;
-    let xi = p - 1;
-    let (mut xtx, mut xty, mut yty, mut n) = ([[0.0f64; MANY_P]; MANY_P], [0.0f64; MANY_P], 0.0, 0.0);
-    for a in 0..arms {
-        for s in 0..n_strata {
-            let c = &cells[a * n_strata + s];
-            if c.n == 0.0 {
-                continue;
-            }
-            // The categorical columns of this cell: intercept, its arm's, its stratum's.
-            let mut d = [0usize; 3];
-            let mut used = 1;
-            if let Some(j) = column[a] {
-                d[used] = j;
-                used += 1;
-            }
-            if let (Some(j), 1) = (stratum_column, s) {
-                d[used] = j;
-                used += 1;
-            }
-            for &i in &d[..used] {
-                for &j in &d[..used] {
-                    xtx[i][j] += c.n;
-                }
-                xtx[i][xi] += c.sum_x;
-                xtx[xi][i] += c.sum_x;
-                xty[i] += c.sum_y;
-            }
-            xtx[xi][xi] += c.sum_xx;
-            xty[xi] += c.sum_xy;
-            yty += c.sum_yy;
-            n += c.n;
-        }
-    }
-    let df = n - p as f64;
-    if df <= 0.0 {
-        return;
-    }
-    let Some(factor) = cholesky(&xtx, p) else { return };
-    let beta = solve(&factor, &xty, p);
-    let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
-    let residual_variance = (yty - fitted).max(0.0) / df;
-    for (a, col) in column.iter().enumerate().take(arms) {
-        if let Some(j) = *col {
+    assert!(out.len() == cells.len() / n_strata, "one estimate per arm");
+    let Some(fit) = ManyToOneFit::new(cells, n_strata, control, use_stratum) else { return };
+    for (a, estimate) in out.iter_mut().enumerate() {
+        if let Some(j) = fit.column[a] {
             let mut e = [0.0; MANY_P];
             e[j] = 1.0;
-            let variance = residual_variance * solve(&factor, &e, p)[j];
-            out[a] = Estimate::checked(benefit_sign * beta[j], variance.sqrt(), df);
+            let variance = fit.residual_variance * solve(&fit.factor, &e, fit.p)[j];
+            *estimate = Estimate::checked(benefit_sign * fit.beta[j], variance.sqrt(), fit.df);
         }
+    }
+}
+
+/// The contrast `sum_a c_a mu_a` of the arms' adjusted means in the same model (`contrast`
+/// per arm, summing to 0, so that the control's mean cancels): its benefit-signed estimate,
+/// SE `s sqrt(c' (X'X)^-1 c)` and residual df. `None` when the model cannot be fitted or an
+/// arm with a non-zero coefficient has no completers.
+pub fn ancova_contrast(
+    cells: &[Cell],
+    n_strata: usize,
+    control: usize,
+    use_stratum: bool,
+    benefit_sign: f64,
+    contrast: &[f64],
+) -> Option<Estimate> {
+    let fit = ManyToOneFit::new(cells, n_strata, control, use_stratum)?;
+    let mut c = [0.0; MANY_P];
+    for (a, &weight) in contrast.iter().enumerate() {
+        match fit.column[a] {
+            Some(j) => c[j] = weight,
+            None if a == control || weight == 0.0 => {}
+            None => return None,
+        }
+    }
+    let estimate: f64 = (0..fit.p).map(|j| c[j] * fit.beta[j]).sum();
+    let v = solve(&fit.factor, &c, fit.p);
+    let variance = fit.residual_variance * (0..fit.p).map(|j| c[j] * v[j]).sum::<f64>();
+    Estimate::checked(benefit_sign * estimate, variance.sqrt(), fit.df)
+}
+
+/// The least-squares fit of `y ~ arm + stratum + baseline` over all arms, from cell sums.
+struct ManyToOneFit {
+    /// Column of each non-control arm with completers (1, 2, ...), in arm order.
+    column: [Option<usize>; MANY_TO_ONE_MAX_ARMS],
+    factor: [[f64; MANY_P]; MANY_P],
+    beta: [f64; MANY_P],
+    p: usize,
+    residual_variance: f64,
+    df: f64,
+}
+
+impl ManyToOneFit {
+    fn new(cells: &[Cell], n_strata: usize, control: usize, use_stratum: bool) -> Option<ManyToOneFit> {
+        let arms = cells.len() / n_strata;
+        assert!(arms <= MANY_TO_ONE_MAX_ARMS, "validated number of arms");
+        let arm_n = |a: usize| cells[a * n_strata..(a + 1) * n_strata].iter().map(|c| c.n).sum::<f64>();
+        if arm_n(control) == 0.0 {
+            return None;
+        }
+        let mut column = [None; MANY_TO_ONE_MAX_ARMS];
+        let mut k = 1;
+        for (a, col) in column.iter_mut().enumerate().take(arms) {
+            if a != control && arm_n(a) > 0.0 {
+                *col = Some(k);
+                k += 1;
+            }
+        }
+        let stratum_present = |s: usize| (0..arms).any(|a| cells[a * n_strata + s].n > 0.0);
+        let with_stratum = use_stratum && n_strata > 1 && stratum_present(0) && stratum_present(1);
+        let stratum_column = with_stratum.then_some(k);
+        let p = k + usize::from(with_stratum) + 1;
+        let xi = p - 1;
+        let (mut xtx, mut xty, mut yty, mut n) = ([[0.0f64; MANY_P]; MANY_P], [0.0f64; MANY_P], 0.0, 0.0);
+        for a in 0..arms {
+            for s in 0..n_strata {
+                let c = &cells[a * n_strata + s];
+                if c.n == 0.0 {
+                    continue;
+                }
+                // The categorical columns of this cell: intercept, its arm's, its stratum's.
+                let mut d = [0usize; 3];
+                let mut used = 1;
+                if let Some(j) = column[a] {
+                    d[used] = j;
+                    used += 1;
+                }
+                if let (Some(j), 1) = (stratum_column, s) {
+                    d[used] = j;
+                    used += 1;
+                }
+                for &i in &d[..used] {
+                    for &j in &d[..used] {
+                        xtx[i][j] += c.n;
+                    }
+                    xtx[i][xi] += c.sum_x;
+                    xtx[xi][i] += c.sum_x;
+                    xty[i] += c.sum_y;
+                }
+                xtx[xi][xi] += c.sum_xx;
+                xty[xi] += c.sum_xy;
+                yty += c.sum_yy;
+                n += c.n;
+            }
+        }
+        let df = n - p as f64;
+        if df <= 0.0 {
+            return None;
+        }
+        let factor = cholesky(&xtx, p)?;
+        let beta = solve(&factor, &xty, p);
+        let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
+        let residual_variance = (yty - fitted).max(0.0) / df;
+        Some(ManyToOneFit { column, factor, beta, p, residual_variance, df })
     }
 }
 
@@ -259,6 +304,14 @@ mod tests {
             assert_eq!(e.df, 116.0);
         }
         assert!(out[0].is_none());
+        // A contrast of the adjusted means: sum c_j (adjusted difference_j), variance
+        // s^2 (sum c_j^2 / n_j + (sum c_j xbar_j)^2 / Sxx_w) with c_0 = -(c_1 + c_2).
+        let c = [-3.0, 1.0, 2.0];
+        let e = ancova_contrast(&arms, 1, 0, false, 1.0, &c).unwrap();
+        let value: f64 = (0..3).map(|j| c[j] * (w[j].4 - b * w[j].3)).sum();
+        let cx: f64 = (0..3).map(|j| c[j] * w[j].3).sum();
+        let se = (s2 * (c.iter().map(|v| v * v).sum::<f64>() / 40.0 + cx * cx / sxx)).sqrt();
+        assert!((e.benefit - value).abs() < 1e-10 && (e.se - se).abs() < 1e-10, "{e:?} vs {value}, {se}");
     }
 
     /// The singularity test is relative: the same data in units 1e-8 as large give the same t.

@@ -12,7 +12,7 @@
 //! (with Tarone's correction) for responders, and for Welch and Wilcoxon the difference of the
 //! two strata's independent estimates.
 
-use crate::analysis::ancova::ancova_many_to_one;
+use crate::analysis::ancova::{ancova_contrast, ancova_many_to_one};
 use crate::analysis::critical::upper_tail;
 use crate::analysis::loglinear::{CountRows, MAX_COLUMNS};
 use crate::analysis::multiplicity::{MAX_COMPARISONS, decide};
@@ -430,6 +430,10 @@ pub fn analyse(
         ancova_many_to_one(cells, ns, placebo, ns > 1, sign, many_to_one);
     }
     for (slot, out) in plan.slots.iter().zip(results.iter_mut()) {
+        if let (SlotRole::DoseTrend, Some(trend)) = (slot.role, &plan.dose_trend) {
+            *out = analysed(ancova_contrast(cells, ns, placebo, ns > 1, sign, &trend.contrast));
+            continue;
+        }
         if slot.role != SlotRole::Comparison {
             continue;
         }

@@ -14,7 +14,7 @@ use crate::model::selection::Screening;
 use crate::rng::{BinomialTable, QuantileTable};
 use crate::scenario::scales::Scale;
 use crate::scenario::schema::{
-    ArmKind, Direction, Multiplicity, ResponderRule, Scenario, SelectionMode, Sided, TestKind,
+    ArmKind, Direction, DoseTrend, Multiplicity, ResponderRule, Scenario, SelectionMode, Sided, TestKind,
 };
 use rand::Rng;
 use std::sync::Arc;
@@ -171,6 +171,40 @@ pub struct Plan {
     pub multiplicity: Option<MultiplicityPlan>,
     /// The power that precision control and sample-size searches judge (`--power-of`).
     pub power_of: PowerOf,
+    /// The dose-trend contrast over all arms, when `analysis.dose_trend` asks for it.
+    pub dose_trend: Option<DoseTrendPlan>,
+}
+
+/// The dose-trend test: a contrast of the arms' adjusted means in one ANCOVA.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoseTrendPlan {
+    /// Per arm (placebo included): `c_a = n_a (d_a - dbar) / sum n_a (d_a - dbar)^2`, with
+    /// `d_a` the arm's score (dose in 100 mg/day, or rank by dose; placebo 0), `n_a` its planned
+    /// size and `dbar` their size-weighted mean. So the estimate `sum c_a mu_a` is the
+    /// size-weighted least-squares slope of the arms' means on the score.
+    pub contrast: Vec<f64>,
+    /// What one unit of the score is (`100 mg/day`, `dose step`).
+    pub per: &'static str,
+}
+
+impl DoseTrendPlan {
+    fn new(s: &Scenario, arms: &[ArmPlan], scores: DoseTrend) -> DoseTrendPlan {
+        let doses: Vec<f64> =
+            s.arms.iter().map(|a| a.dose_mg_per_day.filter(|_| a.kind == ArmKind::Active).unwrap_or(0.0)).collect();
+        let score: Vec<f64> = match scores {
+            DoseTrend::Dose => doses.iter().map(|d| d / 100.0).collect(),
+            DoseTrend::Rank => doses
+                .iter()
+                .map(|&d| if d == 0.0 { 0.0 } else { doses.iter().filter(|&&e| e > 0.0 && e <= d).count() as f64 })
+                .collect(),
+        };
+        let n: Vec<f64> = arms.iter().map(|a| f64::from(a.n_target)).collect();
+        let total: f64 = n.iter().sum();
+        let mean = score.iter().zip(&n).map(|(d, n)| d * n).sum::<f64>() / total;
+        let spread: f64 = score.iter().zip(&n).map(|(d, n)| n * (d - mean).powi(2)).sum();
+        let contrast = score.iter().zip(&n).map(|(d, n)| n * (d - mean) / spread).collect();
+        DoseTrendPlan { contrast, per: if scores == DoseTrend::Dose { "100 mg/day" } else { "dose step" } }
+    }
 }
 
 /// The power that `--precision` and `sample-size` judge, among the primary analysis's rows
@@ -389,6 +423,7 @@ impl Plan {
             coverage: TCritical::shared(0.025),
             multiplicity: None,
             power_of: PowerOf::Each,
+            dose_trend: None,
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
@@ -399,6 +434,10 @@ impl Plan {
             arms,
         };
         plan.slots = plan.build_slots();
+        if let Some(scores) = s.analysis.dose_trend.filter(|_| plan.active_arms().count() >= 2) {
+            plan.dose_trend = Some(DoseTrendPlan::new(s, &plan.arms, scores));
+            plan.slots = plan.build_slots();
+        }
         // One comparison has nothing to adjust (the field is inert there, see `inert.rs`).
         if let Some(procedure) = s.analysis.multiplicity.filter(|_| plan.active_arms().count() >= 2) {
             plan.multiplicity = Some(plan.multiplicity_plan(procedure));
@@ -436,6 +475,9 @@ impl Plan {
         let slots = &self.slots;
         let mut families: Vec<Family> = Vec::new();
         for (k, slot) in slots.iter().enumerate() {
+            if slot.role == SlotRole::DoseTrend {
+                continue;
+            }
             let family = match families.iter_mut().find(|f| f.test == slot.test && f.subgroup == slot.subgroup) {
                 Some(f) => f,
                 None => {
@@ -455,6 +497,7 @@ impl Plan {
                 SlotRole::AnyComparison => family.any = Some(k),
                 SlotRole::EveryComparison => family.every = Some(k),
                 SlotRole::AnyUnderGlobalNull => family.under_global_null = Some(k),
+                SlotRole::DoseTrend => {}
             }
         }
         if let Some(m) = &mut self.multiplicity {
@@ -491,6 +534,16 @@ impl Plan {
                 }
             }
         }
+        if self.dose_trend.is_some() {
+            let role = SlotRole::DoseTrend;
+            slots.push(Slot {
+                comparison: 0,
+                arm: self.placebo,
+                test: TestKind::Ancova,
+                subgroup: Subgroup::All,
+                role,
+            });
+        }
         slots
     }
 
@@ -505,6 +558,7 @@ impl Plan {
         p.analyses = vec![test];
         p.by_stratum = false;
         p.multiplicity = None;
+        p.dose_trend = None;
         p.n_strata = if p.mode == SelectionMode::Stratify { 2 } else { 1 };
         p.slots = p.build_slots();
         p
@@ -519,6 +573,7 @@ impl Plan {
             p.arms = keep.iter().map(|&a| self.arms[a].clone()).collect();
             p.placebo = keep.iter().position(|&a| a == self.placebo).expect("the placebo arm is kept");
             p.multiplicity = None;
+            p.dose_trend = None;
             p.slots = p.build_slots();
         }
         p
@@ -612,6 +667,8 @@ pub enum SlotRole {
     /// At least one rejected in the trial's twin under the global null: the family-wise
     /// error rate.
     AnyUnderGlobalNull,
+    /// The dose-trend contrast over all arms (not adjusted with the comparisons).
+    DoseTrend,
 }
 
 impl SlotRole {
@@ -622,6 +679,7 @@ impl SlotRole {
             SlotRole::AnyComparison => Some("any_comparison"),
             SlotRole::EveryComparison => Some("every_comparison"),
             SlotRole::AnyUnderGlobalNull => Some("any_under_global_null"),
+            SlotRole::DoseTrend => Some("dose_trend"),
         }
     }
 }

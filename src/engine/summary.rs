@@ -180,9 +180,22 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
         .map(|(k, slot)| {
             let a = slot.arm;
             let arm = &results.arms[a];
-            // A family's row has no estimate of its own and stands for every active arm.
-            let family_row = slot.role != SlotRole::Comparison;
-            let true_effect = true_effect(plan, slot, arm).filter(|_| !family_row);
+            // A family's row has no estimate of its own; it and the dose trend stand for every
+            // active arm.
+            let all_arms = slot.role != SlotRole::Comparison;
+            let family_row = all_arms && slot.role != SlotRole::DoseTrend;
+            let trend = plan.dose_trend.as_ref().filter(|_| slot.role == SlotRole::DoseTrend);
+            let true_effect = match trend {
+                // The contrast of the arms' mean individual benefits (scales).
+                Some(t) if plan.count.is_none() => results
+                    .arms
+                    .iter()
+                    .zip(&t.contrast)
+                    .map(|(a, c)| ratio(a.benefit_sum, a.enrolled).map(|b| c * b))
+                    .sum(),
+                Some(_) => None,
+                None => true_effect(plan, slot, arm).filter(|_| !all_arms),
+            };
             let totals = &results.comparisons[k];
             let rate_ratio_row = matches!(
                 slot.test,
@@ -203,7 +216,10 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 comparison: slot.role.label().map_or_else(|| plan.arms[a].name.clone(), str::to_string),
                 analysis: slot.test.label().to_string(),
                 subgroup: slot.subgroup.label().to_string(),
-                estimate_unit: estimate_unit(plan, slot.test),
+                estimate_unit: match trend {
+                    Some(t) => format!("{} per {}", estimate_unit(plan, slot.test), t.per),
+                    None => estimate_unit(plan, slot.test),
+                },
                 // Breslow-Day tests heterogeneity: two-sided whatever the analysis's sidedness.
                 sided: if slot.test.is_responder() && slot.subgroup == Subgroup::Interaction {
                     "two".to_string()
@@ -212,7 +228,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 },
                 alpha: s.analysis.alpha,
                 n_per_arm: s.design.n_per_arm,
-                n_active: if family_row {
+                n_active: if all_arms {
                     plan.active_arms().map(|i| plan.arms[i].n_target).sum()
                 } else {
                     plan.arms[a].n_target
@@ -245,13 +261,13 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     }
                 }
                 .filter(|_| mg),
-                dropout_rate: if family_row {
+                dropout_rate: if all_arms {
                     (active_dropouts + placebo.dropouts) / (active_enrolled + placebo.enrolled)
                 } else {
                     (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled)
                 },
                 normal_at_end_placebo: normal_at_end(placebo),
-                normal_at_end_active: normal_at_end(arm).filter(|_| !family_row),
+                normal_at_end_active: normal_at_end(arm).filter(|_| !all_arms),
                 reps_not_analysable: (reps - analysable) as u32,
                 share_not_converged: (rate_ratio_row && !family_row).then(|| f64::from(totals.not_converged) / reps),
                 rate_ratio: mean_estimate.filter(|_| rate_ratio_row).map(|m| (-m).exp()),
@@ -259,7 +275,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .count
                     .as_ref()
                     .and_then(|_| mean_rate_ratio(arm, slot.subgroup))
-                    .filter(|_| !family_row),
+                    .filter(|_| !all_arms),
                 mean_ci_low: ratio(totals.interval_low_sum, f64::from(totals.intervals)),
                 mean_ci_high: ratio(totals.interval_high_sum, f64::from(totals.intervals)),
                 responders_active: ratio(totals.responders_active, totals.analysed_active),
@@ -281,7 +297,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 power_unadjusted: plan
                     .multiplicity
                     .as_ref()
-                    .filter(|_| !family_row)
+                    .filter(|_| !all_arms)
                     .map(|_| f64::from(totals.rejected_unadjusted) / reps),
             }
         })

@@ -58,11 +58,12 @@ const RULES: &[(&str, Inert)] = &[
     ("response.a50_mg_per_day", no_mg_status),
     ("analysis.responder.**", no_responders),
     ("analysis.multiplicity", one_comparison),
+    ("analysis.dose_trend", one_comparison),
     ("analysis.responder.cutoff", not_remission),
     ("analysis.responder.fraction", not_relative),
     ("arms.*.formulation", absorbs_nothing),
     ("arms.*.formulation", own_bioavailability),
-    ("arms.*.dose_mg_per_day", absorbs_nothing),
+    ("arms.*.dose_mg_per_day", dose_unused),
     ("arms.*.bioavailability", absorbs_nothing),
     ("arms.*.adherence_mean", absorbs_nothing),
     ("arms.*.adherence_concentration", absorbs_nothing),
@@ -250,6 +251,16 @@ fn absorbs_nothing(at: &At) -> Option<String> {
          gives every treated participant its effect); set population.model, or remove it"
             .into()
     })
+}
+
+/// An active arm's dose is the score of a dose trend even where nothing is absorbed.
+fn dose_unused(at: &At) -> Option<String> {
+    let actives = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
+    let scored = at.s.analysis.dose_trend.is_some() && actives >= 2;
+    if scored && at.arm.is_some_and(|a| at.s.arms[a].kind == ArmKind::Active) {
+        return None;
+    }
+    absorbs_nothing(at)
 }
 
 fn own_bioavailability(at: &At) -> Option<String> {

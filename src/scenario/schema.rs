@@ -838,6 +838,21 @@ pub struct Analysis {
     /// rate; required with two or more active arms, refused with one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplicity: Option<Multiplicity>,
+    /// A test of a dose trend across placebo and the active arms (ANCOVA over all arms): a
+    /// linear contrast of the arms' adjusted means with scores of their elemental dose, or of
+    /// their rank by dose. Reported as its own row, not adjusted with the comparisons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dose_trend: Option<DoseTrend>,
+}
+
+/// The scores of the dose-trend contrast (placebo scores 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoseTrend {
+    /// Elemental Mg in mg/day: the estimate is the benefit per 100 mg/day.
+    Dose,
+    /// 1, 2, ... in order of dose: the estimate is the benefit per dose step.
+    Rank,
 }
 
 /// Arms of a trial under Dunnett's test at most (placebo included): the largest many-to-one
@@ -893,6 +908,7 @@ impl Default for Analysis {
             by_stratum: None,
             responder: Responder::default(),
             multiplicity: None,
+            dose_trend: None,
         }
     }
 }

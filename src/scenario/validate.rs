@@ -509,6 +509,7 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
         responder_rule(s, counts)?;
     }
     multiplicity(s, counts)?;
+    dose_trend(s, counts)?;
     if a.by_stratum == Some(true) {
         check(
             matches!(s.selection.mode, SelectionMode::Stratify | SelectionMode::AllComers),
@@ -578,6 +579,53 @@ fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
         )?;
     }
     Ok(())
+}
+
+/// `analysis.dose_trend`: a contrast over placebo and the active arms in one ANCOVA, so the
+/// primary analysis is ANCOVA, at most [`MAX_ARMS_WITH_DUNNETT`] arms, and the active arms'
+/// doses differ (a trend over equal doses is not defined). With one active arm the field is
+/// inert (`inert.rs`).
+fn dose_trend(s: &Scenario, counts: bool) -> Result<(), Problem> {
+    let actives: Vec<&crate::scenario::schema::Arm> = s.arms.iter().filter(|a| a.kind == ArmKind::Active).collect();
+    if s.analysis.dose_trend.is_none() || actives.len() < 2 {
+        return Ok(());
+    }
+    check(
+        s.analysis.primary(counts) == TestKind::Ancova,
+        "analysis.dose_trend",
+        format!(
+            "the trend is a contrast of the arms' means in one ANCOVA over all arms, so analysis.test must be ancova, \
+             not {}",
+            s.analysis.primary(counts).label()
+        ),
+    )?;
+    check(
+        s.arms.len() <= MAX_ARMS_WITH_DUNNETT,
+        "arms",
+        format!(
+            "{} arms with a dose trend: its ANCOVA of all arms at once fits at most {MAX_ARMS_WITH_DUNNETT}",
+            s.arms.len()
+        ),
+    )?;
+    let without: Vec<&str> = actives.iter().filter(|a| a.dose_mg_per_day.is_none()).map(|a| a.name.as_str()).collect();
+    check(
+        without.is_empty(),
+        "analysis.dose_trend",
+        format!(
+            "the trend scores each active arm by its dose, and {} give none: add arms.<name>.dose_mg_per_day",
+            without.join(", ")
+        ),
+    )?;
+    let mut doses: Vec<f64> = actives.iter().filter_map(|a| a.dose_mg_per_day).collect();
+    doses.sort_by(f64::total_cmp);
+    check(
+        doses.windows(2).all(|w| w[0] < w[1]),
+        "analysis.dose_trend",
+        format!(
+            "the active arms' doses ({} mg/day) repeat: a trend over dose needs a different dose in each active arm",
+            doses.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    )
 }
 
 /// A responder rule that can classify anyone on this outcome: relative improvement needs a

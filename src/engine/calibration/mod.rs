@@ -419,7 +419,7 @@ pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
 /// that varies from person to person on a count outcome.
 pub(crate) fn slot_estimand(plan: &Plan, slot: &crate::engine::plan::Slot) -> Option<f64> {
     use crate::model::outcome::count::CountKind;
-    if slot.subgroup != crate::engine::plan::Subgroup::All {
+    if slot.subgroup != crate::engine::plan::Subgroup::All || slot.role != crate::engine::plan::SlotRole::Comparison {
         return None;
     }
     let effect = || expected_effect(plan, slot.arm);
