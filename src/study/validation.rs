@@ -256,6 +256,7 @@ pub fn run(settings: &Settings) -> Vec<Check> {
         two_prop,
     ));
     out.push(negbin_known_dispersion(settings));
+    out.extend(multiplicity_checks(settings));
     // Selection probabilities and PPV of each assay.
     out.extend(selection_checks(settings));
     // Determinism across threads.
@@ -270,6 +271,58 @@ pub fn run(settings: &Settings) -> Vec<Check> {
         se: 0.0,
         rule: Rule::Identical,
     });
+    out
+}
+
+/// [`normal_trial`] with three active arms at 150, 300 and 600 mg/day (the dose trend's
+/// scores), `analysis.multiplicity = procedure` and a dose trend.
+fn three_arm_trial(delta: f64, procedure: &str, seed: u64) -> String {
+    let mut arms = String::new();
+    for (name, dose) in [("low", 150), ("middle", 300), ("high", 600)] {
+        arms += &format!("[[arms]]\nname = \"{name}\"\nkind = \"active\"\ndose_mg_per_day = {dose}\n");
+    }
+    normal_trial(64, delta, "ancova", "[]", seed)
+        .replace("[[arms]]\nname = \"active\"\nkind = \"active\"\n", &arms)
+        .replace("[analysis]\n", &format!("[analysis]\nmultiplicity = \"{procedure}\"\ndose_trend = \"dose\"\n"))
+}
+
+/// Three arms against placebo under the global null: the family-wise error rate of each
+/// procedure (at most alpha; Dunnett's exactly alpha), the inflated rate without adjustment
+/// against the multivariate-t quadrature, and the dose trend's type I error.
+fn multiplicity_checks(settings: &Settings) -> Vec<Check> {
+    use crate::analysis::dunnett::DunnettCritical;
+    let mut out = Vec::new();
+    let reps = f64::from(settings.reps);
+    let any = |rows: &[ComparisonSummary], name: &str| {
+        rows.iter().find(|r| r.comparison == name).expect("a family row").power
+    };
+    for (k, procedure) in ["none", "bonferroni", "holm", "hochberg", "dunnett"].into_iter().enumerate() {
+        let rows = simulate(&three_arm_trial(0.0, procedure, 40 + k as u64), &[], settings);
+        let observed = any(&rows, "any_comparison");
+        let (expected, rule) = match procedure {
+            // Three pairwise ANCOVAs (125 df each) sharing a placebo: correlation 1/2.
+            "none" => {
+                let t = crate::analysis::critical::critical_value(ALPHA / 2.0, 125.0);
+                (1.0 - DunnettCritical::new(&[64.0; 3], 64.0, ALPHA, true, 200).coverage(t, 125.0), Rule::Equal)
+            }
+            "dunnett" => (ALPHA, Rule::Equal),
+            _ => (ALPHA, Rule::AtMost),
+        };
+        let name = format!("{procedure}: family-wise error, 3 arms of 64 vs placebo");
+        out.push(Check { group: "multiplicity", name, observed, expected, se: binomial_se(expected, reps), rule });
+        if procedure == "dunnett" {
+            let observed = any(&rows, "dose_trend");
+            let name = "dose trend (ANCOVA contrast), 4 arms: type I error".to_string();
+            out.push(Check {
+                group: "multiplicity",
+                name,
+                observed,
+                expected: ALPHA,
+                se: binomial_se(ALPHA, reps),
+                rule: Rule::Equal,
+            });
+        }
+    }
     out
 }
 
