@@ -23,35 +23,45 @@ pub use crate::scenario::schema::MAX_COMPARISONS;
 /// `rejected` (same length). `Dunnett` and `Unadjusted` decide each comparison at `alpha` here
 /// (Dunnett's own decision is by critical value, made by the caller).
 pub fn decide(procedure: Multiplicity, p_values: &[f64], alpha: f64, rejected: &mut [bool]) {
-    let m = p_values.len();
+    decide_by_levels(procedure, p_values.len(), |j, k| p_values[j] < alpha / k as f64, rejected);
+}
+
+/// [`decide`] from `below(j, k)`: whether comparison `j`'s p-value is below `alpha / k`
+/// (`k` = 1..=m), which a t statistic answers against a tabulated critical value without
+/// computing its p-value. Every procedure needs only these: with `N(k)` the comparisons below
+/// `alpha / k`, the `i` smallest p-values pass their steps exactly when `N(m - l + 1) >= l`
+/// for every `l <= i` (Holm), or for `l = i` (Hochberg); with `R` rejections (`R < m`) the
+/// rejected are exactly those below `alpha / (m - R + 1)`, since one more below it would pass
+/// step `R + 1` too.
+pub fn decide_by_levels(
+    procedure: Multiplicity,
+    m: usize,
+    below: impl Fn(usize, usize) -> bool,
+    rejected: &mut [bool],
+) {
     assert!(m <= MAX_COMPARISONS && rejected.len() == m, "validated family size");
     match procedure {
         Multiplicity::Unadjusted | Multiplicity::Dunnett => {
-            for (r, &p) in rejected.iter_mut().zip(p_values) {
-                *r = p < alpha;
+            for (j, r) in rejected.iter_mut().enumerate() {
+                *r = below(j, 1);
             }
         }
         Multiplicity::Bonferroni => {
-            for (r, &p) in rejected.iter_mut().zip(p_values) {
-                *r = p < alpha / m as f64;
+            for (j, r) in rejected.iter_mut().enumerate() {
+                *r = below(j, m);
             }
         }
         Multiplicity::Holm | Multiplicity::Hochberg => {
-            // Indices by ascending p-value (ties in index order).
-            let mut order = [0usize; MAX_COMPARISONS];
-            for (i, o) in order.iter_mut().enumerate().take(m) {
-                *o = i;
-            }
-            order[..m].sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]).then(a.cmp(&b)));
-            let below = |rank: usize| p_values[order[rank]] < alpha / (m - rank) as f64;
-            let rejected_up_to = if procedure == Multiplicity::Holm {
-                (0..m).take_while(|&rank| below(rank)).count()
+            let count = |k: usize| (0..m).filter(|&j| below(j, k)).count();
+            // Step l (1-based) passes when N(m - l + 1) >= l.
+            let passes = |l: usize| count(m - l + 1) >= l;
+            let rejections = if procedure == Multiplicity::Holm {
+                (1..=m).take_while(|&l| passes(l)).count()
             } else {
-                (0..m).rev().find(|&rank| below(rank)).map_or(0, |rank| rank + 1)
+                (1..=m).rev().find(|&l| passes(l)).unwrap_or(0)
             };
-            rejected.fill(false);
-            for &i in &order[..rejected_up_to] {
-                rejected[i] = true;
+            for (j, r) in rejected.iter_mut().enumerate() {
+                *r = rejections == m || (rejections > 0 && below(j, m - rejections + 1));
             }
         }
     }
@@ -89,6 +99,42 @@ mod tests {
         // A comparison not analysed (p = 1) counts in m.
         assert_eq!(decided(Bonferroni, &[0.02, 1.0]), [true, false]);
         assert_eq!(decided(Bonferroni, &[0.03, 1.0]), [false, false]);
+    }
+
+    /// The textbook statement of the stepwise procedures, on sorted p-values: the reference the
+    /// counting form is checked against.
+    fn sorted_reference(step_up: bool, p: &[f64], alpha: f64) -> Vec<bool> {
+        let m = p.len();
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+        let below = |rank: usize| p[order[rank]] < alpha / (m - rank) as f64;
+        let up_to = if step_up {
+            (0..m).rev().find(|&rank| below(rank)).map_or(0, |rank| rank + 1)
+        } else {
+            (0..m).take_while(|&rank| below(rank)).count()
+        };
+        let mut out = vec![false; m];
+        for &i in &order[..up_to] {
+            out[i] = true;
+        }
+        out
+    }
+
+    /// The counting form decides exactly as the sorted one, ties included.
+    #[test]
+    fn counting_levels_decide_as_sorting_p_values() {
+        let mut state = 11u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..50_000 {
+            let m = 2 + (next() * 6.0) as usize;
+            // Coarse values, so that ties and values at the thresholds occur.
+            let p: Vec<f64> = (0..m).map(|_| (next() * 12.0).floor() / 120.0).collect();
+            assert_eq!(decided(Multiplicity::Holm, &p), sorted_reference(false, &p, 0.05), "Holm {p:?}");
+            assert_eq!(decided(Multiplicity::Hochberg, &p), sorted_reference(true, &p, 0.05), "Hochberg {p:?}");
+        }
     }
 
     /// Holm rejects everything Bonferroni does, and Hochberg everything Holm does.

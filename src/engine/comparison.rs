@@ -13,9 +13,8 @@
 //! two strata's independent estimates.
 
 use crate::analysis::ancova::{ancova_contrast, ancova_many_to_one};
-use crate::analysis::critical::upper_tail;
 use crate::analysis::loglinear::{CountRows, MAX_COLUMNS};
-use crate::analysis::multiplicity::{MAX_COMPARISONS, decide};
+use crate::analysis::multiplicity::{MAX_COMPARISONS, decide_by_levels};
 use crate::analysis::negbin::{NegBinScratch, WaldTest, likelihood_ratio, wald_test};
 use crate::analysis::poisson::poisson_test;
 use crate::analysis::power::Z_975;
@@ -94,21 +93,6 @@ impl SlotResult {
             Some(p) => p < plan.scenario.analysis.alpha,
             None => plan.rejects(&self.estimate),
         }
-    }
-
-    /// The row's p-value in the plan's sidedness: its own, or from `estimate / se` against
-    /// Student's t (a normal at infinite df).
-    fn p_value_in(&self, plan: &Plan) -> f64 {
-        if let Some(p) = self.p_value {
-            return p;
-        }
-        let (t, df) = (self.estimate.t(), self.estimate.df);
-        let two_sided = plan.two_sided();
-        if df == f64::INFINITY {
-            return normal_p(t, two_sided);
-        }
-        let tail = upper_tail(if two_sided { t.abs() } else { t }, df);
-        if two_sided { (2.0 * tail).min(1.0) } else { tail }
     }
 }
 
@@ -484,7 +468,7 @@ pub(crate) fn adjust(
     let two_sided = plan.two_sided();
     for family in &m.families {
         let size = family.members.len();
-        let (mut p, mut rejected) = ([1.0; MAX_COMPARISONS], [false; MAX_COMPARISONS]);
+        let mut rejected = [false; MAX_COMPARISONS];
         match &m.dunnett {
             Some(dunnett) => {
                 for (r, &k) in rejected.iter_mut().zip(&family.members) {
@@ -495,12 +479,19 @@ pub(crate) fn adjust(
                 }
             }
             None => {
-                for (p, &k) in p.iter_mut().zip(&family.members) {
-                    if let SlotOutcome::Analysed(res) = &results[k] {
-                        *p = res.p_value_in(plan);
-                    }
-                }
-                decide(m.procedure, &p[..size], alpha, &mut rejected[..size]);
+                // Whether member j's p-value is below alpha / k: its own p-value, or its
+                // statistic against the tabulated critical value of that level (exact).
+                let below = |j: usize, k: usize| match &results[family.members[j]] {
+                    SlotOutcome::Analysed(res) => match res.p_value {
+                        Some(p) => p < alpha / k as f64,
+                        None => {
+                            let t = res.estimate.t();
+                            m.levels[k - 1].exceeds(if two_sided { t.abs() } else { t }, res.estimate.df)
+                        }
+                    },
+                    _ => false,
+                };
+                decide_by_levels(m.procedure, size, below, &mut rejected[..size]);
             }
         }
         for (&r, &k) in rejected.iter().zip(&family.members) {

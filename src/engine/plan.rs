@@ -276,6 +276,9 @@ pub struct MultiplicityPlan {
     pub dunnett: Option<DunnettCritical>,
     /// The families of comparisons adjusted together: one per analysis and subgroup.
     pub families: Vec<Family>,
+    /// Critical values of the levels `alpha / k`, `k` = 1..=comparisons (halved two-sided),
+    /// for deciding `p < alpha / k` from a statistic.
+    pub levels: Vec<TCritical>,
     /// The design under the global null (no arm has any effect), simulated beside each trial
     /// from the same random streams, for the family-wise error rate; `None` in that twin.
     pub global_null: Option<Box<Plan>>,
@@ -461,13 +464,25 @@ impl Plan {
                 self.total_enrolled() as usize,
             )
         });
+        let comparisons = self.active_arms().count();
+        let levels: Vec<TCritical> = (1..=comparisons)
+            .map(|k| {
+                let level = self.scenario.analysis.alpha / k as f64;
+                TCritical::shared(if self.two_sided() { level / 2.0 } else { level })
+            })
+            .collect();
         let mut twin = self.clone();
         twin.response = self.response.null();
-        twin.multiplicity =
-            Some(MultiplicityPlan { procedure, dunnett: dunnett.clone(), families: Vec::new(), global_null: None });
+        twin.multiplicity = Some(MultiplicityPlan {
+            procedure,
+            dunnett: dunnett.clone(),
+            families: Vec::new(),
+            levels: levels.clone(),
+            global_null: None,
+        });
         twin.slots = twin.build_slots();
         twin.set_families();
-        MultiplicityPlan { procedure, dunnett, families: Vec::new(), global_null: Some(Box::new(twin)) }
+        MultiplicityPlan { procedure, dunnett, families: Vec::new(), levels, global_null: Some(Box::new(twin)) }
     }
 
     /// The families of the multiplicity plan, from the slots.
