@@ -257,3 +257,16 @@ fn a_dose_trend_without_its_conditions_is_refused() {
     );
     assert!(e.contains("doses") && e.contains("repeat"), "{e}");
 }
+
+/// `explain` states the procedure and, for Dunnett, the critical value at the expected
+/// completers: 2.216 for the shipped two-dose trial (R's mvtnorm, TVPACK: 2.216187 at 770 df).
+#[test]
+fn explain_states_the_procedure_and_dunnetts_value() {
+    let (out, _) = run(&["explain", &common::scenario_path("cognition_threonate_two_doses.toml").to_string_lossy()], 0);
+    assert!(
+        out.contains("multiplicity: dunnett over 2 comparisons with placebo: critical value 2.216 at 770"),
+        "{out}"
+    );
+    let (out, _) = run(&["explain", &common::scenario_path("depression_oxide_vs_citrate.toml").to_string_lossy()], 0);
+    assert!(out.contains("multiplicity: holm over 2 comparisons"), "{out}");
+}

@@ -5,6 +5,7 @@ use crate::engine::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::engine::closed_form::ClosedForm;
 use crate::engine::plan::Plan;
 use crate::model::biomarker::Assay;
+use crate::scenario::schema::Multiplicity;
 use crate::scenario::schema::{Biomarker, Scenario, SelectionMode};
 
 /// Writes an assay's resolved parameters into its scenario section.
@@ -205,8 +206,45 @@ pub fn explain(plan: &Plan) -> String {
             }
         }
     }
+    out += &multiplicity_line(plan);
     out += &power_lines(plan);
     out
+}
+
+/// With several comparisons: the procedure and its thresholds at the expected completers (the
+/// powers below are unadjusted).
+fn multiplicity_line(plan: &Plan) -> String {
+    let Some(m) = &plan.multiplicity else { return String::new() };
+    let comparisons = plan.active_arms().count();
+    let alpha = plan.scenario.analysis.alpha;
+    let completers: f64 = plan.arms.iter().map(|a| f64::from(a.n_target) * (1.0 - a.dropout)).sum();
+    // ANCOVA over all arms: an intercept, one column per active arm and the baseline.
+    let df = (completers - comparisons as f64 - 2.0).floor();
+    let tail = |level: f64| if plan.two_sided() { level / 2.0 } else { level };
+    let critical = |level: f64| crate::analysis::critical::critical_value(tail(level), df.max(1.0));
+    let detail = match (m.procedure, &m.dunnett) {
+        (Multiplicity::Dunnett, Some(d)) => format!(
+            "critical value {:.3} at {df} residual df (the expected completers), against Bonferroni's {:.3} and {:.3} \
+             unadjusted",
+            d.value(df.max(1.0)),
+            critical(alpha / comparisons as f64),
+            critical(alpha)
+        ),
+        (Multiplicity::Unadjusted, _) => "each comparison at alpha; the family-wise error rate is reported".into(),
+        (Multiplicity::Bonferroni, _) => {
+            format!("each comparison at alpha / {comparisons} = {:.4}", alpha / comparisons as f64)
+        }
+        (Multiplicity::Holm, _) | (Multiplicity::Hochberg, _) => format!(
+            "the p-values in order against alpha / {comparisons}, ..., alpha / 1 ({})",
+            if m.procedure == Multiplicity::Holm { "step-down" } else { "step-up" }
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "multiplicity: {} over {comparisons} comparisons with placebo: {detail}; the approximate powers below are \
+         unadjusted\n",
+        m.procedure.label()
+    )
 }
 
 /// Approximate closed-form power per comparison (see [`ClosedForm`]).
