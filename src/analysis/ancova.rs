@@ -67,13 +67,11 @@ pub fn ancova_many_to_one(
 ) {
     out.fill(None);
     assert!(out.len() == cells.len() / n_strata, "one estimate per arm");
-    let Some(fit) = ManyToOneFit::new(cells, n_strata, control, use_stratum) else { return };
+    let Some(m) = ManyToOneFit::new(cells, n_strata, control, use_stratum) else { return };
     for (a, estimate) in out.iter_mut().enumerate() {
-        if let Some(j) = fit.column[a] {
-            let mut e = [0.0; MANY_P];
-            e[j] = 1.0;
-            let variance = fit.residual_variance * solve(&fit.factor, &e, fit.p)[j];
-            *estimate = Estimate::checked(benefit_sign * fit.beta[j], variance.sqrt(), fit.df);
+        if let Some(j) = m.column[a] {
+            let (beta, variance) = m.fit.coefficient(j);
+            *estimate = Estimate::checked(benefit_sign * beta, variance.sqrt(), m.fit.df);
         }
     }
 }
@@ -90,30 +88,24 @@ pub fn ancova_contrast(
     benefit_sign: f64,
     contrast: &[f64],
 ) -> Option<Estimate> {
-    let fit = ManyToOneFit::new(cells, n_strata, control, use_stratum)?;
+    let m = ManyToOneFit::new(cells, n_strata, control, use_stratum)?;
     let mut c = [0.0; MANY_P];
     for (a, &weight) in contrast.iter().enumerate() {
-        match fit.column[a] {
+        match m.column[a] {
             Some(j) => c[j] = weight,
             None if a == control || weight == 0.0 => {}
             None => return None,
         }
     }
-    let estimate: f64 = (0..fit.p).map(|j| c[j] * fit.beta[j]).sum();
-    let v = solve(&fit.factor, &c, fit.p);
-    let variance = fit.residual_variance * (0..fit.p).map(|j| c[j] * v[j]).sum::<f64>();
-    Estimate::checked(benefit_sign * estimate, variance.sqrt(), fit.df)
+    let (estimate, variance) = m.fit.contrast(&c);
+    Estimate::checked(benefit_sign * estimate, variance.sqrt(), m.fit.df)
 }
 
 /// The least-squares fit of `y ~ arm + stratum + baseline` over all arms, from cell sums.
 struct ManyToOneFit {
     /// Column of each non-control arm with completers (1, 2, ...), in arm order.
     column: [Option<usize>; MANY_TO_ONE_MAX_ARMS],
-    factor: [[f64; MANY_P]; MANY_P],
-    beta: [f64; MANY_P],
-    p: usize,
-    residual_variance: f64,
-    df: f64,
+    fit: CellFit<MANY_P>,
 }
 
 impl ManyToOneFit {
@@ -169,34 +161,47 @@ impl ManyToOneFit {
                 n += c.n;
             }
         }
-        let df = n - p as f64;
-        if df <= 0.0 {
-            return None;
-        }
-        let factor = cholesky(&xtx, p)?;
-        let beta = solve(&factor, &xty, p);
-        let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
-        let residual_variance = (yty - fitted).max(0.0) / df;
-        Some(ManyToOneFit { column, factor, beta, p, residual_variance, df })
+        Some(ManyToOneFit { column, fit: CellFit::solved(&xtx, &xty, yty, n, p)? })
     }
 }
 
-/// A least-squares fit assembled from cell sums.
-struct CellFit {
-    factor: [[f64; MAX_P]; MAX_P],
-    beta: [f64; MAX_P],
+/// A least-squares fit assembled from cell sums, on `N x N` arrays of which `p` are used.
+struct CellFit<const N: usize> {
+    factor: [[f64; N]; N],
+    beta: [f64; N],
     p: usize,
     /// Residual variance `RSS / (n - p)`.
     residual_variance: f64,
     df: f64,
 }
 
-impl CellFit {
+impl<const N: usize> CellFit<N> {
+    /// Solves the normal equations `X'X b = X'y` of `n` observations and `p` columns (`y'y`
+    /// for the residual sum of squares); `None` without residual df or when `X'X` is singular.
+    fn solved(xtx: &[[f64; N]; N], xty: &[f64; N], yty: f64, n: f64, p: usize) -> Option<CellFit<N>> {
+        if n - p as f64 <= 0.0 {
+            return None;
+        }
+        let factor = cholesky(xtx, p)?;
+        let beta = solve(&factor, xty, p);
+        let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
+        let rss = (yty - fitted).max(0.0);
+        let df = n - p as f64;
+        Some(CellFit { factor, beta, p, residual_variance: rss / df, df })
+    }
+
     /// Coefficient `k` and its variance `s^2 [(X'X)^-1]_kk`.
     fn coefficient(&self, k: usize) -> (f64, f64) {
-        let mut e = [0.0; MAX_P];
+        let mut e = [0.0; N];
         e[k] = 1.0;
         (self.beta[k], self.residual_variance * solve(&self.factor, &e, self.p)[k])
+    }
+
+    /// The contrast `c'b` and its variance `s^2 c' (X'X)^-1 c`.
+    fn contrast(&self, c: &[f64; N]) -> (f64, f64) {
+        let v = solve(&self.factor, c, self.p);
+        let value = (0..self.p).map(|j| c[j] * self.beta[j]).sum();
+        (value, self.residual_variance * (0..self.p).map(|j| c[j] * v[j]).sum::<f64>())
     }
 }
 
@@ -207,7 +212,7 @@ fn least_squares(
     placebo: &[Cell],
     k: usize,
     dummies: impl Fn(f64, usize) -> [f64; 4],
-) -> Option<CellFit> {
+) -> Option<CellFit<MAX_P>> {
     let p = k + 1;
     let mut xtx = [[0.0f64; MAX_P]; MAX_P];
     let mut xty = [0.0f64; MAX_P];
@@ -234,15 +239,7 @@ fn least_squares(
         yty += c.sum_yy;
         n += c.n;
     }
-    if n - p as f64 <= 0.0 {
-        return None;
-    }
-    let factor = cholesky(&xtx, p)?;
-    let beta = solve(&factor, &xty, p);
-    let fitted: f64 = (0..p).map(|i| beta[i] * xty[i]).sum();
-    let rss = (yty - fitted).max(0.0);
-    let df = n - p as f64;
-    Some(CellFit { factor, beta, p, residual_variance: rss / df, df })
+    CellFit::solved(&xtx, &xty, yty, n, p)
 }
 
 #[cfg(test)]
