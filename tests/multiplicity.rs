@@ -288,3 +288,29 @@ fn shards_of_a_multi_arm_run_merge_to_the_same_csv() {
     assert!(single == merged, "merged shards differ from the single run");
     assert!(String::from_utf8_lossy(&single).contains("any_under_global_null"));
 }
+
+/// Dunnett's power reduces to its closed form. On the textbook outcome (reliability 1, so the
+/// ANCOVA's residual SD is the change SD, 1), comparison j's statistic is `(Z_j + shift) / S`
+/// with `shift = delta / sqrt(2 / n)`, shrunk by the covariate's mean variance inflation
+/// `1 + 1 / (N - K - 2)` (K arms), and the chances that at least one and that every comparison
+/// exceeds Dunnett's value come from the same quadrature as the value: within 3.5 SE.
+#[test]
+fn dunnett_power_matches_the_multivariate_t() {
+    let (n, delta, reps) = (150.0, 0.3, 20_000.0);
+    let rows = simulate("dunnett", &["response.delta=0.3", "design.n_per_arm=150", "design.reps=20000"]);
+    // 4 arms of 150: intercept, 3 arm effects and the baseline.
+    let df = 4.0 * n - 5.0;
+    let dunnett = DunnettCritical::new(&[n; 3], n, ALPHA, true, 1000);
+    let shift = delta / (2.0 / n).sqrt() / (1.0 + 1.0 / (4.0 * n - 4.0 - 2.0)).sqrt();
+    let (any, every) = dunnett.rejection_chances(dunnett.value(df), df, &[shift; 3]);
+    for (name, expected) in [("any_comparison", any), ("every_comparison", every)] {
+        let observed = row(&rows, name).power;
+        assert!(
+            (observed - expected).abs() <= 3.5 * binomial_se(expected, reps),
+            "{name}: simulated {observed} against {expected}"
+        );
+    }
+    // Under the global null the same formula gives alpha.
+    let (null_any, _) = dunnett.rejection_chances(dunnett.value(df), df, &[0.0; 3]);
+    assert!((null_any - ALPHA).abs() < 1e-6, "{null_any}");
+}

@@ -44,6 +44,8 @@ pub struct DunnettCritical {
     alpha: f64,
     two_sided: bool,
     comparisons: usize,
+    /// `lambda_j = sqrt(n_j / (n_j + n_0))`, the loadings on the common factor.
+    lambdas: Arc<[f64]>,
     /// `H(k T_STEP)` and its derivative, `k = 0..=T_MAX / T_STEP`.
     h: Arc<[(f64, f64)]>,
     /// Critical value by integer df, computed on first use.
@@ -72,7 +74,8 @@ impl DunnettCritical {
         let steps = (T_MAX / T_STEP).round() as usize;
         let h: Arc<[(f64, f64)]> = (0..=steps).map(|k| h_and_slope(&lambdas, k as f64 * T_STEP, two_sided)).collect();
         let by_df = (0..=max_df.min(MAX_CACHED_DF)).map(|_| OnceLock::new()).collect();
-        let mut d = DunnettCritical { alpha, two_sided, comparisons: sizes.len(), h, by_df, infinite_df: 0.0 };
+        let lambdas: Arc<[f64]> = lambdas.into();
+        let mut d = DunnettCritical { alpha, two_sided, comparisons: sizes.len(), lambdas, h, by_df, infinite_df: 0.0 };
         d.infinite_df = d.solve(f64::INFINITY);
         d
     }
@@ -95,28 +98,33 @@ impl DunnettCritical {
         if df == f64::INFINITY {
             return self.h_at(c);
         }
-        // Trapezoid rule in w = ln S over the nodes where the density of w is above e^-40 of
-        // its peak (at w = 0): log-density ln f(w) = nu (w - (e^{2w} - 1) / 2) + const.
-        let log_density = |w: f64| df * (w - 0.5 * ((2.0 * w).exp() - 1.0));
-        let edge = |mut inside: f64, mut outside: f64| {
-            for _ in 0..200 {
-                let mid = 0.5 * (inside + outside);
-                if log_density(mid) > -40.0 { inside = mid } else { outside = mid }
+        sd_ratio_nodes(df).iter().map(|&(weight, s)| weight * self.h_at(c * s)).sum()
+    }
+
+    /// The chance that at least one and that every comparison exceeds `c`, when comparison `j`'s
+    /// statistic is `(Z_j + shifts[j]) / S` (its true effect over its SE as the shift: Dunnett's
+    /// statistics under an alternative), at `df` (infinite: a known variance). By the same
+    /// quadrature, without the table: for checking simulated power against it.
+    pub fn rejection_chances(&self, c: f64, df: f64, shifts: &[f64]) -> (f64, f64) {
+        assert_eq!(shifts.len(), self.lambdas.len(), "one shift per comparison");
+        let nodes = if df == f64::INFINITY { vec![(1.0, 1.0)] } else { sd_ratio_nodes(df) };
+        let (mut none, mut every) = (0.0, 0.0);
+        for &(weight, s) in &nodes {
+            for (z, z_weight) in factor_nodes() {
+                let (mut accept_all, mut reject_all) = (1.0, 1.0);
+                for (&lambda, &shift) in self.lambdas.iter().zip(shifts) {
+                    let tau = (1.0 - lambda * lambda).sqrt();
+                    let upper = phi_cdf((c * s - shift - lambda * z) / tau);
+                    let accept =
+                        if self.two_sided { upper - phi_cdf((-c * s - shift - lambda * z) / tau) } else { upper };
+                    accept_all *= accept;
+                    reject_all *= 1.0 - accept;
+                }
+                none += weight * z_weight * accept_all;
+                every += weight * z_weight * reject_all;
             }
-            outside
-        };
-        let (lo, hi) = (edge(0.0, -50.0 - 60.0 / df), edge(0.0, 10.0));
-        let step = 0.25 / (2.0 * df).sqrt();
-        let nodes = ((hi - lo) / step).ceil() as usize;
-        let step = (hi - lo) / nodes as f64;
-        let (mut weight_sum, mut sum) = (0.0, 0.0);
-        for i in 0..=nodes {
-            let w = lo + i as f64 * step;
-            let weight = log_density(w).exp();
-            weight_sum += weight;
-            sum += weight * self.h_at(c * w.exp());
         }
-        sum / weight_sum
+        (1.0 - none, every)
     }
 
     /// `H(t)` by cubic Hermite interpolation of the table (1 beyond it).
@@ -156,13 +164,48 @@ impl DunnettCritical {
     }
 }
 
+/// The expectation over `S = s / sigma` (`nu S^2 ~ chi^2_nu`) as `(weight, S)` nodes whose
+/// weights sum to 1: the trapezoid rule in `w = ln S` over the nodes where the density of `w` is
+/// above e^-40 of its peak (at w = 0), log-density `nu (w - (e^{2w} - 1) / 2) + const`.
+fn sd_ratio_nodes(df: f64) -> Vec<(f64, f64)> {
+    let log_density = |w: f64| df * (w - 0.5 * ((2.0 * w).exp() - 1.0));
+    let edge = |mut inside: f64, mut outside: f64| {
+        for _ in 0..200 {
+            let mid = 0.5 * (inside + outside);
+            if log_density(mid) > -40.0 { inside = mid } else { outside = mid }
+        }
+        outside
+    };
+    let (lo, hi) = (edge(0.0, -50.0 - 60.0 / df), edge(0.0, 10.0));
+    let step = 0.25 / (2.0 * df).sqrt();
+    let nodes = ((hi - lo) / step).ceil() as usize;
+    let step = (hi - lo) / nodes as f64;
+    let mut out: Vec<(f64, f64)> = (0..=nodes)
+        .map(|i| {
+            let w = lo + i as f64 * step;
+            (log_density(w).exp(), w.exp())
+        })
+        .collect();
+    let total: f64 = out.iter().map(|(weight, _)| weight).sum();
+    for (weight, _) in &mut out {
+        *weight /= total;
+    }
+    out
+}
+
+/// The common factor `z` and its trapezoid weight `phi(z) dz`.
+fn factor_nodes() -> impl Iterator<Item = (f64, f64)> {
+    let nodes = (2.0 * Z_HALF_RANGE / Z_STEP).round() as usize;
+    (0..=nodes).map(|i| {
+        let z = -Z_HALF_RANGE + i as f64 * Z_STEP;
+        (z, phi_pdf(z) * Z_STEP)
+    })
+}
+
 /// `H(t)` and `H'(t)` by the trapezoid rule over the common factor.
 fn h_and_slope(lambdas: &[f64], t: f64, two_sided: bool) -> (f64, f64) {
-    let nodes = (2.0 * Z_HALF_RANGE / Z_STEP).round() as usize;
     let (mut h, mut slope) = (0.0, 0.0);
-    for i in 0..=nodes {
-        let z = -Z_HALF_RANGE + i as f64 * Z_STEP;
-        let weight = phi_pdf(z) * Z_STEP;
+    for (z, weight) in factor_nodes() {
         // The product and its derivative in t (product rule over the factors).
         let (mut product, mut derivative) = (1.0, 0.0);
         for &lambda in lambdas {

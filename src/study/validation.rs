@@ -276,12 +276,12 @@ pub fn run(settings: &Settings) -> Vec<Check> {
 
 /// [`normal_trial`] with three active arms at 150, 300 and 600 mg/day (the dose trend's
 /// scores), `analysis.multiplicity = procedure` and a dose trend.
-fn three_arm_trial(delta: f64, procedure: &str, seed: u64) -> String {
+fn three_arm_trial(n: u32, delta: f64, procedure: &str, seed: u64) -> String {
     let mut arms = String::new();
     for (name, dose) in [("low", 150), ("middle", 300), ("high", 600)] {
         arms += &format!("[[arms]]\nname = \"{name}\"\nkind = \"active\"\ndose_mg_per_day = {dose}\n");
     }
-    normal_trial(64, delta, "ancova", "[]", seed)
+    normal_trial(n, delta, "ancova", "[]", seed)
         .replace("[[arms]]\nname = \"active\"\nkind = \"active\"\n", &arms)
         .replace("[analysis]\n", &format!("[analysis]\nmultiplicity = \"{procedure}\"\ndose_trend = \"dose\"\n"))
 }
@@ -297,7 +297,7 @@ fn multiplicity_checks(settings: &Settings) -> Vec<Check> {
         rows.iter().find(|r| r.comparison == name).expect("a family row").power
     };
     for (k, procedure) in ["none", "bonferroni", "holm", "hochberg", "dunnett"].into_iter().enumerate() {
-        let rows = simulate(&three_arm_trial(0.0, procedure, 40 + k as u64), &[], settings);
+        let rows = simulate(&three_arm_trial(64, 0.0, procedure, 40 + k as u64), &[], settings);
         let observed = any(&rows, "any_comparison");
         let (expected, rule) = match procedure {
             // Three pairwise ANCOVAs (125 df each) sharing a placebo: correlation 1/2.
@@ -323,6 +323,31 @@ fn multiplicity_checks(settings: &Settings) -> Vec<Check> {
             });
         }
     }
+    // Power against closed forms, 150 per arm, 0.3 SD: Bonferroni's comparison is the pairwise
+    // ANCOVA at alpha / 3 (exact conditional formula); Dunnett's chance of rejecting at least one
+    // comes from the multivariate t with shifts 0.3 / sqrt(2 / 150), shrunk by the covariate's
+    // mean variance inflation 1 + 1 / (N - K - 2).
+    let (n, delta) = (150.0, 0.3);
+    let bonferroni = simulate(&three_arm_trial(150, delta, "bonferroni", 46), &[], settings);
+    let expected = ancova_power(n, n, delta, 1.0, ALPHA / 3.0, true);
+    out.push(power_check(
+        "multiplicity",
+        "Bonferroni, 0.3 SD, 150 per arm: ANCOVA at alpha/3".into(),
+        &bonferroni[0],
+        expected,
+    ));
+    let dunnett_rows = simulate(&three_arm_trial(150, delta, "dunnett", 47), &[], settings);
+    let df = 4.0 * n - 5.0;
+    let dunnett = DunnettCritical::new(&[n; 3], n, ALPHA, true, 1000);
+    let shift = delta / (2.0 / n).sqrt() / (1.0 + 1.0 / (4.0 * n - 6.0)).sqrt();
+    let (any_power, _) = dunnett.rejection_chances(dunnett.value(df), df, &[shift; 3]);
+    let row = dunnett_rows.iter().find(|r| r.comparison == "any_comparison").expect("the family's row");
+    out.push(power_check(
+        "multiplicity",
+        "Dunnett, any of 3 rejected, 150 per arm: multivariate t".into(),
+        row,
+        any_power,
+    ));
     out
 }
 
