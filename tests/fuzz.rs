@@ -11,8 +11,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// The shipped scenarios the mutations start from.
-const FILES: [&str; 6] = [
+const FILES: [&str; 8] = [
     "textbook.toml",
+    "depression_oxide_vs_citrate.toml",
+    "cognition_threonate_two_doses.toml",
     "depression_mgo_enriched.toml",
     "migraine_peikert1996.toml",
     "migraine_gaul2015.toml",
@@ -53,7 +55,7 @@ const VALUES: [&str; 26] = [
 /// Fields the `--set` strategy picks from, each with values of its own type (in range and at
 /// or beyond the edges), so that many combinations are valid designs; the other values reach
 /// every field through [`VALUES`] too.
-const PATHS: [(&str, &[&str]); 37] = [
+const PATHS: [(&str, &[&str]); 40] = [
     ("design.n_per_arm", &["2", "3", "10", "40", "0", "1"]),
     ("design.reps", &["1", "20", "0"]),
     ("design.duration_weeks", &["0.1", "8", "52", "0", "1e5"]),
@@ -62,6 +64,9 @@ const PATHS: [(&str, &[&str]); 37] = [
     ("analysis.test", &["\"welch\"", "\"ancova\"", "\"negbin_wald\"", "\"fisher\"", "\"wilcoxon\""]),
     ("analysis.secondary", &["[]", "[\"chi_square\"]", "[\"poisson\", \"negbin_lr\"]", "[\"ancova\"]"]),
     ("analysis.by_stratum", &["true", "false"]),
+    ("analysis.multiplicity", &["\"none\"", "\"holm\"", "\"hochberg\"", "\"dunnett\"", "\"bonferroni\""]),
+    ("analysis.dose_trend", &["\"dose\"", "\"rank\""]),
+    ("arms.mgt_72.dose_mg_per_day", &["0", "72", "144", "1e4"]),
     ("analysis.alpha", &["0.05", "0.5", "1e-6", "0.01"]),
     ("analysis.responder.rule", &["\"remission\"", "\"relative_improvement\""]),
     ("analysis.responder.fraction", &["0.5", "1", "0.01", "1.5"]),
@@ -97,9 +102,14 @@ const PATHS: [(&str, &[&str]); 37] = [
 /// count; the depression ones calibrate; the others state their effect).
 fn fits(path: &str, file: &str) -> bool {
     let counts = file.starts_with("migraine");
-    let calibrates =
-        ["depression_mgo_enriched.toml", "sweep_duration.toml", "migraine_peikert1996.toml", "migraine_gaul2015.toml"]
-            .contains(&file);
+    let calibrates = [
+        "depression_mgo_enriched.toml",
+        "depression_oxide_vs_citrate.toml",
+        "sweep_duration.toml",
+        "migraine_peikert1996.toml",
+        "migraine_gaul2015.toml",
+    ]
+    .contains(&file);
     let count_only = [
         "outcome.theta",
         "outcome.followup_weeks",
