@@ -21,9 +21,9 @@
 //!   speed-up (fastest 1-thread run over fastest 2-thread run, for the same work), the speed-up
 //!   as a share of the ceiling, and the spread (median over fastest of the 1-thread runs: how
 //!   noisy the machine was).
-//! - Several arms: the textbook design by ANCOVA with 2, 3 and 5 arms of 100, counting every
-//!   participant simulated (with several arms, also those of the trial's twin under the
-//!   global null, which the family-wise error rows need).
+//! - Several arms: the textbook design by ANCOVA with 2, 3 and 5 arms of 100, per participant
+//!   enrolled in the trials (with several arms each trial has a twin under the global null,
+//!   for the family-wise error rows, which draws the active arms again).
 //! - At the end, the floor again, with a warning when it moved by more than 10%.
 
 use mgtrial::engine::{self, Runner};
@@ -179,15 +179,18 @@ fn point(file: &str, overrides: &[&str], reps: u32) -> Workload {
 }
 
 /// The shipped textbook design analysed by ANCOVA with `actives` active arms of 100 (`a1`,
-/// ...) under `procedure`, `reps` replicates per size unit. Participants are counted in the
-/// trial and, with several arms, in its twin under the global null (simulated for the
-/// family-wise error rows): every participant simulated.
-fn arms(actives: usize, procedure: &str, reps: u32) -> Workload {
+/// ...) under `procedure`, `reps` replicates per size unit. Participants are those enrolled in
+/// the trials: with several arms each trial also has a twin under the global null (for the
+/// family-wise error rows), which draws its active arms again and takes the placebo arm's.
+fn arms(actives: usize, procedure: &str, error_rate: bool, reps: u32) -> Workload {
     let text = std::fs::read_to_string(scenario_file("textbook.toml")).expect("shipped scenario");
     let arms: String = (1..=actives).map(|i| format!("[[arms]]\nname = \"a{i}\"\nkind = \"active\"\n\n")).collect();
     let mut text = text.replace("[[arms]]\nname = \"active\"\nkind = \"active\"\n", &arms);
     if actives > 1 {
-        text = text.replace("[analysis]\n", &format!("[analysis]\nmultiplicity = \"{procedure}\"\n"));
+        text = text.replace(
+            "[analysis]\n",
+            &format!("[analysis]\nmultiplicity = \"{procedure}\"\nreport_family_wise_error = {error_rate}\n"),
+        );
     }
     let overrides: Vec<String> =
         ["analysis.test=\"ancova\"", "outcome.baseline_mean=0", "outcome.baseline_sd=1", "design.n_per_arm=100"]
@@ -196,13 +199,9 @@ fn arms(actives: usize, procedure: &str, reps: u32) -> Workload {
             .collect();
     let s = scenario::from_str(&text, "arms.toml", "arms", &overrides).expect("valid scenario");
     let plan = mgtrial::engine::calibration::plan(&s, "arms.toml", None).expect("valid plan");
-    let twins = if actives > 1 { 2.0 } else { 1.0 };
     Box::new(move |threads, size| {
         let opts = engine::RunOptions { reps: reps * size, threads, progress: false };
-        timing(|| {
-            let enrolled: f64 = engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum();
-            (enrolled * twins, f64::from(reps * size))
-        })
+        timing(|| (engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum(), f64::from(reps * size)))
     })
 }
 
@@ -324,16 +323,15 @@ fn main() {
         true,
         Box::new(|| point("migraine_peikert1996.toml", &[], 2_000)),
     ));
-    for (actives, procedure) in [(1, "none"), (2, "holm"), (4, "holm"), (4, "dunnett")] {
-        workloads.push((
-            format!(
-                "ANCOVA, {} arms of 100{}",
-                actives + 1,
-                if actives > 1 { format!(", {procedure}") } else { String::new() }
-            ),
-            false,
-            Box::new(move || arms(actives, procedure, 2_000)),
-        ));
+    for (actives, procedure, error_rate) in
+        [(1, "none", false), (2, "holm", true), (4, "holm", true), (4, "dunnett", true), (4, "holm", false)]
+    {
+        let label = match (actives, error_rate) {
+            (1, _) => "ANCOVA, 2 arms of 100".to_string(),
+            (_, true) => format!("ANCOVA, {} arms of 100, {procedure}", actives + 1),
+            (_, false) => format!("ANCOVA, {} arms of 100, {procedure}, no FWER", actives + 1),
+        };
+        workloads.push((label, false, Box::new(move || arms(actives, procedure, error_rate, 2_000))));
     }
     workloads.push((
         "sweep: formulation x dose (12 points)".into(),

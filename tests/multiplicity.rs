@@ -314,3 +314,37 @@ fn dunnett_power_matches_the_multivariate_t() {
     let (null_any, _) = dunnett.rejection_chances(dunnett.value(df), df, &[0.0; 3]);
     assert!((null_any - ALPHA).abs() < 1e-6, "{null_any}");
 }
+
+/// On counts too, the global-null twin is the trial when no arm has an effect (its placebo arm
+/// is taken from the trial, its active arms drawn again from the same streams): the error-rate
+/// row equals the disjunctive row, and both hold alpha (Holm, NB Wald, 3 arms of Peikert's size).
+#[test]
+fn the_twin_is_the_trial_under_the_null_on_counts() {
+    let text = common::shipped("migraine_peikert1996.toml").replace(
+        "[response]",
+        "[[arms]]\nname = \"mg_300\"\nkind = \"active\"\nformulation = \"citrate\"\ndose_mg_per_day = 300\nn = 43\n\n[response]",
+    );
+    let text = common::fixed_response(&text, "rate_ratio", 1.0)
+        .replace("[analysis]\n", "[analysis]\nmultiplicity = \"holm\"\n");
+    let rows = simulate_all(&text, &["design.reps=4000", "analysis.secondary=[]", "analysis.responder={}"]);
+    let (any, null) = (row(&rows, "any_comparison").power, row(&rows, "any_under_global_null").power);
+    assert_eq!(any, null);
+    assert!(any > 0.01 && any <= ALPHA + 3.5 * binomial_se(ALPHA, 4000.0), "{any}");
+}
+
+/// `analysis.report_family_wise_error = false` leaves out the twin and its row, and changes no
+/// other row.
+#[test]
+fn the_error_rate_row_can_be_left_out() {
+    let with = simulate("holm", &["design.reps=2000"]);
+    let without = simulate("holm", &["design.reps=2000", "analysis.report_family_wise_error=false"]);
+    assert_eq!(without.len() + 1, with.len());
+    assert!(without.iter().all(|r| r.comparison != "any_under_global_null"));
+    for r in &without {
+        let same = row(&with, &r.comparison);
+        assert_eq!(
+            (r.power, r.power_unadjusted, r.mean_estimate),
+            (same.power, same.power_unadjusted, same.mean_estimate)
+        );
+    }
+}

@@ -482,7 +482,14 @@ impl Plan {
         });
         twin.slots = twin.build_slots();
         twin.set_families();
-        MultiplicityPlan { procedure, dunnett, families: Vec::new(), levels, global_null: Some(Box::new(twin)) }
+        let report = self.scenario.analysis.report_family_wise_error.unwrap_or(true);
+        MultiplicityPlan {
+            procedure,
+            dunnett,
+            families: Vec::new(),
+            levels,
+            global_null: report.then(|| Box::new(twin)),
+        }
     }
 
     /// The families of the multiplicity plan, from the slots.

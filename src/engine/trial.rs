@@ -451,6 +451,48 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
 /// Simulates replicate `rep` of the plan with master seed `seed` into `t` (made by
 /// [`Trial::new`] for this plan).
 pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
+    fill_trial(plan, seed, rep, t, None);
+    let Trial { arms, cells, responders, records, scratch, results, twin, .. } = t;
+    analyse(plan, cells, responders, records, scratch, results);
+    if let Some(m) = &plan.multiplicity {
+        // The twin under the global null draws the same streams with no effect in any arm, so
+        // its placebo arm is this trial's (unless one stream enrols every arm: stratified).
+        let null = match (&m.global_null, twin) {
+            (Some(null_plan), Some(twin)) => {
+                let ns = plan.n_strata;
+                let p = plan.placebo;
+                let placebo = PlaceboArm {
+                    counts: &arms[p],
+                    cells: &cells[p * ns..(p + 1) * ns],
+                    responders: &responders[p * ns..(p + 1) * ns],
+                    records: &records[p],
+                };
+                fill_trial(null_plan, seed, rep, twin, Some(placebo));
+                let Trial { cells, responders, records, scratch, results, .. } = &mut **twin;
+                analyse(null_plan, cells, responders, records, scratch, results);
+                let twin_plan = null_plan.multiplicity.as_ref().expect("the twin has the procedure");
+                adjust(null_plan, twin_plan, results, None);
+                Some((twin_plan, twin.results.as_slice()))
+            }
+            _ => None,
+        };
+        adjust(plan, m, results, null);
+    }
+}
+
+/// A trial's placebo arm, as filled: what its global-null twin takes instead of drawing it
+/// again (the same stream, and no effect in either).
+struct PlaceboArm<'a> {
+    counts: &'a ArmCounts,
+    cells: &'a [Cell],
+    responders: &'a [u32],
+    records: &'a [CountRecord],
+}
+
+/// Fills `t` with replicate `rep`'s participants, arm by arm (stratified: from one stream);
+/// with `placebo`, the placebo arm is copied from it instead of drawn (the twin's screening
+/// counts then leave it out: only the twin's analyses are used).
+fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, placebo: Option<PlaceboArm>) {
     t.reset();
     let ns = plan.n_strata;
     match (plan.mode, plan.count.is_some()) {
@@ -458,6 +500,12 @@ pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
         (SelectionMode::Stratify, true) => stratified::<true>(plan, seed, rep, t),
         (_, false) => {
             for (a, arm) in plan.arms.iter().enumerate() {
+                if let (true, Some(p)) = (a == plan.placebo, &placebo) {
+                    t.arms[a] = *p.counts;
+                    t.cells[a * ns..(a + 1) * ns].copy_from_slice(p.cells);
+                    t.responders[a * ns..(a + 1) * ns].copy_from_slice(p.responders);
+                    continue;
+                }
                 let filled = fill_arm(plan, seed, rep, a, arm);
                 t.arms[a] = filled.counts;
                 t.cells[a * ns..(a + 1) * ns].copy_from_slice(&filled.cells[..ns]);
@@ -468,25 +516,18 @@ pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
         }
         (_, true) => {
             for (a, arm) in plan.arms.iter().enumerate() {
+                if let (true, Some(p)) = (a == plan.placebo, &placebo) {
+                    t.arms[a] = *p.counts;
+                    t.records[a].clear();
+                    t.records[a].extend_from_slice(p.records);
+                    continue;
+                }
                 let (counts, screening) = fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a]);
                 t.arms[a] = counts;
                 t.screened += screening.screened;
                 t.confirmed += screening.confirmed;
             }
         }
-    }
-    let Trial { cells, responders, records, scratch, results, twin, .. } = t;
-    analyse(plan, cells, responders, records, scratch, results);
-    if let Some(m) = &plan.multiplicity {
-        // The twin under the global null draws the same streams with no effect in any arm.
-        let null = match (&m.global_null, twin) {
-            (Some(null_plan), Some(twin)) => {
-                simulate_trial_into(null_plan, seed, rep, twin);
-                null_plan.multiplicity.as_ref().map(|nm| (nm, twin.results.as_slice()))
-            }
-            _ => None,
-        };
-        adjust(plan, m, results, null);
     }
 }
 

@@ -58,6 +58,7 @@ const RULES: &[(&str, Inert)] = &[
     ("response.a50_mg_per_day", no_mg_status),
     ("analysis.responder.**", no_responders),
     ("analysis.multiplicity", one_comparison),
+    ("analysis.report_family_wise_error", one_comparison),
     ("analysis.dose_trend", one_comparison),
     ("analysis.responder.cutoff", not_remission),
     ("analysis.responder.fraction", not_relative),
@@ -384,11 +385,13 @@ fn why_inert_among(s: &Scenario, path: &str, arm_named: impl Fn(&str) -> Option<
     RULES.iter().filter(|(pattern, _)| matches(pattern, path)).find_map(|(_, rule)| rule(&at))
 }
 
-/// `analysis.multiplicity` adjusts several comparisons with placebo.
+/// `analysis.multiplicity`, `analysis.report_family_wise_error` and `analysis.dose_trend`
+/// concern several active arms compared with placebo.
 fn one_comparison(at: &At) -> Option<String> {
     let actives = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
-    (actives < 2)
-        .then(|| format!("it adjusts several comparisons with placebo, and this trial has {actives} active arm"))
+    (actives < 2).then(|| {
+        format!("it concerns several active arms compared with placebo, and this trial has {actives} active arm")
+    })
 }
 
 /// `table` without the fields that are inert in `s` (and without the sections they empty):

@@ -838,6 +838,11 @@ pub struct Analysis {
     /// rate; required with two or more active arms, refused with one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplicity: Option<Multiplicity>,
+    /// With several comparisons: simulate each trial's twin under the global null for the
+    /// family-wise error rate row (`any_under_global_null`), which draws the active arms a
+    /// second time; `false` leaves the row out and the twin undrawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_family_wise_error: Option<bool>,
     /// A test of a dose trend across placebo and the active arms (ANCOVA over all arms): a
     /// linear contrast of the arms' adjusted means with scores of their elemental dose, or of
     /// their rank by dose. Reported as its own row, not adjusted with the comparisons.
@@ -908,6 +913,7 @@ impl Default for Analysis {
             by_stratum: None,
             responder: Responder::default(),
             multiplicity: None,
+            report_family_wise_error: None,
             dose_trend: None,
         }
     }
