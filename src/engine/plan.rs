@@ -280,7 +280,8 @@ pub struct MultiplicityPlan {
     /// for deciding `p < alpha / k` from a statistic.
     pub levels: Vec<TCritical>,
     /// The design under the global null (no arm has any effect), simulated beside each trial
-    /// from the same random streams, for the family-wise error rate; `None` in that twin.
+    /// from the same random streams, for the family-wise error rate; `None` in that twin, and
+    /// under `analysis.report_family_wise_error = false`.
     pub global_null: Option<Box<Plan>>,
 }
 
