@@ -404,7 +404,7 @@ pub fn analyse(
         (cells, responders)
     };
     let (ns, placebo, sign, two_sided) = (plan.n_strata, plan.placebo, plan.outcome.benefit_sign, plan.two_sided());
-    let mut current: Option<usize> = None;
+    let mut current: Option<(usize, usize)> = None;
     let mut cache: NegBinCache = [None; 4];
     let dunnett = plan.multiplicity.as_ref().is_some_and(|m| m.procedure == Multiplicity::Dunnett);
     if dunnett {
@@ -421,34 +421,34 @@ pub fn analyse(
         if slot.role != SlotRole::Comparison {
             continue;
         }
-        let a = slot.arm;
+        let (a, r) = (slot.arm, slot.reference);
         if dunnett {
             *out = analysed(many_to_one[a]);
             continue;
         }
-        if current != Some(a) {
-            current = Some(a);
+        if current != Some((a, r)) {
+            current = Some((a, r));
             cache = [None; 4];
             if plan.analyses.iter().any(|t| {
                 matches!(t, TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson)
             }) {
-                fill_rows(rows, &records[a], &records[placebo]);
+                fill_rows(rows, &records[a], &records[r]);
             }
         }
-        let (act, pla) = (&cells[a * ns..(a + 1) * ns], &cells[placebo * ns..(placebo + 1) * ns]);
+        let (act, pla) = (&cells[a * ns..(a + 1) * ns], &cells[r * ns..(r + 1) * ns]);
         *out = match slot.test {
             TestKind::Welch | TestKind::Ancova => scale_row(slot.test, slot.subgroup, act, pla, sign),
             TestKind::ChiSquare | TestKind::ChiSquareYates | TestKind::Fisher => {
                 let table = |s: usize| ResponderTable {
                     active_responders: responders[a * ns + s],
                     active_n: act[s].n as u32,
-                    placebo_responders: responders[placebo * ns + s],
+                    placebo_responders: responders[r * ns + s],
                     placebo_n: pla[s].n as u32,
                 };
                 let tables = [table(0), table(ns - 1)];
                 responder_row(slot.test, slot.subgroup, &tables[..ns], two_sided)
             }
-            TestKind::Wilcoxon => wilcoxon_row(slot.subgroup, &records[a], &records[placebo], change, ranks),
+            TestKind::Wilcoxon => wilcoxon_row(slot.subgroup, &records[a], &records[r], change, ranks),
             _ => regression_row(slot.test, slot.subgroup, ns > 1, two_sided, rows, negbin, &mut cache),
         };
     }

@@ -540,7 +540,8 @@ impl Plan {
         for (comparison, arm) in self.active_arms().enumerate() {
             for &test in &self.analyses {
                 for &subgroup in subgroups {
-                    slots.push(Slot { comparison, arm, test, subgroup, role: SlotRole::Comparison });
+                    let reference = self.placebo;
+                    slots.push(Slot { comparison, arm, reference, test, subgroup, role: SlotRole::Comparison });
                 }
             }
         }
@@ -553,7 +554,8 @@ impl Plan {
             }
             for &test in &self.analyses {
                 for &role in &roles {
-                    slots.push(Slot { comparison: 0, arm: self.placebo, test, subgroup: Subgroup::All, role });
+                    let (arm, reference) = (self.placebo, self.placebo);
+                    slots.push(Slot { comparison: 0, arm, reference, test, subgroup: Subgroup::All, role });
                 }
             }
         }
@@ -562,6 +564,7 @@ impl Plan {
             slots.push(Slot {
                 comparison: 0,
                 arm: self.placebo,
+                reference: self.placebo,
                 test: TestKind::Ancova,
                 subgroup: Subgroup::All,
                 role,
@@ -673,6 +676,8 @@ pub struct Slot {
     pub comparison: usize,
     /// Index of the active arm among all arms (the placebo's for a family's row).
     pub arm: usize,
+    /// Index of the arm it is compared with: the placebo arm.
+    pub reference: usize,
     pub test: TestKind,
     pub subgroup: Subgroup,
     pub role: SlotRole,

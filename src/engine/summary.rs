@@ -173,13 +173,14 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
     let deficient_all: f64 = results.arms.iter().map(|a| a.deficient).sum();
     let mg = plan.mg.is_some();
     let normal_at_end = |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| mg);
-    let placebo = &results.arms[plan.placebo];
     plan.slots
         .iter()
         .enumerate()
         .map(|(k, slot)| {
             let a = slot.arm;
             let arm = &results.arms[a];
+            // The arm compared with (the placebo arm).
+            let placebo = &results.arms[slot.reference];
             // A family's row has no estimate of its own; it and the dose trend stand for every
             // active arm.
             let all_arms = slot.role != SlotRole::Comparison;
@@ -233,7 +234,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 } else {
                     plan.arms[a].n_target
                 },
-                n_placebo: plan.arms[plan.placebo].n_target,
+                n_placebo: plan.arms[slot.reference].n_target,
                 unit: plan.scale.unit.clone(),
                 reps: results.reps,
                 seed,
