@@ -174,13 +174,7 @@ fn responder_row(test: TestKind, subgroup: Subgroup, tables: &[ResponderTable], 
         let Some((_, p)) = breslow_day(&strata) else { return SlotOutcome::NOT_ANALYSABLE };
         let (low, other) = (rd(&strata[0]), rd(&strata[1]));
         let estimate = Estimate { benefit: low.benefit - other.benefit, se: low.se.hypot(other.se), df: f64::INFINITY };
-        return SlotOutcome::Analysed(SlotResult {
-            estimate,
-            p_value: Some(p),
-            interval: None,
-            table: None,
-            adjusted: None,
-        });
+        return SlotOutcome::Analysed(SlotResult { p_value: Some(p), ..SlotResult::from(estimate) });
     }
     let table = match subgroup {
         Subgroup::LowStratum => tables[0],
@@ -195,11 +189,10 @@ fn responder_row(test: TestKind, subgroup: Subgroup, tables: &[ResponderTable], 
     };
     let Some(p) = p else { return SlotOutcome::NotAnalysable { table: table.is_valid().then_some(table) } };
     SlotOutcome::Analysed(SlotResult {
-        estimate: rd(&table),
         p_value: Some(p),
         interval: table.newcombe_interval(Z_975),
         table: Some(table),
-        adjusted: None,
+        ..SlotResult::from(rd(&table))
     })
 }
 
@@ -288,23 +281,11 @@ fn regression_row(
             let Some(f) = fitted else { return failed(rows) };
             let (estimate, interval) = wald(f.log_rate_ratio, f.se);
             if test == TestKind::NegbinWald {
-                return SlotOutcome::Analysed(SlotResult {
-                    estimate,
-                    p_value: None,
-                    interval: Some(interval),
-                    table: None,
-                    adjusted: None,
-                });
+                return SlotOutcome::Analysed(SlotResult { interval: Some(interval), ..SlotResult::from(estimate) });
             }
             let Some(lr) = likelihood_ratio(rows, columns, index, &f, negbin) else { return failed(rows) };
             let z = estimate.benefit.signum() * lr.sqrt();
-            SlotOutcome::Analysed(SlotResult {
-                estimate,
-                p_value: Some(normal_p(z, two_sided)),
-                interval: None,
-                table: None,
-                adjusted: None,
-            })
+            SlotOutcome::Analysed(SlotResult { p_value: Some(normal_p(z, two_sided)), ..SlotResult::from(estimate) })
         }
         _ => {
             let quasi = test == TestKind::QuasiPoisson;
@@ -314,13 +295,7 @@ fn regression_row(
                 return SlotOutcome::Analysed(SlotResult::from(e));
             }
             let (estimate, interval) = wald(f.log_rate_ratio, f.se);
-            SlotOutcome::Analysed(SlotResult {
-                estimate,
-                p_value: None,
-                interval: Some(interval),
-                table: None,
-                adjusted: None,
-            })
+            SlotOutcome::Analysed(SlotResult { interval: Some(interval), ..SlotResult::from(estimate) })
         }
     }
 }
@@ -456,13 +431,13 @@ pub fn analyse(
 
 /// Applies the multiplicity procedure to one trial's analysed `results`: each family's
 /// comparisons get their adjusted decision, and the family's rows whether any and whether
-/// every comparison was rejected. `null_results` are the twin's multiplicity plan and its
-/// results under the global null (already adjusted), for the rows of the family-wise error rate.
+/// every comparison was rejected. `null_results` are the results of the trial's twin under the
+/// global null (already adjusted), for the rows of the family-wise error rate.
 pub(crate) fn adjust(
     plan: &Plan,
     m: &MultiplicityPlan,
     results: &mut [SlotOutcome],
-    null_results: Option<(&MultiplicityPlan, &[SlotOutcome])>,
+    null_results: Option<&[SlotOutcome]>,
 ) {
     let alpha = plan.scenario.analysis.alpha;
     let two_sided = plan.two_sided();
@@ -506,15 +481,8 @@ pub(crate) fn adjust(
         if let Some(k) = family.every {
             results[k] = SlotOutcome::Decided(decided.iter().all(|&r| r));
         }
-        if let (Some(k), Some((twin, null))) = (family.under_global_null, null_results) {
-            // The twin's own row of this family (its slots have no rows of the error rate).
-            let any = twin
-                .families
-                .iter()
-                .find(|f| f.test == family.test && f.subgroup == family.subgroup)
-                .and_then(|f| f.any)
-                .map(|j| null[j]);
-            results[k] = SlotOutcome::Decided(matches!(any, Some(SlotOutcome::Decided(true))));
+        if let (Some((k, twin_any)), Some(null)) = (family.under_global_null, null_results) {
+            results[k] = SlotOutcome::Decided(matches!(null[twin_any], SlotOutcome::Decided(true)));
         }
     }
 }

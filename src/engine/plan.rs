@@ -296,7 +296,8 @@ pub struct Family {
     /// Slots of the family's rows ([`SlotRole`]), for everyone analysed only.
     pub any: Option<usize>,
     pub every: Option<usize>,
-    pub under_global_null: Option<usize>,
+    /// With the twin: this row's slot, and the twin's slot of at least one rejection.
+    pub under_global_null: Option<(usize, usize)>,
 }
 
 /// The responder rule of `analysis.responder` on this outcome.
@@ -437,17 +438,13 @@ impl Plan {
             assay,
             arms,
         };
+        // One comparison has no trend and nothing to adjust (the fields are inert there, see
+        // `inert.rs`).
+        let several = plan.active_arms().count() >= 2;
+        plan.dose_trend = s.analysis.dose_trend.filter(|_| several).map(|t| DoseTrendPlan::new(s, &plan.arms, t));
+        plan.multiplicity = s.analysis.multiplicity.filter(|_| several).map(|m| plan.multiplicity_plan(m));
         plan.slots = plan.build_slots();
-        if let Some(scores) = s.analysis.dose_trend.filter(|_| plan.active_arms().count() >= 2) {
-            plan.dose_trend = Some(DoseTrendPlan::new(s, &plan.arms, scores));
-            plan.slots = plan.build_slots();
-        }
-        // One comparison has nothing to adjust (the field is inert there, see `inert.rs`).
-        if let Some(procedure) = s.analysis.multiplicity.filter(|_| plan.active_arms().count() >= 2) {
-            plan.multiplicity = Some(plan.multiplicity_plan(procedure));
-            plan.slots = plan.build_slots();
-            plan.set_families();
-        }
+        plan.set_families();
         Ok(plan)
     }
 
@@ -472,25 +469,24 @@ impl Plan {
                 TCritical::shared(if self.two_sided() { level / 2.0 } else { level })
             })
             .collect();
-        let mut twin = self.clone();
-        twin.response = self.response.null();
-        twin.multiplicity = Some(MultiplicityPlan {
-            procedure,
-            dunnett: dunnett.clone(),
-            families: Vec::new(),
-            levels: levels.clone(),
-            global_null: None,
+        // The twin needs only the families' rows over everyone: no strata rows, no trend.
+        let twin = self.scenario.analysis.report_family_wise_error.unwrap_or(true).then(|| {
+            let mut twin = self.clone();
+            twin.response = self.response.null();
+            twin.by_stratum = false;
+            twin.dose_trend = None;
+            twin.multiplicity = Some(MultiplicityPlan {
+                procedure,
+                dunnett: dunnett.clone(),
+                families: Vec::new(),
+                levels: levels.clone(),
+                global_null: None,
+            });
+            twin.slots = twin.build_slots();
+            twin.set_families();
+            Box::new(twin)
         });
-        twin.slots = twin.build_slots();
-        twin.set_families();
-        let report = self.scenario.analysis.report_family_wise_error.unwrap_or(true);
-        MultiplicityPlan {
-            procedure,
-            dunnett,
-            families: Vec::new(),
-            levels,
-            global_null: report.then(|| Box::new(twin)),
-        }
+        MultiplicityPlan { procedure, dunnett, families: Vec::new(), levels, global_null: twin }
     }
 
     /// The families of the multiplicity plan, from the slots.
@@ -519,11 +515,23 @@ impl Plan {
                 SlotRole::Comparison => family.members.push(k),
                 SlotRole::AnyComparison => family.any = Some(k),
                 SlotRole::EveryComparison => family.every = Some(k),
-                SlotRole::AnyUnderGlobalNull => family.under_global_null = Some(k),
+                SlotRole::AnyUnderGlobalNull => family.under_global_null = Some((k, usize::MAX)),
                 SlotRole::DoseTrend => {}
             }
         }
         if let Some(m) = &mut self.multiplicity {
+            // The twin's row of at least one rejection, for each family's error-rate row.
+            for family in &mut families {
+                if let (Some((_, twin_any)), Some(twin)) = (&mut family.under_global_null, &m.global_null) {
+                    *twin_any = twin
+                        .multiplicity
+                        .iter()
+                        .flat_map(|t| &t.families)
+                        .find(|f| f.test == family.test && f.subgroup == family.subgroup)
+                        .and_then(|f| f.any)
+                        .expect("the twin has every family over everyone");
+                }
+            }
             m.families = families;
         }
     }

@@ -451,33 +451,32 @@ pub fn simulate_trial(plan: &Plan, seed: u64, rep: u64) -> TrialResult {
 /// Simulates replicate `rep` of the plan with master seed `seed` into `t` (made by
 /// [`Trial::new`] for this plan).
 pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
-    fill_trial(plan, seed, rep, t, None);
+    simulate_with(plan, seed, rep, t, None);
+}
+
+/// [`simulate_trial_into`], its placebo arm copied from `placebo` when given (a twin's).
+fn simulate_with(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, placebo: Option<PlaceboArm>) {
+    fill_trial(plan, seed, rep, t, placebo);
     let Trial { arms, cells, responders, records, scratch, results, twin, .. } = t;
     analyse(plan, cells, responders, records, scratch, results);
-    if let Some(m) = &plan.multiplicity {
-        // The twin under the global null draws the same streams with no effect in any arm, so
-        // its placebo arm is this trial's (unless one stream enrols every arm: stratified).
-        let null = match (&m.global_null, twin) {
-            (Some(null_plan), Some(twin)) => {
-                let ns = plan.n_strata;
-                let p = plan.placebo;
-                let placebo = PlaceboArm {
-                    counts: &arms[p],
-                    cells: &cells[p * ns..(p + 1) * ns],
-                    responders: &responders[p * ns..(p + 1) * ns],
-                    records: &records[p],
-                };
-                fill_trial(null_plan, seed, rep, twin, Some(placebo));
-                let Trial { cells, responders, records, scratch, results, .. } = &mut **twin;
-                analyse(null_plan, cells, responders, records, scratch, results);
-                let twin_plan = null_plan.multiplicity.as_ref().expect("the twin has the procedure");
-                adjust(null_plan, twin_plan, results, None);
-                Some((twin_plan, twin.results.as_slice()))
-            }
-            _ => None,
-        };
-        adjust(plan, m, results, null);
-    }
+    let Some(m) = &plan.multiplicity else { return };
+    // The twin under the global null draws the same streams with no effect in any arm, so its
+    // placebo arm is this trial's (unless one stream enrols every arm: stratified).
+    let null = match (&m.global_null, twin) {
+        (Some(null_plan), Some(twin)) => {
+            let (ns, p) = (plan.n_strata, plan.placebo);
+            let placebo = PlaceboArm {
+                counts: &arms[p],
+                cells: &cells[p * ns..(p + 1) * ns],
+                responders: &responders[p * ns..(p + 1) * ns],
+                records: &records[p],
+            };
+            simulate_with(null_plan, seed, rep, twin, Some(placebo));
+            Some(twin.results.as_slice())
+        }
+        _ => None,
+    };
+    adjust(plan, m, results, null);
 }
 
 /// A trial's placebo arm, as filled: what its global-null twin takes instead of drawing it
@@ -498,31 +497,24 @@ fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, placebo: Option<P
     match (plan.mode, plan.count.is_some()) {
         (SelectionMode::Stratify, false) => stratified::<false>(plan, seed, rep, t),
         (SelectionMode::Stratify, true) => stratified::<true>(plan, seed, rep, t),
-        (_, false) => {
+        (_, counts) => {
             for (a, arm) in plan.arms.iter().enumerate() {
                 if let (true, Some(p)) = (a == plan.placebo, &placebo) {
                     t.arms[a] = *p.counts;
                     t.cells[a * ns..(a + 1) * ns].copy_from_slice(p.cells);
                     t.responders[a * ns..(a + 1) * ns].copy_from_slice(p.responders);
-                    continue;
-                }
-                let filled = fill_arm(plan, seed, rep, a, arm);
-                t.arms[a] = filled.counts;
-                t.cells[a * ns..(a + 1) * ns].copy_from_slice(&filled.cells[..ns]);
-                t.responders[a * ns..(a + 1) * ns].copy_from_slice(&filled.responders[..ns]);
-                t.screened += filled.screening.screened;
-                t.confirmed += filled.screening.confirmed;
-            }
-        }
-        (_, true) => {
-            for (a, arm) in plan.arms.iter().enumerate() {
-                if let (true, Some(p)) = (a == plan.placebo, &placebo) {
-                    t.arms[a] = *p.counts;
                     t.records[a].clear();
                     t.records[a].extend_from_slice(p.records);
                     continue;
                 }
-                let (counts, screening) = fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a]);
+                let (counts, screening) = if counts {
+                    fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a])
+                } else {
+                    let filled = fill_arm(plan, seed, rep, a, arm);
+                    t.cells[a * ns..(a + 1) * ns].copy_from_slice(&filled.cells[..ns]);
+                    t.responders[a * ns..(a + 1) * ns].copy_from_slice(&filled.responders[..ns]);
+                    (filled.counts, filled.screening)
+                };
                 t.arms[a] = counts;
                 t.screened += screening.screened;
                 t.confirmed += screening.confirmed;
