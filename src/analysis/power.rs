@@ -30,6 +30,23 @@ fn noncentral_t_power(lambda: f64, nu: f64, alpha: f64, two_sided: bool) -> f64 
     expect_chi_square(nu, g)
 }
 
+/// Power of an equivalence trial by two one-sided t tests (Schuirmann 1987), each at level
+/// `alpha` (one tail), with `n1`, `n2` per arm, true difference `delta`, margin `margin` either
+/// way and common SD `sd`: with `s` the estimated SE, the trial shows equivalence when
+/// `-margin + c s < estimate < margin - c s`, so the power is
+/// `E_V[max(0, Phi((margin - c s - delta) / se) - Phi((-margin + c s - delta) / se))]`, `s = se
+/// sqrt(V / nu)`, exact (the form of Owen 1965 by quadrature over `V ~ chi^2_nu`).
+pub fn tost_power(n1: f64, n2: f64, delta: f64, margin: f64, sd: f64, alpha: f64) -> f64 {
+    let nu = n1 + n2 - 2.0;
+    let se = sd * (1.0 / n1 + 1.0 / n2).sqrt();
+    let c = critical_value(alpha, nu);
+    let z = Normal::standard();
+    expect_chi_square(nu, |v| {
+        let s = se * (v / nu).sqrt();
+        (z.cdf((margin - c * s - delta) / se) - z.cdf((-margin + c * s - delta) / se)).max(0.0)
+    })
+}
+
 /// Exact power of the ANCOVA treatment test with one normal covariate, `n1`, `n2` per arm,
 /// true difference `delta` and residual SD `sd`: given the covariate, the estimate's variance
 /// is `sd^2 (1/n1 + 1/n2)(1 + F / (n - 2))` with `F ~ F(1, n - 2)` the squared standardized

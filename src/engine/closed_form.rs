@@ -3,10 +3,10 @@
 //! among the enrolled and the analysis' residual SD. `explain` prints it, and the sample-size
 //! search starts from it.
 
-use crate::analysis::power::t_test_power;
-use crate::engine::calibration::expected_effect;
+use crate::analysis::power::{negbin_wald_power, t_test_power, tost_power};
+use crate::engine::calibration::expected_arm_benefit;
 use crate::engine::plan::Plan;
-use crate::scenario::schema::TestKind;
+use crate::scenario::schema::{Hypothesis, TestKind};
 
 /// Residual SD of the analysis on an unbounded scale: the change-score SD for Welch, the
 /// follow-up SD times `sqrt(1 - rho^2)` for ANCOVA.
@@ -20,16 +20,22 @@ fn residual_sd(plan: &Plan) -> f64 {
 }
 
 /// The closed-form approximation of one comparison's power: a t-test with the expected
-/// completers, the expected effect and the residual SD. Ignores effect heterogeneity, scale
-/// bounds and rounding. Built once per plan and comparison; [`ClosedForm::power`] at any n.
+/// completers, the expected difference of the two arms' effects and the residual SD (for a
+/// margin, the one-sided test of the shifted difference; for equivalence, [`tost_power`]).
+/// Ignores effect heterogeneity, scale bounds and rounding. Built once per plan and
+/// comparison; [`ClosedForm::power`] at any n.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClosedForm {
+    /// The expected benefit of the arm tested over the arm it is compared with.
     pub effect: f64,
     pub residual_sd: f64,
-    /// Count outcomes: the placebo's expected follow-up count and the gamma shape, for the
+    /// Count outcomes: the reference arm's expected follow-up count and the gamma shape, for the
     /// negative-binomial Wald power of Zhu & Lakkis (2014) at rate ratio `exp(-effect)`.
     pub counts: Option<(f64, f64)>,
-    /// Expected completers per unit of n per arm: (active, placebo).
+    pub hypothesis: Hypothesis,
+    /// The margin on the estimate's scale (outcome units, or `ln` rate ratio on counts).
+    pub margin: f64,
+    /// Expected completers per unit of n per arm: (arm tested, reference).
     completers_per_n: (f64, f64),
     /// Units of n per arm in the plan itself (`design.n_per_arm`, or with per-arm sizes the
     /// sizes' greatest common divisor, the unit of their block weights).
@@ -39,16 +45,19 @@ pub(crate) struct ClosedForm {
 }
 
 impl ClosedForm {
-    /// For active arm `a` against placebo.
-    pub fn new(plan: &Plan, a: usize) -> ClosedForm {
-        let (p, arm) = (&plan.arms[plan.placebo], &plan.arms[a]);
+    /// For comparison `k` of the plan, by its primary analysis.
+    pub fn new(plan: &Plan, k: usize) -> ClosedForm {
+        let c = &plan.comparisons[k];
+        let (p, arm) = (&plan.arms[c.against], &plan.arms[c.arm]);
+        let reference_benefit = expected_arm_benefit(plan, c.against);
         ClosedForm {
-            effect: expected_effect(plan, a),
+            effect: expected_arm_benefit(plan, c.arm) - reference_benefit,
             residual_sd: residual_sd(plan),
-            counts: plan
-                .count
-                .as_ref()
-                .map(|(m, _)| (m.expected_count(m.followup_weeks, m.placebo_rate_ratio), m.theta)),
+            counts: plan.count.as_ref().map(|(m, _)| {
+                (m.expected_count(m.followup_weeks, m.placebo_rate_ratio) * (-reference_benefit).exp(), m.theta)
+            }),
+            hypothesis: c.hypothesis,
+            margin: c.margin_for(plan.test),
             completers_per_n: (
                 f64::from(arm.allocation) * (1.0 - arm.dropout),
                 f64::from(p.allocation) * (1.0 - p.dropout),
@@ -69,18 +78,28 @@ impl ClosedForm {
     pub fn power(&self, n_per_arm: f64) -> Option<f64> {
         let (n_a, n_p) = (n_per_arm * self.completers_per_n.0, n_per_arm * self.completers_per_n.1);
         let finite = self.effect.is_finite() && (self.counts.is_some() || self.residual_sd.is_finite());
+        // The margins' tests are one-sided at the tail of the superiority test.
+        let tail = if self.two_sided { self.alpha / 2.0 } else { self.alpha };
+        let one_sided = |shifted: f64| match self.counts {
+            Some((m0, theta)) => negbin_wald_power(n_a, n_p, m0, m0 * (-shifted).exp(), theta, tail, false),
+            None => t_test_power(n_a, n_p, shifted, self.residual_sd, tail, false),
+        };
         (finite && n_a >= 2.0 && n_p >= 2.0 && n_a + n_p > 5.0)
-            .then(|| match self.counts {
-                Some((m0, theta)) => crate::analysis::power::negbin_wald_power(
-                    n_a,
-                    n_p,
-                    m0,
-                    m0 * (-self.effect).exp(),
-                    theta,
-                    self.alpha,
-                    self.two_sided,
-                ),
-                None => t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided),
+            .then(|| match (self.hypothesis, self.counts) {
+                (Hypothesis::Superiority, Some((m0, theta))) => {
+                    negbin_wald_power(n_a, n_p, m0, m0 * (-self.effect).exp(), theta, self.alpha, self.two_sided)
+                }
+                (Hypothesis::Superiority, None) => {
+                    t_test_power(n_a, n_p, self.effect, self.residual_sd, self.alpha, self.two_sided)
+                }
+                (Hypothesis::NonInferiority, _) => one_sided(self.effect + self.margin),
+                (Hypothesis::Equivalence, None) => {
+                    tost_power(n_a, n_p, self.effect, self.margin, self.residual_sd, tail)
+                }
+                // Both one-sided tests pass: at least P1 + P2 - 1.
+                (Hypothesis::Equivalence, Some(_)) => {
+                    (one_sided(self.effect + self.margin) + one_sided(self.margin - self.effect) - 1.0).max(0.0)
+                }
             })
             .filter(|p| p.is_finite())
     }

@@ -21,7 +21,8 @@ use crate::analysis::power::Z_975;
 use crate::analysis::responders::{ResponderTable, breslow_day};
 use crate::analysis::wilcoxon::{RankScratch, wilcoxon};
 use crate::analysis::{Cell, Estimate, ancova, welch::welch};
-use crate::engine::plan::{MultiplicityPlan, Plan, SlotRole, Subgroup};
+use crate::engine::plan::{MultiplicityPlan, Plan, Slot, SlotRole, Subgroup};
+use crate::scenario::schema::Hypothesis;
 use crate::scenario::schema::Multiplicity;
 use crate::scenario::schema::TestKind;
 use statrs::function::erf::erfc;
@@ -82,16 +83,16 @@ pub struct SlotResult {
 impl SlotResult {
     /// Whether this row of a trial rejects under `plan`: after the multiplicity adjustment
     /// where there is one, else as [`SlotResult::rejected_unadjusted`].
-    pub(crate) fn rejected_in(&self, plan: &Plan) -> bool {
-        self.adjusted.unwrap_or_else(|| self.rejected_unadjusted(plan))
+    pub(crate) fn rejected_in(&self, plan: &Plan, slot: &Slot) -> bool {
+        self.adjusted.unwrap_or_else(|| self.rejected_unadjusted(plan, slot))
     }
 
-    /// Whether the row's test rejects at alpha on its own: by its own p-value where it has one,
-    /// else by [`Plan::rejects`].
-    pub(crate) fn rejected_unadjusted(&self, plan: &Plan) -> bool {
+    /// Whether the row's test rejects at alpha on its own: by its own p-value where it has one
+    /// (superiority only), else by [`Plan::rejects`].
+    pub(crate) fn rejected_unadjusted(&self, plan: &Plan, slot: &Slot) -> bool {
         match self.p_value {
             Some(p) => p < plan.scenario.analysis.alpha,
-            None => plan.rejects(&self.estimate),
+            None => plan.rejects(slot, &self.estimate),
         }
     }
 }
@@ -378,7 +379,7 @@ pub fn analyse(
     } else {
         (cells, responders)
     };
-    let (ns, placebo, sign, two_sided) = (plan.n_strata, plan.placebo, plan.outcome.benefit_sign, plan.two_sided());
+    let (ns, sign, two_sided) = (plan.n_strata, plan.outcome.benefit_sign, plan.two_sided());
     let mut current: Option<(usize, usize)> = None;
     let mut cache: NegBinCache = [None; 4];
     let dunnett = plan.multiplicity.as_ref().is_some_and(|m| m.procedure == Multiplicity::Dunnett);
@@ -386,10 +387,12 @@ pub fn analyse(
         // Every arm against placebo in one model (validated: ANCOVA over everyone only).
         many_to_one.clear();
         many_to_one.resize(plan.arms.len(), None);
+        let placebo = plan.placebo.expect("validated: Dunnett's test has a placebo arm");
         ancova_many_to_one(cells, ns, placebo, ns > 1, sign, many_to_one);
     }
     for (slot, out) in plan.slots.iter().zip(results.iter_mut()) {
         if let (SlotRole::DoseTrend, Some(trend)) = (slot.role, &plan.dose_trend) {
+            let placebo = plan.placebo.expect("validated: a dose trend has a placebo arm");
             *out = analysed(ancova_contrast(cells, ns, placebo, ns > 1, sign, &trend.contrast));
             continue;
         }
@@ -426,6 +429,13 @@ pub fn analyse(
             TestKind::Wilcoxon => wilcoxon_row(slot.subgroup, &records[a], &records[r], change, ranks),
             _ => regression_row(slot.test, slot.subgroup, ns > 1, two_sided, rows, negbin, &mut cache),
         };
+        // A margin is tested by the Wald statistic of the estimate (validated: analyses with
+        // one), not by the test's own p-value of no difference.
+        if let (Hypothesis::NonInferiority | Hypothesis::Equivalence, SlotOutcome::Analysed(r)) =
+            (slot.hypothesis, &mut *out)
+        {
+            r.p_value = None;
+        }
     }
 }
 
@@ -460,8 +470,8 @@ pub(crate) fn adjust(
                     SlotOutcome::Analysed(res) => match res.p_value {
                         Some(p) => p < alpha / k as f64,
                         None => {
-                            let t = res.estimate.t();
-                            m.levels[k - 1].exceeds(if two_sided { t.abs() } else { t }, res.estimate.df)
+                            let slot = &plan.slots[family.members[j]];
+                            m.levels[k - 1].exceeds(plan.statistic(slot, &res.estimate), res.estimate.df)
                         }
                     },
                     _ => false,
@@ -481,8 +491,10 @@ pub(crate) fn adjust(
         if let Some(k) = family.every {
             results[k] = SlotOutcome::Decided(decided.iter().all(|&r| r));
         }
-        if let (Some((k, twin_any)), Some(null)) = (family.under_global_null, null_results) {
-            results[k] = SlotOutcome::Decided(matches!(null[twin_any], SlotOutcome::Decided(true)));
+        if let (Some((k, members)), Some(null)) = (&family.under_global_null, null_results) {
+            let error =
+                members.iter().any(|&j| matches!(&null[j], SlotOutcome::Analysed(r) if r.adjusted == Some(true)));
+            results[*k] = SlotOutcome::Decided(error);
         }
     }
 }

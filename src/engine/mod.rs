@@ -520,9 +520,10 @@ fn simulate_chunk(
                     out.rejected_bits[k] |= u64::from(rejected) << (rep % CHUNK);
                 }
                 SlotOutcome::Analysed(r) => {
-                    let rejected = r.rejected_in(plan);
+                    let rejected = r.rejected_in(plan, &plan.slots[k]);
                     if r.adjusted.is_some() {
-                        out.comparisons[k].rejected_unadjusted += u32::from(r.rejected_unadjusted(plan));
+                        out.comparisons[k].rejected_unadjusted +=
+                            u32::from(r.rejected_unadjusted(plan, &plan.slots[k]));
                     }
                     let covered = estimands[k].is_some_and(|t| match r.interval {
                         Some((lo, hi)) => lo <= t && t <= hi,

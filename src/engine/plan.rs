@@ -12,9 +12,10 @@ use crate::model::population::MgStatus;
 use crate::model::response::ResponseModelParams;
 use crate::model::selection::Screening;
 use crate::rng::{BinomialTable, QuantileTable};
+use crate::scenario::comparisons::{Comparison, MarginUnit};
 use crate::scenario::scales::Scale;
 use crate::scenario::schema::{
-    ArmKind, Direction, DoseTrend, Multiplicity, ResponderRule, Scenario, SelectionMode, Sided, TestKind,
+    ArmKind, Direction, DoseTrend, Hypothesis, Multiplicity, ResponderRule, Scenario, SelectionMode, Sided, TestKind,
 };
 use rand::Rng;
 use std::sync::Arc;
@@ -116,6 +117,45 @@ pub struct ArmPlan {
     pub repletion: Option<Repletion>,
     /// The arm's number of dropouts, Binomial(`n_target`, `dropout`); `None` when `dropout` is 0.
     pub dropouts: Option<BinomialTable>,
+    /// A comparator's own effect, independent of Mg status.
+    pub comparator: Option<ComparatorEffect>,
+    /// Added to every participant's benefit (engine units): 0, except in the tested arm of a
+    /// trial's twin at a non-inferiority margin ([`MarginTwin`]).
+    pub benefit_offset: f64,
+}
+
+/// A comparator's effect: `full_dose_benefit` (engine units: outcome units, or `-ln` rate
+/// ratio) times each person's adherence, drawn from the arm's [`Adherence`] when it varies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComparatorEffect {
+    pub full_dose_benefit: f64,
+    pub adherence_mean: f64,
+}
+
+impl ArmPlan {
+    /// Whether every participant of the arm has the same benefit, whatever their Mg status:
+    /// placebo, a comparator whose adherence does not vary, or an Mg arm without Mg status.
+    pub(crate) fn benefit_is_constant(&self) -> bool {
+        self.comparator.is_none() || self.adherence.is_none()
+    }
+
+    /// The benefit of a participant of a comparator arm (one draw of adherence when it varies).
+    #[inline(always)]
+    pub(crate) fn comparator_benefit<R: Rng>(&self, c: &ComparatorEffect, rng: &mut R) -> f64 {
+        match &self.adherence {
+            Some(adherence) => c.full_dose_benefit * adherence.sample(rng),
+            None => c.full_dose_benefit * c.adherence_mean,
+        }
+    }
+
+    /// The expected benefit of a participant of a comparator or placebo arm (engine units; for
+    /// counts the mean of `-ln` rate ratio); `None` for an Mg arm.
+    pub(crate) fn expected_own_benefit(&self) -> Option<f64> {
+        if self.is_active {
+            return None;
+        }
+        Some(self.comparator.map_or(0.0, |c| c.full_dose_benefit * c.adherence_mean) + self.benefit_offset)
+    }
 }
 
 /// Everything one replicate needs, computed once per design point.
@@ -143,7 +183,12 @@ pub struct Plan {
     pub confirmation: Option<(Assay, f64)>,
     pub mode: SelectionMode,
     pub arms: Vec<ArmPlan>,
-    pub placebo: usize,
+    /// The placebo arm, if the trial has one.
+    pub placebo: Option<usize>,
+    /// The comparisons, in order (every Mg arm against placebo unless the scenario lists them).
+    pub comparisons: Vec<Comparison>,
+    /// One twin per non-inferiority or equivalence comparison, at its margin.
+    pub margin_twins: Vec<MarginTwin>,
     pub response: ResponseModelParams,
     pub outcome: OutcomeModel,
     /// The count model and its sampler, for a count outcome.
@@ -173,6 +218,8 @@ pub struct Plan {
     pub power_of: PowerOf,
     /// The dose-trend contrast over all arms, when `analysis.dose_trend` asks for it.
     pub dose_trend: Option<DoseTrendPlan>,
+    /// A twin of a trial (which makes no twins of its own, nor rows at a margin).
+    pub(crate) is_twin: bool,
 }
 
 /// The dose-trend test: a contrast of the arms' adjusted means in one ANCOVA.
@@ -218,36 +265,48 @@ pub enum PowerOf {
     AnyComparison,
     /// Every comparison rejected (conjunctive power).
     EveryComparison,
-    /// The comparison of the active arm of this index.
-    Arm(usize),
+    /// The comparison of this index.
+    Comparison(usize),
 }
 
 impl Plan {
-    /// Judges `power_of` (`each`, `any_comparison`, `every_comparison`, or an active arm's
-    /// name); the message names the allowed values.
+    /// The name of comparison `k` for `--power-of`: its arm's name when the arm is tested in no
+    /// other comparison, else `ARM_vs_AGAINST`.
+    pub fn comparison_name(&self, k: usize) -> String {
+        let c = &self.comparisons[k];
+        let name = &self.arms[c.arm].name;
+        if self.comparisons.iter().filter(|o| o.arm == c.arm).count() == 1 {
+            name.clone()
+        } else {
+            format!("{name}_vs_{}", self.arms[c.against].name)
+        }
+    }
+
+    /// Judges `power_of` (`each`, `any_comparison`, `every_comparison`, or a comparison's name,
+    /// [`Plan::comparison_name`]); the message names the allowed values.
     pub fn judging(&mut self, power_of: &str) -> Result<(), String> {
-        let actives: Vec<&str> = self.active_arms().map(|a| self.arms[a].name.as_str()).collect();
+        let names: Vec<String> = (0..self.comparisons.len()).map(|k| self.comparison_name(k)).collect();
         let allowed = || {
-            let mut v = vec!["each"];
+            let mut v = vec!["each".to_string()];
             if self.multiplicity.is_some() {
-                v.extend(["any_comparison", "every_comparison"]);
+                v.extend(["any_comparison".to_string(), "every_comparison".to_string()]);
             }
-            v.extend(&actives);
+            v.extend(names.iter().cloned());
             v.join(", ")
         };
         self.power_of = match power_of {
             "each" => PowerOf::Each,
             "any_comparison" | "every_comparison" if self.multiplicity.is_none() => {
                 return Err(format!(
-                    "--power-of {power_of}: the family's rows exist with several active arms and \
+                    "--power-of {power_of}: the family's rows exist with several comparisons and \
                      analysis.multiplicity; allowed values here are {}",
                     allowed()
                 ));
             }
             "any_comparison" => PowerOf::AnyComparison,
             "every_comparison" => PowerOf::EveryComparison,
-            name => match self.active_arms().find(|&a| self.arms[a].name == name) {
-                Some(a) => PowerOf::Arm(a),
+            name => match names.iter().position(|n| n == name) {
+                Some(k) => PowerOf::Comparison(k),
                 None => return Err(format!("--power-of {name}: allowed values are {}", allowed())),
             },
         };
@@ -263,7 +322,7 @@ impl Plan {
             PowerOf::Each => slot.role == SlotRole::Comparison,
             PowerOf::AnyComparison => slot.role == SlotRole::AnyComparison,
             PowerOf::EveryComparison => slot.role == SlotRole::EveryComparison,
-            PowerOf::Arm(a) => slot.role == SlotRole::Comparison && slot.arm == a,
+            PowerOf::Comparison(k) => slot.role == SlotRole::Comparison && slot.comparison == k,
         }
     }
 }
@@ -280,9 +339,32 @@ pub struct MultiplicityPlan {
     /// for deciding `p < alpha / k` from a statistic.
     pub levels: Vec<TCritical>,
     /// The design under the global null (no arm has any effect), simulated beside each trial
-    /// from the same random streams, for the family-wise error rate; `None` in that twin, and
-    /// under `analysis.report_family_wise_error = false`.
-    pub global_null: Option<Box<Plan>>,
+    /// from the same random streams, for the family-wise error rate of the superiority
+    /// comparisons; `None` in that twin, without superiority comparisons, and under
+    /// `analysis.report_family_wise_error = false`.
+    pub global_null: Option<Twin>,
+}
+
+/// A trial's twin: the same design with other truths, simulated beside each trial from the
+/// same random streams, whose arms that do not change are copied from the trial, not drawn.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    pub plan: Box<Plan>,
+    /// Per arm, whether the twin draws it again (always, in a stratified trial, whose arms
+    /// share one stream).
+    pub redrawn: Vec<bool>,
+}
+
+/// The twin of a non-inferiority or equivalence comparison at its margin: the tested arm is
+/// given the treatment of the arm it is compared with, shifted to be worse by exactly the
+/// margin (in outcome units on a scale, as a rate ratio on counts), so that its rejections
+/// are the type I error at the margin (at the lower margin, for equivalence).
+#[derive(Debug, Clone)]
+pub struct MarginTwin {
+    pub twin: Twin,
+    /// `(row of the trial, row of the twin)`: each at-margin row and the comparison's row in
+    /// the twin whose decision it counts.
+    pub rows: Vec<(usize, usize)>,
 }
 
 /// Comparisons adjusted together (the same analysis in the same subgroup), with the rows that
@@ -296,8 +378,9 @@ pub struct Family {
     /// Slots of the family's rows ([`SlotRole`]), for everyone analysed only.
     pub any: Option<usize>,
     pub every: Option<usize>,
-    /// With the twin: this row's slot, and the twin's slot of at least one rejection.
-    pub under_global_null: Option<(usize, usize)>,
+    /// With the twin: this row's slot, and the twin's slots of the family's superiority
+    /// comparisons (at least one of them rejected is a family-wise error).
+    pub under_global_null: Option<(usize, Vec<usize>)>,
 }
 
 /// The responder rule of `analysis.responder` on this outcome.
@@ -346,26 +429,39 @@ impl Plan {
             check_thresholds(s, mg, &assay, threshold, confirmation.as_ref()).map_err(|(f, m)| invalid(f, m))?;
         }
         let gcd = s.arms.iter().filter_map(|a| a.n).fold(0, gcd);
+        let counts_outcome = s.outcome.count.is_some();
         let arms: Vec<ArmPlan> = s
             .arms
             .iter()
             .enumerate()
             .map(|(i, a)| {
                 let exposure = Exposure::of_arm(s, i);
-                let adherence = exposure.and_then(|e| {
-                    let (m, c) = (e.adherence_mean, e.adherence_concentration);
-                    (m > 0.0 && m < 1.0).then(|| Adherence::new(m, c))
+                let comparator = (a.kind == ArmKind::Comparator).then(|| ComparatorEffect {
+                    full_dose_benefit: match (a.effect, a.rate_ratio) {
+                        (_, Some(rr)) if counts_outcome => -rr.ln(),
+                        (Some(effect), _) => effect,
+                        _ => unreachable!("validated: a comparator states its effect"),
+                    },
+                    adherence_mean: a.adherence_mean(),
                 });
+                let takes_doses = exposure.is_some() || comparator.is_some();
+                let adherence = takes_doses
+                    .then(|| (a.adherence_mean(), a.adherence_concentration))
+                    .filter(|&(m, _)| m > 0.0 && m < 1.0)
+                    .map(|(m, c)| Adherence::new(m, c));
                 ArmPlan {
+                    comparator,
+                    benefit_offset: 0.0,
                     name: a.name.clone(),
                     is_active: a.kind == ArmKind::Active,
                     n_target: a
                         .n
                         .unwrap_or_else(|| a.allocation.unwrap_or(1) * s.design.n_per_arm.expect("validated: a size")),
                     allocation: a.n.map_or(a.allocation.unwrap_or(1), |n| n / gcd),
-                    dropout: a.dropout.unwrap_or(match a.kind {
+                    dropout: a.dropout.unwrap_or_else(|| match a.kind {
                         ArmKind::Placebo => s.dropout.placebo,
                         ArmKind::Active => s.dropout.active,
+                        ArmKind::Comparator => unreachable!("validated: a comparator states its dropout"),
                     }),
                     exposure,
                     adherence,
@@ -374,7 +470,7 @@ impl Plan {
                 }
             })
             .collect();
-        let placebo = arms.iter().position(|a| !a.is_active).expect("validated: one placebo arm");
+        let placebo = s.arms.iter().position(|a| a.kind == ArmKind::Placebo);
         let count = match s.outcome.count {
             Some(_) => {
                 let model = crate::model::outcome::count::checked(s).map_err(|(f, m)| invalid(&f, m))?;
@@ -412,6 +508,8 @@ impl Plan {
             confirmation,
             mode: s.selection.mode,
             placebo,
+            comparisons: crate::scenario::comparisons::resolved(s),
+            margin_twins: Vec::new(),
             response,
             baseline_level_matters: analyses.contains(&TestKind::Ancova)
                 || outcome.is_nonlinear()
@@ -429,6 +527,7 @@ impl Plan {
             multiplicity: None,
             power_of: PowerOf::Each,
             dose_trend: None,
+            is_twin: false,
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
@@ -438,14 +537,75 @@ impl Plan {
             assay,
             arms,
         };
-        // One comparison has no trend and nothing to adjust (the fields are inert there, see
-        // `inert.rs`).
-        let several = plan.active_arms().count() >= 2;
-        plan.dose_trend = s.analysis.dose_trend.filter(|_| several).map(|t| DoseTrendPlan::new(s, &plan.arms, t));
+        // One comparison has nothing to adjust, one Mg arm no trend (the fields are inert
+        // there, see `inert.rs`).
+        let several = plan.comparisons.len() >= 2;
+        let mg_arms = plan.active_arms().count() >= 2;
+        plan.dose_trend = s.analysis.dose_trend.filter(|_| mg_arms).map(|t| DoseTrendPlan::new(s, &plan.arms, t));
         plan.multiplicity = s.analysis.multiplicity.filter(|_| several).map(|m| plan.multiplicity_plan(m));
         plan.slots = plan.build_slots();
         plan.set_families();
+        plan.margin_twins = (0..plan.comparisons.len()).filter_map(|k| plan.margin_twin(k)).collect();
         Ok(plan)
+    }
+
+    /// The margin unit whose shift a twin can set exactly: outcome units on a scale, a rate
+    /// ratio on counts (the at-margin rows are those of the analyses reading it).
+    pub(crate) fn shifted_margin_unit(&self) -> MarginUnit {
+        if self.count.is_some() { MarginUnit::RateRatio } else { MarginUnit::Outcome }
+    }
+
+    /// Whether comparison `c` analysed by `test` has a row at its margin.
+    fn has_margin_row(&self, c: &Comparison, test: TestKind) -> bool {
+        !self.is_twin
+            && c.hypothesis != Hypothesis::Superiority
+            && MarginUnit::of(test) == Some(self.shifted_margin_unit())
+    }
+
+    /// The twin of comparison `k` at its margin (see [`MarginTwin`]); `None` for superiority
+    /// or without an analysis reading the shifted unit.
+    fn margin_twin(&self, k: usize) -> Option<MarginTwin> {
+        let c = self.comparisons[k].clone();
+        let test = self.analyses.iter().copied().find(|&t| self.has_margin_row(&c, t))?;
+        let mut twin = self.clone();
+        twin.is_twin = true;
+        twin.by_stratum = false;
+        twin.dose_trend = None;
+        twin.margin_twins = Vec::new();
+        if let Some(m) = &mut twin.multiplicity {
+            m.global_null = None;
+        }
+        let reference = &self.arms[c.against];
+        let tested = &mut twin.arms[c.arm];
+        tested.is_active = reference.is_active;
+        tested.exposure = reference.exposure;
+        tested.adherence = reference.adherence.clone();
+        tested.repletion = reference.repletion.clone();
+        tested.comparator = reference.comparator;
+        tested.benefit_offset = reference.benefit_offset - c.margin_for(test);
+        twin.slots = twin.build_slots();
+        twin.set_families();
+        let rows = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.role == SlotRole::AtMargin && slot.comparison == k)
+            .map(|(j, slot)| {
+                let in_twin = twin
+                    .slots
+                    .iter()
+                    .position(|t| {
+                        t.role == SlotRole::Comparison
+                            && t.comparison == k
+                            && t.test == slot.test
+                            && t.subgroup == Subgroup::All
+                    })
+                    .expect("the twin makes every comparison");
+                (j, in_twin)
+            })
+            .collect();
+        let redrawn = (0..self.arms.len()).map(|a| a == c.arm || self.mode == SelectionMode::Stratify).collect();
+        Some(MarginTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
     }
 
     /// The multiplicity plan of `procedure`: Dunnett's critical values from the arms' expected
@@ -453,16 +613,16 @@ impl Plan {
     fn multiplicity_plan(&self, procedure: Multiplicity) -> MultiplicityPlan {
         let completers = |a: &ArmPlan| f64::from(a.n_target) * (1.0 - a.dropout);
         let dunnett = (procedure == Multiplicity::Dunnett).then(|| {
-            let sizes: Vec<f64> = self.active_arms().map(|a| completers(&self.arms[a])).collect();
+            let sizes: Vec<f64> = self.comparisons.iter().map(|c| completers(&self.arms[c.arm])).collect();
             DunnettCritical::new(
                 &sizes,
-                completers(&self.arms[self.placebo]),
+                completers(&self.arms[self.placebo.expect("validated: Dunnett's test has a placebo arm")]),
                 self.scenario.analysis.alpha,
                 self.two_sided(),
                 self.total_enrolled() as usize,
             )
         });
-        let comparisons = self.active_arms().count();
+        let comparisons = self.comparisons.len();
         let levels: Vec<TCritical> = (1..=comparisons)
             .map(|k| {
                 let level = self.scenario.analysis.alpha / k as f64;
@@ -470,11 +630,19 @@ impl Plan {
             })
             .collect();
         // The twin needs only the families' rows over everyone: no strata rows, no trend.
-        let twin = self.scenario.analysis.report_family_wise_error.unwrap_or(true).then(|| {
+        let superiority = self.comparisons.iter().any(|c| c.hypothesis == Hypothesis::Superiority);
+        let report = self.scenario.analysis.report_family_wise_error.unwrap_or(true);
+        let twin = (report && superiority && !self.is_twin).then(|| {
             let mut twin = self.clone();
+            twin.is_twin = true;
             twin.response = self.response.null();
+            for arm in &mut twin.arms {
+                arm.comparator = arm.comparator.map(|c| ComparatorEffect { full_dose_benefit: 0.0, ..c });
+                arm.benefit_offset = 0.0;
+            }
             twin.by_stratum = false;
             twin.dose_trend = None;
+            twin.margin_twins = Vec::new();
             twin.multiplicity = Some(MultiplicityPlan {
                 procedure,
                 dunnett: dunnett.clone(),
@@ -484,7 +652,13 @@ impl Plan {
             });
             twin.slots = twin.build_slots();
             twin.set_families();
-            Box::new(twin)
+            // Arms with no treatment (placebo) are the trial's own.
+            let redrawn = self
+                .arms
+                .iter()
+                .map(|a| a.is_active || a.comparator.is_some() || self.mode == SelectionMode::Stratify)
+                .collect();
+            Twin { plan: Box::new(twin), redrawn }
         });
         MultiplicityPlan { procedure, dunnett, families: Vec::new(), levels, global_null: twin }
     }
@@ -494,7 +668,7 @@ impl Plan {
         let slots = &self.slots;
         let mut families: Vec<Family> = Vec::new();
         for (k, slot) in slots.iter().enumerate() {
-            if slot.role == SlotRole::DoseTrend {
+            if matches!(slot.role, SlotRole::DoseTrend | SlotRole::AtMargin) {
                 continue;
             }
             let family = match families.iter_mut().find(|f| f.test == slot.test && f.subgroup == slot.subgroup) {
@@ -515,21 +689,26 @@ impl Plan {
                 SlotRole::Comparison => family.members.push(k),
                 SlotRole::AnyComparison => family.any = Some(k),
                 SlotRole::EveryComparison => family.every = Some(k),
-                SlotRole::AnyUnderGlobalNull => family.under_global_null = Some((k, usize::MAX)),
-                SlotRole::DoseTrend => {}
+                SlotRole::AnyUnderGlobalNull => family.under_global_null = Some((k, Vec::new())),
+                SlotRole::DoseTrend | SlotRole::AtMargin => {}
             }
         }
         if let Some(m) = &mut self.multiplicity {
-            // The twin's row of at least one rejection, for each family's error-rate row.
+            // The twin's superiority comparisons, for each family's error-rate row.
             for family in &mut families {
-                if let (Some((_, twin_any)), Some(twin)) = (&mut family.under_global_null, &m.global_null) {
-                    *twin_any = twin
+                if let (Some((_, members)), Some(twin)) = (&mut family.under_global_null, &m.global_null) {
+                    let twin = &twin.plan;
+                    *members = twin
                         .multiplicity
                         .iter()
                         .flat_map(|t| &t.families)
                         .find(|f| f.test == family.test && f.subgroup == family.subgroup)
-                        .and_then(|f| f.any)
-                        .expect("the twin has every family over everyone");
+                        .expect("the twin has every family over everyone")
+                        .members
+                        .iter()
+                        .copied()
+                        .filter(|&j| twin.slots[j].hypothesis == Hypothesis::Superiority)
+                        .collect();
                 }
             }
             m.families = families;
@@ -537,7 +716,8 @@ impl Plan {
     }
 
     /// The rows of a trial: per comparison, per analysis, the whole trial and, by stratum,
-    /// each stratum and the interaction.
+    /// each stratum and the interaction (and, for non-inferiority and equivalence, the row at
+    /// the margin); then the families' rows and the dose trend.
     fn build_slots(&self) -> Vec<Slot> {
         let subgroups: &[Subgroup] = if self.by_stratum {
             &[Subgroup::All, Subgroup::LowStratum, Subgroup::OtherStratum, Subgroup::Interaction]
@@ -545,16 +725,39 @@ impl Plan {
             &[Subgroup::All]
         };
         let mut slots = Vec::new();
-        for (comparison, arm) in self.active_arms().enumerate() {
+        for (comparison, c) in self.comparisons.iter().enumerate() {
+            let (arm, reference) = (c.arm, c.against);
             for &test in &self.analyses {
                 for &subgroup in subgroups {
-                    let reference = self.placebo;
-                    slots.push(Slot { comparison, arm, reference, test, subgroup, role: SlotRole::Comparison });
+                    // The interaction compares the strata's effects: a test of no difference.
+                    let (hypothesis, margin) = match subgroup {
+                        Subgroup::Interaction => (Hypothesis::Superiority, 0.0),
+                        _ => (c.hypothesis, c.margin_for(test)),
+                    };
+                    let role = SlotRole::Comparison;
+                    slots.push(Slot { comparison, arm, reference, test, subgroup, role, hypothesis, margin });
+                }
+                if self.has_margin_row(c, test) {
+                    let (hypothesis, margin, role) = (c.hypothesis, c.margin_for(test), SlotRole::AtMargin);
+                    let subgroup = Subgroup::All;
+                    slots.push(Slot { comparison, arm, reference, test, subgroup, role, hypothesis, margin });
                 }
             }
         }
         // A family's rows, for everyone analysed: after the comparisons, so that a design with
-        // one comparison keeps its rows.
+        // one comparison keeps its rows. They stand for every arm: arm and reference are the
+        // first comparison's.
+        let (first_arm, first_reference) = (self.comparisons[0].arm, self.comparisons[0].against);
+        let family_slot = |test, role| Slot {
+            comparison: 0,
+            arm: first_arm,
+            reference: first_reference,
+            test,
+            subgroup: Subgroup::All,
+            role,
+            hypothesis: Hypothesis::Superiority,
+            margin: 0.0,
+        };
         if let Some(m) = &self.multiplicity {
             let mut roles = vec![SlotRole::AnyComparison, SlotRole::EveryComparison];
             if m.global_null.is_some() {
@@ -562,21 +765,12 @@ impl Plan {
             }
             for &test in &self.analyses {
                 for &role in &roles {
-                    let (arm, reference) = (self.placebo, self.placebo);
-                    slots.push(Slot { comparison: 0, arm, reference, test, subgroup: Subgroup::All, role });
+                    slots.push(family_slot(test, role));
                 }
             }
         }
         if self.dose_trend.is_some() {
-            let role = SlotRole::DoseTrend;
-            slots.push(Slot {
-                comparison: 0,
-                arm: self.placebo,
-                reference: self.placebo,
-                test: TestKind::Ancova,
-                subgroup: Subgroup::All,
-                role,
-            });
+            slots.push(family_slot(TestKind::Ancova, SlotRole::DoseTrend));
         }
         slots
     }
@@ -593,30 +787,62 @@ impl Plan {
         p.by_stratum = false;
         p.multiplicity = None;
         p.dose_trend = None;
+        p.margin_twins = Vec::new();
         p.n_strata = if p.mode == SelectionMode::Stratify { 2 } else { 1 };
         p.slots = p.build_slots();
         p
     }
 
-    /// This plan with only the placebo arm and active arm `arm` (in their order), so that a
-    /// calibration of one comparison simulates no other arm. A two-arm plan is unchanged.
+    /// This plan with only the placebo arm and Mg arm `arm` (in their order), compared for
+    /// superiority, so that a calibration of one comparison simulates no other arm. A two-arm
+    /// plan of Mg against placebo is unchanged.
     pub(crate) fn with_placebo_and(&self, arm: usize) -> Plan {
         let mut p = self.clone();
-        if p.arms.len() > 2 {
-            let keep: Vec<usize> = (0..p.arms.len()).filter(|&a| a == arm || a == p.placebo).collect();
+        let placebo = self.placebo.expect("validated: a calibration has a placebo arm");
+        if p.arms.len() > 2 || p.comparisons.len() != 1 || p.comparisons[0].hypothesis != Hypothesis::Superiority {
+            let keep: Vec<usize> = (0..p.arms.len()).filter(|&a| a == arm || a == placebo).collect();
             p.arms = keep.iter().map(|&a| self.arms[a].clone()).collect();
-            p.placebo = keep.iter().position(|&a| a == self.placebo).expect("the placebo arm is kept");
+            let placebo = keep.iter().position(|&a| a == placebo).expect("the placebo arm is kept");
+            p.placebo = Some(placebo);
+            p.comparisons = vec![Comparison {
+                arm: keep.iter().position(|&a| a == arm).expect("the arm is kept"),
+                against: placebo,
+                hypothesis: Hypothesis::Superiority,
+                margin: None,
+                margin_rate_ratio: None,
+                margin_responder_points: None,
+            }];
             p.multiplicity = None;
             p.dose_trend = None;
+            p.margin_twins = Vec::new();
             p.slots = p.build_slots();
         }
         p
     }
 
-    /// Whether a trial's test rejects: `t > c` one-sided (benefit), `|t| > c` two-sided.
-    pub fn rejects(&self, e: &crate::analysis::Estimate) -> bool {
-        let t = e.t();
-        self.reject.exceeds(if self.two_sided() { t.abs() } else { t }, e.df)
+    /// The statistic a row's test compares with its critical value (`t` is
+    /// `estimate / se`, positive when the arm did better):
+    /// - superiority: `t` one-sided, `|t|` two-sided;
+    /// - non-inferiority: `(estimate + margin) / se`, one-sided;
+    /// - equivalence: the smaller of the two one-sided statistics,
+    ///   `(estimate + margin) / se` and `(margin - estimate) / se`.
+    ///
+    /// The critical value is of the tail `alpha` (one-sided) or `alpha / 2` (two-sided) for
+    /// every hypothesis, so the margins' tests are one-sided at that level.
+    pub fn statistic(&self, slot: &Slot, e: &crate::analysis::Estimate) -> f64 {
+        match slot.hypothesis {
+            Hypothesis::Superiority => {
+                let t = e.t();
+                if self.two_sided() { t.abs() } else { t }
+            }
+            Hypothesis::NonInferiority => (e.benefit + slot.margin) / e.se,
+            Hypothesis::Equivalence => ((e.benefit + slot.margin) / e.se).min((slot.margin - e.benefit) / e.se),
+        }
+    }
+
+    /// Whether a trial's row rejects its null at alpha, unadjusted ([`Plan::statistic`]).
+    pub fn rejects(&self, slot: &Slot, e: &crate::analysis::Estimate) -> bool {
+        self.reject.exceeds(self.statistic(slot, e), e.df)
     }
 
     /// The unit of the response's benefit: the outcome's, or for counts `-ln rate ratio`.
@@ -676,19 +902,22 @@ impl Subgroup {
     }
 }
 
-/// One result row of a trial: a comparison of an active arm with placebo, by one analysis,
-/// in one subgroup; or, with several comparisons, a row of their family ([`SlotRole`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One result row of a trial: a comparison of two arms, by one analysis, in one subgroup; or,
+/// with several comparisons, a row of their family ([`SlotRole`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slot {
-    /// Index among the active arms (0 for a family's row).
+    /// Index among the plan's comparisons (0 for a family's row).
     pub comparison: usize,
-    /// Index of the active arm among all arms (the placebo's for a family's row).
+    /// Index of the arm tested among all arms (the first comparison's for a family's row).
     pub arm: usize,
-    /// Index of the arm it is compared with: the placebo arm.
+    /// Index of the arm it is compared with.
     pub reference: usize,
     pub test: TestKind,
     pub subgroup: Subgroup,
     pub role: SlotRole,
+    pub hypothesis: Hypothesis,
+    /// The margin on the scale of the test's estimate of benefit (0 for superiority).
+    pub margin: f64,
 }
 
 /// What a row's rejections count.
@@ -705,6 +934,9 @@ pub enum SlotRole {
     AnyUnderGlobalNull,
     /// The dose-trend contrast over all arms (not adjusted with the comparisons).
     DoseTrend,
+    /// A non-inferiority or equivalence comparison rejected in the trial's twin at the margin:
+    /// its type I error.
+    AtMargin,
 }
 
 impl SlotRole {
@@ -716,6 +948,7 @@ impl SlotRole {
             SlotRole::EveryComparison => Some("every_comparison"),
             SlotRole::AnyUnderGlobalNull => Some("any_under_global_null"),
             SlotRole::DoseTrend => Some("dose_trend"),
+            SlotRole::AtMargin => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 pub struct ComparisonSummary {
     /// Scenario name.
     pub scenario: String,
-    /// Active arm compared with placebo.
+    /// The arm tested (against placebo unless `reference` says otherwise), or a family's row.
     pub comparison: String,
     /// The analysis (`welch`, `ancova`, `negbin_wald`, ...: see `docs/analyses.md`).
     pub analysis: String,
@@ -110,6 +110,13 @@ pub struct ComparisonSummary {
     /// With several comparisons, a comparison's row: the share of trials whose test rejected
     /// at alpha on its own (`power` is after the adjustment).
     pub power_unadjusted: Option<f64>,
+    /// With listed comparisons (`[[analysis.comparisons]]`): the arm compared with, the
+    /// hypothesis (`superiority`, `non_inferiority`, `equivalence`, or with `_at_margin` the
+    /// row of the twin at the margin, whose power is the type I error there), and the margin
+    /// in the unit the analysis reads it (outcome units, rate ratio, responder points).
+    pub reference: Option<String>,
+    pub hypothesis: Option<String>,
+    pub margin: Option<f64>,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -172,6 +179,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
     let enrolled_all: f64 = results.arms.iter().map(|a| a.enrolled).sum();
     let deficient_all: f64 = results.arms.iter().map(|a| a.deficient).sum();
     let mg = plan.mg.is_some();
+    let listed = crate::scenario::comparisons::listed(s);
     let normal_at_end = |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| mg);
     plan.slots
         .iter()
@@ -183,8 +191,10 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
             let placebo = &results.arms[slot.reference];
             // A family's row has no estimate of its own; it and the dose trend stand for every
             // active arm.
-            let all_arms = slot.role != SlotRole::Comparison;
-            let family_row = all_arms && slot.role != SlotRole::DoseTrend;
+            let all_arms = !matches!(slot.role, SlotRole::Comparison | SlotRole::AtMargin);
+            let at_margin = slot.role == SlotRole::AtMargin;
+            // Rows of decisions only: a family's, and the type I error at a margin.
+            let family_row = (all_arms && slot.role != SlotRole::DoseTrend) || at_margin;
             let trend = plan.dose_trend.as_ref().filter(|_| slot.role == SlotRole::DoseTrend);
             let true_effect = match trend {
                 // The contrast of the arms' mean individual benefits (scales).
@@ -195,8 +205,16 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .map(|(a, c)| ratio(a.benefit_sum, a.enrolled).map(|b| c * b))
                     .sum(),
                 Some(_) => None,
-                None => true_effect(plan, slot, arm).filter(|_| !all_arms),
-            };
+                // The tested arm's over its reference's (exactly the arm's against placebo).
+                None if plan.arms[slot.reference].expected_own_benefit() == Some(0.0) => {
+                    true_effect(plan, slot, arm).filter(|_| !all_arms)
+                }
+                None => true_effect(plan, slot, arm)
+                    .zip(true_effect(plan, slot, placebo))
+                    .map(|(a, r)| a - r)
+                    .filter(|_| !all_arms),
+            }
+            .filter(|_| !at_margin);
             let totals = &results.comparisons[k];
             let rate_ratio_row = matches!(
                 slot.test,
@@ -209,6 +227,13 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
             let actives = plan.active_arms().map(|i| &results.arms[i]);
             let (active_dropouts, active_enrolled) =
                 actives.fold((0.0, 0.0), |(d, e), arm| (d + arm.dropouts, e + arm.enrolled));
+            // A family's rows: every arm that is not Mg (placebo, comparators).
+            let (other_dropouts, other_enrolled) = results
+                .arms
+                .iter()
+                .zip(&plan.arms)
+                .filter(|(_, p)| !p.is_active)
+                .fold((0.0, 0.0), |(d, e), (arm, _)| (d + arm.dropouts, e + arm.enrolled));
             let covered = f64::from(totals.covered);
             let power = rejections / reps;
             let (lo, hi) = wilson_95(rejections, reps);
@@ -263,7 +288,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 }
                 .filter(|_| mg),
                 dropout_rate: if all_arms {
-                    (active_dropouts + placebo.dropouts) / (active_enrolled + placebo.enrolled)
+                    (active_dropouts + other_dropouts) / (active_enrolled + other_enrolled)
                 } else {
                     (arm.dropouts + placebo.dropouts) / (arm.enrolled + placebo.enrolled)
                 },
@@ -298,8 +323,22 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 power_unadjusted: plan
                     .multiplicity
                     .as_ref()
-                    .filter(|_| !all_arms)
+                    .filter(|_| !all_arms && !at_margin)
                     .map(|_| f64::from(totals.rejected_unadjusted) / reps),
+                reference: listed.then(|| plan.arms[slot.reference].name.clone()).filter(|_| !all_arms),
+                hypothesis: listed.then(|| {
+                    let h = slot.hypothesis.label();
+                    if at_margin { format!("{h}_at_margin") } else { h.to_string() }
+                }),
+                margin: listed
+                    .then(|| &plan.comparisons[slot.comparison])
+                    .filter(|_| !all_arms && slot.subgroup != Subgroup::Interaction)
+                    .and_then(|c| match crate::scenario::comparisons::MarginUnit::of(slot.test)? {
+                        crate::scenario::comparisons::MarginUnit::Outcome => c.margin,
+                        crate::scenario::comparisons::MarginUnit::RateRatio => c.margin_rate_ratio,
+                        crate::scenario::comparisons::MarginUnit::ResponderPoints => c.margin_responder_points,
+                    })
+                    .filter(|_| slot.hypothesis != crate::scenario::schema::Hypothesis::Superiority),
             }
         })
         .collect()

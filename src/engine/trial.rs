@@ -158,7 +158,13 @@ fn treat<R: Rng, const COUNTS: bool>(
         }
         status = Some((screening, person.reading - plan.assay.expected_reading(m), m));
     }
-    let benefit = if arm.is_active { plan.response.benefit(deficit, repleted) } else { 0.0 };
+    let benefit = match &arm.comparator {
+        _ if arm.is_active => plan.response.benefit(deficit, repleted),
+        Some(c) => arm.comparator_benefit(c, rng),
+        None => 0.0,
+    };
+    // Only the tested arm of a twin at a margin has an offset.
+    let benefit = if arm.benefit_offset != 0.0 { benefit + arm.benefit_offset } else { benefit };
     counts.benefit_sum += benefit;
     let rate_ratio = if COUNTS { (-benefit).exp() } else { 0.0 };
     counts.rate_ratio_sum += rate_ratio;
@@ -347,6 +353,8 @@ pub(crate) struct Trial {
     blocks: [Vec<usize>; 2],
     /// With several comparisons, the trial under the global null, from the same streams.
     twin: Option<Box<Trial>>,
+    /// The trials at the margins of the plan's non-inferiority and equivalence comparisons.
+    margin_twins: Vec<Trial>,
 }
 
 impl Trial {
@@ -374,7 +382,8 @@ impl Trial {
                 .multiplicity
                 .as_ref()
                 .and_then(|m| m.global_null.as_ref())
-                .map(|null| Box::new(Trial::new(null))),
+                .map(|null| Box::new(Trial::new(&null.plan))),
+            margin_twins: plan.margin_twins.iter().map(|m| Trial::new(&m.twin.plan)).collect(),
         }
     }
 
@@ -397,7 +406,12 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let o = &plan.outcome;
-    let benefit = if arm.is_active { plan.response.benefit(0.0, 0.0) } else { 0.0 };
+    let benefit = match &arm.comparator {
+        _ if arm.is_active => plan.response.benefit(0.0, 0.0),
+        Some(c) => c.full_dose_benefit * c.adherence_mean,
+        None => 0.0,
+    };
+    let benefit = if arm.benefit_offset != 0.0 { benefit + arm.benefit_offset } else { benefit };
     let expected_followup = o.baseline_mean + (o.common_change + o.benefit_sign * benefit);
     let (mean, noise_sd, error_sd) = (o.baseline_mean, o.followup_noise_sd, o.error_sd);
     let (mut n, mut sum_x, mut sum_y, mut sum_xx, mut sum_xy, mut sum_yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
@@ -431,7 +445,9 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
 fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> FilledArm {
     let stream = (seed, rep, a as u64);
     // Responders and strata need the participant-level loops (validated: strata need Mg status).
-    match (plan.screening.is_some(), plan.baseline_level_matters, plan.outcome.error_sd > 0.0) {
+    // The linear loop gives every participant the arm's one benefit.
+    let level_or_varying = plan.baseline_level_matters || !arm.benefit_is_constant();
+    match (plan.screening.is_some(), level_or_varying, plan.outcome.error_sd > 0.0) {
         (true, _, _) if plan.n_strata > 1 || plan.responder.is_some() => fill_arm_screened::<true>(plan, stream, arm),
         (true, _, _) => fill_arm_screened::<false>(plan, stream, arm),
         (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
@@ -454,44 +470,47 @@ pub(crate) fn simulate_trial_into(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
     simulate_with(plan, seed, rep, t, None);
 }
 
-/// [`simulate_trial_into`], its placebo arm copied from `placebo` when given (a twin's).
-fn simulate_with(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, placebo: Option<PlaceboArm>) {
-    fill_trial(plan, seed, rep, t, placebo);
-    let Trial { arms, cells, responders, records, scratch, results, twin, .. } = t;
+/// [`simulate_trial_into`], the arms a twin does not draw again copied from `trial` (the
+/// trial it is the twin of).
+fn simulate_with(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<(&Trial, &[bool])>) {
+    fill_trial(plan, seed, rep, t, trial);
+    let Trial { cells, responders, records, scratch, results, .. } = t;
     analyse(plan, cells, responders, records, scratch, results);
-    let Some(m) = &plan.multiplicity else { return };
-    // The twin under the global null draws the same streams with no effect in any arm, so its
-    // placebo arm is this trial's (unless one stream enrols every arm: stratified).
-    let null = match (&m.global_null, twin) {
-        (Some(null_plan), Some(twin)) => {
-            let (ns, p) = (plan.n_strata, plan.placebo);
-            let placebo = PlaceboArm {
-                counts: &arms[p],
-                cells: &cells[p * ns..(p + 1) * ns],
-                responders: &responders[p * ns..(p + 1) * ns],
-                records: &records[p],
+    if plan.multiplicity.is_none() && plan.margin_twins.is_empty() {
+        return;
+    }
+    // Twins draw the same streams with other truths; arms whose truth is the same are this
+    // trial's (unless one stream enrols every arm: stratified).
+    let mut twin = t.twin.take();
+    if let (Some(m), Some(twin)) = (&plan.multiplicity, &mut twin)
+        && let Some(null) = &m.global_null
+    {
+        simulate_with(&null.plan, seed, rep, twin, Some((t, &null.redrawn)));
+    }
+    let mut margin_twins = std::mem::take(&mut t.margin_twins);
+    for (m, twin) in plan.margin_twins.iter().zip(&mut margin_twins) {
+        simulate_with(&m.twin.plan, seed, rep, twin, Some((t, &m.twin.redrawn)));
+    }
+    if let Some(m) = &plan.multiplicity {
+        adjust(plan, m, &mut t.results, twin.as_deref().map(|twin| twin.results.as_slice()));
+    }
+    for (m, twin) in plan.margin_twins.iter().zip(&margin_twins) {
+        for &(row, in_twin) in &m.rows {
+            let rejected = match &twin.results[in_twin] {
+                SlotOutcome::Analysed(r) => r.rejected_in(&m.twin.plan, &m.twin.plan.slots[in_twin]),
+                _ => false,
             };
-            simulate_with(null_plan, seed, rep, twin, Some(placebo));
-            Some(twin.results.as_slice())
+            t.results[row] = SlotOutcome::Decided(rejected);
         }
-        _ => None,
-    };
-    adjust(plan, m, results, null);
-}
-
-/// A trial's placebo arm, as filled: what its global-null twin takes instead of drawing it
-/// again (the same stream, and no effect in either).
-struct PlaceboArm<'a> {
-    counts: &'a ArmCounts,
-    cells: &'a [Cell],
-    responders: &'a [u32],
-    records: &'a [CountRecord],
+    }
+    t.twin = twin;
+    t.margin_twins = margin_twins;
 }
 
 /// Fills `t` with replicate `rep`'s participants, arm by arm (stratified: from one stream);
-/// with `placebo`, the placebo arm is copied from it instead of drawn (the twin's screening
-/// counts then leave it out: only the twin's analyses are used).
-fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, placebo: Option<PlaceboArm>) {
+/// with `trial`, the arms not marked redrawn are copied from that trial instead of drawn (the
+/// twin's screening counts then leave them out: only the twin's analyses are used).
+fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<(&Trial, &[bool])>) {
     t.reset();
     let ns = plan.n_strata;
     match (plan.mode, plan.count.is_some()) {
@@ -499,12 +518,14 @@ fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, placebo: Option<P
         (SelectionMode::Stratify, true) => stratified::<true>(plan, seed, rep, t),
         (_, counts) => {
             for (a, arm) in plan.arms.iter().enumerate() {
-                if let (true, Some(p)) = (a == plan.placebo, &placebo) {
-                    t.arms[a] = *p.counts;
-                    t.cells[a * ns..(a + 1) * ns].copy_from_slice(p.cells);
-                    t.responders[a * ns..(a + 1) * ns].copy_from_slice(p.responders);
+                if let Some((from, redrawn)) = trial
+                    && !redrawn[a]
+                {
+                    t.arms[a] = from.arms[a];
+                    t.cells[a * ns..(a + 1) * ns].copy_from_slice(&from.cells[a * ns..(a + 1) * ns]);
+                    t.responders[a * ns..(a + 1) * ns].copy_from_slice(&from.responders[a * ns..(a + 1) * ns]);
                     t.records[a].clear();
-                    t.records[a].extend_from_slice(p.records);
+                    t.records[a].extend_from_slice(&from.records[a]);
                     continue;
                 }
                 let (counts, screening) = if counts {

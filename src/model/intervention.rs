@@ -75,10 +75,10 @@ pub struct Exposure {
 }
 
 impl Exposure {
-    /// Exposure of arm `index`; `None` for a placebo arm.
+    /// Exposure of arm `index`; `None` for an arm that takes no Mg (placebo, comparator).
     pub(crate) fn of_arm(s: &Scenario, index: usize) -> Option<Exposure> {
         let arm = &s.arms[index];
-        if arm.kind == ArmKind::Placebo {
+        if arm.kind != ArmKind::Active {
             return None;
         }
         let bioavailability = match arm.bioavailability {
@@ -91,7 +91,7 @@ impl Exposure {
         Some(Exposure {
             bioavailability,
             dose_mg_per_day: arm.dose_mg_per_day?,
-            adherence_mean: arm.adherence_mean,
+            adherence_mean: arm.adherence_mean(),
             adherence_concentration: arm.adherence_concentration,
         })
     }

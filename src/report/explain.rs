@@ -5,8 +5,8 @@ use crate::engine::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::engine::closed_form::ClosedForm;
 use crate::engine::plan::Plan;
 use crate::model::biomarker::Assay;
-use crate::scenario::schema::Multiplicity;
 use crate::scenario::schema::{Biomarker, Scenario, SelectionMode};
+use crate::scenario::schema::{Hypothesis, Multiplicity};
 
 /// Writes an assay's resolved parameters into its scenario section.
 fn write_out(section: &mut Biomarker, assay: &Assay) {
@@ -186,9 +186,26 @@ pub fn explain(plan: &Plan) -> String {
     for a in 0..plan.arms.len() {
         let arm = &plan.arms[a];
         match arm.exposure {
-            None => {
-                out += &format!("arm {}: placebo, n {}, dropout {:.1}%\n", arm.name, arm.n_target, 100.0 * arm.dropout)
-            }
+            None => match arm.comparator {
+                Some(c) => {
+                    out += &format!(
+                        "arm {}: comparator, {:.3} {} at full adherence x adherence {:.2} = expected effect {:.3} {} \
+                         (independent of Mg status); n {}, dropout {:.1}%\n",
+                        arm.name,
+                        c.full_dose_benefit,
+                        plan.effect_unit(),
+                        c.adherence_mean,
+                        c.full_dose_benefit * c.adherence_mean,
+                        plan.effect_unit(),
+                        arm.n_target,
+                        100.0 * arm.dropout
+                    )
+                }
+                None => {
+                    out +=
+                        &format!("arm {}: placebo, n {}, dropout {:.1}%\n", arm.name, arm.n_target, 100.0 * arm.dropout)
+                }
+            },
             Some(e) => {
                 out += &format!(
                     "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {}; n {}, dropout {:.1}%\n",
@@ -215,7 +232,7 @@ pub fn explain(plan: &Plan) -> String {
 /// powers below are unadjusted).
 fn multiplicity_line(plan: &Plan) -> String {
     let Some(m) = &plan.multiplicity else { return String::new() };
-    let comparisons = plan.active_arms().count();
+    let comparisons = plan.comparisons.len();
     let alpha = plan.scenario.analysis.alpha;
     let completers: f64 = plan.arms.iter().map(|a| f64::from(a.n_target) * (1.0 - a.dropout)).sum();
     // ANCOVA over all arms: an intercept, one column per active arm and the baseline.
@@ -241,46 +258,57 @@ fn multiplicity_line(plan: &Plan) -> String {
         _ => String::new(),
     };
     format!(
-        "multiplicity: {} over {comparisons} comparisons with placebo: {detail}; the approximate powers below are \
+        "multiplicity: {} over {comparisons} comparisons{}: {detail}; the approximate powers below are \
          unadjusted\n",
-        m.procedure.label()
+        m.procedure.label(),
+        if plan.comparisons.iter().all(|c| Some(c.against) == plan.placebo) { " with placebo" } else { "" }
     )
 }
 
 /// Approximate closed-form power per comparison (see [`ClosedForm`]).
 fn power_lines(plan: &Plan) -> String {
     let mut out = String::new();
-    for a in plan.active_arms() {
-        let arm = &plan.arms[a];
-        let p = &plan.arms[plan.placebo];
-        let closed = ClosedForm::new(plan, a);
+    for (k, c) in plan.comparisons.iter().enumerate() {
+        let (arm, p) = (&plan.arms[c.arm], &plan.arms[c.against]);
+        let closed = ClosedForm::new(plan, k);
+        let against = if Some(c.against) == plan.placebo { "placebo".to_string() } else { p.name.clone() };
+        let what = match c.hypothesis {
+            Hypothesis::Superiority => String::new(),
+            h => format!(
+                " ({} at margin {:.4} {}, one-sided at {})",
+                h.label().replace('_', "-"),
+                if closed.counts.is_some() { closed.margin.exp() } else { closed.margin },
+                if closed.counts.is_some() { "(rate ratio)" } else { plan.scale.unit.as_str() },
+                if plan.two_sided() { plan.scenario.analysis.alpha / 2.0 } else { plan.scenario.analysis.alpha }
+            ),
+        };
+        let power = closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}"));
+        let completers = |a: &crate::engine::plan::ArmPlan| f64::from(a.n_target) * (1.0 - a.dropout);
         if let Some((m0, theta)) = closed.counts {
             out += &format!(
-                "approximate power, {} vs placebo: {} (negative-binomial Wald test without the baseline covariate, \
-                 Zhu & Lakkis 2014: rate ratio {:.3}, placebo follow-up count {:.3}, theta {:.3}, {:.1} + {:.1} \
-                 completers; ignores effect heterogeneity and the covariate's gain)\n",
+                "approximate power, {} vs {against}{what}: {power} (negative-binomial Wald test without the baseline \
+                 covariate, Zhu & Lakkis 2014: rate ratio {:.3}, {against} follow-up count {:.3}, theta {:.3}, {:.1} + \
+                 {:.1} completers; ignores effect heterogeneity and the covariate's gain)\n",
                 arm.name,
-                closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
                 (-closed.effect).exp(),
                 m0,
                 theta,
-                f64::from(arm.n_target) * (1.0 - arm.dropout),
-                f64::from(p.n_target) * (1.0 - p.dropout),
+                completers(arm),
+                completers(p),
             );
             continue;
         }
         out += &format!(
-            "approximate power, {} vs placebo: {} (t-test, effect {:.3}, residual SD {}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
+            "approximate power, {} vs {against}{what}: {power} (t-test, effect {:.3}, residual SD {}, {:.1} + {:.1} completers; ignores effect heterogeneity, scale bounds and rounding)\n",
             arm.name,
-            closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}")),
             closed.effect,
             if closed.residual_sd.is_finite() {
                 format!("{:.3}", closed.residual_sd)
             } else {
                 "n/a (not finite at these SDs)".to_string()
             },
-            f64::from(arm.n_target) * (1.0 - arm.dropout),
-            f64::from(p.n_target) * (1.0 - p.dropout),
+            completers(arm),
+            completers(p),
         );
     }
     out

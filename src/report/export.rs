@@ -57,6 +57,10 @@ pub(crate) const LATER_COLUMNS: [&str; 4] =
 /// multiplicity procedure, and a comparison's power before it (`power` is after it).
 pub(crate) const MULTIPLICITY_COLUMNS: [&str; 2] = ["multiplicity", "power_unadjusted"];
 
+/// Columns after those, only in the CSV of a trial that lists its comparisons: the arm each
+/// row compares with, the hypothesis, and the margin (see [`ComparisonSummary::reference`]).
+pub(crate) const COMPARISON_COLUMNS: [&str; 3] = ["reference", "hypothesis", "margin"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -157,6 +161,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if multiplicity {
         header.extend(MULTIPLICITY_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let listed = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.hypothesis.is_some());
+    if listed {
+        header.extend(COMPARISON_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -176,6 +184,11 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
             if multiplicity {
                 cells.push(row.multiplicity.clone().unwrap_or_default());
                 cells.push(optional(row.power_unadjusted));
+            }
+            if listed {
+                cells.push(row.reference.clone().unwrap_or_default());
+                cells.push(row.hypothesis.clone().unwrap_or_default());
+                cells.push(optional(row.margin));
             }
             w.write_record(&cells).expect("writing to memory");
         }
@@ -328,13 +341,23 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             None if r.subgroup == "interaction" => "strata as in the rows above".to_string(),
             None => arm_sizes(r.n_active, r.n_placebo),
         };
+        let against = r.reference.as_deref().unwrap_or("placebo");
+        let at_margin = r.hypothesis.as_deref().is_some_and(|h| h.ends_with("_at_margin"));
+        let hypothesis = match (r.hypothesis.as_deref(), r.margin) {
+            (Some(h), Some(m)) => format!(" | {} at margin {m}", h.trim_end_matches("_at_margin").replace('_', "-")),
+            _ => String::new(),
+        };
         out += &format!(
-            "{} | {} vs placebo{who} | {} ({}-sided, alpha {}) | n {sizes} | {} trials, seed {}\n",
+            "{} | {} vs {against}{who}{hypothesis} | {} ({}-sided, alpha {}) | n {sizes} | {} trials, seed {}\n",
             r.scenario, r.comparison, r.analysis, r.sided, r.alpha, r.reps, r.seed
         );
         out += &format!(
-            "  power            {:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",
-            r.power, r.power_ci_low, r.power_ci_high, r.power_mc_se
+            "  {}{:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",
+            if at_margin { "type I error at the margin  " } else { "power            " },
+            r.power,
+            r.power_ci_low,
+            r.power_ci_high,
+            r.power_mc_se
         );
         let show = |v: Option<f64>, signed: bool| {
             v.map_or("-".to_string(), |v| if signed { format!("{v:+.3}") } else { format!("{v:.3}") })

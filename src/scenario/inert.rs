@@ -59,7 +59,7 @@ const RULES: &[(&str, Inert)] = &[
     ("analysis.responder.**", no_responders),
     ("analysis.multiplicity", one_comparison),
     ("analysis.report_family_wise_error", one_comparison),
-    ("analysis.dose_trend", one_comparison),
+    ("analysis.dose_trend", one_mg_arm),
     ("analysis.responder.cutoff", not_remission),
     ("analysis.responder.fraction", not_relative),
     ("arms.*.formulation", absorbs_nothing),
@@ -247,6 +247,11 @@ fn absorbs_nothing(at: &At) -> Option<String> {
     if arm.kind == ArmKind::Placebo {
         return Some(format!("arm `{}` is the placebo arm, which takes no Mg: remove it", arm.name));
     }
+    if arm.kind == ArmKind::Comparator {
+        // Its adherence scales its own effect, with or without Mg status (validation refuses
+        // the fields of Mg on a comparator).
+        return None;
+    }
     (s.population.model == PopulationModel::None).then(|| {
         "population.model = \"none\": without Mg status what an arm absorbs changes nothing (the fixed response \
          gives every treated participant its effect); set population.model, or remove it"
@@ -277,11 +282,12 @@ fn own_bioavailability(at: &At) -> Option<String> {
 
 fn adherence_certain(at: &At) -> Option<String> {
     let arm = &at.s.arms[at.arm?];
-    (arm.adherence_mean <= 0.0 || arm.adherence_mean >= 1.0).then(|| {
+    let mean = arm.adherence_mean();
+    (mean <= 0.0 || mean >= 1.0).then(|| {
         format!(
-            "with adherence_mean {} every participant of arm `{}` takes the same share of doses, so its spread \
+            "with adherence_mean {mean} every participant of arm `{}` takes the same share of doses, so its spread \
              changes nothing: remove it",
-            arm.adherence_mean, arm.name
+            arm.name
         )
     })
 }
@@ -304,6 +310,9 @@ fn salt_unused(at: &At) -> Option<String> {
 }
 
 fn placebo_dropout_overridden(at: &At) -> Option<String> {
+    if !at.s.arms.iter().any(|a| a.kind == ArmKind::Placebo) {
+        return Some("the trial has no placebo arm: remove it".into());
+    }
     let own = at.s.arms.iter().find(|a| a.kind == ArmKind::Placebo).and_then(|a| a.dropout.map(|_| a));
     own.map(|a| format!("the placebo arm `{}` gives its own dropout (arms.{}.dropout): remove one", a.name, a.name))
 }
@@ -385,13 +394,17 @@ fn why_inert_among(s: &Scenario, path: &str, arm_named: impl Fn(&str) -> Option<
     RULES.iter().filter(|(pattern, _)| matches(pattern, path)).find_map(|(_, rule)| rule(&at))
 }
 
-/// `analysis.multiplicity`, `analysis.report_family_wise_error` and `analysis.dose_trend`
-/// concern several active arms compared with placebo.
+/// `analysis.multiplicity` and `analysis.report_family_wise_error` concern several
+/// comparisons.
 fn one_comparison(at: &At) -> Option<String> {
+    let n = crate::scenario::comparisons::count(at.s);
+    (n < 2).then(|| format!("it concerns several comparisons, and this trial makes {n}"))
+}
+
+/// `analysis.dose_trend` concerns several Mg arms.
+fn one_mg_arm(at: &At) -> Option<String> {
     let actives = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
-    (actives < 2).then(|| {
-        format!("it concerns several active arms compared with placebo, and this trial has {actives} active arm")
-    })
+    (actives < 2).then(|| format!("it concerns a trend over several Mg arms, and this trial has {actives} Mg arm"))
 }
 
 /// `table` without the fields that are inert in `s` (and without the sections they empty):

@@ -8,6 +8,7 @@
 //! library; the crate's own modules import them from the module that defines them, so that its
 //! import graph shows who depends on what (`tests/architecture.rs`).
 
+pub mod comparisons;
 pub mod inert;
 pub mod scales;
 pub mod schema;

@@ -324,7 +324,21 @@ impl Default for Selection {
 #[serde(rename_all = "snake_case")]
 pub enum ArmKind {
     Placebo,
+    /// Mg: its effect comes from repletion (or the fixed response).
     Active,
+    /// A drug of known effect, given as its own (`effect` or `rate_ratio`), independent of Mg
+    /// status: imipramine, metoclopramide, valproate.
+    Comparator,
+}
+
+impl ArmKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ArmKind::Placebo => "placebo",
+            ArmKind::Active => "active",
+            ArmKind::Comparator => "comparator",
+        }
+    }
 }
 
 /// One arm of the trial.
@@ -342,9 +356,10 @@ pub struct Arm {
     /// Fractional absorption for this arm only, overriding the formulation table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bioavailability: Option<f64>,
-    /// Mean share of doses taken: 83% in the MgCl2 depression trial [Tarleton17].
-    #[serde(default = "default_adherence_mean")]
-    pub adherence_mean: f64,
+    /// Mean share of doses taken: 83% in the MgCl2 depression trial [Tarleton17] by default for
+    /// an Mg arm; required for a comparator, whose effect it scales (see [`Arm::adherence_mean`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adherence_mean: Option<f64>,
     /// Beta concentration (alpha + beta) of per-person adherence; larger is less spread (UNVERIFIED).
     #[serde(default = "default_adherence_concentration")]
     pub adherence_concentration: f64,
@@ -355,13 +370,28 @@ pub struct Arm {
     /// every arm gives `n` or none does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<u32>,
-    /// Dropout probability of this arm, overriding `[dropout]`.
+    /// Dropout probability of this arm, overriding `[dropout]` (required for a comparator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
+    /// Comparator, rating scale: benefit over placebo, in outcome units (positive = better), of
+    /// a person who takes every dose; each person's is this times their adherence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<f64>,
+    /// Comparator, count outcome: rate ratio against placebo of a person who takes every dose
+    /// (below 1 = fewer events); each person's is this to the power of their adherence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_ratio: Option<f64>,
 }
 
-fn default_adherence_mean() -> f64 {
-    0.83
+/// Mean adherence of an Mg arm that states none: 83% [Tarleton17].
+pub const DEFAULT_ADHERENCE_MEAN: f64 = 0.83;
+
+impl Arm {
+    /// The arm's mean adherence: as given, else [`DEFAULT_ADHERENCE_MEAN`] (a comparator must give
+    /// its own: validated).
+    pub fn adherence_mean(&self) -> f64 {
+        self.adherence_mean.unwrap_or(DEFAULT_ADHERENCE_MEAN)
+    }
 }
 fn default_adherence_concentration() -> f64 {
     20.0
@@ -848,6 +878,60 @@ pub struct Analysis {
     /// their rank by dose. Reported as its own row, not adjusted with the comparisons.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dose_trend: Option<DoseTrend>,
+    /// The comparisons to make, when not every Mg arm against placebo for superiority (the
+    /// default): required with a comparator arm or without a placebo arm.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comparisons: Vec<ComparisonSpec>,
+}
+
+/// One comparison: arm `arm` against arm `against`, for superiority, non-inferiority or
+/// equivalence. Margins are how much worse `arm` may be than `against`, each in the unit of
+/// the analyses that read it (a number written for one unit is never read in another).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComparisonSpec {
+    /// The arm tested: an Mg arm or a comparator.
+    pub arm: String,
+    /// The arm it is compared with: placebo, a comparator or another Mg arm.
+    pub against: String,
+    #[serde(default)]
+    pub hypothesis: Hypothesis,
+    /// Margin in outcome units (Welch and ANCOVA, on a scale or on counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
+    /// Margin as a rate ratio above 1 (negative-binomial Wald, Poisson, quasi-Poisson): `arm`'s
+    /// event rate may be up to this multiple of `against`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_rate_ratio: Option<f64>,
+    /// Margin in percentage points of the responder share (chi-square, by the Wald test of the
+    /// risk difference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_responder_points: Option<f64>,
+}
+
+/// What a comparison sets out to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hypothesis {
+    /// `arm` is better than `against` (the test of `analysis.sided` at `analysis.alpha`).
+    #[default]
+    Superiority,
+    /// `arm` is worse by less than the margin: one-sided, at `alpha` (`sided = "one"`) or
+    /// `alpha / 2` (`sided = "two"`, the lower bound of the two-sided interval).
+    NonInferiority,
+    /// `arm` and `against` differ by less than the margin either way: two one-sided tests
+    /// (Schuirmann 1987), each at the one-sided level of non-inferiority.
+    Equivalence,
+}
+
+impl Hypothesis {
+    pub fn label(self) -> &'static str {
+        match self {
+            Hypothesis::Superiority => "superiority",
+            Hypothesis::NonInferiority => "non_inferiority",
+            Hypothesis::Equivalence => "equivalence",
+        }
+    }
 }
 
 /// The scores of the dose-trend contrast (placebo scores 0).
@@ -915,6 +999,7 @@ impl Default for Analysis {
             multiplicity: None,
             report_family_wise_error: None,
             dose_trend: None,
+            comparisons: Vec::new(),
         }
     }
 }

@@ -467,7 +467,7 @@ fn direction_from_ends(power_lo: f64, power_hi: f64, lo_passes: bool, hi_passes:
 
 /// The n per arm at which the closed-form approximate power reaches the target.
 fn closed_form_guess(plan: &Plan, spec: &SearchSpec) -> f64 {
-    let closed: Vec<ClosedForm> = plan.active_arms().map(|a| ClosedForm::new(plan, a)).collect();
+    let closed: Vec<ClosedForm> = (0..plan.comparisons.len()).map(|k| ClosedForm::new(plan, k)).collect();
     let reaches = |n: f64| closed.iter().all(|c| c.power(n).is_some_and(|p| p >= spec.target));
     let (mut lo, mut hi) = (spec.min.max(2.0), spec.max);
     if !reaches(hi) {
@@ -488,7 +488,7 @@ const GRID_COST_SAMPLES: f64 = 400.0;
 /// long ranges the sum is estimated from [`GRID_COST_SAMPLES`] evenly spaced n, each standing
 /// for its share of the range.
 fn grid_cost(plan: &Plan, spec: &SearchSpec, answer: f64) -> u64 {
-    let closed: Vec<ClosedForm> = plan.active_arms().map(|a| ClosedForm::new(plan, a)).collect();
+    let closed: Vec<ClosedForm> = (0..plan.comparisons.len()).map(|k| ClosedForm::new(plan, k)).collect();
     let lo = spec.min.max(2.0);
     let count = (answer - lo + 1.0).max(0.0);
     let step = (count / GRID_COST_SAMPLES).ceil().max(1.0);

@@ -100,9 +100,15 @@ fn check_plausible_effect(plan: &Plan) -> Result<(), (String, String)> {
         }
     };
     let beyond = "to explore beyond it add \"response.expected_effect\" to assumptions.beyond_literature";
-    for a in plan.active_arms() {
-        let effect = expected_effect(plan, a);
+    let comparators = plan.arms.iter().enumerate().filter(|(_, a)| a.comparator.is_some()).map(|(i, _)| i);
+    for a in plan.active_arms().chain(comparators) {
+        let effect = expected_arm_benefit(plan, a);
         let name = &plan.arms[a].name;
+        let field = if plan.arms[a].comparator.is_some() {
+            &format!("arms.{name}.{}", if counts { "rate_ratio" } else { "effect" })
+        } else {
+            field
+        };
         if counts {
             let ratio = (-effect).exp();
             if ratio < crate::scenario::validate::MIN_RATE_RATIO {
@@ -130,7 +136,9 @@ fn check_plausible_effect(plan: &Plan) -> Result<(), (String, String)> {
                          check the unit ({}); {beyond}",
                         plan.scale.unit,
                         crate::scenario::validate::MAX_STANDARDIZED_EFFECT,
-                        if field == "response.delta" {
+                        if field.starts_with("arms.") {
+                            "a comparator's effect is its benefit at full adherence, in outcome units"
+                        } else if field == "response.delta" {
                             "delta is the benefit of every treated participant, in outcome units"
                         } else {
                             "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
@@ -402,6 +410,12 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
     }
 }
 
+/// The expected benefit of arm `a` among the enrolled (engine units): an Mg arm's
+/// [`expected_effect`], a comparator's own, 0 for placebo.
+pub(crate) fn expected_arm_benefit(plan: &Plan, a: usize) -> f64 {
+    plan.arms[a].expected_own_benefit().unwrap_or_else(|| expected_effect(plan, a))
+}
+
 /// Expected benefit of active arm `a` among everyone enrolled: the estimand of `true_effect`.
 pub fn expected_effect(plan: &Plan, a: usize) -> f64 {
     expected_effect_below(plan, a, f64::INFINITY)
@@ -422,20 +436,32 @@ pub(crate) fn slot_estimand(plan: &Plan, slot: &crate::engine::plan::Slot) -> Op
     if slot.subgroup != crate::engine::plan::Subgroup::All || slot.role != crate::engine::plan::SlotRole::Comparison {
         return None;
     }
-    let effect = || expected_effect(plan, slot.arm);
+    let (arm, reference) = (slot.arm, slot.reference);
+    let effect = || expected_arm_benefit(plan, arm) - expected_arm_benefit(plan, reference);
     match (&plan.count, slot.test) {
         (None, TestKind::Welch | TestKind::Ancova) => Some(effect()),
         (None, _) => None,
         (Some((m, _)), test) => {
-            let constant = plan.scenario.response.model == ResponseModel::Fixed || plan.mg.is_none();
-            if !constant || m.kind != CountKind::Attacks {
+            // Every participant of an arm has the same rate ratio.
+            let mg_constant = plan.scenario.response.model == ResponseModel::Fixed || plan.mg.is_none();
+            let constant = |a: usize| {
+                let p = &plan.arms[a];
+                if p.is_active { mg_constant } else { p.benefit_is_constant() }
+            };
+            if !constant(arm) || !constant(reference) || m.kind != CountKind::Attacks {
                 return None;
             }
-            let b = effect();
+            let (b, b_ref) = (expected_arm_benefit(plan, arm), expected_arm_benefit(plan, reference));
             match test {
-                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => Some(b),
-                TestKind::Welch | TestKind::Ancova => {
+                TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson => {
+                    Some(effect())
+                }
+                // The difference in expected follow-up counts, the reference's minus the arm's.
+                TestKind::Welch | TestKind::Ancova if b_ref == 0.0 => {
                     Some(m.expected_count(m.followup_weeks, 1.0) * m.placebo_rate_ratio * -(-b).exp_m1())
+                }
+                TestKind::Welch | TestKind::Ancova => {
+                    Some(m.expected_count(m.followup_weeks, 1.0) * m.placebo_rate_ratio * ((-b_ref).exp() - (-b).exp()))
                 }
                 _ => None,
             }

@@ -4,6 +4,8 @@
 //! module catches values that parse but make no sense. Each error names the field by its
 //! dotted path and says which values are allowed.
 
+mod comparisons;
+
 use crate::scenario::schema::Formulation;
 use crate::scenario::schema::MAX_WEEKS;
 use crate::scenario::schema::{
@@ -201,13 +203,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     }
 
     check(!s.arms.is_empty(), "arms", "no arms: add a placebo arm and at least one active arm ([[arms]] tables)")?;
-    let placebo = s.arms.iter().filter(|a| a.kind == ArmKind::Placebo).count();
-    check(placebo == 1, "arms", format!("{placebo} placebo arms: exactly one arm must have kind = \"placebo\""))?;
-    check(
-        s.arms.iter().any(|a| a.kind == ArmKind::Active),
-        "arms",
-        "no active arm: at least one arm must have kind = \"active\"",
-    )?;
+    comparisons::arms(s, s.outcome.count.is_some())?;
     let mut names = std::collections::HashSet::with_capacity(s.arms.len());
     for (i, arm) in s.arms.iter().enumerate() {
         let f = |name: &str| format!("arms[{i}].{name}");
@@ -235,8 +231,8 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         if let Some(v) = arm.bioavailability {
             probability(&f("bioavailability"), v)?;
         }
-        probability(&f("adherence_mean"), arm.adherence_mean)?;
-        let (m, c) = (arm.adherence_mean, arm.adherence_concentration);
+        probability(&f("adherence_mean"), arm.adherence_mean())?;
+        let (m, c) = (arm.adherence_mean(), arm.adherence_concentration);
         within(&f("adherence_concentration"), c, 0.0, MAX_ADHERENCE_CONCENTRATION, "")?;
         check(
             !(m > 0.0 && m < 1.0) || m.min(1.0 - m) * c >= MIN_ADHERENCE_SHAPE,
@@ -508,6 +504,7 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
     if a.all(counts).iter().any(|t| t.is_responder()) || responder_calibration {
         responder_rule(s, counts)?;
     }
+    comparisons::comparisons(s, counts)?;
     multiplicity(s, counts)?;
     dose_trend(s, counts)?;
     if a.by_stratum == Some(true) {
@@ -531,25 +528,25 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
 /// only where its pooled model applies.
 fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
     let a = &s.analysis;
-    let actives = s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
+    let n = crate::scenario::comparisons::count(s);
     let allowed = || Multiplicity::ALL.iter().map(|m| format!("\"{}\"", m.label())).collect::<Vec<_>>().join(", ");
     // With one comparison the field is inert, and refused as such (`inert.rs`), so that a
     // sweep over the arms can give it for the points with several.
-    let Some(procedure) = a.multiplicity.filter(|_| actives >= 2) else {
+    let Some(procedure) = a.multiplicity.filter(|_| n >= 2) else {
         return check(
-            actives < 2,
+            n < 2,
             "analysis.multiplicity",
             format!(
-                "{actives} active arms are each compared with placebo: say how the comparisons hold the family-wise \
-                 error rate, one of {} (\"none\" tests each at alpha and reports the inflated error rate)",
+                "the trial makes {n} comparisons: say how they hold the family-wise error rate, one of {} (\"none\" \
+                 tests each at alpha and reports the inflated error rate)",
                 allowed()
             ),
         );
     };
     check(
-        actives <= MAX_COMPARISONS,
+        n <= MAX_COMPARISONS,
         "arms",
-        format!("{actives} active arms with a multiplicity procedure: at most {MAX_COMPARISONS}"),
+        format!("{n} comparisons with a multiplicity procedure: at most {MAX_COMPARISONS}"),
     )?;
     if procedure == Multiplicity::Dunnett {
         check(
@@ -571,6 +568,17 @@ fn multiplicity(s: &Scenario, counts: bool) -> Result<(), Problem> {
                 tests.iter().filter(|&&t| t != TestKind::Ancova).map(|t| t.label()).collect::<Vec<_>>().join(", ")
             ),
         )?;
+        let placebo = s.arms.iter().position(|a| a.kind == ArmKind::Placebo);
+        let many_to_one = crate::scenario::comparisons::resolved(s)
+            .iter()
+            .all(|c| Some(c.against) == placebo && c.hypothesis == crate::scenario::schema::Hypothesis::Superiority);
+        check(
+            many_to_one,
+            "analysis.multiplicity",
+            "Dunnett's test compares every arm with one placebo for superiority, and this trial makes other \
+             comparisons (against a comparator or another arm, or against a margin): use \"holm\", \"hochberg\" or \
+             \"bonferroni\"",
+        )?;
         check(
             a.by_stratum != Some(true) && !(a.by_stratum.is_none() && s.selection.mode == SelectionMode::Stratify),
             "analysis.by_stratum",
@@ -590,6 +598,12 @@ fn dose_trend(s: &Scenario, counts: bool) -> Result<(), Problem> {
     if s.analysis.dose_trend.is_none() || actives.len() < 2 {
         return Ok(());
     }
+    check(
+        s.arms.iter().all(|a| a.kind != ArmKind::Comparator) && s.arms.iter().any(|a| a.kind == ArmKind::Placebo),
+        "analysis.dose_trend",
+        "the trend is over placebo (dose 0) and the Mg arms only: a trial with a comparator arm, or without \
+         placebo, has no dose scale for every arm; remove it",
+    )?;
     check(
         s.analysis.primary(counts) == TestKind::Ancova,
         "analysis.dose_trend",
@@ -861,6 +875,12 @@ fn calibration_spec(s: &Scenario, c: &crate::scenario::schema::CalibrationSpec, 
         "response.calibration",
         "a calibration solves the repletion response's max_effect; under the fixed response give its effect \
          directly (response.delta, or response.rate_ratio on counts)",
+    )?;
+    check(
+        s.arms.iter().any(|a| a.kind == ArmKind::Placebo),
+        "response.calibration",
+        "a calibration reproduces a published effect of Mg against placebo, and this trial has no placebo arm: give \
+         response.max_effect (or max_rate_ratio) directly",
     )?;
     let benefit = c.benefit.is_some() || c.among.is_some();
     let reduction = c.active_reduction_percent.is_some() || c.placebo_reduction_percent.is_some();
