@@ -11,8 +11,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// The shipped scenarios the mutations start from.
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "textbook.toml",
+    "depression_mgcl2_vs_imipramine.toml",
     "depression_oxide_vs_citrate.toml",
     "cognition_threonate_two_doses.toml",
     "depression_mgo_enriched.toml",
@@ -55,7 +56,12 @@ const VALUES: [&str; 26] = [
 /// Fields the `--set` strategy picks from, each with values of its own type (in range and at
 /// or beyond the edges), so that many combinations are valid designs; the other values reach
 /// every field through [`VALUES`] too.
-const PATHS: [(&str, &[&str]); 40] = [
+const PATHS: [(&str, &[&str]); 45] = [
+    ("arms.imipramine_50.effect", &["0", "2.5", "-1", "1e7"]),
+    ("arms.imipramine_50.adherence_mean", &["0", "0.5", "1", "1.5"]),
+    ("analysis.comparisons.0.hypothesis", &["\"superiority\"", "\"equivalence\"", "\"non_inferiority\""]),
+    ("analysis.comparisons.0.margin", &["0", "0.5", "2", "-1", "1e7"]),
+    ("analysis.comparisons.0.margin_rate_ratio", &["1.25", "0.5"]),
     ("design.n_per_arm", &["2", "3", "10", "40", "0", "1"]),
     ("design.reps", &["1", "20", "0"]),
     ("design.duration_weeks", &["0.1", "8", "52", "0", "1e5"]),
@@ -178,7 +184,8 @@ fn exercise(text: &str, overrides: &[String]) -> bool {
     // (Its scenario lines may hold an unbounded scale's `min = -inf`: only the derived lines.)
     let explained = mgtrial::report::explain::explain(&plan).to_lowercase();
     for line in explained.lines().filter(|l| !l.contains(" = ")) {
-        assert!(!line.contains("nan") && !line.contains("inf"), "{overrides:?}: {line}");
+        let word = |w: &str| line.split(|c: char| !c.is_alphanumeric()).any(|x| x == w || x == "infinity");
+        assert!(!word("nan") && !word("inf"), "{overrides:?}: {line}");
     }
     // The resolved scenario is the same design (issue 20, defect 8); calibrated plans are left
     // out only for time (a calibration is solved again).

@@ -257,6 +257,7 @@ pub fn run(settings: &Settings) -> Vec<Check> {
     ));
     out.push(negbin_known_dispersion(settings));
     out.extend(multiplicity_checks(settings));
+    out.extend(comparator_checks(settings));
     // Selection probabilities and PPV of each assay.
     out.extend(selection_checks(settings));
     // Determinism across threads.
@@ -347,6 +348,57 @@ fn multiplicity_checks(settings: &Settings) -> Vec<Check> {
         "Dunnett, any of 3 rejected, 150 per arm: multivariate t".into(),
         row,
         any_power,
+    ));
+    out
+}
+
+/// Mg against a comparator of equal effect (0.5 SD, full adherence), 64 per arm, Welch at
+/// alpha 0.05 two-sided: non-inferiority at margin 0.3 against the one-sided t test at 0.025
+/// of a shift of 0.3, its type I error in the twin at the margin, and equivalence at margin 0.5
+/// against the exact TOST power.
+fn comparator_checks(settings: &Settings) -> Vec<Check> {
+    use crate::analysis::power::{t_test_power, tost_power};
+    let reps = f64::from(settings.reps);
+    let trial = |hypothesis: &str, margin: f64, seed: u64| {
+        normal_trial(64, 0.5, "welch", "[]", seed)
+            .replace(
+                "[[arms]]\nname = \"placebo\"\nkind = \"placebo\"\n",
+                "[[arms]]\nname = \"drug\"\nkind = \"comparator\"\neffect = 0.5\nadherence_mean = 1.0\ndropout = 0.0\n",
+            )
+            .replace("[dropout]\nplacebo = 0.0\n", "[dropout]\n")
+            .replace(
+                "[analysis]\n",
+                &format!(
+                    "[[analysis.comparisons]]\narm = \"active\"\nagainst = \"drug\"\nhypothesis = \"{hypothesis}\"\n\
+                     margin = {margin}\n[analysis]\n"
+                ),
+            )
+    };
+    let row = |rows: &[ComparisonSummary], h: &str| {
+        rows.iter().find(|r| r.hypothesis.as_deref() == Some(h)).expect("a comparison's row").clone()
+    };
+    let mut out = Vec::new();
+    let ni = simulate(&trial("non_inferiority", 0.3, 61), &[], settings);
+    out.push(power_check(
+        "comparators",
+        "non-inferiority, margin 0.3 SD, 64 per arm: one-sided t test at 0.025".into(),
+        &row(&ni, "non_inferiority"),
+        t_test_power(64.0, 64.0, 0.3, 1.0, ALPHA / 2.0, false),
+    ));
+    out.push(Check {
+        group: "comparators",
+        name: "non-inferiority: type I error at the margin (twin)".into(),
+        observed: row(&ni, "non_inferiority_at_margin").power,
+        expected: ALPHA / 2.0,
+        se: binomial_se(ALPHA / 2.0, reps),
+        rule: Rule::Equal,
+    });
+    let equivalence = simulate(&trial("equivalence", 0.5, 62), &[], settings);
+    out.push(power_check(
+        "comparators",
+        "equivalence, margin 0.5 SD, 64 per arm: exact TOST".into(),
+        &row(&equivalence, "equivalence"),
+        tost_power(64.0, 64.0, 0.0, 0.5, 1.0, ALPHA / 2.0),
     ));
     out
 }
