@@ -139,6 +139,22 @@ impl ArmPlan {
         self.comparator.is_none() || self.adherence.is_none()
     }
 
+    /// `benefit` with the arm's offset (only the tested arm of a twin at a margin has one).
+    #[inline(always)]
+    pub(crate) fn offset(&self, benefit: f64) -> f64 {
+        if self.benefit_offset != 0.0 { benefit + self.benefit_offset } else { benefit }
+    }
+
+    /// Every participant's benefit in an arm whose benefit is constant
+    /// ([`ArmPlan::benefit_is_constant`]; an Mg arm without Mg status).
+    pub(crate) fn constant_benefit(&self, response: &ResponseModelParams) -> f64 {
+        self.offset(match &self.comparator {
+            _ if self.is_active => response.benefit(0.0, 0.0),
+            Some(c) => c.full_dose_benefit * c.adherence_mean,
+            None => 0.0,
+        })
+    }
+
     /// The benefit of a participant of a comparator arm (one draw of adherence when it varies).
     #[inline(always)]
     pub(crate) fn comparator_benefit<R: Rng>(&self, c: &ComparatorEffect, rng: &mut R) -> f64 {
@@ -350,8 +366,8 @@ pub struct MultiplicityPlan {
 #[derive(Debug, Clone)]
 pub struct Twin {
     pub plan: Box<Plan>,
-    /// Per arm, whether the twin draws it again (always, in a stratified trial, whose arms
-    /// share one stream).
+    /// Per arm, whether the twin draws it again (a stratified trial, whose arms share one
+    /// stream, draws every arm again whatever this says).
     pub redrawn: Vec<bool>,
 }
 
@@ -567,24 +583,19 @@ impl Plan {
     fn margin_twin(&self, k: usize) -> Option<MarginTwin> {
         let c = self.comparisons[k].clone();
         let test = self.analyses.iter().copied().find(|&t| self.has_margin_row(&c, t))?;
-        let mut twin = self.clone();
-        twin.is_twin = true;
-        twin.by_stratum = false;
-        twin.dose_trend = None;
-        twin.margin_twins = Vec::new();
-        if let Some(m) = &mut twin.multiplicity {
-            m.global_null = None;
-        }
-        let reference = &self.arms[c.against];
-        let tested = &mut twin.arms[c.arm];
-        tested.is_active = reference.is_active;
-        tested.exposure = reference.exposure;
-        tested.adherence = reference.adherence.clone();
-        tested.repletion = reference.repletion.clone();
-        tested.comparator = reference.comparator;
-        tested.benefit_offset = reference.benefit_offset - c.margin_for(test);
-        twin.slots = twin.build_slots();
-        twin.set_families();
+        let twin = self.twin(|twin| {
+            if let Some(m) = &mut twin.multiplicity {
+                m.global_null = None;
+            }
+            let reference = &self.arms[c.against];
+            let tested = &mut twin.arms[c.arm];
+            tested.is_active = reference.is_active;
+            tested.exposure = reference.exposure;
+            tested.adherence = reference.adherence.clone();
+            tested.repletion = reference.repletion.clone();
+            tested.comparator = reference.comparator;
+            tested.benefit_offset = reference.benefit_offset - c.margin_for(test);
+        });
         let rows = self
             .slots
             .iter()
@@ -604,8 +615,22 @@ impl Plan {
                 (j, in_twin)
             })
             .collect();
-        let redrawn = (0..self.arms.len()).map(|a| a == c.arm || self.mode == SelectionMode::Stratify).collect();
+        let redrawn = (0..self.arms.len()).map(|a| a == c.arm).collect();
         Some(MarginTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
+    }
+
+    /// A twin of this plan with `truth` changed: only the rows over everyone (no strata rows, no
+    /// trend), and no twins or rows at a margin of its own.
+    fn twin(&self, truth: impl FnOnce(&mut Plan)) -> Plan {
+        let mut twin = self.clone();
+        twin.is_twin = true;
+        twin.by_stratum = false;
+        twin.dose_trend = None;
+        twin.margin_twins = Vec::new();
+        truth(&mut twin);
+        twin.slots = twin.build_slots();
+        twin.set_families();
+        twin
     }
 
     /// The multiplicity plan of `procedure`: Dunnett's critical values from the arms' expected
@@ -633,31 +658,22 @@ impl Plan {
         let superiority = self.comparisons.iter().any(|c| c.hypothesis == Hypothesis::Superiority);
         let report = self.scenario.analysis.report_family_wise_error.unwrap_or(true);
         let twin = (report && superiority && !self.is_twin).then(|| {
-            let mut twin = self.clone();
-            twin.is_twin = true;
-            twin.response = self.response.null();
-            for arm in &mut twin.arms {
-                arm.comparator = arm.comparator.map(|c| ComparatorEffect { full_dose_benefit: 0.0, ..c });
-                arm.benefit_offset = 0.0;
-            }
-            twin.by_stratum = false;
-            twin.dose_trend = None;
-            twin.margin_twins = Vec::new();
-            twin.multiplicity = Some(MultiplicityPlan {
-                procedure,
-                dunnett: dunnett.clone(),
-                families: Vec::new(),
-                levels: levels.clone(),
-                global_null: None,
+            let twin = self.twin(|twin| {
+                twin.response = self.response.null();
+                for arm in &mut twin.arms {
+                    arm.comparator = arm.comparator.map(|c| ComparatorEffect { full_dose_benefit: 0.0, ..c });
+                    arm.benefit_offset = 0.0;
+                }
+                twin.multiplicity = Some(MultiplicityPlan {
+                    procedure,
+                    dunnett: dunnett.clone(),
+                    families: Vec::new(),
+                    levels: levels.clone(),
+                    global_null: None,
+                });
             });
-            twin.slots = twin.build_slots();
-            twin.set_families();
             // Arms with no treatment (placebo) are the trial's own.
-            let redrawn = self
-                .arms
-                .iter()
-                .map(|a| a.is_active || a.comparator.is_some() || self.mode == SelectionMode::Stratify)
-                .collect();
+            let redrawn = self.arms.iter().map(|a| a.is_active || a.comparator.is_some()).collect();
             Twin { plan: Box::new(twin), redrawn }
         });
         MultiplicityPlan { procedure, dunnett, families: Vec::new(), levels, global_null: twin }

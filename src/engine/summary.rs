@@ -205,10 +205,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .map(|(a, c)| ratio(a.benefit_sum, a.enrolled).map(|b| c * b))
                     .sum(),
                 Some(_) => None,
-                // The tested arm's over its reference's (exactly the arm's against placebo).
-                None if plan.arms[slot.reference].expected_own_benefit() == Some(0.0) => {
-                    true_effect(plan, slot, arm).filter(|_| !all_arms)
-                }
+                // The tested arm's over its reference's (against placebo, minus an exact 0).
                 None => true_effect(plan, slot, arm)
                     .zip(true_effect(plan, slot, placebo))
                     .map(|(a, r)| a - r)
@@ -333,12 +330,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 margin: listed
                     .then(|| &plan.comparisons[slot.comparison])
                     .filter(|_| !all_arms && slot.subgroup != Subgroup::Interaction)
-                    .and_then(|c| match crate::scenario::comparisons::MarginUnit::of(slot.test)? {
-                        crate::scenario::comparisons::MarginUnit::Outcome => c.margin,
-                        crate::scenario::comparisons::MarginUnit::RateRatio => c.margin_rate_ratio,
-                        crate::scenario::comparisons::MarginUnit::ResponderPoints => c.margin_responder_points,
-                    })
-                    .filter(|_| slot.hypothesis != crate::scenario::schema::Hypothesis::Superiority),
+                    .and_then(|c| c.margin_as_given(slot.test)),
             }
         })
         .collect()

@@ -163,8 +163,7 @@ fn treat<R: Rng, const COUNTS: bool>(
         Some(c) => arm.comparator_benefit(c, rng),
         None => 0.0,
     };
-    // Only the tested arm of a twin at a margin has an offset.
-    let benefit = if arm.benefit_offset != 0.0 { benefit + arm.benefit_offset } else { benefit };
+    let benefit = arm.offset(benefit);
     counts.benefit_sum += benefit;
     let rate_ratio = if COUNTS { (-benefit).exp() } else { 0.0 };
     counts.rate_ratio_sum += rate_ratio;
@@ -406,12 +405,7 @@ fn fill_arm_linear<const MEASUREMENT_ERROR: bool>(plan: &Plan, stream: (u64, u64
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let o = &plan.outcome;
-    let benefit = match &arm.comparator {
-        _ if arm.is_active => plan.response.benefit(0.0, 0.0),
-        Some(c) => c.full_dose_benefit * c.adherence_mean,
-        None => 0.0,
-    };
-    let benefit = if arm.benefit_offset != 0.0 { benefit + arm.benefit_offset } else { benefit };
+    let benefit = arm.constant_benefit(&plan.response);
     let expected_followup = o.baseline_mean + (o.common_change + o.benefit_sign * benefit);
     let (mean, noise_sd, error_sd) = (o.baseline_mean, o.followup_noise_sd, o.error_sd);
     let (mut n, mut sum_x, mut sum_y, mut sum_xx, mut sum_xy, mut sum_yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);

@@ -277,7 +277,7 @@ fn power_lines(plan: &Plan) -> String {
             h => format!(
                 " ({} at margin {:.4} {}, one-sided at {})",
                 h.label().replace('_', "-"),
-                if closed.counts.is_some() { closed.margin.exp() } else { closed.margin },
+                c.margin_as_given(plan.test).unwrap_or_default(),
                 if closed.counts.is_some() { "(rate ratio)" } else { plan.scale.unit.as_str() },
                 if plan.two_sided() { plan.scenario.analysis.alpha / 2.0 } else { plan.scenario.analysis.alpha }
             ),

@@ -56,17 +56,27 @@ impl MarginUnit {
 }
 
 impl Comparison {
+    /// The margin `test` reads, as given (outcome units, rate ratio, responder points); `None`
+    /// for superiority and for a test that reads none.
+    pub fn margin_as_given(&self, test: TestKind) -> Option<f64> {
+        if self.hypothesis == Hypothesis::Superiority {
+            return None;
+        }
+        match MarginUnit::of(test)? {
+            MarginUnit::Outcome => self.margin,
+            MarginUnit::RateRatio => self.margin_rate_ratio,
+            MarginUnit::ResponderPoints => self.margin_responder_points,
+        }
+    }
+
     /// The margin of `test`, on the scale of its estimate of benefit: outcome units, `ln` of
     /// the rate ratio (the estimate is `-ln` rate ratio), or a share; 0 for superiority.
     pub fn margin_for(&self, test: TestKind) -> f64 {
-        if self.hypothesis == Hypothesis::Superiority {
-            return 0.0;
-        }
+        let Some(v) = self.margin_as_given(test) else { return 0.0 };
         match MarginUnit::of(test) {
-            Some(MarginUnit::Outcome) => self.margin.unwrap_or(0.0),
-            Some(MarginUnit::RateRatio) => self.margin_rate_ratio.map_or(0.0, f64::ln),
-            Some(MarginUnit::ResponderPoints) => self.margin_responder_points.map_or(0.0, |p| p / 100.0),
-            None => 0.0,
+            Some(MarginUnit::RateRatio) => v.ln(),
+            Some(MarginUnit::ResponderPoints) => v / 100.0,
+            _ => v,
         }
     }
 }
