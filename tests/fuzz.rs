@@ -11,8 +11,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// The shipped scenarios the mutations start from.
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "textbook.toml",
+    "migraine_ed_cete2005.toml",
     "depression_mgcl2_vs_imipramine.toml",
     "depression_oxide_vs_citrate.toml",
     "cognition_threonate_two_doses.toml",
@@ -56,7 +57,10 @@ const VALUES: [&str; 26] = [
 /// Fields the `--set` strategy picks from, each with values of its own type (in range and at
 /// or beyond the edges), so that many combinations are valid designs; the other values reach
 /// every field through [`VALUES`] too.
-const PATHS: [(&str, &[&str]); 45] = [
+const PATHS: [(&str, &[&str]); 48] = [
+    ("response.acute_effect", &["0", "20", "-5", "1e7", "nan"]),
+    ("response.acute_effect_low_mg", &["0", "20", "-5", "1e7"]),
+    ("outcome.scale", &["\"vas_pain\"", "\"phq_9\""]),
     ("arms.imipramine_50.effect", &["0", "2.5", "-1", "1e7"]),
     ("arms.imipramine_50.adherence_mean", &["0", "0.5", "1", "1.5"]),
     ("analysis.comparisons.0.hypothesis", &["\"superiority\"", "\"equivalence\"", "\"non_inferiority\""]),

@@ -14,7 +14,8 @@ use mgtrial::report::explain;
 use mgtrial::scenario::{self, inert};
 
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
-/// all comers, counts with responders, the fixed response with and without Mg status.
+/// all comers, counts with responders, the fixed response with and without Mg status, and the
+/// acute response of an infusion with a comparator and strata.
 fn designs() -> Vec<(&'static str, String)> {
     let depression = common::shipped("depression_mgo_enriched.toml");
     let stated = |s: &str| {
@@ -49,6 +50,7 @@ fn designs() -> Vec<(&'static str, String)> {
         ("all_comers_counts", peikert),
         ("fixed_with_status", common::fixed_response(&common::shipped("cognition_mg_threonate.toml"), "delta", 0.4)),
         ("textbook", common::shipped("textbook.toml")),
+        ("acute", common::shipped("migraine_ed_cete2005.toml")),
     ]
 }
 
@@ -172,6 +174,17 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("population.deficiency_prevalence", "0.1", "0.3"),
             ("response.tau_weeks", "2", "8"),
             ("arms.active.dose_mg_per_day", "100", "600"),
+        ]),
+        "acute" => v.extend([
+            ("response.tau_weeks", "2", "8"),
+            ("response.a50_mg_per_day", "20", "80"),
+            ("design.duration_weeks", "4", "12"),
+            ("population.replete_target_mmol_per_l", "0.8", "0.9"),
+            ("biomarker.normal_low", "0.4", "0.5"),
+            ("arms.mgso4_2g.dose_mg_per_day", "100", "600"),
+            ("arms.mgso4_2g.adherence_mean", "0.5", "0.9"),
+            ("response.delta", "1", "3"),
+            ("response.max_effect", "1", "3"),
         ]),
         "fixed_with_status" => v.extend([
             ("response.max_effect", "0.5", "1.0"),

@@ -149,7 +149,7 @@ impl ArmPlan {
     /// ([`ArmPlan::benefit_is_constant`]; an Mg arm without Mg status).
     pub(crate) fn constant_benefit(&self, response: &ResponseModelParams) -> f64 {
         self.offset(match &self.comparator {
-            _ if self.is_active => response.benefit(0.0, 0.0),
+            _ if self.is_active => response.benefit(0.0, 0.0, false),
             Some(c) => c.full_dose_benefit * c.adherence_mean,
             None => 0.0,
         })

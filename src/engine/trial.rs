@@ -148,10 +148,12 @@ fn treat<R: Rng, const COUNTS: bool>(
     counts.enrolled += 1;
     let mut repleted = 0.0;
     let mut deficit = 0.0;
+    let mut low_mg = false;
     let mut status = None;
     if let (Some(person), Some(screening), Some(mg)) = (person, &plan.screening, &plan.mg) {
         let m = person.m;
-        counts.deficient += u32::from(m < mg.deficiency_cutoff_mmol_per_l);
+        low_mg = m < mg.deficiency_cutoff_mmol_per_l;
+        counts.deficient += u32::from(low_mg);
         deficit = mg.deficit(m);
         if let Some(repletion) = &arm.repletion {
             repleted = deficit * repletion.sample(rng);
@@ -159,7 +161,7 @@ fn treat<R: Rng, const COUNTS: bool>(
         status = Some((screening, person.reading - plan.assay.expected_reading(m), m));
     }
     let benefit = match &arm.comparator {
-        _ if arm.is_active => plan.response.benefit(deficit, repleted),
+        _ if arm.is_active => plan.response.benefit(deficit, repleted, low_mg),
         Some(c) => arm.comparator_benefit(c, rng),
         None => 0.0,
     };

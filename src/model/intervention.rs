@@ -78,7 +78,8 @@ impl Exposure {
     /// Exposure of arm `index`; `None` for an arm that takes no Mg (placebo, comparator).
     pub(crate) fn of_arm(s: &Scenario, index: usize) -> Option<Exposure> {
         let arm = &s.arms[index];
-        if arm.kind != ArmKind::Active {
+        // An infusion's acute effect does not go through what is absorbed and repleted.
+        if arm.kind != ArmKind::Active || s.response.model == crate::scenario::schema::ResponseModel::Acute {
             return None;
         }
         let bioavailability = match arm.bioavailability {

@@ -181,7 +181,10 @@ pub fn explain(plan: &Plan) -> String {
     }
     out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
     let (mean_deficit, _) = enrolled_deficit(plan, f64::INFINITY).unwrap_or((0.0, 1.0));
-    out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
+    let acute = plan.scenario.response.model == crate::scenario::schema::ResponseModel::Acute;
+    if !acute {
+        out += &format!("mean deficit among the enrolled: {mean_deficit:.4} mmol/L\n");
+    }
     let effect = |a: usize| expected_effect(plan, a);
     for a in 0..plan.arms.len() {
         let arm = &plan.arms[a];
@@ -199,6 +202,21 @@ pub fn explain(plan: &Plan) -> String {
                         plan.effect_unit(),
                         arm.n_target,
                         100.0 * arm.dropout
+                    )
+                }
+                None if arm.is_active => {
+                    let r = &plan.response;
+                    out += &format!(
+                        "arm {}: Mg infusion, acute effect {} {unit}, {} {unit} if true Mg < {cutoff} mmol/L ({:.1}% of \
+                         the enrolled) = expected effect {:.3} {unit}; n {}, dropout {:.1}%\n",
+                        arm.name,
+                        r.acute_effect,
+                        r.acute_effect_low_mg,
+                        100.0 * ppv,
+                        effect(a),
+                        arm.n_target,
+                        100.0 * arm.dropout,
+                        unit = plan.effect_unit(),
                     )
                 }
                 None => {

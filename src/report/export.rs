@@ -247,6 +247,11 @@ pub(crate) fn effect_line(plan: &crate::engine::plan::Plan) -> String {
         ),
         (ResponseModel::Repletion, Some(c)) => format!("{}; solved {stated}", c.headline()),
         (ResponseModel::Repletion, None) => format!("effect: stated, {stated}"),
+        (ResponseModel::Acute, _) if r.acute_effect_low_mg != r.acute_effect => format!(
+            "effect: acute, {} {unit} for every treated participant, {} {unit} if Mg is below {} mmol/L",
+            r.acute_effect, r.acute_effect_low_mg, plan.scenario.population.deficiency_cutoff_mmol_per_l
+        ),
+        (ResponseModel::Acute, _) => format!("effect: acute, {} {unit} for every treated participant", r.acute_effect),
     }
 }
 

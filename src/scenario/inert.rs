@@ -45,6 +45,20 @@ const RULES: &[(&str, Inert)] = &[
     ("population.sd_mmol_per_l", not_normal),
     ("population.replete_target_mmol_per_l", no_mg_status),
     ("population.deficiency_cutoff_mmol_per_l", no_mg_status),
+    ("response.acute_effect", not_acute),
+    ("response.acute_effect_low_mg", not_acute),
+    ("response.acute_effect_low_mg", no_mg_status),
+    ("response.tau_weeks", acute_before_repletion),
+    ("population.replete_target_mmol_per_l", acute_before_repletion),
+    ("biomarker.**", acute_reading_unread),
+    ("biomarker.normal_low", acute_threshold_given),
+    ("response.a50_mg_per_day", acute_before_repletion),
+    ("design.duration_weeks", acute_before_repletion),
+    ("arms.*.formulation", infusion_given_whole),
+    ("arms.*.dose_mg_per_day", infusion_given_whole),
+    ("arms.*.bioavailability", infusion_given_whole),
+    ("arms.*.adherence_mean", infusion_given_whole),
+    ("arms.*.adherence_concentration", infusion_given_whole),
     ("response.delta", not_fixed),
     ("response.rate_ratio", not_fixed),
     ("response.max_effect", not_repletion),
@@ -197,19 +211,81 @@ fn not_normal(at: &At) -> Option<String> {
     })
 }
 
+/// The effect fields each response model reads, for messages.
+fn effect_fields(model: ResponseModel) -> &'static str {
+    match model {
+        ResponseModel::Fixed => "delta, or rate_ratio on counts",
+        ResponseModel::Repletion => "max_effect, max_rate_ratio or a calibration",
+        ResponseModel::Acute => "acute_effect, and optionally acute_effect_low_mg",
+    }
+}
+
+/// Inert unless `response.model` is `model`.
+fn not_model(at: &At, model: ResponseModel, what: &str) -> Option<String> {
+    let given = at.s.response.model;
+    (given != model).then(|| {
+        format!(
+            "it {what}, and response.model is \"{}\": give that response's effect ({}), or set response.model = \
+             \"{}\"",
+            given.label(),
+            effect_fields(given),
+            model.label()
+        )
+    })
+}
+
 fn not_fixed(at: &At) -> Option<String> {
-    (at.s.response.model != ResponseModel::Fixed).then(|| {
-        "it is the fixed response's effect, and response.model is \"repletion\": give the repletion response's \
-         effect (max_effect, max_rate_ratio or a calibration), or set response.model = \"fixed\""
+    not_model(at, ResponseModel::Fixed, "is the fixed response's effect")
+}
+
+fn not_repletion(at: &At) -> Option<String> {
+    not_model(at, ResponseModel::Repletion, "shapes the repletion response")
+}
+
+fn not_acute(at: &At) -> Option<String> {
+    not_model(at, ResponseModel::Acute, "is the acute response's effect")
+}
+
+fn acute_before_repletion(at: &At) -> Option<String> {
+    (at.s.response.model == ResponseModel::Acute).then(|| {
+        "the acute response acts within hours of the infusion, before anything repletes, so the repletion's \
+         target, time course and saturation change no output (the assessment's time is in the effect and the \
+         placebo response stated for it): remove it"
             .into()
     })
 }
 
-fn not_repletion(at: &At) -> Option<String> {
-    (at.s.response.model != ResponseModel::Repletion).then(|| {
-        "it shapes the repletion response, and response.model is \"fixed\" (every treated participant gets the same \
-         effect): set response.model = \"repletion\", or remove it"
+/// The assay's normal limit is read for the share with a normal reading at the end, which the
+/// acute response does not report, and as the threshold when none is given.
+fn acute_threshold_given(at: &At) -> Option<String> {
+    (at.s.response.model == ResponseModel::Acute && at.s.selection.threshold.is_some()).then(|| {
+        "under the acute response no reading at the end is reported, and selection.threshold is given, so the \
+         assay's normal limit is read nowhere: remove it"
             .into()
+    })
+}
+
+/// Under the acute response an all-comers trial without strata reads the assay nowhere.
+fn acute_reading_unread(at: &At) -> Option<String> {
+    let s = at.s;
+    let unread = s.selection.mode == SelectionMode::AllComers && s.analysis.by_stratum != Some(true);
+    (s.response.model == ResponseModel::Acute && unread).then(|| {
+        "under the acute response no reading at the end is reported, and selection.mode = \"all_comers\" without \
+         analysis.by_stratum reads no screening reading either: select or stratify on it, or remove it"
+            .into()
+    })
+}
+
+/// Under the acute response an Mg arm's effect is the infusion's, whatever its dose, salt and
+/// absorption (an infusion is given whole).
+fn infusion_given_whole(at: &At) -> Option<String> {
+    let arm = &at.s.arms[at.arm?];
+    (at.s.response.model == ResponseModel::Acute && arm.kind == ArmKind::Active).then(|| {
+        format!(
+            "under the acute response Mg arm `{}` has the infusion's effect (response.acute_effect), given whole \
+             whatever its dose, salt or absorption: remove it (the dose can go in the arm's name)",
+            arm.name
+        )
     })
 }
 

@@ -70,7 +70,7 @@ impl Scale {
 }
 
 impl ScalePreset {
-    pub(crate) const ALL: [ScalePreset; 7] = [
+    pub(crate) const ALL: [ScalePreset; 8] = [
         ScalePreset::BdiIi,
         ScalePreset::Phq9,
         ScalePreset::HamD17,
@@ -78,6 +78,7 @@ impl ScalePreset {
         ScalePreset::Gds30,
         ScalePreset::Moca,
         ScalePreset::CognitiveCompositeZ,
+        ScalePreset::VasPain,
     ];
 
     /// The name used in scenario files.
@@ -90,6 +91,7 @@ impl ScalePreset {
             ScalePreset::Gds30 => "gds_30",
             ScalePreset::Moca => "moca",
             ScalePreset::CognitiveCompositeZ => "cognitive_composite_z",
+            ScalePreset::VasPain => "vas_pain",
         }
     }
 
@@ -154,6 +156,13 @@ impl ScalePreset {
                 f64::INFINITY,
                 false,
             ),
+            // Pain on a 0-100 mm line, read to the mm. Observed change SD 30 mm, derived from the
+            // 95% CI of Corbo's 16 mm difference (-2 to 34, 21 vs 23 patients) [Corbo01]; acute-pain
+            // VAS retest ICC 0.97 (Bijur, Silver & Gallagher 2001, Acad Emerg Med 8:1153; not in the
+            // literature file), so true change SD 29.7; baseline 75 (17) mm in an emergency
+            // department (UNVERIFIED ESTIMATE: Cete and Corbo report comparable arms, not values).
+            // Placebo (saline) falls > 25 mm at 30 min [Cete05].
+            ScalePreset::VasPain => s("pain VAS", "mm", lower, 75.0, 17.0, 29.7, 0.97, 0.0, 100.0, true),
         }
     }
 }

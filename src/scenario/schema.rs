@@ -78,6 +78,9 @@ pub enum ScalePreset {
     /// A standardized cognitive composite (z-score), unbounded.
     #[serde(rename = "cognitive_composite_z")]
     CognitiveCompositeZ,
+    /// Pain on a 0-100 mm visual analogue scale, for acute attacks.
+    #[serde(rename = "vas_pain")]
+    VasPain,
 }
 
 /// What a window counts.
@@ -424,6 +427,21 @@ pub enum ResponseModel {
     Fixed,
     /// Benefit proportional to the Mg repleted (model.md section 5).
     Repletion,
+    /// A direct effect within hours of an infusion, which does not wait for repletion:
+    /// `acute_effect` for every treated participant, or `acute_effect_low_mg` for those whose
+    /// true Mg is below the deficiency cut-off (Mauskop's low ionized Mg [Mauskop95]).
+    Acute,
+}
+
+impl ResponseModel {
+    /// The name used in scenario files.
+    pub fn label(self) -> &'static str {
+        match self {
+            ResponseModel::Fixed => "fixed",
+            ResponseModel::Repletion => "repletion",
+            ResponseModel::Acute => "acute",
+        }
+    }
 }
 
 /// The treatment effect: stated by the scenario, never borrowed (see `validate.rs`).
@@ -462,6 +480,16 @@ pub struct Response {
     /// Count outcome: rate ratio for treated participants with no deficit (default 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replete_rate_ratio: Option<f64>,
+    /// `acute`, rating scale: benefit, in outcome units at the assessment after dosing, of the
+    /// infusion in every treated participant (or in those whose Mg is not low, when
+    /// `acute_effect_low_mg` is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acute_effect: Option<f64>,
+    /// `acute`, rating scale: benefit, in outcome units, in treated participants whose true Mg
+    /// is below `population.deficiency_cutoff_mmol_per_l` (relief lasted 24 h in 86% with
+    /// ionized Mg < 0.54 mmol/L against 16% of the others [Mauskop95]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acute_effect_low_mg: Option<f64>,
     /// Time constant of repletion, weeks: serum approaches its new level with tau 3-6 wk (UNVERIFIED, lit. file s.4).
     pub tau_weeks: f64,
     /// Absorbed Mg (mg/day) giving half the maximal repletion: circulating Mg plateaus near
@@ -488,6 +516,8 @@ impl Default for Response {
             ref_deficit_mmol_per_l: 0.15,
             effect_replete: None,
             replete_rate_ratio: None,
+            acute_effect: None,
+            acute_effect_low_mg: None,
             tau_weeks: 4.0,
             a50_mg_per_day: 40.0,
             target_effect: None,
@@ -504,6 +534,9 @@ pub struct EffectParameters {
     pub delta: f64,
     pub max_effect: Option<f64>,
     pub effect_replete: f64,
+    /// The acute response's benefit, and its benefit when Mg is low (scales only; 0 on counts).
+    pub acute_effect: f64,
+    pub acute_effect_low_mg: f64,
 }
 
 impl Response {
@@ -526,12 +559,16 @@ impl Response {
                 delta: self.rate_ratio.map_or(0.0, neg_ln),
                 max_effect: self.max_rate_ratio.map(neg_ln),
                 effect_replete: self.replete_rate_ratio.map_or(0.0, neg_ln),
+                acute_effect: 0.0,
+                acute_effect_low_mg: 0.0,
             }
         } else {
             EffectParameters {
                 delta: self.delta.unwrap_or(0.0),
                 max_effect: self.max_effect,
                 effect_replete: self.effect_replete.unwrap_or(0.0),
+                acute_effect: self.acute_effect.unwrap_or(0.0),
+                acute_effect_low_mg: self.acute_effect_low_mg.or(self.acute_effect).unwrap_or(0.0),
             }
         }
     }

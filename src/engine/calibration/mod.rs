@@ -90,6 +90,7 @@ fn check_plausible_effect(plan: &Plan) -> Result<(), (String, String)> {
                 "response.delta"
             }
         }
+        (ResponseModel::Acute, _) => "response.acute_effect",
         (ResponseModel::Repletion, true) => "response.calibration",
         (ResponseModel::Repletion, false) => {
             if counts {
@@ -140,6 +141,8 @@ fn check_plausible_effect(plan: &Plan) -> Result<(), (String, String)> {
                             "a comparator's effect is its benefit at full adherence, in outcome units"
                         } else if field == "response.delta" {
                             "delta is the benefit of every treated participant, in outcome units"
+                        } else if field == "response.acute_effect" {
+                            "the acute effects are benefits of the infusion, in outcome units at the assessment"
                         } else {
                             "max_effect is outcome units per ref_deficit_mmol_per_l repleted"
                         },
@@ -395,7 +398,8 @@ pub(crate) fn enrolled_deficit(plan: &Plan, upper: f64) -> Option<(f64, f64)> {
 }
 
 /// Expected benefit of active arm `a` (outcome units) among the enrolled whose true status is
-/// below `upper`, in closed form; `delta` for the fixed model, `effect_replete` without Mg status.
+/// below `upper`, in closed form; `delta` for the fixed model, `effect_replete` without Mg status;
+/// the acute effects weighted by the share with low Mg.
 pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
     let r = &plan.response;
     match (plan.scenario.response.model, enrolled_deficit(plan, upper)) {
@@ -407,7 +411,20 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
         (ResponseModel::Repletion, None) if plan.mg.is_none() => r.effect_replete,
         (ResponseModel::Repletion, None) => 0.0,
         (ResponseModel::Fixed, _) => r.delta,
+        (ResponseModel::Acute, _) => match enrolled_low_mg_share(plan, upper) {
+            Some(low) => r.acute_effect + (r.acute_effect_low_mg - r.acute_effect) * low,
+            None => r.acute_effect,
+        },
     }
+}
+
+/// The share of the enrolled whose true status is below `upper` that is below the deficiency
+/// cut-off (the acute response's low Mg); `None` without Mg status or when nobody qualifies.
+pub(crate) fn enrolled_low_mg_share(plan: &Plan, upper: f64) -> Option<f64> {
+    let mg = plan.mg.as_ref()?;
+    let cutoff = mg.deficiency_cutoff_mmol_per_l;
+    let [p, low] = mg.integrate_each(&plan.selection_filters(), upper, |m| [1.0, f64::from(u8::from(m < cutoff))]);
+    (p > 0.0).then(|| low / p)
 }
 
 /// The expected benefit of arm `a` among the enrolled (engine units): an Mg arm's

@@ -414,6 +414,8 @@ fn magnitudes(s: &Scenario, m: &CountModel) -> Result<(), Problem> {
     let r = &s.response;
     let (field, worst) = match r.model {
         ResponseModel::Fixed => ("response.rate_ratio", r.effect_parameters(true).delta),
+        // Validated: the acute response acts on a rating scale, not on counts.
+        ResponseModel::Acute => return Ok(()),
         ResponseModel::Repletion => {
             let effect = r.effect_parameters(true);
             // A calibrated effect is checked once solved; a stated one here.

@@ -196,7 +196,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             "selection by a biomarker needs Mg status: set population.model to \"mixture\" or \"normal\"",
         )?;
         check(
-            s.response.model == ResponseModel::Fixed,
+            s.response.model != ResponseModel::Repletion,
             "response.model",
             "the repletion response needs Mg status: set population.model to \"mixture\" or \"normal\"",
         )?;
@@ -214,7 +214,8 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             format!("`{}` is used by two arms: arm names must be unique", arm.name),
         )?;
         // Without Mg status an arm's exposure changes nothing (see `inert.rs`).
-        if arm.kind == ArmKind::Active && p.model != PopulationModel::None {
+        // Nor does it under the acute response, whose effect does not wait for repletion.
+        if arm.kind == ArmKind::Active && p.model != PopulationModel::None && s.response.model != ResponseModel::Acute {
             check(
                 arm.formulation.is_some() || arm.bioavailability.is_some(),
                 f("formulation"),
@@ -831,6 +832,30 @@ fn effect_stated(s: &Scenario, counts: bool) -> Result<(), Problem> {
         (r.delta.is_some(), r.max_effect.is_some())
     };
     match r.model {
+        ResponseModel::Acute => {
+            check(
+                !counts,
+                "response.model",
+                "the acute response acts within hours of an infusion, on a rating scale measured then (e.g. \
+                 outcome.scale = \"vas_pain\"); a count over weeks needs response.model = \"fixed\" or \"repletion\"",
+            )?;
+            check(
+                r.acute_effect.is_some(),
+                "response.acute_effect",
+                "the effect is not given: the acute response needs response.acute_effect, the benefit of the \
+                 infusion in outcome units at the assessment (positive for benefit), and optionally \
+                 response.acute_effect_low_mg for those whose Mg is low",
+            )?;
+            let mg_arms = s.arms.iter().filter(|a| a.kind == ArmKind::Active).count();
+            check(
+                mg_arms <= 1,
+                "arms",
+                format!(
+                    "{mg_arms} Mg arms under the acute response, which gives every Mg arm the same effect (a dose \
+                     response of the acute effect is not modelled): keep one Mg arm, with its dose in its name"
+                ),
+            )
+        }
         ResponseModel::Fixed => check(
             fixed_given,
             format!("response.{fixed_field}"),
@@ -1001,6 +1026,8 @@ fn harm(s: &Scenario) -> Result<(), Problem> {
         ("response.max_effect", r.max_effect),
         ("response.effect_replete", r.effect_replete),
         ("response.calibration.benefit", c.and_then(|c| c.benefit)),
+        ("response.acute_effect", r.acute_effect),
+        ("response.acute_effect_low_mg", r.acute_effect_low_mg),
     ] {
         if let Some(v) = v.filter(|&v| v < 0.0) {
             harmful(field, format!("{v} is a negative benefit"))?;
