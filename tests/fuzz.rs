@@ -11,8 +11,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// The shipped scenarios the mutations start from.
-const FILES: [&str; 10] = [
+const FILES: [&str; 11] = [
     "textbook.toml",
+    "depression_tarleton2017_crossover.toml",
     "migraine_ed_cete2005.toml",
     "depression_mgcl2_vs_imipramine.toml",
     "depression_oxide_vs_citrate.toml",
@@ -57,7 +58,10 @@ const VALUES: [&str; 26] = [
 /// Fields the `--set` strategy picks from, each with values of its own type (in range and at
 /// or beyond the edges), so that many combinations are valid designs; the other values reach
 /// every field through [`VALUES`] too.
-const PATHS: [(&str, &[&str]); 48] = [
+const PATHS: [(&str, &[&str]); 51] = [
+    ("crossover.carryover_fraction", &["0", "0.5", "1", "-0.1", "2", "nan"]),
+    ("crossover.washout_weeks", &["0", "4", "-1", "1e9"]),
+    ("crossover.period_effect", &["0", "2", "-3", "1e9", "inf"]),
     ("response.acute_effect", &["0", "20", "-5", "1e7", "nan"]),
     ("response.acute_effect_low_mg", &["0", "20", "-5", "1e7"]),
     ("outcome.scale", &["\"vas_pain\"", "\"phq_9\""]),

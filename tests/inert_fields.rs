@@ -15,7 +15,7 @@ use mgtrial::scenario::{self, inert};
 
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
 /// all comers, counts with responders, the fixed response with and without Mg status, and the
-/// acute response of an infusion with a comparator and strata.
+/// acute response of an infusion with a comparator and strata, and a crossover.
 fn designs() -> Vec<(&'static str, String)> {
     let depression = common::shipped("depression_mgo_enriched.toml");
     let stated = |s: &str| {
@@ -51,6 +51,7 @@ fn designs() -> Vec<(&'static str, String)> {
         ("fixed_with_status", common::fixed_response(&common::shipped("cognition_mg_threonate.toml"), "delta", 0.4)),
         ("textbook", common::shipped("textbook.toml")),
         ("acute", common::shipped("migraine_ed_cete2005.toml")),
+        ("crossover", common::shipped("depression_tarleton2017_crossover.toml")),
     ]
 }
 
@@ -186,6 +187,7 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("response.delta", "1", "3"),
             ("response.max_effect", "1", "3"),
         ]),
+        "crossover" => v.extend([("crossover.washout_weeks", "0", "4"), ("design.duration_weeks", "4", "8")]),
         "fixed_with_status" => v.extend([
             ("response.max_effect", "0.5", "1.0"),
             ("response.ref_deficit_mmol_per_l", "0.1", "0.2"),

@@ -17,6 +17,14 @@ pub fn t_test_power(n1: f64, n2: f64, delta: f64, sd: f64, alpha: f64, two_sided
     noncentral_t_power(lambda, n1 + n2 - 2.0, alpha, two_sided)
 }
 
+/// Power of the paired t test of `n` within-person differences with mean `mean_difference` and
+/// SD `sd_difference`, on `nu` degrees of freedom (`n - 1`; `n - 2` for an AB/BA crossover,
+/// whose period term takes one, Jones & Kenward 2015, s. 2.5): noncentrality
+/// `mean_difference sqrt(n) / sd_difference`.
+pub fn paired_t_power(n: f64, mean_difference: f64, sd_difference: f64, nu: f64, alpha: f64, two_sided: bool) -> f64 {
+    noncentral_t_power(mean_difference * n.sqrt() / sd_difference, nu, alpha, two_sided)
+}
+
 /// Rejection probability of a t test on `nu` degrees of freedom whose statistic is noncentral
 /// t with noncentrality `lambda`.
 fn noncentral_t_power(lambda: f64, nu: f64, alpha: f64, two_sided: bool) -> f64 {

@@ -9,10 +9,15 @@ use crate::engine::plan::Plan;
 use crate::scenario::schema::{Hypothesis, TestKind};
 
 /// Residual SD of the analysis on an unbounded scale: the change-score SD for Welch, the
-/// follow-up SD times `sqrt(1 - rho^2)` for ANCOVA.
+/// follow-up SD times `sqrt(1 - rho^2)` for ANCOVA; for a crossover the SD of half a period
+/// difference, `sqrt((change_sd^2 + error_sd^2) / 2)`.
 fn residual_sd(plan: &Plan) -> f64 {
     let o = &plan.outcome;
     let (sd_y, rho) = o.observed_followup_sd_and_rho();
+    if plan.crossover.is_some() {
+        // Half a period difference: two periods' own changes and measurement errors.
+        return o.followup_noise_sd / std::f64::consts::SQRT_2;
+    }
     match plan.test {
         TestKind::Welch => o.change_sd.hypot(o.error_sd * std::f64::consts::SQRT_2),
         _ => sd_y * (1.0 - rho * rho).sqrt(),
@@ -50,8 +55,10 @@ impl ClosedForm {
         let c = &plan.comparisons[k];
         let (p, arm) = (&plan.arms[c.against], &plan.arms[c.arm]);
         let reference_benefit = expected_arm_benefit(plan, c.against);
+        // A crossover's sequences differ by the effect less half its carry-over into period 2.
+        let carried = plan.crossover.map_or(0.0, |x| x.carryover / 2.0);
         ClosedForm {
-            effect: expected_arm_benefit(plan, c.arm) - reference_benefit,
+            effect: (expected_arm_benefit(plan, c.arm) - reference_benefit) * (1.0 - carried),
             residual_sd: residual_sd(plan),
             counts: plan.count.as_ref().map(|(m, _)| {
                 (m.expected_count(m.followup_weeks, m.placebo_rate_ratio) * (-reference_benefit).exp(), m.theta)

@@ -120,7 +120,7 @@ pub struct ArmPlan {
     /// A comparator's own effect, independent of Mg status.
     pub comparator: Option<ComparatorEffect>,
     /// Added to every participant's benefit (engine units): 0, except in the tested arm of a
-    /// trial's twin at a non-inferiority margin ([`MarginTwin`]).
+    /// trial's twin at a non-inferiority margin ([`DecidingTwin`]).
     pub benefit_offset: f64,
 }
 
@@ -203,8 +203,11 @@ pub struct Plan {
     pub placebo: Option<usize>,
     /// The comparisons, in order (every Mg arm against placebo unless the scenario lists them).
     pub comparisons: Vec<Comparison>,
-    /// One twin per non-inferiority or equivalence comparison, at its margin.
-    pub margin_twins: Vec<MarginTwin>,
+    /// One twin per non-inferiority or equivalence comparison, at its margin, and for a
+    /// crossover the parallel design with the same people ([`DecidingTwin`]).
+    pub deciding_twins: Vec<DecidingTwin>,
+    /// The crossover, when the trial is one.
+    pub crossover: Option<CrossoverPlan>,
     pub response: ResponseModelParams,
     pub outcome: OutcomeModel,
     /// The count model and its sampler, for a count outcome.
@@ -371,16 +374,58 @@ pub struct Twin {
     pub redrawn: Vec<bool>,
 }
 
-/// The twin of a non-inferiority or equivalence comparison at its margin: the tested arm is
-/// given the treatment of the arm it is compared with, shifted to be worse by exactly the
-/// margin (in outcome units on a scale, as a rate ratio on counts), so that its rejections
-/// are the type I error at the margin (at the lower margin, for equivalence).
+/// A twin whose decisions are rows of the trial:
+/// - at the margin of a non-inferiority or equivalence comparison: the tested arm is given the
+///   treatment of the arm it is compared with, shifted to be worse by exactly the margin (in
+///   outcome units on a scale, as a rate ratio on counts), so that its rejections are the type I
+///   error at the margin (at the lower margin, for equivalence);
+/// - of a crossover: the parallel design with the same people, so that its rejections are the
+///   power of that design.
 #[derive(Debug, Clone)]
-pub struct MarginTwin {
+pub struct DecidingTwin {
     pub twin: Twin,
-    /// `(row of the trial, row of the twin)`: each at-margin row and the comparison's row in
-    /// the twin whose decision it counts.
+    /// `(row of the trial, row of the twin)`: each row the twin decides and the comparison's row
+    /// in the twin whose decision it counts.
     pub rows: Vec<(usize, usize)>,
+}
+
+/// A crossover's two periods, resolved (see [`crate::scenario::schema::Crossover`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CrossoverPlan {
+    /// The Mg arm: its participants are the Mg-first sequence (AB), the control arm's the
+    /// Mg-second sequence (BA).
+    pub mg_arm: usize,
+    /// Share of a person's period-1 benefit still present at the end of period 2 (sequence AB):
+    /// stated, or under repletion `exp(-(washout + duration) / tau)`.
+    pub carryover: f64,
+    /// Change of every score in period 2 against period 1, in the scale's own direction.
+    pub period_shift: f64,
+    /// Each arm's own dropout in its period (the arms' `dropout` is the crossover's: a person
+    /// lost in either period).
+    pub period_dropout: [f64; 2],
+}
+
+impl CrossoverPlan {
+    fn new(s: &Scenario, c: &crate::scenario::schema::Crossover, benefit_sign: f64, arms: &[ArmPlan]) -> CrossoverPlan {
+        CrossoverPlan {
+            period_dropout: [arms[0].dropout, arms[1].dropout],
+            mg_arm: s.arms.iter().position(|a| a.kind == ArmKind::Active).expect("validated: an Mg arm"),
+            carryover: match c.carryover_fraction {
+                Some(f) => f,
+                None => {
+                    let washout = c.washout_weeks.expect("validated: the repletion response's washout");
+                    (-(washout + s.design.duration_weeks) / s.response.tau_weeks).exp()
+                }
+            },
+            period_shift: benefit_sign * c.period_effect.unwrap_or(0.0),
+        }
+    }
+
+    /// Probability that a participant completes both periods: a dropout in either period loses
+    /// the person, whose period difference is then missing.
+    fn completion(&self) -> f64 {
+        self.period_dropout.iter().map(|d| 1.0 - d).product()
+    }
 }
 
 /// Comparisons adjusted together (the same analysis in the same subgroup), with the rows that
@@ -507,6 +552,12 @@ impl Plan {
         let counts = count.is_some();
         let response = ResponseModelParams::new(&s.response, s.design.duration_weeks, counts);
         let mut arms = arms;
+        let crossover = s.crossover.as_ref().map(|c| CrossoverPlan::new(s, c, outcome.benefit_sign, &arms));
+        if let Some(x) = &crossover {
+            for arm in &mut arms {
+                arm.dropout = 1.0 - x.completion();
+            }
+        }
         for arm in &mut arms {
             arm.dropouts = (arm.dropout > 0.0).then(|| BinomialTable::new(arm.n_target, arm.dropout));
             arm.repletion = arm.exposure.map(|e| Repletion::of_arm(&response, &e, arm.adherence.as_ref()));
@@ -525,7 +576,8 @@ impl Plan {
             mode: s.selection.mode,
             placebo,
             comparisons: crate::scenario::comparisons::resolved(s),
-            margin_twins: Vec::new(),
+            deciding_twins: Vec::new(),
+            crossover,
             response,
             baseline_level_matters: analyses.contains(&TestKind::Ancova)
                 || outcome.is_nonlinear()
@@ -561,8 +613,37 @@ impl Plan {
         plan.multiplicity = s.analysis.multiplicity.filter(|_| several).map(|m| plan.multiplicity_plan(m));
         plan.slots = plan.build_slots();
         plan.set_families();
-        plan.margin_twins = (0..plan.comparisons.len()).filter_map(|k| plan.margin_twin(k)).collect();
+        plan.deciding_twins = (0..plan.comparisons.len()).filter_map(|k| plan.margin_twin(k)).collect();
+        if plan.crossover.is_some() {
+            let twin = plan.parallel_twin(file)?;
+            plan.deciding_twins.push(twin);
+        }
         Ok(plan)
+    }
+
+    /// The parallel design with the same people as this crossover: its arms as parallel arms of
+    /// the same sizes, each with its own dropout, analysed as parallel arms are.
+    fn parallel_twin(&self, file: &str) -> Result<DecidingTwin, ScenarioError> {
+        let mut parallel = self.scenario.clone();
+        parallel.crossover = None;
+        let mut twin = Plan::resolved(&parallel, file)?;
+        twin.is_twin = true;
+        let rows = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.role == SlotRole::ParallelSameN)
+            .map(|(j, slot)| {
+                let in_twin = twin
+                    .slots
+                    .iter()
+                    .position(|t| t.role == SlotRole::Comparison && t.test == slot.test && t.subgroup == Subgroup::All)
+                    .expect("the parallel twin makes the comparison");
+                (j, in_twin)
+            })
+            .collect();
+        let redrawn = vec![true; self.arms.len()];
+        Ok(DecidingTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
     }
 
     /// The margin unit whose shift a twin can set exactly: outcome units on a scale, a rate
@@ -578,9 +659,9 @@ impl Plan {
             && MarginUnit::of(test) == Some(self.shifted_margin_unit())
     }
 
-    /// The twin of comparison `k` at its margin (see [`MarginTwin`]); `None` for superiority
+    /// The twin of comparison `k` at its margin (see [`DecidingTwin`]); `None` for superiority
     /// or without an analysis reading the shifted unit.
-    fn margin_twin(&self, k: usize) -> Option<MarginTwin> {
+    fn margin_twin(&self, k: usize) -> Option<DecidingTwin> {
         let c = self.comparisons[k].clone();
         let test = self.analyses.iter().copied().find(|&t| self.has_margin_row(&c, t))?;
         let twin = self.twin(|twin| {
@@ -616,7 +697,7 @@ impl Plan {
             })
             .collect();
         let redrawn = (0..self.arms.len()).map(|a| a == c.arm).collect();
-        Some(MarginTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
+        Some(DecidingTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
     }
 
     /// A twin of this plan with `truth` changed: only the rows over everyone (no strata rows, no
@@ -626,7 +707,7 @@ impl Plan {
         twin.is_twin = true;
         twin.by_stratum = false;
         twin.dose_trend = None;
-        twin.margin_twins = Vec::new();
+        twin.deciding_twins = Vec::new();
         truth(&mut twin);
         twin.slots = twin.build_slots();
         twin.set_families();
@@ -684,7 +765,7 @@ impl Plan {
         let slots = &self.slots;
         let mut families: Vec<Family> = Vec::new();
         for (k, slot) in slots.iter().enumerate() {
-            if matches!(slot.role, SlotRole::DoseTrend | SlotRole::AtMargin) {
+            if matches!(slot.role, SlotRole::DoseTrend | SlotRole::AtMargin | SlotRole::ParallelSameN) {
                 continue;
             }
             let family = match families.iter_mut().find(|f| f.test == slot.test && f.subgroup == slot.subgroup) {
@@ -706,7 +787,7 @@ impl Plan {
                 SlotRole::AnyComparison => family.any = Some(k),
                 SlotRole::EveryComparison => family.every = Some(k),
                 SlotRole::AnyUnderGlobalNull => family.under_global_null = Some((k, Vec::new())),
-                SlotRole::DoseTrend | SlotRole::AtMargin => {}
+                SlotRole::DoseTrend | SlotRole::AtMargin | SlotRole::ParallelSameN => {}
             }
         }
         if let Some(m) = &mut self.multiplicity {
@@ -751,6 +832,11 @@ impl Plan {
                         _ => (c.hypothesis, c.margin_for(test)),
                     };
                     let role = SlotRole::Comparison;
+                    slots.push(Slot { comparison, arm, reference, test, subgroup, role, hypothesis, margin });
+                }
+                if self.crossover.is_some() {
+                    let (hypothesis, margin, role) = (c.hypothesis, 0.0, SlotRole::ParallelSameN);
+                    let subgroup = Subgroup::All;
                     slots.push(Slot { comparison, arm, reference, test, subgroup, role, hypothesis, margin });
                 }
                 if self.has_margin_row(c, test) {
@@ -803,7 +889,7 @@ impl Plan {
         p.by_stratum = false;
         p.multiplicity = None;
         p.dose_trend = None;
-        p.margin_twins = Vec::new();
+        p.deciding_twins = Vec::new();
         p.n_strata = if p.mode == SelectionMode::Stratify { 2 } else { 1 };
         p.slots = p.build_slots();
         p
@@ -830,7 +916,7 @@ impl Plan {
             }];
             p.multiplicity = None;
             p.dose_trend = None;
-            p.margin_twins = Vec::new();
+            p.deciding_twins = Vec::new();
             p.slots = p.build_slots();
         }
         p
@@ -953,6 +1039,9 @@ pub enum SlotRole {
     /// A non-inferiority or equivalence comparison rejected in the trial's twin at the margin:
     /// its type I error.
     AtMargin,
+    /// A crossover's comparison rejected in the trial's twin of parallel design with the same
+    /// people: that design's power.
+    ParallelSameN,
 }
 
 impl SlotRole {
@@ -964,7 +1053,7 @@ impl SlotRole {
             SlotRole::EveryComparison => Some("every_comparison"),
             SlotRole::AnyUnderGlobalNull => Some("any_under_global_null"),
             SlotRole::DoseTrend => Some("dose_trend"),
-            SlotRole::AtMargin => None,
+            SlotRole::AtMargin | SlotRole::ParallelSameN => None,
         }
     }
 }

@@ -117,6 +117,9 @@ pub struct ComparisonSummary {
     pub reference: Option<String>,
     pub hypothesis: Option<String>,
     pub margin: Option<f64>,
+    /// A crossover's rows: `crossover`, or `parallel` for the parallel design with the same people
+    /// (whose power only is reported).
+    pub layout: Option<String>,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -182,7 +185,9 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
     let listed = crate::scenario::comparisons::listed(s);
     // Within hours of an infusion serum Mg is transiently high, which the weeks-long model of
     // repletion does not describe: the reading at the end is not reported under the acute response.
-    let end_reading_modelled = mg && s.response.model != crate::scenario::schema::ResponseModel::Acute;
+    // Nor after a crossover, whose last period is Mg's for some and the control's for others.
+    let end_reading_modelled =
+        mg && s.response.model != crate::scenario::schema::ResponseModel::Acute && plan.crossover.is_none();
     let normal_at_end =
         |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| end_reading_modelled);
     plan.slots
@@ -195,10 +200,11 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
             let placebo = &results.arms[slot.reference];
             // A family's row has no estimate of its own; it and the dose trend stand for every
             // active arm.
-            let all_arms = !matches!(slot.role, SlotRole::Comparison | SlotRole::AtMargin);
+            let all_arms = !matches!(slot.role, SlotRole::Comparison | SlotRole::AtMargin | SlotRole::ParallelSameN);
             let at_margin = slot.role == SlotRole::AtMargin;
+            let parallel = slot.role == SlotRole::ParallelSameN;
             // Rows of decisions only: a family's, and the type I error at a margin.
-            let family_row = (all_arms && slot.role != SlotRole::DoseTrend) || at_margin;
+            let family_row = (all_arms && slot.role != SlotRole::DoseTrend) || at_margin || parallel;
             let trend = plan.dose_trend.as_ref().filter(|_| slot.role == SlotRole::DoseTrend);
             let true_effect = match trend {
                 // The contrast of the arms' mean individual benefits (scales).
@@ -215,7 +221,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .map(|(a, r)| a - r)
                     .filter(|_| !all_arms),
             }
-            .filter(|_| !at_margin);
+            .filter(|_| !at_margin && !parallel);
             let totals = &results.comparisons[k];
             let rate_ratio_row = matches!(
                 slot.test,
@@ -335,6 +341,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .then(|| &plan.comparisons[slot.comparison])
                     .filter(|_| !all_arms && slot.subgroup != Subgroup::Interaction)
                     .and_then(|c| c.margin_as_given(slot.test)),
+                layout: plan.crossover.map(|_| if parallel { "parallel" } else { "crossover" }.to_string()),
             }
         })
         .collect()

@@ -16,6 +16,8 @@ use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
 use crate::scenario::schema::SelectionMode;
 use rand::{Rng, RngExt};
 
+mod crossover;
+
 /// Stream id of the single enrolment stream of a stratified trial.
 pub(crate) const STRATIFIED_STREAM: u64 = u64::MAX;
 
@@ -355,7 +357,7 @@ pub(crate) struct Trial {
     /// With several comparisons, the trial under the global null, from the same streams.
     twin: Option<Box<Trial>>,
     /// The trials at the margins of the plan's non-inferiority and equivalence comparisons.
-    margin_twins: Vec<Trial>,
+    deciding_twins: Vec<Trial>,
 }
 
 impl Trial {
@@ -384,7 +386,7 @@ impl Trial {
                 .as_ref()
                 .and_then(|m| m.global_null.as_ref())
                 .map(|null| Box::new(Trial::new(&null.plan))),
-            margin_twins: plan.margin_twins.iter().map(|m| Trial::new(&m.twin.plan)).collect(),
+            deciding_twins: plan.deciding_twins.iter().map(|m| Trial::new(&m.twin.plan)).collect(),
         }
     }
 
@@ -472,7 +474,7 @@ fn simulate_with(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<
     fill_trial(plan, seed, rep, t, trial);
     let Trial { cells, responders, records, scratch, results, .. } = t;
     analyse(plan, cells, responders, records, scratch, results);
-    if plan.multiplicity.is_none() && plan.margin_twins.is_empty() {
+    if plan.multiplicity.is_none() && plan.deciding_twins.is_empty() {
         return;
     }
     // Twins draw the same streams with other truths; arms whose truth is the same are this
@@ -483,14 +485,14 @@ fn simulate_with(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<
     {
         simulate_with(&null.plan, seed, rep, twin, Some((t, &null.redrawn)));
     }
-    let mut margin_twins = std::mem::take(&mut t.margin_twins);
-    for (m, twin) in plan.margin_twins.iter().zip(&mut margin_twins) {
+    let mut deciding_twins = std::mem::take(&mut t.deciding_twins);
+    for (m, twin) in plan.deciding_twins.iter().zip(&mut deciding_twins) {
         simulate_with(&m.twin.plan, seed, rep, twin, Some((t, &m.twin.redrawn)));
     }
     if let Some(m) = &plan.multiplicity {
         adjust(plan, m, &mut t.results, twin.as_deref().map(|twin| twin.results.as_slice()));
     }
-    for (m, twin) in plan.margin_twins.iter().zip(&margin_twins) {
+    for (m, twin) in plan.deciding_twins.iter().zip(&deciding_twins) {
         for &(row, in_twin) in &m.rows {
             let rejected = match &twin.results[in_twin] {
                 SlotOutcome::Analysed(r) => r.rejected_in(&m.twin.plan, &m.twin.plan.slots[in_twin]),
@@ -500,7 +502,7 @@ fn simulate_with(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<
         }
     }
     t.twin = twin;
-    t.margin_twins = margin_twins;
+    t.deciding_twins = deciding_twins;
 }
 
 /// Fills `t` with replicate `rep`'s participants, arm by arm (stratified: from one stream);
@@ -527,7 +529,10 @@ fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<(&T
                 let (counts, screening) = if counts {
                     fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a])
                 } else {
-                    let filled = fill_arm(plan, seed, rep, a, arm);
+                    let filled = match plan.crossover {
+                        Some(_) => crossover::fill_sequence(plan, (seed, rep, a as u64), a),
+                        None => fill_arm(plan, seed, rep, a, arm),
+                    };
                     t.cells[a * ns..(a + 1) * ns].copy_from_slice(&filled.cells[..ns]);
                     t.responders[a * ns..(a + 1) * ns].copy_from_slice(&filled.responders[..ns]);
                     (filled.counts, filled.screening)

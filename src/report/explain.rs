@@ -37,13 +37,14 @@ pub fn resolved_scenario(plan: &Plan) -> Scenario {
         write_out(&mut s.confirmation, c);
         s.selection.confirm_threshold = Some(*t2);
     }
-    for (arm, ap) in s.arms.iter_mut().zip(&plan.arms) {
+    for (i, (arm, ap)) in s.arms.iter_mut().zip(&plan.arms).enumerate() {
         // A formulation's absorption stays the formulation's (its table value is a derived
         // quantity below); an arm's own stays its own.
         if arm.formulation.is_none() {
             arm.bioavailability = ap.exposure.map(|e| e.bioavailability);
         }
-        arm.dropout = Some(ap.dropout);
+        // A crossover's arms lose a person in either period; each states its own period's.
+        arm.dropout = Some(plan.crossover.map_or(ap.dropout, |x| x.period_dropout[i]));
     }
     s.outcome = match &plan.count {
         Some((m, _)) => crate::model::outcome::count::written_out(&s.outcome, m),
@@ -125,6 +126,7 @@ pub fn explain(plan: &Plan) -> String {
     out += "\n# Derived quantities\n";
     let Some(mg) = &plan.mg else {
         out += "Mg status is not modelled (population.model = \"none\").\n";
+        out += &crossover_line(plan);
         out += &power_lines(plan);
         return out;
     };
@@ -242,8 +244,31 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
     out += &multiplicity_line(plan);
+    out += &crossover_line(plan);
     out += &power_lines(plan);
     out
+}
+
+/// A crossover's sequences, its loss in either period, and its carry-over.
+fn crossover_line(plan: &Plan) -> String {
+    let Some(x) = &plan.crossover else { return String::new() };
+    let mg = &plan.arms[x.mg_arm].name;
+    let other = &plan.arms[1 - x.mg_arm].name;
+    let carried = match plan.scenario.crossover.as_ref().and_then(|c| c.carryover_fraction) {
+        Some(_) => "stated".to_string(),
+        None => "exp(-(washout + duration) / tau) under the repletion response".to_string(),
+    };
+    format!(
+        "crossover: sequences {mg} then {other} (AB) and {other} then {mg} (BA); a person lost in either period \
+         ({:.1}% and {:.1}% per period, {:.1}% in all); carry-over {:.4} of the period-1 benefit ({carried}), so \
+         the sequences differ by {:.4} of the effect; analysed by the t test of half the period differences \
+         (Jones & Kenward)\n",
+        100.0 * x.period_dropout[x.mg_arm],
+        100.0 * x.period_dropout[1 - x.mg_arm],
+        100.0 * plan.arms[0].dropout,
+        x.carryover,
+        1.0 - x.carryover / 2.0
+    )
 }
 
 /// With several comparisons: the procedure and its thresholds at the expected completers (the

@@ -61,6 +61,10 @@ pub(crate) const MULTIPLICITY_COLUMNS: [&str; 2] = ["multiplicity", "power_unadj
 /// row compares with, the hypothesis, and the margin (see [`ComparisonSummary::reference`]).
 pub(crate) const COMPARISON_COLUMNS: [&str; 3] = ["reference", "hypothesis", "margin"];
 
+/// Columns after those, only in the CSV of a crossover: `crossover`, or `parallel` for the row
+/// of the parallel design with the same people (see [`ComparisonSummary::layout`]).
+pub(crate) const LAYOUT_COLUMNS: [&str; 1] = ["layout"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -165,6 +169,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if listed {
         header.extend(COMPARISON_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let crossover = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.layout.is_some());
+    if crossover {
+        header.extend(LAYOUT_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -189,6 +197,9 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
                 cells.push(row.reference.clone().unwrap_or_default());
                 cells.push(row.hypothesis.clone().unwrap_or_default());
                 cells.push(optional(row.margin));
+            }
+            if crossover {
+                cells.push(row.layout.clone().unwrap_or_default());
             }
             w.write_record(&cells).expect("writing to memory");
         }
@@ -339,7 +350,12 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
         let first_of_comparison = previous != Some(r.comparison.as_str());
         previous = Some(r.comparison.as_str());
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
-        let who = if r.subgroup == "all" { String::new() } else { format!(" | {}", r.subgroup.replace('_', " ")) };
+        let who = match (r.subgroup.as_str(), r.layout.as_deref()) {
+            (_, Some("parallel")) => " | parallel design, same people".to_string(),
+            (_, Some(layout)) => format!(" | {layout}"),
+            ("all", None) => String::new(),
+            (subgroup, None) => format!(" | {}", subgroup.replace('_', " ")),
+        };
         // A stratum's row is headed by the stratum's own mean size, not the arms'.
         let sizes = match r.stratum_enrolled {
             Some((a, p)) => format!("{a:.1} + {p:.1} enrolled in the stratum (mean)"),

@@ -59,6 +59,8 @@ const RULES: &[(&str, Inert)] = &[
     ("arms.*.bioavailability", infusion_given_whole),
     ("arms.*.adherence_mean", infusion_given_whole),
     ("arms.*.adherence_concentration", infusion_given_whole),
+    ("crossover.washout_weeks", carryover_stated),
+    ("crossover.period_effect", period_effect_cancels),
     ("response.delta", not_fixed),
     ("response.rate_ratio", not_fixed),
     ("response.max_effect", not_repletion),
@@ -261,6 +263,27 @@ fn acute_threshold_given(at: &At) -> Option<String> {
     (at.s.response.model == ResponseModel::Acute && at.s.selection.threshold.is_some()).then(|| {
         "under the acute response no reading at the end is reported, and selection.threshold is given, so the \
          assay's normal limit is read nowhere: remove it"
+            .into()
+    })
+}
+
+fn carryover_stated(at: &At) -> Option<String> {
+    (at.s.response.model != ResponseModel::Repletion).then(|| {
+        "under the fixed response the carry-over is stated (crossover.carryover_fraction), so the washout's length \
+         changes no output: remove it (the repletion response derives the carry-over from it)"
+            .into()
+    })
+}
+
+/// The period effect cancels from the period differences unless the scale's bounds or rounding
+/// make the score depend on its level.
+fn period_effect_cancels(at: &At) -> Option<String> {
+    let linear = crate::scenario::scales::resolve(&at.s.outcome)
+        .is_ok_and(|(o, _)| !o.integer && o.min == f64::NEG_INFINITY && o.max == f64::INFINITY);
+    linear.then(|| {
+        "on an unbounded, unrounded scale the period effect cancels from the period differences, which the \
+         crossover analysis compares between sequences: it matters only through a bounded or rounded scale; \
+         remove it"
             .into()
     })
 }

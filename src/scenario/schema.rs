@@ -147,6 +147,10 @@ pub struct Scenario {
     pub analysis: Analysis,
     #[serde(default)]
     pub design: Design,
+    /// An AB/BA crossover instead of parallel arms (see `engine::crossover`); `None` for a
+    /// parallel trial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossover: Option<Crossover>,
     /// Inputs the scenario deliberately takes beyond the literature; shown in every output.
     #[serde(default, skip_serializing_if = "Assumptions::is_default")]
     pub assumptions: Assumptions,
@@ -1078,6 +1082,31 @@ impl Default for Design {
     fn default() -> Self {
         Design { n_per_arm: None, reps: 2000, seed: 1, duration_weeks: 8.0 }
     }
+}
+
+/// `[crossover]`: every participant takes the Mg arm's treatment in one period and the other
+/// arm's in the other, in the order of their sequence (Mg first: AB; Mg second: BA), each period
+/// lasting `design.duration_weeks`, with a washout between them. Analysed as Jones & Kenward
+/// (2015, ch. 2): the sequences compared on the period differences, which removes the period
+/// effect and each person's own level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crossover {
+    /// Weeks between the two periods off every treatment (0: none, as in [Tarleton17]). Read by
+    /// the repletion response, whose carry-over decays over it; refused under the fixed one,
+    /// which states its carry-over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub washout_weeks: Option<f64>,
+    /// Share of a person's benefit from Mg in period 1 still present at the end of period 2
+    /// (sequence AB). Stated under the fixed response; under repletion it follows from the
+    /// model, `exp(-(washout + duration) / tau)`, and is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carryover_fraction: Option<f64>,
+    /// Change of every score in period 2 against period 1, in outcome units in the direction of
+    /// benefit (e.g. continued natural improvement); default 0. It cancels from the analysis
+    /// except through a bounded or rounded scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_effect: Option<f64>,
 }
 
 /// One `PATH=VALUE` override: a dotted field path and a TOML value.

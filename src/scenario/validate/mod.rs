@@ -5,6 +5,7 @@
 //! dotted path and says which values are allowed.
 
 mod comparisons;
+mod crossover;
 
 use crate::scenario::schema::Formulation;
 use crate::scenario::schema::MAX_WEEKS;
@@ -314,6 +315,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     }
     dropout("dropout.placebo", s.dropout.placebo)?;
     dropout("dropout.active", s.dropout.active)?;
+    crossover::crossover(s, counts)?;
     analysis(s, counts)?;
     design(s)
 }

@@ -1,0 +1,170 @@
+//! Crossover (issue 23, point 4): without carry-over the AB/BA crossover has the power of the
+//! paired design; type I error holds with a period effect on a bounded scale; carry-over
+//! biases the estimate by half of it; dropout in either period loses the person; the parallel
+//! row is the parallel design with the same people, trial for trial; bad inputs are refused.
+
+mod common;
+
+use common::{TEXTBOOK, binomial_se, run, simulate_all};
+use mgtrial::analysis::power::{paired_t_power, t_test_power};
+use mgtrial::engine::summary::ComparisonSummary;
+
+/// The textbook design (population none, fixed delta, unbounded scale, change SD 1,
+/// reliability 1) as a crossover with `carryover`, `n` per sequence.
+fn crossover(carryover: f64, n: u32) -> String {
+    TEXTBOOK
+        .replace("[design]", &format!("[crossover]\ncarryover_fraction = {carryover}\n[design]"))
+        .replace("n_per_arm = 64", &format!("n_per_arm = {n}"))
+}
+
+fn layout<'a>(rows: &'a [ComparisonSummary], l: &str) -> &'a ComparisonSummary {
+    rows.iter().find(|r| r.layout.as_deref() == Some(l)).unwrap_or_else(|| panic!("no {l} row"))
+}
+
+/// 20 per sequence, d = 0.5, change SD 1: the paired t test of 40 within-person differences
+/// of SD sqrt(2), on 38 df (one to the period term), within 3.5 SE; and at d = 0.4 with a
+/// between-person SD 3 (which cancels) and reliability 0.8 (whose error does not).
+#[test]
+fn without_carryover_the_crossover_has_the_paired_power() {
+    let reps: f64 = 20_000.0;
+    for (delta, reliability) in [(0.5, 1.0), (0.4, 0.8)] {
+        let mut sets = vec!["design.reps=20000".to_string(), format!("response.delta={delta}")];
+        if reliability < 1.0 {
+            // The person's level cancels; its SD sets the measurement error.
+            sets.extend([format!("outcome.reliability={reliability}"), "outcome.baseline_sd=3".to_string()]);
+        }
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        let rows = simulate_all(&crossover(0.0, 20), &sets);
+        let r = layout(&rows, "crossover");
+        // Each period's score carries its own change (SD 1) and measurement error.
+        let error_var: f64 = 9.0 * (1.0 - reliability) / reliability;
+        let sd_difference = (2.0 * (1.0 + error_var)).sqrt();
+        let expected = paired_t_power(40.0, delta, sd_difference, 38.0, 0.05, true);
+        assert!((r.power - expected).abs() <= 3.5 * binomial_se(expected, reps), "{delta}: {} vs {expected}", r.power);
+        let se = r.sd_estimate.unwrap() / reps.sqrt();
+        assert!((r.mean_estimate.unwrap() - delta).abs() <= 3.5 * se, "{:?}", r.mean_estimate);
+    }
+}
+
+/// No effect, a period effect of 2 points on the bounded, rounded PHQ-9 and dropout: the
+/// rejection rate is alpha within 3.5 SE (the period term removes the period effect).
+#[test]
+fn type_i_error_holds_with_a_period_effect() {
+    let text = common::shipped("depression_tarleton2017_crossover.toml")
+        .replace("carryover_fraction = 0.0", "carryover_fraction = 0.0\nperiod_effect = 2.0");
+    let rows = simulate_all(&text, &["response.delta=0", "design.reps=20000"]);
+    let r = layout(&rows, "crossover");
+    assert!((r.power - 0.05).abs() <= 3.5 * binomial_se(0.05, 20_000.0), "type I {}", r.power);
+}
+
+/// Carry-over of half the period-1 benefit: the estimate is the effect less a quarter of it,
+/// within 3.5 SE, and the power is the t test's of that smaller effect.
+#[test]
+fn carryover_biases_by_half_of_it() {
+    let reps: f64 = 20_000.0;
+    let rows = simulate_all(&crossover(0.5, 30), &["design.reps=20000"]);
+    let r = layout(&rows, "crossover");
+    let carried = 0.5 * (1.0 - 0.5 / 2.0);
+    let se = r.sd_estimate.unwrap() / reps.sqrt();
+    assert!((r.mean_estimate.unwrap() - carried).abs() <= 3.5 * se, "{:?} vs {carried}", r.mean_estimate);
+    assert!((r.true_effect.unwrap() - 0.5).abs() < 1e-12);
+    let expected = t_test_power(30.0, 30.0, carried, 0.5f64.sqrt(), 0.05, true);
+    assert!((r.power - expected).abs() <= 3.5 * binomial_se(expected, reps), "{} vs {expected}", r.power);
+}
+
+/// The parallel row is the scenario without [crossover], trial for trial (the same streams),
+/// and the crossover loses everyone who drops out in either period: 1 - (1 - 0.1)(1 - 0.2).
+#[test]
+fn the_parallel_row_is_the_parallel_design_and_dropout_counts_both_periods() {
+    let text = crossover(0.0, 40).replace("placebo = 0.0\nactive = 0.0", "placebo = 0.1\nactive = 0.2");
+    let rows = simulate_all(&text, &["design.reps=4000"]);
+    let parallel_text = common::edit_toml(&text, |t| {
+        t.remove("crossover");
+    });
+    let parallel = &simulate_all(&parallel_text, &["design.reps=4000"])[0];
+    assert_eq!(layout(&rows, "parallel").power, parallel.power);
+    let lost = 1.0 - 0.9 * 0.8;
+    let r = layout(&rows, "crossover");
+    assert!((r.dropout_rate - lost).abs() <= 3.5 * binomial_se(lost, 4000.0 * 80.0), "{}", r.dropout_rate);
+}
+
+/// Under the repletion response the carry-over follows from the model: the estimate is the
+/// expected benefit times 1 - exp(-(washout + duration) / tau) / 2, within 3.5 SE.
+#[test]
+fn repletion_gives_its_own_carryover() {
+    let reps: f64 = 20_000.0;
+    let text = common::shipped("depression_mgo_all_comers.toml");
+    // Unbounded and unrounded, so that nothing but the carry-over moves the estimate.
+    let text = common::edit_toml(&text, |t| {
+        let mut c = toml::Table::new();
+        c.insert("washout_weeks".into(), 2.into());
+        t.insert("crossover".into(), c.into());
+        let o = t["outcome"].as_table_mut().unwrap();
+        o.remove("baseline_mean");
+        o.insert("min".into(), f64::NEG_INFINITY.into());
+        o.insert("max".into(), f64::INFINITY.into());
+        o.insert("integer".into(), false.into());
+        t["analysis"].as_table_mut().unwrap().insert("test".into(), "welch".into());
+    });
+    let rows = simulate_all(&text, &["design.reps=20000"]);
+    let r = layout(&rows, "crossover");
+    let plan = common::plan(&text);
+    let s = &plan.scenario;
+    let carryover = (-(2.0 + s.design.duration_weeks) / s.response.tau_weeks).exp();
+    assert!((plan.crossover.unwrap().carryover - carryover).abs() < 1e-15);
+    let expected = r.true_effect.unwrap() * (1.0 - carryover / 2.0);
+    let se = r.sd_estimate.unwrap() / reps.sqrt();
+    assert!((r.mean_estimate.unwrap() - expected).abs() <= 3.5 * se, "{:?} vs {expected}", r.mean_estimate);
+}
+
+/// Wrong crossover inputs exit 2 naming the field and what is allowed.
+#[test]
+fn crossover_inputs_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |text: &str, expect: &[&str]| {
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        let (_, e) = run(&["explain", path.to_str().unwrap()], 2);
+        for x in expect {
+            assert!(e.contains(x), "missing {x:?} in {e}");
+        }
+    };
+    let plain = crossover(0.0, 20);
+    check(&plain.replace("carryover_fraction = 0\n", ""), &["crossover.carryover_fraction", "0 to 1"]);
+    check(&plain.replace("carryover_fraction = 0", "carryover_fraction = 1.5"), &["carryover_fraction", "1.5"]);
+    check(
+        &plain.replace("carryover_fraction = 0", "carryover_fraction = 0\nwashout_weeks = 2"),
+        &["crossover.washout_weeks", "does nothing"],
+    );
+    check(
+        &plain.replace("carryover_fraction = 0", "carryover_fraction = 0\nperiod_effect = 1"),
+        &["crossover.period_effect", "cancels"],
+    );
+    let tarleton = common::shipped("depression_tarleton2017_crossover.toml");
+    check(&tarleton.replace("test = \"welch\" ", "test = \"ancova\" "), &["analysis.test", "period differences"]);
+    check(&tarleton.replace("[analysis]", "[analysis]\nsecondary = [\"chi_square\"]"), &["analysis.secondary"]);
+    check(
+        &tarleton.replace("model = \"fixed\"", "model = \"acute\"\nacute_effect = 3").replace("delta = 6.0", ""),
+        &["crossover", "acute"],
+    );
+    check(
+        &plain.replace("[response]", "[[arms]]\nname = \"second\"\nkind = \"active\"\n[response]"),
+        &["arms", "two arms"],
+    );
+    check(&plain.replace("[crossover]", "[crossover]\nlength = 3"), &["length"]);
+    let repletion = common::edit_toml(&common::shipped("depression_mgo_all_comers.toml"), |t| {
+        let mut c = toml::Table::new();
+        c.insert("carryover_fraction".into(), 0.2.into());
+        t.insert("crossover".into(), c.into());
+        t["analysis"].as_table_mut().unwrap().insert("test".into(), "welch".into());
+    });
+    check(&repletion, &["crossover.washout_weeks", "0 for none"]);
+    let repletion = repletion.replace("[crossover]", "[crossover]\nwashout_weeks = 2");
+    check(&repletion, &["crossover.carryover_fraction", "tau_weeks"]);
+    let counts = common::edit_toml(&common::shipped("migraine_peikert1996.toml"), |t| {
+        let mut c = toml::Table::new();
+        c.insert("washout_weeks".into(), 4.into());
+        t.insert("crossover".into(), c.into());
+    });
+    check(&counts, &["crossover", "count"]);
+}
