@@ -6,7 +6,7 @@ use common::run;
 #[test]
 fn validation_passes_on_this_build() {
     let (out, _) = run(&["validate"], 0);
-    assert!(out.contains("38 checks: 38 passed, 0 failed"), "{out}");
+    assert!(out.contains("40 checks: 40 passed, 0 failed"), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
 }
 

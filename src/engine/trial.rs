@@ -527,7 +527,10 @@ fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<(&T
                     continue;
                 }
                 let (counts, screening) = if counts {
-                    fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a])
+                    match plan.crossover {
+                        Some(_) => crossover::fill_sequence_counts(plan, (seed, rep, a as u64), a, &mut t.records[a]),
+                        None => fill_arm_counts(plan, (seed, rep, a as u64), arm, &mut t.records[a]),
+                    }
                 } else {
                     let filled = match plan.crossover {
                         Some(_) => crossover::fill_sequence(plan, (seed, rep, a as u64), a),

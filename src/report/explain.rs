@@ -261,13 +261,17 @@ fn crossover_line(plan: &Plan) -> String {
     format!(
         "crossover: sequences {mg} then {other} (AB) and {other} then {mg} (BA); a person lost in either period \
          ({:.1}% and {:.1}% per period, {:.1}% in all); carry-over {:.4} of the period-1 benefit ({carried}), so \
-         the sequences differ by {:.4} of the effect; analysed by the t test of half the period differences \
-         (Jones & Kenward)\n",
+         the sequences differ by {:.4} of the effect; analysed by {}\n",
         100.0 * x.period_dropout[x.mg_arm],
         100.0 * x.period_dropout[1 - x.mg_arm],
         100.0 * plan.arms[0].dropout,
         x.carryover,
-        1.0 - x.carryover / 2.0
+        1.0 - x.carryover / 2.0,
+        if plan.count.is_some() {
+            "the rank-sum test of the period differences between the sequences (Koch 1972)"
+        } else {
+            "the t test of half the period differences between the sequences (Jones & Kenward)"
+        }
     )
 }
 
@@ -327,6 +331,14 @@ fn power_lines(plan: &Plan) -> String {
         };
         let power = closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}"));
         let completers = |a: &crate::engine::plan::ArmPlan| f64::from(a.n_target) * (1.0 - a.dropout);
+        if !closed.exists {
+            out += &format!(
+                "approximate power, {} vs {against}: n/a (no closed form for the rank test of a crossover's period \
+                 differences; simulate)\n",
+                arm.name
+            );
+            continue;
+        }
         if let Some((m0, theta)) = closed.counts {
             out += &format!(
                 "approximate power, {} vs {against}{what}: {power} (negative-binomial Wald test without the baseline \

@@ -258,6 +258,7 @@ pub fn run(settings: &Settings) -> Vec<Check> {
     out.push(negbin_known_dispersion(settings));
     out.extend(multiplicity_checks(settings));
     out.extend(comparator_checks(settings));
+    out.extend(crossover_checks(settings));
     // Selection probabilities and PPV of each assay.
     out.extend(selection_checks(settings));
     // Determinism across threads.
@@ -401,6 +402,35 @@ fn comparator_checks(settings: &Settings) -> Vec<Check> {
         tost_power(64.0, 64.0, 0.0, 0.5, 1.0, ALPHA / 2.0),
     ));
     out
+}
+
+/// An AB/BA crossover without carry-over against the paired t test of its within-person
+/// differences (one df to the period term), and its type I error.
+fn crossover_checks(settings: &Settings) -> Vec<Check> {
+    use crate::analysis::power::paired_t_power;
+    let trial = |delta: f64, seed: u64| {
+        format!("{}\n[crossover]\ncarryover_fraction = 0.0\n", normal_trial(20, delta, "welch", "[]", seed))
+    };
+    let first = |rows: Vec<ComparisonSummary>| rows.into_iter().next().expect("the crossover's row");
+    let reps = f64::from(settings.reps);
+    let power = first(simulate(&trial(0.5, 71), &[], settings));
+    let null = first(simulate(&trial(0.0, 72), &[], settings));
+    vec![
+        power_check(
+            "crossover",
+            "AB/BA crossover, 20 per sequence, d 0.5: paired t of 40 differences, 38 df".into(),
+            &power,
+            paired_t_power(40.0, 0.5, std::f64::consts::SQRT_2, 38.0, ALPHA, true),
+        ),
+        Check {
+            group: "crossover",
+            name: "AB/BA crossover, no effect: type I error".into(),
+            observed: null.power,
+            expected: ALPHA,
+            se: binomial_se(ALPHA, reps),
+            rule: Rule::Equal,
+        },
+    ]
 }
 
 /// NB Wald power with the dispersion known (treatment-only NB2 fit at the true theta) against

@@ -15,36 +15,55 @@
 //! its means between the sequences estimates the treatment effect with the period effect
 //! removed, and Welch's t on it is Jones & Kenward's t test of the period differences.
 
-use super::{FilledArm, arm_completers, screen};
-use crate::engine::plan::Plan;
-use crate::rng::{standard_normal as normal, stream_rng};
+use super::{ArmCounts, CountRecord, Enrolled, FilledArm, ScreenCounts, arm_completers, screen};
+use crate::engine::plan::{ArmPlan, CrossoverPlan, Plan};
+use crate::rng::{TrialRng, standard_normal as normal, stream_rng};
 
-/// Enrols, treats and measures sequence `a` (the participants of arm `a`) of a crossover.
-pub(super) fn fill_sequence(plan: &Plan, stream: (u64, u64, u64), a: usize) -> FilledArm {
+/// The crossover, the Mg arm, and whether arm `a`'s sequence takes Mg first.
+fn sequence(plan: &Plan, a: usize) -> (&CrossoverPlan, &ArmPlan, bool) {
     let crossover = plan.crossover.as_ref().expect("a crossover plan");
-    let (arm, mg_arm) = (&plan.arms[a], &plan.arms[crossover.mg_arm]);
-    let mg_first = a == crossover.mg_arm;
+    (crossover, &plan.arms[crossover.mg_arm], a == crossover.mg_arm)
+}
+
+/// An enrolled person's benefit from Mg in its period (engine units), counted in `counts`: the
+/// Mg-first sequence carries the true effect (its mean benefit), the other none, as a placebo
+/// arm would.
+fn benefit_of_mg(
+    plan: &Plan,
+    rng: &mut TrialRng,
+    person: Option<Enrolled>,
+    mg_arm: &ArmPlan,
+    mg_first: bool,
+    counts: &mut ArmCounts,
+) -> f64 {
+    let (mut deficit, mut repleted, mut low_mg) = (0.0, 0.0, false);
+    if let (Some(person), Some(mg)) = (person, &plan.mg) {
+        low_mg = person.m < mg.deficiency_cutoff_mmol_per_l;
+        counts.deficient += u32::from(low_mg);
+        deficit = mg.deficit(person.m);
+        if let Some(repletion) = &mg_arm.repletion {
+            repleted = deficit * repletion.sample(rng);
+        }
+    }
+    let benefit = plan.response.benefit(deficit, repleted, low_mg);
+    counts.enrolled += 1;
+    let counted = if mg_first { benefit } else { 0.0 };
+    counts.benefit_sum += counted;
+    counts.rate_ratio_sum += (-counted).exp();
+    benefit
+}
+
+/// Enrols, treats and measures sequence `a` (the participants of arm `a`) of a crossover on a
+/// rating scale.
+pub(super) fn fill_sequence(plan: &Plan, stream: (u64, u64, u64), a: usize) -> FilledArm {
+    let (crossover, mg_arm, mg_first) = sequence(plan, a);
     let o = &plan.outcome;
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let mut out = FilledArm::default();
-    let completers = arm_completers(&mut rng, arm);
-    for i in 0..arm.n_target {
+    let completers = arm_completers(&mut rng, &plan.arms[a]);
+    for i in 0..plan.arms[a].n_target {
         let person = screen(plan, &mut rng, &mut out.screening);
-        let (mut deficit, mut repleted, mut low_mg) = (0.0, 0.0, false);
-        if let (Some(person), Some(mg)) = (person, &plan.mg) {
-            low_mg = person.m < mg.deficiency_cutoff_mmol_per_l;
-            out.counts.deficient += u32::from(low_mg);
-            deficit = mg.deficit(person.m);
-            if let Some(repletion) = &mg_arm.repletion {
-                repleted = deficit * repletion.sample(&mut rng);
-            }
-        }
-        let benefit = plan.response.benefit(deficit, repleted, low_mg);
-        out.counts.enrolled += 1;
-        // The true effect is the mean benefit of Mg: one sequence's, against none in the other.
-        if mg_first {
-            out.counts.benefit_sum += benefit;
-        }
+        let benefit = benefit_of_mg(plan, &mut rng, person, mg_arm, mg_first, &mut out.counts);
         if i >= completers {
             out.counts.dropouts += 1;
             continue;
@@ -59,4 +78,36 @@ pub(super) fn fill_sequence(plan: &Plan, stream: (u64, u64, u64), a: usize) -> F
     }
     out.screening.finish(plan, &mut rng);
     out
+}
+
+/// [`fill_sequence`] on a count outcome: each completer's counts in the last window of each
+/// period, at their own rate (shared by the periods), into `records` as `baseline` = period 2
+/// and `followup` = period 1, so that the change the rank analysis reads is the period
+/// difference (Koch 1972).
+pub(super) fn fill_sequence_counts(
+    plan: &Plan,
+    stream: (u64, u64, u64),
+    a: usize,
+    records: &mut Vec<CountRecord>,
+) -> (ArmCounts, ScreenCounts) {
+    let (crossover, mg_arm, mg_first) = sequence(plan, a);
+    let (_, sampler) = plan.count.as_ref().expect("a count outcome");
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let (mut counts, mut screening) = (ArmCounts::default(), ScreenCounts::default());
+    records.clear();
+    let completers = arm_completers(&mut rng, &plan.arms[a]);
+    for i in 0..plan.arms[a].n_target {
+        let person = screen(plan, &mut rng, &mut screening);
+        let benefit = benefit_of_mg(plan, &mut rng, person, mg_arm, mg_first, &mut counts);
+        if i >= completers {
+            counts.dropouts += 1;
+            continue;
+        }
+        let (in_period_1, in_period_2) =
+            if mg_first { (benefit, crossover.carryover * benefit) } else { (0.0, benefit) };
+        let (period_1, period_2) = sampler.draw_periods(&mut rng, (-in_period_1).exp(), (-in_period_2).exp());
+        records.push(CountRecord { baseline: period_2, followup: period_1, stratum: 0 });
+    }
+    screening.finish(plan, &mut rng);
+    (counts, screening)
 }

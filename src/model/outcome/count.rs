@@ -618,6 +618,19 @@ impl CountSampler {
         CountPair { baseline, followup }
     }
 
+    /// One person's counts in the follow-up windows of the two periods of a crossover, at their
+    /// own rate (which makes the periods correlated), each period with its own window factor,
+    /// the placebo rate ratio and its treatment's rate ratio.
+    pub fn draw_periods<R: Rng>(&self, rng: &mut R, rate_ratio_1: f64, rate_ratio_2: f64) -> (u32, u32) {
+        let m = &self.model;
+        let rate = self.person_rate.sample(rng) * m.placebo_rate_ratio;
+        let mut factor = || self.period_factor.as_ref().map_or(1.0, |g| g.sample(rng));
+        let (factor_1, factor_2) = (factor(), factor());
+        let period_1 = self.window(rng, rate * factor_1 * rate_ratio_1, m.followup_weeks);
+        let period_2 = self.window(rng, rate * factor_2 * rate_ratio_2, m.followup_weeks);
+        (period_1, period_2)
+    }
+
     /// The count in a window of `weeks` at `rate_per_4_weeks`.
     fn window<R: Rng>(&self, rng: &mut R, rate_per_4_weeks: f64, weeks: f64) -> u32 {
         match self.model.kind {

@@ -18,23 +18,31 @@ pub(crate) fn crossover(s: &Scenario, counts: bool) -> Result<(), Problem> {
         "analysis.comparisons",
         "a crossover compares its Mg arm with its control, for superiority: remove [[analysis.comparisons]]",
     )?;
-    check(
-        !counts,
-        "crossover",
-        "a crossover of a count outcome is not built: its paired analysis is planned; use a rating scale, or a \
-         parallel design (remove [crossover])",
-    )?;
+    // The sequences compared on the period differences: by t on a scale, by ranks on counts.
+    let (analysed_by, how) = if counts {
+        (
+            TestKind::Wilcoxon,
+            "on counts by the rank-sum test of the period differences between the sequences (Koch 1972)",
+        )
+    } else {
+        (TestKind::Welch, "on a scale by the t test of the period differences between the sequences (Jones & Kenward)")
+    };
     let analyses = s.analysis.all(counts);
-    if let Some(t) = analyses.iter().find(|t| **t != TestKind::Welch) {
+    if let Some(t) = analyses.iter().find(|t| **t != analysed_by) {
         return Err((
             if s.analysis.test == Some(*t) { "analysis.test".into() } else { "analysis.secondary".into() },
             format!(
-                "\"{}\" is not an analysis of a crossover: on a scale the crossover is analysed by the t test of \
-                 the period differences between the sequences (Jones & Kenward), analysis.test = \"welch\"",
-                t.label()
+                "\"{}\" is not an analysis of a crossover: it is analysed {how}, analysis.test = \"{}\"",
+                t.label(),
+                analysed_by.label()
             ),
         ));
     }
+    check(
+        !(counts && c.period_effect.is_some()),
+        "crossover.period_effect",
+        "a period effect is in outcome units of a rating scale; on counts it is not built: remove it",
+    )?;
     check(
         s.response.model != ResponseModel::Acute,
         "crossover",
