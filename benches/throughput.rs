@@ -24,6 +24,9 @@
 //! - Several arms: the textbook design by ANCOVA with 2, 3 and 5 arms of 100, per participant
 //!   enrolled in the trials (with several arms each trial has a twin under the global null,
 //!   for the family-wise error rows, which draws the active arms again).
+//! - The acute ED trial (three arms, strata of the ionized reading, Holm) and the crossover (per
+//!   participant enrolled; each crossover trial also simulates its parallel twin with the same
+//!   people).
 //! - At the end, the floor again, with a warning when it moved by more than 10%.
 
 use mgtrial::engine::{self, Runner};
@@ -164,6 +167,21 @@ fn ceiling_speedup() -> f64 {
         two = two.min(pair());
     }
     2.0 * one / two
+}
+
+/// The shipped crossover without its `[crossover]` section: the parallel design with the same
+/// people, alone (a crossover trial simulates it too, as its twin).
+fn tarleton_in_parallel(reps: u32) -> Workload {
+    let file = scenario_file("depression_tarleton2017_crossover.toml");
+    let mut table: toml::Table = std::fs::read_to_string(&file).expect("shipped scenario").parse().expect("TOML");
+    table.remove("crossover");
+    let text = toml::to_string(&table).expect("TOML");
+    let s = scenario::from_str(&text, "parallel.toml", "parallel", &[]).expect("valid scenario");
+    let plan = mgtrial::engine::calibration::plan(&s, "parallel.toml", None).expect("valid plan");
+    Box::new(move |threads, size| {
+        let opts = engine::RunOptions { reps: reps * size, threads, progress: false };
+        timing(|| (engine::run(&plan, opts).arms.iter().map(|a| a.enrolled).sum(), f64::from(reps * size)))
+    })
 }
 
 /// A shipped design point, `reps` replicates per size unit (its plan built once, outside the
@@ -333,6 +351,17 @@ fn main() {
         };
         workloads.push((label, false, Box::new(move || arms(actives, procedure, error_rate, 2_000))));
     }
+    workloads.push((
+        "acute ED (Cete), 3 arms, strata, Holm".into(),
+        false,
+        Box::new(|| point("migraine_ed_cete2005.toml", &[], 20_000)),
+    ));
+    workloads.push((
+        "crossover (Tarleton), PHQ-9".into(),
+        false,
+        Box::new(|| point("depression_tarleton2017_crossover.toml", &[], 20_000)),
+    ));
+    workloads.push(("the same trial in parallel (Tarleton)".into(), false, Box::new(|| tarleton_in_parallel(20_000))));
     workloads.push((
         "sweep: formulation x dose (12 points)".into(),
         false,
