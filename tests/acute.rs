@@ -40,8 +40,9 @@ fn without_mg_status_it_is_the_textbook_t_test() {
     assert!((rows[0].power - expected).abs() <= 3.5 * binomial_se(expected, 20_000.0), "{}", rows[0].power);
 }
 
-/// All comers, effect 0.1 SD, 0.6 SD when Mg is low: the true effect is 0.1 + 0.5 p (p the
-/// share below 0.75 mmol/L, by hand); the mean estimate lies within 3.5 SE of it; the power
+/// All comers, effect 0.1 SD, 0.6 SD when Mg is low: the expected effect is 0.1 + 0.5 p (p the
+/// share below 0.75 mmol/L, by hand), in closed form and as the simulated mean benefit; the
+/// mean estimate lies within 3.5 SE of it; the power
 /// matches the t test whose Mg arm carries the extra variance 0.25 p (1 - p) of the mixed
 /// benefit, within 3.5 SE (n 100 per arm, where the t approximation is close).
 #[test]
@@ -51,8 +52,13 @@ fn a_larger_effect_with_low_mg_is_weighted_by_its_share() {
     let r = simulate(&text, &["design.reps=20000", "design.n_per_arm=100"]);
     let p = share_low();
     let truth = 0.1 + 0.5 * p;
-    // The closed form integrates over the mixture by quadrature.
-    assert!((r.true_effect.unwrap() - truth).abs() < 1e-4, "{:?} vs {truth}", r.true_effect);
+    // The closed form (quadrature over the mixture), and the simulated participants' mean
+    // benefit (2,000,000 of them, half with the larger effect: SE 0.5 sqrt(p (1 - p) / 2e6)).
+    let plan = common::plan(&text);
+    let closed = mgtrial::engine::calibration::expected_effect(&plan, 1);
+    assert!((closed - truth).abs() < 1e-6, "{closed} vs {truth}");
+    let simulated_se = 0.5 * binomial_se(p, 2_000_000.0);
+    assert!((r.true_effect.unwrap() - truth).abs() <= 3.5 * simulated_se, "{:?} vs {truth}", r.true_effect);
     let se = r.sd_estimate.unwrap() / reps.sqrt();
     assert!((r.mean_estimate.unwrap() - truth).abs() <= 3.5 * se, "{:?} vs {truth}", r.mean_estimate);
     let sd = ((1.0 + 1.0 + 0.25 * p * (1.0 - p)) / 2.0).sqrt();
@@ -61,20 +67,24 @@ fn a_larger_effect_with_low_mg_is_weighted_by_its_share() {
 }
 
 /// Enrolling low readings raises the share with low Mg, and with it the effect: the closed-form
-/// true effect equals 0.1 + 0.5 x the simulated share truly deficient among the enrolled, within
-/// 3.5 SE of that share.
+/// expected effect equals 0.1 + 0.5 x the simulated share truly deficient among the enrolled,
+/// within 3.5 SE of that share, and the trials' mean estimate is it, within 3.5 SE.
 #[test]
 fn enrichment_buys_the_low_mg_effect_through_its_ppv() {
     let text = with_status(
         "acute_effect = 0.1\nacute_effect_low_mg = 0.6",
         "[biomarker]\ntype = \"serum_total\"\n[selection]\nmode = \"enrich\"\nthreshold = 0.75",
     );
+    let reps: f64 = 4000.0;
     let r = simulate(&text, &["design.reps=4000"]);
     let ppv = r.ppv_deficient.unwrap();
-    let enrolled = 4000.0 * 128.0;
-    let truth = r.true_effect.unwrap();
-    assert!(truth > 0.1 + 0.5 * share_low() + 0.1, "enrichment should raise the effect: {truth}");
-    assert!((truth - (0.1 + 0.5 * ppv)).abs() <= 3.5 * 0.5 * binomial_se(ppv, enrolled), "{truth} vs PPV {ppv}");
+    let enrolled = reps * 128.0;
+    let closed = mgtrial::engine::calibration::expected_effect(&common::plan(&text), 1);
+    assert!(closed > 0.1 + 0.5 * share_low() + 0.1, "enrichment should raise the effect: {closed}");
+    assert!((closed - (0.1 + 0.5 * ppv)).abs() <= 3.5 * 0.5 * binomial_se(ppv, enrolled), "{closed} vs PPV {ppv}");
+    // And the trials estimate it.
+    let se = r.sd_estimate.unwrap() / reps.sqrt();
+    assert!((r.mean_estimate.unwrap() - closed).abs() <= 3.5 * se, "{:?} vs {closed}", r.mean_estimate);
 }
 
 /// Wrong acute inputs exit 2 naming the field and what is allowed.

@@ -173,6 +173,15 @@ fn comparator_inputs_are_checked() {
     check(&ni.replace("adherence_mean = 1.0\n", ""), &["arms[0].adherence_mean", "full-dose"]);
     check(&ni.replace("dropout = 0.0\n[[arms]]", "[[arms]]"), &["arms[0].dropout", "side effects"]);
     check(&ni.replace("effect = 0.5\n", ""), &["arms[0].effect", "outcome units"]);
+    check(
+        &ni.replace("effect = 0.5\n", "effect = 0.5\nresponder_percent = 40\n"),
+        &["arms[0].responder_percent", "give one"],
+    );
+    check(&ni.replace("effect = 0.5\n", "responder_percent = 100\n"), &["arms[0].responder_percent", "below 100"]);
+    check(
+        &ni.replace("kind = \"active\"", "kind = \"active\"\nresponder_percent = 40"),
+        &["arms[1].responder_percent", "only a comparator"],
+    );
     check(&ni.replace("effect = 0.5\n", "effect = 0.5\nrate_ratio = 0.7\n"), &["arms[0].rate_ratio"]);
     check(&ni.replace("effect = 0.5\n", "effect = 0.5\ndose_mg_per_day = 300\n"), &["dose_mg_per_day", "no Mg"]);
     check(&ni.replace("effect = 0.5\n", "effect = -0.5\n"), &["arms[0].effect", "negative benefit"]);
@@ -228,4 +237,31 @@ fn non_inferiority_on_counts_holds_its_level_at_the_rate_ratio_margin() {
     let at_margin = with(&rows, "non_inferiority_at_margin").power;
     assert!((at_margin - 0.025).abs() <= 3.5 * binomial_se(0.025, 10_000.0), "type I {at_margin}");
     assert_eq!(with(&rows, "non_inferiority").margin, Some(1.25));
+}
+
+/// A comparator given by its responder percentage (remission at 0.5 on the textbook scale,
+/// baseline N(0, 1), change SD 1, full adherence): the solved effect is the closed form's,
+/// `0.5 - sqrt(2) z(0.6)` for 40% responders (P(y >= 0.5) = 0.4, y ~ N(effect, 2)) (within 3.5 SE of the solve's 100,000 completers),
+/// and the simulated trials' share of responders on it is 40% (within 3.5 SE).
+#[test]
+fn a_comparator_given_by_its_responders_reaches_them() {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let text = against_drug(0.0, "[[analysis.comparisons]]\narm = \"active\"\nagainst = \"drug\"")
+        .replace("effect = 0\n", "responder_percent = 40\n")
+        .replace("test = \"welch\"\n", "test = \"welch\"\nsecondary = [\"chi_square\"]\n")
+        .replace("[design]", "[analysis.responder]\nrule = \"remission\"\ncutoff = 0.5\n[design]")
+        .replace("[outcome]\n", "[outcome]\nbaseline_mean = 0.0\nbaseline_sd = 1.0\n");
+    let plan = common::plan(&text);
+    let solved = plan.arms.iter().find_map(|a| a.comparator).unwrap().full_dose_benefit;
+    let z = Normal::standard().inverse_cdf(0.6);
+    let expected = 0.5 - std::f64::consts::SQRT_2 * z;
+    // d effect / d share = sd / phi(z): the solve's SE in outcome units.
+    let solve_se = std::f64::consts::SQRT_2 * binomial_se(0.4, 100_000.0) / (-0.5 * z * z).exp()
+        * (2.0 * std::f64::consts::PI).sqrt();
+    assert!((solved - expected).abs() <= 3.5 * solve_se, "{solved} vs {expected}");
+    let rows = simulate_all(&text, &["response.delta=0.5", "design.reps=4000"]);
+    let r = rows.iter().find(|r| r.analysis == "chi_square").unwrap();
+    let share = r.responders_placebo.unwrap();
+    let se = (binomial_se(0.4, 4000.0 * 64.0).powi(2) + binomial_se(0.4, 100_000.0).powi(2)).sqrt();
+    assert!((share - 0.4).abs() <= 3.5 * se, "{share}");
 }

@@ -1,7 +1,7 @@
 //! Crossover (issue 23, point 4): without carry-over the AB/BA crossover has the power of the
 //! paired design; type I error holds with a period effect on a bounded scale; carry-over
 //! biases the estimate by half of it; dropout in either period loses the person; the parallel
-//! row is the parallel design with the same people, trial for trial; counts are Koch's rank
+//! row is the parallel design with the same number of people, trial for trial; counts are Koch's rank
 //! test of the period differences; bad inputs are refused.
 
 mod common;
@@ -14,6 +14,8 @@ use mgtrial::engine::summary::ComparisonSummary;
 /// reliability 1) as a crossover with `carryover`, `n` per sequence.
 fn crossover(carryover: f64, n: u32) -> String {
     TEXTBOOK
+        // The change every arm sees cancels from the period differences of an unbounded scale.
+        .replace("placebo_improvement = 0.0\n", "")
         .replace("[design]", &format!("[crossover]\ncarryover_fraction = {carryover}\n[design]"))
         .replace("n_per_arm = 64", &format!("n_per_arm = {n}"))
 }
@@ -82,6 +84,7 @@ fn the_parallel_row_is_the_parallel_design_and_dropout_counts_both_periods() {
     let rows = simulate_all(&text, &["design.reps=4000"]);
     let parallel_text = common::edit_toml(&text, |t| {
         t.remove("crossover");
+        t["outcome"].as_table_mut().unwrap().insert("placebo_improvement".into(), 0.0.into());
     });
     let parallel = &simulate_all(&parallel_text, &["design.reps=4000"])[0];
     assert_eq!(layout(&rows, "parallel").power, parallel.power);
@@ -102,11 +105,15 @@ fn repletion_gives_its_own_carryover() {
         c.insert("washout_weeks".into(), 2.into());
         t.insert("crossover".into(), c.into());
         let o = t["outcome"].as_table_mut().unwrap();
-        o.remove("baseline_mean");
+        for key in ["baseline_mean", "placebo_improvement", "natural_improvement"] {
+            o.remove(key);
+        }
         o.insert("min".into(), f64::NEG_INFINITY.into());
         o.insert("max".into(), f64::INFINITY.into());
         o.insert("integer".into(), false.into());
         t["analysis"].as_table_mut().unwrap().insert("test".into(), "welch".into());
+        // All comers: no assay is read.
+        t.remove("biomarker");
     });
     let rows = simulate_all(&text, &["design.reps=20000"]);
     let r = layout(&rows, "crossover");
@@ -274,4 +281,27 @@ fn a_crossover_of_counts_is_kochs_rank_test() {
     let type_i = layout(&null, "crossover").power;
     eprintln!("crossover of counts: type I {type_i}");
     assert!((type_i - 0.05).abs() <= 3.5 * binomial_se(0.05, 20_000.0), "type I {type_i}");
+}
+
+/// The period effect's direction: on the PHQ-9 near its floor (baseline 5), scores lower in
+/// period 2 (an improvement, `period_effect` +3) push the Mg-second sequence's Mg period
+/// further into the floor, where the effect is clipped, so the estimate falls; scores higher in
+/// period 2 (-3) lift it. Each step by more than 3.5 SE of the difference, taken as if the
+/// runs were independent (they share their random numbers, so it is smaller).
+#[test]
+fn a_period_effect_acts_in_its_stated_direction() {
+    let text = common::shipped("depression_tarleton2017_crossover.toml")
+        .replace("placebo_improvement = 0.0", "placebo_improvement = 0.0\nbaseline_mean = 5.0");
+    let estimate = |period_effect: f64| {
+        let text = text
+            .replace("carryover_fraction = 0.0", &format!("carryover_fraction = 0.0\nperiod_effect = {period_effect}"));
+        let r = layout(&simulate_all(&text, &["response.delta=3", "design.reps=4000"]), "crossover").clone();
+        (r.mean_estimate.unwrap(), r.sd_estimate.unwrap() / 4000f64.sqrt())
+    };
+    let (better, se_better) = estimate(3.0);
+    let (none, se_none) = estimate(0.0);
+    let (worse, se_worse) = estimate(-3.0);
+    eprintln!("period effect +3, 0, -3: estimates {better}, {none}, {worse}");
+    assert!(none - better > 3.5 * se_better.hypot(se_none), "{better} vs {none}");
+    assert!(worse - none > 3.5 * se_worse.hypot(se_none), "{none} vs {worse}");
 }

@@ -58,7 +58,8 @@ const VALUES: [&str; 26] = [
 /// Fields the `--set` strategy picks from, each with values of its own type (in range and at
 /// or beyond the edges), so that many combinations are valid designs; the other values reach
 /// every field through [`VALUES`] too.
-const PATHS: [(&str, &[&str]); 51] = [
+const PATHS: [(&str, &[&str]); 52] = [
+    ("arms.metoclopramide_10mg.responder_percent", &["40", "0", "100", "99.999", "nan"]),
     ("crossover.carryover_fraction", &["0", "0.5", "1", "-0.1", "2", "nan"]),
     ("crossover.washout_weeks", &["0", "4", "-1", "1e9"]),
     ("crossover.period_effect", &["0", "2", "-3", "1e9", "inf"]),

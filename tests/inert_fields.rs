@@ -52,6 +52,46 @@ fn designs() -> Vec<(&'static str, String)> {
         ("textbook", common::shipped("textbook.toml")),
         ("acute", common::shipped("migraine_ed_cete2005.toml")),
         ("crossover", common::shipped("depression_tarleton2017_crossover.toml")),
+        (
+            "crossover_repletion_enrich",
+            common::edit_toml(&stated(&depression), |t| {
+                let mut c = toml::Table::new();
+                c.insert("washout_weeks".into(), 2.into());
+                t.insert("crossover".into(), c.into());
+                let a = t["analysis"].as_table_mut().unwrap();
+                a.insert("test".into(), "welch".into());
+                a.remove("secondary");
+            }),
+        ),
+        (
+            "crossover_fixed_with_status",
+            common::edit_toml(
+                &common::fixed_response(&common::shipped("cognition_mg_threonate.toml"), "delta", 0.4),
+                |t| {
+                    let mut c = toml::Table::new();
+                    c.insert("carryover_fraction".into(), 0.2.into());
+                    t.insert("crossover".into(), c.into());
+                    for key in ["tau_weeks", "a50_mg_per_day"] {
+                        t["response"].as_table_mut().unwrap().remove(key);
+                    }
+                    t["design"].as_table_mut().unwrap().remove("duration_weeks");
+                    t.remove("biomarker");
+                    // An unbounded scale: the change every arm sees cancels from the periods.
+                    for key in ["placebo_improvement", "natural_improvement"] {
+                        t["outcome"].as_table_mut().unwrap().remove(key);
+                    }
+                    let a = t["analysis"].as_table_mut().unwrap();
+                    a.insert("test".into(), "welch".into());
+                    a.remove("secondary");
+                    for arm in t["arms"].as_array_mut().unwrap() {
+                        let arm = arm.as_table_mut().unwrap();
+                        for key in ["formulation", "dose_mg_per_day", "bioavailability", "adherence_mean"] {
+                            arm.remove(key);
+                        }
+                    }
+                },
+            ),
+        ),
     ]
 }
 
@@ -188,6 +228,17 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("response.max_effect", "1", "3"),
         ]),
         "crossover" => v.extend([("crossover.washout_weeks", "0", "4"), ("design.duration_weeks", "4", "8")]),
+        "crossover_repletion_enrich" => v.extend([("biomarker.normal_low", "0.6", "0.7")]),
+        "crossover_fixed_with_status" => v.extend([
+            ("arms.mgt_140.dose_mg_per_day", "100", "600"),
+            ("arms.mgt_140.adherence_mean", "0.5", "0.9"),
+            ("response.tau_weeks", "2", "8"),
+            ("design.duration_weeks", "4", "12"),
+            ("population.replete_target_mmol_per_l", "0.8", "0.9"),
+            ("biomarker.repeats", "2", "3"),
+            ("outcome.placebo_improvement", "0.1", "0.3"),
+            ("outcome.natural_improvement", "0.1", "0.3"),
+        ]),
         "fixed_with_status" => v.extend([
             ("response.max_effect", "0.5", "1.0"),
             ("response.ref_deficit_mmol_per_l", "0.1", "0.2"),

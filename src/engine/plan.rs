@@ -204,7 +204,7 @@ pub struct Plan {
     /// The comparisons, in order (every Mg arm against placebo unless the scenario lists them).
     pub comparisons: Vec<Comparison>,
     /// One twin per non-inferiority or equivalence comparison, at its margin, and for a
-    /// crossover the parallel design with the same people ([`DecidingTwin`]).
+    /// crossover the parallel design with the same number of people ([`DecidingTwin`]).
     pub deciding_twins: Vec<DecidingTwin>,
     /// The crossover, when the trial is one.
     pub crossover: Option<CrossoverPlan>,
@@ -239,6 +239,10 @@ pub struct Plan {
     pub dose_trend: Option<DoseTrendPlan>,
     /// A twin of a trial (which makes no twins of its own, nor rows at a margin).
     pub(crate) is_twin: bool,
+    /// Whether anything reads the screening assay: selection, strata, or the reading at the end
+    /// (which the acute response and a crossover do not report). Without, an all-comers trial
+    /// draws true status alone.
+    pub reads_assay: bool,
 }
 
 /// The dose-trend test: a contrast of the arms' adjusted means in one ANCOVA.
@@ -379,7 +383,7 @@ pub struct Twin {
 ///   treatment of the arm it is compared with, shifted to be worse by exactly the margin (in
 ///   outcome units on a scale, as a rate ratio on counts), so that its rejections are the type I
 ///   error at the margin (at the lower margin, for equivalence);
-/// - of a crossover: the parallel design with the same people, so that its rejections are the
+/// - of a crossover: the parallel design with the same number of people, so that its rejections are the
 ///   power of that design.
 #[derive(Debug, Clone)]
 pub struct DecidingTwin {
@@ -498,9 +502,11 @@ impl Plan {
             .map(|(i, a)| {
                 let exposure = Exposure::of_arm(s, i);
                 let comparator = (a.kind == ArmKind::Comparator).then(|| ComparatorEffect {
-                    full_dose_benefit: match (a.effect, a.rate_ratio) {
-                        (_, Some(rr)) if counts_outcome => -rr.ln(),
-                        (Some(effect), _) => effect,
+                    full_dose_benefit: match (a.effect, a.rate_ratio, a.responder_percent) {
+                        (_, Some(rr), _) if counts_outcome => -rr.ln(),
+                        (Some(effect), _, _) => effect,
+                        // Solved below, once the outcome model is known.
+                        (_, _, Some(_)) => f64::NAN,
                         _ => unreachable!("validated: a comparator states its effect"),
                     },
                     adherence_mean: a.adherence_mean(),
@@ -542,7 +548,7 @@ impl Plan {
         };
         let (scale, scale_overridden) = match &count {
             Some((m, _)) => (count_scale(s, m), Vec::new()),
-            None => crate::scenario::scales::resolve(&s.outcome).expect("validated outcome"),
+            None => crate::scenario::scales::resolve_in(s).expect("validated outcome"),
         };
         let outcome = OutcomeModel::new(&scale);
         let reject_tail = match s.analysis.sided {
@@ -552,6 +558,28 @@ impl Plan {
         let counts = count.is_some();
         let response = ResponseModelParams::new(&s.response, s.design.duration_weeks, counts);
         let mut arms = arms;
+        for (arm, spec) in arms.iter_mut().zip(&s.arms) {
+            if let (Some(c), Some(percent)) = (&mut arm.comparator, spec.responder_percent) {
+                let rule = responder_plan(s, &scale);
+                c.full_dose_benefit = benefit_for_responders(
+                    &outcome,
+                    &rule,
+                    arm.adherence.as_ref(),
+                    c.adherence_mean,
+                    percent / 100.0,
+                )
+                .ok_or_else(|| {
+                    invalid(
+                        &format!("arms.{}.responder_percent", spec.name),
+                        format!(
+                            "no effect within {RESPONDER_SOLVE_SPAN} SDs either way gives {percent}% responders \
+                                     among the comparator's completers on this scale and rule: check the percentage \
+                                     and analysis.responder"
+                        ),
+                    )
+                })?;
+            }
+        }
         let crossover = s.crossover.as_ref().map(|c| CrossoverPlan::new(s, c, outcome.benefit_sign, &arms));
         if let Some(x) = &crossover {
             for arm in &mut arms {
@@ -596,6 +624,11 @@ impl Plan {
             power_of: PowerOf::Each,
             dose_trend: None,
             is_twin: false,
+            reads_assay: {
+                let end_unreported =
+                    s.response.model == crate::scenario::schema::ResponseModel::Acute || s.crossover.is_some();
+                !(end_unreported && s.selection.mode == SelectionMode::AllComers && !by_stratum)
+            },
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
@@ -621,11 +654,16 @@ impl Plan {
         Ok(plan)
     }
 
-    /// The parallel design with the same people as this crossover: its arms as parallel arms of
+    /// The parallel design with the same number of people as this crossover: its arms as parallel arms of
     /// the same sizes, each with its own dropout, analysed as parallel arms are.
     fn parallel_twin(&self, file: &str) -> Result<DecidingTwin, ScenarioError> {
         let mut parallel = self.scenario.clone();
         parallel.crossover = None;
+        // On an unbounded scale the crossover needs no placebo response (it cancels), nor do
+        // parallel arms compared with each other.
+        if parallel.outcome.count.is_none() && parallel.outcome.placebo_improvement.is_none() {
+            parallel.outcome.placebo_improvement = Some(0.0);
+        }
         let mut twin = Plan::resolved(&parallel, file)?;
         twin.is_twin = true;
         let rows = self
@@ -1088,6 +1126,91 @@ impl ResponderPlan {
         }
     }
 }
+
+/// Completers simulated to solve a comparator's effect from its responder percentage: the MC
+/// SE of the share is at most 0.0016, about 0.004 SD of the change in the solved effect.
+const RESPONDER_SOLVE_PEOPLE: usize = 100_000;
+/// Bisection steps, from a span of [`RESPONDER_SOLVE_SPAN`] SDs either way (to ~1e-7 SD).
+const RESPONDER_SOLVE_STEPS: usize = 30;
+/// The solved effect lies within this many SDs of the follow-up either way.
+const RESPONDER_SOLVE_SPAN: f64 = 20.0;
+
+/// The full-dose benefit (outcome units) of a comparator at which the expected share of its
+/// completers who respond by `rule` is `target`, by bisection over one fixed set of simulated
+/// completers (common random numbers, so the share never falls as the benefit rises): each
+/// completer drawn as the trial draws a scale completer (observed baseline, then the follow-up
+/// given it, bounds and rounding), with their own adherence. `None` if no benefit within
+/// [`RESPONDER_SOLVE_SPAN`] SDs either way reaches it. Memoized: sweeps resolve many plans.
+fn benefit_for_responders(
+    o: &OutcomeModel,
+    rule: &ResponderPlan,
+    adherence: Option<&Adherence>,
+    adherence_mean: f64,
+    target: f64,
+) -> Option<f64> {
+    static CACHE: crate::numeric::Memo<Vec<u64>, Option<f64>> = crate::numeric::Memo::new();
+    let key: Vec<u64> = [
+        o.baseline_mean,
+        o.observed_baseline_sd,
+        o.common_change,
+        o.followup_on_baseline,
+        o.followup_sd_given_baseline,
+        o.benefit_sign,
+        o.min,
+        o.max,
+        f64::from(u8::from(o.integer)),
+        f64::from(rule.rule as u8),
+        rule.fraction,
+        rule.cutoff,
+        f64::from(u8::from(rule.lower_is_better)),
+        adherence_mean,
+        target,
+    ]
+    .iter()
+    .map(|v| v.to_bits())
+    // The adherence table lives as long as the process (memoized), so its address is a key.
+    .chain([adherence.map_or(0, |a| std::ptr::from_ref(a.quantiles()) as u64)])
+    .collect();
+    crate::numeric::memoized(&CACHE, key, |_| {
+        let mut rng = crate::rng::stream_rng(RESPONDER_SOLVE_SEED, 0, 0);
+        let people: Vec<(f64, f64, f64)> = (0..RESPONDER_SOLVE_PEOPLE)
+            .map(|_| {
+                let share = adherence.map_or(adherence_mean, |a| a.sample(&mut rng));
+                let dx = o.observed_baseline_sd * crate::rng::standard_normal(&mut rng);
+                (share, dx, o.followup_sd_given_baseline * crate::rng::standard_normal(&mut rng))
+            })
+            .collect();
+        let responding = |benefit: f64| {
+            let responders = people
+                .iter()
+                .filter(|(share, dx, noise)| {
+                    let x = o.baseline_mean + dx;
+                    let y = o.baseline_mean
+                        + o.common_change
+                        + o.benefit_sign * benefit * share
+                        + o.followup_on_baseline * dx
+                        + noise;
+                    rule.responds(o.observe(x), o.observe(y))
+                })
+                .count();
+            responders as f64 / RESPONDER_SOLVE_PEOPLE as f64
+        };
+        let span = RESPONDER_SOLVE_SPAN * o.followup_sd_given_baseline.max(o.change_sd);
+        let (mut lo, mut hi) = (-span, span);
+        if responding(lo) > target || responding(hi) < target {
+            return None;
+        }
+        for _ in 0..RESPONDER_SOLVE_STEPS {
+            let mid = 0.5 * (lo + hi);
+            if responding(mid) < target { lo = mid } else { hi = mid }
+        }
+        Some(0.5 * (lo + hi))
+    })
+}
+
+/// The stream seed of the comparator's responder solve (fixed: the same scenario always solves
+/// the same effect, whatever its own seed).
+const RESPONDER_SOLVE_SEED: u64 = 0x6d67_7472_6961_6c31;
 
 /// Largest share of those screened that an enrichment or two-stage threshold may enrol, and
 /// that a confirmatory threshold may pass of those reaching it: above it selection turns

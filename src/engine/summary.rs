@@ -117,7 +117,7 @@ pub struct ComparisonSummary {
     pub reference: Option<String>,
     pub hypothesis: Option<String>,
     pub margin: Option<f64>,
-    /// A crossover's rows: `crossover`, or `parallel` for the parallel design with the same people
+    /// A crossover's rows: `crossover`, or `parallel` for the parallel design with the same number of people
     /// (whose power only is reported).
     pub layout: Option<String>,
 }

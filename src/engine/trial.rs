@@ -103,6 +103,11 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option
                 return Some(Enrolled { reading: person.reading, m });
             }
         },
+        SelectionMode::AllComers if !plan.reads_assay => {
+            counts.screened += 1;
+            let m = screening.status_unread(rng);
+            Some(Enrolled { reading: plan.assay.expected_reading(m), m })
+        }
         SelectionMode::AllComers | SelectionMode::Stratify => {
             let person = screening.screen(rng);
             counts.screened += 1;

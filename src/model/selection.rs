@@ -188,6 +188,17 @@ impl Screening {
         }
     }
 
+    /// Draws a screened person's true status alone, for a design that reads no assay: the
+    /// distribution of [`Screening::status`] after [`Screening::screen`], from one normal, so
+    /// that the assay's parameters change nothing drawn.
+    #[inline(always)]
+    pub(crate) fn status_unread<R: Rng>(&self, rng: &mut R) -> f64 {
+        let component = usize::from(self.components.len() == 2 && uniform(rng) >= self.components[0].weight);
+        let c = &self.components[component];
+        let sd = (c.gain * c.reading_sd).hypot(c.status_sd_given_reading);
+        c.status_mean + sd * standard_normal(rng)
+    }
+
     /// Draws the true status of a screened person given the reading.
     #[inline(always)]
     pub fn status<R: Rng>(&self, rng: &mut R, person: &Screened) -> f64 {

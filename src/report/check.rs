@@ -24,7 +24,8 @@ pub struct CheckOptions {
 type Row = BTreeMap<String, String>;
 
 /// The columns that identify a row: those before `scenario` (series and swept fields), the
-/// comparison, analysis and subgroup (`all` when a baseline predates subgroups).
+/// comparison, analysis and subgroup (`all` when a baseline predates subgroups), and a
+/// crossover's layout.
 fn key(header: &[String], row: &Row) -> String {
     let mut parts: Vec<String> = Vec::new();
     for h in header {
@@ -36,6 +37,10 @@ fn key(header: &[String], row: &Row) -> String {
     parts.push(row.get("comparison").cloned().unwrap_or_default());
     parts.push(row.get("analysis").cloned().unwrap_or_default());
     parts.push(row.get("subgroup").cloned().unwrap_or_else(|| "all".into()));
+    // A crossover's row and its parallel design's row share the rest.
+    if let Some(layout) = row.get("layout") {
+        parts.push(layout.clone());
+    }
     parts.join(" | ")
 }
 

@@ -193,9 +193,12 @@ pub fn explain(plan: &Plan) -> String {
         match arm.exposure {
             None => match arm.comparator {
                 Some(c) => {
+                    let solved = plan.scenario.arms[a].responder_percent.map_or(String::new(), |p| {
+                        format!(" (solved so that {p}% of its completers respond, from 100,000 simulated)")
+                    });
                     out += &format!(
-                        "arm {}: comparator, {:.3} {} at full adherence x adherence {:.2} = expected effect {:.3} {} \
-                         (independent of Mg status); n {}, dropout {:.1}%\n",
+                        "arm {}: comparator, {:.3} {}{solved} at full adherence x adherence {:.2} = expected effect \
+                         {:.3} {} (independent of Mg status); n {}, dropout {:.1}%\n",
                         arm.name,
                         c.full_dose_benefit,
                         plan.effect_unit(),

@@ -62,7 +62,7 @@ pub(crate) const MULTIPLICITY_COLUMNS: [&str; 2] = ["multiplicity", "power_unadj
 pub(crate) const COMPARISON_COLUMNS: [&str; 3] = ["reference", "hypothesis", "margin"];
 
 /// Columns after those, only in the CSV of a crossover: `crossover`, or `parallel` for the row
-/// of the parallel design with the same people (see [`ComparisonSummary::layout`]).
+/// of the parallel design with the same number of people (see [`ComparisonSummary::layout`]).
 pub(crate) const LAYOUT_COLUMNS: [&str; 1] = ["layout"];
 
 /// The row's cells of [`LATER_COLUMNS`].
@@ -259,7 +259,7 @@ pub(crate) fn effect_line(plan: &crate::engine::plan::Plan) -> String {
         (ResponseModel::Repletion, Some(c)) => format!("{}; solved {stated}", c.headline()),
         (ResponseModel::Repletion, None) => format!("effect: stated, {stated}"),
         (ResponseModel::Acute, _) if r.acute_effect_low_mg != r.acute_effect => format!(
-            "effect: acute, {} {unit} for every treated participant, {} {unit} if Mg is below {} mmol/L",
+            "effect: acute, {} {unit}, or {} {unit} if true Mg is below {} mmol/L",
             r.acute_effect, r.acute_effect_low_mg, plan.scenario.population.deficiency_cutoff_mmol_per_l
         ),
         (ResponseModel::Acute, _) => format!("effect: acute, {} {unit} for every treated participant", r.acute_effect),
@@ -351,7 +351,7 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
         previous = Some(r.comparison.as_str());
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
         let who = match (r.subgroup.as_str(), r.layout.as_deref()) {
-            (_, Some("parallel")) => " | parallel design, same people".to_string(),
+            (_, Some("parallel")) => " | parallel design, same number of people".to_string(),
             (_, Some(layout)) => format!(" | {layout}"),
             ("all", None) => String::new(),
             (subgroup, None) => format!(" | {}", subgroup.replace('_', " ")),

@@ -50,10 +50,19 @@ const RULES: &[(&str, Inert)] = &[
     ("response.acute_effect_low_mg", no_mg_status),
     ("response.tau_weeks", acute_before_repletion),
     ("population.replete_target_mmol_per_l", acute_before_repletion),
-    ("biomarker.**", acute_reading_unread),
-    ("biomarker.normal_low", acute_threshold_given),
+    ("biomarker.**", reading_unread),
+    ("biomarker.normal_low", end_unreported_threshold_given),
     ("response.a50_mg_per_day", acute_before_repletion),
     ("design.duration_weeks", acute_before_repletion),
+    ("response.tau_weeks", fixed_crossover_repletes_unseen),
+    ("response.a50_mg_per_day", fixed_crossover_repletes_unseen),
+    ("population.replete_target_mmol_per_l", fixed_crossover_repletes_unseen),
+    ("design.duration_weeks", fixed_crossover_repletes_unseen),
+    ("arms.*.formulation", fixed_crossover_repletes_unseen),
+    ("arms.*.dose_mg_per_day", fixed_crossover_repletes_unseen),
+    ("arms.*.bioavailability", fixed_crossover_repletes_unseen),
+    ("arms.*.adherence_mean", fixed_crossover_repletes_unseen),
+    ("arms.*.adherence_concentration", fixed_crossover_repletes_unseen),
     ("arms.*.formulation", infusion_given_whole),
     ("arms.*.dose_mg_per_day", infusion_given_whole),
     ("arms.*.bioavailability", infusion_given_whole),
@@ -61,6 +70,8 @@ const RULES: &[(&str, Inert)] = &[
     ("arms.*.adherence_concentration", infusion_given_whole),
     ("crossover.washout_weeks", carryover_stated),
     ("crossover.period_effect", period_effect_cancels),
+    ("outcome.placebo_improvement", common_change_cancels),
+    ("outcome.natural_improvement", common_change_cancels),
     ("response.delta", not_fixed),
     ("response.rate_ratio", not_fixed),
     ("response.max_effect", not_repletion),
@@ -106,8 +117,9 @@ pub(crate) fn baseline_level_matters(s: &Scenario) -> bool {
     let counts = s.outcome.count.is_some();
     let analyses = s.analysis.all(counts);
     let responders = analyses.iter().any(|t| t.is_responder())
-        || s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
-    let nonlinear = crate::scenario::scales::resolve(&s.outcome)
+        || s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some())
+        || s.arms.iter().any(|a| a.responder_percent.is_some());
+    let nonlinear = crate::scenario::scales::resolve_in(s)
         .map_or(true, |(o, _)| o.integer || o.min.is_finite() || o.max.is_finite());
     counts || responders || nonlinear || analyses.contains(&crate::scenario::schema::TestKind::Ancova)
 }
@@ -121,7 +133,7 @@ fn baseline_level_cancels(at: &At) -> Option<String> {
 }
 
 fn baseline_spread_cancels(at: &At) -> Option<String> {
-    let perfect = crate::scenario::scales::resolve(&at.s.outcome).is_ok_and(|(o, _)| o.reliability >= 1.0);
+    let perfect = crate::scenario::scales::resolve_in(at.s).is_ok_and(|(o, _)| o.reliability >= 1.0);
     baseline_level_cancels(at).filter(|_| perfect).map(|why| {
         why.replace(
             "the baseline level cancels",
@@ -132,7 +144,7 @@ fn baseline_spread_cancels(at: &At) -> Option<String> {
 
 fn nothing_to_average(at: &At) -> Option<String> {
     let perfect = at.s.outcome.count.is_none()
-        && crate::scenario::scales::resolve(&at.s.outcome).is_ok_and(|(o, _)| o.reliability >= 1.0);
+        && crate::scenario::scales::resolve_in(at.s).is_ok_and(|(o, _)| o.reliability >= 1.0);
     perfect.then(|| {
         "with reliability 1 an assessment has no measurement error for repeated assessments to average: lower \
          outcome.reliability, or remove it"
@@ -257,14 +269,65 @@ fn acute_before_repletion(at: &At) -> Option<String> {
     })
 }
 
-/// The assay's normal limit is read for the share with a normal reading at the end, which the
-/// acute response does not report, and as the threshold when none is given.
-fn acute_threshold_given(at: &At) -> Option<String> {
-    (at.s.response.model == ResponseModel::Acute && at.s.selection.threshold.is_some()).then(|| {
-        "under the acute response no reading at the end is reported, and selection.threshold is given, so the \
-         assay's normal limit is read nowhere: remove it"
-            .into()
+/// Why no reading at the end of the trial is reported: under the acute response (serum Mg is
+/// transiently high after an infusion) and after a crossover (whose last period is Mg's for
+/// some and the control's for others); `None` where it is.
+fn end_reading_unreported(s: &Scenario) -> Option<&'static str> {
+    if s.response.model == ResponseModel::Acute {
+        Some("under the acute response")
+    } else if s.crossover.is_some() {
+        Some("in a crossover")
+    } else {
+        None
+    }
+}
+
+/// The assay's normal limit is read for the share with a normal reading at the end, and as the
+/// threshold when none is given.
+fn end_unreported_threshold_given(at: &At) -> Option<String> {
+    let why = end_reading_unreported(at.s)?;
+    at.s.selection.threshold.is_some().then(|| {
+        format!(
+            "{why} no reading at the end is reported, and selection.threshold is given, so the assay's normal limit \
+             is read nowhere: remove it"
+        )
     })
+}
+
+/// Without a reading at the end, an all-comers trial without strata reads the assay nowhere.
+fn reading_unread(at: &At) -> Option<String> {
+    let s = at.s;
+    let why = end_reading_unreported(s)?;
+    (s.selection.mode == SelectionMode::AllComers && s.analysis.by_stratum != Some(true)).then(|| {
+        format!(
+            "{why} no reading at the end is reported, and selection.mode = \"all_comers\" without \
+             analysis.by_stratum reads no screening reading either: select or stratify on it, or remove it"
+        )
+    })
+}
+
+/// A crossover under the fixed response: its Mg arm has the stated effect and no reading at the
+/// end is reported, so nothing of absorption or repletion reaches an output (on counts the
+/// duration still bounds the follow-up window).
+fn fixed_crossover_repletes_unseen(at: &At) -> Option<String> {
+    let s = at.s;
+    if s.crossover.is_none() || s.response.model != ResponseModel::Fixed {
+        return None;
+    }
+    if at.key == "duration_weeks" && s.outcome.count.is_some() {
+        return None;
+    }
+    if let Some(a) = at.arm
+        && s.arms[a].kind != ArmKind::Active
+    {
+        return None;
+    }
+    Some(
+        "in a crossover under the fixed response the Mg arm has its stated effect and no reading at the end is \
+         reported, so what is absorbed and repleted changes no output: remove it (response.model = \"repletion\" \
+         uses it)"
+            .into(),
+    )
 }
 
 fn carryover_stated(at: &At) -> Option<String> {
@@ -275,26 +338,29 @@ fn carryover_stated(at: &At) -> Option<String> {
     })
 }
 
-/// The period effect cancels from the period differences unless the scale's bounds or rounding
-/// make the score depend on its level.
-fn period_effect_cancels(at: &At) -> Option<String> {
-    let linear = crate::scenario::scales::resolve(&at.s.outcome)
-        .is_ok_and(|(o, _)| !o.integer && o.min == f64::NEG_INFINITY && o.max == f64::INFINITY);
-    linear.then(|| {
-        "on an unbounded, unrounded scale the period effect cancels from the period differences, which the \
-         crossover analysis compares between sequences: it matters only through a bounded or rounded scale; \
-         remove it"
+/// Whether the scenario is a crossover on an unbounded, unrounded scale.
+fn linear_crossover(s: &Scenario) -> bool {
+    s.crossover.is_some() && crate::scenario::scales::resolve_in(s).is_ok_and(|(o, _)| o.is_linear())
+}
+
+/// The change every arm sees is in both periods' scores and cancels from their difference
+/// unless the scale's bounds or rounding make the score depend on its level.
+fn common_change_cancels(at: &At) -> Option<String> {
+    linear_crossover(at.s).then(|| {
+        "in a crossover on an unbounded, unrounded scale the change every arm sees is in both periods and cancels \
+         from the period differences, which the analysis compares: remove it"
             .into()
     })
 }
 
-/// Under the acute response an all-comers trial without strata reads the assay nowhere.
-fn acute_reading_unread(at: &At) -> Option<String> {
-    let s = at.s;
-    let unread = s.selection.mode == SelectionMode::AllComers && s.analysis.by_stratum != Some(true);
-    (s.response.model == ResponseModel::Acute && unread).then(|| {
-        "under the acute response no reading at the end is reported, and selection.mode = \"all_comers\" without \
-         analysis.by_stratum reads no screening reading either: select or stratify on it, or remove it"
+/// The period effect cancels from the period differences unless the scale's bounds or rounding
+/// make the score depend on its level.
+fn period_effect_cancels(at: &At) -> Option<String> {
+    let linear = crate::scenario::scales::resolve_in(at.s).is_ok_and(|(o, _)| o.is_linear());
+    linear.then(|| {
+        "on an unbounded, unrounded scale the period effect cancels from the period differences, which the \
+         crossover analysis compares between sequences: it matters only through a bounded or rounded scale; \
+         remove it"
             .into()
     })
 }
@@ -317,9 +383,11 @@ fn no_responders(at: &At) -> Option<String> {
     let counts = s.outcome.count.is_some();
     let analysed = s.analysis.all(counts).iter().any(|t| t.is_responder());
     let calibrated = s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
-    (!analysed && !calibrated).then(|| {
+    let comparator = s.arms.iter().any(|a| a.responder_percent.is_some());
+    (!analysed && !calibrated && !comparator).then(|| {
         "no responder analysis is asked for (chi_square, chi_square_yates or fisher in analysis.test or \
-         analysis.secondary) and no calibration counts responders: add one, or remove it"
+         analysis.secondary), no calibration counts responders and no comparator gives responder_percent: add one, \
+         or remove it"
             .into()
     })
 }

@@ -202,6 +202,30 @@ fn given(o: &Outcome) -> Vec<&'static str> {
     out
 }
 
+/// [`resolve`] for the outcome of scenario `s`: a crossover on an unbounded, unrounded scale,
+/// from whose period differences the change every arm sees cancels, needs no placebo response
+/// (it is 0, and refused if given: see `inert.rs`).
+pub fn resolve_in(s: &crate::scenario::schema::Scenario) -> Result<(Scale, Vec<&'static str>), (String, String)> {
+    let o = &s.outcome;
+    if s.crossover.is_some() && o.placebo_improvement.is_none() {
+        let mut with_none = o.clone();
+        with_none.placebo_improvement = Some(0.0);
+        if let Ok((scale, overridden)) = resolve(&with_none)
+            && scale.is_linear()
+        {
+            return Ok((scale, overridden));
+        }
+    }
+    resolve(o)
+}
+
+impl Scale {
+    /// Unbounded and unrounded: every observed score is the score itself.
+    pub(crate) fn is_linear(&self) -> bool {
+        !self.integer && self.min == f64::NEG_INFINITY && self.max == f64::INFINITY
+    }
+}
+
 /// The scale an `[outcome]` section describes, and the preset fields it overrides (empty
 /// without a preset). Errors are `(field, message)`.
 pub fn resolve(o: &Outcome) -> Result<(Scale, Vec<&'static str>), (String, String)> {

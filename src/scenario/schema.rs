@@ -388,6 +388,11 @@ pub struct Arm {
     /// (below 1 = fewer events); each person's is this to the power of their adherence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_ratio: Option<f64>,
+    /// Comparator, rating scale, instead of `effect`: the percentage of its completers who
+    /// respond by `analysis.responder`'s rule, as a published trial reports it; the effect in
+    /// outcome units that gives it in this scenario is solved (see `engine::plan`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responder_percent: Option<f64>,
 }
 
 /// Mean adherence of an Mg arm that states none: 83% [Tarleton17].

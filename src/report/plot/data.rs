@@ -133,7 +133,7 @@ pub fn read(csv_text: &str, spec: &PlotSpec) -> Result<Data, PlotError> {
     // have panels of their own) are lines of their own, named by whichever of these columns
     // takes more than one value.
     let facet_col = subgroup_col.filter(|_| !facets.is_empty());
-    let row_columns: Vec<usize> = [comparison_col, optional("analysis"), subgroup_col]
+    let row_columns: Vec<usize> = [comparison_col, optional("analysis"), subgroup_col, optional("layout")]
         .into_iter()
         .filter(|&c| c != facet_col && distinct(c).len() > 1)
         .flatten()

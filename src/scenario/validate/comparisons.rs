@@ -18,7 +18,11 @@ pub(crate) fn arms(s: &Scenario, counts: bool) -> Result<(), Problem> {
     for (i, arm) in s.arms.iter().enumerate() {
         let f = |name: &str| format!("arms[{i}].{name}");
         if arm.kind != ArmKind::Comparator {
-            for (name, given) in [("effect", arm.effect.is_some()), ("rate_ratio", arm.rate_ratio.is_some())] {
+            for (name, given) in [
+                ("effect", arm.effect.is_some()),
+                ("rate_ratio", arm.rate_ratio.is_some()),
+                ("responder_percent", arm.responder_percent.is_some()),
+            ] {
                 check(
                     !given,
                     f(name),
@@ -55,7 +59,25 @@ pub(crate) fn arms(s: &Scenario, counts: bool) -> Result<(), Problem> {
                 if counts { "a count outcome" } else { "a rating scale" }
             ),
         )?;
-        let effect = if counts { arm.rate_ratio } else { arm.effect };
+        if let Some(p) = arm.responder_percent {
+            check(
+                !counts && arm.effect.is_none(),
+                f("responder_percent"),
+                if counts {
+                    "a comparator on a count outcome gives its effect as arms.<name>.rate_ratio".to_string()
+                } else {
+                    format!("comparator `{}` gives both effect and responder_percent: give one", arm.name)
+                },
+            )?;
+            check(
+                p.is_finite() && p > 0.0 && p < 100.0,
+                f("responder_percent"),
+                format!(
+                    "{p} is not allowed: the percentage of the comparator's completers who respond, above 0 and below 100"
+                ),
+            )?;
+        }
+        let effect = if counts { arm.rate_ratio } else { arm.effect.or(arm.responder_percent.map(|_| 0.0)) };
         let effect = effect.ok_or_else(|| {
             (
                 f(own),
@@ -65,7 +87,8 @@ pub(crate) fn arms(s: &Scenario, counts: bool) -> Result<(), Problem> {
                     if counts {
                         "rate_ratio, events on it over events on placebo (below 1 = fewer)"
                     } else {
-                        "effect, in outcome units, positive for benefit in the scale's direction"
+                        "effect, in outcome units, positive for benefit in the scale's direction, or \
+                         responder_percent, the share of its completers who respond by analysis.responder's rule"
                     }
                 ),
             )

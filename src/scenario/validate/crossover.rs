@@ -29,11 +29,13 @@ pub(crate) fn crossover(s: &Scenario, counts: bool) -> Result<(), Problem> {
     };
     let analyses = s.analysis.all(counts);
     if let Some(t) = analyses.iter().find(|t| **t != analysed_by) {
+        let primary = s.analysis.primary(counts) == *t;
         return Err((
-            if s.analysis.test == Some(*t) { "analysis.test".into() } else { "analysis.secondary".into() },
+            if primary { "analysis.test".into() } else { "analysis.secondary".into() },
             format!(
-                "\"{}\" is not an analysis of a crossover: it is analysed {how}, analysis.test = \"{}\"",
+                "\"{}\"{} is not an analysis of a crossover: it is analysed {how}, analysis.test = \"{}\"",
                 t.label(),
+                if primary && s.analysis.test.is_none() { " (the default for this outcome)" } else { "" },
                 analysed_by.label()
             ),
         ));

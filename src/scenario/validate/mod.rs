@@ -216,7 +216,13 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         )?;
         // Without Mg status an arm's exposure changes nothing (see `inert.rs`).
         // Nor does it under the acute response, whose effect does not wait for repletion.
-        if arm.kind == ArmKind::Active && p.model != PopulationModel::None && s.response.model != ResponseModel::Acute {
+        // Nor in a crossover under the fixed response, which reports no reading at the end.
+        let fixed_crossover = s.crossover.is_some() && s.response.model == ResponseModel::Fixed;
+        if arm.kind == ArmKind::Active
+            && p.model != PopulationModel::None
+            && s.response.model != ResponseModel::Acute
+            && !fixed_crossover
+        {
             check(
                 arm.formulation.is_some() || arm.bioavailability.is_some(),
                 f("formulation"),
@@ -378,7 +384,7 @@ fn scale_outcome(s: &Scenario) -> Result<(), Problem> {
             "belongs to a count outcome: set outcome.count = \"attacks\" or \"migraine_days\", or remove it".into(),
         ));
     }
-    let (out, _) = crate::scenario::scales::resolve(o)?;
+    let (out, _) = crate::scenario::scales::resolve_in(s)?;
     outcome_value("outcome.baseline_mean", out.baseline_mean)?;
     outcome_sd("outcome.baseline_sd", out.baseline_sd)?;
     outcome_value("outcome.natural_improvement", out.natural_change)?;
@@ -504,7 +510,8 @@ fn analysis(s: &Scenario, counts: bool) -> Result<(), Problem> {
         format!("{} is not allowed: a responder improves by a share of the baseline above 0 and at most 1", r.fraction),
     )?;
     let responder_calibration = s.response.calibration.as_ref().is_some_and(|c| c.active_responder_percent.is_some());
-    if a.all(counts).iter().any(|t| t.is_responder()) || responder_calibration {
+    let responder_comparator = s.arms.iter().any(|arm| arm.responder_percent.is_some());
+    if a.all(counts).iter().any(|t| t.is_responder()) || responder_calibration || responder_comparator {
         responder_rule(s, counts)?;
     }
     comparisons::comparisons(s, counts)?;
@@ -653,7 +660,7 @@ fn responder_rule(s: &Scenario, counts: bool) -> Result<(), Problem> {
     let (min, max, baseline, direction, name) = if counts {
         (0.0, f64::INFINITY, 0.0, Direction::LowerIsBetter, "counts".to_string())
     } else {
-        let (o, _) = crate::scenario::scales::resolve(&s.outcome)?;
+        let (o, _) = crate::scenario::scales::resolve_in(s)?;
         (o.min, o.max, o.baseline_mean, o.direction, o.name)
     };
     match (r.rule, r.cutoff) {
