@@ -4,6 +4,15 @@
 mod common;
 use common::scenario_path;
 
+/// The tests of this file run one at a time: a child's peak RSS from `wait4` can include the
+/// pages it shared with this process until it exec'd, so a sibling test holding 20,000 plans
+/// at that moment would inflate another's measurement.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Peak resident set (kB) of `mgtrial run textbook.toml --reps REPS`, from the child's own
 /// resource usage (`wait4`), not from other children of this test process.
 // The child is reaped by `wait4` below, which std does not see.
@@ -37,6 +46,7 @@ fn peak_rss_kb_of(scenario: &std::path::Path, reps: u32) -> i64 {
 
 #[test]
 fn peak_memory_does_not_grow_with_replicates() {
+    let _serial = one_at_a_time();
     let (small, large) = (peak_rss_kb(200_000), peak_rss_kb(2_000_000));
     // Ten times the replicates add 1.8 million bits (225 kB) of rejections; before the fold,
     // 1.8 million trials added about 650 MB.
@@ -47,6 +57,7 @@ fn peak_memory_does_not_grow_with_replicates() {
 /// stderr before any simulating.
 #[test]
 fn a_long_run_announces_its_participants_time_and_memory_first() {
+    let _serial = one_at_a_time();
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mgtrial"))
@@ -79,6 +90,7 @@ fn a_long_run_announces_its_participants_time_and_memory_first() {
 /// row's state: for a study of 20,000 points it is within 30% of the measured peak.
 #[test]
 fn the_memory_estimate_counts_every_points_state() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let deltas: Vec<String> = (1..=50).map(|i| format!("{}", f64::from(i) * 0.01)).collect();
     let sizes: Vec<String> = (2..402).map(|n: u32| n.to_string()).collect();
