@@ -265,3 +265,54 @@ fn a_comparator_given_by_its_responders_reaches_them() {
     let se = (binomial_se(0.4, 4000.0 * 64.0).powi(2) + binomial_se(0.4, 100_000.0).powi(2)).sqrt();
     assert!((share - 0.4).abs() <= 3.5 * se, "{share}");
 }
+
+/// The exact size of the Wald non-inferiority test of a risk difference (unpooled SE, normal
+/// critical value `z`) with `n` per arm and true shares `p_test`, `p_reference`, at margin `m`:
+/// the sum over both binomial counts of their probabilities where the test rejects.
+fn wald_non_inferiority_size(n: u64, p_test: f64, p_reference: f64, m: f64, z: f64) -> f64 {
+    use statrs::distribution::{Binomial, Discrete};
+    let (bt, br) = (Binomial::new(p_test, n).unwrap(), Binomial::new(p_reference, n).unwrap());
+    let nf = n as f64;
+    let mut size = 0.0;
+    for xt in 0..=n {
+        let pt = xt as f64 / nf;
+        for xr in 0..=n {
+            let pr = xr as f64 / nf;
+            let se = (pt * (1.0 - pt) / nf + pr * (1.0 - pr) / nf).sqrt();
+            if se > 0.0 && (pt - pr + m) / se > z {
+                size += bt.pmf(xt) * br.pmf(xr);
+            }
+        }
+    }
+    size
+}
+
+/// Non-inferiority in responder points (chi-square, margin 10 points, 200 per arm) against a
+/// comparator: the twin at the margin lowers the comparator's responder share by the margin
+/// (remission at 0.5 on the textbook scale with baseline N(0, 1): 50% on the comparator, so the
+/// twin's is 40%, within 3.5 SE of its solve), and its rejection rate is the exact size of the
+/// Wald test at the twin's own shares (by enumeration), within 3.5 SE.
+#[test]
+fn type_i_error_at_a_responder_margin() {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let text = against_drug(
+        0.5,
+        "[[analysis.comparisons]]\narm = \"active\"\nagainst = \"drug\"\nhypothesis = \"non_inferiority\"\nmargin_responder_points = 10",
+    )
+    .replace("test = \"welch\"\n", "test = \"chi_square\"\n")
+    .replace("[design]", "[analysis.responder]\nrule = \"remission\"\ncutoff = 0.5\n[design]")
+    .replace("[outcome]\n", "[outcome]\nbaseline_mean = 0.0\nbaseline_sd = 1.0\n")
+    .replace("n_per_arm = 64", "n_per_arm = 200");
+    let plan = common::plan(&text);
+    let twin = &plan.deciding_twins[0].twin.plan;
+    let shift = twin.arms[1].benefit_offset;
+    // The twin's Mg arm: the comparator's benefit 0.5 plus the shift; y ~ N(benefit, sqrt 2).
+    let share = |benefit: f64| Normal::new(benefit, std::f64::consts::SQRT_2).unwrap().sf(0.5);
+    let p_twin = share(0.5 + shift);
+    assert!((p_twin - 0.4).abs() <= 3.5 * binomial_se(0.4, 100_000.0), "twin's share {p_twin}");
+    let rows = simulate_all(&text, &["response.delta=0.5", "design.reps=20000"]);
+    let at_margin = with(&rows, "non_inferiority_at_margin").power;
+    let exact = wald_non_inferiority_size(200, p_twin, 0.5, 0.1, Normal::standard().inverse_cdf(0.975));
+    eprintln!("responder margin: at-margin rejection {at_margin}, exact Wald size {exact}");
+    assert!((at_margin - exact).abs() <= 3.5 * binomial_se(exact, 20_000.0), "{at_margin} vs {exact}");
+}

@@ -20,6 +20,8 @@ use crate::scenario::schema::{
 use rand::Rng;
 use std::sync::Arc;
 
+mod responders;
+
 /// Per-person adherence `~ Beta(mean c, (1 - mean) c)`, drawn by its quantile function from a
 /// [`QuantileTable`] (one random word per person; Kolmogorov distance to the exact Beta at most
 /// `1 / 4096`, and far below it where the density is smooth: see the tests). The table is built
@@ -561,23 +563,21 @@ impl Plan {
         for (arm, spec) in arms.iter_mut().zip(&s.arms) {
             if let (Some(c), Some(percent)) = (&mut arm.comparator, spec.responder_percent) {
                 let rule = responder_plan(s, &scale);
-                c.full_dose_benefit = benefit_for_responders(
-                    &outcome,
-                    &rule,
-                    arm.adherence.as_ref(),
-                    c.adherence_mean,
-                    percent / 100.0,
-                )
-                .ok_or_else(|| {
-                    invalid(
-                        &format!("arms.{}.responder_percent", spec.name),
-                        format!(
-                            "no effect within {RESPONDER_SOLVE_SPAN} SDs either way gives {percent}% responders \
+                let target = responders::Solve::FullDose { target: percent / 100.0 };
+                c.full_dose_benefit =
+                    responders::solve(&outcome, &rule, arm.adherence.as_ref(), c.adherence_mean, target).ok_or_else(
+                        || {
+                            invalid(
+                                &format!("arms.{}.responder_percent", spec.name),
+                                format!(
+                                    "no effect within {span} SDs either way gives {percent}% responders \
                                      among the comparator's completers on this scale and rule: check the percentage \
-                                     and analysis.responder"
-                        ),
-                    )
-                })?;
+                                     and analysis.responder",
+                                    span = responders::SPAN_SDS
+                                ),
+                            )
+                        },
+                    )?;
             }
         }
         let crossover = s.crossover.as_ref().map(|c| CrossoverPlan::new(s, c, outcome.benefit_sign, &arms));
@@ -646,7 +646,10 @@ impl Plan {
         plan.multiplicity = s.analysis.multiplicity.filter(|_| several).map(|m| plan.multiplicity_plan(m));
         plan.slots = plan.build_slots();
         plan.set_families();
-        plan.deciding_twins = (0..plan.comparisons.len()).filter_map(|k| plan.margin_twin(k)).collect();
+        for k in 0..plan.comparisons.len() {
+            let twins = plan.margin_twins(k).map_err(|(f, m)| invalid(&f, m))?;
+            plan.deciding_twins.extend(twins);
+        }
         if plan.crossover.is_some() {
             let twin = plan.parallel_twin(file)?;
             plan.deciding_twins.push(twin);
@@ -690,52 +693,101 @@ impl Plan {
         if self.count.is_some() { MarginUnit::RateRatio } else { MarginUnit::Outcome }
     }
 
-    /// Whether comparison `c` analysed by `test` has a row at its margin.
-    fn has_margin_row(&self, c: &Comparison, test: TestKind) -> bool {
-        !self.is_twin
-            && c.hypothesis != Hypothesis::Superiority
-            && MarginUnit::of(test) == Some(self.shifted_margin_unit())
+    /// The unit of comparison `c`'s margin that a twin can set for `test`, if it has a row at its
+    /// margin: the shifted unit ([`Plan::shifted_margin_unit`]); or, on a scale, responder
+    /// points, when the reference's benefit does not depend on Mg status (placebo, a comparator),
+    /// so that the shift moving its responder share by the margin can be solved.
+    fn margin_row_unit(&self, c: &Comparison, test: TestKind) -> Option<MarginUnit> {
+        if self.is_twin || c.hypothesis == Hypothesis::Superiority {
+            return None;
+        }
+        match MarginUnit::of(test)? {
+            unit if unit == self.shifted_margin_unit() => Some(unit),
+            MarginUnit::ResponderPoints if self.count.is_none() && !self.arms[c.against].is_active => {
+                Some(MarginUnit::ResponderPoints)
+            }
+            _ => None,
+        }
     }
 
-    /// The twin of comparison `k` at its margin (see [`DecidingTwin`]); `None` for superiority
-    /// or without an analysis reading the shifted unit.
-    fn margin_twin(&self, k: usize) -> Option<DecidingTwin> {
+    /// Whether comparison `c` analysed by `test` has a row at its margin.
+    fn has_margin_row(&self, c: &Comparison, test: TestKind) -> bool {
+        self.margin_row_unit(c, test).is_some()
+    }
+
+    /// The twins of comparison `k` at its margin (see [`DecidingTwin`]), one per margin unit a
+    /// twin can set (none for superiority). A responder margin whose shift cannot be solved
+    /// (a share the scale cannot reach) is an error naming the field.
+    fn margin_twins(&self, k: usize) -> Result<Vec<DecidingTwin>, (String, String)> {
         let c = self.comparisons[k].clone();
-        let test = self.analyses.iter().copied().find(|&t| self.has_margin_row(&c, t))?;
-        let twin = self.twin(|twin| {
-            if let Some(m) = &mut twin.multiplicity {
-                m.global_null = None;
-            }
+        let mut twins = Vec::new();
+        for unit in [self.shifted_margin_unit(), MarginUnit::ResponderPoints] {
+            let Some(test) = self.analyses.iter().copied().find(|&t| self.margin_row_unit(&c, t) == Some(unit)) else {
+                continue;
+            };
             let reference = &self.arms[c.against];
-            let tested = &mut twin.arms[c.arm];
-            tested.is_active = reference.is_active;
-            tested.exposure = reference.exposure;
-            tested.adherence = reference.adherence.clone();
-            tested.repletion = reference.repletion.clone();
-            tested.comparator = reference.comparator;
-            tested.benefit_offset = reference.benefit_offset - c.margin_for(test);
-        });
-        let rows = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.role == SlotRole::AtMargin && slot.comparison == k)
-            .map(|(j, slot)| {
-                let in_twin = twin
-                    .slots
-                    .iter()
-                    .position(|t| {
-                        t.role == SlotRole::Comparison
-                            && t.comparison == k
-                            && t.test == slot.test
-                            && t.subgroup == Subgroup::All
-                    })
-                    .expect("the twin makes every comparison");
-                (j, in_twin)
-            })
-            .collect();
-        let redrawn = (0..self.arms.len()).map(|a| a == c.arm).collect();
-        Some(DecidingTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
+            let shift = match unit {
+                MarginUnit::ResponderPoints => {
+                    let (full_dose, adherence_mean) =
+                        reference.comparator.map_or((0.0, 1.0), |r| (r.full_dose_benefit, r.adherence_mean));
+                    let what = responders::Solve::LowerBy {
+                        full_dose,
+                        shift0: reference.benefit_offset,
+                        points: c.margin_for(test),
+                    };
+                    let rule = self.responder.expect("a responder analysis has its rule");
+                    responders::solve(&self.outcome, &rule, reference.adherence.as_ref(), adherence_mean, what)
+                        .ok_or_else(|| {
+                            (
+                                format!("analysis.comparisons[{k}].margin_responder_points"),
+                                format!(
+                                    "no shift of {}'s benefit lowers its responder share by {} points on this scale \
+                                     and rule: check the margin",
+                                    reference.name,
+                                    100.0 * c.margin_for(test)
+                                ),
+                            )
+                        })?
+                }
+                _ => -c.margin_for(test),
+            };
+            let twin = self.twin(|twin| {
+                if let Some(m) = &mut twin.multiplicity {
+                    m.global_null = None;
+                }
+                let tested = &mut twin.arms[c.arm];
+                tested.is_active = reference.is_active;
+                tested.exposure = reference.exposure;
+                tested.adherence = reference.adherence.clone();
+                tested.repletion = reference.repletion.clone();
+                tested.comparator = reference.comparator;
+                tested.benefit_offset = reference.benefit_offset + shift;
+            });
+            let rows = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| {
+                    slot.role == SlotRole::AtMargin && slot.comparison == k && MarginUnit::of(slot.test) == Some(unit)
+                })
+                .map(|(j, slot)| {
+                    let in_twin = twin
+                        .slots
+                        .iter()
+                        .position(|t| {
+                            t.role == SlotRole::Comparison
+                                && t.comparison == k
+                                && t.test == slot.test
+                                && t.subgroup == Subgroup::All
+                        })
+                        .expect("the twin makes every comparison");
+                    (j, in_twin)
+                })
+                .collect();
+            let redrawn = (0..self.arms.len()).map(|a| a == c.arm).collect();
+            twins.push(DecidingTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows });
+        }
+        Ok(twins)
     }
 
     /// A twin of this plan with `truth` changed: only the rows over everyone (no strata rows, no
@@ -1126,91 +1178,6 @@ impl ResponderPlan {
         }
     }
 }
-
-/// Completers simulated to solve a comparator's effect from its responder percentage: the MC
-/// SE of the share is at most 0.0016, about 0.004 SD of the change in the solved effect.
-const RESPONDER_SOLVE_PEOPLE: usize = 100_000;
-/// Bisection steps, from a span of [`RESPONDER_SOLVE_SPAN`] SDs either way (to ~1e-7 SD).
-const RESPONDER_SOLVE_STEPS: usize = 30;
-/// The solved effect lies within this many SDs of the follow-up either way.
-const RESPONDER_SOLVE_SPAN: f64 = 20.0;
-
-/// The full-dose benefit (outcome units) of a comparator at which the expected share of its
-/// completers who respond by `rule` is `target`, by bisection over one fixed set of simulated
-/// completers (common random numbers, so the share never falls as the benefit rises): each
-/// completer drawn as the trial draws a scale completer (observed baseline, then the follow-up
-/// given it, bounds and rounding), with their own adherence. `None` if no benefit within
-/// [`RESPONDER_SOLVE_SPAN`] SDs either way reaches it. Memoized: sweeps resolve many plans.
-fn benefit_for_responders(
-    o: &OutcomeModel,
-    rule: &ResponderPlan,
-    adherence: Option<&Adherence>,
-    adherence_mean: f64,
-    target: f64,
-) -> Option<f64> {
-    static CACHE: crate::numeric::Memo<Vec<u64>, Option<f64>> = crate::numeric::Memo::new();
-    let key: Vec<u64> = [
-        o.baseline_mean,
-        o.observed_baseline_sd,
-        o.common_change,
-        o.followup_on_baseline,
-        o.followup_sd_given_baseline,
-        o.benefit_sign,
-        o.min,
-        o.max,
-        f64::from(u8::from(o.integer)),
-        f64::from(rule.rule as u8),
-        rule.fraction,
-        rule.cutoff,
-        f64::from(u8::from(rule.lower_is_better)),
-        adherence_mean,
-        target,
-    ]
-    .iter()
-    .map(|v| v.to_bits())
-    // The adherence table lives as long as the process (memoized), so its address is a key.
-    .chain([adherence.map_or(0, |a| std::ptr::from_ref(a.quantiles()) as u64)])
-    .collect();
-    crate::numeric::memoized(&CACHE, key, |_| {
-        let mut rng = crate::rng::stream_rng(RESPONDER_SOLVE_SEED, 0, 0);
-        let people: Vec<(f64, f64, f64)> = (0..RESPONDER_SOLVE_PEOPLE)
-            .map(|_| {
-                let share = adherence.map_or(adherence_mean, |a| a.sample(&mut rng));
-                let dx = o.observed_baseline_sd * crate::rng::standard_normal(&mut rng);
-                (share, dx, o.followup_sd_given_baseline * crate::rng::standard_normal(&mut rng))
-            })
-            .collect();
-        let responding = |benefit: f64| {
-            let responders = people
-                .iter()
-                .filter(|(share, dx, noise)| {
-                    let x = o.baseline_mean + dx;
-                    let y = o.baseline_mean
-                        + o.common_change
-                        + o.benefit_sign * benefit * share
-                        + o.followup_on_baseline * dx
-                        + noise;
-                    rule.responds(o.observe(x), o.observe(y))
-                })
-                .count();
-            responders as f64 / RESPONDER_SOLVE_PEOPLE as f64
-        };
-        let span = RESPONDER_SOLVE_SPAN * o.followup_sd_given_baseline.max(o.change_sd);
-        let (mut lo, mut hi) = (-span, span);
-        if responding(lo) > target || responding(hi) < target {
-            return None;
-        }
-        for _ in 0..RESPONDER_SOLVE_STEPS {
-            let mid = 0.5 * (lo + hi);
-            if responding(mid) < target { lo = mid } else { hi = mid }
-        }
-        Some(0.5 * (lo + hi))
-    })
-}
-
-/// The stream seed of the comparator's responder solve (fixed: the same scenario always solves
-/// the same effect, whatever its own seed).
-const RESPONDER_SOLVE_SEED: u64 = 0x6d67_7472_6961_6c31;
 
 /// Largest share of those screened that an enrichment or two-stage threshold may enrol, and
 /// that a confirmatory threshold may pass of those reaching it: above it selection turns
