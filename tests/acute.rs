@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TEXTBOOK, binomial_se, run, simulate, simulate_all};
+use common::{TEXTBOOK, binomial_se, simulate, simulate_all};
 use mgtrial::analysis::power::t_test_power;
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -90,15 +90,7 @@ fn enrichment_buys_the_low_mg_effect_through_its_ppv() {
 /// Wrong acute inputs exit 2 naming the field and what is allowed.
 #[test]
 fn acute_inputs_are_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let check = |text: &str, expect: &[&str]| {
-        let path = dir.path().join("s.toml");
-        std::fs::write(&path, text).unwrap();
-        let (_, e) = run(&["explain", path.to_str().unwrap()], 2);
-        for x in expect {
-            assert!(e.contains(x), "missing {x:?} in {e}");
-        }
-    };
+    let check = common::assert_refused;
     let plain = acute("acute_effect = 0.5");
     check(&acute(""), &["response.acute_effect", "outcome units"]);
     check(&acute("acute_effect = -0.5"), &["response.acute_effect", "harmful_effect"]);

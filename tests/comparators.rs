@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TEXTBOOK, binomial_se, run, simulate_all};
+use common::{TEXTBOOK, binomial_se, simulate_all};
 use mgtrial::analysis::power::{t_test_power, tost_power};
 use mgtrial::engine::summary::ComparisonSummary;
 
@@ -158,15 +158,7 @@ fn listing_the_default_comparison_changes_nothing() {
 /// Wrong comparator and comparison inputs exit 2 naming the field and what is allowed.
 #[test]
 fn comparator_inputs_are_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let check = |text: &str, expect: &[&str]| {
-        let path = dir.path().join("s.toml");
-        std::fs::write(&path, text).unwrap();
-        let (_, e) = run(&["explain", path.to_str().unwrap()], 2);
-        for x in expect {
-            assert!(e.contains(x), "missing {x:?} in {e}");
-        }
-    };
+    let check = common::assert_refused;
     let ni = against_drug(0.5, &non_inferiority(0.3));
     // Without the comparisons listed.
     check(&against_drug(0.5, ""), &["analysis.comparisons", "comparator `drug`", "non_inferiority"]);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TEXTBOOK, binomial_se, run, simulate_all};
+use common::{TEXTBOOK, binomial_se, simulate_all};
 use mgtrial::analysis::power::{paired_t_power, t_test_power};
 use mgtrial::engine::summary::ComparisonSummary;
 
@@ -129,15 +129,7 @@ fn repletion_gives_its_own_carryover() {
 /// Wrong crossover inputs exit 2 naming the field and what is allowed.
 #[test]
 fn crossover_inputs_are_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let check = |text: &str, expect: &[&str]| {
-        let path = dir.path().join("s.toml");
-        std::fs::write(&path, text).unwrap();
-        let (_, e) = run(&["explain", path.to_str().unwrap()], 2);
-        for x in expect {
-            assert!(e.contains(x), "missing {x:?} in {e}");
-        }
-    };
+    let check = common::assert_refused;
     let plain = crossover(0.0, 20);
     check(&plain.replace("carryover_fraction = 0\n", ""), &["crossover.carryover_fraction", "0 to 1"]);
     check(&plain.replace("carryover_fraction = 0", "carryover_fraction = 1.5"), &["carryover_fraction", "1.5"]);

@@ -152,3 +152,15 @@ pub fn reseal(text: &str) -> String {
     let sha: String = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     format!("{body}{}{sha}\n", mgtrial::output::SEAL_PREFIX)
 }
+
+/// Writes `text` as a scenario and checks that `mgtrial explain` refuses it with exit code 2
+/// and a message holding every one of `expect` (the field, what is allowed).
+pub fn assert_refused(text: &str, expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let (_, e) = run(&["explain", path.to_str().unwrap()], 2);
+    for x in expect {
+        assert!(e.contains(x), "missing {x:?} in {e}");
+    }
+}
