@@ -48,7 +48,7 @@ pub(crate) struct ClosedForm {
     alpha: f64,
     two_sided: bool,
     /// False for a crossover of counts, whose rank test of period differences has no closed
-    /// form here.
+    /// form here, and for a margin in responder points.
     pub exists: bool,
 }
 
@@ -75,7 +75,15 @@ impl ClosedForm {
             plan_units: f64::from(arm.n_target) / f64::from(arm.allocation),
             alpha: plan.scenario.analysis.alpha,
             two_sided: plan.two_sided(),
-            exists: !(plan.crossover.is_some() && plan.count.is_some()),
+            // Not for a crossover of counts (a rank test of period differences), nor for a margin
+            // in responder points, which the t test of the scale does not read.
+            exists: {
+                let crossover_of_counts = plan.crossover.is_some() && plan.count.is_some();
+                let responder_margin = c.hypothesis != Hypothesis::Superiority
+                    && crate::scenario::comparisons::MarginUnit::of(plan.test)
+                        == Some(crate::scenario::comparisons::MarginUnit::ResponderPoints);
+                !crossover_of_counts && !responder_margin
+            },
         }
     }
 

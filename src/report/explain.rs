@@ -328,7 +328,11 @@ fn power_lines(plan: &Plan) -> String {
                 " ({} at margin {:.4} {}, one-sided at {})",
                 h.label().replace('_', "-"),
                 c.margin_as_given(plan.test).unwrap_or_default(),
-                if closed.counts.is_some() { "(rate ratio)" } else { plan.scale.unit.as_str() },
+                match crate::scenario::comparisons::MarginUnit::of(plan.test) {
+                    Some(crate::scenario::comparisons::MarginUnit::RateRatio) => "(rate ratio)",
+                    Some(crate::scenario::comparisons::MarginUnit::ResponderPoints) => "responder points",
+                    _ => plan.scale.unit.as_str(),
+                },
                 if plan.two_sided() { plan.scenario.analysis.alpha / 2.0 } else { plan.scenario.analysis.alpha }
             ),
         };
@@ -336,9 +340,13 @@ fn power_lines(plan: &Plan) -> String {
         let completers = |a: &crate::engine::plan::ArmPlan| f64::from(a.n_target) * (1.0 - a.dropout);
         if !closed.exists {
             out += &format!(
-                "approximate power, {} vs {against}: n/a (no closed form for the rank test of a crossover's period \
-                 differences; simulate)\n",
-                arm.name
+                "approximate power, {} vs {against}{what}: n/a (no closed form here for {}; simulate)\n",
+                arm.name,
+                if plan.crossover.is_some() {
+                    "the rank test of a crossover's period differences"
+                } else {
+                    "a margin in responder points"
+                }
             );
             continue;
         }
