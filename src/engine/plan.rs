@@ -624,11 +624,9 @@ impl Plan {
             power_of: PowerOf::Each,
             dose_trend: None,
             is_twin: false,
-            reads_assay: {
-                let end_unreported =
-                    s.response.model == crate::scenario::schema::ResponseModel::Acute || s.crossover.is_some();
-                !(end_unreported && s.selection.mode == SelectionMode::AllComers && !by_stratum)
-            },
+            reads_assay: s.end_reading_unreported().is_none()
+                || s.selection.mode != SelectionMode::AllComers
+                || by_stratum,
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)
@@ -669,20 +667,7 @@ impl Plan {
         }
         let mut twin = Plan::resolved(&parallel, file)?;
         twin.is_twin = true;
-        let rows = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.role == SlotRole::ParallelSameN)
-            .map(|(j, slot)| {
-                let in_twin = twin
-                    .slots
-                    .iter()
-                    .position(|t| t.role == SlotRole::Comparison && t.test == slot.test && t.subgroup == Subgroup::All)
-                    .expect("the parallel twin makes the comparison");
-                (j, in_twin)
-            })
-            .collect();
+        let rows = self.decided_rows(&twin, |slot| slot.role == SlotRole::ParallelSameN);
         let redrawn = vec![true; self.arms.len()];
         Ok(DecidingTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows })
     }
@@ -763,31 +748,33 @@ impl Plan {
                 tested.comparator = reference.comparator;
                 tested.benefit_offset = reference.benefit_offset + shift;
             });
-            let rows = self
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(_, slot)| {
-                    slot.role == SlotRole::AtMargin && slot.comparison == k && MarginUnit::of(slot.test) == Some(unit)
-                })
-                .map(|(j, slot)| {
-                    let in_twin = twin
-                        .slots
-                        .iter()
-                        .position(|t| {
-                            t.role == SlotRole::Comparison
-                                && t.comparison == k
-                                && t.test == slot.test
-                                && t.subgroup == Subgroup::All
-                        })
-                        .expect("the twin makes every comparison");
-                    (j, in_twin)
-                })
-                .collect();
+            let rows = self.decided_rows(&twin, |slot| {
+                slot.role == SlotRole::AtMargin && slot.comparison == k && MarginUnit::of(slot.test) == Some(unit)
+            });
             let redrawn = (0..self.arms.len()).map(|a| a == c.arm).collect();
             twins.push(DecidingTwin { twin: Twin { plan: Box::new(twin), redrawn }, rows });
         }
         Ok(twins)
+    }
+
+    /// The rows of this plan that `decides` picks, each with the row of `twin` whose decision it
+    /// counts: the same comparison by the same analysis, over everyone.
+    fn decided_rows(&self, twin: &Plan, decides: impl Fn(&Slot) -> bool) -> Vec<(usize, usize)> {
+        let rows = self.slots.iter().enumerate().filter(|(_, slot)| decides(slot));
+        rows.map(|(j, slot)| {
+            let in_twin = twin
+                .slots
+                .iter()
+                .position(|t| {
+                    t.role == SlotRole::Comparison
+                        && t.comparison == slot.comparison
+                        && t.test == slot.test
+                        && t.subgroup == Subgroup::All
+                })
+                .expect("the twin makes every comparison");
+            (j, in_twin)
+        })
+        .collect()
     }
 
     /// A twin of this plan with `truth` changed: only the rows over everyone (no strata rows, no

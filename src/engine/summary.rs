@@ -183,11 +183,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
     let deficient_all: f64 = results.arms.iter().map(|a| a.deficient).sum();
     let mg = plan.mg.is_some();
     let listed = crate::scenario::comparisons::listed(s);
-    // Within hours of an infusion serum Mg is transiently high, which the weeks-long model of
-    // repletion does not describe: the reading at the end is not reported under the acute response.
-    // Nor after a crossover, whose last period is Mg's for some and the control's for others.
-    let end_reading_modelled =
-        mg && s.response.model != crate::scenario::schema::ResponseModel::Acute && plan.crossover.is_none();
+    let end_reading_modelled = mg && s.end_reading_unreported().is_none();
     let normal_at_end =
         |a: &ArmTotals| ratio(a.normal_at_end, a.enrolled - a.dropouts).filter(|_| end_reading_modelled);
     plan.slots

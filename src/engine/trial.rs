@@ -140,6 +140,33 @@ fn arm_completers<R: Rng>(rng: &mut R, arm: &ArmPlan) -> u32 {
     }
 }
 
+/// An enrolled person's Mg status as a treatment meets it (all zero without Mg status).
+#[derive(Debug, Clone, Copy, Default)]
+struct Status {
+    /// Deficit below the replete target, and the part of it `arm` repletes (mmol/L).
+    deficit: f64,
+    repleted: f64,
+    /// True Mg below the deficiency cut-off.
+    low_mg: bool,
+}
+
+/// The status of `person` under `arm`'s repletion, counting the deficient in `counts`.
+#[inline(always)]
+fn status_under<R: Rng>(
+    plan: &Plan,
+    rng: &mut R,
+    person: Option<Enrolled>,
+    arm: &ArmPlan,
+    counts: &mut ArmCounts,
+) -> Status {
+    let (Some(person), Some(mg)) = (person, &plan.mg) else { return Status::default() };
+    let low_mg = person.m < mg.deficiency_cutoff_mmol_per_l;
+    counts.deficient += u32::from(low_mg);
+    let deficit = mg.deficit(person.m);
+    let repleted = arm.repletion.as_ref().map_or(0.0, |repletion| deficit * repletion.sample(rng));
+    Status { deficit, repleted, low_mg }
+}
+
 /// Treats and follows up one enrolled person (`low`: in the low stratum, when strata are
 /// reported); returns the individual benefit and whether the person completed the trial.
 /// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
@@ -153,22 +180,15 @@ fn treat<R: Rng, const COUNTS: bool>(
     counts: &mut ArmCounts,
 ) -> (f64, bool) {
     counts.enrolled += 1;
-    let mut repleted = 0.0;
-    let mut deficit = 0.0;
-    let mut low_mg = false;
-    let mut status = None;
-    if let (Some(person), Some(screening), Some(mg)) = (person, &plan.screening, &plan.mg) {
-        let m = person.m;
-        low_mg = m < mg.deficiency_cutoff_mmol_per_l;
-        counts.deficient += u32::from(low_mg);
-        deficit = mg.deficit(m);
-        if let Some(repletion) = &arm.repletion {
-            repleted = deficit * repletion.sample(rng);
+    let mg = status_under(plan, rng, person, arm, counts);
+    let status = match (person, &plan.screening) {
+        (Some(person), Some(screening)) => {
+            Some((screening, person.reading - plan.assay.expected_reading(person.m), person.m))
         }
-        status = Some((screening, person.reading - plan.assay.expected_reading(m), m));
-    }
+        _ => None,
+    };
     let benefit = match &arm.comparator {
-        _ if arm.is_active => plan.response.benefit(deficit, repleted, low_mg),
+        _ if arm.is_active => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg),
         Some(c) => arm.comparator_benefit(c, rng),
         None => 0.0,
     };
@@ -190,7 +210,7 @@ fn treat<R: Rng, const COUNTS: bool>(
         return (benefit, false);
     }
     if let Some((screening, screening_error, m)) = status {
-        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + repleted), screening_error);
+        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + mg.repleted), screening_error);
         counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
     }
     (benefit, true)

@@ -269,23 +269,10 @@ fn acute_before_repletion(at: &At) -> Option<String> {
     })
 }
 
-/// Why no reading at the end of the trial is reported: under the acute response (serum Mg is
-/// transiently high after an infusion) and after a crossover (whose last period is Mg's for
-/// some and the control's for others); `None` where it is.
-fn end_reading_unreported(s: &Scenario) -> Option<&'static str> {
-    if s.response.model == ResponseModel::Acute {
-        Some("under the acute response")
-    } else if s.crossover.is_some() {
-        Some("in a crossover")
-    } else {
-        None
-    }
-}
-
 /// The assay's normal limit is read for the share with a normal reading at the end, and as the
 /// threshold when none is given.
 fn end_unreported_threshold_given(at: &At) -> Option<String> {
-    let why = end_reading_unreported(at.s)?;
+    let why = at.s.end_reading_unreported()?;
     at.s.selection.threshold.is_some().then(|| {
         format!(
             "{why} no reading at the end is reported, and selection.threshold is given, so the assay's normal limit \
@@ -297,7 +284,7 @@ fn end_unreported_threshold_given(at: &At) -> Option<String> {
 /// Without a reading at the end, an all-comers trial without strata reads the assay nowhere.
 fn reading_unread(at: &At) -> Option<String> {
     let s = at.s;
-    let why = end_reading_unreported(s)?;
+    let why = s.end_reading_unreported()?;
     (s.selection.mode == SelectionMode::AllComers && s.analysis.by_stratum != Some(true)).then(|| {
         format!(
             "{why} no reading at the end is reported, and selection.mode = \"all_comers\" without \

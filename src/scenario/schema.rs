@@ -159,6 +159,22 @@ pub struct Scenario {
     pub sweep: Option<SweepSpec>,
 }
 
+impl Scenario {
+    /// Why no Mg reading at the end of the trial is reported, or `None` where it is: under the
+    /// acute response serum Mg is transiently high after an infusion, which the weeks-long
+    /// model of repletion does not describe; a crossover's last period is Mg's for some and
+    /// the control's for others.
+    pub fn end_reading_unreported(&self) -> Option<&'static str> {
+        if self.response.model == ResponseModel::Acute {
+            Some("under the acute response")
+        } else if self.crossover.is_some() {
+            Some("in a crossover")
+        } else {
+            None
+        }
+    }
+}
+
 /// `[assumptions]`: explicit permission to explore beyond what trials have seen. Each
 /// permission is recorded in the provenance and printed in every output's header.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

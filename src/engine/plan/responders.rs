@@ -97,15 +97,13 @@ pub(crate) fn solve(
         };
         let span = SPAN_SDS * o.followup_sd_given_baseline.max(o.change_sd);
         // The unknown `x`: the full dose with no shift, or the shift added to `shift0`.
-        let (share_at, target, (mut lo, mut hi)) = match what {
-            Solve::FullDose { target } => ((1.0, 0.0, 0.0), target, (-span, span)),
-            Solve::LowerBy { full_dose, shift0, points } => {
-                ((0.0, full_dose, shift0), responding(full_dose, shift0) - points, (-span, 0.0))
-            }
+        let share = |x: f64| match what {
+            Solve::FullDose { .. } => responding(x, 0.0),
+            Solve::LowerBy { full_dose, shift0, .. } => responding(full_dose, shift0 + x),
         };
-        let (per_x, full_dose, shift0) = share_at;
-        let share = |x: f64| {
-            if per_x > 0.0 { responding(x, 0.0) } else { responding(full_dose, shift0 + x) }
+        let (target, (mut lo, mut hi)) = match what {
+            Solve::FullDose { target } => (target, (-span, span)),
+            Solve::LowerBy { points, .. } => (share(0.0) - points, (-span, 0.0)),
         };
         if share(lo) > target || share(hi) < target {
             return None;

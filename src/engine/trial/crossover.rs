@@ -15,7 +15,7 @@
 //! its means between the sequences estimates the treatment effect with the period effect
 //! removed, and Welch's t on it is Jones & Kenward's t test of the period differences.
 
-use super::{ArmCounts, CountRecord, Enrolled, FilledArm, ScreenCounts, arm_completers, screen};
+use super::{ArmCounts, CountRecord, Enrolled, FilledArm, ScreenCounts, arm_completers, screen, status_under};
 use crate::engine::plan::{ArmPlan, CrossoverPlan, Plan};
 use crate::rng::{TrialRng, standard_normal as normal, stream_rng};
 
@@ -36,16 +36,8 @@ fn benefit_of_mg(
     mg_first: bool,
     counts: &mut ArmCounts,
 ) -> f64 {
-    let (mut deficit, mut repleted, mut low_mg) = (0.0, 0.0, false);
-    if let (Some(person), Some(mg)) = (person, &plan.mg) {
-        low_mg = person.m < mg.deficiency_cutoff_mmol_per_l;
-        counts.deficient += u32::from(low_mg);
-        deficit = mg.deficit(person.m);
-        if let Some(repletion) = &mg_arm.repletion {
-            repleted = deficit * repletion.sample(rng);
-        }
-    }
-    let benefit = plan.response.benefit(deficit, repleted, low_mg);
+    let status = status_under(plan, rng, person, mg_arm, counts);
+    let benefit = plan.response.benefit(status.deficit, status.repleted, status.low_mg);
     counts.enrolled += 1;
     let counted = if mg_first { benefit } else { 0.0 };
     counts.benefit_sum += counted;
