@@ -15,7 +15,7 @@ use mgtrial::scenario::{self, inert};
 
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
 /// all comers, counts with responders, the fixed response with and without Mg status, and the
-/// acute response of an infusion with a comparator and strata, and a crossover.
+/// acute response of an infusion with a comparator and strata, a crossover, and saturable absorption.
 fn designs() -> Vec<(&'static str, String)> {
     let depression = common::shipped("depression_mgo_enriched.toml");
     let stated = |s: &str| {
@@ -32,6 +32,16 @@ fn designs() -> Vec<(&'static str, String)> {
     });
     vec![
         ("enrich", stated(&depression)),
+        (
+            "saturable",
+            common::edit_toml(&stated(&depression), |t| {
+                let mut a = toml::Table::new();
+                a.insert("model".into(), "saturable".into());
+                t.insert("absorption".into(), a.into());
+                let arm = t["arms"].as_array_mut().unwrap()[1].as_table_mut().unwrap();
+                arm.insert("intakes_per_day".into(), 2.into());
+            }),
+        ),
         (
             "stratify",
             common::edit_toml(&stated(&depression), |t| {
@@ -203,6 +213,8 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("response.delta", "1", "3"),
             ("analysis.responder.fraction", "0.3", "0.6"),
             ("bioavailability.citrate", "0.2", "0.4"),
+            ("absorption.passive_fraction", "0.05", "0.1"),
+            ("arms.mgo_500.intakes_per_day", "1", "3"),
         ]),
         "all_comers_counts" => v.extend([
             ("selection.threshold", "0.7", "0.8"),
@@ -226,6 +238,7 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("arms.mgso4_2g.adherence_mean", "0.5", "0.9"),
             ("response.delta", "1", "3"),
             ("response.max_effect", "1", "3"),
+            ("absorption.model", "\"saturable\"", "\"linear\""),
         ]),
         "crossover" => v.extend([("crossover.washout_weeks", "0", "4"), ("design.duration_weeks", "4", "8")]),
         "crossover_repletion_enrich" => v.extend([("biomarker.normal_low", "0.6", "0.7")]),

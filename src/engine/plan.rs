@@ -75,7 +75,7 @@ pub enum Repletion {
 
 impl Repletion {
     fn of_arm(response: &ResponseModelParams, exposure: &Exposure, adherence: Option<&Adherence>) -> Repletion {
-        let absorbed_per_adherence = exposure.bioavailability * exposure.dose_mg_per_day;
+        let absorbed_per_adherence = exposure.absorbed_at_full_adherence_mg_per_day();
         let Some(adherence) = adherence else {
             return Repletion::Same(response.repleted_fraction(absorbed_per_adherence * exposure.adherence_mean));
         };

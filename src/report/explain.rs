@@ -5,6 +5,7 @@ use crate::engine::calibration::{enrolled_deficit, mean_repleted_fraction};
 use crate::engine::closed_form::ClosedForm;
 use crate::engine::plan::Plan;
 use crate::model::biomarker::Assay;
+use crate::model::intervention::Absorption;
 use crate::scenario::schema::{Biomarker, Scenario, SelectionMode};
 use crate::scenario::schema::{Hypothesis, Multiplicity};
 
@@ -230,11 +231,18 @@ pub fn explain(plan: &Plan) -> String {
                 }
             },
             Some(e) => {
+                let absorbed = match e.absorption {
+                    Absorption::Linear => format!("F {:.3} x {} mg/day", e.bioavailability, e.dose_mg_per_day),
+                    Absorption::Saturable { intakes_per_day, .. } => format!(
+                        "{intakes_per_day} x {} mg, saturable at F {:.3} ({:.1}% of the dose absorbed)",
+                        e.dose_mg_per_day / f64::from(intakes_per_day),
+                        e.bioavailability,
+                        100.0 * e.absorbed_at_full_adherence_mg_per_day() / e.dose_mg_per_day
+                    ),
+                };
                 out += &format!(
-                    "arm {}: F {:.3} x {} mg/day x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {}; n {}, dropout {:.1}%\n",
+                    "arm {}: {absorbed} x adherence {:.2} = {:.1} mg/day absorbed; mean repletion {:.4} mmol/L; expected effect {:.3} {}; n {}, dropout {:.1}%\n",
                     arm.name,
-                    e.bioavailability,
-                    e.dose_mg_per_day,
                     e.adherence_mean,
                     e.mean_absorbed_mg_per_day(),
                     mean_deficit * mean_repleted_fraction(plan, a),

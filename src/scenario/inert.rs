@@ -97,6 +97,16 @@ const RULES: &[(&str, Inert)] = &[
     ("arms.*.adherence_concentration", absorbs_nothing),
     ("arms.*.adherence_concentration", adherence_certain),
     ("bioavailability.*", salt_unused),
+    ("absorption.**", absorbed_through_no_gut),
+    ("absorption.max_active_mg_per_intake", absorption_linear),
+    ("absorption.half_saturation_mg_per_intake", absorption_linear),
+    ("absorption.passive_fraction", absorption_linear),
+    ("arms.*.intakes_per_day", fixed_crossover_repletes_unseen),
+    ("arms.*.intakes_per_day", infusion_given_whole),
+    ("arms.*.intakes_per_day", absorbs_nothing),
+    ("arms.*.intakes_per_day", absorption_linear),
+    ("arms.*.intakes_per_day", infused),
+    ("response.calibration.published_design.intakes_per_day", absorption_linear),
     ("dropout.placebo", placebo_dropout_overridden),
     ("dropout.active", active_dropout_overridden),
 ];
@@ -459,6 +469,43 @@ fn salt_unused(at: &At) -> Option<String> {
             "no active arm takes `{}` without its own arms.<name>.bioavailability, so its absorption is never used: \
              remove it",
             at.key
+        )
+    })
+}
+
+/// Whether `arm` takes Mg by mouth in a design where what it absorbs can reach an output.
+fn absorbs_by_mouth(at: &At, arm: usize) -> bool {
+    let a = &at.s.arms[arm];
+    let at_arm = At { s: at.s, arm: Some(arm), key: "bioavailability" };
+    a.kind == ArmKind::Active
+        && a.formulation != Some(crate::scenario::schema::Formulation::IvSulfate)
+        && fixed_crossover_repletes_unseen(&at_arm).is_none()
+        && infusion_given_whole(&at_arm).is_none()
+        && absorbs_nothing(&at_arm).is_none()
+}
+
+fn absorbed_through_no_gut(at: &At) -> Option<String> {
+    (!(0..at.s.arms.len()).any(|a| absorbs_by_mouth(at, a))).then(|| {
+        "no arm takes Mg by mouth where what it absorbs reaches an output (placebo, comparators, infusions, the \
+         acute response, no Mg status, or a fixed-response crossover): remove it"
+            .into()
+    })
+}
+
+fn absorption_linear(at: &At) -> Option<String> {
+    (at.s.absorption.model == crate::scenario::schema::AbsorptionModel::Linear).then(|| {
+        "absorption.model = \"linear\" absorbs the same share of any dose, however it is split and whatever the \
+         saturable curve: set absorption.model = \"saturable\" [Fine91], or remove it"
+            .into()
+    })
+}
+
+fn infused(at: &At) -> Option<String> {
+    let arm = &at.s.arms[at.arm?];
+    (arm.formulation == Some(crate::scenario::schema::Formulation::IvSulfate)).then(|| {
+        format!(
+            "arm `{}` is infused (iv_sulfate), which does not pass the gut's saturable absorption: remove it",
+            arm.name
         )
     })
 }

@@ -27,7 +27,7 @@ pub use record::{Calibration, Target};
 
 use crate::engine::plan::Plan;
 use crate::error::ScenarioError;
-use crate::scenario::schema::{PublishedDesign, ResponseModel, Scenario, TargetPopulation, TestKind};
+use crate::scenario::schema::{AbsorptionModel, PublishedDesign, ResponseModel, Scenario, TargetPopulation, TestKind};
 use std::sync::Arc;
 
 /// The plan of a validated scenario: [`Plan::resolved`], with `response.max_effect`
@@ -367,10 +367,10 @@ fn adherence_quantiles(m: f64, c: f64) -> Arc<[f64]> {
 
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
 /// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
-pub(crate) fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
+pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
     let a = &plan.arms[arm];
     let Some(e) = a.exposure else { return 0.0 };
-    let fraction = |adh: f64| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * adh);
+    let fraction = |adh: f64| plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * adh);
     match a.adherence {
         None => fraction(e.adherence_mean),
         Some(_) => {
@@ -741,13 +741,13 @@ fn repletion_distribution(plan: &Plan, a: usize) -> Option<(Vec<(f64, f64)>, f64
     // consecutive ones (400 equal-weight values with the same mean), so that the products to
     // sort stay few.
     let fractions: Vec<f64> = match plan.arms[a].adherence {
-        None => vec![plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * e.adherence_mean)],
+        None => vec![plan.response.repleted_fraction(e.mean_absorbed_mg_per_day())],
         Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
             .chunks(5)
             .map(|group| {
                 let sum: f64 = group
                     .iter()
-                    .map(|&q| plan.response.repleted_fraction(e.bioavailability * e.dose_mg_per_day * q))
+                    .map(|&q| plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * q))
                     .sum();
                 sum / group.len() as f64
             })
@@ -870,6 +870,9 @@ pub(crate) fn published_scenario(s: &crate::scenario::schema::Scenario) -> crate
         if d.dose_mg_per_day.is_some() {
             out.arms[i].dose_mg_per_day = d.dose_mg_per_day;
         }
+        if d.intakes_per_day.is_some() {
+            out.arms[i].intakes_per_day = d.intakes_per_day;
+        }
     }
     if let Some(w) = d.duration_weeks {
         out.design.duration_weeks = w;
@@ -941,6 +944,7 @@ pub(crate) fn published_design_of(plan: &Plan) -> (String, PublishedDesign) {
         confirm_threshold: confirmation.map(|c| c.1),
         formulation: arm.formulation,
         dose_mg_per_day: arm.dose_mg_per_day,
+        intakes_per_day: arm.intakes_per_day.filter(|_| s.absorption.model == AbsorptionModel::Saturable),
         duration_weeks: Some(s.design.duration_weeks),
         outcome: None,
     };

@@ -7,8 +7,8 @@
 mod comparisons;
 mod crossover;
 
-use crate::scenario::schema::Formulation;
 use crate::scenario::schema::MAX_WEEKS;
+use crate::scenario::schema::{AbsorptionModel, Formulation};
 use crate::scenario::schema::{
     ArmKind, Biomarker, Direction, MAX_ARMS_WITH_DUNNETT, MAX_COMPARISONS, Multiplicity, PopulationModel,
     ResponderRule, ResponseModel, Scenario, SelectionMode, TestKind,
@@ -48,6 +48,9 @@ pub(crate) const MAX_ADHERENCE_CONCENTRATION: f64 = 1e6;
 pub(crate) const MIN_ALPHA: f64 = 1e-6;
 /// Largest elemental dose (mg/day), and largest dose scale of the response.
 pub(crate) const MAX_DOSE_MG_PER_DAY: f64 = 1e5;
+
+/// Most intakes a daily dose is split into.
+pub(crate) const MAX_INTAKES_PER_DAY: u32 = 12;
 
 /// Most repeated measurements (biomarker readings or outcome assessments) per occasion.
 pub(crate) const MAX_REPEATS: u32 = 1000;
@@ -235,6 +238,20 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
                 .dose_mg_per_day
                 .ok_or_else(|| (f("dose_mg_per_day"), "an active arm needs a dose in elemental mg/day".to_string()))?;
             within(&f("dose_mg_per_day"), dose, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
+            let oral = arm.formulation != Some(Formulation::IvSulfate);
+            if s.absorption.model == AbsorptionModel::Saturable && oral && arm.intakes_per_day.is_none() {
+                return Err((
+                    f("intakes_per_day"),
+                    format!(
+                        "under absorption.model = \"saturable\" each intake is absorbed on its own curve, so the split \
+                         of the daily dose matters: give the number of intakes per day (1 to {MAX_INTAKES_PER_DAY}; \
+                         2 for 2 x 250 mg)"
+                    ),
+                ));
+            }
+        }
+        if let Some(v) = arm.intakes_per_day {
+            count(&f("intakes_per_day"), v, MAX_INTAKES_PER_DAY)?;
         }
         if let Some(v) = arm.bioavailability {
             probability(&f("bioavailability"), v)?;
@@ -261,6 +278,15 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             dropout(&f("dropout"), v)?;
         }
     }
+    let a = &s.absorption;
+    positive_up_to("absorption.max_active_mg_per_intake", a.max_active_mg_per_intake, MAX_DOSE_MG_PER_DAY, " mg")?;
+    positive_up_to(
+        "absorption.half_saturation_mg_per_intake",
+        a.half_saturation_mg_per_intake,
+        MAX_DOSE_MG_PER_DAY,
+        " mg",
+    )?;
+    probability("absorption.passive_fraction", a.passive_fraction)?;
     let o = &s.bioavailability;
     for (name, v) in [
         ("oxide", o.oxide),
@@ -1004,6 +1030,9 @@ fn calibration_spec(s: &Scenario, c: &crate::scenario::schema::CalibrationSpec, 
     }
     if let Some(v) = d.confirm_threshold {
         mg_value(&f("published_design.confirm_threshold"), v)?;
+    }
+    if let Some(v) = d.intakes_per_day {
+        count(&f("published_design.intakes_per_day"), v, MAX_INTAKES_PER_DAY)?;
     }
     if let Some(v) = d.dose_mg_per_day {
         within(&f("published_design.dose_mg_per_day"), v, 0.0, MAX_DOSE_MG_PER_DAY, " mg/day")?;
