@@ -15,7 +15,8 @@ use mgtrial::scenario::{self, inert};
 
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
 /// all comers, counts with responders, the fixed response with and without Mg status, and the
-/// acute response of an infusion with a comparator and strata, a crossover, and saturable absorption.
+/// acute response of an infusion with a comparator and strata, a crossover, saturable absorption,
+/// and side effects with dropout not at random and the baseline carried forward.
 fn designs() -> Vec<(&'static str, String)> {
     let depression = common::shipped("depression_mgo_enriched.toml");
     let stated = |s: &str| {
@@ -40,6 +41,20 @@ fn designs() -> Vec<(&'static str, String)> {
                 t.insert("absorption".into(), a.into());
                 let arm = t["arms"].as_array_mut().unwrap()[1].as_table_mut().unwrap();
                 arm.insert("intakes_per_day".into(), 2.into());
+            }),
+        ),
+        (
+            "side_effects_not_at_random",
+            common::edit_toml(&stated(&depression), |t| {
+                let d = t["dropout"].as_table_mut().unwrap();
+                d.remove("active");
+                d.insert("mechanism".into(), "no_improvement".into());
+                d.insert("odds_ratio_per_sd".into(), 2.0.into());
+                let mut se = toml::Table::new();
+                se.insert("dropout_if_affected".into(), 0.3.into());
+                se.insert("adherence_factor_if_affected".into(), 0.5.into());
+                t.insert("side_effects".into(), se.into());
+                t["analysis"].as_table_mut().unwrap().insert("missing_data".into(), "baseline_carried_forward".into());
             }),
         ),
         (
@@ -214,6 +229,8 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("analysis.responder.fraction", "0.3", "0.6"),
             ("bioavailability.citrate", "0.2", "0.4"),
             ("absorption.passive_fraction", "0.05", "0.1"),
+            ("dropout.odds_ratio_per_sd", "2", "3"),
+            ("arms.mgo_500.side_effect_percent_at_600_mg", "10", "20"),
             ("arms.mgo_500.intakes_per_day", "1", "3"),
         ]),
         "all_comers_counts" => v.extend([
@@ -240,6 +257,9 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("response.max_effect", "1", "3"),
             ("absorption.model", "\"saturable\"", "\"linear\""),
         ]),
+        "side_effects_not_at_random" => {
+            v.extend([("dropout.active", "0.1", "0.2"), ("side_effects.percent_at_600_mg.citrate", "10", "20")])
+        }
         "crossover" => v.extend([("crossover.washout_weeks", "0", "4"), ("design.duration_weeks", "4", "8")]),
         "crossover_repletion_enrich" => v.extend([("biomarker.normal_low", "0.6", "0.7")]),
         "crossover_fixed_with_status" => v.extend([

@@ -48,7 +48,8 @@ pub(crate) struct ClosedForm {
     alpha: f64,
     two_sided: bool,
     /// False for a crossover of counts, whose rank test of period differences has no closed
-    /// form here, and for a margin in responder points.
+    /// form here, for a margin in responder points, and under informative dropout or the
+    /// baseline carried forward.
     pub exists: bool,
 }
 
@@ -69,8 +70,8 @@ impl ClosedForm {
             hypothesis: c.hypothesis,
             margin: c.margin_for(plan.test),
             completers_per_n: (
-                f64::from(arm.allocation) * (1.0 - arm.dropout),
-                f64::from(p.allocation) * (1.0 - p.dropout),
+                f64::from(arm.allocation) * (1.0 - arm.expected_dropout()),
+                f64::from(p.allocation) * (1.0 - p.expected_dropout()),
             ),
             plan_units: f64::from(arm.n_target) / f64::from(arm.allocation),
             alpha: plan.scenario.analysis.alpha,
@@ -82,7 +83,8 @@ impl ClosedForm {
                 let responder_margin = c.hypothesis != Hypothesis::Superiority
                     && crate::scenario::comparisons::MarginUnit::of(plan.test)
                         == Some(crate::scenario::comparisons::MarginUnit::ResponderPoints);
-                !crossover_of_counts && !responder_margin
+                // Nor where who drops out depends on their outcome, or dropouts are analysed.
+                !crossover_of_counts && !responder_margin && plan.missing.is_none()
             },
         }
     }

@@ -72,13 +72,21 @@ pub struct ArmTotals {
     pub low_enrolled: f64,
     pub low_benefit_sum: f64,
     pub low_rate_ratio_sum: f64,
+    /// Enrolled with GI side effects (absent from the files of designs without them).
+    #[serde(default, skip_serializing_if = "no_one")]
+    pub affected: f64,
+}
+
+fn no_one(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl ArmTotals {
     /// Whether these totals could have come from a simulation: finite, counts non-negative
     /// and none above the enrolled.
     fn possible(&self) -> bool {
-        let counts = [self.enrolled, self.deficient, self.dropouts, self.normal_at_end, self.low_enrolled];
+        let counts =
+            [self.enrolled, self.deficient, self.dropouts, self.normal_at_end, self.low_enrolled, self.affected];
         let sums = [self.benefit_sum, self.rate_ratio_sum, self.low_benefit_sum, self.low_rate_ratio_sum];
         counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= self.enrolled) && sums.iter().all(|v| v.is_finite())
     }
@@ -93,6 +101,7 @@ impl ArmTotals {
         self.low_enrolled += f64::from(c.low_enrolled);
         self.low_benefit_sum += c.low_benefit_sum;
         self.low_rate_ratio_sum += c.low_rate_ratio_sum;
+        self.affected += f64::from(c.affected);
     }
 
     fn merge(&mut self, o: &ArmTotals) {
@@ -105,6 +114,7 @@ impl ArmTotals {
         self.low_enrolled += o.low_enrolled;
         self.low_benefit_sum += o.low_benefit_sum;
         self.low_rate_ratio_sum += o.low_rate_ratio_sum;
+        self.affected += o.affected;
     }
 
     /// (enrolled, sum of benefit, sum of rate ratio) in `subgroup` (`None` for the

@@ -15,12 +15,16 @@ use crate::rng::{BinomialTable, QuantileTable};
 use crate::scenario::comparisons::{Comparison, MarginUnit};
 use crate::scenario::scales::Scale;
 use crate::scenario::schema::{
-    ArmKind, Direction, DoseTrend, Hypothesis, Multiplicity, ResponderRule, Scenario, SelectionMode, Sided, TestKind,
+    ArmKind, Direction, DoseTrend, DropoutMechanism, Hypothesis, Multiplicity, ResponderRule, Scenario, SelectionMode,
+    Sided, TestKind,
 };
 use rand::Rng;
 use std::sync::Arc;
 
+mod missing;
 mod responders;
+
+pub use missing::{ArmSideEffects, Mechanism, MissingPlan, logistic};
 
 /// Per-person adherence `~ Beta(mean c, (1 - mean) c)`, drawn by its quantile function from a
 /// [`QuantileTable`] (one random word per person; Kolmogorov distance to the exact Beta at most
@@ -74,8 +78,15 @@ pub enum Repletion {
 }
 
 impl Repletion {
-    fn of_arm(response: &ResponseModelParams, exposure: &Exposure, adherence: Option<&Adherence>) -> Repletion {
-        let absorbed_per_adherence = exposure.absorbed_at_full_adherence_mg_per_day();
+    /// The arm's repleted share when its participants take `adherence_factor` of the doses
+    /// their adherence says (1: as drawn; below 1: those whose side effects make them skip doses).
+    fn of_arm(
+        response: &ResponseModelParams,
+        exposure: &Exposure,
+        adherence: Option<&Adherence>,
+        adherence_factor: f64,
+    ) -> Repletion {
+        let absorbed_per_adherence = exposure.absorbed_at_full_adherence_mg_per_day() * adherence_factor;
         let Some(adherence) = adherence else {
             return Repletion::Same(response.repleted_fraction(absorbed_per_adherence * exposure.adherence_mean));
         };
@@ -124,6 +135,11 @@ pub struct ArmPlan {
     /// Added to every participant's benefit (engine units): 0, except in the tested arm of a
     /// trial's twin at a non-inferiority margin ([`DecidingTwin`]).
     pub benefit_offset: f64,
+    /// GI side effects, for an Mg arm under `[side_effects]` whose risk is above 0.
+    pub side_effects: Option<ArmSideEffects>,
+    /// Dropout at random given the baseline: the intercept that keeps the arm's rate
+    /// ([`Mechanism::BaselineSeverity`]).
+    pub dropout_logit: f64,
 }
 
 /// A comparator's effect: `full_dose_benefit` (engine units: outcome units, or `-ln` rate
@@ -135,6 +151,14 @@ pub struct ComparatorEffect {
 }
 
 impl ArmPlan {
+    /// The share of the arm expected to drop out completely at random or for side effects:
+    /// `1 - (1 - dropout) (1 - p q)`, `p` the chance of side effects and `q` of dropping out
+    /// with them.
+    pub fn expected_dropout(&self) -> f64 {
+        let from_side_effects = self.side_effects.as_ref().map_or(0.0, |se| se.probability * se.dropout_if_affected);
+        if from_side_effects == 0.0 { self.dropout } else { 1.0 - (1.0 - self.dropout) * (1.0 - from_side_effects) }
+    }
+
     /// Whether every participant of the arm has the same benefit, whatever their Mg status:
     /// placebo, a comparator whose adherence does not vary, or an Mg arm without Mg status.
     pub(crate) fn benefit_is_constant(&self) -> bool {
@@ -241,6 +265,9 @@ pub struct Plan {
     pub dose_trend: Option<DoseTrendPlan>,
     /// A twin of a trial (which makes no twins of its own, nor rows at a margin).
     pub(crate) is_twin: bool,
+    /// Informative dropout or the baseline carried forward; `None`: dropout completely at random
+    /// and complete cases, the usual loops.
+    pub missing: Option<MissingPlan>,
     /// Whether anything reads the screening assay: selection, strata, or the reading at the end
     /// (which the acute response and a crossover do not report). Without, an all-comers trial
     /// draws true status alone.
@@ -527,15 +554,19 @@ impl Plan {
                         .n
                         .unwrap_or_else(|| a.allocation.unwrap_or(1) * s.design.n_per_arm.expect("validated: a size")),
                     allocation: a.n.map_or(a.allocation.unwrap_or(1), |n| n / gcd),
-                    dropout: a.dropout.unwrap_or_else(|| match a.kind {
+                    dropout: a.dropout.unwrap_or(match a.kind {
                         ArmKind::Placebo => s.dropout.placebo,
                         ArmKind::Active => s.dropout.active,
-                        ArmKind::Comparator => unreachable!("validated: a comparator states its dropout"),
+                        // Validated: a comparator states its dropout, unless its improvement decides it
+                        // (then placebo's rate is every arm's).
+                        ArmKind::Comparator => s.dropout.placebo,
                     }),
                     exposure,
                     adherence,
                     repletion: None,
                     dropouts: None,
+                    side_effects: None,
+                    dropout_logit: 0.0,
                 }
             })
             .collect();
@@ -586,9 +617,36 @@ impl Plan {
                 arm.dropout = 1.0 - x.completion();
             }
         }
-        for arm in &mut arms {
+        // Dropout by lack of improvement: one chance at each improvement, set by placebo's rate,
+        // so with no dependence (odds ratio 1) every arm loses placebo's share.
+        if s.dropout.mechanism == DropoutMechanism::NoImprovement
+            && let Some(p) = placebo
+        {
+            let rate = arms[p].dropout;
+            for arm in &mut arms {
+                arm.dropout = rate;
+            }
+        }
+        for (arm, spec) in arms.iter_mut().zip(&s.arms) {
             arm.dropouts = (arm.dropout > 0.0).then(|| BinomialTable::new(arm.n_target, arm.dropout));
-            arm.repletion = arm.exposure.map(|e| Repletion::of_arm(&response, &e, arm.adherence.as_ref()));
+            arm.repletion = arm.exposure.map(|e| Repletion::of_arm(&response, &e, arm.adherence.as_ref(), 1.0));
+            arm.side_effects = s.side_effects.as_ref().and_then(|se| {
+                let probability = side_effect_probability(se, spec)?;
+                (probability > 0.0).then(|| ArmSideEffects {
+                    probability,
+                    dropout_if_affected: se.dropout_if_affected,
+                    adherence_factor: se.adherence_factor_if_affected,
+                    repletion_if_affected: arm.exposure.map(|e| {
+                        Repletion::of_arm(&response, &e, arm.adherence.as_ref(), se.adherence_factor_if_affected)
+                    }),
+                })
+            });
+        }
+        let mechanism = Mechanism::of(s, &outcome, placebo.map_or(0.0, |p| arms[p].dropout));
+        if let Mechanism::BaselineSeverity { log_odds_per_sd } = mechanism {
+            for arm in &mut arms {
+                arm.dropout_logit = missing::logit_for_rate(arm.dropout, log_odds_per_sd);
+            }
         }
         let analyses = s.analysis.all(counts);
         let by_stratum = s.analysis.by_stratum.unwrap_or(s.selection.mode == SelectionMode::Stratify);
@@ -609,7 +667,9 @@ impl Plan {
             response,
             baseline_level_matters: analyses.contains(&TestKind::Ancova)
                 || outcome.is_nonlinear()
-                || responder.is_some(),
+                || responder.is_some()
+                || matches!(mechanism, Mechanism::BaselineSeverity { .. }),
+            missing: MissingPlan::of(s, mechanism),
             outcome,
             count,
             test: analyses[0],
@@ -1343,6 +1403,24 @@ fn filters<'a>(
         (SelectionMode::TwoStage, Some((c, t2))) => vec![(assay, threshold), (c, *t2)],
         _ => Vec::new(),
     }
+}
+
+/// The probability of GI side effects in arm `spec` under `se` ([`crate::model::tolerability`]):
+/// the arm's own percentage at 600 mg/day, else its formulation's override, else the default;
+/// `None` for an arm that takes no Mg by mouth.
+fn side_effect_probability(
+    se: &crate::scenario::schema::SideEffects,
+    spec: &crate::scenario::schema::Arm,
+) -> Option<f64> {
+    if spec.kind != ArmKind::Active {
+        return None;
+    }
+    let dose = spec.dose_mg_per_day?;
+    let percent = spec.side_effect_percent_at_600_mg.or_else(|| {
+        let f = spec.formulation?;
+        se.percent_at_600_mg.of(f).or_else(|| crate::model::tolerability::default_percent_at_600_mg(f))
+    })?;
+    Some(crate::model::tolerability::probability(percent, dose))
 }
 
 #[cfg(test)]

@@ -120,6 +120,23 @@ pub struct ComparisonSummary {
     /// A crossover's rows: `crossover`, or `parallel` for the parallel design with the same number of people
     /// (whose power only is reported).
     pub layout: Option<String>,
+    /// Designs with side effects, informative dropout or the baseline carried forward: how the
+    /// follow-ups are missing and analysed, and each compared arm's losses.
+    pub missing_data: Option<MissingDataSummary>,
+}
+
+/// A row's account of missing follow-ups (see [`ComparisonSummary::missing_data`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingDataSummary {
+    /// `complete_cases` or `baseline_carried_forward`.
+    pub analysis: String,
+    /// `completely_at_random`, `baseline_severity` or `no_improvement`.
+    pub mechanism: String,
+    /// Share of the enrolled of the row's arm, and of its reference arm, who dropped out.
+    pub dropout_active: Option<f64>,
+    pub dropout_reference: f64,
+    /// Share of the enrolled of the row's arm with GI side effects.
+    pub side_effects_active: Option<f64>,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -338,6 +355,13 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .filter(|_| !all_arms && slot.subgroup != Subgroup::Interaction)
                     .and_then(|c| c.margin_as_given(slot.test)),
                 layout: plan.crossover.map(|_| if parallel { "parallel" } else { "crossover" }.to_string()),
+                missing_data: (plan.missing.is_some() || s.side_effects.is_some()).then(|| MissingDataSummary {
+                    analysis: s.analysis.missing_data.label().to_string(),
+                    mechanism: s.dropout.mechanism.label().to_string(),
+                    dropout_active: ratio(arm.dropouts, arm.enrolled).filter(|_| !all_arms),
+                    dropout_reference: ratio(placebo.dropouts, placebo.enrolled).unwrap_or(0.0),
+                    side_effects_active: ratio(arm.affected, arm.enrolled).filter(|_| !all_arms),
+                }),
             }
         })
         .collect()

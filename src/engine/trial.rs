@@ -11,7 +11,7 @@
 
 use crate::analysis::{Cell, Estimate};
 use crate::engine::comparison::{ComparisonScratch, CountRecord, SlotOutcome, adjust, analyse};
-use crate::engine::plan::{ArmPlan, Plan};
+use crate::engine::plan::{ArmPlan, Mechanism, MissingPlan, Plan, logistic};
 use crate::rng::{TrialRng, standard_normal as normal, stream_rng, uniform};
 use crate::scenario::schema::SelectionMode;
 use rand::{Rng, RngExt};
@@ -39,6 +39,8 @@ pub struct ArmCounts {
     pub low_enrolled: u32,
     pub low_benefit_sum: f64,
     pub low_rate_ratio_sum: f64,
+    /// Enrolled with GI side effects (Mg arms under `[side_effects]`).
+    pub affected: u32,
 }
 
 /// What one trial reports.
@@ -150,43 +152,54 @@ struct Status {
     low_mg: bool,
 }
 
-/// The status of `person` under `arm`'s repletion, counting the deficient in `counts`.
+/// The status of `person` under `arm`'s repletion, counting the deficient in `counts`; an
+/// `affected` participant (side effects) repletes by the arm's table for those who skip doses.
 #[inline(always)]
 fn status_under<R: Rng>(
     plan: &Plan,
     rng: &mut R,
     person: Option<Enrolled>,
     arm: &ArmPlan,
+    affected: bool,
     counts: &mut ArmCounts,
 ) -> Status {
     let (Some(person), Some(mg)) = (person, &plan.mg) else { return Status::default() };
     let low_mg = person.m < mg.deficiency_cutoff_mmol_per_l;
     counts.deficient += u32::from(low_mg);
     let deficit = mg.deficit(person.m);
-    let repleted = arm.repletion.as_ref().map_or(0.0, |repletion| deficit * repletion.sample(rng));
+    let repletion = match &arm.side_effects {
+        Some(se) if affected => se.repletion_if_affected.as_ref(),
+        _ => arm.repletion.as_ref(),
+    };
+    let repleted = repletion.map_or(0.0, |repletion| deficit * repletion.sample(rng));
     Status { deficit, repleted, low_mg }
 }
 
-/// Treats and follows up one enrolled person (`low`: in the low stratum, when strata are
-/// reported); returns the individual benefit and whether the person completed the trial.
-/// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
+/// An enrolled person once treated: the individual benefit, whether side effects struck, and
+/// what the end-of-trial reading needs.
+#[derive(Debug, Clone, Copy)]
+struct Treated {
+    benefit: f64,
+    affected: bool,
+    repleted: f64,
+}
+
+/// Enrols and treats one person (`low`: in the low stratum, when strata are reported): side
+/// effects (a uniform, in an arm that has them), repletion, the benefit and its sums. With
+/// `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
 #[inline(always)]
-fn treat<R: Rng, const COUNTS: bool>(
+fn start_treatment<R: Rng, const COUNTS: bool>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
-    (person, dropout): (Option<Enrolled>, Dropout),
+    person: Option<Enrolled>,
     low: bool,
     counts: &mut ArmCounts,
-) -> (f64, bool) {
+) -> Treated {
     counts.enrolled += 1;
-    let mg = status_under(plan, rng, person, arm, counts);
-    let status = match (person, &plan.screening) {
-        (Some(person), Some(screening)) => {
-            Some((screening, person.reading - plan.assay.expected_reading(person.m), person.m))
-        }
-        _ => None,
-    };
+    let affected = arm.side_effects.as_ref().is_some_and(|se| uniform(rng) < se.probability);
+    counts.affected += u32::from(affected);
+    let mg = status_under(plan, rng, person, arm, affected, counts);
     let benefit = match &arm.comparator {
         _ if arm.is_active => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg),
         Some(c) => arm.comparator_benefit(c, rng),
@@ -201,27 +214,65 @@ fn treat<R: Rng, const COUNTS: bool>(
         counts.low_benefit_sum += benefit;
         counts.low_rate_ratio_sum += rate_ratio;
     }
-    let drops_out = match dropout {
-        Dropout::Drawn => arm.dropout > 0.0 && uniform(rng) < arm.dropout,
-        Dropout::Decided(drops_out) => drops_out,
-    };
-    if drops_out {
-        counts.dropouts += 1;
-        return (benefit, false);
-    }
-    if let Some((screening, screening_error, m)) = status {
-        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(m + mg.repleted), screening_error);
-        counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
-    }
-    (benefit, true)
+    Treated { benefit, affected, repleted: mg.repleted }
 }
 
-/// A completer's observed (baseline, follow-up) on the scale, centred on the baseline mean.
+/// Whether a participant drops out completely at random.
 #[inline(always)]
-fn measure_scale<R: Rng>(plan: &Plan, rng: &mut R, benefit: f64) -> (f64, f64) {
+fn drops_out_at_random<R: Rng>(rng: &mut R, arm: &ArmPlan, dropout: Dropout) -> bool {
+    match dropout {
+        Dropout::Drawn => arm.dropout > 0.0 && uniform(rng) < arm.dropout,
+        Dropout::Decided(drops_out) => drops_out,
+    }
+}
+
+/// Whether an affected participant drops out because of the side effects (a uniform, drawn
+/// only for the affected).
+#[inline(always)]
+fn drops_out_for_side_effects<R: Rng>(rng: &mut R, arm: &ArmPlan, affected: bool) -> bool {
+    match &arm.side_effects {
+        Some(se) if affected => uniform(rng) < se.dropout_if_affected,
+        _ => false,
+    }
+}
+
+/// A completer's end-of-trial reading, counted when normal.
+#[inline(always)]
+fn read_at_end<R: Rng>(plan: &Plan, rng: &mut R, person: Option<Enrolled>, repleted: f64, counts: &mut ArmCounts) {
+    if let (Some(person), Some(screening)) = (person, &plan.screening) {
+        let screening_error = person.reading - plan.assay.expected_reading(person.m);
+        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(person.m + repleted), screening_error);
+        counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
+    }
+}
+
+/// Treats and follows up one enrolled person (`low`: in the low stratum, when strata are
+/// reported); returns the individual benefit and whether the person completed the trial.
+/// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
+#[inline(always)]
+fn treat<R: Rng, const COUNTS: bool>(
+    plan: &Plan,
+    rng: &mut R,
+    arm: &ArmPlan,
+    (person, dropout): (Option<Enrolled>, Dropout),
+    low: bool,
+    counts: &mut ArmCounts,
+) -> (f64, bool) {
+    let treated = start_treatment::<R, COUNTS>(plan, rng, arm, person, low, counts);
+    if drops_out_at_random(rng, arm, dropout) || drops_out_for_side_effects(rng, arm, treated.affected) {
+        counts.dropouts += 1;
+        return (treated.benefit, false);
+    }
+    read_at_end(plan, rng, person, treated.repleted, counts);
+    (treated.benefit, true)
+}
+
+/// A person's scores on the scale before bounds and rounding, (baseline, follow-up).
+#[inline(always)]
+fn latent_scores<R: Rng>(plan: &Plan, rng: &mut R, benefit: f64) -> (f64, f64) {
     let o = &plan.outcome;
     let expected_change = o.common_change + o.benefit_sign * benefit;
-    let (x, y) = if plan.baseline_level_matters {
+    if plan.baseline_level_matters {
         // Observed baseline, then the follow-up given it (see outcome.rs): two normals.
         let dx = o.observed_baseline_sd * normal(rng);
         let y = o.baseline_mean
@@ -235,8 +286,74 @@ fn measure_scale<R: Rng>(plan: &Plan, rng: &mut R, benefit: f64) -> (f64, f64) {
         let y = o.baseline_mean + expected_change + o.followup_noise_sd * normal(rng);
         let x = if o.error_sd > 0.0 { o.baseline_mean + o.error_sd * normal(rng) } else { o.baseline_mean };
         (x, y)
-    };
+    }
+}
+
+/// A completer's observed (baseline, follow-up) on the scale, centred on the baseline mean.
+#[inline(always)]
+fn measure_scale<R: Rng>(plan: &Plan, rng: &mut R, benefit: f64) -> (f64, f64) {
+    let o = &plan.outcome;
+    let (x, y) = latent_scores(plan, rng, benefit);
     (o.observe(x) - o.baseline_mean, o.observe(y) - o.baseline_mean)
+}
+
+/// [`follow_up`] when dropout is informative or the baseline is carried forward (`missing`):
+/// everyone is measured before dropout is decided, and a dropout's observed baseline is
+/// analysed as their follow-up under baseline carried forward. Draws after treatment: the
+/// scores, a uniform for dropout (at random: the arm's count decides it, unless stratified), a
+/// uniform for dropout from side effects (the affected), the end-of-trial reading (completers).
+#[inline(always)]
+fn follow_up_informative<R: Rng>(
+    plan: &Plan,
+    missing: &MissingPlan,
+    rng: &mut R,
+    arm: &ArmPlan,
+    (person, dropout): (Option<Enrolled>, Dropout),
+    low: bool,
+    counts: &mut ArmCounts,
+) -> Option<(f64, f64)> {
+    let treated = start_treatment::<R, false>(plan, rng, arm, person, low, counts);
+    let o = &plan.outcome;
+    let (x, y) = latent_scores(plan, rng, treated.benefit);
+    let at_random = match missing.mechanism {
+        Mechanism::AtRandom => drops_out_at_random(rng, arm, dropout),
+        Mechanism::BaselineSeverity { log_odds_per_sd } => {
+            let severity = -o.benefit_sign * (x - o.baseline_mean) / o.observed_baseline_sd;
+            uniform(rng) < logistic(arm.dropout_logit + log_odds_per_sd * severity)
+        }
+        Mechanism::NoImprovement { log_odds_per_sd, logit, placebo_improvement, improvement_sd } => {
+            let lack = -(o.benefit_sign * (y - x) - placebo_improvement) / improvement_sd;
+            uniform(rng) < logistic(logit + log_odds_per_sd * lack)
+        }
+    };
+    let observed_x = o.observe(x) - o.baseline_mean;
+    if at_random || drops_out_for_side_effects(rng, arm, treated.affected) {
+        counts.dropouts += 1;
+        return missing.carry_baseline_forward.then_some((observed_x, observed_x));
+    }
+    read_at_end(plan, rng, person, treated.repleted, counts);
+    Some((observed_x, o.observe(y) - o.baseline_mean))
+}
+
+/// [`fill_arm_screened`] when dropout is informative or the baseline is carried forward: strata
+/// and responders always recorded, with or without Mg status.
+#[inline(never)]
+fn fill_arm_informative(plan: &Plan, missing: &MissingPlan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+    let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let mut out = FilledArm::default();
+    // At random, the arm's dropouts are one binomial count as in the usual loops.
+    let completers =
+        if missing.mechanism == Mechanism::AtRandom { arm_completers(&mut rng, arm) } else { arm.n_target };
+    for i in 0..arm.n_target {
+        let person = (screen(plan, &mut rng, &mut out.screening), Dropout::Decided(i >= completers));
+        let stratum = stratum_of(plan, person.0);
+        let low = stratum == 0 && plan.n_strata > 1;
+        if let Some(xy) = follow_up_informative(plan, missing, &mut rng, arm, person, low, &mut out.counts) {
+            add_scale_completer(plan, &mut out.cells[stratum], &mut out.responders[stratum], xy);
+        }
+    }
+    out.screening.finish(plan, &mut rng);
+    out
 }
 
 /// Treats, follows up and measures one enrolled person on the scale; returns the completer's
@@ -469,6 +586,9 @@ fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> Filled
     let stream = (seed, rep, a as u64);
     // Responders and strata need the participant-level loops (validated: strata need Mg status).
     // The linear loop gives every participant the arm's one benefit.
+    if let Some(missing) = &plan.missing {
+        return fill_arm_informative(plan, missing, stream, arm);
+    }
     let level_or_varying = plan.baseline_level_matters || !arm.benefit_is_constant();
     match (plan.screening.is_some(), level_or_varying, plan.outcome.error_sd > 0.0) {
         (true, _, _) if plan.n_strata > 1 || plan.responder.is_some() => fill_arm_screened::<true>(plan, stream, arm),
@@ -629,10 +749,17 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
                     stratum: stratum as u8,
                 });
             }
-        } else if let Some(xy) = follow_up(plan, &mut rng, arm, (person, Dropout::Drawn), stratum == 0, &mut t.arms[a])
-        {
-            let k = a * plan.n_strata + stratum;
-            add_scale_completer(plan, &mut t.cells[k], &mut t.responders[k], xy);
+        } else {
+            let person = (person, Dropout::Drawn);
+            let low = stratum == 0;
+            let followed = match &plan.missing {
+                Some(missing) => follow_up_informative(plan, missing, &mut rng, arm, person, low, &mut t.arms[a]),
+                None => follow_up(plan, &mut rng, arm, person, low, &mut t.arms[a]),
+            };
+            if let Some(xy) = followed {
+                let k = a * plan.n_strata + stratum;
+                add_scale_completer(plan, &mut t.cells[k], &mut t.responders[k], xy);
+            }
         }
     }
     t.screened += screening.screened;

@@ -7,6 +7,7 @@
 //! - [`selection`]: screening and enrolment by a biomarker reading.
 //! - [`intervention`]: dose, formulation, bioavailability, and the mean and spread of adherence.
 //! - [`response`]: repletion and the benefit it brings.
+//! - [`tolerability`]: GI side effects by dose and formulation.
 //! - [`outcome`]: the outcome measure: rating scales and counts.
 
 pub mod biomarker;
@@ -15,3 +16,4 @@ pub mod outcome;
 pub mod population;
 pub mod response;
 pub mod selection;
+pub mod tolerability;

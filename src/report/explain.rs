@@ -249,15 +249,50 @@ pub fn explain(plan: &Plan) -> String {
                     effect(a),
                     plan.effect_unit(),
                     arm.n_target,
-                    100.0 * arm.dropout
-                )
+                    100.0 * arm.expected_dropout()
+                );
+                if let Some(se) = &arm.side_effects {
+                    out += &format!(
+                        "  side effects: GI in {:.1}%, who take {} of their doses and {:.0}% of whom drop out (dropout {:.1}% at random, {:.1}% in all)\n",
+                        100.0 * se.probability,
+                        se.adherence_factor,
+                        100.0 * se.dropout_if_affected,
+                        100.0 * arm.dropout,
+                        100.0 * arm.expected_dropout()
+                    );
+                }
             }
         }
     }
+    out += &missing_data_line(plan);
     out += &multiplicity_line(plan);
     out += &crossover_line(plan);
     out += &power_lines(plan);
     out
+}
+
+/// Informative dropout, and the analysis of those who drop out.
+fn missing_data_line(plan: &Plan) -> String {
+    use crate::engine::plan::Mechanism;
+    let Some(m) = &plan.missing else { return String::new() };
+    let who = match m.mechanism {
+        Mechanism::AtRandom => "completely at random".to_string(),
+        Mechanism::BaselineSeverity { log_odds_per_sd } => format!(
+            "at random given the baseline: odds x {:.2} per SD of baseline severity, each arm keeping its rate",
+            log_odds_per_sd.exp()
+        ),
+        Mechanism::NoImprovement { log_odds_per_sd, .. } => format!(
+            "not at random: odds x {:.2} per SD of lack of improvement, the same in every arm, placebo losing its rate \
+             (an arm that improves more loses fewer)",
+            log_odds_per_sd.exp()
+        ),
+    };
+    let analysed = if m.carry_baseline_forward {
+        "everyone randomized, a dropout's baseline carried forward as their follow-up"
+    } else {
+        "the complete cases"
+    };
+    format!("dropout: {who}; analysed: {analysed}\n")
 }
 
 /// A crossover's sequences, its loss in either period, and its carry-over.
@@ -292,7 +327,7 @@ fn multiplicity_line(plan: &Plan) -> String {
     let Some(m) = &plan.multiplicity else { return String::new() };
     let comparisons = plan.comparisons.len();
     let alpha = plan.scenario.analysis.alpha;
-    let completers: f64 = plan.arms.iter().map(|a| f64::from(a.n_target) * (1.0 - a.dropout)).sum();
+    let completers: f64 = plan.arms.iter().map(|a| f64::from(a.n_target) * (1.0 - a.expected_dropout())).sum();
     // ANCOVA over all arms: an intercept, one column per active arm and the baseline.
     let df = (completers - comparisons as f64 - 2.0).floor();
     let tail = |level: f64| if plan.two_sided() { level / 2.0 } else { level };
@@ -345,13 +380,15 @@ fn power_lines(plan: &Plan) -> String {
             ),
         };
         let power = closed.power_at_plan().map_or("n/a".to_string(), |v| format!("{v:.3}"));
-        let completers = |a: &crate::engine::plan::ArmPlan| f64::from(a.n_target) * (1.0 - a.dropout);
+        let completers = |a: &crate::engine::plan::ArmPlan| f64::from(a.n_target) * (1.0 - a.expected_dropout());
         if !closed.exists {
             out += &format!(
                 "approximate power, {} vs {against}{what}: n/a (no closed form here for {}; simulate)\n",
                 arm.name,
                 if plan.crossover.is_some() {
                     "the rank test of a crossover's period differences"
+                } else if plan.missing.is_some() {
+                    "dropout that depends on the outcome, or dropouts analysed with their baseline carried forward"
                 } else {
                     "a margin in responder points"
                 }

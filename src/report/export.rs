@@ -65,6 +65,11 @@ pub(crate) const COMPARISON_COLUMNS: [&str; 3] = ["reference", "hypothesis", "ma
 /// of the parallel design with the same number of people (see [`ComparisonSummary::layout`]).
 pub(crate) const LAYOUT_COLUMNS: [&str; 1] = ["layout"];
 
+/// Columns after those, only in the CSV of a design with side effects, informative dropout or
+/// the baseline carried forward (see [`ComparisonSummary::missing_data`]).
+pub(crate) const MISSING_DATA_COLUMNS: [&str; 5] =
+    ["missing_data", "dropout_mechanism", "dropout_active", "dropout_reference", "side_effects_active"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -173,6 +178,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if crossover {
         header.extend(LAYOUT_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let missing = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.missing_data.is_some());
+    if missing {
+        header.extend(MISSING_DATA_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -200,6 +209,14 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
             }
             if crossover {
                 cells.push(row.layout.clone().unwrap_or_default());
+            }
+            if missing {
+                let m = row.missing_data.as_ref();
+                cells.push(m.map(|m| m.analysis.clone()).unwrap_or_default());
+                cells.push(m.map(|m| m.mechanism.clone()).unwrap_or_default());
+                cells.push(optional(m.and_then(|m| m.dropout_active)));
+                cells.push(optional(m.map(|m| m.dropout_reference)));
+                cells.push(optional(m.and_then(|m| m.side_effects_active)));
             }
             w.write_record(&cells).expect("writing to memory");
         }

@@ -107,6 +107,14 @@ const RULES: &[(&str, Inert)] = &[
     ("arms.*.intakes_per_day", absorption_linear),
     ("arms.*.intakes_per_day", infused),
     ("response.calibration.published_design.intakes_per_day", absorption_linear),
+    ("side_effects.**", absorbed_through_no_gut),
+    ("side_effects.percent_at_600_mg.*", side_effect_salt_unused),
+    ("arms.*.side_effect_percent_at_600_mg", no_side_effects),
+    ("arms.*.side_effect_percent_at_600_mg", absorbs_nothing),
+    ("arms.*.side_effect_percent_at_600_mg", infused),
+    ("dropout.odds_ratio_per_sd", dropout_at_random),
+    ("dropout.active", improvement_decides),
+    ("arms.*.dropout", improvement_decides),
     ("dropout.placebo", placebo_dropout_overridden),
     ("dropout.active", active_dropout_overridden),
 ];
@@ -508,6 +516,55 @@ fn infused(at: &At) -> Option<String> {
             arm.name
         )
     })
+}
+
+fn side_effect_salt_unused(at: &At) -> Option<String> {
+    let uses = at.s.arms.iter().any(|a| {
+        a.kind == ArmKind::Active
+            && a.side_effect_percent_at_600_mg.is_none()
+            && a.formulation.is_some_and(|f| f.label() == at.key)
+    });
+    (!uses).then(|| {
+        format!(
+            "no Mg arm takes `{}` without its own arms.<name>.side_effect_percent_at_600_mg, so this percentage is \
+             never used: remove it",
+            at.key
+        )
+    })
+}
+
+fn no_side_effects(at: &At) -> Option<String> {
+    at.s.side_effects.is_none().then(|| {
+        "there is no [side_effects] section, so no arm has GI side effects: add it (with dropout_if_affected and \
+         adherence_factor_if_affected), or remove this"
+            .into()
+    })
+}
+
+fn dropout_at_random(at: &At) -> Option<String> {
+    (at.s.dropout.mechanism == crate::scenario::schema::DropoutMechanism::CompletelyAtRandom).then(|| {
+        "dropout.mechanism is \"completely_at_random\" (the default), which no odds ratio changes: set \
+         dropout.mechanism = \"baseline_severity\" or \"no_improvement\", or remove it"
+            .into()
+    })
+}
+
+/// Under dropout by lack of improvement, only placebo's rate is stated; the others follow.
+fn improvement_decides(at: &At) -> Option<String> {
+    if at.s.dropout.mechanism != crate::scenario::schema::DropoutMechanism::NoImprovement {
+        return None;
+    }
+    if let Some(a) = at.arm
+        && at.s.arms[a].kind == ArmKind::Placebo
+    {
+        return None;
+    }
+    Some(
+        "under dropout.mechanism = \"no_improvement\" the chance of dropping out at each improvement is the same in \
+         every arm and set by placebo's rate (dropout.placebo), so another arm's rate follows from how much it \
+         improves: remove it"
+            .into(),
+    )
 }
 
 fn placebo_dropout_overridden(at: &At) -> Option<String> {

@@ -147,6 +147,9 @@ pub struct Scenario {
     pub outcome: Outcome,
     #[serde(default)]
     pub dropout: Dropout,
+    /// GI side effects of the Mg arms, which lower adherence and add dropout; `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_effects: Option<SideEffects>,
     #[serde(default)]
     pub analysis: Analysis,
     #[serde(default)]
@@ -387,6 +390,10 @@ pub struct Arm {
     /// saturable absorption each intake is absorbed on its own curve; required there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intakes_per_day: Option<u32>,
+    /// Under `[side_effects]`: the percentage of this arm's participants with GI side effects
+    /// at 600 mg/day, in place of its formulation's (required for an arm without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_effect_percent_at_600_mg: Option<f64>,
     /// Mean share of doses taken: 83% in the MgCl2 depression trial [Tarleton17] by default for
     /// an Mg arm; required for a comparator, whose effect it scales (see [`Arm::adherence_mean`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -838,18 +845,130 @@ pub struct Outcome {
     pub placebo_rate_ratio: Option<toml::Value>,
 }
 
-/// Missing-completely-at-random dropout before the follow-up assessment.
+/// Dropout before the follow-up assessment: completely at random by default, or depending on
+/// the baseline or on the improvement (rating scales; see `engine::plan::missing`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Dropout {
     /// 11% in [Tarleton17] (126 randomized, 112 analysed).
     pub placebo: f64,
     pub active: f64,
+    #[serde(skip_serializing_if = "DropoutMechanism::is_default")]
+    pub mechanism: DropoutMechanism,
+    /// Odds ratio of dropping out per SD of the baseline's severity or of the lack of
+    /// improvement; required by those mechanisms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odds_ratio_per_sd: Option<f64>,
 }
 
 impl Default for Dropout {
     fn default() -> Self {
-        Dropout { placebo: 0.11, active: 0.11 }
+        Dropout { placebo: 0.11, active: 0.11, mechanism: DropoutMechanism::default(), odds_ratio_per_sd: None }
+    }
+}
+
+/// Why participants drop out (Rubin's MCAR / MAR / MNAR).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropoutMechanism {
+    /// Completely at random, with each arm's rate.
+    #[default]
+    CompletelyAtRandom,
+    /// At random given the observed baseline: the odds rise by `odds_ratio_per_sd` per SD of
+    /// baseline severity; each arm keeps its rate.
+    BaselineSeverity,
+    /// Not at random: the odds rise by `odds_ratio_per_sd` per SD of lack of improvement (the
+    /// unobserved follow-up), the same function in every arm, set so that placebo has its rate.
+    NoImprovement,
+}
+
+impl DropoutMechanism {
+    pub fn is_default(&self) -> bool {
+        *self == DropoutMechanism::CompletelyAtRandom
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DropoutMechanism::CompletelyAtRandom => "completely_at_random",
+            DropoutMechanism::BaselineSeverity => "baseline_severity",
+            DropoutMechanism::NoImprovement => "no_improvement",
+        }
+    }
+}
+
+/// `[side_effects]`: GI side effects (mostly diarrhoea) of the Mg arms, beyond placebo's. A
+/// participant of an Mg arm has them with probability `1 - (1 - P600)^(dose / 600 mg)`, P600
+/// the formulation's percentage at 600 mg/day (see `model::tolerability`); an affected
+/// participant takes `adherence_factor_if_affected` of their doses and drops out with
+/// `dropout_if_affected` on top of the arm's dropout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideEffects {
+    pub dropout_if_affected: f64,
+    pub adherence_factor_if_affected: f64,
+    /// Overrides of the built-in percentages at 600 mg/day, by formulation.
+    #[serde(default, skip_serializing_if = "SideEffectPercents::is_empty")]
+    pub percent_at_600_mg: SideEffectPercents,
+}
+
+/// Percentages with GI side effects at 600 mg/day, by formulation (overrides).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SideEffectPercents {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oxide: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citrate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chloride: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lactate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glycinate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l_threonate: Option<f64>,
+}
+
+impl SideEffectPercents {
+    pub fn is_empty(&self) -> bool {
+        *self == SideEffectPercents::default()
+    }
+
+    /// The override for `f`, if any (an infusion has none: it does not pass the gut).
+    pub fn of(&self, f: Formulation) -> Option<f64> {
+        match f {
+            Formulation::Oxide => self.oxide,
+            Formulation::Citrate => self.citrate,
+            Formulation::Chloride => self.chloride,
+            Formulation::Lactate => self.lactate,
+            Formulation::Glycinate => self.glycinate,
+            Formulation::LThreonate => self.l_threonate,
+            Formulation::IvSulfate => None,
+        }
+    }
+}
+
+/// How the analysis treats those who dropped out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingData {
+    /// The completers only.
+    #[default]
+    CompleteCases,
+    /// Everyone randomized, a dropout's follow-up set to their observed baseline (no change).
+    BaselineCarriedForward,
+}
+
+impl MissingData {
+    pub fn is_default(&self) -> bool {
+        *self == MissingData::CompleteCases
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MissingData::CompleteCases => "complete_cases",
+            MissingData::BaselineCarriedForward => "baseline_carried_forward",
+        }
     }
 }
 
@@ -1004,6 +1123,9 @@ pub struct Analysis {
     /// default): required with a comparator arm or without a placebo arm.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub comparisons: Vec<ComparisonSpec>,
+    /// Who is analysed: the completers, or everyone with the baseline carried forward.
+    #[serde(skip_serializing_if = "MissingData::is_default")]
+    pub missing_data: MissingData,
 }
 
 /// One comparison: arm `arm` against arm `against`, for superiority, non-inferiority or
@@ -1122,6 +1244,7 @@ impl Default for Analysis {
             report_family_wise_error: None,
             dose_trend: None,
             comparisons: Vec::new(),
+            missing_data: MissingData::CompleteCases,
         }
     }
 }

@@ -367,16 +367,25 @@ fn adherence_quantiles(m: f64, c: f64) -> Arc<[f64]> {
 
 /// Expected share of a deficit repleted by the end, `(1 - exp(-t/tau)) E[a / (a + A50)]`, over
 /// per-person adherence, by the midpoint rule on 2000 quantiles of the Beta distribution.
+/// With side effects, the mixture of the unaffected and the affected, who take
+/// `adherence_factor` of their doses.
 pub fn mean_repleted_fraction(plan: &Plan, arm: usize) -> f64 {
     let a = &plan.arms[arm];
     let Some(e) = a.exposure else { return 0.0 };
-    let fraction = |adh: f64| plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * adh);
-    match a.adherence {
-        None => fraction(e.adherence_mean),
-        Some(_) => {
-            let quantiles = adherence_quantiles(e.adherence_mean, e.adherence_concentration);
-            quantiles.iter().map(|&q| fraction(q)).sum::<f64>() / quantiles.len() as f64
+    let mean_at = |factor: f64| {
+        let fraction =
+            |adh: f64| plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * adh);
+        match a.adherence {
+            None => fraction(e.adherence_mean),
+            Some(_) => {
+                let quantiles = adherence_quantiles(e.adherence_mean, e.adherence_concentration);
+                quantiles.iter().map(|&q| fraction(q)).sum::<f64>() / quantiles.len() as f64
+            }
         }
+    };
+    match &a.side_effects {
+        None => mean_at(1.0),
+        Some(se) => (1.0 - se.probability) * mean_at(1.0) + se.probability * mean_at(se.adherence_factor),
     }
 }
 
@@ -740,28 +749,45 @@ fn repletion_distribution(plan: &Plan, a: usize) -> Option<(Vec<(f64, f64)>, f64
     // The repleted fraction at the 2000 adherence midpoints, as the means of groups of 5
     // consecutive ones (400 equal-weight values with the same mean), so that the products to
     // sort stay few.
-    let fractions: Vec<f64> = match plan.arms[a].adherence {
-        None => vec![plan.response.repleted_fraction(e.mean_absorbed_mg_per_day())],
-        Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
-            .chunks(5)
-            .map(|group| {
-                let sum: f64 = group
-                    .iter()
-                    .map(|&q| plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * q))
-                    .sum();
-                sum / group.len() as f64
-            })
-            .collect(),
+    // With side effects, the same for the affected (who take `adherence_factor` of their doses),
+    // each list weighted by its share.
+    let fractions_at = |factor: f64| -> Vec<f64> {
+        match plan.arms[a].adherence {
+            None => vec![
+                plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * e.adherence_mean),
+            ],
+            Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
+                .chunks(5)
+                .map(|group| {
+                    let sum: f64 = group
+                        .iter()
+                        .map(|&q| {
+                            plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * q)
+                        })
+                        .sum();
+                    sum / group.len() as f64
+                })
+                .collect(),
+        }
     };
-    let mut points: Vec<(f64, f64)> = Vec::with_capacity(DEFICIT_BINS * fractions.len());
+    let lists: Vec<(f64, Vec<f64>)> = match &plan.arms[a].side_effects {
+        None => vec![(1.0, fractions_at(1.0))],
+        Some(se) => {
+            vec![(1.0 - se.probability, fractions_at(1.0)), (se.probability, fractions_at(se.adherence_factor))]
+        }
+    };
+    let per_list = lists[0].1.len();
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(DEFICIT_BINS * per_list * lists.len());
     let mut upper_share = share_with_deficit;
     for j in 0..DEFICIT_BINS {
         let next = above(j + 1);
         let mass = (upper_share - next).max(0.0) / share_with_deficit;
         upper_share = next;
         let deficit = (j as f64 + 0.5) * width;
-        for &f in &fractions {
-            points.push((deficit * f / plan.response.ref_deficit_mmol_per_l, mass / fractions.len() as f64));
+        for (share, fractions) in &lists {
+            for &f in fractions {
+                points.push((deficit * f / plan.response.ref_deficit_mmol_per_l, mass / per_list as f64 * share));
+            }
         }
     }
     points.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));

@@ -136,8 +136,10 @@ pub(crate) fn arms(s: &Scenario, counts: bool) -> Result<(), Problem> {
                 arm.name
             ),
         )?;
+        // Under dropout by lack of improvement every arm's loss follows from its improvement.
+        let improvement_decides = s.dropout.mechanism == crate::scenario::schema::DropoutMechanism::NoImprovement;
         check(
-            arm.dropout.is_some(),
+            arm.dropout.is_some() || improvement_decides,
             f("dropout"),
             format!(
                 "comparator `{}` needs its own dropout probability: a drug's side effects and burden differ from \

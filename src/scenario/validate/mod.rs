@@ -6,6 +6,7 @@
 
 mod comparisons;
 mod crossover;
+mod missing;
 
 use crate::scenario::schema::MAX_WEEKS;
 use crate::scenario::schema::{AbsorptionModel, Formulation};
@@ -348,6 +349,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     dropout("dropout.placebo", s.dropout.placebo)?;
     dropout("dropout.active", s.dropout.active)?;
     crossover::crossover(s, counts)?;
+    missing::missing_data(s, counts)?;
     analysis(s, counts)?;
     design(s)
 }
