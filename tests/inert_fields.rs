@@ -16,7 +16,7 @@ use mgtrial::scenario::{self, inert};
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
 /// all comers, counts with responders, the fixed response with and without Mg status, and the
 /// acute response of an infusion with a comparator and strata, a crossover, saturable absorption,
-/// and side effects with dropout not at random and the baseline carried forward.
+/// side effects with dropout not at random and the baseline carried forward, and the U-shape.
 fn designs() -> Vec<(&'static str, String)> {
     let depression = common::shipped("depression_mgo_enriched.toml");
     let stated = |s: &str| {
@@ -75,6 +75,13 @@ fn designs() -> Vec<(&'static str, String)> {
         ("all_comers_counts", peikert),
         ("fixed_with_status", common::fixed_response(&common::shipped("cognition_mg_threonate.toml"), "delta", 0.4)),
         ("textbook", common::shipped("textbook.toml")),
+        (
+            "overshoot",
+            format!(
+                "{}\n[response.overshoot]\nrise_mmol_per_l = 0.08\nupper_mmol_per_l = 0.9\nharm_per_mmol_per_l = 6.0\n",
+                common::shipped("cognition_mg_threonate.toml")
+            ),
+        ),
         ("acute", common::shipped("migraine_ed_cete2005.toml")),
         ("crossover", common::shipped("depression_tarleton2017_crossover.toml")),
         (

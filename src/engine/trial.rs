@@ -150,12 +150,17 @@ struct Status {
     repleted: f64,
     /// True Mg below the deficiency cut-off.
     low_mg: bool,
+    /// The rise of true Mg by the end (mmol/L): the deficit repleted, plus the overshoot's rise.
+    raised: f64,
+    /// The U-shape's harm (outcome units; 0 without it).
+    harm: f64,
 }
 
 /// The status of `person` under `arm`'s repletion, counting the deficient in `counts`; an
 /// `affected` participant (side effects) repletes by the arm's table for those who skip doses.
+/// `MODIFIED`: side effects or the U-shape may act (else their code is compiled out of the loop).
 #[inline(always)]
-fn status_under<R: Rng>(
+fn status_under<R: Rng, const MODIFIED: bool>(
     plan: &Plan,
     rng: &mut R,
     person: Option<Enrolled>,
@@ -168,11 +173,17 @@ fn status_under<R: Rng>(
     counts.deficient += u32::from(low_mg);
     let deficit = mg.deficit(person.m);
     let repletion = match &arm.side_effects {
-        Some(se) if affected => se.repletion_if_affected.as_ref(),
+        Some(se) if MODIFIED && affected => se.repletion_if_affected.as_ref(),
         _ => arm.repletion.as_ref(),
     };
-    let repleted = repletion.map_or(0.0, |repletion| deficit * repletion.sample(rng));
-    Status { deficit, repleted, low_mg }
+    let share = repletion.map_or(0.0, |repletion| repletion.sample(rng));
+    let repleted = deficit * share;
+    let Some(o) = plan.response.overshoot.as_ref().filter(|_| MODIFIED) else {
+        return Status { deficit, repleted, low_mg, raised: repleted, harm: 0.0 };
+    };
+    let raised = repleted + o.rise_mmol_per_l * share;
+    let harm = plan.response.overshoot_harm(person.m, person.m + raised);
+    Status { deficit, repleted, low_mg, raised, harm }
 }
 
 /// An enrolled person once treated: the individual benefit, whether side effects struck, and
@@ -181,14 +192,15 @@ fn status_under<R: Rng>(
 struct Treated {
     benefit: f64,
     affected: bool,
-    repleted: f64,
+    /// The rise of true Mg by the end (mmol/L).
+    raised: f64,
 }
 
 /// Enrols and treats one person (`low`: in the low stratum, when strata are reported): side
 /// effects (a uniform, in an arm that has them), repletion, the benefit and its sums. With
 /// `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
 #[inline(always)]
-fn start_treatment<R: Rng, const COUNTS: bool>(
+fn start_treatment<R: Rng, const COUNTS: bool, const MODIFIED: bool>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
@@ -197,10 +209,13 @@ fn start_treatment<R: Rng, const COUNTS: bool>(
     counts: &mut ArmCounts,
 ) -> Treated {
     counts.enrolled += 1;
-    let affected = arm.side_effects.as_ref().is_some_and(|se| uniform(rng) < se.probability);
-    counts.affected += u32::from(affected);
-    let mg = status_under(plan, rng, person, arm, affected, counts);
+    let affected = MODIFIED && arm.side_effects.as_ref().is_some_and(|se| uniform(rng) < se.probability);
+    if MODIFIED {
+        counts.affected += u32::from(affected);
+    }
+    let mg = status_under::<R, MODIFIED>(plan, rng, person, arm, affected, counts);
     let benefit = match &arm.comparator {
+        _ if arm.is_active && MODIFIED => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg) - mg.harm,
         _ if arm.is_active => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg),
         Some(c) => arm.comparator_benefit(c, rng),
         None => 0.0,
@@ -214,7 +229,7 @@ fn start_treatment<R: Rng, const COUNTS: bool>(
         counts.low_benefit_sum += benefit;
         counts.low_rate_ratio_sum += rate_ratio;
     }
-    Treated { benefit, affected, repleted: mg.repleted }
+    Treated { benefit, affected, raised: mg.raised }
 }
 
 /// Whether a participant drops out completely at random.
@@ -229,19 +244,19 @@ fn drops_out_at_random<R: Rng>(rng: &mut R, arm: &ArmPlan, dropout: Dropout) -> 
 /// Whether an affected participant drops out because of the side effects (a uniform, drawn
 /// only for the affected).
 #[inline(always)]
-fn drops_out_for_side_effects<R: Rng>(rng: &mut R, arm: &ArmPlan, affected: bool) -> bool {
+fn drops_out_for_side_effects<R: Rng, const MODIFIED: bool>(rng: &mut R, arm: &ArmPlan, affected: bool) -> bool {
     match &arm.side_effects {
-        Some(se) if affected => uniform(rng) < se.dropout_if_affected,
+        Some(se) if MODIFIED && affected => uniform(rng) < se.dropout_if_affected,
         _ => false,
     }
 }
 
 /// A completer's end-of-trial reading, counted when normal.
 #[inline(always)]
-fn read_at_end<R: Rng>(plan: &Plan, rng: &mut R, person: Option<Enrolled>, repleted: f64, counts: &mut ArmCounts) {
+fn read_at_end<R: Rng>(plan: &Plan, rng: &mut R, person: Option<Enrolled>, raised: f64, counts: &mut ArmCounts) {
     if let (Some(person), Some(screening)) = (person, &plan.screening) {
         let screening_error = person.reading - plan.assay.expected_reading(person.m);
-        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(person.m + repleted), screening_error);
+        let reading = screening.reading_at_end(rng, plan.assay.expected_reading(person.m + raised), screening_error);
         counts.normal_at_end += u32::from(reading >= plan.assay.params.normal_low);
     }
 }
@@ -250,7 +265,7 @@ fn read_at_end<R: Rng>(plan: &Plan, rng: &mut R, person: Option<Enrolled>, reple
 /// reported); returns the individual benefit and whether the person completed the trial.
 /// With `COUNTS`, the treatment's rate ratio `exp(-benefit)` is summed too.
 #[inline(always)]
-fn treat<R: Rng, const COUNTS: bool>(
+fn treat<R: Rng, const COUNTS: bool, const MODIFIED: bool>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
@@ -258,12 +273,12 @@ fn treat<R: Rng, const COUNTS: bool>(
     low: bool,
     counts: &mut ArmCounts,
 ) -> (f64, bool) {
-    let treated = start_treatment::<R, COUNTS>(plan, rng, arm, person, low, counts);
-    if drops_out_at_random(rng, arm, dropout) || drops_out_for_side_effects(rng, arm, treated.affected) {
+    let treated = start_treatment::<R, COUNTS, MODIFIED>(plan, rng, arm, person, low, counts);
+    if drops_out_at_random(rng, arm, dropout) || drops_out_for_side_effects::<R, MODIFIED>(rng, arm, treated.affected) {
         counts.dropouts += 1;
         return (treated.benefit, false);
     }
-    read_at_end(plan, rng, person, treated.repleted, counts);
+    read_at_end(plan, rng, person, treated.raised, counts);
     (treated.benefit, true)
 }
 
@@ -312,7 +327,7 @@ fn follow_up_informative<R: Rng>(
     low: bool,
     counts: &mut ArmCounts,
 ) -> Option<(f64, f64)> {
-    let treated = start_treatment::<R, false>(plan, rng, arm, person, low, counts);
+    let treated = start_treatment::<R, false, true>(plan, rng, arm, person, low, counts);
     let o = &plan.outcome;
     let (x, y) = latent_scores(plan, rng, treated.benefit);
     let at_random = match missing.mechanism {
@@ -327,11 +342,11 @@ fn follow_up_informative<R: Rng>(
         }
     };
     let observed_x = o.observe(x) - o.baseline_mean;
-    if at_random || drops_out_for_side_effects(rng, arm, treated.affected) {
+    if at_random || drops_out_for_side_effects::<R, true>(rng, arm, treated.affected) {
         counts.dropouts += 1;
         return missing.carry_baseline_forward.then_some((observed_x, observed_x));
     }
-    read_at_end(plan, rng, person, treated.repleted, counts);
+    read_at_end(plan, rng, person, treated.raised, counts);
     Some((observed_x, o.observe(y) - o.baseline_mean))
 }
 
@@ -359,7 +374,7 @@ fn fill_arm_informative(plan: &Plan, missing: &MissingPlan, stream: (u64, u64, u
 /// Treats, follows up and measures one enrolled person on the scale; returns the completer's
 /// observed (baseline, follow-up), centred on the baseline mean, or `None` after dropout.
 #[inline(always)]
-fn follow_up<R: Rng>(
+fn follow_up<R: Rng, const MODIFIED: bool>(
     plan: &Plan,
     rng: &mut R,
     arm: &ArmPlan,
@@ -367,7 +382,7 @@ fn follow_up<R: Rng>(
     low: bool,
     counts: &mut ArmCounts,
 ) -> Option<(f64, f64)> {
-    let (benefit, completed) = treat::<R, false>(plan, rng, arm, person, low, counts);
+    let (benefit, completed) = treat::<R, false, MODIFIED>(plan, rng, arm, person, low, counts);
     completed.then(|| measure_scale(plan, rng, benefit))
 }
 
@@ -406,7 +421,11 @@ struct FilledArm {
 /// `EXTRAS`: strata or responders are recorded (a loop of its own, so that the usual design
 /// pays nothing for them).
 #[inline(always)]
-fn fill_arm_screened<const EXTRAS: bool>(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
+fn fill_arm_screened<const EXTRAS: bool, const MODIFIED: bool>(
+    plan: &Plan,
+    stream: (u64, u64, u64),
+    arm: &ArmPlan,
+) -> FilledArm {
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
     let mut out = FilledArm::default();
@@ -414,13 +433,14 @@ fn fill_arm_screened<const EXTRAS: bool>(plan: &Plan, stream: (u64, u64, u64), a
     for i in 0..arm.n_target {
         let person = (screen(plan, &mut rng, &mut out.screening), Dropout::Decided(i >= completers));
         if !EXTRAS {
-            if let Some((x, y)) = follow_up(plan, &mut rng, arm, person, false, &mut out.counts) {
+            if let Some((x, y)) = follow_up::<_, MODIFIED>(plan, &mut rng, arm, person, false, &mut out.counts) {
                 out.cells[0].add(x, y);
             }
             continue;
         }
         let stratum = stratum_of(plan, person.0);
-        if let Some(xy) = follow_up(plan, &mut rng, arm, person, stratum == 0 && plan.n_strata > 1, &mut out.counts) {
+        let low = stratum == 0 && plan.n_strata > 1;
+        if let Some(xy) = follow_up::<_, MODIFIED>(plan, &mut rng, arm, person, low, &mut out.counts) {
             add_scale_completer(plan, &mut out.cells[stratum], &mut out.responders[stratum], xy);
         }
     }
@@ -437,9 +457,14 @@ fn fill_arm_without_status(plan: &Plan, stream: (u64, u64, u64), arm: &ArmPlan) 
     let mut out = FilledArm::default();
     let completers = arm_completers(&mut rng, arm);
     for i in 0..arm.n_target {
-        if let Some(xy) =
-            follow_up(plan, &mut rng, arm, (None, Dropout::Decided(i >= completers)), false, &mut out.counts)
-        {
+        if let Some(xy) = follow_up::<_, false>(
+            plan,
+            &mut rng,
+            arm,
+            (None, Dropout::Decided(i >= completers)),
+            false,
+            &mut out.counts,
+        ) {
             add_scale_completer(plan, &mut out.cells[0], &mut out.responders[0], xy);
         }
     }
@@ -466,7 +491,7 @@ fn fill_arm_counts(
         let stratum = stratum_of(plan, person);
         let low = stratum == 0 && plan.n_strata > 1;
         let dropout = Dropout::Decided(i >= completers);
-        let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, (person, dropout), low, &mut counts);
+        let (benefit, completed) = treat::<_, true, true>(plan, &mut rng, arm, (person, dropout), low, &mut counts);
         if completed {
             let pair = sampler.draw(&mut rng, (-benefit).exp());
             records.push(CountRecord { baseline: pair.baseline, followup: pair.followup, stratum: stratum as u8 });
@@ -591,8 +616,16 @@ fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> Filled
     }
     let level_or_varying = plan.baseline_level_matters || !arm.benefit_is_constant();
     match (plan.screening.is_some(), level_or_varying, plan.outcome.error_sd > 0.0) {
-        (true, _, _) if plan.n_strata > 1 || plan.responder.is_some() => fill_arm_screened::<true>(plan, stream, arm),
-        (true, _, _) => fill_arm_screened::<false>(plan, stream, arm),
+        // Side effects and the U-shape in loops of their own, so that the usual design pays nothing.
+        (true, _, _) => {
+            let extras = plan.n_strata > 1 || plan.responder.is_some();
+            match (extras, arm.side_effects.is_some() || plan.response.overshoot.is_some()) {
+                (true, true) => fill_arm_screened::<true, true>(plan, stream, arm),
+                (true, false) => fill_arm_screened::<true, false>(plan, stream, arm),
+                (false, true) => fill_arm_screened::<false, true>(plan, stream, arm),
+                (false, false) => fill_arm_screened::<false, false>(plan, stream, arm),
+            }
+        }
         (false, false, false) => fill_arm_linear::<false>(plan, stream, arm),
         (false, false, true) => fill_arm_linear::<true>(plan, stream, arm),
         (false, true, _) => fill_arm_without_status(plan, stream, arm),
@@ -740,7 +773,8 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
         let arm = &plan.arms[a];
         if COUNTS {
             let person = (person, Dropout::Drawn);
-            let (benefit, completed) = treat::<_, true>(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]);
+            let (benefit, completed) =
+                treat::<_, true, true>(plan, &mut rng, arm, person, stratum == 0, &mut t.arms[a]);
             if let (true, Some(sampler)) = (completed, sampler) {
                 let pair = sampler.draw(&mut rng, (-benefit).exp());
                 t.records[a].push(CountRecord {
@@ -754,7 +788,7 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
             let low = stratum == 0;
             let followed = match &plan.missing {
                 Some(missing) => follow_up_informative(plan, missing, &mut rng, arm, person, low, &mut t.arms[a]),
-                None => follow_up(plan, &mut rng, arm, person, low, &mut t.arms[a]),
+                None => follow_up::<_, true>(plan, &mut rng, arm, person, low, &mut t.arms[a]),
             };
             if let Some(xy) = followed {
                 let k = a * plan.n_strata + stratum;

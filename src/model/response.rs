@@ -25,6 +25,8 @@ pub struct ResponseModelParams {
     pub time_factor: f64,
     /// `1 / ref_deficit_mmol_per_l` (a product per person instead of a division).
     per_ref_deficit: f64,
+    /// The U-shape's harm above an upper level of status, when modelled.
+    pub overshoot: Option<crate::scenario::schema::Overshoot>,
 }
 
 impl ResponseModelParams {
@@ -43,7 +45,17 @@ impl ResponseModelParams {
             acute_effect_low_mg: effect.acute_effect_low_mg,
             a50_mg_per_day: r.a50_mg_per_day,
             time_factor: -(-duration_weeks / r.tau_weeks).exp_m1(),
+            overshoot: r.overshoot,
         }
+    }
+
+    /// The U-shape's harm to a person whose status goes from `m` to `m_end` (mmol/L): the
+    /// benefit lost to the status above the upper level, net of the baseline's.
+    #[inline]
+    pub fn overshoot_harm(&self, m: f64, m_end: f64) -> f64 {
+        self.overshoot.map_or(0.0, |o| {
+            o.harm_per_mmol_per_l * ((m_end - o.upper_mmol_per_l).max(0.0) - (m - o.upper_mmol_per_l).max(0.0))
+        })
     }
 
     /// This response with no effect on anyone (the global null), repletion unchanged.
@@ -54,6 +66,7 @@ impl ResponseModelParams {
             effect_replete: 0.0,
             acute_effect: 0.0,
             acute_effect_low_mg: 0.0,
+            overshoot: None,
             ..*self
         }
     }

@@ -81,6 +81,7 @@ const RULES: &[(&str, Inert)] = &[
     ("response.replete_rate_ratio", not_repletion),
     ("response.ref_deficit_mmol_per_l", not_repletion),
     ("response.tau_weeks", no_mg_status),
+    ("response.overshoot.**", no_mg_status),
     ("design.duration_weeks", nothing_repletes),
     ("response.a50_mg_per_day", no_mg_status),
     ("analysis.responder.**", no_responders),

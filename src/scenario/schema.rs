@@ -579,6 +579,10 @@ pub struct Response {
     /// ionized Mg < 0.54 mmol/L against 16% of the others [Mauskop95]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acute_effect_low_mg: Option<f64>,
+    /// The U-shape: harm when status after supplementation overshoots an upper level (rating
+    /// scales, repletion response); `None`: no harm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overshoot: Option<Overshoot>,
     /// Time constant of repletion, weeks: serum approaches its new level with tau 3-6 wk (UNVERIFIED, lit. file s.4).
     pub tau_weeks: f64,
     /// Absorbed Mg (mg/day) giving half the maximal repletion: circulating Mg plateaus near
@@ -607,6 +611,7 @@ impl Default for Response {
             replete_rate_ratio: None,
             acute_effect: None,
             acute_effect_low_mg: None,
+            overshoot: None,
             tau_weeks: 4.0,
             a50_mg_per_day: 40.0,
             target_effect: None,
@@ -735,6 +740,18 @@ impl PublishedDesign {
     pub fn is_empty(&self) -> bool {
         *self == PublishedDesign::default()
     }
+}
+
+/// `[response.overshoot]`: a person's true Mg rises by `rise_mmol_per_l` times their repleted
+/// share of the reachable repletion, on top of any deficit repleted, and every mmol/L of status
+/// above `upper_mmol_per_l` costs `harm_per_mmol_per_l` outcome units (benefit lost), net of
+/// what the person's baseline status already cost: `harm = h ((m_end - U)+ - (m - U)+)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overshoot {
+    pub rise_mmol_per_l: f64,
+    pub upper_mmol_per_l: f64,
+    pub harm_per_mmol_per_l: f64,
 }
 
 /// Among whom a calibration's target effect is expected.

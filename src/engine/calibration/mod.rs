@@ -415,6 +415,7 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
         (ResponseModel::Repletion, Some((mean_deficit, share_no_deficit))) => {
             r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
                 + r.effect_replete * share_no_deficit
+                - expected_overshoot_harm(plan, a, upper)
         }
         // Without Mg status nobody has a deficit: every treated person gets `effect_replete`.
         (ResponseModel::Repletion, None) if plan.mg.is_none() => r.effect_replete,
@@ -425,6 +426,27 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
             None => r.acute_effect,
         },
     }
+}
+
+/// The U-shape's expected harm in arm `a` among the enrolled whose true status is below
+/// `upper` (0 without it): `h E[(m + (deficit + rise) f - U)+ - (m - U)+]` over true status and
+/// the repleted share `f`, by quadrature over status and the share's 400 group means.
+fn expected_overshoot_harm(plan: &Plan, a: usize, upper: f64) -> f64 {
+    let (Some(o), Some(mg)) = (plan.response.overshoot, plan.mg.as_ref()) else { return 0.0 };
+    let Some(lists) = repleted_share_lists(plan, a) else { return 0.0 };
+    let [p, harm] = mg.integrate_each(&plan.selection_filters(), upper, |m| {
+        let raise = mg.deficit(m) + o.rise_mmol_per_l;
+        let h: f64 = lists
+            .iter()
+            .map(|(share, fractions)| {
+                let mean: f64 = fractions.iter().map(|&f| plan.response.overshoot_harm(m, m + raise * f)).sum::<f64>()
+                    / fractions.len() as f64;
+                share * mean
+            })
+            .sum();
+        [1.0, h]
+    });
+    if p > 0.0 { harm / p } else { 0.0 }
 }
 
 /// The share of the enrolled whose true status is below `upper` that is below the deficiency
@@ -745,37 +767,10 @@ fn repletion_distribution(plan: &Plan, a: usize) -> Option<(Vec<(f64, f64)>, f64
     if share_with_deficit <= 0.0 {
         return Some((Vec::new(), 1.0));
     }
-    let e = plan.arms[a].exposure?;
     // The repleted fraction at the 2000 adherence midpoints, as the means of groups of 5
     // consecutive ones (400 equal-weight values with the same mean), so that the products to
     // sort stay few.
-    // With side effects, the same for the affected (who take `adherence_factor` of their doses),
-    // each list weighted by its share.
-    let fractions_at = |factor: f64| -> Vec<f64> {
-        match plan.arms[a].adherence {
-            None => vec![
-                plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * e.adherence_mean),
-            ],
-            Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
-                .chunks(5)
-                .map(|group| {
-                    let sum: f64 = group
-                        .iter()
-                        .map(|&q| {
-                            plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * q)
-                        })
-                        .sum();
-                    sum / group.len() as f64
-                })
-                .collect(),
-        }
-    };
-    let lists: Vec<(f64, Vec<f64>)> = match &plan.arms[a].side_effects {
-        None => vec![(1.0, fractions_at(1.0))],
-        Some(se) => {
-            vec![(1.0 - se.probability, fractions_at(1.0)), (se.probability, fractions_at(se.adherence_factor))]
-        }
-    };
+    let lists = repleted_share_lists(plan, a)?;
     let per_list = lists[0].1.len();
     let mut points: Vec<(f64, f64)> = Vec::with_capacity(DEFICIT_BINS * per_list * lists.len());
     let mut upper_share = share_with_deficit;
@@ -807,6 +802,40 @@ fn repletion_distribution(plan: &Plan, a: usize) -> Option<(Vec<(f64, f64)>, f64
         groups.push((sum / mass, mass / total_mass));
     }
     Some((groups, 1.0 - share_with_deficit))
+}
+
+/// The repleted share of the reachable repletion (`time_factor * a / (a + A50)`) among arm
+/// `a`'s participants: the 2000 adherence midpoints as the means of groups of 5 consecutive
+/// ones (400 equal-weight values with the same mean); with side effects, the same for the
+/// affected (who take `adherence_factor` of their doses), each list with its share. `None` for
+/// an arm that takes no Mg.
+fn repleted_share_lists(plan: &Plan, a: usize) -> Option<Vec<(f64, Vec<f64>)>> {
+    let e = plan.arms[a].exposure?;
+    let fractions_at = |factor: f64| -> Vec<f64> {
+        match plan.arms[a].adherence {
+            None => vec![
+                plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * e.adherence_mean),
+            ],
+            Some(_) => adherence_quantiles(e.adherence_mean, e.adherence_concentration)
+                .chunks(5)
+                .map(|group| {
+                    let sum: f64 = group
+                        .iter()
+                        .map(|&q| {
+                            plan.response.repleted_fraction(e.absorbed_at_full_adherence_mg_per_day() * factor * q)
+                        })
+                        .sum();
+                    sum / group.len() as f64
+                })
+                .collect(),
+        }
+    };
+    Some(match &plan.arms[a].side_effects {
+        None => vec![(1.0, fractions_at(1.0))],
+        Some(se) => {
+            vec![(1.0 - se.probability, fractions_at(1.0)), (se.probability, fractions_at(se.adherence_factor))]
+        }
+    })
 }
 
 /// Solves `max_effect` (`-ln` rate ratio at the reference deficit) so that the mean follow-up

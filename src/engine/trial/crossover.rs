@@ -36,7 +36,7 @@ fn benefit_of_mg(
     mg_first: bool,
     counts: &mut ArmCounts,
 ) -> f64 {
-    let status = status_under(plan, rng, person, mg_arm, false, counts);
+    let status = status_under::<_, false>(plan, rng, person, mg_arm, false, counts);
     let benefit = plan.response.benefit(status.deficit, status.repleted, status.low_mg);
     counts.enrolled += 1;
     let counted = if mg_first { benefit } else { 0.0 };

@@ -114,14 +114,18 @@ fn side_effects(s: &Scenario) -> Result<(), Problem> {
 /// effects or the mechanism select them; the true benefit among the enrolled is exact.
 fn exact_calibration(s: &Scenario) -> Result<(), Problem> {
     let Some(c) = &s.response.calibration else { return Ok(()) };
-    let exact =
-        c.benefit.is_some() && matches!(c.among, Some(TargetPopulation::Enrolled | TargetPopulation::Deficient));
     check(
-        exact,
+        calibration_is_exact(c),
         "response.calibration",
         "with [side_effects], an informative dropout mechanism or the baseline carried forward, a published effect \
          among the completers (an observed change, a fall in counts, responders) depends on who dropped out, which \
          the calibration does not model: calibrate a benefit among = \"enrolled\" or \"deficient\", or give \
          response.max_effect",
     )
+}
+
+/// Whether a calibration's target is a true benefit among the enrolled or the deficient, which
+/// the quadrature meets exactly whoever drops out.
+pub(super) fn calibration_is_exact(c: &crate::scenario::schema::CalibrationSpec) -> bool {
+    c.benefit.is_some() && matches!(c.among, Some(TargetPopulation::Enrolled | TargetPopulation::Deficient))
 }

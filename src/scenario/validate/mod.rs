@@ -332,6 +332,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         calibration_spec(s, c, counts)?;
     }
     harm(s)?;
+    overshoot(s, counts)?;
     if let Some(v) = r.effect_replete {
         outcome_value("response.effect_replete", v)?;
     }
@@ -1046,6 +1047,45 @@ fn calibration_spec(s: &Scenario, c: &crate::scenario::schema::CalibrationSpec, 
 }
 
 /// A harmful effect is refused unless the scenario says it models harm.
+/// `[response.overshoot]`: the U-shape on a rating scale under the repletion response, above the
+/// replete target.
+fn overshoot(s: &Scenario, counts: bool) -> Result<(), Problem> {
+    let Some(o) = &s.response.overshoot else { return Ok(()) };
+    let f = |name: &str| format!("response.overshoot.{name}");
+    check(
+        s.response.model == ResponseModel::Repletion,
+        "response.overshoot",
+        "the U-shape follows status after repletion: it needs response.model = \"repletion\" (remove it)",
+    )?;
+    check(
+        !counts,
+        "response.overshoot",
+        "the U-shape's harm is in outcome units of a rating scale (cognition); it is not built for counts (remove it)",
+    )?;
+    check(s.crossover.is_none(), "response.overshoot", "the U-shape is not built for a crossover (remove it)")?;
+    within(&f("rise_mmol_per_l"), o.rise_mmol_per_l, 0.0, 1.0, " mmol/L")?;
+    let target = s.population.replete_target_mmol_per_l;
+    check(
+        o.upper_mmol_per_l.is_finite() && o.upper_mmol_per_l >= target && o.upper_mmol_per_l <= MAX_MG_MAGNITUDE,
+        f("upper_mmol_per_l"),
+        format!(
+            "{} is not allowed: the level above which status harms must be at or above the replete target \
+             (population.replete_target_mmol_per_l = {target}) and at most {MAX_MG_MAGNITUDE} mmol/L",
+            o.upper_mmol_per_l
+        ),
+    )?;
+    within(&f("harm_per_mmol_per_l"), o.harm_per_mmol_per_l, 0.0, MAX_OUTCOME_MAGNITUDE, " outcome units per mmol/L")?;
+    if let Some(c) = &s.response.calibration {
+        check(
+            missing::calibration_is_exact(c),
+            "response.calibration",
+            "with [response.overshoot] a calibration must be of a benefit among = \"enrolled\" or \"deficient\" \
+             (exact by quadrature with the harm), or give response.max_effect",
+        )?;
+    }
+    Ok(())
+}
+
 fn harm(s: &Scenario) -> Result<(), Problem> {
     if s.assumptions.harmful_effect {
         return Ok(());
