@@ -304,7 +304,13 @@ impl QuantileTable {
     /// the bits below them.
     #[inline(always)]
     pub fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
-        let bits = rng.next_u64();
+        self.at_bits(rng.next_u64())
+    }
+
+    /// The draw that the random word `bits` gives ([`QuantileTable::sample`]): tables mapped
+    /// from one another ([`QuantileTable::map`]) give the same quantile for the same word.
+    #[inline(always)]
+    pub fn at_bits(&self, bits: u64) -> f64 {
         let cell = (bits >> (64 - Self::INDEX_BITS)) as usize;
         if !(Self::END_CELLS..Self::CELLS - Self::END_CELLS).contains(&cell) {
             return self.sample_end(cell, bits);

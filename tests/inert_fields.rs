@@ -41,6 +41,7 @@ fn designs() -> Vec<(&'static str, String)> {
                 t.insert("absorption".into(), a.into());
                 let arm = t["arms"].as_array_mut().unwrap()[1].as_table_mut().unwrap();
                 arm.insert("intakes_per_day".into(), 2.into());
+                arm.insert("independent_effect".into(), 1.5.into());
             }),
         ),
         (

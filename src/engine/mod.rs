@@ -75,6 +75,9 @@ pub struct ArmTotals {
     /// Enrolled with GI side effects (absent from the files of designs without them).
     #[serde(default, skip_serializing_if = "no_one")]
     pub affected: f64,
+    /// Sum of a combination's benefit that does not go through Mg (absent without one).
+    #[serde(default, skip_serializing_if = "no_one")]
+    pub independent_sum: f64,
 }
 
 fn no_one(v: &f64) -> bool {
@@ -87,7 +90,13 @@ impl ArmTotals {
     fn possible(&self) -> bool {
         let counts =
             [self.enrolled, self.deficient, self.dropouts, self.normal_at_end, self.low_enrolled, self.affected];
-        let sums = [self.benefit_sum, self.rate_ratio_sum, self.low_benefit_sum, self.low_rate_ratio_sum];
+        let sums = [
+            self.benefit_sum,
+            self.rate_ratio_sum,
+            self.low_benefit_sum,
+            self.low_rate_ratio_sum,
+            self.independent_sum,
+        ];
         counts.iter().all(|v| v.is_finite() && *v >= 0.0 && *v <= self.enrolled) && sums.iter().all(|v| v.is_finite())
     }
 
@@ -102,6 +111,7 @@ impl ArmTotals {
         self.low_benefit_sum += c.low_benefit_sum;
         self.low_rate_ratio_sum += c.low_rate_ratio_sum;
         self.affected += f64::from(c.affected);
+        self.independent_sum += c.independent_sum;
     }
 
     fn merge(&mut self, o: &ArmTotals) {
@@ -115,6 +125,7 @@ impl ArmTotals {
         self.low_benefit_sum += o.low_benefit_sum;
         self.low_rate_ratio_sum += o.low_rate_ratio_sum;
         self.affected += o.affected;
+        self.independent_sum += o.independent_sum;
     }
 
     /// (enrolled, sum of benefit, sum of rate ratio) in `subgroup` (`None` for the

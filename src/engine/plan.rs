@@ -110,6 +110,19 @@ impl Repletion {
             Repletion::Varies(table) => table.sample(rng),
         }
     }
+
+    /// The repleted share and the adherence that gives it, from one random word (`adherence`:
+    /// the arm's, `mean` when it does not vary).
+    #[inline(always)]
+    pub fn sample_with_adherence<R: Rng>(&self, rng: &mut R, adherence: Option<&Adherence>, mean: f64) -> (f64, f64) {
+        match (self, adherence) {
+            (Repletion::Varies(table), Some(adherence)) => {
+                let bits = rng.next_u64();
+                (table.at_bits(bits), adherence.quantiles().at_bits(bits))
+            }
+            _ => (self.sample(rng), mean),
+        }
+    }
 }
 
 /// One arm, resolved.
@@ -140,6 +153,9 @@ pub struct ArmPlan {
     /// Dropout at random given the baseline: the intercept that keeps the arm's rate
     /// ([`Mechanism::BaselineSeverity`]).
     pub dropout_logit: f64,
+    /// A combination product's effect that does not go through Mg (engine units, at full
+    /// adherence): each participant's is this times their adherence; 0 without one.
+    pub independent_benefit: f64,
 }
 
 /// A comparator's effect: `full_dose_benefit` (engine units: outcome units, or `-ln` rate
@@ -151,6 +167,11 @@ pub struct ComparatorEffect {
 }
 
 impl ArmPlan {
+    /// An Mg arm's mean adherence (1 for an arm that takes no Mg).
+    pub(crate) fn adherence_mean(&self) -> f64 {
+        self.exposure.map_or(1.0, |e| e.adherence_mean)
+    }
+
     /// The share of the arm expected to drop out completely at random or for side effects:
     /// `1 - (1 - dropout) (1 - p q)`, `p` the chance of side effects and `q` of dropping out
     /// with them.
@@ -567,6 +588,11 @@ impl Plan {
                     dropouts: None,
                     side_effects: None,
                     dropout_logit: 0.0,
+                    independent_benefit: match (a.independent_effect, a.independent_rate_ratio) {
+                        (_, Some(rr)) if counts_outcome => -rr.ln(),
+                        (Some(effect), _) if !counts_outcome => effect,
+                        _ => 0.0,
+                    },
                 }
             })
             .collect();
@@ -881,6 +907,7 @@ impl Plan {
                 for arm in &mut twin.arms {
                     arm.comparator = arm.comparator.map(|c| ComparatorEffect { full_dose_benefit: 0.0, ..c });
                     arm.benefit_offset = 0.0;
+                    arm.independent_benefit = 0.0;
                 }
                 twin.multiplicity = Some(MultiplicityPlan {
                     procedure,

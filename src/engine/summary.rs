@@ -123,6 +123,10 @@ pub struct ComparisonSummary {
     /// Designs with side effects, informative dropout or the baseline carried forward: how the
     /// follow-ups are missing and analysed, and each compared arm's losses.
     pub missing_data: Option<MissingDataSummary>,
+    /// A combination product (an arm with an effect independent of Mg): the mean of that part
+    /// among the row's arm's randomized, less the reference's, in the engine's units (the
+    /// scale's, or `-ln` rate ratio); `true_effect` less it is what Mg status explains (scales).
+    pub true_effect_independent: Option<f64>,
 }
 
 /// A row's account of missing follow-ups (see [`ComparisonSummary::missing_data`]).
@@ -355,6 +359,15 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .filter(|_| !all_arms && slot.subgroup != Subgroup::Interaction)
                     .and_then(|c| c.margin_as_given(slot.test)),
                 layout: plan.crossover.map(|_| if parallel { "parallel" } else { "crossover" }.to_string()),
+                true_effect_independent: s
+                    .arms
+                    .iter()
+                    .any(|a| a.independent_effect.is_some() || a.independent_rate_ratio.is_some())
+                    .then(|| {
+                        ratio(arm.independent_sum, arm.enrolled).unwrap_or(0.0)
+                            - ratio(placebo.independent_sum, placebo.enrolled).unwrap_or(0.0)
+                    })
+                    .filter(|_| !all_arms),
                 missing_data: (plan.missing.is_some() || s.side_effects.is_some()).then(|| MissingDataSummary {
                     analysis: s.analysis.missing_data.label().to_string(),
                     mechanism: s.dropout.mechanism.label().to_string(),

@@ -41,6 +41,8 @@ pub struct ArmCounts {
     pub low_rate_ratio_sum: f64,
     /// Enrolled with GI side effects (Mg arms under `[side_effects]`).
     pub affected: u32,
+    /// Sum over the enrolled of a combination's benefit that does not go through Mg.
+    pub independent_sum: f64,
 }
 
 /// What one trial reports.
@@ -154,6 +156,8 @@ struct Status {
     raised: f64,
     /// The U-shape's harm (outcome units; 0 without it).
     harm: f64,
+    /// A combination's benefit that does not go through Mg (engine units; 0 without it).
+    independent: f64,
 }
 
 /// The status of `person` under `arm`'s repletion, counting the deficient in `counts`; an
@@ -176,14 +180,38 @@ fn status_under<R: Rng, const MODIFIED: bool>(
         Some(se) if MODIFIED && affected => se.repletion_if_affected.as_ref(),
         _ => arm.repletion.as_ref(),
     };
+    if MODIFIED && arm.independent_benefit != 0.0 {
+        // The other ingredients' benefit at the adherence that gives the repleted share.
+        let (share, adherence) = match repletion {
+            Some(r) => r.sample_with_adherence(rng, arm.adherence.as_ref(), arm.adherence_mean()),
+            None => (0.0, arm.adherence_mean()),
+        };
+        let factor = match &arm.side_effects {
+            Some(se) if affected => se.adherence_factor,
+            _ => 1.0,
+        };
+        let independent = arm.independent_benefit * adherence * factor;
+        return Status { independent, ..raise(plan, person.m, deficit, share, low_mg) };
+    }
     let share = repletion.map_or(0.0, |repletion| repletion.sample(rng));
     let repleted = deficit * share;
-    let Some(o) = plan.response.overshoot.as_ref().filter(|_| MODIFIED) else {
-        return Status { deficit, repleted, low_mg, raised: repleted, harm: 0.0 };
+    if !MODIFIED {
+        return Status { deficit, repleted, low_mg, raised: repleted, harm: 0.0, independent: 0.0 };
+    }
+    raise(plan, person.m, deficit, share, low_mg)
+}
+
+/// The status reached with `share` of the reachable repletion: the deficit repleted, and under
+/// the U-shape the rise past it and its harm.
+#[inline(always)]
+fn raise(plan: &Plan, m: f64, deficit: f64, share: f64, low_mg: bool) -> Status {
+    let repleted = deficit * share;
+    let Some(o) = &plan.response.overshoot else {
+        return Status { deficit, repleted, low_mg, raised: repleted, harm: 0.0, independent: 0.0 };
     };
     let raised = repleted + o.rise_mmol_per_l * share;
-    let harm = plan.response.overshoot_harm(person.m, person.m + raised);
-    Status { deficit, repleted, low_mg, raised, harm }
+    let harm = plan.response.overshoot_harm(m, m + raised);
+    Status { deficit, repleted, low_mg, raised, harm, independent: 0.0 }
 }
 
 /// An enrolled person once treated: the individual benefit, whether side effects struck, and
@@ -215,7 +243,10 @@ fn start_treatment<R: Rng, const COUNTS: bool, const MODIFIED: bool>(
     }
     let mg = status_under::<R, MODIFIED>(plan, rng, person, arm, affected, counts);
     let benefit = match &arm.comparator {
-        _ if arm.is_active && MODIFIED => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg) - mg.harm,
+        _ if arm.is_active && MODIFIED => {
+            counts.independent_sum += mg.independent;
+            plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg) - mg.harm + mg.independent
+        }
         _ if arm.is_active => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg),
         Some(c) => arm.comparator_benefit(c, rng),
         None => 0.0,
@@ -619,7 +650,9 @@ fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> Filled
         // Side effects and the U-shape in loops of their own, so that the usual design pays nothing.
         (true, _, _) => {
             let extras = plan.n_strata > 1 || plan.responder.is_some();
-            match (extras, arm.side_effects.is_some() || plan.response.overshoot.is_some()) {
+            let modified =
+                arm.side_effects.is_some() || plan.response.overshoot.is_some() || arm.independent_benefit != 0.0;
+            match (extras, modified) {
                 (true, true) => fill_arm_screened::<true, true>(plan, stream, arm),
                 (true, false) => fill_arm_screened::<true, false>(plan, stream, arm),
                 (false, true) => fill_arm_screened::<false, true>(plan, stream, arm),

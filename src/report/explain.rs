@@ -251,6 +251,25 @@ pub fn explain(plan: &Plan) -> String {
                     arm.n_target,
                     100.0 * arm.expected_dropout()
                 );
+                if arm.independent_benefit != 0.0 {
+                    let mean = arm.independent_benefit * e.adherence_mean;
+                    out += &format!(
+                        "  beside Mg: {:.4} {} at full adherence x {:.2} = {:.3} of the expected effect, whatever the Mg status\n",
+                        arm.independent_benefit,
+                        plan.effect_unit(),
+                        e.adherence_mean,
+                        mean
+                    );
+                }
+                if let Some(o) = &plan.response.overshoot {
+                    out += &format!(
+                        "  U-shape: status rises up to {} mmol/L past any deficit; each mmol/L above {} costs {} {}\n",
+                        o.rise_mmol_per_l,
+                        o.upper_mmol_per_l,
+                        o.harm_per_mmol_per_l,
+                        plan.effect_unit()
+                    );
+                }
                 if let Some(se) = &arm.side_effects {
                     out += &format!(
                         "  side effects: GI in {:.1}%, who take {} of their doses and {:.0}% of whom drop out (dropout {:.1}% at random, {:.1}% in all)\n",

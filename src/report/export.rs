@@ -70,6 +70,10 @@ pub(crate) const LAYOUT_COLUMNS: [&str; 1] = ["layout"];
 pub(crate) const MISSING_DATA_COLUMNS: [&str; 5] =
     ["missing_data", "dropout_mechanism", "dropout_active", "dropout_reference", "side_effects_active"];
 
+/// Columns after those, only in the CSV of a design with a combination product (an arm with an
+/// effect independent of Mg; see [`ComparisonSummary::true_effect_independent`]).
+pub(crate) const COMBINATION_COLUMNS: [&str; 1] = ["true_effect_independent"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -182,6 +186,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if missing {
         header.extend(MISSING_DATA_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let combination = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.true_effect_independent.is_some());
+    if combination {
+        header.extend(COMBINATION_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -217,6 +225,9 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
                 cells.push(optional(m.and_then(|m| m.dropout_active)));
                 cells.push(optional(m.map(|m| m.dropout_reference)));
                 cells.push(optional(m.and_then(|m| m.side_effects_active)));
+            }
+            if combination {
+                cells.push(optional(row.true_effect_independent));
             }
             w.write_record(&cells).expect("writing to memory");
         }

@@ -390,6 +390,15 @@ pub struct Arm {
     /// saturable absorption each intake is absorbed on its own curve; required there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intakes_per_day: Option<u32>,
+    /// An Mg arm of a combination product, rating scale: the benefit of its other ingredients,
+    /// independent of Mg status, in outcome units for a person who takes every dose (each
+    /// person's is this times their adherence); added to the Mg-mediated benefit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub independent_effect: Option<f64>,
+    /// The same on a count outcome, as a rate ratio (each person's is this to the power of their
+    /// adherence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub independent_rate_ratio: Option<f64>,
     /// Under `[side_effects]`: the percentage of this arm's participants with GI side effects
     /// at 600 mg/day, in place of its formulation's (required for an arm without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]

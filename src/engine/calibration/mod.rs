@@ -416,6 +416,7 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
             r.max_effect / r.ref_deficit_mmol_per_l * mean_deficit * mean_repleted_fraction(plan, a)
                 + r.effect_replete * share_no_deficit
                 - expected_overshoot_harm(plan, a, upper)
+                + expected_independent_benefit(plan, a)
         }
         // Without Mg status nobody has a deficit: every treated person gets `effect_replete`.
         (ResponseModel::Repletion, None) if plan.mg.is_none() => r.effect_replete,
@@ -426,6 +427,17 @@ pub fn expected_effect_below(plan: &Plan, a: usize, upper: f64) -> f64 {
             None => r.acute_effect,
         },
     }
+}
+
+/// A combination's expected benefit that does not go through Mg: its full-dose effect times the
+/// mean adherence, the affected by side effects taking `adherence_factor` of their doses.
+fn expected_independent_benefit(plan: &Plan, a: usize) -> f64 {
+    let arm = &plan.arms[a];
+    if arm.independent_benefit == 0.0 {
+        return 0.0;
+    }
+    let taken = arm.side_effects.as_ref().map_or(1.0, |se| 1.0 - se.probability + se.probability * se.adherence_factor);
+    arm.independent_benefit * arm.adherence_mean() * taken
 }
 
 /// The U-shape's expected harm in arm `a` among the enrolled whose true status is below

@@ -4,6 +4,7 @@
 //! module catches values that parse but make no sense. Each error names the field by its
 //! dotted path and says which values are allowed.
 
+mod combination;
 mod comparisons;
 mod crossover;
 mod missing;
@@ -351,6 +352,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     dropout("dropout.active", s.dropout.active)?;
     crossover::crossover(s, counts)?;
     missing::missing_data(s, counts)?;
+    combination::independent_effects(s, counts)?;
     analysis(s, counts)?;
     design(s)
 }
