@@ -27,6 +27,9 @@
 //! - The acute ED trial (three arms, strata of the ionized reading, Holm) and the crossover (per
 //!   participant enrolled; each crossover trial also simulates its parallel twin with the same
 //!   people).
+//! - What modifies the effect: the enriched trial with side effects and saturable absorption,
+//!   by complete cases (the usual loop with side effects) and with the baseline carried forward
+//!   (the loop that measures everyone before dropout), and the cognition trial's U-shape.
 //! - At the end, the floor again, with a warning when it moved by more than 10%.
 
 use mgtrial::engine::{self, Runner};
@@ -362,6 +365,27 @@ fn main() {
         Box::new(|| point("depression_tarleton2017_crossover.toml", &[], 20_000)),
     ));
     workloads.push(("the same trial in parallel (Tarleton)".into(), false, Box::new(|| tarleton_in_parallel(20_000))));
+    workloads.push((
+        "enriched + side effects, saturable, complete cases".into(),
+        false,
+        Box::new(|| point("sweep_dose_side_effects.toml", &["arms.mgo_500.dose_mg_per_day=600"], 20_000)),
+    ));
+    workloads.push((
+        "enriched + side effects, saturable, ITT (BOCF)".into(),
+        false,
+        Box::new(|| {
+            point(
+                "sweep_dose_side_effects.toml",
+                &["arms.mgo_500.dose_mg_per_day=600", "analysis.missing_data=\"baseline_carried_forward\""],
+                20_000,
+            )
+        }),
+    ));
+    workloads.push((
+        "cognition U-shape, strata (Liu)".into(),
+        false,
+        Box::new(|| point("sweep_cognition_overshoot.toml", &["arms.mgt_140.dose_mg_per_day=560"], 20_000)),
+    ));
     workloads.push((
         "sweep: formulation x dose (12 points)".into(),
         false,
