@@ -61,13 +61,9 @@ fn the_simulated_effect_matches_the_closed_form_under_saturation() {
     let text = saturable(1);
     let plan = common::plan(&text);
     let r = common::simulate(&text, &["design.reps=3000"]);
-    let mg = plan.mg.as_ref().unwrap();
-    let filters = plan.selection_filters();
-    let p = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
-    let second = mg.integrate(&filters, f64::INFINITY, |m| mg.deficit(m).powi(2)) / p;
     let k = plan.response.max_effect / plan.response.ref_deficit_mmol_per_l;
     let enrolled = r.mean_enrolled / 2.0 * f64::from(r.reps);
-    let se = (k * k * second / enrolled).sqrt();
+    let se = common::true_effect_se(&plan, enrolled, |d| k * d);
     let closed = expected_effect(&plan, 1);
     let simulated = r.true_effect.unwrap();
     assert!((simulated - closed).abs() <= 3.5 * se, "{simulated} vs {closed} (SE {se})");

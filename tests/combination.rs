@@ -52,12 +52,8 @@ fn both_parts_are_reported_and_match_the_closed_form() {
     let closed = expected_effect(&plan, 1);
     assert!((closed - (mg_only + 2.49)).abs() < 1e-9, "{closed} vs {mg_only} + 2.49");
     // A benefit is at most k d + 3 in size (k the benefit per mmol/L repleted, d the deficit).
-    let mg = plan.mg.as_ref().unwrap();
-    let filters = plan.selection_filters();
     let k = plan.response.max_effect / plan.response.ref_deficit_mmol_per_l;
-    let total = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
-    let second = mg.integrate(&filters, f64::INFINITY, |m| (k * mg.deficit(m) + 3.0).powi(2)) / total;
-    let se = (second / enrolled).sqrt();
+    let se = common::true_effect_se(&plan, enrolled, |d| k * d + 3.0);
     let simulated = r.true_effect.unwrap();
     assert!((simulated - closed).abs() <= 3.5 * se, "{simulated} vs {closed} (SE {se})");
 }

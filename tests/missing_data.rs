@@ -107,12 +107,8 @@ fn side_effects_match_their_closed_forms() {
 
     let plan = common::plan(&text);
     let closed = expected_effect(&plan, 1);
-    let mg = plan.mg.as_ref().unwrap();
-    let filters = plan.selection_filters();
-    let total = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
-    let second = mg.integrate(&filters, f64::INFINITY, |m| mg.deficit(m).powi(2)) / total;
     let k = plan.response.max_effect / plan.response.ref_deficit_mmol_per_l;
-    let se = (k * k * second / enrolled).sqrt();
+    let se = common::true_effect_se(&plan, enrolled, |d| k * d);
     let simulated = r.true_effect.unwrap();
     assert!((simulated - closed).abs() <= 3.5 * se, "{simulated} vs {closed} (SE {se})");
     let without = common::edit_toml(&text, |t| {

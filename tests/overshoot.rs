@@ -39,16 +39,9 @@ fn the_simulated_effect_matches_the_closed_form_with_harm() {
     let reps = 4000.0;
     let r = common::simulate(&text, &["design.reps=4000"]);
     let plan = common::plan(&text);
-    let mg = plan.mg.as_ref().unwrap();
-    let filters = plan.selection_filters();
     let k = plan.response.max_effect / plan.response.ref_deficit_mmol_per_l;
-    let total = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
-    let bound = |m: f64| {
-        let d = mg.deficit(m);
-        (k * d + 6.0 * (d + 0.08) + plan.response.effect_replete.abs()).powi(2)
-    };
-    let second = mg.integrate(&filters, f64::INFINITY, bound) / total;
-    let se = (second / (f64::from(r.n_active) * reps)).sqrt();
+    let replete = plan.response.effect_replete.abs();
+    let se = common::true_effect_se(&plan, f64::from(r.n_active) * reps, |d| k * d + 6.0 * (d + 0.08) + replete);
     let closed = expected_effect(&plan, 1);
     let simulated = r.true_effect.unwrap();
     assert!((simulated - closed).abs() <= 3.5 * se, "{simulated} vs {closed} (SE {se})");

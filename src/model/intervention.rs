@@ -19,7 +19,7 @@
 //! few mg).
 
 pub use crate::scenario::schema::Formulation;
-use crate::scenario::schema::{AbsorptionModel, ArmKind, BioavailabilityOverrides, Scenario};
+use crate::scenario::schema::{AbsorptionModel, ArmKind, Scenario};
 
 /// The saturable absorption curve of one intake of a soluble salt (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,18 +104,6 @@ impl Formulation {
             Formulation::IvSulfate => 1.0,
         }
     }
-
-    fn override_in(self, o: &BioavailabilityOverrides) -> Option<f64> {
-        match self {
-            Formulation::Oxide => o.oxide,
-            Formulation::Citrate => o.citrate,
-            Formulation::Chloride => o.chloride,
-            Formulation::Lactate => o.lactate,
-            Formulation::Glycinate => o.glycinate,
-            Formulation::LThreonate => o.l_threonate,
-            Formulation::IvSulfate => o.iv_sulfate,
-        }
-    }
 }
 
 /// Exposure of one arm, resolved from the scenario.
@@ -141,7 +129,7 @@ impl Exposure {
             Some(b) => b,
             None => {
                 let formulation = arm.formulation?;
-                formulation.override_in(&s.bioavailability).unwrap_or_else(|| formulation.default_bioavailability())
+                s.bioavailability.of(formulation).unwrap_or_else(|| formulation.default_bioavailability())
             }
         };
         // An infusion does not pass the gut: it stays linear (all of it, at bioavailability 1).

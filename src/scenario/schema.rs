@@ -499,9 +499,12 @@ impl Absorption {
 }
 
 /// Fractional-absorption overrides of the built-in formulation table (see `intervention.rs`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub type BioavailabilityOverrides = SaltValues;
+
+/// One optional value per formulation: a table of overrides of a built-in one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct BioavailabilityOverrides {
+pub struct SaltValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oxide: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -516,6 +519,25 @@ pub struct BioavailabilityOverrides {
     pub l_threonate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iv_sulfate: Option<f64>,
+}
+
+impl SaltValues {
+    pub fn is_empty(&self) -> bool {
+        *self == SaltValues::default()
+    }
+
+    /// The value given for `f`, if any.
+    pub fn of(&self, f: Formulation) -> Option<f64> {
+        match f {
+            Formulation::Oxide => self.oxide,
+            Formulation::Citrate => self.citrate,
+            Formulation::Chloride => self.chloride,
+            Formulation::Lactate => self.lactate,
+            Formulation::Glycinate => self.glycinate,
+            Formulation::LThreonate => self.l_threonate,
+            Formulation::IvSulfate => self.iv_sulfate,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -937,42 +959,9 @@ pub struct SideEffects {
     pub percent_at_600_mg: SideEffectPercents,
 }
 
-/// Percentages with GI side effects at 600 mg/day, by formulation (overrides).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SideEffectPercents {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oxide: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub citrate: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chloride: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lactate: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub glycinate: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub l_threonate: Option<f64>,
-}
-
-impl SideEffectPercents {
-    pub fn is_empty(&self) -> bool {
-        *self == SideEffectPercents::default()
-    }
-
-    /// The override for `f`, if any (an infusion has none: it does not pass the gut).
-    pub fn of(&self, f: Formulation) -> Option<f64> {
-        match f {
-            Formulation::Oxide => self.oxide,
-            Formulation::Citrate => self.citrate,
-            Formulation::Chloride => self.chloride,
-            Formulation::Lactate => self.lactate,
-            Formulation::Glycinate => self.glycinate,
-            Formulation::LThreonate => self.l_threonate,
-            Formulation::IvSulfate => None,
-        }
-    }
-}
+/// Percentages with GI side effects at 600 mg/day, by formulation (overrides; an infusion's is
+/// refused).
+pub type SideEffectPercents = SaltValues;
 
 /// How the analysis treats those who dropped out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

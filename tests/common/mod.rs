@@ -164,3 +164,14 @@ pub fn assert_refused(text: &str, expect: &[&str]) {
         assert!(e.contains(x), "missing {x:?} in {e}");
     }
 }
+
+/// Monte Carlo SE of a simulated mean benefit over `enrolled` participants of the plan's
+/// enrolled population, from a bound on a benefit's size given a person's deficit (mmol/L):
+/// its variance is at most `E[bound(deficit)^2 | enrolled]`, by quadrature.
+pub fn true_effect_se(plan: &Plan, enrolled: f64, bound: impl Fn(f64) -> f64) -> f64 {
+    let mg = plan.mg.as_ref().expect("Mg status");
+    let filters = plan.selection_filters();
+    let total = mg.integrate(&filters, f64::INFINITY, |_| 1.0);
+    let second = mg.integrate(&filters, f64::INFINITY, |m| bound(mg.deficit(m)).powi(2)) / total;
+    (second / enrolled).sqrt()
+}

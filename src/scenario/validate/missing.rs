@@ -79,6 +79,11 @@ fn side_effects(s: &Scenario) -> Result<(), Problem> {
     let Some(se) = &s.side_effects else { return Ok(()) };
     probability("side_effects.dropout_if_affected", se.dropout_if_affected)?;
     probability("side_effects.adherence_factor_if_affected", se.adherence_factor_if_affected)?;
+    check(
+        se.percent_at_600_mg.iv_sulfate.is_none(),
+        "side_effects.percent_at_600_mg.iv_sulfate",
+        "an infusion does not pass the gut, so it has no GI side effects of oral Mg: remove it",
+    )?;
     for f in Formulation::ALL {
         if let Some(v) = se.percent_at_600_mg.of(f) {
             within(&format!("side_effects.percent_at_600_mg.{}", f.label()), v, 0.0, 100.0, " percent")?;
