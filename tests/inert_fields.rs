@@ -16,7 +16,8 @@ use mgtrial::scenario::{self, inert};
 /// Designs that between them reach every section: enrichment, strata, two-stage screening,
 /// all comers, counts with responders, the fixed response with and without Mg status, and the
 /// acute response of an infusion with a comparator and strata, a crossover, saturable absorption,
-/// side effects with dropout not at random and the baseline carried forward, and the U-shape.
+/// side effects with dropout not at random and the baseline carried forward, the U-shape, and
+/// enrolment on a vitamin D test.
 fn designs() -> Vec<(&'static str, String)> {
     let depression = common::shipped("depression_mgo_enriched.toml");
     let stated = |s: &str| {
@@ -57,6 +58,15 @@ fn designs() -> Vec<(&'static str, String)> {
                 t.insert("side_effects".into(), se.into());
                 t["analysis"].as_table_mut().unwrap().insert("missing_data".into(), "baseline_carried_forward".into());
             }),
+        ),
+        (
+            "vitamin_d",
+            format!(
+                "{}\n[vitamin_d]\ndeficiency_prevalence = 0.4\ncorrelation_with_mg = 0.5\n\
+                 benefit_multiplier_if_deficient = 0.3\nenrol = \"replete\"\nassay_sensitivity = 0.8\n\
+                 assay_specificity = 0.9\n",
+                stated(&depression)
+            ),
         ),
         (
             "stratify",
@@ -240,6 +250,7 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("dropout.odds_ratio_per_sd", "2", "3"),
             ("arms.mgo_500.side_effect_percent_at_600_mg", "10", "20"),
             ("arms.mgo_500.intakes_per_day", "1", "3"),
+            ("arms.mgo_500.vitamin_d", "true", "true"),
         ]),
         "all_comers_counts" => v.extend([
             ("selection.threshold", "0.7", "0.8"),

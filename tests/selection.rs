@@ -9,6 +9,7 @@
 
 mod common;
 use common::{TEXTBOOK, binomial_se, simulate};
+use mgtrial::model::population::Filters;
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 /// P(Z1 < a, Z2 < b) for standard bivariate normal with correlation rho (0 <= rho <= 1):
@@ -204,7 +205,7 @@ fn library_quadrature_agrees_with_the_closed_form() {
     let n = Normal::standard();
     let p = mg.prob_reading_below(&assay, 0.8);
     assert!((p - n.cdf((0.8 - mu) / sd_b)).abs() < 1e-12);
-    let joint = mg.integrate(&[(&assay, 0.8)], 0.75, |_| 1.0);
+    let joint = mg.integrate(&Filters::of_assays(vec![(&assay, 0.8)]), 0.75, |_| 1.0);
     let reference = bivariate_normal_cdf((0.75 - mu) / sigma, (0.8 - mu) / sd_b, sigma / sd_b);
     assert!((joint - reference).abs() < 1e-7, "{joint} vs {reference}");
 }

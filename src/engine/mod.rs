@@ -78,6 +78,9 @@ pub struct ArmTotals {
     /// Sum of a combination's benefit that does not go through Mg (absent without one).
     #[serde(default, skip_serializing_if = "no_one")]
     pub independent_sum: f64,
+    /// Enrolled who are vitamin D deficient (absent without `[vitamin_d]`).
+    #[serde(default, skip_serializing_if = "no_one")]
+    pub vitamin_d_low: f64,
 }
 
 fn no_one(v: &f64) -> bool {
@@ -88,8 +91,15 @@ impl ArmTotals {
     /// Whether these totals could have come from a simulation: finite, counts non-negative
     /// and none above the enrolled.
     fn possible(&self) -> bool {
-        let counts =
-            [self.enrolled, self.deficient, self.dropouts, self.normal_at_end, self.low_enrolled, self.affected];
+        let counts = [
+            self.enrolled,
+            self.deficient,
+            self.dropouts,
+            self.normal_at_end,
+            self.low_enrolled,
+            self.affected,
+            self.vitamin_d_low,
+        ];
         let sums = [
             self.benefit_sum,
             self.rate_ratio_sum,
@@ -112,6 +122,7 @@ impl ArmTotals {
         self.low_rate_ratio_sum += c.low_rate_ratio_sum;
         self.affected += f64::from(c.affected);
         self.independent_sum += c.independent_sum;
+        self.vitamin_d_low += f64::from(c.vitamin_d_low);
     }
 
     fn merge(&mut self, o: &ArmTotals) {
@@ -126,6 +137,7 @@ impl ArmTotals {
         self.low_rate_ratio_sum += o.low_rate_ratio_sum;
         self.affected += o.affected;
         self.independent_sum += o.independent_sum;
+        self.vitamin_d_low += o.vitamin_d_low;
     }
 
     /// (enrolled, sum of benefit, sum of rate ratio) in `subgroup` (`None` for the

@@ -8,9 +8,10 @@ use crate::model::biomarker::Assay;
 use crate::model::intervention::Exposure;
 use crate::model::outcome::OutcomeModel;
 use crate::model::outcome::count::{CountModel, CountSampler};
-use crate::model::population::MgStatus;
+use crate::model::population::{Acceptance, Filters, MgStatus};
 use crate::model::response::ResponseModelParams;
 use crate::model::selection::Screening;
+use crate::model::vitamin_d::VitaminDModel;
 use crate::rng::{BinomialTable, QuantileTable};
 use crate::scenario::comparisons::{Comparison, MarginUnit};
 use crate::scenario::scales::Scale;
@@ -156,6 +157,8 @@ pub struct ArmPlan {
     /// A combination product's effect that does not go through Mg (engine units, at full
     /// adherence): each participant's is this times their adherence; 0 without one.
     pub independent_benefit: f64,
+    /// The arm also gives vitamin D (Mg + vitamin D), repleting it.
+    pub repletes_vitamin_d: bool,
 }
 
 /// A comparator's effect: `full_dose_benefit` (engine units: outcome units, or `-ln` rate
@@ -286,6 +289,8 @@ pub struct Plan {
     pub dose_trend: Option<DoseTrendPlan>,
     /// A twin of a trial (which makes no twins of its own, nor rows at a margin).
     pub(crate) is_twin: bool,
+    /// The vitamin D co-deficiency, when modelled (with a prevalence above 0).
+    pub vitamin_d: Option<VitaminDModel>,
     /// Informative dropout or the baseline carried forward; `None`: dropout completely at random
     /// and complete cases, the usual loops.
     pub missing: Option<MissingPlan>,
@@ -588,6 +593,7 @@ impl Plan {
                     dropouts: None,
                     side_effects: None,
                     dropout_logit: 0.0,
+                    repletes_vitamin_d: a.vitamin_d == Some(true),
                     independent_benefit: match (a.independent_effect, a.independent_rate_ratio) {
                         (_, Some(rr)) if counts_outcome => -rr.ln(),
                         (Some(effect), _) if !counts_outcome => effect,
@@ -696,6 +702,7 @@ impl Plan {
                 || responder.is_some()
                 || matches!(mechanism, Mechanism::BaselineSeverity { .. }),
             missing: MissingPlan::of(s, mechanism),
+            vitamin_d: s.vitamin_d.as_ref().zip(mg.as_ref()).and_then(|(v, m)| VitaminDModel::new(v, m)),
             outcome,
             count,
             test: analyses[0],
@@ -1121,8 +1128,11 @@ impl Plan {
     }
 
     /// The `(assay, threshold)` readings an enrolled person must fall below.
-    pub fn selection_filters(&self) -> Vec<(&Assay, f64)> {
-        filters(self.mode, &self.assay, self.threshold, self.confirmation.as_ref())
+    pub fn selection_filters(&self) -> Filters<'_> {
+        Filters {
+            assays: filters(self.mode, &self.assay, self.threshold, self.confirmation.as_ref()),
+            other: self.vitamin_d.as_ref().filter(|v| v.selection.is_some()).map(|v| v as &dyn Acceptance),
+        }
     }
 
     /// Indices of the active arms, in file order: one comparison with placebo each.
@@ -1275,7 +1285,8 @@ fn reading_quantile(mg: &MgStatus, assay: &Assay, given: Option<(&Assay, f64)>, 
     let share_below = |x: f64| match given {
         None => mg.prob_reading_below(assay, x),
         Some((first, t)) => {
-            mg.integrate(&[(first, t), (assay, x)], f64::INFINITY, |_| 1.0) / mg.prob_reading_below(first, t)
+            mg.integrate(&Filters::of_assays(vec![(first, t), (assay, x)]), f64::INFINITY, |_| 1.0)
+                / mg.prob_reading_below(first, t)
         }
     };
     let (mut lo, mut hi) = (centre - 40.0 * spread, centre + 40.0 * spread);
@@ -1376,7 +1387,7 @@ pub(crate) fn check_thresholds(
                 ));
             }
             let Some((c, t2)) = confirmation else { return Ok(()) };
-            let both = mg.integrate(&[(assay, threshold), (c, *t2)], f64::INFINITY, |_| 1.0);
+            let both = mg.integrate(&Filters::of_assays(vec![(assay, threshold), (c, *t2)]), f64::INFINITY, |_| 1.0);
             let confirmed = both / below;
             let (cname, cunit) = (c.kind.label(), c.kind.unit());
             if confirmed > MAX_SELECTED_SHARE {

@@ -66,6 +66,8 @@ pub struct ComparisonSummary {
     pub screened_per_enrolled: f64,
     /// Share of the enrolled who are truly deficient (true status below the cut-off).
     pub ppv_deficient: Option<f64>,
+    /// Under `[vitamin_d]`: share of the enrolled (all arms) who are vitamin D deficient.
+    pub ppv_vitamin_d_deficient: Option<f64>,
     /// Share of the truly deficient screened who were enrolled: (enrolled deficient per
     /// screened, simulated) / P(deficient among the screened, exact from the population model).
     /// Exactly 1 for all comers and stratification; for enrichment a Monte Carlo estimate,
@@ -301,6 +303,10 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 mean_enrolled: enrolled_all / reps,
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
+                ppv_vitamin_d_deficient: plan
+                    .vitamin_d
+                    .as_ref()
+                    .and_then(|_| ratio(results.arms.iter().map(|a| a.vitamin_d_low).sum(), enrolled_all)),
                 selection_sensitivity: match plan.mode {
                     // Everyone screened is enrolled: every deficient person is, exactly.
                     SelectionMode::AllComers | SelectionMode::Stratify => Some(1.0),

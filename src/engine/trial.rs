@@ -21,6 +21,17 @@ mod crossover;
 /// Stream id of the single enrolment stream of a stratified trial.
 pub(crate) const STRATIFIED_STREAM: u64 = u64::MAX;
 
+/// Under `[vitamin_d]`, vitamin D statuses and test readings come from a stream of their own,
+/// keyed `VITAMIN_D_STREAM ^ stream` for the enrolment stream `stream`, so that the
+/// participants' other draws are those of the same design without vitamin D (only a vitamin D
+/// test that turns people away adds screening draws to the enrolment stream).
+pub(crate) const VITAMIN_D_STREAM: u64 = 1 << 62;
+
+/// The vitamin D stream beside enrolment stream `(seed, rep, stream)`; `None` without it.
+fn vitamin_d_rng(plan: &Plan, (seed, rep, stream): (u64, u64, u64)) -> Option<TrialRng> {
+    plan.vitamin_d.as_ref().map(|_| stream_rng(seed, rep, VITAMIN_D_STREAM ^ stream))
+}
+
 /// Counts of one arm in one trial.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ArmCounts {
@@ -43,6 +54,8 @@ pub struct ArmCounts {
     pub affected: u32,
     /// Sum over the enrolled of a combination's benefit that does not go through Mg.
     pub independent_sum: f64,
+    /// Enrolled who are vitamin D deficient (under `[vitamin_d]`).
+    pub vitamin_d_low: u32,
 }
 
 /// What one trial reports.
@@ -62,6 +75,8 @@ pub struct TrialResult {
 struct Enrolled {
     reading: f64,
     m: f64,
+    /// Vitamin D deficient (under `[vitamin_d]`; else false).
+    vitamin_d_low: bool,
 }
 
 /// People screened, passing the first stage, and given the confirmatory test, in one arm or
@@ -84,10 +99,34 @@ impl ScreenCounts {
     }
 }
 
-/// Screens until a person is eligible under the selection mode; counts everyone screened.
-/// `None` when Mg status is not modelled.
+/// Screens until a person is eligible under the selection mode and, under `[vitamin_d]`, draws
+/// their vitamin D status given true Mg (a uniform from `vitamin_d_rng`) and with vitamin D
+/// selection screens on until a test reads deficient (a second uniform from it); counts everyone
+/// screened. `None` when Mg status is not modelled. `MODIFIED`: vitamin D may be modelled (else
+/// its code is compiled out).
 #[inline(always)]
-fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option<Enrolled> {
+fn screen<R: Rng, const MODIFIED: bool>(
+    plan: &Plan,
+    rng: &mut R,
+    vitamin_d_rng: &mut Option<R>,
+    counts: &mut ScreenCounts,
+) -> Option<Enrolled> {
+    loop {
+        let person = screen_mg(plan, rng, counts);
+        let (true, Some(mut p), Some(vd), Some(vd_rng)) = (MODIFIED, person, &plan.vitamin_d, vitamin_d_rng.as_mut())
+        else {
+            return person;
+        };
+        p.vitamin_d_low = uniform(vd_rng) < vd.prob_deficient_tabled(p.m);
+        if vd.selection.is_none() || vd.passes(p.vitamin_d_low, uniform(vd_rng)) {
+            return Some(p);
+        }
+    }
+}
+
+/// Screens until a person is eligible under the Mg selection mode; counts everyone screened.
+#[inline(always)]
+fn screen_mg<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option<Enrolled> {
     let Some(screening) = plan.screening.as_ref() else {
         counts.screened += 1;
         return None;
@@ -96,7 +135,7 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option
         SelectionMode::Enrich => {
             let person = screening.pass_first_stage(rng);
             counts.passed += 1;
-            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) })
+            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person), vitamin_d_low: false })
         }
         SelectionMode::TwoStage => loop {
             let person = screening.pass_first_stage(rng);
@@ -104,18 +143,18 @@ fn screen<R: Rng>(plan: &Plan, rng: &mut R, counts: &mut ScreenCounts) -> Option
             let m = screening.status(rng, &person);
             counts.confirmed += 1;
             if screening.confirms(rng, m) {
-                return Some(Enrolled { reading: person.reading, m });
+                return Some(Enrolled { reading: person.reading, m, vitamin_d_low: false });
             }
         },
         SelectionMode::AllComers if !plan.reads_assay => {
             counts.screened += 1;
             let m = screening.status_unread(rng);
-            Some(Enrolled { reading: plan.assay.expected_reading(m), m })
+            Some(Enrolled { reading: plan.assay.expected_reading(m), m, vitamin_d_low: false })
         }
         SelectionMode::AllComers | SelectionMode::Stratify => {
             let person = screening.screen(rng);
             counts.screened += 1;
-            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person) })
+            Some(Enrolled { reading: person.reading, m: screening.status(rng, &person), vitamin_d_low: false })
         }
     }
 }
@@ -240,12 +279,20 @@ fn start_treatment<R: Rng, const COUNTS: bool, const MODIFIED: bool>(
     let affected = MODIFIED && arm.side_effects.as_ref().is_some_and(|se| uniform(rng) < se.probability);
     if MODIFIED {
         counts.affected += u32::from(affected);
+        counts.vitamin_d_low += u32::from(person.is_some_and(|p| p.vitamin_d_low));
     }
     let mg = status_under::<R, MODIFIED>(plan, rng, person, arm, affected, counts);
     let benefit = match &arm.comparator {
         _ if arm.is_active && MODIFIED => {
             counts.independent_sum += mg.independent;
-            plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg) - mg.harm + mg.independent
+            // Vitamin D deficiency scales the benefit of repleting a deficit.
+            let multiplier = match (person, &plan.vitamin_d) {
+                (Some(p), Some(vd)) if p.vitamin_d_low && !arm.repletes_vitamin_d && mg.deficit > 0.0 => {
+                    vd.benefit_multiplier
+                }
+                _ => 1.0,
+            };
+            plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg) * multiplier - mg.harm + mg.independent
         }
         _ if arm.is_active => plan.response.benefit(mg.deficit, mg.repleted, mg.low_mg),
         Some(c) => arm.comparator_benefit(c, rng),
@@ -386,12 +433,14 @@ fn follow_up_informative<R: Rng>(
 #[inline(never)]
 fn fill_arm_informative(plan: &Plan, missing: &MissingPlan, stream: (u64, u64, u64), arm: &ArmPlan) -> FilledArm {
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let mut vd_rng = vitamin_d_rng(plan, stream);
     let mut out = FilledArm::default();
     // At random, the arm's dropouts are one binomial count as in the usual loops.
     let completers =
         if missing.mechanism == Mechanism::AtRandom { arm_completers(&mut rng, arm) } else { arm.n_target };
     for i in 0..arm.n_target {
-        let person = (screen(plan, &mut rng, &mut out.screening), Dropout::Decided(i >= completers));
+        let person =
+            (screen::<_, true>(plan, &mut rng, &mut vd_rng, &mut out.screening), Dropout::Decided(i >= completers));
         let stratum = stratum_of(plan, person.0);
         let low = stratum == 0 && plan.n_strata > 1;
         if let Some(xy) = follow_up_informative(plan, missing, &mut rng, arm, person, low, &mut out.counts) {
@@ -459,10 +508,12 @@ fn fill_arm_screened<const EXTRAS: bool, const MODIFIED: bool>(
 ) -> FilledArm {
     // A generator made here is a local the loop keeps in registers.
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let mut vd_rng = if MODIFIED { vitamin_d_rng(plan, stream) } else { None };
     let mut out = FilledArm::default();
     let completers = arm_completers(&mut rng, arm);
     for i in 0..arm.n_target {
-        let person = (screen(plan, &mut rng, &mut out.screening), Dropout::Decided(i >= completers));
+        let person =
+            (screen::<_, MODIFIED>(plan, &mut rng, &mut vd_rng, &mut out.screening), Dropout::Decided(i >= completers));
         if !EXTRAS {
             if let Some((x, y)) = follow_up::<_, MODIFIED>(plan, &mut rng, arm, person, false, &mut out.counts) {
                 out.cells[0].add(x, y);
@@ -514,11 +565,12 @@ fn fill_arm_counts(
 ) -> (ArmCounts, ScreenCounts) {
     let (_, sampler) = plan.count.as_ref().expect("a count outcome");
     let mut rng = stream_rng(stream.0, stream.1, stream.2);
+    let mut vd_rng = vitamin_d_rng(plan, stream);
     let (mut counts, mut screening) = (ArmCounts::default(), ScreenCounts::default());
     records.clear();
     let completers = arm_completers(&mut rng, arm);
     for i in 0..arm.n_target {
-        let person = screen(plan, &mut rng, &mut screening);
+        let person = screen::<_, true>(plan, &mut rng, &mut vd_rng, &mut screening);
         let stratum = stratum_of(plan, person);
         let low = stratum == 0 && plan.n_strata > 1;
         let dropout = Dropout::Decided(i >= completers);
@@ -650,8 +702,10 @@ fn fill_arm(plan: &Plan, seed: u64, rep: u64, a: usize, arm: &ArmPlan) -> Filled
         // Side effects and the U-shape in loops of their own, so that the usual design pays nothing.
         (true, _, _) => {
             let extras = plan.n_strata > 1 || plan.responder.is_some();
-            let modified =
-                arm.side_effects.is_some() || plan.response.overshoot.is_some() || arm.independent_benefit != 0.0;
+            let modified = arm.side_effects.is_some()
+                || plan.response.overshoot.is_some()
+                || arm.independent_benefit != 0.0
+                || plan.vitamin_d.is_some();
             match (extras, modified) {
                 (true, true) => fill_arm_screened::<true, true>(plan, stream, arm),
                 (true, false) => fill_arm_screened::<true, false>(plan, stream, arm),
@@ -767,6 +821,7 @@ fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<(&T
 /// `COUNTS`: the loop of a count outcome (else of a scale), chosen once per trial.
 fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Trial) {
     let mut rng: TrialRng = stream_rng(seed, rep, STRATIFIED_STREAM);
+    let mut vd_rng = vitamin_d_rng(plan, (seed, rep, STRATIFIED_STREAM));
     let sampler = plan.count.as_ref().map(|(_, s)| s);
     // Every trial starts from the blocks in arm order, as if freshly made.
     for b in &mut t.blocks {
@@ -780,7 +835,7 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
         r.clear();
     }
     for _ in 0..total {
-        let person = screen(plan, &mut rng, &mut screening);
+        let person = screen::<_, true>(plan, &mut rng, &mut vd_rng, &mut screening);
         let stratum = match person {
             Some(p) if p.reading < plan.threshold => 0,
             _ => 1,

@@ -8,6 +8,7 @@
 //! - [`intervention`]: dose, formulation, bioavailability, and the mean and spread of adherence.
 //! - [`response`]: repletion and the benefit it brings.
 //! - [`tolerability`]: GI side effects by dose and formulation.
+//! - [`vitamin_d`]: a vitamin D co-deficiency related to Mg status.
 //! - [`outcome`]: the outcome measure: rating scales and counts.
 
 pub mod biomarker;
@@ -17,3 +18,4 @@ pub mod population;
 pub mod response;
 pub mod selection;
 pub mod tolerability;
+pub mod vitamin_d;

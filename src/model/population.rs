@@ -28,13 +28,40 @@ pub struct MgStatus {
     pub deficiency_cutoff_mmol_per_l: f64,
 }
 
+/// What an enrolled person must pass: each assay's reading below its threshold, and any other
+/// selection that depends on true status only (`other`: its probability given `m`, e.g. a
+/// vitamin D test).
+#[derive(Clone, Default)]
+pub struct Filters<'a> {
+    pub assays: Vec<(&'a Assay, f64)>,
+    pub other: Option<&'a dyn Acceptance>,
+}
+
+impl<'a> Filters<'a> {
+    /// No selection: everyone screened.
+    pub fn none() -> Filters<'static> {
+        Filters::default()
+    }
+
+    /// Selection by assay readings only.
+    pub fn of_assays(assays: Vec<(&'a Assay, f64)>) -> Filters<'a> {
+        Filters { assays, other: None }
+    }
+}
+
+/// A selection that depends on true status only: the probability of passing it given `m`.
+pub trait Acceptance: Sync + std::fmt::Debug {
+    fn acceptance(&self, m: f64) -> f64;
+}
+
 /// The probability that a person of true status `m` passes every filter (an assay and its
 /// threshold: reading below it), as a function of `m`; readings are normal about the assay's
 /// expected reading, or exact when the assay has no error.
-fn acceptance<'a>(filters: &[(&'a Assay, f64)]) -> impl Fn(f64) -> f64 + 'a {
-    let filters: Vec<(&Assay, f64, f64)> = filters.iter().map(|(a, t)| (*a, *t, a.total_error_sd())).collect();
+fn acceptance<'a>(filters: &Filters<'a>) -> impl Fn(f64) -> f64 + 'a {
+    let assays: Vec<(&Assay, f64, f64)> = filters.assays.iter().map(|(a, t)| (*a, *t, a.total_error_sd())).collect();
+    let other = filters.other;
     move |m: f64| {
-        filters
+        let by_assays = assays
             .iter()
             .map(|(assay, t, s)| {
                 if *s > 0.0 {
@@ -43,7 +70,11 @@ fn acceptance<'a>(filters: &[(&'a Assay, f64)]) -> impl Fn(f64) -> f64 + 'a {
                     f64::from(u8::from(assay.expected_reading(m) < *t))
                 }
             })
-            .product::<f64>()
+            .product::<f64>();
+        match other {
+            Some(f) => by_assays * f.acceptance(m),
+            None => by_assays,
+        }
     }
 }
 
@@ -108,7 +139,7 @@ impl MgStatus {
     /// `(assay, threshold)` filter reads below its threshold given `m` (the assays' errors are
     /// independent given `m`; `w = 1` with no filter). Composite Simpson rule over each
     /// component's mean +- 12 SD, cut at `upper`; accurate to ~1e-9 for smooth `f`.
-    pub fn integrate<F: Fn(f64) -> f64>(&self, filters: &[(&Assay, f64)], upper: f64, f: F) -> f64 {
+    pub fn integrate<F: Fn(f64) -> f64>(&self, filters: &Filters, upper: f64, f: F) -> f64 {
         self.integrate_each(filters, upper, |m| [f(m)])[0]
     }
 
@@ -116,7 +147,7 @@ impl MgStatus {
     /// probabilities at each node.
     pub(crate) fn integrate_each<const N: usize, F: Fn(f64) -> [f64; N]>(
         &self,
-        filters: &[(&Assay, f64)],
+        filters: &Filters,
         upper: f64,
         f: F,
     ) -> [f64; N] {
@@ -151,7 +182,7 @@ impl MgStatus {
     /// by segment between consecutive uppers, with about as many Simpson nodes in all as one
     /// [`MgStatus::integrate`] uses, and the segments accumulated: one pass instead of one
     /// integration per upper limit.
-    pub(crate) fn cumulative(&self, filters: &[(&Assay, f64)], uppers: &[f64]) -> Vec<f64> {
+    pub(crate) fn cumulative(&self, filters: &Filters, uppers: &[f64]) -> Vec<f64> {
         const INTERVALS: f64 = 6000.0;
         debug_assert!(uppers.windows(2).all(|w| w[0] <= w[1]), "uppers ascending");
         let accept = acceptance(filters);
@@ -171,6 +202,11 @@ impl MgStatus {
             }
         }
         out
+    }
+
+    /// The CDF of true status among the screened, `P(m' <= m)`.
+    pub fn cdf(&self, m: f64) -> f64 {
+        self.components.iter().map(|c| c.weight * std_normal().cdf((m - c.mean_mmol_per_l) / c.sd_mmol_per_l)).sum()
     }
 
     /// P(truly deficient) among the screened: `P(m < cutoff)`.

@@ -183,6 +183,26 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
     out += &format!("PPV (share of the enrolled truly deficient): {ppv:.4}\n");
+    if let (Some(vd), Some(v)) = (&plan.vitamin_d, &plan.scenario.vitamin_d) {
+        out += &format!(
+            "vitamin D: {:.1}% of the screened deficient (correlation {} with Mg status); the benefit of repletion \
+             times {} while deficient unless the arm gives vitamin D\n",
+            100.0 * v.deficiency_prevalence,
+            v.correlation_with_mg.map_or("-".to_string(), |c| c.to_string()),
+            vd.benefit_multiplier
+        );
+        if let Some((sensitivity, specificity)) = vd.selection {
+            out += &format!(
+                "selection on vitamin D: enrol if its test (sensitivity {sensitivity}, specificity {specificity}) \
+                 reads deficient: enrolment probability with the Mg selection {p_enrol:.4}, {:.2} screened per \
+                 enrolled\n",
+                1.0 / p_enrol
+            );
+        }
+        if let Some(share) = crate::engine::calibration::enrolled_vitamin_d_deficient(plan) {
+            out += &format!("PPV for vitamin D (share of the enrolled deficient in vitamin D): {share:.4}\n");
+        }
+    }
     let (mean_deficit, _) = enrolled_deficit(plan, f64::INFINITY).unwrap_or((0.0, 1.0));
     let acute = plan.scenario.response.model == crate::scenario::schema::ResponseModel::Acute;
     if !acute {

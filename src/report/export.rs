@@ -74,6 +74,10 @@ pub(crate) const MISSING_DATA_COLUMNS: [&str; 5] =
 /// effect independent of Mg; see [`ComparisonSummary::true_effect_independent`]).
 pub(crate) const COMBINATION_COLUMNS: [&str; 1] = ["true_effect_independent"];
 
+/// A column after those, only in the CSV of a design with a vitamin D co-deficiency (see
+/// [`ComparisonSummary::ppv_vitamin_d_deficient`]).
+pub(crate) const VITAMIN_D_COLUMNS: [&str; 1] = ["ppv_vitamin_d_deficient"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -190,6 +194,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if combination {
         header.extend(COMBINATION_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let vitamin_d = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.ppv_vitamin_d_deficient.is_some());
+    if vitamin_d {
+        header.extend(VITAMIN_D_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -228,6 +236,9 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
             }
             if combination {
                 cells.push(optional(row.true_effect_independent));
+            }
+            if vitamin_d {
+                cells.push(optional(row.ppv_vitamin_d_deficient));
             }
             w.write_record(&cells).expect("writing to memory");
         }

@@ -118,6 +118,14 @@ const RULES: &[(&str, Inert)] = &[
     ("arms.*.dropout", improvement_decides),
     ("dropout.placebo", placebo_dropout_overridden),
     ("dropout.active", active_dropout_overridden),
+    ("vitamin_d.correlation_with_mg", nobody_low_in_vitamin_d),
+    ("vitamin_d.correlation_with_mg", everyone_low_in_vitamin_d),
+    ("vitamin_d.benefit_multiplier_if_deficient", nobody_low_in_vitamin_d),
+    ("vitamin_d.benefit_multiplier_if_deficient", every_mg_arm_gives_vitamin_d),
+    ("vitamin_d.enrol", nobody_low_in_vitamin_d),
+    ("vitamin_d.assay_sensitivity", no_vitamin_d_test),
+    ("vitamin_d.assay_specificity", no_vitamin_d_test),
+    ("arms.*.vitamin_d", vitamin_d_scales_nothing),
 ];
 
 fn threshold_unread(at: &At) -> Option<String> {
@@ -708,6 +716,56 @@ pub(crate) fn inert_given(table: &toml::Table, s: &Scenario) -> Vec<(String, Str
         .into_iter()
         .filter_map(|p| why_inert_among(s, &p, |n| arms.get(n).copied()).map(|why| (p, why)))
         .collect()
+}
+
+fn nobody_low_in_vitamin_d(at: &At) -> Option<String> {
+    at.s.vitamin_d.as_ref().filter(|v| v.deficiency_prevalence == 0.0).map(|_| {
+        "vitamin_d.deficiency_prevalence = 0: nobody is low in vitamin D (the neutral value); set a prevalence, or \
+         remove it"
+            .into()
+    })
+}
+
+fn everyone_low_in_vitamin_d(at: &At) -> Option<String> {
+    at.s.vitamin_d.as_ref().filter(|v| v.deficiency_prevalence == 1.0).map(|_| {
+        "vitamin_d.deficiency_prevalence = 1: everyone is low in vitamin D, whatever their Mg status: remove it".into()
+    })
+}
+
+fn every_mg_arm_gives_vitamin_d(at: &At) -> Option<String> {
+    let all = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active).all(|a| a.vitamin_d == Some(true));
+    all.then(|| {
+        "every Mg arm gives vitamin D (arms.<name>.vitamin_d = true), so the multiplier scales nobody's benefit: \
+         remove it"
+            .into()
+    })
+}
+
+fn no_vitamin_d_test(at: &At) -> Option<String> {
+    let v = at.s.vitamin_d.as_ref()?;
+    if v.deficiency_prevalence == 0.0 {
+        return nobody_low_in_vitamin_d(at);
+    }
+    (v.enrol == crate::scenario::schema::VitaminDEnrolment::Any).then(|| {
+        "vitamin_d.enrol = \"any\" enrols whatever a vitamin D test reads: set enrol = \"deficient\" or \
+         \"replete\", or remove it"
+            .into()
+    })
+}
+
+fn vitamin_d_scales_nothing(at: &At) -> Option<String> {
+    let arm = &at.s.arms[at.arm?];
+    if arm.vitamin_d != Some(true) {
+        return None;
+    }
+    let Some(v) = &at.s.vitamin_d else {
+        return Some("there is no [vitamin_d] section, so vitamin D changes nothing: add it, or remove this".into());
+    };
+    (v.deficiency_prevalence == 0.0 || v.benefit_multiplier_if_deficient == Some(1.0)).then(|| {
+        "nobody low in vitamin D loses any benefit here (vitamin_d.deficiency_prevalence is 0, or \
+         benefit_multiplier_if_deficient is 1): remove it, or set them"
+            .into()
+    })
 }
 
 #[cfg(test)]

@@ -147,6 +147,9 @@ pub struct Scenario {
     pub outcome: Outcome,
     #[serde(default)]
     pub dropout: Dropout,
+    /// A vitamin D co-deficiency that modifies the Mg benefit; `None`: not modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vitamin_d: Option<VitaminD>,
     /// GI side effects of the Mg arms, which lower adherence and add dropout; `None`: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side_effects: Option<SideEffects>,
@@ -399,6 +402,9 @@ pub struct Arm {
     /// adherence).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub independent_rate_ratio: Option<f64>,
+    /// Under `[vitamin_d]`: this Mg arm also gives vitamin D, which repletes it (Mg + vitamin D).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vitamin_d: Option<bool>,
     /// Under `[side_effects]`: the percentage of this arm's participants with GI side effects
     /// at 600 mg/day, in place of its formulation's (required for an arm without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -962,6 +968,49 @@ pub struct SideEffects {
 /// Percentages with GI side effects at 600 mg/day, by formulation (overrides; an infusion's is
 /// refused).
 pub type SideEffectPercents = SaltValues;
+
+/// `[vitamin_d]`: a latent vitamin D status, deficient in `deficiency_prevalence` of the screened,
+/// related to true Mg status by a Gaussian copula of correlation `correlation_with_mg` (positive:
+/// low Mg goes with low vitamin D). The benefit of repleting Mg of a participant deficient in
+/// vitamin D who is not given it is multiplied by `benefit_multiplier_if_deficient`. With `enrol =
+/// "deficient"` (or `"replete"`) only those whose vitamin D test reads deficient (replete), by
+/// its sensitivity and specificity, are enrolled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VitaminD {
+    pub deficiency_prevalence: f64,
+    /// Required with a prevalence strictly between 0 and 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_with_mg: Option<f64>,
+    /// Required when an Mg arm does not give vitamin D (else it scales nobody's benefit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benefit_multiplier_if_deficient: Option<f64>,
+    #[serde(default, skip_serializing_if = "VitaminDEnrolment::is_default")]
+    pub enrol: VitaminDEnrolment,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assay_sensitivity: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assay_specificity: Option<f64>,
+}
+
+/// Who is enrolled by vitamin D status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VitaminDEnrolment {
+    /// Everyone, whatever their vitamin D status.
+    #[default]
+    Any,
+    /// Only those whose vitamin D test reads deficient.
+    Deficient,
+    /// Only those whose vitamin D test reads replete (the deficient excluded).
+    Replete,
+}
+
+impl VitaminDEnrolment {
+    pub fn is_default(&self) -> bool {
+        *self == VitaminDEnrolment::Any
+    }
+}
 
 /// How the analysis treats those who dropped out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ pub(super) fn fill_sequence(plan: &Plan, stream: (u64, u64, u64), a: usize) -> F
     let mut out = FilledArm::default();
     let completers = arm_completers(&mut rng, &plan.arms[a]);
     for i in 0..plan.arms[a].n_target {
-        let person = screen(plan, &mut rng, &mut out.screening);
+        let person = screen::<_, false>(plan, &mut rng, &mut None, &mut out.screening);
         let benefit = benefit_of_mg(plan, &mut rng, person, mg_arm, mg_first, &mut out.counts);
         if i >= completers {
             out.counts.dropouts += 1;
@@ -89,7 +89,7 @@ pub(super) fn fill_sequence_counts(
     records.clear();
     let completers = arm_completers(&mut rng, &plan.arms[a]);
     for i in 0..plan.arms[a].n_target {
-        let person = screen(plan, &mut rng, &mut screening);
+        let person = screen::<_, false>(plan, &mut rng, &mut None, &mut screening);
         let benefit = benefit_of_mg(plan, &mut rng, person, mg_arm, mg_first, &mut counts);
         if i >= completers {
             counts.dropouts += 1;

@@ -8,6 +8,7 @@ mod combination;
 mod comparisons;
 mod crossover;
 mod missing;
+mod vitamin_d;
 
 use crate::scenario::schema::MAX_WEEKS;
 use crate::scenario::schema::{AbsorptionModel, Formulation};
@@ -353,6 +354,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     crossover::crossover(s, counts)?;
     missing::missing_data(s, counts)?;
     combination::independent_effects(s, counts)?;
+    vitamin_d::vitamin_d(s)?;
     analysis(s, counts)?;
     design(s)
 }
