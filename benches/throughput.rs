@@ -29,7 +29,8 @@
 //!   people).
 //! - What modifies the effect: the enriched trial with side effects and saturable absorption,
 //!   by complete cases (the usual loop with side effects) and with the baseline carried forward
-//!   (the loop that measures everyone before dropout), and the cognition trial's U-shape.
+//!   (the loop that measures everyone before dropout), the cognition trial's U-shape, and the
+//!   enriched trial with 42% low in vitamin D, without and with a vitamin D test.
 //! - At the end, the floor again, with a warning when it moved by more than 10%.
 
 use mgtrial::engine::{self, Runner};
@@ -377,6 +378,27 @@ fn main() {
             point(
                 "sweep_dose_side_effects.toml",
                 &["arms.mgo_500.dose_mg_per_day=600", "analysis.missing_data=\"baseline_carried_forward\""],
+                20_000,
+            )
+        }),
+    ));
+    workloads.push((
+        "enriched + vitamin D, Mg alone (42% low)".into(),
+        false,
+        Box::new(|| point("sweep_depression_vitamin_d.toml", &["design.n_per_arm=100"], 20_000)),
+    ));
+    workloads.push((
+        "enriched + vitamin D test (read replete)".into(),
+        false,
+        Box::new(|| {
+            point(
+                "sweep_depression_vitamin_d.toml",
+                &[
+                    "design.n_per_arm=100",
+                    "vitamin_d.enrol=\"replete\"",
+                    "vitamin_d.assay_sensitivity=0.85",
+                    "vitamin_d.assay_specificity=0.85",
+                ],
                 20_000,
             )
         }),

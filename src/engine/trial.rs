@@ -6,7 +6,8 @@
 //! adding participants to an arm leaves the draws of those who completed at the smaller size
 //! unchanged (an arm's dropouts are its last participants, one binomial count). A stratified trial
 //! enrols from one stream (`STRATIFIED_STREAM`) and randomizes in permuted blocks within
-//! each stratum. Screening per arm is exact: with iid screenees, the total screened to fill
+//! each stratum. Under `[vitamin_d]` vitamin D draws come from a stream beside each enrolment
+//! stream (`VITAMIN_D_STREAM`). Screening per arm is exact: with iid screenees, the total screened to fill
 //! all arms is negative binomial either way.
 
 use crate::analysis::{Cell, Estimate};
