@@ -81,6 +81,11 @@ fn designs() -> Vec<(&'static str, String)> {
                 s.insert("mode".into(), "two_stage".into());
                 s.insert("threshold".into(), 0.80.into());
                 s.insert("confirm_threshold".into(), 1.99.into());
+                let costs: toml::Table = "per_screened = { serum_total = 15.0 }\n\
+                    per_confirmatory_test = { red_cell = 60.0 }\nper_enrolled = 400.0\nper_participant_week = 25.0"
+                    .parse()
+                    .unwrap();
+                t.insert("costs".into(), costs.into());
             }),
         ),
         ("all_comers_counts", peikert),
@@ -159,8 +164,7 @@ fn output(text: &str) -> Result<Vec<String>, String> {
                     r.normal_at_end_placebo,
                     r.normal_at_end_active,
                     r.responders_active,
-                    r.dropout_rate,
-                    &r.estimate_unit,
+                    (r.dropout_rate, &r.estimate_unit, r.ppv_vitamin_d_deficient, r.expected_cost),
                 )
             )
         })
@@ -251,6 +255,11 @@ fn inert_additions(design: &str) -> Vec<(&'static str, &'static str, &'static st
             ("arms.mgo_500.side_effect_percent_at_600_mg", "10", "20"),
             ("arms.mgo_500.intakes_per_day", "1", "3"),
             ("arms.mgo_500.vitamin_d", "true", "true"),
+        ]),
+        "two_stage" => v.extend([
+            ("costs.per_screened.ionized", "10", "20"),
+            ("costs.per_confirmatory_test.serum_total", "10", "20"),
+            ("costs.per_vitamin_d_test", "5", "6"),
         ]),
         "all_comers_counts" => v.extend([
             ("selection.threshold", "0.7", "0.8"),

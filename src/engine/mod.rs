@@ -331,6 +331,9 @@ pub struct PointResults {
     pub screened: f64,
     /// Two-stage screening: confirmatory tests.
     pub confirmed: f64,
+    /// Under `[costs]`: the sum of the trials' costs and of their squares.
+    pub cost_sum: f64,
+    pub cost_sq_sum: f64,
     pub arms: Vec<ArmTotals>,
     /// Per slot of the plan (see [`Plan::slots`]), named `comparisons` as each is a
     /// comparison with placebo.
@@ -354,6 +357,8 @@ impl PointResults {
             reps: 0,
             screened: 0.0,
             confirmed: 0.0,
+            cost_sum: 0.0,
+            cost_sq_sum: 0.0,
             arms: vec![ArmTotals::default(); plan.arms.len()],
             comparisons: vec![ComparisonTotals::default(); estimands.len()],
             rejections: vec![RejectionBits::default(); estimands.len()],
@@ -366,6 +371,8 @@ impl PointResults {
         self.reps += c.reps;
         self.screened += c.screened as f64;
         self.confirmed += c.confirmed as f64;
+        self.cost_sum += c.cost_sum;
+        self.cost_sq_sum += c.cost_sq_sum;
         for (total, a) in self.arms.iter_mut().zip(&c.arms) {
             total.merge(a);
         }
@@ -388,6 +395,9 @@ impl PointResults {
         let reps = u64::from(self.reps);
         if self.confirmed > self.screened || !self.screened.is_finite() {
             return Err("more confirmatory tests than people screened".into());
+        }
+        if !(self.cost_sum.is_finite() && self.cost_sq_sum.is_finite() && self.cost_sq_sum >= 0.0) {
+            return Err("its costs are not possible".into());
         }
         for (k, (c, bits)) in self.comparisons.iter().zip(&self.rejections).enumerate() {
             let words = bits.words();
@@ -440,6 +450,11 @@ pub struct ChunkTotals {
     reps: u32,
     screened: u64,
     confirmed: u64,
+    /// Under `[costs]`: the sum of the trials' costs and of their squares (absent without).
+    #[serde(default, skip_serializing_if = "no_one")]
+    cost_sum: f64,
+    #[serde(default, skip_serializing_if = "no_one")]
+    cost_sq_sum: f64,
     arms: Vec<ArmTotals>,
     comparisons: Vec<ComparisonTotals>,
     #[serde(with = "words_as_i64")]
@@ -484,6 +499,9 @@ impl ChunkTotals {
         }
         if self.confirmed > self.screened {
             return Err(format!("chunk {}: more confirmatory tests than people screened", self.chunk));
+        }
+        if !(self.cost_sum.is_finite() && self.cost_sq_sum.is_finite() && self.cost_sq_sum >= 0.0) {
+            return Err(format!("chunk {}: its costs are not possible", self.chunk));
         }
         let mask = if u64::from(reps) == CHUNK { u64::MAX } else { (1u64 << reps) - 1 };
         for (k, (c, &bits)) in self.comparisons.iter().zip(&self.rejected_bits).enumerate() {
@@ -533,6 +551,7 @@ fn simulate_chunk(
     out.chunk = chunk;
     out.reps = (range.end - range.start) as u32;
     (out.screened, out.confirmed) = (0, 0);
+    (out.cost_sum, out.cost_sq_sum) = (0.0, 0.0);
     out.arms.fill(ArmTotals::default());
     out.comparisons.fill(ComparisonTotals::default());
     out.rejected_bits.fill(0);
@@ -543,6 +562,12 @@ fn simulate_chunk(
         simulate_trial_into(plan, seed, rep, trial);
         out.screened += trial.screened;
         out.confirmed += trial.confirmed;
+        if let Some(prices) = &plan.costs {
+            let enrolled = trial.arms.iter().map(|a| a.enrolled).sum();
+            let cost = prices.of_trial(trial.screened, trial.confirmed, trial.vitamin_d_tests, enrolled);
+            out.cost_sum += cost;
+            out.cost_sq_sum += cost * cost;
+        }
         for (total, c) in out.arms.iter_mut().zip(&trial.arms) {
             total.add(c);
         }

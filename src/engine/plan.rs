@@ -161,6 +161,48 @@ pub struct ArmPlan {
     pub repletes_vitamin_d: bool,
 }
 
+/// The prices of `[costs]` that apply to a design (validated: each one its design uses is given).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostPlan {
+    /// Per person screened: the first-stage assay's price, 0 when nobody is tested to enter
+    /// (all comers).
+    pub per_screened: f64,
+    pub per_confirmatory_test: f64,
+    pub per_vitamin_d_test: f64,
+    /// Per randomized participant: enrolment and the weeks of the trial.
+    pub per_enrolled: f64,
+}
+
+impl CostPlan {
+    fn of(s: &Scenario, c: &crate::scenario::schema::Costs) -> CostPlan {
+        let tested = !matches!(s.selection.mode, SelectionMode::AllComers);
+        let weeks = if s.response.model == crate::scenario::schema::ResponseModel::Acute {
+            0.0
+        } else {
+            s.design.duration_weeks
+        };
+        CostPlan {
+            per_screened: if tested { c.per_screened.of(s.biomarker.kind).unwrap_or(0.0) } else { 0.0 },
+            per_confirmatory_test: if s.selection.mode == SelectionMode::TwoStage {
+                c.per_confirmatory_test.of(s.confirmation.kind).unwrap_or(0.0)
+            } else {
+                0.0
+            },
+            per_vitamin_d_test: c.per_vitamin_d_test.unwrap_or(0.0),
+            per_enrolled: c.per_enrolled + c.per_participant_week.unwrap_or(0.0) * weeks,
+        }
+    }
+
+    /// The cost of a trial that screened `screened`, gave `confirmatory` and `vitamin_d`
+    /// tests, and randomized `enrolled`.
+    pub fn of_trial(&self, screened: u64, confirmatory: u64, vitamin_d: u64, enrolled: u32) -> f64 {
+        self.per_screened * screened as f64
+            + self.per_confirmatory_test * confirmatory as f64
+            + self.per_vitamin_d_test * vitamin_d as f64
+            + self.per_enrolled * f64::from(enrolled)
+    }
+}
+
 /// A comparator's effect: `full_dose_benefit` (engine units: outcome units, or `-ln` rate
 /// ratio) times each person's adherence, drawn from the arm's [`Adherence`] when it varies.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -291,6 +333,8 @@ pub struct Plan {
     pub(crate) is_twin: bool,
     /// The vitamin D co-deficiency, when modelled (with a prevalence above 0).
     pub vitamin_d: Option<VitaminDModel>,
+    /// The prices of `[costs]`, resolved for this design; `None` without it.
+    pub costs: Option<CostPlan>,
     /// Informative dropout or the baseline carried forward; `None`: dropout completely at random
     /// and complete cases, the usual loops.
     pub missing: Option<MissingPlan>,
@@ -703,6 +747,7 @@ impl Plan {
                 || matches!(mechanism, Mechanism::BaselineSeverity { .. }),
             missing: MissingPlan::of(s, mechanism),
             vitamin_d: s.vitamin_d.as_ref().zip(mg.as_ref()).and_then(|(v, m)| VitaminDModel::new(v, m)),
+            costs: s.costs.as_ref().map(|c| CostPlan::of(s, c)),
             outcome,
             count,
             test: analyses[0],

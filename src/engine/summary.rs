@@ -68,6 +68,10 @@ pub struct ComparisonSummary {
     pub ppv_deficient: Option<f64>,
     /// Under `[vitamin_d]`: share of the enrolled (all arms) who are vitamin D deficient.
     pub ppv_vitamin_d_deficient: Option<f64>,
+    /// Under `[costs]`: the mean cost of a trial (screening, confirmatory and vitamin D tests,
+    /// enrolment and follow-up), and its Monte Carlo SE (the number screened is random).
+    pub expected_cost: Option<f64>,
+    pub expected_cost_mc_se: Option<f64>,
     /// Share of the truly deficient screened who were enrolled: (enrolled deficient per
     /// screened, simulated) / P(deficient among the screened, exact from the population model).
     /// Exactly 1 for all comers and stratification; for enrichment a Monte Carlo estimate,
@@ -303,6 +307,11 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 mean_enrolled: enrolled_all / reps,
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
+                expected_cost: plan.costs.map(|_| results.cost_sum / reps),
+                expected_cost_mc_se: plan.costs.map(|_| {
+                    let mean = results.cost_sum / reps;
+                    ((results.cost_sq_sum / reps - mean * mean).max(0.0) / reps).sqrt()
+                }),
                 ppv_vitamin_d_deficient: plan
                     .vitamin_d
                     .as_ref()

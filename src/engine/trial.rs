@@ -88,6 +88,8 @@ struct ScreenCounts {
     screened: u64,
     passed: u64,
     confirmed: u64,
+    /// Under enrolment on a vitamin D test: people given it.
+    vitamin_d_tests: u64,
 }
 
 impl ScreenCounts {
@@ -119,7 +121,11 @@ fn screen<R: Rng, const MODIFIED: bool>(
             return person;
         };
         p.vitamin_d_low = uniform(vd_rng) < vd.prob_deficient_tabled(p.m);
-        if vd.selection.is_none() || vd.passes(p.vitamin_d_low, uniform(vd_rng)) {
+        if vd.selection.is_none() {
+            return Some(p);
+        }
+        counts.vitamin_d_tests += 1;
+        if vd.passes(p.vitamin_d_low, uniform(vd_rng)) {
             return Some(p);
         }
     }
@@ -593,6 +599,8 @@ pub(crate) struct Trial {
     pub screened: u64,
     /// Two-stage screening: people given the confirmatory test.
     pub confirmed: u64,
+    /// Enrolment on a vitamin D test: people given it.
+    pub vitamin_d_tests: u64,
     pub arms: Vec<ArmCounts>,
     /// One per slot of the plan.
     pub results: Vec<SlotOutcome>,
@@ -624,6 +632,7 @@ impl Trial {
         Trial {
             screened: 0,
             confirmed: 0,
+            vitamin_d_tests: 0,
             arms: vec![ArmCounts::default(); plan.arms.len()],
             results: vec![SlotOutcome::NOT_ANALYSABLE; plan.slots.len()],
             cells: vec![Cell::default(); plan.arms.len() * plan.n_strata],
@@ -644,6 +653,7 @@ impl Trial {
     fn reset(&mut self) {
         self.screened = 0;
         self.confirmed = 0;
+        self.vitamin_d_tests = 0;
         self.arms.fill(ArmCounts::default());
         self.cells.fill(Cell::default());
         self.responders.fill(0);
@@ -809,6 +819,7 @@ fn fill_trial(plan: &Plan, seed: u64, rep: u64, t: &mut Trial, trial: Option<(&T
                 t.arms[a] = counts;
                 t.screened += screening.screened;
                 t.confirmed += screening.confirmed;
+                t.vitamin_d_tests += screening.vitamin_d_tests;
             }
         }
     }
@@ -886,4 +897,5 @@ fn stratified<const COUNTS: bool>(plan: &Plan, seed: u64, rep: u64, t: &mut Tria
         }
     }
     t.screened += screening.screened;
+    t.vitamin_d_tests += screening.vitamin_d_tests;
 }

@@ -78,6 +78,10 @@ pub(crate) const COMBINATION_COLUMNS: [&str; 1] = ["true_effect_independent"];
 /// [`ComparisonSummary::ppv_vitamin_d_deficient`]).
 pub(crate) const VITAMIN_D_COLUMNS: [&str; 1] = ["ppv_vitamin_d_deficient"];
 
+/// Columns after those, only in the CSV of a design with `[costs]` (see
+/// [`ComparisonSummary::expected_cost`]).
+pub(crate) const COST_COLUMNS: [&str; 2] = ["expected_cost", "expected_cost_mc_se"];
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -198,6 +202,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if vitamin_d {
         header.extend(VITAMIN_D_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let costs = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.expected_cost.is_some());
+    if costs {
+        header.extend(COST_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -239,6 +247,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
             }
             if vitamin_d {
                 cells.push(optional(row.ppv_vitamin_d_deficient));
+            }
+            if costs {
+                cells.push(optional(row.expected_cost));
+                cells.push(optional(row.expected_cost_mc_se));
             }
             w.write_record(&cells).expect("writing to memory");
         }
@@ -469,6 +481,9 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
                 pct(r.normal_at_end_placebo),
                 pct(r.normal_at_end_active)
             );
+        }
+        if let (Some(cost), Some(se)) = (r.expected_cost, r.expected_cost_mc_se) {
+            out += &format!("  cost             {cost:.1} per trial (MC SE {se:.2}; in the prices' currency)\n");
         }
         if r.reps_not_analysable > 0 {
             out += &format!(

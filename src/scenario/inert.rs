@@ -126,6 +126,10 @@ const RULES: &[(&str, Inert)] = &[
     ("vitamin_d.assay_sensitivity", no_vitamin_d_test),
     ("vitamin_d.assay_specificity", no_vitamin_d_test),
     ("arms.*.vitamin_d", vitamin_d_scales_nothing),
+    ("costs.per_screened.*", screening_assay_unpriced),
+    ("costs.per_confirmatory_test.*", confirmation_assay_unpriced),
+    ("costs.per_vitamin_d_test", no_vitamin_d_test_to_price),
+    ("costs.per_participant_week", acute_weeks_unpriced),
 ];
 
 fn threshold_unread(at: &At) -> Option<String> {
@@ -764,6 +768,54 @@ fn vitamin_d_scales_nothing(at: &At) -> Option<String> {
     (v.deficiency_prevalence == 0.0 || v.benefit_multiplier_if_deficient == Some(1.0)).then(|| {
         "nobody low in vitamin D loses any benefit here (vitamin_d.deficiency_prevalence is 0, or \
          benefit_multiplier_if_deficient is 1): remove it, or set them"
+            .into()
+    })
+}
+
+fn screening_assay_unpriced(at: &At) -> Option<String> {
+    let s = at.s;
+    if s.selection.mode == SelectionMode::AllComers {
+        return Some(
+            "selection.mode = \"all_comers\" tests nobody to enter, so no one is screened with an assay at a price: \
+             remove it"
+                .into(),
+        );
+    }
+    (s.biomarker.kind.label() != at.key).then(|| {
+        format!("the screening assay is biomarker.type = \"{}\", not `{}`: remove it", s.biomarker.kind.label(), at.key)
+    })
+}
+
+fn confirmation_assay_unpriced(at: &At) -> Option<String> {
+    let s = at.s;
+    if s.selection.mode != SelectionMode::TwoStage {
+        return Some("only selection.mode = \"two_stage\" gives confirmatory tests: remove it".into());
+    }
+    (s.confirmation.kind.label() != at.key).then(|| {
+        format!(
+            "the confirmatory assay is confirmation.type = \"{}\", not `{}`: remove it",
+            s.confirmation.kind.label(),
+            at.key
+        )
+    })
+}
+
+fn no_vitamin_d_test_to_price(at: &At) -> Option<String> {
+    let tested =
+        at.s.vitamin_d.as_ref().is_some_and(|v| {
+            v.enrol != crate::scenario::schema::VitaminDEnrolment::Any && v.deficiency_prevalence > 0.0
+        });
+    (!tested).then(|| {
+        "nobody is given a vitamin D test (it needs [vitamin_d] with enrol = \"deficient\" or \"replete\"): \
+         remove it"
+            .into()
+    })
+}
+
+fn acute_weeks_unpriced(at: &At) -> Option<String> {
+    (at.s.response.model == ResponseModel::Acute).then(|| {
+        "response.model = \"acute\" follows a participant for hours, not weeks: put that visit's cost in \
+         costs.per_enrolled, and remove it"
             .into()
     })
 }

@@ -153,6 +153,9 @@ pub struct Scenario {
     /// GI side effects of the Mg arms, which lower adherence and add dropout; `None`: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side_effects: Option<SideEffects>,
+    /// What a trial costs (issue 25); `None`: costs are not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<Costs>,
     #[serde(default)]
     pub analysis: Analysis,
     #[serde(default)]
@@ -991,6 +994,73 @@ pub struct VitaminD {
     pub assay_sensitivity: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assay_specificity: Option<f64>,
+}
+
+/// `[costs]`: the prices of a trial, in the trialist's currency (any one unit throughout). A
+/// trial's cost is the people screened times the first-stage assay's price, the confirmatory
+/// tests times the confirmation assay's, the vitamin D tests times theirs, and every randomized
+/// participant's enrolment and weeks of follow-up (the whole duration: a dropout's budgeted
+/// visits are counted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Costs {
+    /// Per person screened, by the first-stage assay (visit and test).
+    #[serde(default, skip_serializing_if = "AssayPrices::is_empty")]
+    pub per_screened: AssayPrices,
+    /// Per confirmatory test (two-stage screening), by the confirmation assay.
+    #[serde(default, skip_serializing_if = "AssayPrices::is_empty")]
+    pub per_confirmatory_test: AssayPrices,
+    /// Per vitamin D test (enrolment on one, `[vitamin_d]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_vitamin_d_test: Option<f64>,
+    /// Per randomized participant.
+    pub per_enrolled: f64,
+    /// Per participant-week of treatment and follow-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_participant_week: Option<f64>,
+}
+
+/// One optional price per assay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssayPrices {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serum_total: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ionized: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub red_cell: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loading_test: Option<f64>,
+}
+
+impl AssayPrices {
+    pub fn is_empty(&self) -> bool {
+        *self == AssayPrices::default()
+    }
+
+    /// The price given for `kind`, if any.
+    pub fn of(&self, kind: BiomarkerType) -> Option<f64> {
+        match kind {
+            BiomarkerType::SerumTotal => self.serum_total,
+            BiomarkerType::Ionized => self.ionized,
+            BiomarkerType::RedCell => self.red_cell,
+            BiomarkerType::LoadingTest => self.loading_test,
+        }
+    }
+
+    /// Every price given, with its assay's name.
+    pub fn given(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("serum_total", self.serum_total),
+            ("ionized", self.ionized),
+            ("red_cell", self.red_cell),
+            ("loading_test", self.loading_test),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
 }
 
 /// Who is enrolled by vitamin D status.

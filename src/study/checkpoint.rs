@@ -28,12 +28,21 @@ pub fn path_of(out: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
 /// One design point's results so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedPoint {
     pub reps: u32,
     screened: f64,
     confirmed: f64,
+    /// Under `[costs]`: the sums of the trials' costs and of their squares (absent without).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cost_sum: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cost_sq_sum: f64,
     arms: Vec<ArmTotals>,
     comparisons: Vec<ComparisonTotals>,
     /// Rejection words per row, as the same bits in signed integers (TOML).
@@ -46,6 +55,8 @@ impl SavedPoint {
             reps: r.reps,
             screened: r.screened,
             confirmed: r.confirmed,
+            cost_sum: r.cost_sum,
+            cost_sq_sum: r.cost_sq_sum,
             arms: r.arms.clone(),
             comparisons: r.comparisons.clone(),
             rejections: r.rejections.iter().map(|b| b.words().iter().map(|&w| w as i64).collect()).collect(),
@@ -72,6 +83,7 @@ impl SavedPoint {
         r.reps = self.reps;
         r.screened = self.screened;
         r.confirmed = self.confirmed;
+        (r.cost_sum, r.cost_sq_sum) = (self.cost_sum, self.cost_sq_sum);
         r.arms = self.arms.clone();
         r.comparisons = self.comparisons.clone();
         r.rejections =

@@ -6,6 +6,7 @@
 
 mod combination;
 mod comparisons;
+mod costs;
 mod crossover;
 mod missing;
 mod vitamin_d;
@@ -355,6 +356,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     missing::missing_data(s, counts)?;
     combination::independent_effects(s, counts)?;
     vitamin_d::vitamin_d(s)?;
+    costs::costs(s)?;
     analysis(s, counts)?;
     design(s)
 }
