@@ -23,6 +23,10 @@ pub enum Command {
     Run(RunArgs),
     /// Find the smallest n per arm (or the value of another field) whose power reaches a target.
     SampleSize(SampleSizeArgs),
+    /// Find the cheapest design among the scenario's design points (its [sweep]: strategies,
+    /// assays, thresholds, durations), each at the smallest n per arm whose power's lower 95%
+    /// limit reaches the target; needs [costs].
+    Optimize(OptimizeArgs),
     /// Draw power curves from a CSV written by `run` as SVG or PNG (by the --out file's extension).
     Plot(PlotArgs),
     /// Print the resolved scenario (every default filled in) and derived quantities, or with
@@ -209,6 +213,21 @@ pub struct SampleSizeArgs {
     /// Stop a continuous search when the bracket is this narrow (default: range / 200).
     #[arg(long)]
     pub tolerance: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    #[command(flatten)]
+    pub sim: SimulationArgs,
+    /// Power every candidate must reach, by the lower end of its 95% CI.
+    #[arg(long, default_value_t = 0.8)]
+    pub target: f64,
+    /// Smallest n per arm searched (default 2).
+    #[arg(long)]
+    pub min: Option<f64>,
+    /// Largest n per arm searched (default 5000).
+    #[arg(long)]
+    pub max: Option<f64>,
 }
 
 /// When `plot` draws the screening panel.

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => commands::run::execute(args),
         Command::SampleSize(args) => commands::sample_size::execute(args),
+        Command::Optimize(args) => commands::optimize::execute(args),
         Command::Plot(args) => commands::plot::execute(args),
         Command::Explain(args) => commands::explain::execute(args),
         Command::Check(args) => commands::check::execute(args),

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod explain;
 pub mod merge;
+pub mod optimize;
 pub mod plot;
 pub mod run;
 pub mod sample_size;

@@ -1,4 +1,4 @@
-//! What a run gives back: the CSV and terminal tables ([`export`], [`search`]), the provenance
+//! What a run gives back: the CSV and terminal tables ([`export`], [`search`], [`optimize`]), the provenance
 //! sidecar that reproduces an output ([`provenance`]), the resolved model in words
 //! ([`explain`]), the regression check of two outputs ([`check`]), the figures ([`plot`]), the
 //! notes a run prints before it starts ([`notes`]), and the writing of a command's outputs
@@ -9,6 +9,7 @@ pub mod explain;
 pub mod export;
 pub mod files;
 pub mod notes;
+pub mod optimize;
 pub mod plot;
 pub mod provenance;
 pub mod search;
