@@ -195,6 +195,13 @@ fn wrong_inputs_are_refused_by_name() {
         &["vitamin_d.assay_specificity", "cannot select"],
     );
     refused(&section("enrol = \"sometimes\""), &["sometimes", "deficient"]);
+    // A test that leaves almost nobody to enrol.
+    refused(
+        &section(
+            "deficiency_prevalence = 0.000001\nenrol = \"deficient\"\nassay_sensitivity = 1.0\nassay_specificity = 1.0",
+        ),
+        &["vitamin_d.enrol", "min_enrolment_probability"],
+    );
     // With a prevalence of 0 the rest of the section does nothing; each part is required where it matters.
     refused(&section("deficiency_prevalence = 0.0"), &["vitamin_d.correlation_with_mg", "does nothing"]);
     refused(&section("assay_specificity = 0.9"), &["vitamin_d.assay_specificity", "does nothing", "enrol"]);
@@ -229,4 +236,62 @@ fn wrong_inputs_are_refused_by_name() {
     let crossover = common::shipped("depression_tarleton2017_crossover.toml")
         + "\n[vitamin_d]\ndeficiency_prevalence = 0.4\ncorrelation_with_mg = 0.5\nbenefit_multiplier_if_deficient = 0.3\n";
     refused(&crossover, &["vitamin_d", "crossover"]);
+}
+
+/// Mg + vitamin D against Mg alone for non-inferiority (margin 2 BDI-II points): the twin at the
+/// margin gives the tested arm everything the reference's benefit depends on, vitamin D
+/// included, so the type I error there is the one-sided 0.025 within 3.5 SE.
+#[test]
+fn the_margin_twin_of_mg_and_vitamin_d_holds_its_error_rate() {
+    let text = common::edit_toml(
+        &three_arms("deficiency_prevalence = 0.4\ncorrelation_with_mg = 0.5\nbenefit_multiplier_if_deficient = 0.3"),
+        |t| {
+            t["arms"].as_array_mut().unwrap().remove(0);
+            t["analysis"].as_table_mut().unwrap().remove("multiplicity");
+            t["dropout"].as_table_mut().unwrap().remove("placebo");
+        },
+    )
+    .replace(
+        "[design]",
+        "[[analysis.comparisons]]\narm = \"mgo_500_d\"\nagainst = \"mgo_500\"\nhypothesis = \"non_inferiority\"\n\
+             margin = 2.0\n\n[design]",
+    );
+    let rows = common::simulate_all(&text, &["design.reps=4000", "design.n_per_arm=100"]);
+    let at_margin = rows.iter().find(|r| r.hypothesis.as_deref() == Some("non_inferiority_at_margin")).unwrap().power;
+    assert!((at_margin - 0.025).abs() <= 3.5 * binomial_se(0.025, 4000.0), "type I at the margin {at_margin}");
+}
+
+/// A `--set` of the vitamin D biology reaches the calibration's published design, as any
+/// biology does: at a multiplier of 1 the calibrated effect is the one without vitamin D.
+#[test]
+fn the_calibration_follows_a_set_of_the_vitamin_d_biology() {
+    let shipped = common::shipped("sweep_depression_vitamin_d.toml");
+    let source = mgtrial::scenario::Source::parse(shipped, "v.toml", "v").unwrap();
+    let at = |set: &[&str]| {
+        let o: Vec<mgtrial::scenario::Override> =
+            set.iter().map(|s| mgtrial::scenario::Override::parse(s).unwrap()).collect();
+        mgtrial::study::single_plan(&source, &o).unwrap().response.max_effect
+    };
+    let plain = common::plan(&common::shipped("depression_mgo_enriched.toml")).response.max_effect;
+    let neutral = at(&["vitamin_d.benefit_multiplier_if_deficient=1.0"]);
+    assert!((neutral / plain - 1.0).abs() < 1e-9, "{neutral} vs {plain}");
+    assert!(at(&[]) > 1.2 * plain, "the file's multiplier 0.5 lifts the calibrated effect");
+    // Mg + vitamin D against placebo alone: the multiplier still matters, through the published
+    // trial of Mg alone, so it is accepted and calibrates as in the file.
+    let both = at(&["arms.mgo_500.vitamin_d=true"]);
+    assert!((both / at(&[]) - 1.0).abs() < 1e-9, "{both}");
+}
+
+/// A vitamin D test among all comers turns people away, so the selection's sensitivity (the
+/// share of the truly Mg-deficient screened who are enrolled) is below 1, not the all-comers 1.
+#[test]
+fn a_vitamin_d_test_lowers_the_selection_sensitivity() {
+    let text = with(
+        &common::shipped("depression_mgo_all_comers.toml"),
+        "deficiency_prevalence = 0.4\ncorrelation_with_mg = 0.5\nbenefit_multiplier_if_deficient = 0.3\n\
+         enrol = \"replete\"\nassay_sensitivity = 0.85\nassay_specificity = 0.85",
+        "",
+    );
+    let r = common::simulate(&text, &["design.reps=1000"]);
+    assert!(r.selection_sensitivity.unwrap() < 0.6, "{:?}", r.selection_sensitivity);
 }

@@ -777,6 +777,25 @@ impl Plan {
         // One comparison has nothing to adjust, one Mg arm no trend (the fields are inert
         // there, see `inert.rs`).
         let several = plan.comparisons.len() >= 2;
+        // A vitamin D test must leave enough people to enrol, as a threshold must.
+        let vitamin_d_test = plan.vitamin_d.as_ref().is_some_and(|v| v.selection.is_some());
+        if let Some(mg) = plan.mg.as_ref().filter(|_| vitamin_d_test) {
+            let p = mg.integrate(&plan.selection_filters(), f64::INFINITY, |_| 1.0);
+            let min = s.selection.min_enrolment_probability;
+            if p < min {
+                return Err(invalid(
+                    "vitamin_d.enrol",
+                    format!(
+                        "the vitamin D test {}enrols {:.2e} of those screened ({:.0} screened per enrolled), below \
+                         selection.min_enrolment_probability = {min}: check vitamin_d.deficiency_prevalence and the \
+                         test's accuracy",
+                        if plan.mode == SelectionMode::AllComers { "" } else { "with the Mg selection " },
+                        p,
+                        1.0 / p
+                    ),
+                ));
+            }
+        }
         let mg_arms = plan.active_arms().count() >= 2;
         plan.dose_trend = s.analysis.dose_trend.filter(|_| mg_arms).map(|t| DoseTrendPlan::new(s, &plan.arms, t));
         plan.multiplicity = s.analysis.multiplicity.filter(|_| several).map(|m| plan.multiplicity_plan(m));
@@ -885,6 +904,11 @@ impl Plan {
                 tested.repletion = reference.repletion.clone();
                 tested.comparator = reference.comparator;
                 tested.benefit_offset = reference.benefit_offset + shift;
+                // Everything else the reference's benefit depends on (its side effects cut
+                // adherence, and add their dropout); otherwise the tested arm keeps its dropout.
+                tested.repletes_vitamin_d = reference.repletes_vitamin_d;
+                tested.independent_benefit = reference.independent_benefit;
+                tested.side_effects = reference.side_effects.clone();
             });
             let rows = self.decided_rows(&twin, |slot| {
                 slot.role == SlotRole::AtMargin && slot.comparison == k && MarginUnit::of(slot.test) == Some(unit)

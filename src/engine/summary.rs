@@ -317,13 +317,16 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .as_ref()
                     .and_then(|_| ratio(results.arms.iter().map(|a| a.vitamin_d_low).sum(), enrolled_all)),
                 selection_sensitivity: match plan.mode {
-                    // Everyone screened is enrolled: every deficient person is, exactly.
-                    SelectionMode::AllComers | SelectionMode::Stratify => Some(1.0),
+                    // Everyone screened is enrolled (without a vitamin D test that turns some
+                    // away): every deficient person is, exactly.
+                    SelectionMode::AllComers | SelectionMode::Stratify
+                        if plan.vitamin_d.as_ref().is_none_or(|v| v.selection.is_none()) =>
+                    {
+                        Some(1.0)
+                    }
                     // A share of all the deficient screened: at most 1 even where Monte Carlo
                     // noise in the enrolled count would put the ratio above it.
-                    SelectionMode::Enrich | SelectionMode::TwoStage => {
-                        ratio(deficient_all / screened, plan.prob_deficient).map(|v| v.min(1.0))
-                    }
+                    _ => ratio(deficient_all / screened, plan.prob_deficient).map(|v| v.min(1.0)),
                 }
                 .filter(|_| mg),
                 dropout_rate: if all_arms {

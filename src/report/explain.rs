@@ -194,8 +194,9 @@ pub fn explain(plan: &Plan) -> String {
         if let Some((sensitivity, specificity)) = vd.selection {
             out += &format!(
                 "selection on vitamin D: enrol if its test (sensitivity {sensitivity}, specificity {specificity}) \
-                 reads deficient: enrolment probability with the Mg selection {p_enrol:.4}, {:.2} screened per \
-                 enrolled\n",
+                 reads {}: enrolment probability with any Mg selection {p_enrol:.4}, {:.2} screened per enrolled \
+                 (this replaces the Mg selection's figures above)\n",
+                if vd.enrols_deficient { "deficient" } else { "replete" },
                 1.0 / p_enrol
             );
         }

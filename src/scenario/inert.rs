@@ -737,6 +737,10 @@ fn everyone_low_in_vitamin_d(at: &At) -> Option<String> {
 }
 
 fn every_mg_arm_gives_vitamin_d(at: &At) -> Option<String> {
+    // A calibration's published trial gave Mg alone: the multiplier scales its benefit.
+    if at.s.response.calibration.is_some() {
+        return None;
+    }
     let all = at.s.arms.iter().filter(|a| a.kind == ArmKind::Active).all(|a| a.vitamin_d == Some(true));
     all.then(|| {
         "every Mg arm gives vitamin D (arms.<name>.vitamin_d = true), so the multiplier scales nobody's benefit: \
@@ -759,12 +763,12 @@ fn no_vitamin_d_test(at: &At) -> Option<String> {
 
 fn vitamin_d_scales_nothing(at: &At) -> Option<String> {
     let arm = &at.s.arms[at.arm?];
-    if arm.vitamin_d != Some(true) {
-        return None;
-    }
     let Some(v) = &at.s.vitamin_d else {
         return Some("there is no [vitamin_d] section, so vitamin D changes nothing: add it, or remove this".into());
     };
+    if arm.vitamin_d != Some(true) {
+        return None;
+    }
     (v.deficiency_prevalence == 0.0 || v.benefit_multiplier_if_deficient == Some(1.0)).then(|| {
         "nobody low in vitamin D loses any benefit here (vitamin_d.deficiency_prevalence is 0, or \
          benefit_multiplier_if_deficient is 1): remove it, or set them"

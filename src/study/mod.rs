@@ -30,7 +30,7 @@ pub(crate) const CALIBRATION_FIELDS: [&str; 3] =
 /// overrides (`--set`, sweep points) apply to the calibration too. Every other field describes
 /// a design, and the published design takes it from the file as written unless
 /// `[response.calibration.published_design]` pins it.
-const BIOLOGY_SECTIONS: [&str; 4] = ["population", "bioavailability", "absorption", "response"];
+const BIOLOGY_SECTIONS: [&str; 5] = ["population", "bioavailability", "absorption", "response", "vitamin_d"];
 
 /// Sizes, and the multiplicity procedure of several arms, which a calibration does not depend
 /// on (a simulated one takes its own size, and calibrates one arm against placebo), but which

@@ -82,7 +82,7 @@ pub(crate) fn vitamin_d(s: &Scenario) -> Result<(), Problem> {
     }
     for (i, arm) in s.arms.iter().enumerate() {
         check(
-            arm.kind == ArmKind::Active || arm.vitamin_d != Some(true),
+            arm.kind == ArmKind::Active || arm.vitamin_d.is_none(),
             format!("arms[{i}].vitamin_d"),
             format!("arm `{}` is not an Mg arm: vitamin D is given with Mg (an Mg + vitamin D arm)", arm.name),
         )?;
