@@ -288,6 +288,10 @@ pub struct PlotArgs {
     /// PNG pixels per figure pixel (PNG only; 0.1 to 10).
     #[arg(long, default_value_t = 2.0)]
     pub scale: f32,
+    /// Points only, not joined by lines: a scatter, e.g. of `optimize`'s candidates
+    /// (`--x mean_screened --y expected_cost --series role --points`).
+    #[arg(long)]
+    pub points: bool,
 }
 
 /// Most worker threads `--threads` accepts.

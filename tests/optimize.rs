@@ -91,3 +91,26 @@ fn optimize_needs_prices_and_says_when_nothing_reaches() {
     assert!(out.contains("no candidate"), "{out}");
     assert!(rows(&d.join("none.csv")).iter().all(|r| r["role"] == "not_reached"));
 }
+
+/// The Pareto figure: `plot --points` draws optimize's candidates as markers by role, with no
+/// line joining them (a series path would imply an order the candidates do not have).
+#[test]
+fn the_candidates_plot_as_points_by_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.toml"), candidates()).unwrap();
+    run_in(d, &["optimize", "c.toml", "-q", "--out", "opt.csv"], 0);
+    let plot = |points: bool, out: &str| {
+        let mut args =
+            vec!["plot", "opt.csv", "--x", "mean_screened", "--y", "expected_cost", "--series", "role", "--out", out];
+        if points {
+            args.push("--points");
+        }
+        run_in(d, &args, 0);
+        std::fs::read_to_string(d.join(out)).unwrap()
+    };
+    let (scatter, lines) = (plot(true, "scatter.svg"), plot(false, "lines.svg"));
+    assert!(!scatter.contains("class=\"series\""), "no lines joining the candidates");
+    assert!(lines.contains("class=\"series\""));
+    assert!(scatter.contains("role winner"), "the legend names the roles");
+}

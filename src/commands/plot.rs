@@ -29,6 +29,7 @@ pub fn execute(args: PlotArgs) -> Result<(), Failure> {
         size: args.size,
         png_scale: args.scale,
         metadata: Some(plot::provenance(std::env::args_os().skip(1))),
+        points_only: args.points,
         ..plot::PlotSpec::new(args.x)
     };
     let out = prepare_outputs(&args.csv, &[("--out", &args.out)])?.remove(0);

@@ -102,6 +102,8 @@ pub struct PlotSpec {
     pub png_scale: f32,
     /// Provenance: a `<desc>` in the SVG, a `Description` text chunk in the PNG.
     pub metadata: Option<String>,
+    /// Points without the lines joining them (a scatter, e.g. `optimize`'s candidates by role).
+    pub points_only: bool,
 }
 
 /// Default width of a figure, SVG pixels.
@@ -129,6 +131,7 @@ impl PlotSpec {
             size: None,
             png_scale: DEFAULT_PNG_SCALE,
             metadata: None,
+            points_only: false,
         }
     }
 }
@@ -282,6 +285,7 @@ pub fn render(csv_text: &str, spec: &PlotSpec) -> Result<String, PlotError> {
         data: &data,
         target_label,
         metadata: spec.metadata.as_deref(),
+        points_only: spec.points_only,
     };
     Ok(svg::draw(&figure))
 }

@@ -181,6 +181,8 @@ pub struct Figure<'a> {
     /// Label of the target line's legend entry.
     pub target_label: Option<String>,
     pub metadata: Option<&'a str>,
+    /// Markers only, without the lines joining a series' points.
+    pub points_only: bool,
 }
 
 /// Default height of the power panel's plotting area when the figure fits its content.
@@ -382,14 +384,16 @@ pub fn draw(fig: &Figure) -> String {
             for (k, &(x, y, _)) in points.iter().enumerate() {
                 let _ = write!(d, "{}{} {}", if k == 0 { "M" } else { "L" }, num(sx(x)), num(sy(y)));
             }
-            let _ = writeln!(
-                out,
-                "<path class=\"series\" data-series=\"{li}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" \
-                 stroke-dasharray=\"{}\" stroke-linejoin=\"round\" stroke-linecap=\"butt\"/>",
-                s.colour,
-                style::LINE_WIDTH,
-                s.dash
-            );
+            if !fig.points_only {
+                let _ = writeln!(
+                    out,
+                    "<path class=\"series\" data-series=\"{li}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" \
+                     stroke-dasharray=\"{}\" stroke-linejoin=\"round\" stroke-linecap=\"butt\"/>",
+                    s.colour,
+                    style::LINE_WIDTH,
+                    s.dash
+                );
+            }
             for &(x, y, _) in points {
                 out.push_str(&style::marker_svg(s.marker, sx(x), sy(y), MARKER_R, s.colour));
                 out.push('\n');
@@ -483,16 +487,18 @@ pub fn draw(fig: &Figure) -> String {
         let mid = ly + LEGEND_SIZE * 0.5;
         match s {
             Some(s) => {
-                let _ = writeln!(
-                    out,
-                    "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"{4}\" stroke-dasharray=\"{5}\"/>",
-                    num(lx),
-                    num(lx + LEGEND_SAMPLE),
-                    num(mid),
-                    s.colour,
-                    style::LINE_WIDTH,
-                    s.dash
-                );
+                if !fig.points_only {
+                    let _ = writeln!(
+                        out,
+                        "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"{4}\" stroke-dasharray=\"{5}\"/>",
+                        num(lx),
+                        num(lx + LEGEND_SAMPLE),
+                        num(mid),
+                        s.colour,
+                        style::LINE_WIDTH,
+                        s.dash
+                    );
+                }
                 out.push_str(&style::marker_svg(s.marker, lx + LEGEND_SAMPLE / 2.0, mid, MARKER_R, s.colour));
                 out.push('\n');
             }
