@@ -185,3 +185,27 @@ fn vitamin_d_tests_are_priced() {
     assert!((cost - expected).abs() <= 3.5 * se, "{cost} vs {expected} (SE {se})");
     assert!((r.expected_cost_mc_se.unwrap() / se - 1.0).abs() < 0.05, "{:?} vs {se}", r.expected_cost_mc_se);
 }
+
+/// Review fixes: without Mg status a weekly price makes the duration count (and the duration
+/// is then accepted); all comers analysed by strata read the assay at entry, so it is priced;
+/// a sweep that replaces the file's assay at every point needs no price for the file's own.
+#[test]
+fn prices_follow_what_each_design_point_uses() {
+    let textbook =
+        format!("{}\n[costs]\nper_enrolled = 100.0\nper_participant_week = 10.0\n", shipped("textbook.toml"));
+    let at = |weeks: &str| common::simulate(&textbook, &["design.reps=100", weeks]).expected_cost.unwrap();
+    assert_eq!(at("design.duration_weeks=8"), 128.0 * (100.0 + 10.0 * 8.0));
+    assert_eq!(at("design.duration_weeks=12"), 128.0 * (100.0 + 10.0 * 12.0));
+    let strata = format!(
+        "{}\n[costs]\nper_screened = {{ serum_total = 15.0 }}\nper_enrolled = 400.0\nper_participant_week = 25.0\n",
+        shipped("depression_mgo_all_comers.toml")
+    );
+    let r = common::simulate(&strata, &["design.reps=100", "analysis.by_stratum=true", "selection.threshold=0.75"]);
+    assert_eq!(r.expected_cost, Some(60.0 * (15.0 + 400.0 + 25.0 * 8.0)));
+    let dir = tempfile::tempdir().unwrap();
+    let ionized_only = enriched("per_screened = { ionized = 40.0 }\nper_enrolled = 400.0\nper_participant_week = 25.0")
+        + "\n[sweep]\n\n[[sweep.series]]\nlabel = \"a\"\nset = { \"biomarker.type\" = \"ionized\", \"selection.threshold\" = 0.45 }\n\n\
+           [[sweep.series]]\nlabel = \"b\"\nset = { \"biomarker.type\" = \"ionized\", \"selection.threshold\" = 0.42 }\n";
+    std::fs::write(dir.path().join("i.toml"), ionized_only).unwrap();
+    run_in(dir.path(), &["run", "i.toml", "-q", "--reps", "100", "--out", "i.csv"], 0);
+}

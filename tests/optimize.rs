@@ -114,3 +114,15 @@ fn the_candidates_plot_as_points_by_role() {
     assert!(lines.contains("class=\"series\""));
     assert!(scatter.contains("role winner"), "the legend names the roles");
 }
+
+/// With y = power a scatter has no CI band either: a band joins the points as a line does.
+#[test]
+fn a_scatter_of_power_has_no_band() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("c.toml"), candidates()).unwrap();
+    run_in(d, &["optimize", "c.toml", "-q", "--out", "opt.csv"], 0);
+    run_in(d, &["plot", "opt.csv", "--x", "expected_cost", "--series", "role", "--points", "--out", "p.svg"], 0);
+    let svg = std::fs::read_to_string(d.join("p.svg")).unwrap();
+    assert!(!svg.contains("class=\"band\"") && !svg.contains("class=\"series\""));
+}

@@ -331,7 +331,8 @@ pub struct PointResults {
     pub screened: f64,
     /// Two-stage screening: confirmatory tests.
     pub confirmed: f64,
-    /// Under `[costs]`: the sum of the trials' costs and of their squares.
+    /// Under `[costs]`: the sum of the varying part of the trials' costs (screening and tests)
+    /// and of its squares; the fixed part is [`crate::engine::plan::CostPlan::fixed_per_trial`].
     pub cost_sum: f64,
     pub cost_sq_sum: f64,
     pub arms: Vec<ArmTotals>,
@@ -396,7 +397,11 @@ impl PointResults {
         if self.confirmed > self.screened || !self.screened.is_finite() {
             return Err("more confirmatory tests than people screened".into());
         }
-        if !(self.cost_sum.is_finite() && self.cost_sq_sum.is_finite() && self.cost_sq_sum >= 0.0) {
+        if !(self.cost_sum.is_finite()
+            && self.cost_sum >= 0.0
+            && self.cost_sq_sum.is_finite()
+            && self.cost_sq_sum >= 0.0)
+        {
             return Err("its costs are not possible".into());
         }
         for (k, (c, bits)) in self.comparisons.iter().zip(&self.rejections).enumerate() {
@@ -500,7 +505,11 @@ impl ChunkTotals {
         if self.confirmed > self.screened {
             return Err(format!("chunk {}: more confirmatory tests than people screened", self.chunk));
         }
-        if !(self.cost_sum.is_finite() && self.cost_sq_sum.is_finite() && self.cost_sq_sum >= 0.0) {
+        if !(self.cost_sum.is_finite()
+            && self.cost_sum >= 0.0
+            && self.cost_sq_sum.is_finite()
+            && self.cost_sq_sum >= 0.0)
+        {
             return Err(format!("chunk {}: its costs are not possible", self.chunk));
         }
         let mask = if u64::from(reps) == CHUNK { u64::MAX } else { (1u64 << reps) - 1 };
@@ -563,8 +572,7 @@ fn simulate_chunk(
         out.screened += trial.screened;
         out.confirmed += trial.confirmed;
         if let Some(prices) = &plan.costs {
-            let enrolled = trial.arms.iter().map(|a| a.enrolled).sum();
-            let cost = prices.of_trial(trial.screened, trial.confirmed, trial.vitamin_d_tests, enrolled);
+            let cost = prices.variable_of_trial(trial.screened, trial.confirmed, trial.vitamin_d_tests);
             out.cost_sum += cost;
             out.cost_sq_sum += cost * cost;
         }

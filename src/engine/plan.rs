@@ -175,7 +175,7 @@ pub struct CostPlan {
 
 impl CostPlan {
     fn of(s: &Scenario, c: &crate::scenario::schema::Costs) -> CostPlan {
-        let tested = !matches!(s.selection.mode, SelectionMode::AllComers);
+        let tested = crate::scenario::validate::costs::assay_read_at_entry(s);
         let weeks = if s.response.model == crate::scenario::schema::ResponseModel::Acute {
             0.0
         } else {
@@ -193,13 +193,18 @@ impl CostPlan {
         }
     }
 
-    /// The cost of a trial that screened `screened`, gave `confirmatory` and `vitamin_d`
-    /// tests, and randomized `enrolled`.
-    pub fn of_trial(&self, screened: u64, confirmatory: u64, vitamin_d: u64, enrolled: u32) -> f64 {
+    /// The part of a trial's cost that varies from trial to trial: the screened, and the
+    /// confirmatory and vitamin D tests. (Kept apart from the fixed part, so that the SE of a
+    /// cost that does not vary is exactly 0.)
+    pub fn variable_of_trial(&self, screened: u64, confirmatory: u64, vitamin_d: u64) -> f64 {
         self.per_screened * screened as f64
             + self.per_confirmatory_test * confirmatory as f64
             + self.per_vitamin_d_test * vitamin_d as f64
-            + self.per_enrolled * f64::from(enrolled)
+    }
+
+    /// The part every trial of the design pays: enrolment and weeks of `enrolled` participants.
+    pub fn fixed_per_trial(&self, enrolled: u32) -> f64 {
+        self.per_enrolled * f64::from(enrolled)
     }
 }
 

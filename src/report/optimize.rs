@@ -1,8 +1,8 @@
 //! The answer of `mgtrial optimize`: each design point (candidate) at the smallest n per arm
 //! whose power's lower 95% limit reaches the target, costed; the cheapest confirmed candidate
 //! wins, candidates whose cost is within the Monte Carlo uncertainty of the winner's are its
-//! runners-up, and the rest are on the Pareto front of (cost, power, number screened, duration)
-//! or dominated.
+//! runners-up, and the rest are on the Pareto front of (cost, number screened, duration) or
+//! dominated.
 
 use crate::engine::plan::Plan;
 use crate::report::export::fixed;
@@ -18,7 +18,7 @@ pub enum Role {
     /// Confirmed, and its cost minus the winner's within 1.96 SE of the difference.
     RunnerUp,
     /// Confirmed, not dominated: no other confirmed candidate is at least as good in cost,
-    /// power, number screened and duration and better in one.
+    /// number screened and duration and better in one (all have reached the target power).
     Pareto,
     /// Confirmed and dominated.
     Dominated,
@@ -94,15 +94,11 @@ pub fn rank(study: &Study, plans: &[Plan], results: &[SearchResult]) -> Vec<Cand
         return out;
     };
     let (w_cost, w_se) = (out[winner].cost, out[winner].cost_se);
+    // Every confirmed candidate has reached the target; their powers differ by Monte Carlo
+    // noise and whole n, so power is not an axis of the front.
     let dominates = |a: &Candidate, b: &Candidate| {
-        let at_least = a.cost <= b.cost
-            && a.power >= b.power
-            && a.mean_screened <= b.mean_screened
-            && a.duration_weeks <= b.duration_weeks;
-        let better = a.cost < b.cost
-            || a.power > b.power
-            || a.mean_screened < b.mean_screened
-            || a.duration_weeks < b.duration_weeks;
+        let at_least = a.cost <= b.cost && a.mean_screened <= b.mean_screened && a.duration_weeks <= b.duration_weeks;
+        let better = a.cost < b.cost || a.mean_screened < b.mean_screened || a.duration_weeks < b.duration_weeks;
         at_least && better
     };
     let roles: Vec<Role> = confirmed
@@ -199,7 +195,9 @@ pub fn table(study: &Study, candidates: &[Candidate], target: f64) -> String {
             w.power_ci.0,
             w.power_ci.1
         ),
-        None => format!("no candidate's power reaches {target} (by its lower 95% limit) in the searched range\n"),
+        None => format!(
+            "no candidate is confirmed: none's power reaches {target} by its lower 95% limit in the searched range\n"
+        ),
     };
     let mut order: Vec<&Candidate> = candidates.iter().collect();
     order.sort_by(|a, b| {

@@ -230,8 +230,10 @@ fn no_mg_status(at: &At) -> Option<String> {
 }
 
 fn nothing_repletes(at: &At) -> Option<String> {
-    // On counts the duration also bounds the follow-up window.
-    no_mg_status(at).filter(|_| at.s.outcome.count.is_none()).map(|why| {
+    // On counts the duration also bounds the follow-up window; a price per participant-week
+    // makes it the trial's length in its cost.
+    let priced = at.s.costs.as_ref().is_some_and(|c| c.per_participant_week.is_some());
+    no_mg_status(at).filter(|_| at.s.outcome.count.is_none() && !priced).map(|why| {
         why.replace("nothing reads it", "nothing repletes over the treatment and its length changes no output")
     })
 }
@@ -778,10 +780,10 @@ fn vitamin_d_scales_nothing(at: &At) -> Option<String> {
 
 fn screening_assay_unpriced(at: &At) -> Option<String> {
     let s = at.s;
-    if s.selection.mode == SelectionMode::AllComers {
+    if !crate::scenario::validate::costs::assay_read_at_entry(s) {
         return Some(
-            "selection.mode = \"all_comers\" tests nobody to enter, so no one is screened with an assay at a price: \
-             remove it"
+            "selection.mode = \"all_comers\" without strata tests nobody to enter, so no one is screened with an \
+             assay at a price: remove it"
                 .into(),
         );
     }

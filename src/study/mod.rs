@@ -99,7 +99,7 @@ pub(crate) fn calibration_at(
             format!(", with {}", published.iter().map(Override::display).collect::<Vec<_>>().join(" "))
         }
     );
-    let solved = match plan_with(source, &published, Some(&context), None) {
+    let solved = match published_plan(source, &published, &context) {
         Ok(plan) => {
             refuse_inert_pins(source, &plan)?;
             plan.calibration
@@ -269,9 +269,27 @@ pub fn plan_with(
     calibration: Option<&Calibration>,
 ) -> Result<Plan, ScenarioError> {
     let scenario = source.resolve_point(overrides, context)?;
-    crate::engine::calibration::plan(&scenario, &source.file, calibration).map_err(|mut e| {
+    // Each price a design point uses is given (checked here, on the point, not on a study's file
+    // as written, whose own design its sweep may replace everywhere).
+    let checked = crate::scenario::validate::costs::required_prices(&scenario).map_err(|(field, message)| {
+        ScenarioError::Invalid { file: source.file.clone(), context: String::new(), field, message }
+    });
+    checked.and_then(|()| crate::engine::calibration::plan(&scenario, &source.file, calibration)).map_err(|mut e| {
         if let (ScenarioError::Invalid { context: c, .. }, Some(ctx)) = (&mut e, context) {
             *c = format!(" {ctx}");
+        }
+        e
+    })
+}
+
+/// The plan of a calibration's published design: [`plan_with`] without the prices, which no
+/// calibration asks about.
+fn published_plan(source: &Source, overrides: &[Override], context: &str) -> Result<Plan, ScenarioError> {
+    let mut scenario = source.resolve_point(overrides, Some(context))?;
+    scenario.costs = None;
+    crate::engine::calibration::plan(&scenario, &source.file, None).map_err(|mut e| {
+        if let ScenarioError::Invalid { context: c, .. } = &mut e {
+            *c = format!(" {context}");
         }
         e
     })

@@ -1004,6 +1004,8 @@ pub(crate) fn published_scenario(s: &crate::scenario::schema::Scenario) -> crate
     if let Some(w) = d.duration_weeks {
         out.design.duration_weeks = w;
     }
+    // What the published trial cost is not asked.
+    out.costs = None;
     // The published Mg trials enrolled whatever the vitamin D status and gave Mg alone: the file's
     // vitamin D prevalence and correlation, with neither its vitamin D test nor its co-supplement.
     if let Some(v) = &mut out.vitamin_d {

@@ -357,7 +357,8 @@ pub fn draw(fig: &Figure) -> String {
             );
         }
         for (points, s) in panel.lines.iter().zip(&styles) {
-            if points.len() > 1 && points.iter().all(|p| p.2.is_some()) {
+            // A band joins the points as a line does: not for a scatter.
+            if !fig.points_only && points.len() > 1 && points.iter().all(|p| p.2.is_some()) {
                 let mut d = String::new();
                 for (k, &(x, _, b)) in points.iter().enumerate() {
                     let _ = write!(

@@ -10,6 +10,7 @@ use crate::scenario::schema::{ResponseModel, Scenario, SelectionMode, VitaminDEn
 /// The largest price accepted, in any currency: far above any assay or trial visit.
 pub(crate) const MAX_PRICE: f64 = 1e9;
 
+/// Prices are finite and within range; a crossover is refused.
 pub(crate) fn costs(s: &Scenario) -> Result<(), Problem> {
     let Some(c) = &s.costs else { return Ok(()) };
     check(s.crossover.is_none(), "costs", "the costs of a crossover are not built (remove [costs])")?;
@@ -27,12 +28,25 @@ pub(crate) fn costs(s: &Scenario) -> Result<(), Problem> {
     if let Some(v) = c.per_participant_week {
         price("costs.per_participant_week".into(), v)?;
     }
+    Ok(())
+}
+
+/// Whether everyone screened is tested with the first-stage assay to enter: every selection
+/// but all comers, and all comers analysed by strata of the reading.
+pub(crate) fn assay_read_at_entry(s: &Scenario) -> bool {
+    s.selection.mode != SelectionMode::AllComers || s.analysis.by_stratum == Some(true)
+}
+
+/// Each price the design uses is given. Checked on each design point's scenario (not on a
+/// study's file as written, whose own design a sweep may replace at every point).
+pub(crate) fn required_prices(s: &Scenario) -> Result<(), Problem> {
+    let Some(c) = &s.costs else { return Ok(()) };
     let required = |given: bool, field: String, why: &str| {
         check(given, &field, format!("is required: {why} (a price in the file's currency, 0 or more)"))
     };
     let first = s.biomarker.kind;
     required(
-        s.selection.mode == SelectionMode::AllComers || c.per_screened.of(first).is_some(),
+        !assay_read_at_entry(s) || c.per_screened.of(first).is_some(),
         format!("costs.per_screened.{}", first.label()),
         "everyone screened is tested with this assay to enter",
     )?;

@@ -6,7 +6,7 @@
 
 mod combination;
 mod comparisons;
-mod costs;
+pub(crate) mod costs;
 mod crossover;
 mod missing;
 mod vitamin_d;
