@@ -54,14 +54,7 @@ pub fn execute(args: OptimizeArgs) -> Result<(), Failure> {
         sim.power_of.clone(),
     )?;
     let runner = Runner::new(sim.threads, sim.show_progress());
-    let mut results = Vec::with_capacity(study.points.len());
-    for (i, (point, plan)) in study.points.iter().zip(plans).enumerate() {
-        runner.bar.set_message(format!("candidate {}/{}: {}", i + 1, plans.len(), study.describe(point)));
-        let mut overrides = base.clone();
-        overrides.extend(study.overrides(point));
-        results.push(search::search(source, &overrides, plan, &spec, &runner)?);
-    }
-    runner.bar.finish_and_clear();
+    let results = search::search_points(source, base, study, plans, &spec, &runner, "candidate")?;
     let ranking = optimize_report::rank(study, plans, &results);
     let csv = optimize_report::csv(study, &ranking, args.target, &record.scenario_sha256);
     let table = export::effect_header(plans) + &optimize_report::table(study, &ranking, args.target);

@@ -62,14 +62,7 @@ pub fn execute(args: SampleSizeArgs) -> Result<(), Failure> {
         sim.power_of.clone(),
     )?;
     let runner = Runner::new(sim.threads, sim.show_progress());
-    let mut results = Vec::with_capacity(study.points.len());
-    for (i, (point, plan)) in study.points.iter().zip(plans).enumerate() {
-        runner.bar.set_message(format!("search {}/{}: {}", i + 1, plans.len(), study.describe(point)));
-        let mut overrides = base.clone();
-        overrides.extend(study.overrides(point));
-        results.push(search::search(source, &overrides, plan, &spec, &runner)?);
-    }
-    runner.bar.finish_and_clear();
+    let results = search::search_points(source, base, study, plans, &spec, &runner, "search")?;
     let csv = search_report::results_csv(study, &spec, &results, &record.scenario_sha256);
     let table = export::effect_header(plans) + &search_report::results_table(study, &spec, &results);
     let csv_record = out.as_ref().map(|o| record.reproducing("--out", o.file.path(), ""));

@@ -6,7 +6,7 @@
 
 use crate::engine::plan::Plan;
 use crate::report::export::fixed;
-use crate::scenario::schema::display_value;
+use crate::report::search::{point_cells, point_header};
 use crate::scenario::sweep::Study;
 use crate::study::search::SearchResult;
 
@@ -124,12 +124,7 @@ pub fn rank(study: &Study, plans: &[Plan], results: &[SearchResult]) -> Vec<Cand
 
 /// CSV: one row per candidate, in study order.
 pub fn csv(study: &Study, candidates: &[Candidate], target: f64, scenario_sha256: &str) -> String {
-    let labelled = study.series.iter().any(|s| !s.label.is_empty());
-    let mut header: Vec<String> = Vec::new();
-    if labelled {
-        header.push("series".into());
-    }
-    header.extend(study.axes.iter().map(|a| a.path.clone()));
+    let mut header = point_header(study);
     header.extend(
         [
             "target",
@@ -151,12 +146,7 @@ pub fn csv(study: &Study, candidates: &[Candidate], target: f64, scenario_sha256
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for c in candidates {
-        let point = &study.points[c.point];
-        let mut cells: Vec<String> = Vec::new();
-        if labelled {
-            cells.push(study.series[point.series].label.clone());
-        }
-        cells.extend(study.axes.iter().zip(&point.grid).map(|(a, &i)| display_value(&a.values[i])));
+        let mut cells = point_cells(study, &study.points[c.point]);
         let reached = c.role != Role::NotReached;
         cells.extend([
             fixed(target),

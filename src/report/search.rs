@@ -3,18 +3,35 @@
 
 use crate::report::export::{arm_sizes, fixed};
 use crate::scenario::schema::display_value;
-use crate::scenario::sweep::Study;
+use crate::scenario::sweep::{DesignPoint, Study};
 use crate::study::search::{Criterion, SearchResult, SearchSpec, not_reached, uncertain_text};
 
-/// CSV of the search results: one row per design point (series x grid) and comparison.
-/// The last column is the SHA-256 of the scenario that produced it (see `provenance.rs`).
-pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult], scenario_sha256: &str) -> String {
+/// The columns that name a design point: `series` (when the study labels its series) and each
+/// swept field.
+pub(crate) fn point_header(study: &Study) -> Vec<String> {
     let labelled = study.series.iter().any(|s| !s.label.is_empty());
     let mut header: Vec<String> = Vec::new();
     if labelled {
         header.push("series".into());
     }
     header.extend(study.axes.iter().map(|a| a.path.clone()));
+    header
+}
+
+/// The cells of [`point_header`] for `point`.
+pub(crate) fn point_cells(study: &Study, point: &DesignPoint) -> Vec<String> {
+    let mut cells: Vec<String> = Vec::new();
+    if study.series.iter().any(|s| !s.label.is_empty()) {
+        cells.push(study.series[point.series].label.clone());
+    }
+    cells.extend(study.axes.iter().zip(&point.grid).map(|(a, &i)| display_value(&a.values[i])));
+    cells
+}
+
+/// CSV of the search results: one row per design point (series x grid) and comparison.
+/// The last column is the SHA-256 of the scenario that produced it (see `provenance.rs`).
+pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult], scenario_sha256: &str) -> String {
+    let mut header = point_header(study);
     header.extend(
         [
             "solved_for",
@@ -49,11 +66,7 @@ pub fn results_csv(study: &Study, spec: &SearchSpec, results: &[SearchResult], s
     w.write_record(&header).expect("writing to memory");
     for (point, r) in study.points.iter().zip(results) {
         for row in &r.rows {
-            let mut cells: Vec<String> = Vec::new();
-            if labelled {
-                cells.push(study.series[point.series].label.clone());
-            }
-            cells.extend(study.axes.iter().zip(&point.grid).map(|(a, &i)| display_value(&a.values[i])));
+            let mut cells = point_cells(study, point);
             cells.extend([
                 spec.path.clone(),
                 fixed(spec.target),

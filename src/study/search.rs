@@ -406,6 +406,28 @@ pub fn search(
     Ok(SearchResult { value: pass, uncertain, increasing, rows, evaluations, reps_spent, grid_reps_estimate })
 }
 
+/// [`search`] at every design point of `study` (whose plans are `plans`), in study order, the
+/// progress bar naming each as `what` i/n.
+pub fn search_points(
+    source: &Source,
+    base: &[Override],
+    study: &crate::scenario::sweep::Study,
+    plans: &[Plan],
+    spec: &SearchSpec,
+    runner: &Runner,
+    what: &str,
+) -> Result<Vec<SearchResult>, ScenarioError> {
+    let mut results = Vec::with_capacity(study.points.len());
+    for (i, (point, plan)) in study.points.iter().zip(plans).enumerate() {
+        runner.bar.set_message(format!("{what} {}/{}: {}", i + 1, plans.len(), study.describe(point)));
+        let mut overrides = base.to_vec();
+        overrides.extend(study.overrides(point));
+        results.push(search(source, &overrides, plan, spec, runner)?);
+    }
+    runner.bar.finish_and_clear();
+    Ok(results)
+}
+
 /// The smallest and largest evaluated values whose 95% CI of power contains `target`.
 fn straddling_span(evaluations: &[Evaluation], target: f64) -> Option<(f64, f64)> {
     evaluations.iter().filter(|e| e.ci.0 <= target && target <= e.ci.1).fold(None, |span, e| match span {
