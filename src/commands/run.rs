@@ -132,7 +132,6 @@ pub fn execute(args: RunArgs) -> Result<(), Failure> {
             return Err(Failure::Interrupted(signal));
         }
     };
-    output::set_graceful(false);
     runner.bar.finish_and_clear();
     if let RepsRule::Precision { half_width, cap } = rule {
         let short = outcomes
@@ -171,11 +170,14 @@ pub fn execute(args: RunArgs) -> Result<(), Failure> {
     if let (Some(o), Some(figure)) = (&plot_out, &figure) {
         files.push((o, figure, plot_record.as_ref()));
     }
-    // A stop asked for once the simulation was done is honoured before anything is written.
+    // A stop asked for once the simulation was done is honoured before anything is written; one
+    // asked for during the writing lets it end (a second signal still exits at once), so that an
+    // exit by a signal never leaves a finished CSV behind it.
     if let Some(signal) = output::stop_requested() {
         return Err(Failure::Interrupted(signal));
     }
     finish(&table, &files)?;
+    output::set_graceful(false);
     // The run is complete: a checkpoint of an earlier interrupted run is spent (only a file
     // marked as one is removed).
     if let Some(path) = &checkpoint_path
