@@ -82,7 +82,7 @@ pub fn normal_layer_edges() -> &'static [f64; 257] {
 
 /// A uniform draw on (0, 1), as rand's `Open01`: 52 bits as a float in [1, 2), less
 /// `1 - 2^-53`.
-fn open01<R: Rng>(rng: &mut R) -> f64 {
+pub(crate) fn open01<R: Rng>(rng: &mut R) -> f64 {
     f64::from_bits((rng.next_u64() >> 12) | (1023u64 << 52)) - (1.0 - f64::EPSILON / 2.0)
 }
 

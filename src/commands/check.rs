@@ -78,6 +78,9 @@ pub fn execute(args: CheckArgs) -> Result<(), Failure> {
         let loaded = request::load(&request, None)?;
         let now = Provenance::of_fixed_run(&loaded, &request)?;
         let outcomes = study::run(&loaded.study, &loaded.plans, &runner, RepsRule::FromScenario);
+        if let Some(why) = runner.failure() {
+            return Err(Failure::BadInput(why));
+        }
         let csv = export::study_csv(&loaded.study, &outcomes, &now.scenario_sha256);
         for line in export::effect_header(&loaded.plans).lines() {
             effects += &format!("{}: {line}\n", scenario.display());

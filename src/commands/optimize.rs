@@ -55,6 +55,9 @@ pub fn execute(args: OptimizeArgs) -> Result<(), Failure> {
     )?;
     let runner = Runner::new(sim.threads, sim.show_progress());
     let results = search::search_points(source, base, study, plans, &spec, &runner, "candidate")?;
+    if let Some(why) = runner.failure() {
+        return Err(Failure::BadInput(why));
+    }
     let ranking = optimize_report::rank(study, plans, &results);
     let csv = optimize_report::csv(study, &ranking, args.target, &record.scenario_sha256);
     let table = export::effect_header(plans) + &optimize_report::table(study, &ranking, args.target);

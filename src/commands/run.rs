@@ -111,6 +111,10 @@ pub fn execute(args: RunArgs) -> Result<(), Failure> {
     } else {
         study::Progress::Done(study::run(study, plans, &runner, rule))
     };
+    if let Some(why) = runner.failure() {
+        runner.bar.finish_and_clear();
+        return Err(Failure::BadInput(why));
+    }
     let outcomes = match progress {
         study::Progress::Done(outcomes) => outcomes,
         study::Progress::Stopped { signal, mut points } => {

@@ -63,6 +63,9 @@ pub fn execute(args: SampleSizeArgs) -> Result<(), Failure> {
     )?;
     let runner = Runner::new(sim.threads, sim.show_progress());
     let results = search::search_points(source, base, study, plans, &spec, &runner, "search")?;
+    if let Some(why) = runner.failure() {
+        return Err(Failure::BadInput(why));
+    }
     let csv = search_report::results_csv(study, &spec, &results, &record.scenario_sha256);
     let table = export::effect_header(plans) + &search_report::results_table(study, &spec, &results);
     let csv_record = out.as_ref().map(|o| record.reproducing("--out", o.file.path(), ""));

@@ -40,6 +40,9 @@ pub fn execute(args: &RunArgs, spec: &str) -> Result<(), Failure> {
             chunks: runner.chunk_totals(&loaded.plans[point], range, reps[point]),
         })
         .collect();
+    if let Some(why) = runner.failure() {
+        return Err(Failure::BadInput(why));
+    }
     let file = ShardFile {
         tool: env!("CARGO_PKG_NAME").into(),
         version: env!("CARGO_PKG_VERSION").into(),

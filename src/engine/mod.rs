@@ -37,6 +37,10 @@ pub(crate) const CHUNK: u64 = 64;
 /// a few hundred kB.
 const SEGMENT_CHUNKS: u64 = 1024;
 
+/// Chunks simulated in parallel between two folds under `[uncertainty]`, whose draws' plans
+/// (each with its own sampling tables when a prior moves them) are held meanwhile.
+const DRAWN_SEGMENT_CHUNKS: u64 = 32;
+
 /// Replicates per batch under precision control.
 pub(crate) const PRECISION_BATCH: u32 = 1000;
 
@@ -347,12 +351,33 @@ pub struct PointResults {
     /// the primary analysis over everyone): the rows that precision control and sample-size
     /// searches judge.
     pub primary: Vec<bool>,
+    /// Under `[uncertainty]`: the trials of each draw of the uncertain values (see
+    /// `scenario::prior`), whose shared values make its trials a cluster.
+    pub trials_per_draw: Option<u64>,
+    /// Under `[uncertainty]` whose draws are all the same: trials independent as without it.
+    pub identical_draws: bool,
+}
+
+/// A row's power (under `[uncertainty]`, assurance) with its Monte Carlo SE and 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PowerInterval {
+    pub power: f64,
+    pub se: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
 impl PointResults {
     pub fn new(plan: &Plan) -> PointResults {
-        let estimands: Vec<Option<f64>> =
-            plan.slots.iter().map(|s| crate::engine::calibration::slot_estimand(plan, s)).collect();
+        // Under draws the estimand varies with them: coverage is not reported.
+        let estimands: Vec<Option<f64>> = plan
+            .slots
+            .iter()
+            .map(|s| {
+                crate::engine::calibration::slot_estimand(plan, s)
+                    .filter(|_| plan.draws.as_ref().is_none_or(|d| d.identical))
+            })
+            .collect();
         PointResults {
             primary: plan.slots.iter().map(|s| plan.judged(s)).collect(),
             reps: 0,
@@ -364,7 +389,62 @@ impl PointResults {
             comparisons: vec![ComparisonTotals::default(); estimands.len()],
             rejections: vec![RejectionBits::default(); estimands.len()],
             estimands,
+            trials_per_draw: plan.draws.as_ref().map(|d| d.trials_per_draw),
+            identical_draws: plan.draws.as_ref().is_some_and(|d| d.identical),
         }
+    }
+
+    /// Per draw of the uncertain values, in order: (trials, rejections of row `k`), from the
+    /// rejection bits (the last draw may be partial). Empty without `[uncertainty]`.
+    pub fn draws_of_row(&self, k: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let per = self.trials_per_draw.unwrap_or(0);
+        let reps = u64::from(self.reps);
+        let draws = if per == 0 { 0 } else { reps.div_ceil(per) };
+        let words = self.rejections[k].words();
+        (0..draws).map(move |d| {
+            let (start, end) = (d * per, ((d + 1) * per).min(reps));
+            let rejected: u32 = (start / CHUNK..end.div_ceil(CHUNK))
+                .map(|w| {
+                    let word = words.get(w as usize).copied().unwrap_or(0);
+                    let keep = if (w + 1) * CHUNK <= end { u64::MAX } else { (1u64 << (end % CHUNK)) - 1 };
+                    (word & keep).count_ones()
+                })
+                .sum();
+            ((end - start) as u32, rejected)
+        })
+    }
+
+    /// Power of row `k` (the share of trials that rejected) with its Monte Carlo SE and 95%
+    /// interval: Wilson's for independent trials; under `[uncertainty]`, where the trials of one
+    /// draw share its values, the SE of a ratio estimator over draws as clusters (Cochran 1977,
+    /// Sampling Techniques, s. 6.11), `sqrt(K / (K - 1) sum_d (y_d - p m_d)^2) / sum_d m_d`, and
+    /// the interval `p +- 1.96 SE` within [0, 1].
+    pub fn power_interval(&self, k: usize) -> PowerInterval {
+        let n = f64::from(self.reps);
+        let rejected = f64::from(self.comparisons[k].rejected);
+        let power = if n > 0.0 { rejected / n } else { 0.0 };
+        let binomial = (power * (1.0 - power) / n).sqrt();
+        let draws: Vec<(u32, u32)> = self.draws_of_row(k).collect();
+        if draws.len() < 2 || self.identical_draws {
+            let (low, high) = wilson_95(rejected, n);
+            return PowerInterval { power, se: binomial, low, high };
+        }
+        let kd = draws.len() as f64;
+        let sum_sq: f64 = draws.iter().map(|&(m, y)| (f64::from(y) - power * f64::from(m)).powi(2)).sum();
+        let se = (kd / (kd - 1.0) * sum_sq).sqrt() / n;
+        let z = crate::analysis::power::Z_975;
+        PowerInterval { power, se, low: (power - z * se).max(0.0), high: (power + z * se).min(1.0) }
+    }
+
+    /// The variance of row `k`'s power over that of as many independent trials (at least 1):
+    /// what clustering by draw costs, for projecting replicates.
+    pub(crate) fn design_effect(&self, k: usize) -> f64 {
+        let i = self.power_interval(k);
+        let binomial = i.power * (1.0 - i.power) / f64::from(self.reps.max(1));
+        if self.trials_per_draw.is_none() || self.identical_draws || binomial <= 0.0 {
+            return 1.0;
+        }
+        (i.se * i.se / binomial).max(1.0)
     }
 
     /// Folds in the totals of one chunk; chunks must come in replicate order.
@@ -421,27 +501,31 @@ impl PointResults {
         Ok(())
     }
 
-    /// The totals of the primary rows.
-    pub(crate) fn primary_totals(&self) -> impl Iterator<Item = &ComparisonTotals> {
-        self.comparisons.iter().zip(&self.primary).filter(|(_, p)| **p).map(|(k, _)| k)
+    /// The primary rows' indices.
+    fn primary_rows(&self) -> impl Iterator<Item = usize> + '_ {
+        self.primary.iter().enumerate().filter(|(_, p)| **p).map(|(k, _)| k)
     }
 
-    /// Largest 95% Wilson half-width of power over the primary rows.
+    /// Largest 95% half-width of power over the primary rows ([`PointResults::power_interval`]).
     pub(crate) fn max_half_width(&self) -> f64 {
-        self.primary_totals()
+        self.primary_rows()
             .map(|k| {
-                let (lo, hi) = wilson_95(f64::from(k.rejected), f64::from(self.reps));
-                (hi - lo) / 2.0
+                let i = self.power_interval(k);
+                (i.high - i.low) / 2.0
             })
             .fold(0.0, f64::max)
     }
 
-    /// The power, over the comparisons, nearest 1/2 (the one whose CI is widest).
-    fn widest_power(&self) -> f64 {
-        self.primary_totals()
-            .map(|k| f64::from(k.rejected) / f64::from(self.reps))
-            .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
-            .unwrap_or(0.5)
+    /// Replicates that would give every primary row a 95% half-width of `half_width`: Wald's
+    /// projection at its power, times its design effect under draws.
+    pub(crate) fn replicates_for(&self, half_width: f64) -> u64 {
+        self.primary_rows()
+            .map(|k| {
+                let need = replicates_for_half_width(self.power_interval(k).power, half_width);
+                (need as f64 * self.design_effect(k)).min(u64::MAX as f64) as u64
+            })
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -684,6 +768,9 @@ pub struct RunEstimate {
 pub struct Runner {
     pool: rayon::ThreadPool,
     pub bar: ProgressBar,
+    /// The first draw of `[uncertainty]` whose plan could not be made: the run stops, and
+    /// the command reports it ([`Runner::failure`]).
+    failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Runner {
@@ -707,7 +794,23 @@ impl Runner {
                 .build()
                 .expect("a rayon thread pool can be built"),
             bar,
+            failure: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Why the run stopped early, if a draw's plan could not be made (see [`DrawnPlans`]):
+    /// its results are incomplete and must not be written.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn failed(&self) -> bool {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Whether simulation must stop: a requested stop, or a failed draw.
+    pub(crate) fn halted(&self) -> bool {
+        crate::output::stop_requested().is_some() || self.failed()
     }
 
     /// Sets the bar's length to the participants a run is known to simulate (e.g. a sweep
@@ -751,8 +854,11 @@ impl Runner {
         mut sink: impl FnMut(&ChunkTotals),
     ) {
         let (start, end) = (range.start, range.end);
-        if start >= end {
+        if start >= end || self.failed() {
             return;
+        }
+        if let Some(draws) = &plan.draws {
+            return self.simulate_drawn(draws, estimands, range, bar, sink);
         }
         let participants_per_trial = u64::from(plan.total_enrolled());
         let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
@@ -785,6 +891,63 @@ impl Runner {
         }
     }
 
+    /// [`Runner::simulate_chunks`] under `[uncertainty]`: each chunk is simulated with the plan
+    /// of its draw. Segments of [`DRAWN_SEGMENT_CHUNKS`] chunks: their draws' plans are made in
+    /// parallel (a plan costs about as much as 150 trials), then their chunks run in parallel,
+    /// and their totals are folded in replicate order. A draw whose plan cannot be made stops
+    /// the run (see [`Runner::failure`]).
+    fn simulate_drawn(
+        &self,
+        draws: &crate::engine::plan::DrawnPlans,
+        estimands: &[Option<f64>],
+        range: Range<u64>,
+        bar: &ProgressBar,
+        mut sink: impl FnMut(&ChunkTotals),
+    ) {
+        let (start, end) = (range.start, range.end);
+        let per = draws.trials_per_draw / CHUNK;
+        let (first, last) = (start / CHUNK, end.div_ceil(CHUNK));
+        let mut segment = first;
+        while segment < last && crate::output::stop_requested().is_none() {
+            let count = DRAWN_SEGMENT_CHUNKS.min(last - segment);
+            let first_draw = segment / per;
+            let made: Vec<Result<Plan, String>> = self.pool.install(|| {
+                (first_draw..=(segment + count - 1) / per).into_par_iter().map(|k| (draws.build)(k)).collect()
+            });
+            let mut plans = Vec::with_capacity(made.len());
+            for p in made {
+                match p {
+                    Ok(p) => plans.push(p),
+                    Err(message) => {
+                        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+                        failure.get_or_insert(message);
+                        return;
+                    }
+                }
+            }
+            let mut chunks: Vec<(ChunkTotals, bool)> = (segment..segment + count)
+                .map(|c| (ChunkTotals::new(&plans[(c / per - first_draw) as usize], estimands.len()), false))
+                .collect();
+            self.pool.install(|| {
+                chunks.par_iter_mut().enumerate().for_each(|(i, (totals, done))| {
+                    let c = segment + i as u64;
+                    let plan = &plans[(c / per - first_draw) as usize];
+                    let r = (c * CHUNK).max(start)..((c + 1) * CHUNK).min(end);
+                    let len = r.end - r.start;
+                    *done = simulate_chunk(plan, estimands, c, r, &mut Trial::new(plan), totals);
+                    bar.inc(len * u64::from(plan.total_enrolled()));
+                })
+            });
+            for (c, _) in chunks.iter().take_while(|(_, done)| *done) {
+                sink(c);
+            }
+            if chunks.iter().any(|(_, done)| !done) {
+                return;
+            }
+            segment += count;
+        }
+    }
+
     /// Adds replicates `results.reps..reps` of `plan` to `results`.
     pub(crate) fn extend_to(&self, plan: &Plan, results: &mut PointResults, reps: u32) {
         if reps > results.reps {
@@ -805,8 +968,8 @@ impl Runner {
         if results.reps == 0 {
             self.extend_to(plan, results, PRECISION_BATCH.min(cap));
         }
-        while results.max_half_width() > half_width && results.reps < cap && crate::output::stop_requested().is_none() {
-            let need = replicates_for_half_width(results.widest_power(), half_width);
+        while results.max_half_width() > half_width && results.reps < cap && !self.halted() {
+            let need = results.replicates_for(half_width);
             self.extend_to(plan, results, next_batch_end(results.reps, need.saturating_add(need / 10), cap));
         }
     }

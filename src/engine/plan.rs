@@ -347,6 +347,34 @@ pub struct Plan {
     /// (which the acute response and a crossover do not report). Without, an all-comers trial
     /// draws true status alone.
     pub reads_assay: bool,
+    /// Under `[uncertainty]`: the plan of each draw of the uncertain values, which the engine
+    /// simulates in this plan's stead (this plan is the central design, at the priors' medians).
+    pub draws: Option<DrawnPlans>,
+}
+
+/// The plans of the draws of `[uncertainty]` (see `scenario::prior`): draw `k` holds for
+/// replicates `k trials_per_draw ..`, and `build(k)` makes its plan.
+#[derive(Clone)]
+pub struct DrawnPlans {
+    /// A multiple of the engine's chunk.
+    pub trials_per_draw: u64,
+    /// Every draw is the same (point masses without a chance of no effect): the trials are
+    /// independent, as without `[uncertainty]`.
+    pub identical: bool,
+    pub build: std::sync::Arc<dyn Fn(u64) -> Result<Plan, String> + Send + Sync>,
+}
+
+impl std::fmt::Debug for DrawnPlans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DrawnPlans {{ trials_per_draw: {} }}", self.trials_per_draw)
+    }
+}
+
+impl DrawnPlans {
+    /// The draw that replicate `rep` belongs to.
+    pub fn draw_of(&self, rep: u64) -> u64 {
+        rep / self.trials_per_draw
+    }
 }
 
 /// The dose-trend test: a contrast of the arms' adjusted means in one ANCOVA.
@@ -770,6 +798,7 @@ impl Plan {
             reads_assay: s.end_reading_unreported().is_none()
                 || s.selection.mode != SelectionMode::AllComers
                 || by_stratum,
+            draws: None,
             screening: mg.as_ref().map(|m| {
                 let first_stage = matches!(s.selection.mode, SelectionMode::Enrich | SelectionMode::TwoStage);
                 Screening::new(m, &assay, first_stage.then_some(threshold), confirmation)

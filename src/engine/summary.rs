@@ -1,6 +1,5 @@
 //! Summaries of many trials: one row per active-vs-placebo comparison of a design point.
 
-use crate::analysis::power::wilson_95;
 use crate::engine::plan::{Plan, Slot, SlotRole, Subgroup};
 use crate::engine::{ArmTotals, PointResults};
 use crate::model::outcome::count::CountKind;
@@ -133,6 +132,102 @@ pub struct ComparisonSummary {
     /// among the row's arm's randomized, less the reference's, in the engine's units (the
     /// scale's, or `-ln` rate ratio); `true_effect` less it is what Mg status explains (scales).
     pub true_effect_independent: Option<f64>,
+    /// Under `[uncertainty]`: how power varies over the priors (`power` is then assurance).
+    pub assurance: Option<AssuranceSummary>,
+}
+
+/// A row's power across the priors of `[uncertainty]` (see `scenario::prior`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssuranceSummary {
+    /// Draws of the uncertain values, and trials per draw (the last draw may have fewer).
+    pub draws: u32,
+    pub trials_per_draw: u32,
+    /// The 10%, 50% and 90% quantiles over the complete draws of each draw's power, estimated
+    /// from its own trials (type 7 of Hyndman & Fan 1996): their spread includes that
+    /// estimate's binomial noise, at most `0.5 / sqrt(trials_per_draw)` in SD.
+    pub power_quantiles: [f64; 3],
+    /// The SD of power across the priors, net of that noise: `sqrt(max(0, var_d(p_d) -
+    /// mean_d(p_d (1 - p_d)) / (M - 1)))` over the complete draws (`E[p(1-p)] (M-1)/M` is the
+    /// mean of `p_d (1 - p_d)` for a draw of `M` trials at power `p`).
+    pub power_sd_across_prior: f64,
+    /// Per prior, most influential first: assurance within each decile of its draws (the
+    /// sensitivity this tool reports; `docs/scenarios.md`).
+    pub sensitivity: Vec<PriorSensitivity>,
+}
+
+/// Assurance within groups of one prior's draws: its point mass of no effect (if it has one),
+/// then the deciles of its distribution (a point mass: one group).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriorSensitivity {
+    pub field: String,
+    /// (group, trials, assurance among them): "no effect", "decile 1" .. "decile 10", or "drawn".
+    pub groups: Vec<(String, u32, Option<f64>)>,
+    /// The largest assurance of a group less the smallest: how much this unknown moves the
+    /// chance of success.
+    pub spread: f64,
+}
+
+/// The assurance summary of row `k` (`None` without `[uncertainty]`).
+fn assurance_of(plan: &Plan, results: &PointResults, k: usize) -> Option<AssuranceSummary> {
+    let u = plan.scenario.uncertainty.as_ref()?;
+    let per = results.trials_per_draw?;
+    let seed = plan.scenario.design.seed;
+    let draws: Vec<(u32, u32)> = results.draws_of_row(k).collect();
+    let full: Vec<f64> =
+        draws.iter().filter(|(m, _)| u64::from(*m) == per).map(|&(m, y)| f64::from(y) / f64::from(m)).collect();
+    let mut sorted = full.clone();
+    sorted.sort_by(f64::total_cmp);
+    let quantile = |q: f64| -> f64 {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let h = (sorted.len() - 1) as f64 * q;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        sorted[lo] + (h - h.floor()) * (sorted[hi] - sorted[lo])
+    };
+    let n = full.len() as f64;
+    let mean = full.iter().sum::<f64>() / n;
+    let var = full.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let noise = full.iter().map(|p| p * (1.0 - p)).sum::<f64>() / n / (per as f64 - 1.0);
+    let mut sensitivity: Vec<PriorSensitivity> = u
+        .prior
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            // (trials, rejections) per group: no effect, then deciles 1-10.
+            let mut groups = [(0u32, 0u32); 11];
+            for (d, &(m, y)) in draws.iter().enumerate() {
+                let g = crate::scenario::prior::draw(p, j, seed, d as u64).decile.map_or(0, |x| x + 1);
+                groups[g].0 += m;
+                groups[g].1 += y;
+            }
+            let point = p.distribution == crate::scenario::schema::PriorDistribution::PointMass;
+            let mut out: Vec<(String, u32, Option<f64>)> = Vec::new();
+            if p.probability_of_no_effect.is_some() {
+                out.push(("no effect".into(), groups[0].0, ratio(f64::from(groups[0].1), f64::from(groups[0].0))));
+            }
+            if point {
+                let (m, y) = groups[1..].iter().fold((0, 0), |(a, b), &(m, y)| (a + m, b + y));
+                out.push(("drawn".into(), m, ratio(f64::from(y), f64::from(m))));
+            } else {
+                for (i, &(m, y)) in groups[1..].iter().enumerate() {
+                    out.push((format!("decile {}", i + 1), m, ratio(f64::from(y), f64::from(m))));
+                }
+            }
+            let shares = out.iter().filter_map(|g| g.2);
+            let (lo, hi) = shares.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            PriorSensitivity { field: p.field.clone(), groups: out, spread: if hi >= lo { hi - lo } else { 0.0 } }
+        })
+        .collect();
+    // Most influential first; ties keep the file's order.
+    sensitivity.sort_by(|a, b| b.spread.total_cmp(&a.spread));
+    Some(AssuranceSummary {
+        draws: draws.len() as u32,
+        trials_per_draw: per as u32,
+        power_quantiles: [quantile(0.1), quantile(0.5), quantile(0.9)],
+        power_sd_across_prior: if n >= 2.0 { (var - noise).max(0.0).sqrt() } else { f64::NAN },
+        sensitivity,
+    })
 }
 
 /// A row's account of missing follow-ups (see [`ComparisonSummary::missing_data`]).
@@ -251,7 +346,6 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 TestKind::NegbinWald | TestKind::NegbinLr | TestKind::Poisson | TestKind::QuasiPoisson
             );
             let analysable = f64::from(totals.analysable);
-            let rejections = f64::from(totals.rejected);
             let mean_estimate = totals.mean_estimate().filter(|_| !family_row);
             let sd_estimate = totals.sd_estimate().filter(|_| !family_row);
             let actives = plan.active_arms().map(|i| &results.arms[i]);
@@ -265,8 +359,8 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 .filter(|(_, p)| !p.is_active)
                 .fold((0.0, 0.0), |(d, e), (arm, _)| (d + arm.dropouts, e + arm.enrolled));
             let covered = f64::from(totals.covered);
-            let power = rejections / reps;
-            let (lo, hi) = wilson_95(rejections, reps);
+            let interval = results.power_interval(k);
+            let (power, lo, hi) = (interval.power, interval.low, interval.high);
             ComparisonSummary {
                 scenario: s.name.clone(),
                 comparison: slot.role.label().map_or_else(|| plan.arms[a].name.clone(), str::to_string),
@@ -296,7 +390,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 power,
                 power_ci_low: lo,
                 power_ci_high: hi,
-                power_mc_se: (power * (1.0 - power) / reps).sqrt(),
+                power_mc_se: interval.se,
                 mean_estimate,
                 sd_estimate,
                 true_effect,
@@ -377,6 +471,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                     .filter(|_| !all_arms && slot.subgroup != Subgroup::Interaction)
                     .and_then(|c| c.margin_as_given(slot.test)),
                 layout: plan.crossover.map(|_| if parallel { "parallel" } else { "crossover" }.to_string()),
+                assurance: assurance_of(plan, results, k),
                 true_effect_independent: s
                     .arms
                     .iter()

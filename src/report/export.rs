@@ -82,6 +82,35 @@ pub(crate) const VITAMIN_D_COLUMNS: [&str; 1] = ["ppv_vitamin_d_deficient"];
 /// [`ComparisonSummary::expected_cost`]).
 pub(crate) const COST_COLUMNS: [&str; 2] = ["expected_cost", "expected_cost_mc_se"];
 
+/// Columns after those, only in the CSV of a design with `[uncertainty]` (see
+/// [`crate::engine::summary::AssuranceSummary`]): `power` is then assurance.
+pub(crate) const ASSURANCE_COLUMNS: [&str; 8] = [
+    "draws",
+    "trials_per_draw",
+    "power_across_prior_q10",
+    "power_across_prior_q50",
+    "power_across_prior_q90",
+    "power_sd_across_prior",
+    "most_influential_prior",
+    "most_influential_spread",
+];
+
+/// The row's cells of [`ASSURANCE_COLUMNS`].
+fn assurance_record(r: &ComparisonSummary) -> Vec<String> {
+    let Some(a) = &r.assurance else { return vec![String::new(); ASSURANCE_COLUMNS.len()] };
+    let top = a.sensitivity.first();
+    vec![
+        a.draws.to_string(),
+        a.trials_per_draw.to_string(),
+        fixed(a.power_quantiles[0]),
+        fixed(a.power_quantiles[1]),
+        fixed(a.power_quantiles[2]),
+        fixed(a.power_sd_across_prior),
+        top.map(|s| s.field.clone()).unwrap_or_default(),
+        top.map(|s| fixed(s.spread)).unwrap_or_default(),
+    ]
+}
+
 /// The row's cells of [`LATER_COLUMNS`].
 fn later_record(r: &ComparisonSummary) -> Vec<String> {
     let (active, placebo) = r.stratum_enrolled.unzip();
@@ -206,6 +235,10 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
     if costs {
         header.extend(COST_COLUMNS.iter().map(|c| c.to_string()));
     }
+    let assurance = outcomes.iter().flat_map(|o| &o.rows).any(|r| r.assurance.is_some());
+    if assurance {
+        header.extend(ASSURANCE_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for (point, outcome) in study.points.iter().zip(outcomes) {
@@ -252,6 +285,9 @@ pub fn study_csv(study: &Study, outcomes: &[PointOutcome], scenario_sha256: &str
                 cells.push(optional(row.expected_cost));
                 cells.push(optional(row.expected_cost_mc_se));
             }
+            if assurance {
+                cells.extend(assurance_record(row));
+            }
             w.write_record(&cells).expect("writing to memory");
         }
     }
@@ -273,6 +309,19 @@ pub fn effect_header(plans: &[crate::engine::plan::Plan]) -> String {
         let line = effect_line(plan);
         if !lines.contains(&line) {
             lines.push(line);
+        }
+        if let Some(u) = &plan.scenario.uncertainty {
+            let priors: Vec<String> =
+                u.prior.iter().map(|p| format!("{} ({})", p.field, p.distribution.label())).collect();
+            let line = format!(
+                "uncertainty: priors on {}; power is assurance, the share of trials that succeed over draws of \
+                 these values ({} trials per draw)",
+                priors.join(", "),
+                u.trials_per_draw
+            );
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
         }
         if let Some(a) = plan.scenario.assumptions.describe()
             && !lines.contains(&a)
@@ -424,13 +473,44 @@ pub fn table(rows: &[ComparisonSummary]) -> String {
             r.scenario, r.comparison, r.analysis, r.sided, r.alpha, r.reps, r.seed
         );
         out += &format!(
-            "  {}{:.3}  (95% CI {:.3}-{:.3}, Wilson; MC SE {:.4})\n",
-            if at_margin { "type I error at the margin  " } else { "power            " },
+            "  {}{:.3}  (95% CI {:.3}-{:.3}, {}; MC SE {:.4})\n",
+            match (at_margin, &r.assurance) {
+                (true, _) => "type I error at the margin  ",
+                (false, Some(_)) => "assurance        ",
+                (false, None) => "power            ",
+            },
             r.power,
             r.power_ci_low,
             r.power_ci_high,
+            r.assurance.as_ref().map_or("Wilson".to_string(), |a| format!(
+                "{} draws x {} trials, SE over draws",
+                a.draws, a.trials_per_draw
+            )),
             r.power_mc_se
         );
+        if let Some(a) = &r.assurance {
+            let [q10, q50, q90] = a.power_quantiles;
+            out += &format!(
+                "  power over prior 10% {q10:.3}, median {q50:.3}, 90% {q90:.3} (each draw's from its {} trials); SD {:.3} \
+                 net of that noise\n",
+                a.trials_per_draw, a.power_sd_across_prior
+            );
+            for s in &a.sensitivity {
+                let groups: Vec<String> =
+                    s.groups.iter().map(|(_, _, v)| v.map_or("-".to_string(), |v| format!("{v:.2}"))).collect();
+                let named = match s.groups.first() {
+                    Some((first, _, _)) if first == "no effect" => "no effect, then deciles",
+                    _ if s.groups.len() == 1 => "drawn",
+                    _ => "deciles",
+                };
+                out += &format!(
+                    "  sensitivity      {}: assurance by {named} {} (spread {:.2})\n",
+                    s.field,
+                    groups.join(" "),
+                    s.spread
+                );
+            }
+        }
         let show = |v: Option<f64>, signed: bool| {
             v.map_or("-".to_string(), |v| if signed { format!("{v:+.3}") } else { format!("{v:.3}") })
         };

@@ -10,6 +10,7 @@
 
 pub mod comparisons;
 pub mod inert;
+pub mod prior;
 pub mod scales;
 pub mod schema;
 pub mod source;

@@ -156,6 +156,9 @@ pub struct Scenario {
     /// What a trial costs (issue 25); `None`: costs are not reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub costs: Option<Costs>,
+    /// Priors on the unknowns, for assurance (issue 25); `None`: every value as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<Uncertainty>,
     #[serde(default)]
     pub analysis: Analysis,
     #[serde(default)]
@@ -1018,6 +1021,88 @@ pub struct Costs {
     /// Per participant-week of treatment and follow-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_participant_week: Option<f64>,
+}
+
+/// `[uncertainty]`: a prior on each of some numeric fields, for assurance, the probability of
+/// success averaged over the priors (O'Hagan, Stevens & Campbell 2005, Pharm. Stat. 4:187-201).
+/// Nested Monte Carlo: each draw of the uncertain values is simulated for `trials_per_draw`
+/// trials, so assurance is a share of trials as power is (see `scenario::prior`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uncertainty {
+    /// Trials simulated per draw of the uncertain values: a multiple of 64, the engine's chunk
+    /// of replicates (so that a draw never straddles two threads' work). 64 is near the
+    /// cheapest for a given assurance SE when a draw's plan costs about 150 trials.
+    #[serde(default = "default_trials_per_draw")]
+    pub trials_per_draw: u32,
+    /// `[[uncertainty.prior]]`, one per field.
+    #[serde(default)]
+    pub prior: Vec<Prior>,
+}
+
+fn default_trials_per_draw() -> u32 {
+    64
+}
+
+/// One prior: a distribution on the field `field` (a dotted path, as `--set` takes it), and
+/// optionally a probability that the value is that of no effect (Alhussain & Oakley 2020).
+/// Each distribution takes its own parameters only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prior {
+    pub field: String,
+    pub distribution: PriorDistribution,
+    /// Normal and truncated normal (before truncation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
+    /// Truncated normal (at least one) and uniform (both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
+    /// Lognormal: the median and the SD of the natural log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_sd: Option<f64>,
+    /// Beta on (0, 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    /// Point mass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// The probability that the field takes its value of no effect (0 for a benefit or an
+    /// effect, 1 for a rate ratio) instead of a draw from the distribution; effect fields only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_of_no_effect: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorDistribution {
+    Normal,
+    TruncatedNormal,
+    Lognormal,
+    Beta,
+    Uniform,
+    PointMass,
+}
+
+impl PriorDistribution {
+    pub fn label(self) -> &'static str {
+        match self {
+            PriorDistribution::Normal => "normal",
+            PriorDistribution::TruncatedNormal => "truncated_normal",
+            PriorDistribution::Lognormal => "lognormal",
+            PriorDistribution::Beta => "beta",
+            PriorDistribution::Uniform => "uniform",
+            PriorDistribution::PointMass => "point_mass",
+        }
+    }
 }
 
 /// One optional price per assay.

@@ -15,6 +15,9 @@ pub struct Source {
     default_name: String,
     text: String,
     table: toml::Table,
+    /// Each field with a prior in `[uncertainty]` at the prior's median: the central design,
+    /// merged before any override (a draw is an override of the drawn value).
+    centres: Vec<Override>,
 }
 
 impl Source {
@@ -32,7 +35,64 @@ impl Source {
         let table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| ScenarioError::Parse { file: file.to_string(), message: e.to_string() })?;
-        Ok(Source { file: file.to_string(), default_name: default_name.to_string(), text, table })
+        let mut source =
+            Source { file: file.to_string(), default_name: default_name.to_string(), text, table, centres: Vec::new() };
+        source.centres = source.prior_centres()?;
+        Ok(source)
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The priors of `[uncertainty]` as the file gives them (`None` without the section, or
+    /// when it does not parse: resolving the scenario then names the error and its line).
+    pub fn priors(&self) -> Option<crate::scenario::schema::Uncertainty> {
+        let section = self.table.get("uncertainty")?;
+        crate::scenario::schema::Uncertainty::deserialize(section.clone()).ok()
+    }
+
+    /// [`Source::centres`]: each prior checked first (its parameters, and that the file does
+    /// not give its field too, which the draws would replace).
+    fn prior_centres(&self) -> Result<Vec<Override>, ScenarioError> {
+        let Some(u) = self.priors() else { return Ok(Vec::new()) };
+        let invalid = |(field, message): (String, String)| ScenarioError::Invalid {
+            file: self.file.clone(),
+            context: String::new(),
+            field,
+            message,
+        };
+        let given = crate::scenario::inert::given_paths(&self.table);
+        let mut centres = Vec::new();
+        for (i, p) in u.prior.iter().enumerate() {
+            crate::scenario::validate::uncertainty::prior(p, &format!("uncertainty.prior[{i}]")).map_err(invalid)?;
+            let centre =
+                Override { path: p.field.clone(), value: toml::Value::Float(crate::scenario::prior::median(p)) };
+            // The field takes a real number: the file parses with the prior's median there
+            // (when it parses at all without it; else resolving names the file's error).
+            let mut table = self.table.clone();
+            let placed = set_path(&mut table, &centre.path, centre.value.clone());
+            let parses = |t: toml::Table| Scenario::deserialize(t).map_err(|e| e.message().to_string());
+            if let (Ok(_), Err(e)) = (parses(self.table.clone()), placed.and_then(|()| parses(table))) {
+                return Err(invalid((
+                    format!("uncertainty.prior[{i}].field"),
+                    format!("{} is not a field that takes a real number, so it cannot have a prior: {e}", p.field),
+                )));
+            }
+            let path = self.canonical_path(&[], &p.field);
+            if given.contains(&path) {
+                return Err(invalid((
+                    path,
+                    format!(
+                        "is given in the file and has a prior (uncertainty.prior[{i}]), whose draws replace it: \
+                         remove one of them"
+                    ),
+                )));
+            }
+            centres.push(centre);
+        }
+        Ok(centres)
     }
 
     /// The `[sweep]` section, if any, checked for unknown fields.
@@ -126,7 +186,7 @@ impl Source {
         } else {
             self.table.iter().filter(|(k, _)| k.as_str() != "sweep").map(|(k, v)| (k.clone(), v.clone())).collect()
         };
-        for o in overrides {
+        for o in self.centres.iter().chain(overrides) {
             set_path(&mut table, &o.path, o.value.clone())
                 .map_err(|message| ScenarioError::SetPath { assignment: o.display(), message })?;
         }
@@ -205,7 +265,7 @@ impl Source {
         context: Option<&str>,
         with_sweep: bool,
     ) -> Result<Scenario, ScenarioError> {
-        let mut scenario: Scenario = if overrides.is_empty() && with_sweep {
+        let mut scenario: Scenario = if overrides.is_empty() && with_sweep && self.centres.is_empty() {
             toml::from_str(&self.text).map_err(|e| self.parse_error(&e))?
         } else {
             // At a sweep point, an override that cannot be applied came from the sweep.

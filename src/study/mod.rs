@@ -6,6 +6,7 @@
 //! `mgtrial validate` ([`validation`]). This layer returns data, and `report` makes it text;
 //! the one exception is the table of `mgtrial validate`.
 
+pub mod assurance;
 pub mod checkpoint;
 pub mod request;
 pub mod search;
@@ -159,6 +160,7 @@ pub fn base_calibration(source: &Source, base: &[Override]) -> Result<Option<Cal
 
 /// The plan of the single design of `source` with `base` overrides (no sweep).
 pub fn single_plan(source: &Source, base: &[Override]) -> Result<Plan, ScenarioError> {
+    assurance::check_priors(source, base, &Study::new(None, Vec::new())?)?;
     let calibration = base_calibration(source, base)?;
     let plan = plan_with(source, base, None, calibration.as_ref())?;
     refuse_inert(source, base, &Study::new(None, Vec::new())?, std::slice::from_ref(&plan))?;
@@ -221,6 +223,7 @@ const SETUP_PROBE_POINTS: usize = 200;
 /// published design of each point (see [`calibration_at`]): once, unless a sweep varies the
 /// biology or the calibration itself.
 pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Plan>, ScenarioError> {
+    assurance::check_priors(source, base, study)?;
     let mut memo = CalibrationMemo::new();
     let started = std::time::Instant::now();
     let total = study.points.len();
@@ -263,6 +266,18 @@ pub fn plans(source: &Source, base: &[Override], study: &Study) -> Result<Vec<Pl
 /// `calibration`'s solved `max_effect` if given (else solving its own, if it has a target).
 /// Errors name `context` (e.g. the sweep point) after the file.
 pub fn plan_with(
+    source: &Source,
+    overrides: &[Override],
+    context: Option<&str>,
+    calibration: Option<&Calibration>,
+) -> Result<Plan, ScenarioError> {
+    let mut plan = plan_of_point(source, overrides, context, calibration)?;
+    assurance::attach_draws(source, overrides, context, &mut plan);
+    Ok(plan)
+}
+
+/// [`plan_with`] without the draws of `[uncertainty]`: a draw's own plan.
+pub(crate) fn plan_of_point(
     source: &Source,
     overrides: &[Override],
     context: Option<&str>,

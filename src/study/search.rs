@@ -14,7 +14,7 @@
 //! it states the power at the best end of the range, and `sample-size` exits 1 (as grep does
 //! when nothing matches) after writing its output.
 
-use crate::analysis::power::{replicates_for_half_width, wilson_95};
+use crate::analysis::power::replicates_for_half_width;
 use crate::engine::closed_form::ClosedForm;
 use crate::engine::plan::Plan;
 use crate::engine::summary::{ComparisonSummary, summarize};
@@ -200,19 +200,16 @@ fn plan_at(
     Ok(plan)
 }
 
-/// Smallest power over the judged rows (by default each comparison of the primary analysis
-/// over everyone; see `--power-of`): (rejections, replicates).
-fn worst_power(results: &PointResults) -> (f64, f64) {
-    let worst = results.primary_totals().map(|k| k.rejected).min().unwrap_or(0);
-    (worst as f64, f64::from(results.reps))
-}
-
-/// The evaluation of `value` from its replicates so far: the smallest power over the
-/// comparisons, its 95% Wilson interval, and whether it passes the criterion.
+/// The evaluation of `value` from its replicates so far: the smallest power over the judged
+/// rows (by default each comparison of the primary analysis over everyone; see `--power-of`),
+/// its 95% interval ([`PointResults::power_interval`]: Wilson's, or under `[uncertainty]` over
+/// draws), and whether it passes the criterion.
 fn judge(results: &PointResults, spec: &SearchSpec, value: f64) -> Evaluation {
-    let (k, n) = worst_power(results);
-    let (lo, hi) = wilson_95(k, n);
-    let power = k / n;
+    let worst = (0..results.comparisons.len())
+        .filter(|&k| results.primary[k])
+        .min_by_key(|&k| results.comparisons[k].rejected)
+        .map(|k| results.power_interval(k));
+    let (power, lo, hi) = worst.map_or((0.0, 0.0, 1.0), |i| (i.power, i.low, i.high));
     let passes = match spec.criterion {
         Criterion::Estimate => power >= spec.target,
         Criterion::Lower => lo >= spec.target,
@@ -237,7 +234,10 @@ fn decide(runner: &Runner, plan: &Plan, results: &mut PointResults, spec: &Searc
         if settled || (hi - lo) / 2.0 <= spec.precision || results.reps >= spec.cap {
             return e;
         }
-        let need = replicates_for_half_width(e.power, spec.precision);
+        let need = results.replicates_for(spec.precision);
+        if runner.failure().is_some() {
+            return e;
+        }
         runner.extend_to(plan, results, next_batch_end(results.reps, need, spec.cap));
     }
 }

@@ -9,6 +9,7 @@ mod comparisons;
 pub(crate) mod costs;
 mod crossover;
 mod missing;
+pub(crate) mod uncertainty;
 mod vitamin_d;
 
 use crate::scenario::schema::MAX_WEEKS;
@@ -357,6 +358,7 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
     combination::independent_effects(s, counts)?;
     vitamin_d::vitamin_d(s)?;
     costs::costs(s)?;
+    uncertainty::uncertainty(s)?;
     analysis(s, counts)?;
     design(s)
 }
