@@ -246,6 +246,13 @@ fn bad_priors_are_refused_by_name() {
             .replace("change_sd = 1.0\n", ""),
         &["uncertainty.prior[0].probability_of_no_effect", "not an effect"],
     );
+    // A field that does nothing in this design (no Mg status, so no repletion).
+    assert_refused(
+        &with(
+            "[[uncertainty.prior]]\nfield = \"response.tau_weeks\"\ndistribution = \"lognormal\"\nmedian = 4.0\nlog_sd = 0.2\n",
+        ),
+        &["response.tau_weeks", "has a prior (uncertainty.prior[0]) but does nothing"],
+    );
     // A field the file also gives.
     assert_refused(&with(&normal_prior(0.5, 0.2)), &["response.delta", "has a prior", "remove one"]);
     // Trials per draw not a multiple of 64, and too few replicates for two draws.

@@ -115,6 +115,15 @@ fn provenance_notes(plan: &Plan) -> String {
     if let Some(a) = plan.scenario.assumptions.describe() {
         out += &format!("# {a}\n");
     }
+    if let Some(u) = &plan.scenario.uncertainty {
+        let fields: Vec<&str> = u.prior.iter().map(|p| p.field.as_str()).collect();
+        out += &format!(
+            "# uncertainty: {} take their priors' medians here; `mgtrial run` draws them ({} trials per draw) and \
+             reports assurance\n",
+            fields.join(", "),
+            u.trials_per_draw
+        );
+    }
     out
 }
 

@@ -205,11 +205,18 @@ pub(crate) fn refuse_inert(
             None if study.is_single() => String::new(),
             None => " at every design point".to_string(),
         };
+        // A field with a prior is given by the prior (at its median, see `Source`).
+        let prior = source.priors().and_then(|u| {
+            u.prior
+                .iter()
+                .position(|p| crate::scenario::sweep::same_field(&source.canonical_path(base, &p.field), &field))
+        });
+        let given = prior.map_or_else(|| "is given".to_string(), |i| format!("has a prior (uncertainty.prior[{i}])"));
         return Err(ScenarioError::Invalid {
             file: source.file.clone(),
             context,
             field,
-            message: format!("is given but does nothing: {why}"),
+            message: format!("{given} but does nothing: {why}"),
         });
     }
     Ok(())
