@@ -7,7 +7,8 @@ use std::sync::{Mutex, OnceLock};
 /// The storage of a [`memoized`] table.
 pub(crate) type Memo<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
 
-/// A process-wide memo: `make(&key)`, computed once per key and then cloned out of `cache`.
+/// A process-wide memo: `make(&key)`, computed once per key and then cloned out of `cache`
+/// (at most [`MEMO_ENTRIES`] at a time).
 /// For tables that every design point of a sweep would otherwise rebuild (critical values,
 /// quantiles), keyed by the exact bits of their parameters.
 pub(crate) fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: K, make: impl FnOnce(&K) -> V) -> V {
@@ -16,9 +17,21 @@ pub(crate) fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: 
         return v.clone();
     }
     let v = make(&key);
+    // Bounded: under `[uncertainty]` every draw may key its own tables, and memory must not
+    // grow with replicates. Past the bound the memo starts again (values are recomputed
+    // identically, so only time is lost).
+    if map.len() >= MEMO_ENTRIES {
+        map.clear();
+    }
     map.insert(key, v.clone());
     v
 }
+
+/// Most entries a [`memoized`] table keeps: at most about 200 MB of sampling tables (196 kB
+/// each) per memo, and as many as the draws of a run of 65,536 replicates at 64 trials per draw
+/// (beyond, a study whose every point takes the same draws rebuilds their tables at each point:
+/// slower, never larger).
+pub(crate) const MEMO_ENTRIES: usize = 1024;
 
 /// The `u`-quantile of Beta(`a`, `b`): the `x` with `I_x(a, b) = u`. Newton's method on the
 /// regularized incomplete beta function (statrs' `beta_reg`), kept inside a shrinking bracket

@@ -1001,6 +1001,11 @@ impl Runner {
             let run_trials: u64 = reps.iter().map(|&n| u64::from(n)).sum();
             let most = (run_trials / 16).max(1);
             let mut trials = CHUNK.min(most);
+            // Under `[uncertainty]` the first use of a draw builds its tables, which the points
+            // after the first share: the pilot's draws are made once, untimed.
+            if plan.draws.is_some() {
+                self.simulate_counted(plan, &mut PointResults::new(plan), 0..(4 * CHUNK).min(most), &hidden);
+            }
             // The point's empty results (whose estimands take a quadrature) are made once,
             // timed apart with a one-trial run: every point pays this fixed cost (a batch's
             // dispatch, a trial's buffers), which matters in a sweep of many small points.
@@ -1065,8 +1070,20 @@ impl Runner {
         let threads = (self.pool.current_num_threads() as u64).min(chunks);
         // The sampling tables, each held once however many points share it.
         let tables: std::collections::HashSet<usize> = plans.iter().flat_map(Plan::table_addresses).collect();
+        // Under `[uncertainty]` each draw may have its own tables (kept for the points that
+        // follow, up to the memo's bound).
+        let drawn_tables: u64 = plans
+            .iter()
+            .zip(reps)
+            .filter_map(|(p, &r)| {
+                let d = p.draws.as_ref()?;
+                let draws = u64::from(r).div_ceil(d.trials_per_draw).min(crate::numeric::MEMO_ENTRIES as u64);
+                Some(draws * p.table_addresses().count() as u64)
+            })
+            .max()
+            .unwrap_or(0);
         BASE_MEMORY_BYTES
-            + tables.len() as u64 * crate::rng::QuantileTable::BYTES
+            + (tables.len() as u64 + drawn_tables) * crate::rng::QuantileTable::BYTES
             + plans.len() as u64 * POINT_MEMORY_BYTES
             + rows * ROW_MEMORY_BYTES
             + kept_bits
