@@ -27,11 +27,11 @@ pub(crate) fn memoized<K: Eq + Hash, V: Clone>(cache: &'static Memo<K, V>, key: 
     v
 }
 
-/// Most entries a [`memoized`] table keeps: at most about 200 MB of sampling tables (196 kB
-/// each) per memo, and as many as the draws of a run of 65,536 replicates at 64 trials per draw
+/// Most entries a [`memoized`] table keeps: at most about 100 MB of sampling tables (196 kB
+/// each) per memo, and as many as the draws of a run of 32,768 replicates at 64 trials per draw
 /// (beyond, a study whose every point takes the same draws rebuilds their tables at each point:
 /// slower, never larger).
-pub(crate) const MEMO_ENTRIES: usize = 1024;
+pub(crate) const MEMO_ENTRIES: usize = 512;
 
 /// The `u`-quantile of Beta(`a`, `b`): the `x` with `I_x(a, b) = u`. Newton's method on the
 /// regularized incomplete beta function (statrs' `beta_reg`), kept inside a shrinking bracket

@@ -12,7 +12,8 @@ use mgtrial::analysis::power::t_test_power;
 
 /// The textbook design (Welch, alpha 0.05 two-sided, change SD 1) with `n` per arm, `reps`
 /// trials and `uncertainty` as its last lines; the effect `response.delta` comes from there
-/// or from `delta`.
+/// or from `delta`. A normal prior on the effect reaches harm and effects beyond 1.5 SD in its
+/// tails (8.2 SD out): the assumptions say so, as the support check requires.
 fn textbook(n: u32, reps: u32, delta: Option<f64>, uncertainty: &str) -> String {
     let delta = delta.map_or(String::new(), |d| format!("delta = {d}\n"));
     format!(
@@ -51,6 +52,7 @@ reps = {reps}
 seed = 11
 [assumptions]
 harmful_effect = true
+beyond_literature = ["response.expected_effect"]
 {uncertainty}
 "#
     )
@@ -212,7 +214,7 @@ fn bad_priors_are_refused_by_name() {
     );
     // A normal on the effect without harm allowed reaches negative effects.
     assert_refused(
-        &textbook(64, 6400, None, &normal_prior(0.5, 0.2)).replace("harmful_effect = true", ""),
+        &textbook(64, 6400, None, &normal_prior(0.5, 0.2)).replace("harmful_effect = true\n", ""),
         &["uncertainty.prior[0]", "response.delta", "harm"],
     );
     // Fields that are not real numbers: text, a whole number, a switch.
@@ -255,12 +257,12 @@ fn bad_priors_are_refused_by_name() {
     );
     // A field the file also gives.
     assert_refused(&with(&normal_prior(0.5, 0.2)), &["response.delta", "has a prior", "remove one"]);
-    // Trials per draw not a multiple of 64, and too few replicates for two draws.
+    // Trials per draw not a multiple of 64, and too few replicates for four draws.
     assert_refused(
         &textbook(64, 6400, None, &format!("[uncertainty]\ntrials_per_draw = 100\n{}", normal_prior(0.5, 0.2))),
         &["uncertainty.trials_per_draw", "multiples of 64"],
     );
-    assert_refused(&textbook(64, 100, None, &normal_prior(0.5, 0.2)), &["design.reps", "two draws"]);
+    assert_refused(&textbook(64, 200, None, &normal_prior(0.5, 0.2)), &["design.reps", "at least 4 draws"]);
 }
 
 /// `sample-size` targets assurance: the n it finds has assurance at least the target by its
@@ -296,4 +298,92 @@ fn sample_size_targets_assurance() {
     let exact = closed_form_assurance(n, 0.5, 0.2);
     assert!((assurance - exact).abs() < 3.5 * se, "n {n}: assurance {assurance} vs closed form {exact} (SE {se})");
     assert!(exact > 0.6 - 3.5 * se, "n {n} short of the target: closed form {exact}");
+}
+
+/// Precision control waits for enough draws: with 4,096 trials per draw, the first batch of
+/// 1,000 trials is one draw, whose interval is [0, 1]; the run goes on to at least 4 draws and
+/// its assurance agrees with the closed form within 3.5 SE.
+#[test]
+fn precision_control_waits_for_enough_draws() {
+    let text =
+        textbook(40, 40_960, None, &format!("[uncertainty]\ntrials_per_draw = 4096\n{}", normal_prior(0.4, 0.3)));
+    let csv = run_csv(&text, &["--precision", "0.05", "--max-reps", "40960"]);
+    let row = first_row(&csv);
+    let reps: u32 = row("reps").parse().unwrap();
+    assert!(reps >= 4 * 4096, "stopped at {reps} trials");
+    let (assurance, se) = (row("power").parse::<f64>().unwrap(), row("power_mc_se").parse::<f64>().unwrap());
+    let exact = closed_form_assurance(40.0, 0.4, 0.3);
+    assert!((assurance - exact).abs() < 3.5 * se, "assurance {assurance} vs {exact} (SE {se})");
+}
+
+/// What would silently replace the draws is refused: solving for a field with a prior, a
+/// `--set` of `[uncertainty]`, a second prior on one field spelled another way; and a target
+/// that a probability of no effect puts out of reach.
+#[test]
+fn what_would_replace_the_draws_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), textbook(64, 6400, None, &normal_prior(0.5, 0.2))).unwrap();
+    let (_, e) = run_in(
+        dir.path(),
+        &["sample-size", "s.toml", "--solve-for", "response.delta", "--min", "0.1", "--max", "1", "--target", "0.5"],
+        2,
+    );
+    assert!(e.contains("has a prior (uncertainty.prior[0])"), "{e}");
+    let (_, e) = run_in(dir.path(), &["run", "s.toml", "--set", "uncertainty.trials_per_draw=128"], 2);
+    assert!(e.contains("uncertainty.trials_per_draw") && e.contains("edit [uncertainty]"), "{e}");
+    let twice = format!(
+        "{}[[uncertainty.prior]]\nfield = \"arms.1.adherence_mean\"\ndistribution = \"point_mass\"\nvalue = 0.2\n\
+         [[uncertainty.prior]]\nfield = \"arms.mgo_500.adherence_mean\"\ndistribution = \"beta\"\nalpha = 83.0\nbeta = 17.0\n",
+        common::shipped("depression_mgo_enriched.toml").replace("adherence_mean = 0.83", "")
+    );
+    assert_refused(&twice, &["uncertainty.prior[1].field", "spelled another way"]);
+    let null = format!("{}probability_of_no_effect = 0.3\n", normal_prior(0.5, 0.2));
+    std::fs::write(dir.path().join("null.toml"), textbook(64, 6400, None, &null)).unwrap();
+    let (_, e) = run_in(dir.path(), &["sample-size", "null.toml", "--target", "0.8"], 2);
+    assert!(e.contains("cannot reach") && e.contains("0.7150"), "{e}");
+}
+
+/// `check` of an assurance baseline with fresh seeds tests drift with the rows' SEs over draws,
+/// not a binomial SE of as many independent trials: of 10 fresh seeds none is flagged (each
+/// row's chance of a false alarm is 5%; a binomial test, 4 times too narrow here, flagged
+/// about half).
+#[test]
+fn check_tests_assurance_with_the_se_over_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), textbook(40, 3200, None, &normal_prior(0.4, 0.3))).unwrap();
+    run_in(dir.path(), &["run", "s.toml", "-q", "--out", "base.csv"], 0);
+    let mut flagged = 0;
+    for seed in 100..110 {
+        let out = common::mgtrial()
+            .current_dir(dir.path())
+            .args(["check", "s.toml", "--baseline", "base.csv", "--seed", &seed.to_string()])
+            .output()
+            .unwrap();
+        flagged += usize::from(out.status.code() == Some(1));
+    }
+    assert!(flagged <= 2, "{flagged} of 10 fresh seeds flagged as drift");
+}
+
+/// The SE of the expected cost is over draws too: with a prior on the prevalence of low Mg,
+/// the number screened per trial moves with each draw, and 12 seeds' costs scatter with the SD
+/// the runs report (ratio within the 99% range of a chi-square with 11 df, 0.52 to 1.48).
+#[test]
+fn the_cost_se_is_over_draws() {
+    let text = format!(
+        "{}\n[costs]\nper_screened = {{ serum_total = 15.0 }}\nper_enrolled = 400.0\nper_participant_week = 25.0\n\n\
+         [[uncertainty.prior]]\nfield = \"population.deficiency_prevalence\"\ndistribution = \"beta\"\nalpha = 15.0\nbeta = 85.0\n",
+        common::shipped("depression_mgo_enriched.toml").replace("deficiency_prevalence = 0.15", "")
+    );
+    let (mut costs, mut ses) = (Vec::new(), Vec::new());
+    for seed in 0..12 {
+        let set = [format!("design.seed={seed}"), "design.reps=1280".to_string()];
+        let r = common::simulate(&text, &[set[0].as_str(), set[1].as_str()]);
+        costs.push(r.expected_cost.unwrap());
+        ses.push(r.expected_cost_mc_se.unwrap());
+    }
+    let n = costs.len() as f64;
+    let mean = costs.iter().sum::<f64>() / n;
+    let sd = (costs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let reported = ses.iter().sum::<f64>() / n;
+    assert!((0.52..1.48).contains(&(sd / reported)), "observed SD {sd} vs reported SE {reported}");
 }

@@ -23,6 +23,7 @@ pub fn execute(args: SampleSizeArgs) -> Result<(), Failure> {
     let outputs: Vec<(&str, &Path)> = sim.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
     let out = prepare_outputs(&sim.scenario.scenario, &outputs)?.into_iter().next();
     let mut loaded = request::load(&sim.request(), Some(args.solve_for.as_deref().unwrap_or("design.n_per_arm")))?;
+    mgtrial::study::assurance::check_reachable(&loaded.plans, args.target).map_err(Failure::BadInput)?;
     sim.judge(&mut loaded)?;
     let Loaded { source, base, study, plans } = &loaded;
     let mut options = format!(

@@ -356,7 +356,14 @@ pub struct PointResults {
     pub trials_per_draw: Option<u64>,
     /// Under `[uncertainty]` whose draws are all the same: trials independent as without it.
     pub identical_draws: bool,
+    /// Under `[uncertainty]` and `[costs]`: the sum of the varying cost of each draw's trials,
+    /// for the SE of the expected cost over draws.
+    pub draw_costs: Vec<f64>,
 }
+
+/// Fewest draws of `[uncertainty]` whose spread gives an SE of assurance (with fewer, the
+/// interval is [0, 1], so precision control and searches go on).
+pub const MIN_DRAWS: usize = 4;
 
 /// A row's power (under `[uncertainty]`, assurance) with its Monte Carlo SE and 95% interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -391,6 +398,7 @@ impl PointResults {
             estimands,
             trials_per_draw: plan.draws.as_ref().map(|d| d.trials_per_draw),
             identical_draws: plan.draws.as_ref().is_some_and(|d| d.identical),
+            draw_costs: Vec::new(),
         }
     }
 
@@ -425,15 +433,41 @@ impl PointResults {
         let power = if n > 0.0 { rejected / n } else { 0.0 };
         let binomial = (power * (1.0 - power) / n).sqrt();
         let draws: Vec<(u32, u32)> = self.draws_of_row(k).collect();
-        if draws.len() < 2 || self.identical_draws {
+        if self.trials_per_draw.is_none() || self.identical_draws {
             let (low, high) = wilson_95(rejected, n);
             return PowerInterval { power, se: binomial, low, high };
         }
+        // Too few draws to estimate their spread: nothing is known yet.
+        if draws.len() < MIN_DRAWS {
+            return PowerInterval { power, se: f64::INFINITY, low: 0.0, high: 1.0 };
+        }
         let kd = draws.len() as f64;
         let sum_sq: f64 = draws.iter().map(|&(m, y)| (f64::from(y) - power * f64::from(m)).powi(2)).sum();
-        let se = (kd / (kd - 1.0) * sum_sq).sqrt() / n;
+        // Never below the binomial SE: iid draws make trials of one draw positively correlated
+        // (design effect at least 1), and a run of agreeing draws must not end a search.
+        let se = ((kd / (kd - 1.0) * sum_sq).sqrt() / n).max(binomial);
         let z = crate::analysis::power::Z_975;
         PowerInterval { power, se, low: (power - z * se).max(0.0), high: (power + z * se).min(1.0) }
+    }
+
+    /// The Monte Carlo SE of the mean varying cost per trial: from the sums of cost and of its
+    /// squares (independent trials), or under `[uncertainty]` over draws as clusters (as
+    /// [`PointResults::power_interval`]; never below the independent SE; unknown with fewer
+    /// than [`MIN_DRAWS`] draws).
+    pub fn cost_se(&self) -> f64 {
+        let n = f64::from(self.reps);
+        let mean = self.cost_sum / n;
+        let independent = ((self.cost_sq_sum / n - mean * mean).max(0.0) / n).sqrt();
+        let Some(per) = self.trials_per_draw.filter(|_| !self.identical_draws) else { return independent };
+        let draws = u64::from(self.reps).div_ceil(per) as usize;
+        if draws < MIN_DRAWS {
+            return f64::INFINITY;
+        }
+        let trials = |d: usize| ((d as u64 + 1) * per).min(u64::from(self.reps)) as f64 - (d as u64 * per) as f64;
+        let sum_sq: f64 =
+            (0..draws).map(|d| (self.draw_costs.get(d).copied().unwrap_or(0.0) - mean * trials(d)).powi(2)).sum();
+        let k = draws as f64;
+        ((k / (k - 1.0) * sum_sq).sqrt() / n).max(independent)
     }
 
     /// The variance of row `k`'s power over that of as many independent trials (at least 1):
@@ -443,6 +477,10 @@ impl PointResults {
         let binomial = i.power * (1.0 - i.power) / f64::from(self.reps.max(1));
         if self.trials_per_draw.is_none() || self.identical_draws || binomial <= 0.0 {
             return 1.0;
+        }
+        if !i.se.is_finite() {
+            // Too few draws yet: as if each draw were one trial.
+            return self.trials_per_draw.unwrap_or(1) as f64;
         }
         (i.se * i.se / binomial).max(1.0)
     }
@@ -454,6 +492,13 @@ impl PointResults {
         self.confirmed += c.confirmed as f64;
         self.cost_sum += c.cost_sum;
         self.cost_sq_sum += c.cost_sq_sum;
+        if let Some(per) = self.trials_per_draw.filter(|_| !self.identical_draws && c.cost_sum != 0.0) {
+            let d = (c.chunk * CHUNK / per) as usize;
+            if self.draw_costs.len() <= d {
+                self.draw_costs.resize(d + 1, 0.0);
+            }
+            self.draw_costs[d] += c.cost_sum;
+        }
         for (total, a) in self.arms.iter_mut().zip(&c.arms) {
             total.merge(a);
         }
@@ -511,7 +556,12 @@ impl PointResults {
         self.primary_rows()
             .map(|k| {
                 let i = self.power_interval(k);
-                (i.high - i.low) / 2.0
+                // Under draws the interval is clipped to [0, 1]: its half-width is 1.96 SE.
+                if self.trials_per_draw.is_some() && !self.identical_draws {
+                    crate::analysis::power::Z_975 * i.se
+                } else {
+                    (i.high - i.low) / 2.0
+                }
             })
             .fold(0.0, f64::max)
     }

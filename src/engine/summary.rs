@@ -402,10 +402,7 @@ pub fn summarize(plan: &Plan, seed: u64, results: &PointResults) -> Vec<Comparis
                 screened_per_enrolled: screened / enrolled_all,
                 ppv_deficient: ratio(deficient_all, enrolled_all).filter(|_| mg),
                 expected_cost: plan.costs.map(|c| c.fixed_per_trial(plan.total_enrolled()) + results.cost_sum / reps),
-                expected_cost_mc_se: plan.costs.map(|_| {
-                    let mean = results.cost_sum / reps;
-                    ((results.cost_sq_sum / reps - mean * mean).max(0.0) / reps).sqrt()
-                }),
+                expected_cost_mc_se: plan.costs.map(|_| results.cost_se()),
                 ppv_vitamin_d_deficient: plan
                     .vitamin_d
                     .as_ref()

@@ -122,6 +122,21 @@ pub(crate) fn drift_test(p0: f64, n0: f64, p1: f64, n1: f64, min_change: f64) ->
     (z, 2.0 * normal.sf(z.abs()))
 }
 
+/// [`drift_test`] from the SE of the difference `d` itself (rows under `[uncertainty]`).
+pub(crate) fn drift_test_se(d: f64, se: f64, min_change: f64) -> (f64, f64) {
+    let normal = Normal::standard();
+    let excess = d.abs() - min_change.max(0.0);
+    if !(se > 0.0 && se.is_finite()) {
+        return if min_change > 0.0 && excess > 0.0 { (d.signum() * f64::INFINITY, 0.0) } else { (0.0, 1.0) };
+    }
+    if min_change > 0.0 {
+        let z = excess / se;
+        return (d.signum() * z.max(0.0), normal.sf(z));
+    }
+    let z = d / se;
+    (z, 2.0 * normal.sf(z.abs()))
+}
+
 /// Holm's step-down adjustment (Holm 1979, Scand. J. Statist. 6:65-70): the i-th smallest of
 /// `m` p-values becomes `max over j <= i of min(1, (m - j + 1) p_(j))`.
 pub(crate) fn holm(p: &[f64]) -> Vec<f64> {
@@ -173,7 +188,14 @@ pub fn compare(
         let (Some(p0), Some(n0), Some(p1), Some(n1)) = (p0, n0, p1, n1) else {
             return Err(format!("row {k}: power or reps is not a number"));
         };
-        let (z, p) = drift_test(p0, n0, p1, n1, options.min_change);
+        // Under [uncertainty] the trials of a draw are not independent: the rows' own SEs
+        // (over draws) replace the binomial ones.
+        let (z, p) = match (number(b, "draws"), number(b, "power_mc_se"), number(now, "power_mc_se")) {
+            (Some(_), Some(se0), Some(se1)) => {
+                drift_test_se(p1 - p0, (se0 * se0 + se1 * se1).sqrt(), options.min_change)
+            }
+            _ => drift_test(p0, n0, p1, n1, options.min_change),
+        };
         let differing: Vec<String> = if exact {
             base_header
                 .iter()

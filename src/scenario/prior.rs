@@ -12,7 +12,7 @@
 
 use crate::rng::{open01, stream_rng};
 use crate::scenario::schema::{Prior, PriorDistribution};
-use statrs::distribution::{Beta, ContinuousCDF, Normal};
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Key of the streams of the priors' draws (bit 61; the enrolment streams are small integers
 /// and vitamin D's is bit 62).
@@ -63,7 +63,8 @@ pub fn quantile(p: &Prior, u: f64) -> f64 {
             let hi = p.upper.map_or(1.0, |h| std.cdf((h - m) / sd));
             // In the upper tail, invert the survival function: the CDF rounds to 1 there.
             let v = if lo > 0.5 {
-                let (slo, shi) = (std.sf((p.lower.unwrap_or(f64::NEG_INFINITY) - m) / sd), 1.0 - hi);
+                let upper_tail = |b: Option<f64>| b.map_or(0.0, |b| std.sf((b - m) / sd));
+                let (slo, shi) = (std.sf((p.lower.unwrap_or(f64::NEG_INFINITY) - m) / sd), upper_tail(p.upper));
                 m - sd * std.inverse_cdf(slo - u * (slo - shi))
             } else {
                 m + sd * std.inverse_cdf(lo + u * (hi - lo))
@@ -71,7 +72,9 @@ pub fn quantile(p: &Prior, u: f64) -> f64 {
             v.clamp(p.lower.unwrap_or(f64::NEG_INFINITY), p.upper.unwrap_or(f64::INFINITY))
         }
         PriorDistribution::Lognormal => need(p.median) * (need(p.log_sd) * std.inverse_cdf(u)).exp(),
-        PriorDistribution::Beta => Beta::new(need(p.alpha), need(p.beta)).map_or(f64::NAN, |b| b.inverse_cdf(u)),
+        // Newton on the regularized incomplete beta, each tail in relative terms (statrs'
+        // inverse is off in the tails of small shapes; see `numeric`).
+        PriorDistribution::Beta => crate::numeric::beta_quantile_near(need(p.alpha), need(p.beta), u, None),
         PriorDistribution::Uniform => need(p.lower) + u * (need(p.upper) - need(p.lower)),
         PriorDistribution::PointMass => need(p.value),
     }

@@ -73,7 +73,10 @@ pub(crate) fn attach_draws(source: &Source, overrides: &[Override], context: Opt
             }
             m.insert(key, solved);
         }
-        let with = |e: ScenarioError| format!("{e} ({here})");
+        let with = |e: ScenarioError| {
+            let e = e.to_string();
+            if e.contains(&here) { e } else { format!("{e} ({here})") }
+        };
         let p =
             crate::study::plan_of_point(&source, &o, Some(&here), calibration.map_err(with)?.as_ref()).map_err(with)?;
         if p.slots.len() != rows || p.arms.len() != arms {
@@ -88,11 +91,37 @@ pub(crate) fn attach_draws(source: &Source, overrides: &[Override], context: Opt
     plan.draws = Some(DrawnPlans { trials_per_draw: u64::from(u.trials_per_draw), identical, build: Arc::new(build) });
 }
 
+/// Refuses a target of `sample-size` or `optimize` that assurance cannot reach: with
+/// probability `p0` of no effect, a trial succeeds at most with probability `alpha` then, so
+/// assurance is at most `1 - p0 (1 - alpha)` however large the trial.
+pub fn check_reachable(plans: &[Plan], target: f64) -> Result<(), String> {
+    for plan in plans {
+        let Some(u) = &plan.scenario.uncertainty else { continue };
+        let alpha = plan.scenario.analysis.alpha;
+        for (i, p) in u.prior.iter().enumerate() {
+            if let Some(p0) = p.probability_of_no_effect {
+                let most = 1.0 - p0 * (1.0 - alpha);
+                if target > most {
+                    return Err(format!(
+                        "--target {target}: assurance cannot reach it: with probability {p0} that {} has no effect \
+                         (uncertainty.prior[{i}]), a trial succeeds at most with probability 1 - {p0} x (1 - alpha \
+                         {alpha}) = {most:.4}, however large; lower the target",
+                        p.field
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a prior whose draws can reach a value its field does not allow, checked at the
 /// design with `base` overrides: the most extreme values it can draw (its quantiles at the
 /// smallest and largest uniform a draw uses, so a normal's reach 8.2 SD from its mean) and its
 /// value of no effect. Also refuses a prior whose field `--set` or the study sets, which would
-/// replace its draws; and at least two draws per design point.
+/// replace its draws, a second prior on one field spelled another way, a `--set` or sweep of
+/// `[uncertainty]` itself (the priors are read from the file); and at least
+/// [`crate::engine::MIN_DRAWS`] draws per design point.
 pub(crate) fn check_priors(source: &Source, base: &[Override], study: &Study) -> Result<(), ScenarioError> {
     let Some(u) = source.priors() else { return Ok(()) };
     let scenario = source.resolve(base, None)?;
@@ -103,22 +132,44 @@ pub(crate) fn check_priors(source: &Source, base: &[Override], study: &Study) ->
         message,
     };
     let reps = scenario.design.reps;
-    if reps < 2 * u.trials_per_draw {
+    let min = crate::engine::MIN_DRAWS as u32;
+    if reps < min * u.trials_per_draw {
         return Err(ScenarioError::Invalid {
             file: source.file.clone(),
             context: String::new(),
             field: "design.reps".into(),
             message: format!(
-                "{reps}: assurance needs at least two draws of the uncertain values, 2 x uncertainty.trials_per_draw = {}",
-                2 * u.trials_per_draw
+                "{reps} replicates: assurance needs at least {min} draws of the uncertain values, {min} x \
+                 uncertainty.trials_per_draw = {} replicates",
+                min * u.trials_per_draw
             ),
         });
     }
     let canonical = |p: &str| source.canonical_path(base, p);
     let mut elsewhere: Vec<(String, String)> = study.set_paths();
     elsewhere.extend(base.iter().map(|o| (o.path.clone(), format!("--set {}", o.display()))));
+    if let Some((path, origin)) = elsewhere.iter().find(|(p, _)| p.split('.').next() == Some("uncertainty")) {
+        return Err(ScenarioError::Invalid {
+            file: source.file.clone(),
+            context: String::new(),
+            field: path.clone(),
+            message: format!("is set by {origin}: the priors are read from the file; edit [uncertainty] there"),
+        });
+    }
+    let mut seen: Vec<String> = Vec::new();
     for (i, p) in u.prior.iter().enumerate() {
         let path = canonical(&p.field);
+        if let Some(j) = seen.iter().position(|q| *q == path) {
+            return Err(invalid(
+                i,
+                ".field",
+                format!(
+                    "{} is the field of uncertainty.prior[{j}] too, spelled another way: one prior per field",
+                    p.field
+                ),
+            ));
+        }
+        seen.push(path.clone());
         if let Some((_, origin)) = elsewhere.iter().find(|(q, _)| same_field(&path, &canonical(q))) {
             return Err(invalid(
                 i,
@@ -131,7 +182,12 @@ pub(crate) fn check_priors(source: &Source, base: &[Override], study: &Study) ->
         for v in probes {
             let mut o = base.to_vec();
             o.push(Override { path: p.field.clone(), value: toml::Value::Float(v) });
-            if let Err(e) = source.resolve(&o, None) {
+            // Resolved and planned as a draw would be (its calibration, the plan's own checks).
+            let planned = source.resolve(&o, None).and_then(|_| {
+                let calibration = crate::study::calibration_at(source, &o, None, &mut CalibrationMemo::new())?;
+                crate::study::plan_of_point(source, &o, None, calibration.as_ref()).map(|_| ())
+            });
+            if let Err(e) = planned {
                 let why = match e {
                     ScenarioError::Invalid { field, message, .. } => format!("{field} {message}"),
                     e => e.to_string(),

@@ -43,6 +43,9 @@ pub struct SavedPoint {
     cost_sum: f64,
     #[serde(default, skip_serializing_if = "is_zero")]
     cost_sq_sum: f64,
+    /// Under `[uncertainty]` and `[costs]`: each draw's sum of costs (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    draw_costs: Vec<f64>,
     arms: Vec<ArmTotals>,
     comparisons: Vec<ComparisonTotals>,
     /// Rejection words per row, as the same bits in signed integers (TOML).
@@ -57,6 +60,7 @@ impl SavedPoint {
             confirmed: r.confirmed,
             cost_sum: r.cost_sum,
             cost_sq_sum: r.cost_sq_sum,
+            draw_costs: r.draw_costs.clone(),
             arms: r.arms.clone(),
             comparisons: r.comparisons.clone(),
             rejections: r.rejections.iter().map(|b| b.words().iter().map(|&w| w as i64).collect()).collect(),
@@ -84,6 +88,7 @@ impl SavedPoint {
         r.screened = self.screened;
         r.confirmed = self.confirmed;
         (r.cost_sum, r.cost_sq_sum) = (self.cost_sum, self.cost_sq_sum);
+        r.draw_costs = self.draw_costs.clone();
         r.arms = self.arms.clone();
         r.comparisons = self.comparisons.clone();
         r.rejections =

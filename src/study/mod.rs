@@ -342,6 +342,39 @@ pub fn paired(here: &RejectionBits, here_reps: u32, there: &RejectionBits, there
     Paired { power_change: (gained as f64 - lost as f64) / f64::from(shared.max(1)), p_value }
 }
 
+/// [`paired`] under `[uncertainty]`, whose trials are clustered by draw (the same draws at
+/// both points): the change in power over the shared draws, tested by a z test on the
+/// per-draw differences in rejections, with the SE of a ratio estimator over draws (as
+/// [`PointResults::power_interval`]); p = 1 with fewer than [`crate::engine::MIN_DRAWS`] draws.
+fn paired_over_draws(here: &PointResults, k: usize, there: &PointResults, j: usize) -> Paired {
+    let pairs: Vec<((u32, u32), (u32, u32))> = here.draws_of_row(k).zip(there.draws_of_row(j)).collect();
+    let trials: f64 = pairs.iter().map(|((m, _), (n, _))| f64::from(*m.min(n))).sum();
+    // Over the trials both points have: a partial last draw counts at its shorter length.
+    let diffs: Vec<(f64, f64)> = pairs
+        .iter()
+        .map(|((m, y), (n, x))| if m == n { (f64::from(*m), f64::from(*y) - f64::from(*x)) } else { (0.0, 0.0) })
+        .filter(|(m, _)| *m > 0.0)
+        .collect();
+    let shared: f64 = diffs.iter().map(|(m, _)| m).sum();
+    let change = if shared > 0.0 { diffs.iter().map(|(_, d)| d).sum::<f64>() / shared } else { 0.0 };
+    let kd = diffs.len() as f64;
+    let p_value = if diffs.len() < crate::engine::MIN_DRAWS || trials <= 0.0 {
+        1.0
+    } else {
+        let sum_sq: f64 = diffs.iter().map(|(m, d)| (d - change * m).powi(2)).sum();
+        let se = (kd / (kd - 1.0) * sum_sq).sqrt() / shared;
+        if se > 0.0 {
+            let z = change / se;
+            (2.0 * statrs::distribution::ContinuousCDF::sf(&statrs::distribution::Normal::standard(), z.abs())).min(1.0)
+        } else if change == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    Paired { power_change: change, p_value }
+}
+
 /// One simulated design point.
 #[derive(Debug, Clone)]
 pub struct PointOutcome {
@@ -443,7 +476,11 @@ pub fn assemble(study: &Study, plans: &[Plan], results: impl Iterator<Item = Poi
                 // both points (same comparison, analysis and subgroup) is paired.
                 let (there, _) = there?;
                 let &j = index.get(&key(row))?;
-                Some(paired(&results.rejections[k], results.reps, &there.rejections[j], there.reps))
+                Some(if results.trials_per_draw.is_some() && !results.identical_draws {
+                    paired_over_draws(&results, k, there, j)
+                } else {
+                    paired(&results.rejections[k], results.reps, &there.rejections[j], there.reps)
+                })
             })
             .collect();
         out.push(PointOutcome { rows: rows.clone(), vs_previous });

@@ -54,6 +54,14 @@ pub fn load(request: &Request, solved: Option<&str>) -> Result<Loaded, Failure> 
     let canonical = |p: &str| source.canonical_path(&base, p);
     let mut study = Study::with_paths(scenario.sweep.as_ref(), cli_axes, canonical)?;
     refuse_lost_overrides(&source, &base, request, &study, solved)?;
+    if let (Some(path), Some(u)) = (solved, source.priors())
+        && let Some(i) = u.prior.iter().position(|p| sweep::same_field(&canonical(path), &canonical(&p.field)))
+    {
+        return Err(Failure::BadInput(format!(
+            "--solve-for {path}: it has a prior (uncertainty.prior[{i}]), whose draws would replace every value the \
+             search tries; solve for a design field"
+        )));
+    }
     if let Some(path) = solved {
         study = study.without_axis(&canonical(path));
     }
