@@ -418,6 +418,12 @@ fn main() {
         false,
         Box::new(|| study_points("study_depression_selection.toml")),
     ));
+    // Each draw's plan is made inside the timing: what assurance costs over power.
+    workloads.push((
+        "assurance: selection x n (80 points, 4 priors)".into(),
+        false,
+        Box::new(|| study_points("assurance_depression_selection.toml")),
+    ));
     for (label, counts, make) in &workloads {
         if wanted(label) {
             report(label, *counts, floor_ns, &alternated(&*make()));
