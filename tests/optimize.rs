@@ -1,6 +1,8 @@
-//! `mgtrial optimize` (issue 25, point 2, first part): the cheapest of the scenario's design
-//! points whose power's lower 95% limit reaches the target, each at its smallest n per arm.
-//! Checked against an exhaustive run over n; refused without prices; deterministic.
+//! `mgtrial optimize` (issue 25, point 2): the cheapest of the scenario's design points whose
+//! power's lower 95% limit reaches the target, each at its smallest n per arm, candidates that
+//! a coarse search shows dominated pruned. Checked against an exhaustive run over n (the winner,
+//! each confirmed candidate's n, and that every pruned candidate costs more than the winner);
+//! refused without prices; deterministic.
 
 mod common;
 
@@ -54,14 +56,23 @@ fn optimize_finds_the_cheapest_design_an_exhaustive_run_confirms() {
             .map(|r| (r["design.n_per_arm"].parse::<f64>().unwrap(), r["expected_cost"].parse::<f64>().unwrap()))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .expect("reached in the grid");
+        best.push((smallest.1, series.clone(), smallest.0));
+        // A pruned candidate is not confirmed: its figures are its coarse search's.
+        if candidate["role"] == "pruned" {
+            continue;
+        }
         let n: f64 = candidate["n_per_arm"].parse().unwrap();
         assert!((n - smallest.0).abs() <= 4.0, "{series}: optimize n {n}, exhaustive {}", smallest.0);
         assert!(candidate["power_ci_low"].parse::<f64>().unwrap() >= 0.8, "{series}");
-        best.push((smallest.1, series.clone(), smallest.0));
     }
     best.sort_by(|a, b| a.0.total_cmp(&b.0));
     let winner = optimized.iter().find(|r| r["role"] == "winner").expect("a winner");
     assert_eq!(winner["series"], best[0].1, "exhaustive ranking {best:?}");
+    // Every pruned candidate costs more than the winner in the exhaustive run too.
+    for c in optimized.iter().filter(|c| c["role"] == "pruned") {
+        let cost = best.iter().find(|b| b.1 == c["series"]).unwrap().0;
+        assert!(cost > best[0].0, "pruned {} costs {cost}, the winner {}", c["series"], best[0].0);
+    }
     // The exhaustive ranking separates the winner clearly from the next (so the check can fail).
     assert!(best[1].0 > 1.05 * best[0].0, "{best:?}");
 }
@@ -155,7 +166,8 @@ fn optimize_targets_assurance() {
     let mut best: Vec<(f64, String, f64)> = Vec::new();
     for candidate in &optimized {
         let series = &candidate["series"];
-        assert!(candidate["power_ci_low"].parse::<f64>().unwrap() >= 0.75, "{series}");
+        let pruned = candidate["role"] == "pruned";
+        assert!(pruned || candidate["power_ci_low"].parse::<f64>().unwrap() >= 0.75, "{series}");
         let smallest = grid
             .iter()
             .filter(|r| &r["series"] == series && r["analysis"] == "ancova" && r["subgroup"] == "all")
@@ -164,10 +176,52 @@ fn optimize_targets_assurance() {
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .expect("reached in the grid");
         let n: f64 = candidate["n_per_arm"].parse().unwrap();
-        assert!((n - smallest.0).abs() <= 8.0, "{series}: optimize n {n}, exhaustive {}", smallest.0);
+        assert!(pruned || (n - smallest.0).abs() <= 8.0, "{series}: optimize n {n}, exhaustive {}", smallest.0);
         best.push((smallest.1, series.clone(), smallest.0));
     }
     best.sort_by(|a, b| a.0.total_cmp(&b.0));
     let winner = optimized.iter().find(|r| r["role"] == "winner").expect("a winner");
     assert_eq!(winner["series"], best[0].1, "exhaustive ranking {best:?}");
+}
+
+/// The shipped optimize scenario prunes: candidates that a coarse search shows dominated by a
+/// confirmed candidate (more cost, more people screened, no fewer weeks) are not confirmed, and
+/// the winner is the one the search without pruning found (24 per arm, as in the README).
+#[test]
+fn optimize_prunes_what_a_confirmed_candidate_dominates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let path = common::scenario_path("optimize_depression_selection.toml");
+    run_in(d, &["optimize", path.to_str().unwrap(), "-q", "--out", "opt.csv"], 0);
+    let rows = rows(&d.join("opt.csv"));
+    let num = |r: &HashMap<String, String>, c: &str| r[c].parse::<f64>().unwrap();
+    let pruned: Vec<_> = rows.iter().filter(|r| r["role"] == "pruned").collect();
+    assert!(!pruned.is_empty(), "nothing pruned");
+    for p in pruned {
+        assert!(
+            rows.iter().filter(|r| r["role"] != "pruned" && r["role"] != "not_reached").any(|r| num(
+                r,
+                "expected_cost"
+            ) < num(
+                p,
+                "expected_cost"
+            ) && num(
+                r,
+                "mean_screened"
+            ) < num(
+                p,
+                "mean_screened"
+            ) && num(
+                r,
+                "design.duration_weeks"
+            ) <= num(
+                p,
+                "design.duration_weeks"
+            )),
+            "{} is pruned but no confirmed candidate dominates it",
+            p["series"]
+        );
+    }
+    let winner = rows.iter().find(|r| r["role"] == "winner").unwrap();
+    assert_eq!(winner["n_per_arm"], "24");
 }

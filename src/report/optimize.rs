@@ -22,6 +22,11 @@ pub enum Role {
     Pareto,
     /// Confirmed and dominated.
     Dominated,
+    /// Not confirmed, because its coarse search already showed it dominated: even at the
+    /// smallest n its coarse evaluations could not rule out, it costs more than a confirmed
+    /// candidate (beyond 1.96 SE of the difference) and screens more, over at least as many
+    /// weeks (`commands::optimize`). Its numbers are the coarse search's.
+    Pruned,
     /// The search's answer did not keep the lower 95% limit of power at the target once
     /// simulated to full precision.
     NotConfirmed,
@@ -36,6 +41,7 @@ impl Role {
             Role::RunnerUp => "runner_up",
             Role::Pareto => "pareto",
             Role::Dominated => "dominated",
+            Role::Pruned => "pruned",
             Role::NotConfirmed => "not_confirmed",
             Role::NotReached => "not_reached",
         }
@@ -60,8 +66,9 @@ pub struct Candidate {
     pub role: Role,
 }
 
-/// The candidates in study order, with their roles.
-pub fn rank(study: &Study, plans: &[Plan], results: &[SearchResult]) -> Vec<Candidate> {
+/// The candidates in study order, with their roles; `pruned[i]`: candidate `i` was not
+/// confirmed (its result is the coarse search's, see [`Role::Pruned`]).
+pub fn rank(study: &Study, plans: &[Plan], results: &[SearchResult], pruned: &[bool]) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = study
         .points
         .iter()
@@ -82,6 +89,7 @@ pub fn rank(study: &Study, plans: &[Plan], results: &[SearchResult]) -> Vec<Cand
                 duration_weeks: plan.scenario.design.duration_weeks,
                 reps: worst.reps,
                 role: match (r.value, confirmed) {
+                    _ if pruned.get(i).copied().unwrap_or(false) => Role::Pruned,
                     (None, _) => Role::NotReached,
                     (Some(_), false) => Role::NotConfirmed,
                     (Some(_), true) => Role::Dominated,
