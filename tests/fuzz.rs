@@ -406,8 +406,8 @@ fn edited_shards_checkpoints_and_sidecars_are_refused() {
     let sidecar = std::fs::read_to_string(&sidecar_path).unwrap();
     let (shard_text, checkpoint_text) = (shard.to_text(), checkpoint.to_text());
     assert!(ShardFile::from_text(&shard_text).is_ok());
-    assert!(Checkpoint::from_text(&checkpoint_text).unwrap().points[0].restore(&plan).is_some());
-    let restores = |text: &str| Checkpoint::from_text(text).is_ok_and(|c| c.points[0].restore(&plan).is_some());
+    assert!(Checkpoint::from_text(&checkpoint_text).unwrap().points[0].restore(&plan, None).is_some());
+    let restores = |text: &str| Checkpoint::from_text(text).is_ok_and(|c| c.points[0].restore(&plan, None).is_some());
     runner(300)
         .run(&(0usize..100_000, 0u8..9), |(at, by)| {
             let edited = edit_digit(&shard_text, at, by).unwrap();

@@ -241,3 +241,30 @@ fn a_stop_is_prompt_whatever_the_batch() {
     let reps: u32 = text.lines().find_map(|l| l.strip_prefix("reps = ")).unwrap().parse().unwrap();
     assert!(reps < 640 && reps.is_multiple_of(64), "{reps} replicates kept");
 }
+
+/// Under precision control too: a saved point is complete at whatever count its batches reached
+/// (not a multiple of 64, possibly above `design.reps`), and resuming gives the same bytes.
+#[test]
+fn runs_under_precision_control_resume_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), shipped("study_depression_selection.toml")).unwrap();
+    let args = ["run", "s.toml", "-q", "--precision", "0.02", "--max-reps", "6000", "--out"];
+    let full: Vec<&str> = args.iter().copied().chain(["full.csv"]).collect();
+    run_in(d, &full, 0);
+    let expected = std::fs::read(d.join("full.csv")).unwrap();
+    let part: Vec<&str> = args.iter().copied().chain(["part.csv"]).collect();
+    let mut checkpoints = 0;
+    for ms in [400, 1200] {
+        for f in ["part.csv", "part.csv.checkpoint.toml", "part.csv.provenance.toml"] {
+            let _ = std::fs::remove_file(d.join(f));
+        }
+        let code = interrupted(d, &part, libc::SIGINT, Duration::from_millis(ms));
+        if code == Some(128 + libc::SIGINT) {
+            checkpoints += usize::from(d.join("part.csv.checkpoint.toml").exists());
+        }
+        resume(d, &part);
+        assert_eq!(std::fs::read(d.join("part.csv")).unwrap(), expected, "SIGINT at {ms} ms");
+    }
+    assert!(checkpoints >= 1, "no interrupt left a checkpoint: the run is too fast for the test");
+}

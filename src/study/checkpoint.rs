@@ -68,8 +68,9 @@ impl SavedPoint {
     }
 
     /// The results of `plan` this point had saved; `None` if they do not fit its rows or do
-    /// not agree with themselves.
-    pub fn restore(&self, plan: &Plan) -> Option<PointResults> {
+    /// not agree with themselves. `precision_cap`: under precision control, the cap of
+    /// replicates (its saved points are complete, at any count up to the cap).
+    pub fn restore(&self, plan: &Plan, precision_cap: Option<u32>) -> Option<PointResults> {
         let mut r = PointResults::new(plan);
         // A checkpoint is written at a batch's end: whole chunks, at most the point's
         // replicates, one rejection word per 64 replicates and row.
@@ -77,8 +78,10 @@ impl SavedPoint {
         let fits = self.arms.len() == r.arms.len()
             && self.comparisons.len() == r.comparisons.len()
             && self.rejections.len() == r.rejections.len()
-            && self.reps <= plan.scenario.design.reps
-            && (reps.is_multiple_of(crate::engine::CHUNK) || self.reps == plan.scenario.design.reps)
+            && self.reps <= precision_cap.unwrap_or(plan.scenario.design.reps)
+            && (reps.is_multiple_of(crate::engine::CHUNK)
+                || self.reps == plan.scenario.design.reps
+                || precision_cap.is_some())
             && self.rejections.iter().all(|w| w.len() as u64 <= reps.div_ceil(crate::engine::CHUNK))
             && self.comparisons.iter().all(|c| c.analysable + c.not_converged <= self.reps);
         if !fits {
@@ -186,7 +189,7 @@ pub fn resume_from(path: &Path, identity: &Checkpoint, plans: &[Plan]) -> Result
         .zip(plans)
         .enumerate()
         .map(|(i, (p, plan))| {
-            p.restore(plan).ok_or_else(|| {
+            p.restore(plan, identity.precision.map(|_| identity.max_reps)).ok_or_else(|| {
                 bad(format!("saved point {i} does not fit the run's rows, or its counts do not agree with each other"))
             })
         })
