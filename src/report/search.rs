@@ -131,13 +131,14 @@ pub fn results_table(study: &Study, spec: &SearchSpec, results: &[SearchResult])
         };
         for row in &r.rows {
             out += &format!(
-                "    {:<16} n {:>9}  enrolled {:>7.1}  screened {:>9.1}{} ({:.2} per enrolled)  power {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
+                "    {:<16} n {:>9}  enrolled {:>7.1}  screened {:>9.1}{} ({:.2} per enrolled)  {} {:.3} (95% CI {:.3}-{:.3}, {} trials)\n",
                 row.comparison,
                 arm_sizes(row.n_active, row.n_placebo),
                 row.mean_enrolled,
                 row.mean_screened,
                 row.mean_confirmatory_tests.map_or(String::new(), |c| format!(" + {c:.1} confirmatory tests")),
                 row.screened_per_enrolled,
+                if row.assurance.is_some() { "assurance" } else { "power" },
                 row.power,
                 row.power_ci_low,
                 row.power_ci_high,
