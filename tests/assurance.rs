@@ -16,45 +16,11 @@ use mgtrial::analysis::power::t_test_power;
 /// tails (8.2 SD out): the assumptions say so, as the support check requires.
 fn textbook(n: u32, reps: u32, delta: Option<f64>, uncertainty: &str) -> String {
     let delta = delta.map_or(String::new(), |d| format!("delta = {d}\n"));
+    let design = common::TEXTBOOK
+        .replace("delta = 0.5\n", &delta)
+        .replace("n_per_arm = 64\nreps = 20000\nseed = 7\n", &format!("n_per_arm = {n}\nreps = {reps}\nseed = 11\n"));
     format!(
-        r#"name = "textbook_assurance"
-[population]
-model = "none"
-[selection]
-mode = "all_comers"
-[[arms]]
-name = "placebo"
-kind = "placebo"
-[[arms]]
-name = "active"
-kind = "active"
-[response]
-model = "fixed"
-{delta}[outcome]
-name = "standardized score"
-direction = "higher_is_better"
-placebo_improvement = 0.0
-change_sd = 1.0
-reliability = 1.0
-integer = false
-min = -inf
-max = inf
-[dropout]
-placebo = 0.0
-active = 0.0
-[analysis]
-test = "welch"
-alpha = 0.05
-sided = "two"
-[design]
-n_per_arm = {n}
-reps = {reps}
-seed = 11
-[assumptions]
-harmful_effect = true
-beyond_literature = ["response.expected_effect"]
-{uncertainty}
-"#
+        "{design}[assumptions]\nharmful_effect = true\nbeyond_literature = [\"response.expected_effect\"]\n{uncertainty}\n"
     )
 }
 

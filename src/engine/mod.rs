@@ -470,10 +470,9 @@ impl PointResults {
         ((k / (k - 1.0) * sum_sq).sqrt() / n).max(independent)
     }
 
-    /// The variance of row `k`'s power over that of as many independent trials (at least 1):
-    /// what clustering by draw costs, for projecting replicates.
-    pub(crate) fn design_effect(&self, k: usize) -> f64 {
-        let i = self.power_interval(k);
+    /// The variance of a row's power (its interval `i`) over that of as many independent trials
+    /// (at least 1): what clustering by draw costs, for projecting replicates.
+    fn design_effect(&self, i: &PowerInterval) -> f64 {
         let binomial = i.power * (1.0 - i.power) / f64::from(self.reps.max(1));
         if self.trials_per_draw.is_none() || self.identical_draws || binomial <= 0.0 {
             return 1.0;
@@ -571,8 +570,9 @@ impl PointResults {
     pub(crate) fn replicates_for(&self, half_width: f64) -> u64 {
         self.primary_rows()
             .map(|k| {
-                let need = replicates_for_half_width(self.power_interval(k).power, half_width);
-                (need as f64 * self.design_effect(k)).min(u64::MAX as f64) as u64
+                let i = self.power_interval(k);
+                let need = replicates_for_half_width(i.power, half_width);
+                (need as f64 * self.design_effect(&i)).min(u64::MAX as f64) as u64
             })
             .max()
             .unwrap_or(0)
